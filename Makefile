@@ -1,0 +1,37 @@
+# imepipe — the two commands: `make demo` and `make test`.
+GO      ?= go
+BIN     := bin/imepipe
+PKGS    := ./...
+
+.PHONY: demo test build vet fuzz bench deps clean
+
+## demo: build and run the first-run demo on loopback (no set-up).
+demo: build
+	./$(BIN) demo
+
+## test: vet and all tests (integration tests skip with a message when nginx is absent).
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+build:
+	$(GO) build -o $(BIN) ./cmd/imepipe
+
+## fuzz: run each fuzz target for FUZZTIME (default 20s).
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test ./decrypt -run '^$$' -fuzz '^FuzzParseInfo$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./decrypt -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./stage -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME)
+
+## bench: the testing.B benchmarks of the hot paths.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x $(PKGS)
+
+## deps: what integration tests and benchmarks use beyond Go (Debian packages; needs root).
+deps:
+	@command -v nginx >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nginx-light)
+	@command -v unzip >/dev/null 2>&1 || apt-get install -y -qq unzip
+
+clean:
+	rm -rf bin

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/imepipe/imepipe/stage"
+)
+
+func init() {
+	register("extract", "extract a ZIP safely and in parallel into a new folder", runExtract)
+}
+
+// extractReport is the --json document of imepipe extract.
+type extractReport struct {
+	stage.Result
+	Dir     string  `json:"dir"`
+	Seconds float64 `json:"seconds"`
+}
+
+func runExtract(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "extract")
+	out := fs.String("o", "", "output folder (default: the file name without .zip, in the current folder)")
+	workers := fs.Int("j", 0, "entries extracted at once (default: number of CPUs)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: imepipe extract [-o DIR] [-j N] [--json] FILE.zip")
+		fs.PrintDefaults()
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want one FILE.zip, got %d arguments", len(pos))
+	}
+	if *workers < 0 {
+		return usagef("-j must be positive")
+	}
+	src := pos[0]
+	dir := *out
+	if dir == "" {
+		base := filepath.Base(src)
+		dir = strings.TrimSuffix(base, filepath.Ext(base))
+		if dir == base || dir == "" {
+			return usagef("cannot name the output folder after %q; give -o DIR", src)
+		}
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	bar := newProgress(e, *asJSON, "extract", 0)
+	res, err := stage.Extract(ctx, f, fi.Size(), dir, stage.Options{Workers: *workers, Progress: bar.Add})
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	if *asJSON {
+		return writeJSON(e, extractReport{Result: res, Dir: dir, Seconds: secs})
+	}
+	if !e.tty {
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "extracted %d files, %d folders, %d bytes into %s in %.2fs\n", res.Files, res.Dirs, res.Bytes, dir, secs)
+	return nil
+}

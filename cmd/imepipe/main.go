@@ -1,0 +1,145 @@
+// Command imepipe packs, inspects, unpacks, fetches and delivers Win32 app
+// packages (.intunewin), the way the Intune Management Extension and
+// Delivery Optimization do on an endpoint.
+//
+// Every subcommand lives in its own file and registers itself in init.
+// Exit codes: 0 success, 1 failure (one clear line on stderr), 2 usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one subcommand: its one-line synopsis and the function that runs it.
+type command struct {
+	synopsis string
+	run      func(ctx context.Context, env *env, args []string) error
+}
+
+// env is what a subcommand sees of the process: its output streams and
+// whether stdout is a terminal (progress bars only then).
+type env struct {
+	stdout, stderr io.Writer
+	tty            bool
+}
+
+var commands = map[string]command{}
+
+// register adds a subcommand; called from each subcommand file's init.
+func register(name, synopsis string, run func(ctx context.Context, env *env, args []string) error) {
+	if _, dup := commands[name]; dup {
+		panic("imepipe: command registered twice: " + name)
+	}
+	commands[name] = command{synopsis: synopsis, run: run}
+}
+
+// usageError marks a bad invocation: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout)}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches args to a subcommand and maps its error to an exit status.
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(e.stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "imepipe: unknown command %q (see imepipe help)\n", args[0])
+		return 2
+	}
+	err := cmd.run(ctx, e, args[1:])
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "imepipe %s: %s\n", args[0], ue.msg)
+		return 2
+	default:
+		fmt.Fprintf(e.stderr, "imepipe %s: %v\n", args[0], oneLine(err.Error()))
+		return 1
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: imepipe COMMAND [flags] [args]")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].synopsis)
+	}
+}
+
+// newFlags returns a FlagSet that reports errors instead of exiting; parse
+// with parseFlags so that bad flags become usage errors (exit 2).
+func newFlags(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("imepipe "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments
+// ("unpack FILE -o DIR"), and returns the positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// oneLine folds a multi-line message so that failures print one line.
+func oneLine(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\n' || c == '\r' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

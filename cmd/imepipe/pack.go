@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/imepipe/imepipe/decrypt"
+)
+
+func init() {
+	register("pack", "make an .intunewin from a setup folder (IntuneWinAppUtil's -c -s -o -q)", runPack)
+}
+
+func runPack(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "pack")
+	folder := fs.String("c", "", "setup folder (all of it is packed)")
+	setup := fs.String("s", "", "setup file, inside the setup folder")
+	outDir := fs.String("o", "", "output folder; the package is named after the setup file")
+	quiet := fs.Bool("q", false, "quiet: replace an existing output without asking")
+	jsonOut := fs.Bool("json", false, "print one JSON document")
+	workers := fs.Int("j", 0, "compression workers (0: one per CPU)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	if *folder == "" || *setup == "" || *outDir == "" {
+		return usagef("-c SETUP_FOLDER, -s SETUP_FILE and -o OUTPUT_FOLDER are required")
+	}
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	name := filepath.Base(strings.ReplaceAll(*setup, `\`, "/"))
+	out := filepath.Join(*outDir, strings.TrimSuffix(name, filepath.Ext(name))+".intunewin")
+
+	var total int64
+	if e.tty && !*jsonOut {
+		total = folderSize(*folder)
+	}
+	bar := newProgress(e, *jsonOut, "pack", total)
+	start := time.Now()
+	res, err := decrypt.Pack(ctx, *folder, *setup, out, decrypt.PackOptions{
+		Replace: *quiet, Workers: *workers, Progress: bar.Add,
+	})
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	if *jsonOut {
+		return writeJSON(e, map[string]any{
+			"path": res.Path, "name": res.Info.Name, "setupFile": res.Info.SetupFile,
+			"toolVersion": res.Info.ToolVersion, "files": res.Files, "dirs": res.Dirs,
+			"bytes": res.Bytes, "size": res.Size, "unencryptedContentSize": res.Info.UnencryptedContentSize,
+			"seconds": secs,
+		})
+	}
+	fmt.Fprintf(e.stdout, "packed %s: %d files, %s → %s in %.2fs\n", res.Path, res.Files,
+		humanize.IBytes(uint64(res.Bytes)), humanize.IBytes(uint64(res.Size)), secs)
+	return nil
+}
+
+// folderSize adds up regular file sizes for a progress total; errors are
+// left for the packer to report.
+func folderSize(root string) int64 {
+	var n int64
+	filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"sync/atomic"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+)
+
+// progress is a byte-count progress bar shown only when stdout is a
+// terminal and --json is off; otherwise every method is a cheap no-op.
+// Add is safe for concurrent use.
+type progress struct {
+	p   *mpb.Progress
+	bar *mpb.Bar
+	n   atomic.Int64
+}
+
+// newProgress starts a bar for total bytes (0 if unknown) labelled name.
+func newProgress(e *env, quiet bool, name string, total int64) *progress {
+	pr := &progress{}
+	if !e.tty || quiet {
+		return pr
+	}
+	pr.p = mpb.New(mpb.WithOutput(e.stdout), mpb.WithWidth(40))
+	pr.bar = pr.p.AddBar(total,
+		mpb.PrependDecorators(decor.Name(name+" "), decor.CountersKibiByte("% .1f / % .1f")),
+		mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), " % .1f"), decor.Percentage(decor.WC{W: 5})),
+	)
+	return pr
+}
+
+// Add records n more bytes done.
+func (pr *progress) Add(n int64) {
+	pr.n.Add(n)
+	if pr.bar != nil {
+		pr.bar.IncrInt64(n)
+	}
+}
+
+// Done ends the bar (completed or not) and waits for it to be drawn.
+func (pr *progress) Done() {
+	if pr.bar == nil {
+		return
+	}
+	pr.bar.SetTotal(pr.n.Load(), true)
+	pr.p.Wait()
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/imepipe/imepipe/decrypt"
+)
+
+func init() {
+	register("unpack", "verify, decrypt and extract an .intunewin (or a raw .intunewin.bin with --key/--iv)", runUnpack)
+}
+
+func runUnpack(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "unpack")
+	outDir := fs.String("o", "", "output folder (default: the file's name without extension)")
+	jsonOut := fs.Bool("json", false, "print one JSON document")
+	workers := fs.Int("j", 0, "extraction workers (0: one per CPU)")
+	force := fs.Bool("force", false, "replace an existing, non-empty output folder")
+	key := fs.String("key", "", "raw mode: EncryptionKey, base64")
+	iv := fs.String("iv", "", "raw mode: InitializationVector, base64")
+	macKey := fs.String("mac-key", "", "raw mode: MacKey, base64 (with --mac, to verify the HMAC)")
+	mac := fs.String("mac", "", "raw mode: Mac, base64")
+	digest := fs.String("digest", "", "raw mode: FileDigest, base64 (optional)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("want exactly one FILE.intunewin (or FILE.intunewin.bin with --key/--iv)")
+	}
+	path := rest[0]
+	raw := *key != "" || *iv != ""
+	if raw && (*key == "" || *iv == "") {
+		return usagef("raw mode needs both --key and --iv")
+	}
+	if !raw && (*macKey != "" || *mac != "" || *digest != "") {
+		return usagef("--mac-key, --mac and --digest go with --key and --iv (raw mode)")
+	}
+	dir := *outDir
+	if dir == "" {
+		base := filepath.Base(path)
+		for _, ext := range []string{".bin", ".intunewin", ".zip"} {
+			base = strings.TrimSuffix(base, ext)
+		}
+		dir = base
+	}
+	replace, err := replaceable(dir, *force)
+	if err != nil {
+		return err
+	}
+	var total int64
+	if st, err := os.Stat(path); err == nil {
+		total = st.Size()
+	}
+	bar := newProgress(e, *jsonOut, "unpack", 0)
+	opt := decrypt.UnpackOptions{Workers: *workers, Replace: replace, Progress: bar.Add}
+	start := time.Now()
+	var res decrypt.UnpackResult
+	if raw {
+		k, kerr := rawKeys(*key, *iv, *macKey, *mac, *digest)
+		if kerr != nil {
+			return kerr
+		}
+		res, err = decrypt.UnpackRaw(ctx, path, k, dir, opt)
+	} else {
+		res, err = decrypt.Unpack(ctx, path, dir, opt)
+	}
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	verified := res.Open.Verified()
+	if raw && !res.Open.MacChecked {
+		fmt.Fprintln(e.stderr, "imepipe unpack: warning: HMAC not checked (give --mac-key and --mac to verify)")
+	}
+	if *jsonOut {
+		doc := map[string]any{
+			"dir": dir, "files": res.Extract.Files, "dirs": res.Extract.Dirs, "bytes": res.Extract.Bytes,
+			"verified": verified, "macChecked": res.Open.MacChecked, "digestChecked": res.Open.DigestChecked,
+			"encryptedSize": res.Open.CipherSize, "zipSize": res.Open.PlainSize, "seconds": secs,
+			"setupFile": "", "toolVersion": "", "name": "",
+		}
+		if res.Info != nil {
+			doc["setupFile"], doc["toolVersion"], doc["name"] = res.Info.SetupFile, res.Info.ToolVersion, res.Info.Name
+		}
+		return writeJSON(e, doc)
+	}
+	check := "HMAC and FileDigest verified"
+	if !verified {
+		check = fmt.Sprintf("HMAC checked: %v, FileDigest checked: %v", res.Open.MacChecked, res.Open.DigestChecked)
+	}
+	fmt.Fprintf(e.stdout, "unpacked %s (%s): %d files, %s into %s (%s) in %.2fs\n", filepath.Base(path),
+		humanize.IBytes(uint64(total)), res.Extract.Files, humanize.IBytes(uint64(res.Extract.Bytes)), dir, check, secs)
+	return nil
+}
+
+// replaceable reports whether dir may be replaced: it does not exist, is
+// an empty folder, or force is set. A non-empty folder without force is
+// an error, so nothing of the user's is lost.
+func replaceable(dir string, force bool) (bool, error) {
+	st, err := os.Lstat(dir)
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("output folder: %w", err)
+	}
+	if !st.IsDir() {
+		return false, fmt.Errorf("output %s exists and is not a folder", dir)
+	}
+	if force {
+		return true, nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false, fmt.Errorf("output folder: %w", err)
+	}
+	if len(ents) > 0 {
+		return false, fmt.Errorf("output folder %s is not empty (use --force to replace it)", dir)
+	}
+	return true, nil
+}
+
+func rawKeys(key, iv, macKey, mac, digest string) (decrypt.Keys, error) {
+	k := decrypt.Keys{Size: -1}
+	var err error
+	if k.EncryptionKey, err = decrypt.DecodeKey("--key", key, decrypt.KeySize); err != nil {
+		return k, err
+	}
+	if k.IV, err = decrypt.DecodeKey("--iv", iv, decrypt.IVSize); err != nil {
+		return k, err
+	}
+	if (macKey == "") != (mac == "") {
+		return k, usagef("--mac-key and --mac go together")
+	}
+	if macKey != "" {
+		if k.MacKey, err = decrypt.DecodeKey("--mac-key", macKey, decrypt.KeySize); err != nil {
+			return k, err
+		}
+		if k.Mac, err = decrypt.DecodeKey("--mac", mac, decrypt.MacSize); err != nil {
+			return k, err
+		}
+	}
+	if digest != "" {
+		if k.FileDigest, err = decrypt.DecodeKey("--digest", digest, decrypt.DigestSize); err != nil {
+			return k, err
+		}
+	}
+	return k, nil
+}

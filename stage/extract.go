@@ -1,0 +1,232 @@
+package stage
+
+import (
+	"archive/zip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Options tune Extract. The zero value is valid.
+type Options struct {
+	// Workers is the number of entries extracted at once; 0 means
+	// runtime.GOMAXPROCS(0).
+	Workers int
+	// Replace allows an existing destination: the old directory is renamed
+	// aside, the new one renamed in, then the old one removed.
+	Replace bool
+	// Sync makes the result durable before it becomes visible: every file
+	// is fsynced before it is closed, every directory of the tree after all
+	// files are written, and the parent directory after the rename. Without
+	// Sync the commit is atomic but not durable across a power loss (a
+	// crash may leave DIR.partial, which the next Extract removes).
+	Sync bool
+	// Progress, if set, is called with each number of bytes written. It is
+	// called from several goroutines at once.
+	Progress func(n int64)
+	// Verify, if set, is called once every entry is written and before the
+	// commit; an error aborts the extraction and removes DIR.partial. The
+	// caller uses it to require its own checks (HMAC, FileDigest) first.
+	Verify func() error
+}
+
+// Result counts what Extract created: regular files, directories (explicit
+// or implied, not counting DIR itself) and bytes written.
+type Result struct {
+	Files int   `json:"files"`
+	Dirs  int   `json:"dirs"`
+	Bytes int64 `json:"bytes"`
+}
+
+// Extract extracts the ZIP read through r (size bytes) into the directory
+// dir, atomically: entries are written into dir+".partial" (a stale one
+// from an earlier crash is removed first) and renamed to dir only when all
+// of them were written and verified and opt.Verify passed. On any error
+// nothing is left of dir+".partial" and dir is untouched.
+//
+// Workers read r concurrently, each through its own io.SectionReader, so r
+// must allow concurrent ReadAt (an *os.File or a *bytes.Reader does).
+// Memory use does not grow with entry sizes: every worker streams through
+// fixed buffers.
+//
+// Errors wrap ErrExists, ErrUnsafePath, ErrCorrupt, ErrUnsupported, a
+// context error, or a file-system error.
+func Extract(ctx context.Context, r io.ReaderAt, size int64, dir string, opt Options) (Result, error) {
+	dir = filepath.Clean(dir)
+	if !opt.Replace {
+		if _, err := os.Lstat(dir); err == nil {
+			return Result{}, fmt.Errorf("stage: %s: %w", dir, ErrExists)
+		}
+	}
+	zr, err := zip.NewReader(r, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are checked by newPlan
+		return Result{}, fmt.Errorf("stage: read zip: %w: %w", ErrCorrupt, err)
+	}
+	p, err := newPlan(zr)
+	if err != nil {
+		return Result{}, err
+	}
+	partial := dir + ".partial"
+	if err := os.RemoveAll(partial); err != nil {
+		return Result{}, fmt.Errorf("stage: remove stale %s: %w", partial, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return Result{}, fmt.Errorf("stage: %w", err)
+	}
+	if err := os.Mkdir(partial, defaultDirMode); err != nil {
+		return Result{}, fmt.Errorf("stage: %w", err)
+	}
+	x := &extractor{p: p, root: partial, opt: opt}
+	res, err := x.run(ctx)
+	if err == nil {
+		err = commit(partial, dir, opt)
+	}
+	if err != nil {
+		_ = os.RemoveAll(partial)
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// extractor runs one plan into root.
+type extractor struct {
+	p    *plan
+	root string
+	opt  Options
+}
+
+func (x *extractor) run(ctx context.Context) (Result, error) {
+	for _, d := range x.p.dirs {
+		if err := os.Mkdir(x.path(d.name), d.perm); err != nil {
+			return Result{}, fmt.Errorf("stage: entry %q: %w", d.name, err)
+		}
+	}
+	workers := x.opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	next := make(chan *fileEntry)
+	g.Go(func() error {
+		defer close(next)
+		for i := range x.p.files {
+			select {
+			case next <- &x.p.files[i]:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	for range min(workers, max(len(x.p.files), 1)) {
+		g.Go(func() error {
+			w := newWorker()
+			defer w.release()
+			for e := range next {
+				if err := x.file(gctx, w, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("stage: %w", err)
+	}
+	if err := x.finishDirs(); err != nil {
+		return Result{}, err
+	}
+	if x.opt.Verify != nil {
+		if err := x.opt.Verify(); err != nil {
+			return Result{}, fmt.Errorf("stage: verify: %w", err)
+		}
+	}
+	return Result{Files: len(x.p.files), Dirs: len(x.p.dirs), Bytes: int64(x.p.bytes)}, nil
+}
+
+func (x *extractor) path(name string) string {
+	return filepath.Join(x.root, filepath.FromSlash(name))
+}
+
+// finishDirs sets the times of explicit directories, children before
+// parents (writing into a directory changes its time), and with Sync
+// fsyncs every directory of the tree.
+func (x *extractor) finishDirs() error {
+	for i := len(x.p.dirs) - 1; i >= 0; i-- {
+		d := x.p.dirs[i]
+		p := x.path(d.name)
+		if d.explicit && !d.mtime.IsZero() {
+			if err := os.Chtimes(p, time.Time{}, d.mtime); err != nil {
+				return fmt.Errorf("stage: entry %q: %w", d.name, err)
+			}
+		}
+		if x.opt.Sync {
+			if err := syncDir(p); err != nil {
+				return err
+			}
+		}
+	}
+	if x.opt.Sync {
+		return syncDir(x.root)
+	}
+	return nil
+}
+
+// commit renames partial to dir, swapping out an existing dir when
+// opt.Replace is set.
+func commit(partial, dir string, opt Options) error {
+	_, err := os.Lstat(dir)
+	exists := err == nil
+	switch {
+	case exists && !opt.Replace:
+		return fmt.Errorf("stage: %s: %w", dir, ErrExists)
+	case exists:
+		old := dir + ".old"
+		if err := os.RemoveAll(old); err != nil {
+			return fmt.Errorf("stage: remove stale %s: %w", old, err)
+		}
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("stage: move old %s aside: %w", dir, err)
+		}
+		if err := os.Rename(partial, dir); err != nil {
+			_ = os.Rename(old, dir)
+			return fmt.Errorf("stage: commit %s: %w", dir, err)
+		}
+		// The new tree is in place; an old one that cannot be removed
+		// (permissions) is left as DIR.old and removed by the next Replace.
+		_ = os.RemoveAll(old)
+	default:
+		if err := os.Rename(partial, dir); err != nil {
+			return fmt.Errorf("stage: commit %s: %w", dir, err)
+		}
+	}
+	if opt.Sync {
+		return syncDir(filepath.Dir(dir))
+	}
+	return nil
+}
+
+func syncDir(p string) error {
+	d, err := os.Open(p)
+	if err != nil {
+		return fmt.Errorf("stage: sync: %w", err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("stage: sync %s: %w", p, err)
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package stage
+
+import (
+	"archive/zip"
+	"cmp"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"time"
+)
+
+const (
+	defaultFileMode fs.FileMode = 0o644
+	defaultDirMode  fs.FileMode = 0o755
+	creatorUnix                 = 3
+	flagEncrypted               = 0x1
+)
+
+// fileEntry is one regular file to extract.
+type fileEntry struct {
+	f     *zip.File
+	name  string // checked, slash-separated
+	perm  fs.FileMode
+	mtime time.Time
+	size  uint64
+}
+
+// dirEntry is one directory to create: explicit (an entry of its own) or
+// implied by the names below it.
+type dirEntry struct {
+	name     string
+	perm     fs.FileMode
+	mtime    time.Time
+	explicit bool
+}
+
+// plan is everything Extract will create, checked before anything is
+// written: files largest first (so that the long ones start early and the
+// workers finish together), directories parents first.
+type plan struct {
+	files []fileEntry
+	dirs  []dirEntry
+	bytes uint64
+}
+
+// newPlan checks every entry of zr and returns what to create.
+//
+// Duplicates are refused: two entries whose names are equal once "\" is
+// read as "/" and a trailing separator is dropped, and a file whose name is
+// also a directory (explicit or implied by another entry). Names that differ
+// only in letter case are allowed: they are distinct on a case-sensitive
+// file system; where the file system folds case, files are created with
+// O_EXCL, so the second one fails instead of overwriting the first.
+func newPlan(zr *zip.Reader) (*plan, error) {
+	p := &plan{}
+	kinds := make(map[string]bool, len(zr.File)) // name → is a directory
+	explicit := make(map[string]int)             // directory name → index in p.dirs
+	for _, f := range zr.File {
+		name, isDir, err := cleanName(f.Name)
+		if err != nil {
+			return nil, err
+		}
+		mode := f.Mode()
+		switch {
+		case mode&fs.ModeSymlink != 0:
+			return nil, fmt.Errorf("stage: entry %q: symlink: %w", f.Name, ErrUnsafePath)
+		case mode&(fs.ModeType&^fs.ModeDir) != 0:
+			return nil, fmt.Errorf("stage: entry %q: special file (%v): %w", f.Name, mode.Type(), ErrUnsafePath)
+		case f.Flags&flagEncrypted != 0:
+			return nil, fmt.Errorf("stage: entry %q: encrypted: %w", f.Name, ErrUnsupported)
+		case f.Method != zip.Store && f.Method != zip.Deflate:
+			return nil, fmt.Errorf("stage: entry %q: compression method %d: %w", f.Name, f.Method, ErrUnsupported)
+		}
+		isDir = isDir || mode.IsDir()
+		if isDir && f.UncompressedSize64 != 0 {
+			return nil, fmt.Errorf("stage: entry %q: directory with %d bytes of data: %w", f.Name, f.UncompressedSize64, ErrCorrupt)
+		}
+		if _, dup := kinds[name]; dup {
+			return nil, fmt.Errorf("stage: entry %q: duplicate name: %w", f.Name, ErrUnsafePath)
+		}
+		kinds[name] = isDir
+		perm := permOf(f, isDir)
+		if isDir {
+			explicit[name] = len(p.dirs)
+			p.dirs = append(p.dirs, dirEntry{name: name, perm: perm, mtime: f.Modified, explicit: true})
+			continue
+		}
+		p.files = append(p.files, fileEntry{f: f, name: name, perm: perm, mtime: f.Modified, size: f.UncompressedSize64})
+		p.bytes += f.UncompressedSize64
+	}
+	// Parents: a parent must not be a file; implied ones are added once.
+	for i := 0; i < len(p.files)+len(p.dirs); i++ {
+		var name string
+		if i < len(p.files) {
+			name = p.files[i].name
+		} else {
+			name = p.dirs[i-len(p.files)].name
+		}
+		for parent := path.Dir(name); parent != "."; parent = path.Dir(parent) {
+			isDir, seen := kinds[parent]
+			if seen && !isDir {
+				return nil, fmt.Errorf("stage: entry %q: file %q is also a directory: %w", name, parent, ErrUnsafePath)
+			}
+			if seen {
+				break // its own parents are handled when it is visited
+			}
+			kinds[parent] = true
+			p.dirs = append(p.dirs, dirEntry{name: parent, perm: defaultDirMode})
+		}
+	}
+	slices.SortFunc(p.dirs, func(a, b dirEntry) int { return cmp.Compare(a.name, b.name) })
+	slices.SortStableFunc(p.files, func(a, b fileEntry) int { return cmp.Compare(b.size, a.size) })
+	return p, nil
+}
+
+// permOf returns the permission bits to create an entry with: those of a
+// Unix-made archive (setuid, setgid and sticky bits dropped; an owner that
+// cannot read or write its own file gets u+rw), else 0644 for files and
+// 0755 for directories. The process umask applies on top.
+func permOf(f *zip.File, isDir bool) fs.FileMode {
+	def := defaultFileMode
+	if isDir {
+		def = defaultDirMode
+	}
+	if f.CreatorVersion>>8 != creatorUnix {
+		return def
+	}
+	perm := f.Mode().Perm()
+	if perm == 0 {
+		return def
+	}
+	if isDir {
+		return perm | 0o700
+	}
+	return perm | 0o600
+}

@@ -70,6 +70,9 @@ func unpackStream(ctx context.Context, src io.Reader, k Keys, dir string, opt Un
 	stagingDir := opt.StagingDir
 	if stagingDir == "" {
 		stagingDir = filepath.Dir(filepath.Clean(dir))
+		if err := os.MkdirAll(stagingDir, 0o755); err != nil {
+			return res, fmt.Errorf("decrypt: output folder: %w", err)
+		}
 	}
 	tmp, err := os.CreateTemp(stagingDir, ".imepipe-staging-*.zip")
 	if err != nil {

@@ -8,9 +8,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
+	"io/fs"
 	"sync"
-	"time"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -73,9 +72,9 @@ func (x *extractor) file(ctx context.Context, w *worker, e *fileEntry) error {
 		return corrupt("%v", err)
 	}
 	p := x.path(e.name)
-	out, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, e.perm)
+	out, err := createFile(p, e.perm)
 	if err != nil {
-		if errors.Is(err, os.ErrExist) {
+		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("stage: entry %q: collides with another entry: %w", e.f.Name, ErrUnsafePath)
 		}
 		return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
@@ -127,13 +126,14 @@ func (x *extractor) file(ctx context.Context, w *worker, e *fileEntry) error {
 			return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
 		}
 	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
-	}
 	if !e.mtime.IsZero() {
-		if err := os.Chtimes(p, time.Time{}, e.mtime); err != nil {
+		if err := out.SetModTime(e.mtime); err != nil {
+			out.Close()
 			return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
 		}
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
 	}
 	return nil
 }

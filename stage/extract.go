@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -112,25 +113,16 @@ func (x *extractor) run(ctx context.Context) (Result, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	// Workers take the next entry from a shared index: no channel hand-off
+	// per file.
 	g, gctx := errgroup.WithContext(ctx)
-	next := make(chan *fileEntry)
-	g.Go(func() error {
-		defer close(next)
-		for i := range x.p.files {
-			select {
-			case next <- &x.p.files[i]:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-		return nil
-	})
+	var next atomic.Int64
 	for range min(workers, max(len(x.p.files), 1)) {
 		g.Go(func() error {
 			w := newWorker()
 			defer w.release()
-			for e := range next {
-				if err := x.file(gctx, w, e); err != nil {
+			for i := next.Add(1) - 1; i < int64(len(x.p.files)); i = next.Add(1) - 1 {
+				if err := x.file(gctx, w, &x.p.files[i]); err != nil {
 					return err
 				}
 			}

@@ -1,0 +1,25 @@
+//go:build !linux
+
+package stage
+
+import (
+	"io/fs"
+	"os"
+	"time"
+)
+
+// outFile is a file being extracted.
+type outFile struct{ *os.File }
+
+func createFile(path string, perm fs.FileMode) (*outFile, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &outFile{f}, nil
+}
+
+// SetModTime sets the modification time, leaving the access time.
+func (f *outFile) SetModTime(t time.Time) error {
+	return os.Chtimes(f.Name(), time.Time{}, t)
+}

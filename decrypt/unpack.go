@@ -2,10 +2,10 @@ package decrypt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/imepipe/imepipe/stage"
 )
@@ -14,10 +14,7 @@ import (
 type UnpackOptions struct {
 	Workers  int           // extraction workers; 0: one per CPU
 	Replace  bool          // replace an existing output folder
-	Progress func(n int64) // encrypted bytes read, then extracted bytes; called concurrently
-	// StagingDir holds the decrypted inner ZIP while it is extracted;
-	// empty: beside the output folder. The file is removed either way.
-	StagingDir string
+	Progress func(n int64) // encrypted bytes consumed; called from one goroutine
 }
 
 // UnpackResult describes an unpacked package.
@@ -62,42 +59,61 @@ func UnpackRaw(ctx context.Context, path string, k Keys, dir string, opt UnpackO
 	return unpackStream(ctx, f, k, dir, opt)
 }
 
+// unpackStream decrypts src and extracts the plaintext ZIP as it is
+// produced: Open writes into a pipe that stage.ExtractStream reads, so
+// verification, decryption and extraction overlap and the inner ZIP is
+// never written to disk. The extraction commits only after Open has
+// verified the HMAC, padding and FileDigest.
 func unpackStream(ctx context.Context, src io.Reader, k Keys, dir string, opt UnpackOptions) (UnpackResult, error) {
 	var res UnpackResult
 	if _, err := os.Lstat(dir); err == nil && !opt.Replace {
 		return res, fmt.Errorf("decrypt: %w: %s", ErrExists, dir)
 	}
-	stagingDir := opt.StagingDir
-	if stagingDir == "" {
-		stagingDir = filepath.Dir(filepath.Clean(dir))
-		if err := os.MkdirAll(stagingDir, 0o755); err != nil {
-			return res, fmt.Errorf("decrypt: output folder: %w", err)
-		}
-	}
-	tmp, err := os.CreateTemp(stagingDir, ".imepipe-staging-*.zip")
-	if err != nil {
-		return res, fmt.Errorf("decrypt: staging: %w", err)
-	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
 	if opt.Progress != nil {
 		src = &progressReader{r: src, fn: opt.Progress}
 	}
-	res.Open, err = Open(ctx, tmp, src, k)
-	if err != nil {
-		return res, err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	opened := make(chan struct{})
+	var openErr error
+	go func() {
+		defer close(opened)
+		res.Open, openErr = Open(ctx, pw, src, k)
+		pw.CloseWithError(openErr) // nil: the reader sees io.EOF
+	}()
+	// envelope waits for Open's verdict, reading whatever the extractor
+	// left unread so that Open can finish checking the whole envelope.
+	envelope := func() error {
+		_, _ = io.Copy(io.Discard, pr)
+		<-opened
+		return openErr
 	}
-	res.Extract, err = stage.Extract(ctx, tmp, res.Open.PlainSize, dir, stage.Options{
-		Workers:  opt.Workers,
-		Replace:  opt.Replace,
-		Progress: opt.Progress,
+	var err error
+	res.Extract, err = stage.ExtractStream(ctx, pr, dir, stage.Options{
+		Workers: opt.Workers,
+		Replace: opt.Replace,
+		Verify:  envelope,
 	})
-	if err != nil {
-		return res, fmt.Errorf("decrypt: extract: %w", err)
+	if err == nil {
+		return res, nil
 	}
-	return res, nil
+	// A tampered or wrongly keyed package usually shows up as a corrupt
+	// ZIP before the HMAC is known: the envelope's verdict is the root
+	// cause, so report it when there is one.
+	if errors.Is(err, stage.ErrCorrupt) || errors.Is(err, stage.ErrUnsafePath) || errors.Is(err, stage.ErrUnsupported) {
+		if eerr := envelope(); eerr != nil {
+			return res, eerr
+		}
+	} else {
+		cancel()
+		pr.CloseWithError(err)
+		<-opened
+	}
+	if openErr != nil && !errors.Is(openErr, context.Canceled) && !errors.Is(openErr, io.ErrClosedPipe) {
+		return res, openErr
+	}
+	return res, fmt.Errorf("decrypt: extract: %w", err)
 }
 
 type progressReader struct {

@@ -42,11 +42,17 @@ func (w *worker) release() {
 	workerPool.Put(w)
 }
 
-// source returns the decompressed stream of f.
-func (w *worker) source(f *zip.File) (io.Reader, error) {
+// source returns the decompressed stream of f, whose compressed data must
+// lie within the first size bytes of the archive.
+func (w *worker) source(f *zip.File, size int64) (io.Reader, error) {
 	raw, err := f.OpenRaw()
 	if err != nil {
 		return nil, err
+	}
+	if sr, ok := raw.(*io.SectionReader); ok {
+		if _, off, n := sr.Outer(); off < 0 || n < 0 || off > size || n > size-off {
+			return nil, fmt.Errorf("data of %d bytes at offset %d past the end of the archive", n, off)
+		}
 	}
 	if f.Method == zip.Store {
 		return raw, nil
@@ -67,7 +73,7 @@ func (x *extractor) file(ctx context.Context, w *worker, e *fileEntry) error {
 	corrupt := func(format string, a ...any) error {
 		return fmt.Errorf("stage: entry %q: %s: %w", e.f.Name, fmt.Sprintf(format, a...), ErrCorrupt)
 	}
-	src, err := w.source(e.f)
+	src, err := w.source(e.f, x.size)
 	if err != nil {
 		return corrupt("%v", err)
 	}

@@ -84,7 +84,7 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, dir string, opt Opt
 	if err := os.Mkdir(partial, defaultDirMode); err != nil {
 		return Result{}, fmt.Errorf("stage: %w", err)
 	}
-	x := &extractor{p: p, root: partial, opt: opt}
+	x := &extractor{p: p, root: partial, opt: opt, size: size}
 	res, err := x.run(ctx)
 	if err == nil {
 		err = commit(partial, dir, opt)
@@ -101,6 +101,7 @@ type extractor struct {
 	p    *plan
 	root string
 	opt  Options
+	size int64 // of the archive
 }
 
 func (x *extractor) run(ctx context.Context) (Result, error) {

@@ -24,9 +24,14 @@ const (
 	methodDeflate = 8
 )
 
+const (
+	sentinel32 = 0xFFFFFFFF // "see the ZIP64 field"
+	sentinel16 = 0xFFFF
+)
+
 var (
-	max32 uint64 = 0xFFFFFFFF // a size or offset >= max32 goes to ZIP64 extra fields
-	max16 uint64 = 0xFFFF     // this many entries or more need the ZIP64 end records
+	max32 uint64 = sentinel32 // a size or offset >= max32 goes to ZIP64 fields
+	max16 uint64 = sentinel16 // this many entries or more need the ZIP64 end records
 )
 
 // zipHeader is one entry as written to the local and central headers.
@@ -72,8 +77,8 @@ func (z *zipWriter) header(h zipHeader) error {
 	b = le16(b, d)
 	b = le32(b, h.crc)
 	if zip64 {
-		b = le32(b, uint32(max32))
-		b = le32(b, uint32(max32))
+		b = le32(b, sentinel32)
+		b = le32(b, sentinel32)
 	} else {
 		b = le32(b, uint32(h.csize))
 		b = le32(b, uint32(h.usize))
@@ -107,7 +112,8 @@ func (z *zipWriter) close() error {
 	}
 	size := z.off - start
 	n := uint64(len(z.entries))
-	if n >= max16 || size >= max32 || start >= max32 {
+	zip64 := n >= max16 || size >= max32 || start >= max32
+	if zip64 {
 		end64 := z.off
 		b := make([]byte, 0, 56+20)
 		b = le32(b, sigEnd64)
@@ -128,13 +134,17 @@ func (z *zipWriter) close() error {
 			return err
 		}
 	}
+	n16, size32, start32 := uint16(n), uint32(size), uint32(start)
+	if zip64 {
+		n16, size32, start32 = sentinel16, sentinel32, sentinel32
+	}
 	b := make([]byte, 0, 22)
 	b = le32(b, sigEnd)
 	b = le32(b, 0) // this disk, disk with the central directory
-	b = le16(b, uint16(min(n, max16)))
-	b = le16(b, uint16(min(n, max16)))
-	b = le32(b, uint32(min(size, max32)))
-	b = le32(b, uint32(min(start, max32)))
+	b = le16(b, n16)
+	b = le16(b, n16)
+	b = le32(b, size32)
+	b = le32(b, start32)
 	b = le16(b, 0) // comment length
 	_, err := z.Write(b)
 	return err
@@ -147,11 +157,11 @@ func (z *zipWriter) central(h zipHeader) error {
 		// The local header carried both sizes in its ZIP64 field; so does
 		// the central one (readers may expect the pair).
 		extra = le64(le64(extra, h.usize), h.csize)
-		usize, csize = uint32(max32), uint32(max32)
+		usize, csize = sentinel32, sentinel32
 	}
 	if h.offset >= max32 {
 		extra = le64(extra, h.offset)
-		offset = uint32(max32)
+		offset = sentinel32
 	}
 	zip64 := len(extra) > 0
 	var attrs uint32

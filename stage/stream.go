@@ -1,0 +1,545 @@
+package stage
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/flate"
+	"golang.org/x/sync/errgroup"
+)
+
+// ExtractStream extracts a ZIP read front to back from r, as it arrives,
+// into dir with the same all-or-nothing commit and the same checks as
+// Extract. It exists so that extraction overlaps the decryption that
+// produces the ZIP, and so that the ZIP never has to be written to disk
+// first: entries are found through their local headers (sizes and CRC
+// there, as Microsoft's tool writes them, or Deflate entries followed by
+// a data descriptor), and the central directory at the end must then agree
+// with them entry by entry — names, CRCs, sizes and offsets — or the
+// extraction fails. Modes of Unix-made entries come from the central
+// directory and are applied before the commit.
+//
+// Small entries are decompressed by opt.Workers goroutines from bounded
+// buffers; large ones are streamed by the reading goroutine. The caller's
+// opt.Verify runs after the end of the ZIP has been read and checked.
+func ExtractStream(ctx context.Context, r io.Reader, dir string, opt Options) (Result, error) {
+	dir = filepath.Clean(dir)
+	if !opt.Replace {
+		if _, err := os.Lstat(dir); err == nil {
+			return Result{}, fmt.Errorf("stage: %s: %w", dir, ErrExists)
+		}
+	}
+	partial := dir + ".partial"
+	if err := os.RemoveAll(partial); err != nil {
+		return Result{}, fmt.Errorf("stage: remove stale %s: %w", partial, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return Result{}, fmt.Errorf("stage: %w", err)
+	}
+	if err := os.Mkdir(partial, defaultDirMode); err != nil {
+		return Result{}, fmt.Errorf("stage: %w", err)
+	}
+	s := &streamer{
+		root:    partial,
+		opt:     opt,
+		in:      &countReader{r: bufio.NewReaderSize(r, streamBufSize)},
+		seen:    map[string]bool{},
+		implied: map[string]bool{},
+	}
+	res, err := s.run(ctx)
+	if err == nil && opt.Verify != nil {
+		if verr := opt.Verify(); verr != nil {
+			err = fmt.Errorf("stage: verify: %w", verr)
+		}
+	}
+	if err == nil {
+		err = commit(partial, dir, opt)
+	}
+	if err != nil {
+		_ = os.RemoveAll(partial)
+		return Result{}, err
+	}
+	return res, nil
+}
+
+const (
+	streamBufSize  = 1 << 20
+	smallEntry     = 1 << 20 // compressed entries up to this size go to a worker
+	maxCentralSize = 256 << 20
+	sigDescriptor  = 0x08074b50
+	flagDescriptor = 0x8
+)
+
+// streamEntry is what a local header said, kept to check the central directory.
+type streamEntry struct {
+	name       string // as in the archive
+	clean      string
+	dir        bool
+	crc        uint32
+	csize      uint64
+	usize      uint64
+	offset     uint64
+	descriptor bool
+}
+
+type streamer struct {
+	root    string
+	opt     Options
+	in      *countReader
+	seen    map[string]bool // clean names of entries → is a directory
+	implied map[string]bool // directories created for names below them
+	entries []streamEntry
+	dirs    []string // explicit directories, for their times
+	mtimes  []time.Time
+	files   int
+	bytes   atomic.Int64
+	fl      io.ReadCloser
+	buf     []byte
+}
+
+func (s *streamer) run(ctx context.Context) (Result, error) {
+	workers := s.opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	s.buf = make([]byte, copyBufSize)
+	err := s.entriesLoop(gctx, g)
+	// A worker's failure cancels gctx, which the loop then reports: the
+	// worker's error is the one to keep.
+	if werr := g.Wait(); werr != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		err = werr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return Result{}, fmt.Errorf("stage: %w", ctx.Err())
+		}
+		return Result{}, err
+	}
+	if err := s.central(); err != nil {
+		return Result{}, err
+	}
+	for i := len(s.dirs) - 1; i >= 0; i-- {
+		if t := s.mtimes[i]; !t.IsZero() {
+			if err := os.Chtimes(s.path(s.dirs[i]), time.Time{}, t); err != nil {
+				return Result{}, fmt.Errorf("stage: entry %q: %w", s.dirs[i], err)
+			}
+		}
+	}
+	dirs := len(s.implied)
+	for name, isDir := range s.seen {
+		if isDir && !s.implied[name] {
+			dirs++
+		}
+	}
+	return Result{Files: s.files, Dirs: dirs, Bytes: s.bytes.Load()}, nil
+}
+
+func (s *streamer) path(name string) string { return filepath.Join(s.root, filepath.FromSlash(name)) }
+
+// entriesLoop reads local headers until the central directory starts.
+func (s *streamer) entriesLoop(ctx context.Context, g *errgroup.Group) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		sig, err := s.in.u32()
+		if err != nil {
+			return corruptf("", "truncated before the central directory: %v", err)
+		}
+		switch sig {
+		case sigLocal:
+			if err := s.entry(ctx, g); err != nil {
+				return err
+			}
+		case sigCentral:
+			return nil
+		default:
+			return corruptf("", "unexpected signature %08x at offset %d", sig, s.in.n-4)
+		}
+	}
+}
+
+// entry handles one local header and its data.
+func (s *streamer) entry(ctx context.Context, g *errgroup.Group) error {
+	offset := uint64(s.in.n - 4)
+	var h [26]byte
+	if _, err := io.ReadFull(s.in, h[:]); err != nil {
+		return corruptf("", "truncated local header: %v", err)
+	}
+	flags := binary.LittleEndian.Uint16(h[2:])
+	method := binary.LittleEndian.Uint16(h[4:])
+	dosTime, dosDate := binary.LittleEndian.Uint16(h[6:]), binary.LittleEndian.Uint16(h[8:])
+	e := streamEntry{
+		crc:    binary.LittleEndian.Uint32(h[10:]),
+		csize:  uint64(binary.LittleEndian.Uint32(h[14:])),
+		usize:  uint64(binary.LittleEndian.Uint32(h[18:])),
+		offset: offset,
+	}
+	nameLen, extraLen := int(binary.LittleEndian.Uint16(h[22:])), int(binary.LittleEndian.Uint16(h[24:]))
+	nameExtra := make([]byte, nameLen+extraLen)
+	if _, err := io.ReadFull(s.in, nameExtra); err != nil {
+		return corruptf("", "truncated local header: %v", err)
+	}
+	e.name = string(nameExtra[:nameLen])
+	extra := nameExtra[nameLen:]
+	zip64 := applyZip64(extra, &e.usize, &e.csize, nil)
+	clean, isDir, err := cleanName(e.name)
+	if err != nil {
+		return err
+	}
+	e.clean, e.dir = clean, isDir
+	e.descriptor = flags&flagDescriptor != 0
+	switch {
+	case flags&flagEncrypted != 0:
+		return fmt.Errorf("stage: entry %q: encrypted: %w", e.name, ErrUnsupported)
+	case method != methodStore && method != methodDeflate:
+		return fmt.Errorf("stage: entry %q: compression method %d: %w", e.name, method, ErrUnsupported)
+	case e.descriptor && method == methodStore:
+		return fmt.Errorf("stage: entry %q: stored entry with a data descriptor cannot be streamed: %w", e.name, ErrUnsupported)
+	case isDir && (e.usize != 0 || (!e.descriptor && e.csize > 2)):
+		return corruptf(e.name, "directory with data")
+	}
+	if err := s.claim(e.name, clean, isDir); err != nil {
+		return err
+	}
+	mtime := extendedTime(extra)
+	if mtime.IsZero() {
+		mtime = dosToTime(dosDate, dosTime)
+	}
+	if isDir {
+		s.dirs = append(s.dirs, clean)
+		s.mtimes = append(s.mtimes, mtime)
+		if err := s.mkdirAll(clean); err != nil {
+			return err
+		}
+		if _, err := io.CopyN(io.Discard, s.in, int64(e.csize)); !e.descriptor && err != nil {
+			return corruptf(e.name, "truncated: %v", err)
+		}
+	} else {
+		s.files++
+		if err := s.mkdirAll(path.Dir(clean)); err != nil {
+			return err
+		}
+		if err := s.file(ctx, g, &e, method, mtime); err != nil {
+			return err
+		}
+	}
+	if e.descriptor {
+		if err := s.readDescriptor(&e, zip64); err != nil {
+			return err
+		}
+	}
+	s.entries = append(s.entries, e)
+	return nil
+}
+
+// claim records a name, refusing duplicates and file/directory collisions.
+func (s *streamer) claim(raw, clean string, isDir bool) error {
+	if _, dup := s.seen[clean]; dup {
+		return fmt.Errorf("stage: entry %q: duplicate name: %w", raw, ErrUnsafePath)
+	}
+	if !isDir && s.implied[clean] {
+		return fmt.Errorf("stage: entry %q: file is also a directory: %w", raw, ErrUnsafePath)
+	}
+	for parent := path.Dir(clean); parent != "."; parent = path.Dir(parent) {
+		if d, ok := s.seen[parent]; ok && !d {
+			return fmt.Errorf("stage: entry %q: file %q is also a directory: %w", raw, parent, ErrUnsafePath)
+		}
+	}
+	s.seen[clean] = isDir
+	return nil
+}
+
+// mkdirAll creates a directory and its missing parents inside the root,
+// marking implied ones.
+func (s *streamer) mkdirAll(name string) error {
+	if name == "." || name == "" {
+		return nil
+	}
+	if err := s.mkdirAll(path.Dir(name)); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(s.path(name)); err == nil {
+		return nil
+	}
+	if err := os.Mkdir(s.path(name), defaultDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("stage: entry %q: %w", name, err)
+	}
+	if isDir, ok := s.seen[name]; !ok || !isDir {
+		s.implied[name] = true
+	}
+	return nil
+}
+
+// file extracts one regular file: small ones are read whole and handed to
+// a worker; large ones, and Deflate streams of unknown length, are
+// decompressed here as they arrive.
+func (s *streamer) file(ctx context.Context, g *errgroup.Group, e *streamEntry, method uint16, mtime time.Time) error {
+	if !e.descriptor && e.csize <= smallEntry {
+		data := make([]byte, e.csize)
+		if _, err := io.ReadFull(s.in, data); err != nil {
+			return corruptf(e.name, "truncated: %v", err)
+		}
+		want := *e
+		g.Go(func() error {
+			var src io.Reader = bytes.NewReader(data)
+			if method == methodDeflate {
+				fl := flatePool.Get().(io.ReadCloser)
+				defer flatePool.Put(fl)
+				if err := fl.(flate.Resetter).Reset(bytes.NewReader(data), nil); err != nil {
+					return corruptf(want.name, "%v", err)
+				}
+				src = fl
+			}
+			buf := smallBufPool.Get().(*[]byte)
+			defer smallBufPool.Put(buf)
+			_, _, err := s.write(ctx, &want, src, *buf, mtime, true)
+			return err
+		})
+		return nil
+	}
+	var src io.Reader
+	if e.descriptor {
+		// Unknown length: Deflate ends itself. The counting reader is a
+		// ByteReader, so the decompressor reads no byte past its end.
+		src = s.deflate(s.in)
+	} else {
+		lim := io.LimitReader(s.in, int64(e.csize))
+		src = lim
+		if method == methodDeflate {
+			src = s.deflate(bufio.NewReaderSize(lim, readBufSize))
+		}
+		defer func() { _, _ = io.Copy(io.Discard, lim) }()
+	}
+	n, crc, err := s.write(ctx, e, src, s.buf, mtime, !e.descriptor)
+	if err != nil {
+		return err
+	}
+	if e.descriptor {
+		e.usize, e.crc = n, crc // checked against the descriptor next
+	}
+	return nil
+}
+
+var (
+	flatePool    = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+	smallBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+)
+
+func (s *streamer) deflate(r io.Reader) io.Reader {
+	if s.fl == nil {
+		s.fl = flate.NewReader(r)
+		return s.fl
+	}
+	_ = s.fl.(flate.Resetter).Reset(r, nil)
+	return s.fl
+}
+
+// write copies src into the entry's file, returning the byte count and
+// CRC; with check, they must match the header's.
+func (s *streamer) write(ctx context.Context, e *streamEntry, src io.Reader, buf []byte, mtime time.Time, check bool) (uint64, uint32, error) {
+	out, err := createFile(s.path(e.clean), defaultFileMode)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return 0, 0, fmt.Errorf("stage: entry %q: collides with another entry: %w", e.name, ErrUnsafePath)
+		}
+		return 0, 0, fmt.Errorf("stage: entry %q: %w", e.name, err)
+	}
+	fail := func(err error) (uint64, uint32, error) { out.Close(); return 0, 0, err }
+	var (
+		n   uint64
+		crc uint32
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fail(fmt.Errorf("stage: %w", err))
+		}
+		m, rerr := fill(src, buf)
+		if m > 0 {
+			n += uint64(m)
+			if check && n > e.usize {
+				return fail(corruptf(e.name, "more data than the declared %d bytes", e.usize))
+			}
+			crc = crc32.Update(crc, crc32.IEEETable, buf[:m])
+			if _, err := out.Write(buf[:m]); err != nil {
+				return fail(fmt.Errorf("stage: entry %q: %w", e.name, err))
+			}
+			s.bytes.Add(int64(m))
+			if s.opt.Progress != nil {
+				s.opt.Progress(int64(m))
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fail(corruptf(e.name, "%v", rerr))
+		}
+	}
+	if check && n != e.usize {
+		return fail(corruptf(e.name, "%d bytes, declared %d", n, e.usize))
+	}
+	if check && crc != e.crc {
+		return fail(corruptf(e.name, "CRC-32 %08x, declared %08x", crc, e.crc))
+	}
+	if s.opt.Sync {
+		if err := out.Sync(); err != nil {
+			return fail(fmt.Errorf("stage: entry %q: %w", e.name, err))
+		}
+	}
+	if !mtime.IsZero() {
+		if err := out.SetModTime(mtime); err != nil {
+			return fail(fmt.Errorf("stage: entry %q: %w", e.name, err))
+		}
+	}
+	if err := out.Close(); err != nil {
+		return 0, 0, fmt.Errorf("stage: entry %q: %w", e.name, err)
+	}
+	return n, crc, nil
+}
+
+// readDescriptor reads the data descriptor after a streamed entry and
+// checks it against what was extracted.
+func (s *streamer) readDescriptor(e *streamEntry, zip64 bool) error {
+	first, err := s.in.u32()
+	if err != nil {
+		return corruptf(e.name, "truncated data descriptor: %v", err)
+	}
+	crc := first
+	if first == sigDescriptor {
+		if crc, err = s.in.u32(); err != nil {
+			return corruptf(e.name, "truncated data descriptor: %v", err)
+		}
+	}
+	var csize, usize uint64
+	if zip64 {
+		var b [16]byte
+		_, err = io.ReadFull(s.in, b[:])
+		csize, usize = binary.LittleEndian.Uint64(b[:]), binary.LittleEndian.Uint64(b[8:])
+	} else {
+		var b [8]byte
+		_, err = io.ReadFull(s.in, b[:])
+		csize, usize = uint64(binary.LittleEndian.Uint32(b[:])), uint64(binary.LittleEndian.Uint32(b[4:]))
+	}
+	if err != nil {
+		return corruptf(e.name, "truncated data descriptor: %v", err)
+	}
+	if crc != e.crc || usize != e.usize {
+		return corruptf(e.name, "data descriptor says CRC %08x and %d bytes, data has %08x and %d", crc, usize, e.crc, e.usize)
+	}
+	e.csize = csize
+	return nil
+}
+
+func corruptf(name, format string, a ...any) error {
+	if name == "" {
+		return fmt.Errorf("stage: %s: %w", fmt.Sprintf(format, a...), ErrCorrupt)
+	}
+	return fmt.Errorf("stage: entry %q: %s: %w", name, fmt.Sprintf(format, a...), ErrCorrupt)
+}
+
+// countReader counts bytes read and reads little-endian words. It is an
+// io.ByteReader so that a Deflate decompressor on it stops exactly at the
+// end of its stream.
+type countReader struct {
+	r *bufio.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countReader) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil {
+		c.n++
+	}
+	return b, err
+}
+
+func (c *countReader) u32() (uint32, error) {
+	var b [4]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(b[:]), nil
+}
+
+// applyZip64 replaces sizes (and an offset, when given) saturated at
+// 0xFFFFFFFF with the values of a ZIP64 extra record, in the record's
+// order, and reports whether the record was there.
+func applyZip64(extra []byte, usize, csize, offset *uint64) bool {
+	for len(extra) >= 4 {
+		id, size := binary.LittleEndian.Uint16(extra), int(binary.LittleEndian.Uint16(extra[2:]))
+		extra = extra[4:]
+		if size > len(extra) {
+			return false
+		}
+		field := extra[:size]
+		extra = extra[size:]
+		if id != extraZip64 {
+			continue
+		}
+		for _, p := range []*uint64{usize, csize, offset} {
+			if p == nil || *p != 0xffffffff {
+				continue
+			}
+			if len(field) < 8 {
+				break
+			}
+			*p = binary.LittleEndian.Uint64(field)
+			field = field[8:]
+		}
+		return true
+	}
+	return false
+}
+
+// extendedTime returns the modification time of an extended timestamp
+// extra record (0x5455), or the zero time.
+func extendedTime(extra []byte) time.Time {
+	for len(extra) >= 4 {
+		id, size := binary.LittleEndian.Uint16(extra), int(binary.LittleEndian.Uint16(extra[2:]))
+		extra = extra[4:]
+		if size > len(extra) {
+			return time.Time{}
+		}
+		field := extra[:size]
+		extra = extra[size:]
+		if id == 0x5455 && len(field) >= 5 && field[0]&1 != 0 {
+			return time.Unix(int64(int32(binary.LittleEndian.Uint32(field[1:]))), 0)
+		}
+	}
+	return time.Time{}
+}
+
+// dosToTime reads MS-DOS date and time fields as UTC, as archive/zip does.
+func dosToTime(d, t uint16) time.Time {
+	if d == 0 {
+		return time.Time{}
+	}
+	return time.Date(int(d>>9)+1980, time.Month(d>>5&0xf), int(d&0x1f),
+		int(t>>11), int(t>>5&0x3f), int(t&0x1f)*2, 0, time.UTC)
+}

@@ -1,0 +1,213 @@
+package stage
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// treeSums maps every regular file under dir to its SHA-256, and every
+// directory to "dir".
+func treeSums(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			out[rel] = "dir"
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		s := sha256.Sum256(b)
+		out[rel] = hex.EncodeToString(s[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameTree(t testing.TB, a, b map[string]string) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("trees differ: %d vs %d entries\n%v\n%v", len(a), len(b), a, b)
+	}
+	for k, v := range a {
+		if b[k] != v {
+			t.Fatalf("trees differ at %s", k)
+		}
+	}
+}
+
+// streamZips are well-formed ZIPs of every shape the streamer must take:
+// Microsoft's (the fixtures), ours (Write), and archive/zip's data descriptors.
+func streamZips(t *testing.T) map[string][]byte {
+	t.Helper()
+	zips := map[string][]byte{}
+	files, _ := filepath.Glob("testdata/*.zip")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zips[filepath.Base(f)] = b
+	}
+	var dd bytes.Buffer
+	zw := zip.NewWriter(&dd)
+	for i, name := range []string{"a.txt", "sub/b.bin", "sub/deeper/c.txt", "empty/"} {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name != "empty/" {
+			w.Write(bytes.Repeat([]byte{byte(i), 'x'}, 100000*i+1))
+		}
+	}
+	zw.Close()
+	zips["archive-zip-descriptors"] = dd.Bytes()
+	big := bytes.Repeat([]byte("0123456789abcdef"), (3*smallEntry)/16+7)
+	zips["large entries"] = rawZip(t, []rawEntry{{name: "big/store.bin", data: big}, {name: `big\deflate.bin`, data: big, method: 8}, {name: "z", data: []byte("z"), method: 8}})
+	return zips
+}
+
+func TestExtractStreamMatchesExtract(t *testing.T) {
+	for name, z := range streamZips(t) {
+		t.Run(name, func(t *testing.T) {
+			a := filepath.Join(t.TempDir(), "a")
+			b := filepath.Join(t.TempDir(), "b")
+			ra, err := Extract(context.Background(), bytes.NewReader(z), int64(len(z)), a, Options{})
+			if err != nil {
+				t.Fatalf("Extract: %v", err)
+			}
+			rb, err := ExtractStream(context.Background(), bytes.NewReader(z), b, Options{Workers: 2})
+			if err != nil {
+				t.Fatalf("ExtractStream: %v", err)
+			}
+			if ra != rb {
+				t.Errorf("results differ: %+v vs %+v", ra, rb)
+			}
+			sameTree(t, treeSums(t, a), treeSums(t, b))
+		})
+	}
+}
+
+// TestExtractStreamHostile: what Extract refuses, ExtractStream refuses too,
+// and leaves nothing; plus what only a stream can get wrong.
+func TestExtractStreamHostile(t *testing.T) {
+	hello := []byte("hello, world\n")
+	good := rawZip(t, []rawEntry{{name: "a", data: hello, method: 8}, {name: "b/c", data: hello}})
+	// A central directory that names another file than the local header.
+	renamed := bytes.Clone(good)
+	if i := bytes.LastIndex(renamed, []byte("b/c")); i > 0 {
+		renamed[i+2] = 'x'
+	}
+	// A central directory that claims a symlink for an entry the stream wrote as a file.
+	symlinked := bytes.Clone(good)
+	cd := bytes.Index(symlinked, []byte{0x50, 0x4b, 0x01, 0x02})
+	binary.LittleEndian.PutUint16(symlinked[cd+4:], 3<<8|20)
+	binary.LittleEndian.PutUint32(symlinked[cd+38:], 0o120777<<16)
+
+	cases := map[string]struct {
+		zip  []byte
+		want error
+	}{
+		"dotdot":                 {rawZip(t, []rawEntry{{name: "../evil", data: hello}}), ErrUnsafePath},
+		"absolute":               {rawZip(t, []rawEntry{{name: "/etc/evil", data: hello}}), ErrUnsafePath},
+		"drive":                  {rawZip(t, []rawEntry{{name: `C:\evil`, data: hello}}), ErrUnsafePath},
+		"duplicate":              {rawZip(t, []rawEntry{{name: "a", data: hello}, {name: "a", data: hello}}), ErrUnsafePath},
+		"duplicate by separator": {rawZip(t, []rawEntry{{name: "d/a", data: hello}, {name: `d\a`, data: hello}}), ErrUnsafePath},
+		"file is a parent":       {rawZip(t, []rawEntry{{name: "a", data: hello}, {name: "a/b", data: hello}}), ErrUnsafePath},
+		"parent then file":       {rawZip(t, []rawEntry{{name: `a\b`, data: hello}, {name: "a", data: hello}}), ErrUnsafePath},
+		"size lies (deflate)":    {rawZip(t, []rawEntry{{name: "a", data: hello, method: 8, usize: u32(5)}}), ErrCorrupt},
+		"size lies (store)":      {rawZip(t, []rawEntry{{name: "a", data: hello, usize: u32(500), csize: u32(500)}}), ErrCorrupt},
+		"crc mismatch":           {rawZip(t, []rawEntry{{name: "a", data: hello, method: 8, crc: u32(1)}}), ErrCorrupt},
+		"truncated deflate":      {rawZip(t, []rawEntry{{name: "a", data: bytes.Repeat(hello, 100), method: 8, cut: 4}}), ErrCorrupt},
+		"encrypted":              {rawZip(t, []rawEntry{{name: "a", data: hello, flags: flagEncrypted}}), ErrUnsupported},
+		"bzip2":                  {rawZip(t, []rawEntry{{name: "a", data: hello, method: 12}}), ErrUnsupported},
+		"central renames":        {renamed, ErrCorrupt},
+		"central symlink":        {symlinked, ErrUnsafePath},
+		"truncated":              {good[:len(good)-10], ErrCorrupt},
+		"trailing bytes":         {append(bytes.Clone(good), "junk"...), ErrCorrupt},
+		"not a zip":              {[]byte("MZ this is not a zip"), ErrCorrupt},
+		"empty":                  {nil, ErrCorrupt},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			_, err := ExtractStream(context.Background(), bytes.NewReader(c.zip), filepath.Join(parent, "out"), Options{Workers: 2})
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+			assertNothingLeft(t, parent)
+		})
+	}
+}
+
+func TestExtractStreamVerifyGates(t *testing.T) {
+	z := rawZip(t, []rawEntry{{name: "a", data: []byte("data"), method: 8}})
+	parent := t.TempDir()
+	boom := errors.New("HMAC mismatch")
+	_, err := ExtractStream(context.Background(), bytes.NewReader(z), filepath.Join(parent, "out"), Options{Verify: func() error { return boom }})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the Verify error", err)
+	}
+	assertNothingLeft(t, parent)
+}
+
+// FuzzExtractStream: whatever ExtractStream accepts, Extract accepts
+// with the same tree; nothing is ever left behind on failure.
+func FuzzExtractStream(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.zip")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add(rawZip(f, []rawEntry{{name: "a/b", data: []byte("hi"), method: 8}, {name: "c/"}}))
+	f.Fuzz(func(t *testing.T, z []byte) {
+		parent := t.TempDir()
+		dir := filepath.Join(parent, "s")
+		_, err := ExtractStream(context.Background(), io.MultiReader(bytes.NewReader(z)), dir, Options{Workers: 2})
+		if err != nil {
+			assertNothingLeft(t, parent)
+			return
+		}
+		other := filepath.Join(t.TempDir(), "x")
+		if _, err := Extract(context.Background(), bytes.NewReader(z), int64(len(z)), other, Options{}); err != nil {
+			t.Fatalf("stream accepted what Extract refuses: %v", err)
+		}
+		sameTree(t, treeSums(t, dir), treeSums(t, other))
+	})
+}
+
+func BenchmarkExtractStreamSmall(b *testing.B) {
+	z, err := os.ReadFile("testdata/irfanview-backslash.zip")
+	if err != nil {
+		b.Fatal(err)
+	}
+	root := b.TempDir()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := ExtractStream(context.Background(), bytes.NewReader(z), filepath.Join(root, "o", string(rune('a'+i%26)), hex.EncodeToString([]byte{byte(i), byte(i >> 8)})), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -17,12 +17,14 @@ test:
 build:
 	$(GO) build -o $(BIN) ./cmd/imepipe
 
-## fuzz: run each fuzz target for FUZZTIME (default 20s).
+## fuzz: run every fuzz target in the tree for FUZZTIME each (default 20s).
 FUZZTIME ?= 20s
 fuzz:
-	$(GO) test ./decrypt -run '^$$' -fuzz '^FuzzParseInfo$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./decrypt -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./stage -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME)
+	@grep -r --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*' . | sed 's/:func / /' | \
+	while read file name; do \
+		echo "== $$name ($$(dirname $$file))"; \
+		$(GO) test "./$$(dirname $$file)" -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 ## bench: the testing.B benchmarks of the hot paths.
 bench:

@@ -1,0 +1,51 @@
+package fetch
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+)
+
+// file is what the Job needs of the target; tests substitute a file that
+// runs out of space.
+type file interface {
+	io.ReaderAt
+	io.WriterAt
+	Truncate(size int64) error
+	Sync() error
+	Close() error
+}
+
+// openFile opens the target; a variable so tests can inject faults.
+var openFile = func(path string) (file, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+}
+
+// freeSpace reports bytes available to us in dir and how many bytes path
+// already has allocated; a variable so tests can pretend a disk is full.
+var freeSpace = diskFree
+
+// diskErr turns "no space left" into ErrDiskFull so callers can test for it.
+func diskErr(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", ErrDiskFull, err)
+	}
+	return err
+}
+
+// prepareFile checks there is room for the rest of the file and reserves
+// it, so that running out of space shows up before any byte is fetched.
+func prepareFile(path string, f file, size int64) error {
+	avail, have, err := freeSpace(path)
+	if err == nil && size-have > avail {
+		return fmt.Errorf("fetch: %s needs %d more bytes, %d free: %w", path, size-have, avail, ErrDiskFull)
+	}
+	if of, ok := f.(*os.File); ok {
+		if err := preallocate(of, size); err != nil {
+			return fmt.Errorf("fetch: preallocate %s: %w", path, diskErr(err))
+		}
+	}
+	return nil
+}

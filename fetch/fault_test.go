@@ -1,0 +1,201 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Each fault either completes with the right bytes or fails with a clear
+// error; a wrong file is never reported as done.
+func TestFaults(t *testing.T) {
+	content := randomBytes(1, 3<<20+12345)
+	v2 := randomBytes(2, len(content))
+	type injector = func(o *origin) func(n int, w http.ResponseWriter, r *http.Request) bool
+	status := func(code int, retryAfter string, times int) injector {
+		return func(*origin) func(int, http.ResponseWriter, *http.Request) bool {
+			return func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n > times {
+					return false
+				}
+				if retryAfter != "" {
+					w.Header().Set("Retry-After", retryAfter)
+				}
+				w.WriteHeader(code)
+				return true
+			}
+		}
+	}
+	cases := []struct {
+		name       string
+		inject     injector
+		noProgress time.Duration
+		wantErr    func(error) bool // nil: must complete with the right bytes
+		wantOther  []byte
+		wantPause  time.Duration // some retry pause must be at least this
+	}{
+		{name: "clean", inject: func(*origin) func(int, http.ResponseWriter, *http.Request) bool { return nil }},
+		{name: "503 then ok", inject: status(503, "", 3)},
+		{name: "500 then ok", inject: status(500, "", 2)},
+		{name: "503 Retry-After honoured", inject: status(503, "7", 2), wantPause: 7 * time.Second},
+		{name: "429 Retry-After date", inject: status(429, time.Now().Add(90*time.Second).UTC().Format(http.TimeFormat), 1), wantPause: 60 * time.Second},
+		{name: "503 forever", inject: status(503, "", 1<<30), wantErr: isStatus(503)},
+		{name: "404", inject: status(404, "", 1<<30), wantErr: isStatus(404)},
+		{name: "403 mid-download", inject: func(*origin) func(int, http.ResponseWriter, *http.Request) bool {
+			return func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n > 3 {
+					w.WriteHeader(403)
+					return true
+				}
+				return false
+			}
+		}, wantErr: isStatus(403)},
+		{name: "reset mid-body", inject: func(o *origin) func(int, http.ResponseWriter, *http.Request) bool {
+			return func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n%3 != 2 {
+					return false
+				}
+				w.Header().Set("ETag", `"v1"`)
+				http.ServeContent(&cutWriter{ResponseWriter: w, limit: 100 << 10}, r, "", time.Unix(1700000000, 0), strings.NewReader(string(content)))
+				return true
+			}
+		}},
+		{name: "stall", noProgress: 100 * time.Millisecond, inject: func(o *origin) func(int, http.ResponseWriter, *http.Request) bool {
+			return func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n != 3 && n != 5 {
+					return false
+				}
+				w.Header().Set("Content-Length", "1000")
+				w.WriteHeader(206)
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+				return true
+			}
+		}},
+		{name: "short body", inject: func(o *origin) func(int, http.ResponseWriter, *http.Request) bool {
+			return func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n%4 != 2 {
+					return false
+				}
+				var first, last int64
+				fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &first, &last)
+				w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, len(content)))
+				w.Header().Set("Content-Length", fmt.Sprint(last-first+1))
+				w.WriteHeader(206)
+				w.Write(content[first : first+(last-first+1)/2])
+				return true
+			}
+		}},
+		{name: "wrong Content-Range", inject: func(o *origin) func(int, http.ResponseWriter, *http.Request) bool {
+			return func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n%3 != 2 {
+					return false
+				}
+				var first, last int64
+				fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &first, &last)
+				// Shifted by one byte: the same length, the wrong bytes.
+				first, last = first+1, min(last+1, int64(len(content))-1)
+				w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, len(content)))
+				w.WriteHeader(206)
+				w.Write(content[first : last+1])
+				return true
+			}
+		}},
+		{name: "Range ignored", inject: func(o *origin) func(int, http.ResponseWriter, *http.Request) bool {
+			return func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n%2 != 0 {
+					return false
+				}
+				r.Header.Del("Range")
+				w.Header().Set("ETag", `"v1"`)
+				http.ServeContent(w, r, "", time.Unix(1700000000, 0), strings.NewReader(string(content)))
+				return true
+			}
+		}},
+		{name: "ETag change mid-download", wantOther: v2, inject: func(o *origin) func(int, http.ResponseWriter, *http.Request) bool {
+			return func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n == 4 {
+					o.setContent(v2, `"v2"`)
+				}
+				return false
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := newOrigin(t, content)
+			o.inject = tc.inject(o)
+			var sl sleeps
+			opt := testOptions(&sl)
+			if tc.noProgress > 0 {
+				opt.NoProgress = tc.noProgress
+			}
+			dst := filepath.Join(t.TempDir(), "out.bin")
+			src, err := NewHTTP(o.url(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			job, err := New(dst, []Source{src}, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := job.Run(context.Background())
+			checkCounters(t, st)
+			if tc.wantErr != nil {
+				if err == nil {
+					t.Fatal("Run succeeded, want an error")
+				}
+				if !tc.wantErr(err) {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("error is not one line: %q", err)
+				}
+				if st.Status != StateError {
+					t.Errorf("Status %q, want %q", st.Status, StateError)
+				}
+				_, ferr := os.Stat(dst)
+				if _, jerr := os.Stat(journalPath(dst)); ferr == nil && jerr != nil {
+					t.Errorf("a partial file without its journal after a failure: %v", jerr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			want := content
+			if tc.wantOther != nil {
+				want = tc.wantOther
+			}
+			checkFile(t, dst, want)
+			if st.Status != StateComplete || st.FileSizeInCache != int64(len(want)) || st.FileSize != int64(len(want)) {
+				t.Errorf("status %+v", st)
+			}
+			if _, jerr := os.Stat(journalPath(dst)); !errors.Is(jerr, os.ErrNotExist) {
+				t.Errorf("journal left after success: %v", jerr)
+			}
+			if tc.wantPause > 0 {
+				var longest time.Duration
+				for _, d := range sl.all() {
+					longest = max(longest, d)
+				}
+				if longest < tc.wantPause {
+					t.Errorf("longest retry pause %v, want ≥ %v (Retry-After)", longest, tc.wantPause)
+				}
+			}
+		})
+	}
+}
+
+func isStatus(code int) func(error) bool {
+	return func(err error) bool {
+		var se *StatusError
+		return errors.As(err, &se) && se.Code == code
+	}
+}

@@ -1,0 +1,165 @@
+package fetch
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Every response is cut at a random offset (seeded); the job must still
+// finish with the right bytes in one Run, refetching little.
+func TestResumeRandomCuts(t *testing.T) {
+	content := randomBytes(3, 4<<20)
+	o := newOrigin(t, content)
+	var cuts atomic.Int64
+	o.inject = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		rng := rand.New(rand.NewPCG(42, uint64(n))) // seeded per request: handlers run concurrently
+		if n == 1 || rng.IntN(3) == 0 {             // the Stat, and a third of requests, run clean
+			return false
+		}
+		cuts.Add(1)
+		w.Header().Set("ETag", `"v1"`)
+		http.ServeContent(&cutWriter{ResponseWriter: w, limit: int64(rng.IntN(300 << 10))}, r, "", time.Unix(1700000000, 0), newReader(content))
+		return true
+	}
+	var sl sleeps
+	opt := testOptions(&sl)
+	opt.Retry.Attempts = 50
+	dst := filepath.Join(t.TempDir(), "out.bin")
+	st := runJob(t, dst, o.url(), opt)
+	checkFile(t, dst, content)
+	checkCounters(t, st)
+	if cuts.Load() < 5 {
+		t.Fatalf("only %d streams were cut; the test proves nothing", cuts.Load())
+	}
+	// A cut loses at most the piece being written.
+	if limit := int64(len(content)) + cuts.Load()*opt.PieceSize; st.TotalBytesDownloaded > limit {
+		t.Errorf("downloaded %d bytes for %d with %d cuts (limit %d)", st.TotalBytesDownloaded, len(content), cuts.Load(), limit)
+	}
+}
+
+// The job is stopped at random byte counts and started again, as a crash
+// would; each restart fetches only what is missing, and the final file and
+// the cumulative counters are right.
+func TestResumeAfterStops(t *testing.T) {
+	content := randomBytes(4, 6<<20+777)
+	o := newOrigin(t, content)
+	rng := rand.New(rand.NewPCG(99, 1))
+	dst := filepath.Join(t.TempDir(), "out.bin")
+	var sl sleeps
+	opt := testOptions(&sl)
+	for stop := 0; stop < 5; stop++ { // keep in step with stops below
+		ctx, cancel := context.WithCancel(context.Background())
+		limit := int64(rng.IntN(len(content) / 12))
+		src := &stopAfter{Source: mustHTTP(t, o.url()), left: limit, cancel: cancel}
+		job, err := New(dst, []Source{src}, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := job.Run(ctx)
+		cancel()
+		if err == nil {
+			t.Fatalf("stop %d: finished before the stop at %d bytes", stop, limit)
+		}
+		if st.Status != StatePaused {
+			t.Errorf("stop %d: Status %q, want %q", stop, st.Status, StatePaused)
+		}
+		if _, err := os.Stat(journalPath(dst)); err != nil {
+			t.Fatalf("stop %d: no journal: %v", stop, err)
+		}
+	}
+	st := runJob(t, dst, o.url(), opt)
+	checkFile(t, dst, content)
+	checkCounters(t, st)
+	// A stop loses at most the piece each connection was writing; the
+	// origin may also have sent what was in flight (one request each).
+	const stops = 5
+	size, conns := int64(len(content)), int64(opt.Connections)
+	if limit := size + stops*conns*opt.PieceSize; st.TotalBytesDownloaded > limit {
+		t.Errorf("received %d bytes over all runs for %d (limit %d)", st.TotalBytesDownloaded, size, limit)
+	}
+	if limit := size + stops*conns*opt.MaxChunk; o.sent.Load() > limit {
+		t.Errorf("origin sent %d bytes for %d (limit %d)", o.sent.Load(), size, limit)
+	}
+	if st.TotalBytesDownloaded < size {
+		t.Errorf("TotalBytesDownloaded %d is less than the file: earlier runs not counted", st.TotalBytesDownloaded)
+	}
+}
+
+// A recorded piece that was damaged on disk is found and fetched again;
+// the others are not.
+func TestResumeRehash(t *testing.T) {
+	content := randomBytes(5, 2<<20)
+	o := newOrigin(t, content)
+	dst := filepath.Join(t.TempDir(), "out.bin")
+	var sl sleeps
+	opt := testOptions(&sl)
+	ctx, cancel := context.WithCancel(context.Background())
+	src := &stopAfter{Source: mustHTTP(t, o.url()), left: int64(len(content)) * 3 / 4, cancel: cancel}
+	job, _ := New(dst, []Source{src}, opt)
+	if _, err := job.Run(ctx); err == nil {
+		t.Fatal("first run finished; want a stop")
+	}
+	jr, err := loadJournal(dst)
+	if err != nil || jr.pieces.first == 0 {
+		t.Fatalf("journal %v, err %v: want recorded pieces", jr, err)
+	}
+	f, _ := os.OpenFile(dst, os.O_RDWR, 0)
+	f.WriteAt([]byte{content[10] ^ 0xff}, 10) // damage piece 0
+	f.Close()
+	before := o.sent.Load()
+	runJob(t, dst, o.url(), opt)
+	checkFile(t, dst, content)
+	missing := int64(len(content)) - jr.pieces.completeBytes()
+	if got := o.sent.Load() - before; got > missing+opt.PieceSize+1024 {
+		t.Errorf("resume fetched %d bytes, want about %d missing + one damaged piece", got, missing)
+	}
+}
+
+// stopAfter cancels the run once left bytes have been delivered.
+type stopAfter struct {
+	Source
+	left   int64
+	cancel func()
+}
+
+func (s *stopAfter) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, error) {
+	return s.Source.Fetch(ctx, off, n, writerFunc(func(p []byte) (int, error) {
+		if atomic.AddInt64(&s.left, -int64(len(p))) < 0 {
+			s.cancel()
+		}
+		return w.Write(p)
+	}))
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func mustHTTP(t *testing.T, u string) *HTTPSource {
+	t.Helper()
+	s, err := NewHTTP(u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func runJob(t *testing.T, dst, u string, opt Options) Status {
+	t.Helper()
+	job, err := New(dst, []Source{mustHTTP(t, u)}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := job.Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return st
+}

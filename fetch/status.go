@@ -1,0 +1,140 @@
+package fetch
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Status is the per-file record of Get-DeliveryOptimizationStatus, with
+// its field names. BytesFromHttp includes BytesFromCacheServer, and
+// BytesFromHttp + BytesFromPeers = TotalBytesDownloaded.
+type Status struct {
+	FileId                  string
+	FileSize                int64
+	FileSizeInCache         int64
+	TotalBytesDownloaded    int64
+	PercentPeerCaching      float64
+	BytesFromPeers          int64
+	BytesFromHttp           int64
+	BytesFromCacheServer    int64
+	BytesFromLanPeers       int64
+	BytesFromGroupPeers     int64
+	BytesFromInternetPeers  int64
+	BytesToLanPeers         int64
+	BytesToGroupPeers       int64
+	BytesToInternetPeers    int64
+	DownloadDuration        TimeSpan
+	DownloadMode            int
+	Priority                string
+	Status                  string
+	NumPeers                int
+	SourceURL               string
+	CacheHost               string
+	HttpConnectionCount     int
+	LanConnectionCount      int
+	GroupConnectionCount    int
+	InternetConnectionCount int
+}
+
+// The values of Status.Status.
+const (
+	StateCaching  = "Caching"
+	StateComplete = "Complete"
+	StatePaused   = "Paused"
+	StateError    = "Error"
+)
+
+// TimeSpan is a duration printed as .NET prints one ("01:02:03.4500000"),
+// as DO's DownloadDuration is.
+type TimeSpan time.Duration
+
+func (t TimeSpan) String() string {
+	d := time.Duration(t)
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	h := d / time.Hour
+	m := (d % time.Hour) / time.Minute
+	s := (d % time.Minute) / time.Second
+	ticks := (d % time.Second) / 100
+	return fmt.Sprintf("%s%02d:%02d:%02d.%07d", sign, h, m, s, ticks)
+}
+
+// MarshalJSON writes the TimeSpan string.
+func (t TimeSpan) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
+
+// UnmarshalJSON reads "hh:mm:ss[.fffffff]".
+func (t *TimeSpan) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("fetch: TimeSpan: %w", err)
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var h, m, sec, frac int64
+	main, fracStr, _ := strings.Cut(s, ".")
+	if _, err := fmt.Sscanf(main, "%d:%d:%d", &h, &m, &sec); err != nil {
+		return fmt.Errorf("fetch: TimeSpan %q: %w", s, err)
+	}
+	if fracStr != "" {
+		fracStr = (fracStr + "0000000")[:7]
+		if _, err := fmt.Sscanf(fracStr, "%d", &frac); err != nil {
+			return fmt.Errorf("fetch: TimeSpan %q: %w", s, err)
+		}
+	}
+	d := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second + time.Duration(frac)*100
+	if neg {
+		d = -d
+	}
+	*t = TimeSpan(d)
+	return nil
+}
+
+// counters are the live byte and connection counts of a Job.
+type counters struct {
+	from     [numKinds]atomic.Int64 // bytes received, by source kind
+	to       [numKinds]atomic.Int64 // bytes uploaded to peers, by kind
+	conns    [numKinds]atomic.Int64 // connections (HTTP) or sources (peers) used
+	active   [numKinds]atomic.Int64 // connections open now
+	previous [numKinds]int64        // from earlier runs (journal); set before Run's workers
+}
+
+// open notes a request starting on kind; peak concurrency is the count.
+func (c *counters) open(k SourceKind) {
+	n := c.active[k].Add(1)
+	for {
+		old := c.conns[k].Load()
+		if n <= old || c.conns[k].CompareAndSwap(old, n) {
+			return
+		}
+	}
+}
+
+func (c *counters) close(k SourceKind) { c.active[k].Add(-1) }
+
+func (c *counters) bytesFrom(k SourceKind) int64 { return c.previous[k] + c.from[k].Load() }
+
+// fill sets the byte and connection fields of s.
+func (c *counters) fill(s *Status) {
+	s.BytesFromCacheServer = c.bytesFrom(CacheServer)
+	s.BytesFromHttp = c.bytesFrom(HTTP) + s.BytesFromCacheServer
+	s.BytesFromLanPeers = c.bytesFrom(LanPeer)
+	s.BytesFromGroupPeers = c.bytesFrom(GroupPeer)
+	s.BytesFromInternetPeers = c.bytesFrom(InternetPeer)
+	s.BytesFromPeers = s.BytesFromLanPeers + s.BytesFromGroupPeers + s.BytesFromInternetPeers
+	s.TotalBytesDownloaded = s.BytesFromHttp + s.BytesFromPeers
+	if s.TotalBytesDownloaded > 0 {
+		s.PercentPeerCaching = float64(s.BytesFromPeers) * 100 / float64(s.TotalBytesDownloaded)
+	}
+	s.BytesToLanPeers = c.to[LanPeer].Load()
+	s.BytesToGroupPeers = c.to[GroupPeer].Load()
+	s.BytesToInternetPeers = c.to[InternetPeer].Load()
+	s.HttpConnectionCount = int(c.conns[HTTP].Load() + c.conns[CacheServer].Load())
+	s.LanConnectionCount = int(c.conns[LanPeer].Load())
+	s.GroupConnectionCount = int(c.conns[GroupPeer].Load())
+	s.InternetConnectionCount = int(c.conns[InternetPeer].Load())
+}

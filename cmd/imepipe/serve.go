@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/imepipe/imepipe/service"
+)
+
+func init() {
+	register("serve", "run the emulated cloud service (Intune + DO) over an apps folder", runServe)
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve")
+	apps := fs.String("apps", "", "apps `DIR`: one folder per app with app.json and one .intunewin (required)")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen `HOST:PORT` (loopback unless you say otherwise)")
+	data := fs.String("data", "imepipe-data", "state `DIR`: database, cached blobs, generated secrets")
+	secretFile := fs.String("enrollment-secret-file", "", "shared enrollment secret `FILE` (default: generated into DIR/enrollment-secret)")
+	adminFile := fs.String("admin-token-file", "", "admin bearer token `FILE` for the all-devices status (default: generated into DIR/admin-token)")
+	baseURL := fs.String("base-url", "", "`URL` clients reach this server at, for blob and piece-hash URLs (default: from each request's Host)")
+	blobTTL := fs.Duration("blob-ttl", service.DefaultBlobTTL, "lifetime of a signed blob URL")
+	peerTTL := fs.Duration("peer-ttl", service.DefaultPeerTTL, "lifetime of a DO peer registration")
+	quiet := fs.Bool("q", false, "log only problems (skipped apps), not enrollments and refusals")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) != 0:
+		return usagef("unexpected arguments %q", pos)
+	case *apps == "":
+		return usagef("--apps DIR is required")
+	case *blobTTL < time.Second:
+		return usagef("--blob-ttl %v: want at least 1s", *blobTTL)
+	case *peerTTL < time.Second:
+		return usagef("--peer-ttl %v: want at least 1s", *peerTTL)
+	}
+	logf := func(format string, a ...any) {
+		if !*quiet {
+			fmt.Fprintf(e.stderr, "imepipe serve: "+format+"\n", a...)
+		}
+	}
+	srv, err := service.NewContext(ctx, service.Config{
+		AppsDir: *apps, DataDir: *data,
+		EnrollmentSecretFile: *secretFile, AdminTokenFile: *adminFile,
+		BaseURL: *baseURL, BlobTTL: *blobTTL, PeerTTL: *peerTTL,
+		Logf: logf,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if *quiet {
+		for _, s := range srv.Skipped() {
+			fmt.Fprintf(e.stderr, "imepipe serve: app skipped: %v\n", s)
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	fmt.Fprintf(e.stderr, "imepipe serve: listening on http://%s (%d apps)\n", ln.Addr(), len(srv.Apps()))
+	fmt.Fprintf(e.stderr, "imepipe serve: enrollment secret in %s\n", srv.EnrollmentSecretPath())
+	logf("admin token (status of every device) in %s", srv.AdminTokenPath())
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutCtx); err != nil {
+		hs.Close()
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

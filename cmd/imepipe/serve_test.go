@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lineWriter collects output and signals every write.
+type lineWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	wrote chan struct{}
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	select {
+	case w.wrote <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestServe(t *testing.T) {
+	root := t.TempDir()
+	apps := filepath.Join(root, "apps", "a")
+	os.MkdirAll(apps, 0o755)
+	example, err := os.ReadFile("../../service/testdata/app-example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(apps, "app.json"), example, 0o644)
+	pkg, _ := filepath.Abs("../../../shared/fixtures/intunewin/desktopinfo.intunewin")
+	if err := os.Symlink(pkg, filepath.Join(apps, "desktopinfo.intunewin")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &lineWriter{wrote: make(chan struct{}, 1)}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, &env{stdout: &bytes.Buffer{}, stderr: stderr},
+			[]string{"serve", "--apps", filepath.Join(root, "apps"), "--addr", "127.0.0.1:0", "--data", filepath.Join(root, "data")})
+	}()
+	urlRE := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+) \(1 apps\)`)
+	timeout := time.After(30 * time.Second)
+	var url string
+	for url == "" {
+		select {
+		case <-stderr.wrote:
+			if m := urlRE.FindStringSubmatch(stderr.String()); m != nil && strings.Contains(stderr.String(), "enrollment secret in") {
+				url = m[1]
+			}
+		case code := <-done:
+			t.Fatalf("serve exited %d: %s", code, stderr.String())
+		case <-timeout:
+			t.Fatalf("serve did not start: %s", stderr.String())
+		}
+	}
+	resp, err := http.Get(url + "/api/v1/policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("policies without a token: %s", resp.Status)
+	}
+	if fi, err := os.Stat(filepath.Join(root, "data", "enrollment-secret")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("enrollment secret: %v %v", fi, err)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d after SIGINT: %s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}
+
+func TestServeUsage(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"serve"}, 2},
+		{[]string{"serve", "--apps", "x", "extra"}, 2},
+		{[]string{"serve", "--apps", "x", "--blob-ttl", "1ms"}, 2},
+		{[]string{"serve", "--apps", filepath.Join(t.TempDir(), "missing"), "--data", t.TempDir()}, 1},
+	}
+	for _, c := range cases {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != c.code || strings.TrimSpace(stderr) == "" {
+			t.Errorf("%v: exit %d (stderr %q), want %d", c.args, code, stderr, c.code)
+		}
+	}
+}

@@ -1,0 +1,216 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/imepipe/imepipe/decrypt"
+)
+
+// AppFile is the name of the Graph object in each app folder.
+const AppFile = "app.json"
+
+const maxAppJSON = 4 << 20 // bytes of app.json read at most
+
+// app is one servable app: its Graph object, its cached blob and the key
+// material that DecryptInfo carries.
+type app struct {
+	graph    Win32LobApp
+	policies map[policyKey][]byte // encoded Policy, by intent and DO priority
+	dir      string
+	blob     blob
+	keys     DecryptInfo // never logged, never sent in the clear
+}
+
+// policyKey selects one encoding of an app's policy.
+type policyKey struct {
+	intent   int
+	priority string
+}
+
+// catalog is every app the server serves, and why the others were skipped.
+type catalog struct {
+	apps     []*app // sorted by display name, then id
+	byID     map[string]*app
+	byBlob   map[string]*app // blob file name → app
+	byDoFile map[string]*app
+	skipped  []*AppError
+}
+
+// loadCatalog loads every app folder under appsDir, caching blobs under
+// blobDir. Apps that fail are reported in skipped; only an unreadable
+// appsDir is an error.
+func loadCatalog(ctx context.Context, appsDir, blobDir string, logf func(string, ...any)) (*catalog, error) {
+	entries, err := os.ReadDir(appsDir)
+	if err != nil {
+		return nil, fmt.Errorf("service: apps folder: %w", err)
+	}
+	c := &catalog{byID: map[string]*app{}, byBlob: map[string]*app{}, byDoFile: map[string]*app{}}
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("service: load apps: %w", err)
+		}
+		dir := filepath.Join(appsDir, e.Name())
+		var a *app
+		g, err := readApp(filepath.Join(dir, AppFile))
+		if err == nil {
+			// Checked before the blob is cut: both would write the same cache file.
+			if prev, dup := c.byID[g.ID]; dup {
+				err = &AppError{Dir: dir, File: filepath.Join(dir, AppFile), Field: "id",
+					Err: fmt.Errorf("%w: %s is already served from %s", errInvalid, g.ID, prev.dir)}
+			}
+		}
+		if err == nil {
+			a, err = loadApp(ctx, dir, blobDir, g)
+		}
+		if err != nil {
+			var ae *AppError
+			if !errors.As(err, &ae) {
+				ae = &AppError{Dir: dir, File: dir, Err: err}
+			}
+			c.skipped = append(c.skipped, ae)
+			logf("app skipped: %v", ae)
+			continue
+		}
+		c.apps = append(c.apps, a)
+		c.byID[a.graph.ID] = a
+		c.byBlob[a.blob.name] = a
+		c.byDoFile[a.blob.doFileID] = a
+		logf("app loaded: %s %q version %s (%d bytes, %d pieces)", a.graph.ID, a.graph.DisplayName, a.graph.Version, a.blob.size, len(a.blob.pieces))
+	}
+	sort.Slice(c.apps, func(i, j int) bool {
+		a, b := c.apps[i].graph, c.apps[j].graph
+		if a.DisplayName != b.DisplayName {
+			return a.DisplayName < b.DisplayName
+		}
+		return a.ID < b.ID
+	})
+	return c, nil
+}
+
+// loadApp verifies the package of one app folder whose app.json is g,
+// and cuts (or finds cached) its blob.
+func loadApp(ctx context.Context, dir, blobDir string, g Win32LobApp) (*app, error) {
+	jsonPath := filepath.Join(dir, AppFile)
+	pkgPath, err := findPackage(dir)
+	if err != nil {
+		return nil, &AppError{Dir: dir, File: dir, Err: err}
+	}
+	pkg, f, err := decrypt.OpenFile(pkgPath)
+	if err != nil {
+		return nil, &AppError{Dir: dir, File: pkgPath, Err: err}
+	}
+	defer f.Close()
+	if g.SetupFilePath != "" && !strings.EqualFold(g.SetupFilePath, pkg.Info.SetupFile) {
+		return nil, &AppError{Dir: dir, File: jsonPath, Field: "setupFilePath",
+			Err: fmt.Errorf("%w: %q, but the package's SetupFile is %q", errInvalid, g.SetupFilePath, pkg.Info.SetupFile)}
+	}
+	keys, err := pkg.Info.Keys()
+	if err != nil {
+		return nil, &AppError{Dir: dir, File: pkgPath, Err: err}
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &AppError{Dir: dir, File: pkgPath, Err: err}
+	}
+	b, err := cacheBlob(ctx, blobDir, g, pkg, keys, source{path: pkgPath, size: st.Size(), modTime: st.ModTime()})
+	if err != nil {
+		return nil, &AppError{Dir: dir, File: pkgPath, Err: err}
+	}
+	policy := g
+	policy.Assignments = nil
+	raw, err := json.Marshal(policy)
+	if err != nil {
+		return nil, &AppError{Dir: dir, File: jsonPath, Err: err}
+	}
+	a := &app{graph: g, dir: dir, blob: b, keys: decryptInfoOf(pkg.Info.Encryption), policies: map[policyKey][]byte{}}
+	// Every policy this app can appear as, encoded once.
+	for _, intent := range []int{IntentAvailable, IntentRequired, IntentUninstall} {
+		for prio := range doPriorities {
+			for _, pr := range []string{"", prio} {
+				p := Policy{AppID: g.ID, Version: g.Version, Intent: intent, DeliveryOptimizationPriority: pr, ContentSize: b.size, App: raw}
+				if a.policies[policyKey{intent, pr}], err = json.Marshal(p); err != nil {
+					return nil, &AppError{Dir: dir, File: jsonPath, Err: err}
+				}
+			}
+		}
+	}
+	return a, nil
+}
+
+// readApp decodes and validates an app.json; errors name the file and field.
+func readApp(path string) (Win32LobApp, error) {
+	var g Win32LobApp
+	dir := filepath.Dir(path)
+	fail := func(field string, err error) (Win32LobApp, error) {
+		return g, &AppError{Dir: dir, File: path, Field: field, Err: err}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail("", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxAppJSON+1))
+	if err != nil {
+		return fail("", err)
+	}
+	if len(data) > maxAppJSON {
+		return fail("", fmt.Errorf("%w: larger than %d bytes", errInvalid, maxAppJSON))
+	}
+	if err := json.Unmarshal(data, &g); err != nil {
+		field, msg := describeJSONError(data, err)
+		return fail(field, fmt.Errorf("%w: %s", errInvalid, msg))
+	}
+	if err := g.Validate(); err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			return fail(fe.Field, fe.Err)
+		}
+		return fail("", err)
+	}
+	return g, nil
+}
+
+// findPackage returns the one .intunewin in dir.
+func findPackage(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, e := range entries {
+		if !strings.EqualFold(filepath.Ext(e.Name()), ".intunewin") {
+			continue
+		}
+		// A symlink to a package is fine; a folder or device is not.
+		if st, err := os.Stat(filepath.Join(dir, e.Name())); err == nil && st.Mode().IsRegular() {
+			found = append(found, e.Name())
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("%w: no .intunewin file", errInvalid)
+	case 1:
+		return filepath.Join(dir, found[0]), nil
+	default:
+		return "", fmt.Errorf("%w: %d .intunewin files (%s), want one", errInvalid, len(found), strings.Join(found, ", "))
+	}
+}
+
+// source identifies the .intunewin a blob was cut from, to tell whether a cached blob is current.
+type source struct {
+	path    string
+	size    int64
+	modTime time.Time
+}

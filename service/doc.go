@@ -1,0 +1,24 @@
+// Package service is the cloud side that imepipe's agents talk to: an
+// emulation of the Intune endpoints the Intune Management Extension uses
+// and of the Delivery Optimization peer-matching service, with its client.
+//
+// The Server loads an apps folder (one subfolder per app: a Graph
+// win32LobApp app.json and one .intunewin), verifies every package (HMAC and
+// FileDigest), extracts the encrypted inner file as a blob and computes its
+// SHA-256 piece list once, caching both under the data folder. It then
+// serves, as JSON over HTTP with bearer tokens: enrollment with a shared
+// secret, policies, content info (a signed, expiring blob URL, the DO file
+// id, the piece list, and DecryptInfo sealed to the device's X25519 key),
+// the blobs themselves with HTTP Range, piece hash files, the DO "Array"
+// (register what a peer holds, return LAN / Group / Internet peers), report
+// ingestion and a status view. Enrollments, tokens and reports persist in
+// bbolt; peer registrations live in memory and expire.
+//
+// The Client is the typed counterpart used by the agent and the fleet
+// bench; OpenDecryptInfo opens a sealed DecryptInfo with the device key.
+//
+// The package does not download, decrypt or install anything for a device
+// (that is fetch, decrypt, stage and orchestrate), speaks no real Intune or
+// Graph protocol on the wire, and does not terminate TLS: put it behind a
+// TLS proxy or keep it on loopback (the default).
+package service

@@ -1,0 +1,168 @@
+package service
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+)
+
+func (s *Server) handleReports(w http.ResponseWriter, r *http.Request, d *device) {
+	var req ReportRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if len(req.Reports) == 0 || len(req.Reports) > maxReports {
+		writeError(w, http.StatusBadRequest, "reports", "reports must hold 1 to %d reports", maxReports)
+		return
+	}
+	now := s.cfg.Now().UTC()
+	stored := make([]storedReport, 0, len(req.Reports))
+	for i, rep := range req.Reports {
+		if field, msg := checkReport(rep, s.cat); field != "" {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("reports[%d].%s", i, field), "reports[%d].%s: %s", i, field, msg)
+			return
+		}
+		stored = append(stored, storedReport{Report: rep, ReceivedAt: now})
+	}
+	if err := s.st.putReports(d.ID, stored); err != nil {
+		s.cfg.Logf("internal error: %v", err)
+		writeError(w, http.StatusInternalServerError, "", "internal error")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"accepted": len(stored)})
+}
+
+// checkReport returns the offending field of a report and why, or "".
+func checkReport(r Report, c *catalog) (string, string) {
+	switch {
+	case r.AppID == "":
+		return "appId", "required"
+	case c.byID[r.AppID] == nil:
+		return "appId", fmt.Sprintf("no app %q is served", r.AppID)
+	case len(r.Version) > maxIDLen:
+		return "version", "too long"
+	case r.EnforcementState%1000 != 0 || r.EnforcementState < EnforcementSuccess || r.EnforcementState > EnforcementNotAttempted:
+		return "enforcementState", fmt.Sprintf("%d is not one of 1000, 2000, 3000, 4000, 5000, 6000", r.EnforcementState)
+	case r.ComplianceState < 0 || r.ComplianceState > 5:
+		return "complianceState", fmt.Sprintf("%d is not 0 to 5", r.ComplianceState)
+	case len(r.ErrorMessage) > maxErrMsgLen:
+		return "errorMessage", fmt.Sprintf("longer than %d bytes", maxErrMsgLen)
+	}
+	if len(r.DOStatus) > 0 && !bytes.Equal(bytes.TrimSpace(r.DOStatus), []byte("null")) {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(r.DOStatus, &obj); err != nil {
+			return "doStatus", "must be a JSON object"
+		}
+	}
+	return "", ""
+}
+
+// handleStatus shows devices × apps. The admin token sees every device
+// (or ?device=ID); a device token sees only its own device.
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	want := r.URL.Query().Get("device")
+	var devs []device
+	if s.isAdmin(r) {
+		all, err := s.st.devices()
+		if err != nil {
+			s.cfg.Logf("internal error: %v", err)
+			writeError(w, http.StatusInternalServerError, "", "internal error")
+			return
+		}
+		for _, d := range all {
+			if want == "" || d.ID == want {
+				devs = append(devs, d)
+			}
+		}
+		if want != "" && len(devs) == 0 {
+			writeError(w, http.StatusNotFound, "", "no such device")
+			return
+		}
+	} else {
+		d, err := s.deviceOf(r)
+		if err != nil {
+			s.cfg.Logf("internal error: %v", err)
+			writeError(w, http.StatusInternalServerError, "", "internal error")
+			return
+		}
+		if d == nil {
+			unauthorized(w, "missing or unknown bearer token")
+			return
+		}
+		if want != "" && want != d.ID {
+			writeError(w, http.StatusForbidden, "", "a device may read only its own status")
+			return
+		}
+		devs = []device{*d}
+	}
+	out := Status{Devices: []DeviceStatus{}}
+	for _, d := range devs {
+		ds, err := s.deviceStatus(d)
+		if err != nil {
+			s.cfg.Logf("internal error: %v", err)
+			writeError(w, http.StatusInternalServerError, "", "internal error")
+			return
+		}
+		out.Devices = append(out.Devices, ds)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// deviceStatus is one device's row: every app assigned to it or reported by it.
+func (s *Server) deviceStatus(d device) (DeviceStatus, error) {
+	reps, err := s.st.reports(d.ID)
+	if err != nil {
+		return DeviceStatus{}, err
+	}
+	ds := DeviceStatus{DeviceID: d.ID, DeviceName: d.Name, EnrolledAt: d.EnrolledAt, Apps: []AppStatus{}}
+	for _, a := range s.cat.apps {
+		intent, _ := intentFor(&a.graph, d.Groups)
+		rep, ok := reps[a.graph.ID]
+		if intent == IntentNotTargeted && !ok {
+			continue
+		}
+		as := AppStatus{AppID: a.graph.ID, DisplayName: a.graph.DisplayName, Intent: intent}
+		if ok {
+			as.Report = &rep.Report
+			at := rep.ReceivedAt
+			as.ReportedAt = &at
+			as.DOBytes = doBytes(rep.Report.DOStatus)
+		}
+		ds.Apps = append(ds.Apps, as)
+	}
+	return ds, nil
+}
+
+// doBytes picks the byte counters out of a DO status record.
+func doBytes(raw json.RawMessage) map[string]int64 {
+	var rec map[string]json.RawMessage
+	if len(raw) == 0 || json.Unmarshal(raw, &rec) != nil {
+		return nil
+	}
+	out := map[string]int64{}
+	for k, v := range rec {
+		if !strings.HasPrefix(k, "Bytes") && k != "TotalBytesDownloaded" && k != "FileSize" {
+			continue
+		}
+		var n int64
+		if json.Unmarshal(v, &n) == nil {
+			out[k] = n
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// openBlob opens a cached blob for reading.
+func openBlob(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("service: blob: %w", err)
+	}
+	return f, nil
+}

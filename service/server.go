@@ -1,0 +1,288 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults for the Config fields left zero.
+const (
+	DefaultBlobTTL      = time.Hour
+	DefaultPeerTTL      = 10 * time.Minute
+	DefaultMaxBodyBytes = 1 << 20
+)
+
+// Config is what a Server needs. AppsDir and DataDir are required.
+type Config struct {
+	AppsDir string // one subfolder per app: app.json and one .intunewin
+	DataDir string // bbolt state, cached blobs and generated secrets
+
+	// EnrollmentSecretFile holds the shared enrollment secret; empty means
+	// <DataDir>/enrollment-secret, generated (mode 0600) if absent.
+	EnrollmentSecretFile string
+	// AdminTokenFile holds the bearer token that may read every device's
+	// status; empty means <DataDir>/admin-token, generated if absent.
+	AdminTokenFile string
+
+	// BaseURL is how clients reach this server ("http://10.0.0.5:8080"),
+	// used in UploadLocation and PieceHashesUrl; empty means the scheme
+	// and Host of each request.
+	BaseURL string
+	// BlobBaseURL, when set, puts blob URLs on another origin (nginx, a
+	// CDN) that serves <DataDir>/blobs; its signature is then not checked.
+	BlobBaseURL string
+
+	BlobTTL      time.Duration // lifetime of a signed blob URL (DefaultBlobTTL)
+	PeerTTL      time.Duration // lifetime of an Array registration (DefaultPeerTTL)
+	MaxBodyBytes int64         // request body limit (DefaultMaxBodyBytes)
+
+	Now  func() time.Time              // clock; time.Now if nil
+	Logf func(format string, a ...any) // logger; silent if nil. Never sees key material.
+}
+
+// Server is the emulated cloud service; it is an http.Handler.
+type Server struct {
+	cfg        Config
+	cat        *catalog
+	st         *store
+	sig        *signer
+	arr        *array
+	mux        *http.ServeMux
+	secretHash [32]byte
+	adminHash  [32]byte
+	secretPath string
+	adminPath  string
+	devices    sync.Map // [32]byte token hash → *device (tokens are never revoked)
+	sealMu     sync.Mutex
+	sealed     map[string]Envelope // device id \x00 DoFileId → sealed DecryptInfo
+}
+
+// New loads the apps, opens the state and returns a ready Server.
+func New(cfg Config) (*Server, error) { return NewContext(context.Background(), cfg) }
+
+// NewContext is New with a context that cancels app loading.
+func NewContext(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.AppsDir == "" || cfg.DataDir == "" {
+		return nil, errors.New("service: AppsDir and DataDir are required")
+	}
+	if cfg.BlobTTL <= 0 {
+		cfg.BlobTTL = DefaultBlobTTL
+	}
+	if cfg.PeerTTL <= 0 {
+		cfg.PeerTTL = DefaultPeerTTL
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.BlobBaseURL = strings.TrimRight(cfg.BlobBaseURL, "/")
+	blobDir := filepath.Join(cfg.DataDir, "blobs")
+	if err := os.MkdirAll(blobDir, 0o700); err != nil {
+		return nil, fmt.Errorf("service: data folder: %w", err)
+	}
+	s := &Server{cfg: cfg, sealed: map[string]Envelope{}}
+	var err error
+	if s.secretPath, s.secretHash, err = loadSecret(cfg.EnrollmentSecretFile, filepath.Join(cfg.DataDir, "enrollment-secret")); err != nil {
+		return nil, err
+	}
+	if s.adminPath, s.adminHash, err = loadSecret(cfg.AdminTokenFile, filepath.Join(cfg.DataDir, "admin-token")); err != nil {
+		return nil, err
+	}
+	if s.cat, err = loadCatalog(ctx, cfg.AppsDir, blobDir, cfg.Logf); err != nil {
+		return nil, err
+	}
+	if s.st, err = openStore(filepath.Join(cfg.DataDir, "service.db")); err != nil {
+		return nil, err
+	}
+	key, err := s.st.secret("blob-signing-key", 32)
+	if err != nil {
+		s.st.close()
+		return nil, err
+	}
+	s.sig = &signer{key: key, ttl: cfg.BlobTTL, now: cfg.Now}
+	s.arr = newArray(cfg.PeerTTL, cfg.Now)
+	s.routes()
+	return s, nil
+}
+
+// Close releases the state store. In-flight requests must be finished
+// (http.Server.Shutdown) before.
+func (s *Server) Close() error { return s.st.close() }
+
+// EnrollmentSecretPath is the file that holds the enrollment secret.
+func (s *Server) EnrollmentSecretPath() string { return s.secretPath }
+
+// AdminTokenPath is the file that holds the admin token.
+func (s *Server) AdminTokenPath() string { return s.adminPath }
+
+// AppInfo describes one served app.
+type AppInfo struct {
+	ID, Version, DisplayName string
+	DoFileID                 string
+	BlobName                 string
+	Size                     int64
+	Pieces                   int
+}
+
+// Apps lists the apps being served.
+func (s *Server) Apps() []AppInfo {
+	out := make([]AppInfo, 0, len(s.cat.apps))
+	for _, a := range s.cat.apps {
+		out = append(out, AppInfo{ID: a.graph.ID, Version: a.graph.Version, DisplayName: a.graph.DisplayName,
+			DoFileID: a.blob.doFileID, BlobName: a.blob.name, Size: a.blob.size, Pieces: len(a.blob.pieces)})
+	}
+	return out
+}
+
+// Skipped lists the app folders that could not be served, and why.
+func (s *Server) Skipped() []*AppError { return s.cat.skipped }
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST /api/v1/enroll", s.handleEnroll)
+	m.HandleFunc("GET /api/v1/policies", s.authed(s.handlePolicies))
+	m.HandleFunc("POST /api/v1/contentinfo", s.authed(s.handleContentInfo))
+	m.HandleFunc("POST /api/v1/reports", s.authed(s.handleReports))
+	m.HandleFunc("GET /api/v1/status", s.handleStatus)
+	m.HandleFunc("GET /phf/{id}", s.authed(s.handlePHF))
+	m.HandleFunc("POST /do/v1/array", s.authed(s.handleArray))
+	m.HandleFunc("GET /blobs/{name}", s.handleBlob)
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "", "no such endpoint")
+	})
+	s.mux = m
+}
+
+// ServeHTTP serves the API. Paths that are not clean (.., //, encoded
+// slashes) are 404, never redirected or resolved.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	p := r.URL.Path
+	raw := strings.ToLower(r.URL.RawPath)
+	if p == "" || p[0] != '/' || path.Clean(p) != p || strings.Contains(raw, "%2f") || strings.Contains(raw, "%5c") || strings.ContainsAny(p, "\\\x00") {
+		writeError(w, http.StatusNotFound, "", "no such path")
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// authed wraps h with bearer-token authentication.
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *device)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		d, err := s.deviceOf(r)
+		if err != nil {
+			s.cfg.Logf("internal error: %v", err)
+			writeError(w, http.StatusInternalServerError, "", "internal error")
+			return
+		}
+		if d == nil {
+			unauthorized(w, "missing or unknown bearer token")
+			return
+		}
+		h(w, r, d)
+	}
+}
+
+func unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="imepipe"`)
+	writeError(w, http.StatusUnauthorized, "", "%s", msg)
+}
+
+// bearer returns the SHA-256 of the request's bearer token, if it has one.
+func bearer(r *http.Request) ([32]byte, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || len(tok) > 256 {
+		return [32]byte{}, false
+	}
+	return sha256.Sum256([]byte(strings.TrimSpace(tok))), true
+}
+
+// deviceOf returns the device of the request's token; nil if none matches.
+func (s *Server) deviceOf(r *http.Request) (*device, error) {
+	sum, ok := bearer(r)
+	if !ok {
+		return nil, nil
+	}
+	if d, ok := s.devices.Load(sum); ok {
+		return d.(*device), nil
+	}
+	d, err := s.st.deviceByToken(sum[:])
+	if err != nil || d == nil {
+		return nil, err
+	}
+	s.devices.Store(sum, d)
+	return d, nil
+}
+
+// isAdmin reports whether the request carries the admin token.
+func (s *Server) isAdmin(r *http.Request) bool {
+	sum, ok := bearer(r)
+	return ok && subtle.ConstantTimeCompare(sum[:], s.adminHash[:]) == 1
+}
+
+// baseURL is the URL prefix clients reach this server at.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.BaseURL != "" {
+		return s.cfg.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// loadSecret reads the secret in file, or in def, creating def with a
+// random secret (mode 0600) when file is empty and def does not exist. It
+// returns the path used and the secret's SHA-256; the secret itself is
+// not kept.
+func loadSecret(file, def string) (string, [32]byte, error) {
+	p := file
+	if p == "" {
+		p = def
+		tok := make([]byte, 32)
+		rand.Read(tok)
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		switch {
+		case err == nil:
+			_, err = f.WriteString(base64.RawURLEncoding.EncodeToString(tok) + "\n")
+			if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+				os.Remove(p)
+				return p, [32]byte{}, fmt.Errorf("service: write %s: %w", p, err)
+			}
+		case errors.Is(err, fs.ErrExist):
+		default:
+			return p, [32]byte{}, fmt.Errorf("service: create %s: %w", p, err)
+		}
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return p, [32]byte{}, fmt.Errorf("service: read secret: %w", err)
+	}
+	secret := strings.TrimSpace(string(data))
+	clear(data)
+	if len(secret) < 16 {
+		return p, [32]byte{}, fmt.Errorf("service: secret in %s is %d characters, want at least 16", p, len(secret))
+	}
+	return p, sha256.Sum256([]byte(secret)), nil
+}

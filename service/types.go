@@ -1,0 +1,242 @@
+package service
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Wire types of the service API. Names that the IME uses (ContentInfo,
+// DecryptInfo, DoFileId) keep its PascalCase; the rest is camelCase.
+
+// EnrollRequest is the body of POST /api/v1/enroll.
+type EnrollRequest struct {
+	DeviceName       string `json:"deviceName"`
+	EnrollmentSecret string `json:"enrollmentSecret"`
+	// PublicKey is the device's X25519 public key, base64 (32 bytes);
+	// DecryptInfo is sealed to it.
+	PublicKey string `json:"publicKey"`
+	// Groups are the Entra group ids the device is a member of, for
+	// groupAssignmentTarget and exclusionGroupAssignmentTarget.
+	Groups []string `json:"groups,omitempty"`
+}
+
+// EnrollResponse is the answer to an enrollment.
+type EnrollResponse struct {
+	DeviceID string `json:"deviceId"`
+	// Token is the bearer token for every later call; the service keeps
+	// only its SHA-256.
+	Token string `json:"token"`
+}
+
+// IME intents, as its policies carry them.
+const (
+	IntentNotTargeted = 0
+	IntentAvailable   = 1
+	IntentRequired    = 3
+	IntentUninstall   = 4
+)
+
+// Policy is one app assigned to the device.
+type Policy struct {
+	AppID   string `json:"appId"`
+	Version string `json:"version"`
+	// Intent is the IME's: 1 available, 3 required, 4 uninstall.
+	Intent int `json:"intent"`
+	// DeliveryOptimizationPriority from the winning assignment's settings:
+	// "foreground" or "notConfigured" (background).
+	DeliveryOptimizationPriority string `json:"deliveryOptimizationPriority,omitempty"`
+	// ContentSize is the blob's size in bytes.
+	ContentSize int64 `json:"contentSize"`
+	// App is the Graph object from app.json as loaded, unknown fields
+	// included, assignments removed; Win32LobApp decodes it.
+	App json.RawMessage `json:"app"`
+}
+
+// Win32LobApp decodes the policy's Graph object.
+func (p Policy) Win32LobApp() (Win32LobApp, error) {
+	var g Win32LobApp
+	if err := json.Unmarshal(p.App, &g); err != nil {
+		return g, fmt.Errorf("service: policy %s: %w", p.AppID, err)
+	}
+	return g, nil
+}
+
+// Policies is the answer to GET /api/v1/policies.
+type Policies struct {
+	DeviceID string   `json:"deviceId"`
+	Policies []Policy `json:"policies"`
+}
+
+// ContentInfoRequest is the body of POST /api/v1/contentinfo.
+type ContentInfoRequest struct {
+	AppID   string `json:"appId"`
+	Version string `json:"version"`
+}
+
+// ContentInfo says where and how to get an app's encrypted content.
+type ContentInfo struct {
+	// UploadLocation is the blob URL, signed and expiring at ExpiresAt.
+	UploadLocation string    `json:"UploadLocation"`
+	ExpiresAt      time.Time `json:"ExpiresAt"`
+	// DoFileId names the content for Delivery Optimization:
+	// "intunewin-bin_<appId>_<version>", as the IME names it.
+	DoFileID string `json:"DoFileId"`
+	// Size is the blob's length; SHA256 its hex digest.
+	Size                   int64  `json:"Size"`
+	SHA256                 string `json:"SHA256"`
+	UnencryptedContentSize int64  `json:"UnencryptedContentSize"`
+	// PieceSize and PieceHashesURL locate the piece hash file (PieceHashes).
+	PieceSize      int64  `json:"PieceSize"`
+	PieceHashesURL string `json:"PieceHashesUrl"`
+}
+
+// ContentInfoResponse is the answer to POST /api/v1/contentinfo.
+type ContentInfoResponse struct {
+	ContentInfo ContentInfo `json:"ContentInfo"`
+	// DecryptInfo is sealed to the device key; OpenDecryptInfo opens it.
+	DecryptInfo Envelope `json:"DecryptInfo"`
+}
+
+// Envelope is a DecryptInfo sealed to a device's X25519 key: ephemeral
+// X25519, HKDF-SHA256, AES-256-GCM with the device id as associated data.
+type Envelope struct {
+	Alg        string `json:"alg"`   // EnvelopeAlg
+	Ephemeral  string `json:"epk"`   // base64 ephemeral public key
+	Nonce      string `json:"nonce"` // base64, 12 bytes
+	Ciphertext string `json:"ct"`    // base64 AES-GCM ciphertext and tag
+}
+
+// DecryptInfo is the key material of one package, base64 as in
+// Detection.xml, with the IME's names. It never appears in the clear on
+// the wire or in logs; String redacts it.
+type DecryptInfo struct {
+	EncryptionKey       string `json:"EncryptionKey"`
+	MacKey              string `json:"MacKey"`
+	IV                  string `json:"IV"`
+	Mac                 string `json:"Mac"`
+	ProfileIdentifier   string `json:"ProfileIdentifier"`
+	FileDigest          string `json:"FileDigest"`
+	FileDigestAlgorithm string `json:"FileDigestAlgorithm"`
+}
+
+// PieceHashes is the piece hash file served at /phf/{DoFileId}.
+type PieceHashes struct {
+	DoFileID  string   `json:"doFileId"`
+	Size      int64    `json:"size"`
+	SHA256    string   `json:"sha256"`
+	PieceSize int64    `json:"pieceSize"`
+	Pieces    []string `json:"pieces"` // hex SHA-256 of each piece; the last may be short
+}
+
+// Peer types, as DO telemetry counts bytes.
+const (
+	PeerLAN      = "LAN"
+	PeerGroup    = "Group"
+	PeerInternet = "Internet"
+)
+
+// ArrayRequest is the body of POST /do/v1/array: register what this peer
+// holds of a file (when Addr is set and it holds something) and ask for peers.
+type ArrayRequest struct {
+	DoFileID string `json:"doFileId"`
+	// PeerID names this peer, unique per device.
+	PeerID string `json:"peerId"`
+	// Addr is host:port of the peer's piece server; an empty host means
+	// the address the request came from.
+	Addr string `json:"addr,omitempty"`
+	// LanID overrides the LAN id, which is otherwise the request's source
+	// address /24 (IPv4) or /64 (IPv6): tests on one host use it.
+	LanID   string `json:"lanId,omitempty"`
+	GroupID string `json:"groupId,omitempty"`
+	// DownloadMode: 0 HTTP only, 1 LAN, 2 Group, 3 Internet, 99 Simple,
+	// 100 Bypass. 0, 99 and 100 neither register nor get peers.
+	DownloadMode int `json:"downloadMode"`
+	// Complete, or Pieces: a bitmap (bit i of byte i/8, most significant
+	// first) of the pieces held; base64 in JSON.
+	Complete bool   `json:"complete,omitempty"`
+	Pieces   []byte `json:"pieces,omitempty"`
+	// MaxPeers caps the answer (default and ceiling 64).
+	MaxPeers int `json:"maxPeers,omitempty"`
+}
+
+// Peer is one peer returned by the Array.
+type Peer struct {
+	PeerID   string `json:"peerId"`
+	Addr     string `json:"addr"`
+	Type     string `json:"type"` // PeerLAN, PeerGroup or PeerInternet
+	Complete bool   `json:"complete,omitempty"`
+	Pieces   []byte `json:"pieces,omitempty"`
+}
+
+// ArrayResponse is the answer to POST /do/v1/array.
+type ArrayResponse struct {
+	DoFileID string `json:"doFileId"`
+	LanID    string `json:"lanId"` // the LAN id the service used
+	// Registered says whether this peer is now listed; it stays so for
+	// TTLSeconds unless it registers again.
+	Registered bool   `json:"registered"`
+	TTLSeconds int64  `json:"ttlSeconds"`
+	Peers      []Peer `json:"peers"`
+}
+
+// IME enforcement states.
+const (
+	EnforcementSuccess            = 1000
+	EnforcementInProgress         = 2000
+	EnforcementRequirementsNotMet = 3000
+	EnforcementUnknown            = 4000
+	EnforcementError              = 5000
+	EnforcementNotAttempted       = 6000
+)
+
+// Report is the result of one app on one device, as the IME reports it.
+type Report struct {
+	AppID            string `json:"appId"`
+	Version          string `json:"version"`
+	EnforcementState int    `json:"enforcementState"` // 1000 … 6000
+	ComplianceState  int    `json:"complianceState"`  // 1 installed, 2 not installed, 4 error, 5 unknown
+	ErrorCode        int64  `json:"errorCode"`
+	ErrorMessage     string `json:"errorMessage,omitempty"`
+	// DOStatus is the DO telemetry record of the download, with
+	// Get-DeliveryOptimizationStatus field names (a JSON object).
+	DOStatus json.RawMessage `json:"doStatus,omitempty"`
+}
+
+// ReportRequest is the body of POST /api/v1/reports.
+type ReportRequest struct {
+	Reports []Report `json:"reports"`
+}
+
+// Status is the answer to GET /api/v1/status: a device sees its own row,
+// the admin token sees every device.
+type Status struct {
+	Devices []DeviceStatus `json:"devices"`
+}
+
+// DeviceStatus is one device and its apps.
+type DeviceStatus struct {
+	DeviceID   string      `json:"deviceId"`
+	DeviceName string      `json:"deviceName"`
+	EnrolledAt time.Time   `json:"enrolledAt"`
+	Apps       []AppStatus `json:"apps"`
+}
+
+// AppStatus is one app on one device: its intent and last report.
+type AppStatus struct {
+	AppID       string `json:"appId"`
+	DisplayName string `json:"displayName,omitempty"`
+	Intent      int    `json:"intent"`
+	// Report is the last one received (nil: none yet); ReportedAt when.
+	Report     *Report    `json:"report,omitempty"`
+	ReportedAt *time.Time `json:"reportedAt,omitempty"`
+	// DOBytes are the Bytes* and TotalBytesDownloaded counters of the
+	// report's DO status record.
+	DOBytes map[string]int64 `json:"doBytes,omitempty"`
+}
+
+// errorBody is the JSON of every error answer.
+type errorBody struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}

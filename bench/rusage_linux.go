@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// peakRSS is the child's ru_maxrss, which Linux gives in KiB: the largest
+// resident set of the child or any descendant it waited for.
+func peakRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss * 1024
+	}
+	return 0
+}
+
+// settle prepares a run. It writes dirty pages back, so that one run's
+// writeback does not land in the next run's time. It also lowers this
+// process's resident set and resets its high-water mark, and returns the
+// mark: a child started by exec inherits its parent's high-water mark
+// (Go starts children with vfork), so that is the floor of the child's
+// ru_maxrss.
+func settle() (rssFloor int64) {
+	syscall.Sync()
+	debug.FreeOSMemory()
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // Linux 4.0+; harmless where refused
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err == nil {
+				return kb * 1024
+			}
+		}
+	}
+	return 0
+}
+
+// loadAvg is the one-minute load average, or -1 when unknown.
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}

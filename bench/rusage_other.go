@@ -1,0 +1,12 @@
+//go:build !linux
+
+package bench
+
+import "os"
+
+// peakRSS is not reported here: ru_maxrss units differ between systems.
+func peakRSS(*os.ProcessState) int64 { return 0 }
+
+func settle() (rssFloor int64) { return 0 }
+
+func loadAvg() float64 { return -1 }

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/imepipe/imepipe/bench"
+)
+
+func init() {
+	register("bench", "benchmark the pipeline on generated data against baselines (bench local)", runBench)
+}
+
+func benchUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: imepipe bench BENCHMARK [flags]")
+	fmt.Fprintln(w, "  local      unpack a generated package with imepipe, a sequential stdlib program and unzip+openssl, side by side")
+}
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		benchUsage(e.stderr)
+		return usagef("want a benchmark (local)")
+	}
+	switch args[0] {
+	case "local":
+		return runBenchLocal(ctx, e, args[1:])
+	case bench.StdlibCommand: // hidden: the sequential-stdlib baseline's child process
+		return runBenchStdlib(ctx, e, args[1:])
+	case "-h", "-help", "--help", "help":
+		benchUsage(e.stderr)
+		return flag.ErrHelp
+	default:
+		return usagef("unknown benchmark %q (want local)", args[0])
+	}
+}
+
+func runBenchLocal(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bench local")
+	size := fs.String("size", "1GiB", "setup folder size (1GiB, 300MiB, …)")
+	profile := fs.String("profile", string(bench.Installer), "dataset: installer, many-small or single-large")
+	runs := fs.Int("runs", 3, "timed runs per contender, interleaved")
+	seed := fs.Uint64("seed", 1, "dataset seed")
+	jsonOut := fs.Bool("json", false, "print one JSON document")
+	out := fs.String("out", bench.DefaultOut(), "folder for the cached package and the run outputs")
+	keep := fs.Bool("keep", false, "keep the setup folder and the last round's output folders")
+	noTools := fs.Bool("no-tools", false, "leave out the unzip + openssl baseline")
+	phases := fs.Bool("phases", false, "also time each phase of imepipe and of the stdlib baseline, in process")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: imepipe bench local [--size SIZE] [--profile installer|many-small|single-large] [--runs N] [--json] [--out DIR] [--keep] [--no-tools] [--phases]")
+		fs.PrintDefaults()
+	}
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	n, err := humanize.ParseBytes(*size)
+	if err != nil || n > math.MaxInt64 {
+		return usagef("--size %q is not a size", *size)
+	}
+	if n < bench.MinSize {
+		return usagef("--size %s is below the minimum of %s", *size, humanize.IBytes(bench.MinSize))
+	}
+	p, err := bench.ParseProfile(*profile)
+	if err != nil {
+		return usagef("--profile %q: want installer, many-small or single-large", *profile)
+	}
+	if *runs < 1 {
+		return usagef("--runs must be at least 1")
+	}
+	if *seed == 0 {
+		return usagef("--seed must not be 0")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: find the imepipe binary: %w", err)
+	}
+	cfg := bench.LocalConfig{Exe: exe, Profile: p, Size: int64(n), Seed: *seed, Runs: *runs,
+		Out: *out, Keep: *keep, NoTools: *noTools, Phases: *phases}
+	if !*jsonOut {
+		cfg.Log = func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }
+	}
+	rep, err := bench.Local(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return writeJSON(e, rep)
+	}
+	return rep.WriteText(e.stdout)
+}

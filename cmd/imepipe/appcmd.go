@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/imepipe/imepipe/orchestrate"
+)
+
+func init() {
+	register("install", "install APPID: install an available app now (as from the Company Portal)", runInstall)
+	register("uninstall", "uninstall APPID: uninstall an available app now", runUninstall)
+}
+
+func runInstall(ctx context.Context, e *env, args []string) error {
+	return runAppCmd(ctx, e, "install", args)
+}
+
+func runUninstall(ctx context.Context, e *env, args []string) error {
+	return runAppCmd(ctx, e, "uninstall", args)
+}
+
+func runAppCmd(ctx context.Context, e *env, name string, args []string) error {
+	fs := newFlags(e, name)
+	root := rootFlag(fs)
+	jsonOut := fs.Bool("json", false, "print the app's state as one JSON document")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("usage: imepipe %s APPID [--root DIR] [--json]", name)
+	}
+	c, closer, err := connect(ctx, *root)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	var st orchestrate.AppStatus
+	if name == "install" {
+		st, err = c.Install(ctx, pos[0])
+	} else {
+		st, err = c.Uninstall(ctx, pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return writeJSON(e, st)
+	}
+	fmt.Fprintf(e.stdout, "%s %s_%s: enforcement %d %s, compliance %d %s", name, st.AppID, st.Version,
+		st.EnforcementState, enforcementNames[st.EnforcementState], st.ComplianceState, complianceNames[st.ComplianceState])
+	if st.ErrorCode != 0 {
+		fmt.Fprintf(e.stdout, ", error %s: %s", st.ErrorCodeHex, st.ErrorMessage)
+	}
+	fmt.Fprintln(e.stdout)
+	if st.EnforcementState != 1000 {
+		return fmt.Errorf("%s %s: enforcement state %d", name, st.AppID, st.EnforcementState)
+	}
+	return nil
+}

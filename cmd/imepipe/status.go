@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/imepipe/imepipe/orchestrate"
+)
+
+func init() {
+	register("status", "show the agent's apps: states, attempts, GRS, reports", runStatus)
+	register("health", "check the agent's root, enrollment and last sync", runHealth)
+}
+
+func runStatus(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "status")
+	root := rootFlag(fs)
+	jsonOut := fs.Bool("json", false, "print one JSON document")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("unexpected arguments %q", pos)
+	}
+	c, closer, err := connect(ctx, *root)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	st, err := c.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return writeJSON(e, st)
+	}
+	printStatus(e.stdout, st)
+	return nil
+}
+
+var enforcementNames = map[int]string{1000: "Success", 2000: "InProgress", 3000: "RequirementsNotMet", 4000: "Unknown", 5000: "Error", 6000: "NotAttempted"}
+var complianceNames = map[int]string{1: "Installed", 2: "NotInstalled", 4: "Error", 5: "Unknown"}
+
+func printStatus(w io.Writer, st orchestrate.Status) {
+	running := "not running"
+	if st.AgentRunning {
+		running = "running"
+	}
+	fmt.Fprintf(w, "root %s (agent %s), device %s at %s\n", st.Root, running, orDash(st.DeviceID), orDash(st.ServiceURL))
+	if t, ok := st.Times["LastAppSyncTime"]; ok {
+		fmt.Fprintf(w, "last app sync %s (%s)\n", t.Local().Format(time.RFC3339), st.LastResult)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "APP\tNAME\tINTENT\tENFORCEMENT\tCOMPLIANCE\tERROR\tATTEMPTS\tNEXT ATTEMPT")
+	for _, a := range st.Apps {
+		errCode := "-"
+		if a.ErrorCode != 0 {
+			errCode = a.ErrorCodeHex
+		}
+		next := "-"
+		if a.NextAttempt != nil {
+			next = a.NextAttempt.Local().Format(time.RFC3339)
+			if a.InGRS {
+				next += " (GRS)"
+			}
+		}
+		fmt.Fprintf(tw, "%s_%s\t%s\t%s\t%d %s\t%d %s\t%s\t%d/%d\t%s\n", a.AppID, a.Version, a.DisplayName, a.IntentName,
+			a.EnforcementState, enforcementNames[a.EnforcementState], a.ComplianceState, complianceNames[a.ComplianceState],
+			errCode, a.Attempts, a.MaxAttempts, next)
+	}
+	tw.Flush()
+	for _, a := range st.Apps {
+		if a.ErrorMessage != "" {
+			fmt.Fprintf(w, "%s: %s\n", a.AppID, a.ErrorMessage)
+		}
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runHealth(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "health")
+	root := rootFlag(fs)
+	jsonOut := fs.Bool("json", false, "print one JSON document")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("unexpected arguments %q", pos)
+	}
+	c, closer, err := connect(ctx, *root)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	h, err := c.Health(ctx)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		if err := writeJSON(e, h); err != nil {
+			return err
+		}
+	} else {
+		for _, ch := range h.Checks {
+			mark := "ok  "
+			if !ch.OK {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(e.stdout, "%s %-16s %s\n", mark, ch.Name, ch.Detail)
+		}
+	}
+	if !h.Healthy {
+		return fmt.Errorf("health: unhealthy")
+	}
+	return nil
+}

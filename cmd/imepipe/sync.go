@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+
+	"github.com/imepipe/imepipe/orchestrate"
+)
+
+func init() {
+	register("sync", "sync [app|compliance]: make the agent sync now", runSync)
+}
+
+func runSync(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "sync")
+	root := rootFlag(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	kind := orchestrate.SyncApp
+	switch {
+	case len(pos) == 1 && (pos[0] == orchestrate.SyncApp || pos[0] == orchestrate.SyncCompliance):
+		kind = pos[0]
+	case len(pos) > 0:
+		return usagef("usage: imepipe sync [app|compliance] [--root DIR]")
+	}
+	c, closer, err := connect(ctx, *root)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	return c.SyncKind(ctx, kind)
+}

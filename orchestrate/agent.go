@@ -1,0 +1,268 @@
+package orchestrate
+
+import (
+	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/imepipe/imepipe/orchestrate/cmtrace"
+	"github.com/imepipe/imepipe/orchestrate/state"
+	"github.com/imepipe/imepipe/service"
+)
+
+// Agent is the endpoint agent of one root folder. Create it with New,
+// then call Sync (one pass) or Run (the sync loop); Close when done.
+// Sync, Install, Uninstall and the control socket's requests are
+// serialised: one app flow runs at a time.
+type Agent struct {
+	cfg     Config
+	layout  Layout
+	store   *state.Store
+	log     *cmtrace.Writer
+	client  *service.Client
+	priv    *ecdh.PrivateKey
+	dl      Downloader
+	rules   *ruleEnv
+	folders map[string]string
+	threads atomic.Int64
+
+	mu        sync.Mutex // one flow at a time
+	ln        net.Listener
+	ctlWG     sync.WaitGroup
+	closeOnce sync.Once
+	closed    atomic.Bool
+}
+
+// New opens the agent's root (creating its folders, state.db and log) and
+// starts its control socket. It does not touch the network: enrollment
+// happens at the first sync. An agent already running on the root makes
+// New fail with state.ErrLocked.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Root == "" {
+		return nil, fmt.Errorf("orchestrate: Config.Root is required")
+	}
+	root, err := filepath.Abs(cfg.Root)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrate: %w", err)
+	}
+	cfg.Root = root
+	layout := LayoutOf(root)
+	if err := layout.create(); err != nil {
+		return nil, fmt.Errorf("orchestrate: %w", err)
+	}
+	st, err := state.Open(layout.State, time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrate: %w", err)
+	}
+	if err := loadSettings(st, &cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	lw, err := cmtrace.Open(filepath.Join(layout.Logs, "IntuneManagementExtension.log"), cmtrace.Options{MaxSize: cfg.LogMaxSize, Keep: cfg.LogKeep, Now: cfg.Now})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("orchestrate: %w", err)
+	}
+	a := &Agent{cfg: cfg, layout: layout, store: st, log: lw}
+	a.folders = KnownFolders(root, cfg.Folders)
+	a.dl = cfg.Downloader
+	if a.dl == nil {
+		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: cfg.DownloadMode}
+	}
+	scriptEnv := append(installerEnv(), folderEnv(a.folders)...)
+	a.rules = &ruleEnv{store: st, folders: a.folders, scripts: scriptRunner{dir: layout.Staging, timeout: cfg.ScriptTimeout, env: scriptEnv}}
+	if err := a.loadIdentity(); err != nil {
+		a.closeFiles()
+		return nil, err
+	}
+	if cfg.ControlSocket != "-" {
+		if err := a.listen(); err != nil {
+			a.closeFiles()
+			return nil, err
+		}
+	}
+	if cfg.ControlSocket == "-" {
+		return a, nil // a CLI command acting on state.db, not an agent
+	}
+	a.tracer().info("[Win32App] imepipe agent started on %s (sync every %v, retry after %v, %d attempts, GRS %v)", root, cfg.SyncInterval, cfg.RetryInterval, cfg.MaxAttempts, cfg.GRSWindow)
+	return a, nil
+}
+
+// loadSettings fills unset intervals from state.db and stores the given
+// ones, so that CLI commands acting on the root use the agent's values.
+func loadSettings(st *state.Store, cfg *Config) error {
+	durs := []struct {
+		name string
+		v    *time.Duration
+	}{{"SyncInterval", &cfg.SyncInterval}, {"RetryInterval", &cfg.RetryInterval}, {"GRSWindow", &cfg.GRSWindow}, {"InstallTimeout", &cfg.InstallTimeout}}
+	for _, d := range durs {
+		if *d.v > 0 {
+			if err := st.SetValue(d.name, d.v.String()); err != nil {
+				return fmt.Errorf("orchestrate: %w", err)
+			}
+			continue
+		}
+		if s, _ := st.Value(d.name); s != "" {
+			*d.v, _ = time.ParseDuration(s)
+		}
+	}
+	if cfg.MaxAttempts > 0 {
+		_ = st.SetValue("MaxAttempts", strconv.Itoa(cfg.MaxAttempts))
+	} else if s, _ := st.Value("MaxAttempts"); s != "" {
+		cfg.MaxAttempts, _ = strconv.Atoi(s)
+	}
+	strs := []struct {
+		name string
+		v    *string
+	}{{"CacheHost", &cfg.CacheHost}, {"PeerAddr", &cfg.PeerAddr}}
+	for _, s := range strs {
+		if *s.v != "" {
+			_ = st.SetValue(s.name, *s.v)
+		} else {
+			*s.v, _ = st.Value(s.name)
+		}
+	}
+	if cfg.DownloadMode != 0 {
+		_ = st.SetValue("DownloadMode", strconv.Itoa(cfg.DownloadMode))
+	} else if s, _ := st.Value("DownloadMode"); s != "" {
+		cfg.DownloadMode, _ = strconv.Atoi(s)
+	}
+	return nil
+}
+
+// loadIdentity restores the enrolled device, unless a different service
+// is configured (then the next sync enrolls again).
+func (a *Agent) loadIdentity() error {
+	id, ok, err := a.store.Identity()
+	if err != nil {
+		return fmt.Errorf("orchestrate: %w", err)
+	}
+	url := a.cfg.ServiceURL
+	if ok && (url == "" || url == id.ServiceURL) {
+		priv, err := ecdh.X25519().NewPrivateKey(id.PrivateKey)
+		if err != nil {
+			return fmt.Errorf("orchestrate: stored device key: %w", err)
+		}
+		a.priv = priv
+		a.client = service.NewClient(id.ServiceURL, a.cfg.HTTP)
+		a.client.Token, a.client.DeviceID = id.Token, id.DeviceID
+		return nil
+	}
+	if url != "" {
+		a.client = service.NewClient(url, a.cfg.HTTP)
+	}
+	return nil
+}
+
+// enroll enrolls the device when it has no token yet.
+func (a *Agent) enroll(ctx context.Context, t *tracer) error {
+	if a.client == nil {
+		return fmt.Errorf("orchestrate: %w (give the service URL and enrollment secret)", ErrNotEnrolled)
+	}
+	if a.client.Token != "" {
+		return nil
+	}
+	if a.cfg.EnrollmentSecret == "" {
+		return fmt.Errorf("orchestrate: %w: no enrollment secret", ErrNotEnrolled)
+	}
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return fmt.Errorf("orchestrate: device key: %w", err)
+	}
+	resp, err := a.client.Enroll(ctx, a.cfg.DeviceName, a.cfg.EnrollmentSecret, priv.PublicKey(), a.cfg.Groups...)
+	if err != nil {
+		return fmt.Errorf("orchestrate: enroll: %w", err)
+	}
+	a.priv = priv
+	t.info("[Win32App] Enrolled with %s as device %s", a.client.BaseURL, resp.DeviceID)
+	return a.store.SetIdentity(state.Identity{ServiceURL: a.client.BaseURL, DeviceID: resp.DeviceID, DeviceName: a.cfg.DeviceName, Token: resp.Token, PrivateKey: priv.Bytes()})
+}
+
+// Root is the agent's root folder; Layout its folders.
+func (a *Agent) Root() string        { return a.layout.Root }
+func (a *Agent) Layout() Layout      { return a.layout }
+func (a *Agent) LogPath() string     { return a.log.Path() }
+func (a *Agent) Store() *state.Store { return a.store }
+
+// Run syncs now and then every SyncInterval, waking earlier when an app's
+// retry or GRS window is due, until ctx ends (then it returns nil).
+func (a *Agent) Run(ctx context.Context) error {
+	for {
+		if err := a.Sync(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, ErrClosed) {
+				return err
+			}
+			a.tracer().error("[Win32App] Sync failed: %v", err)
+		}
+		wait := a.nextWake()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.cfg.After(wait):
+		}
+	}
+}
+
+// nextWake is the time to the next sync or due retry or GRS expiry.
+func (a *Agent) nextWake() time.Duration {
+	wait := a.cfg.SyncInterval
+	apps, err := a.store.Apps()
+	if err != nil {
+		return wait
+	}
+	now := a.cfg.Now()
+	for _, ap := range apps {
+		var due time.Time
+		switch {
+		case !ap.GRS.IsZero():
+			due = ap.GRS.Add(a.cfg.GRSWindow)
+		case ap.Attempts.Count > 0:
+			due = ap.Attempts.Last.Add(a.cfg.RetryInterval)
+		default:
+			continue
+		}
+		if d := due.Sub(now); d < wait {
+			wait = max(d, time.Millisecond)
+		}
+	}
+	return wait
+}
+
+// Close stops the control socket and closes state.db and the log, after
+// any flow in progress (cancel its context first to stop it early).
+func (a *Agent) Close() error {
+	var err error
+	a.closeOnce.Do(func() {
+		a.closed.Store(true)
+		if a.ln != nil {
+			a.ln.Close()
+			a.ctlWG.Wait()
+			os.Remove(a.layout.Socket)
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		err = a.closeFiles()
+	})
+	return err
+}
+
+func (a *Agent) closeFiles() error {
+	err := a.store.Close()
+	if lerr := a.log.Close(); err == nil {
+		err = lerr
+	}
+	return err
+}

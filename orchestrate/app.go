@@ -1,0 +1,255 @@
+package orchestrate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/orchestrate/state"
+	"github.com/imepipe/imepipe/service"
+)
+
+// IME compliance states.
+const (
+	ComplianceInstalled    = 1
+	ComplianceNotInstalled = 2
+	ComplianceError        = 4
+	ComplianceUnknown      = 5
+)
+
+// result is the outcome of one app's processing, as recorded and reported.
+type result struct {
+	enforcement   int
+	compliance    int
+	code          int64
+	message       string
+	applicability int
+	reboot        string
+	do            *fetch.Status
+	failed        bool // counts as a failed attempt
+}
+
+// processApp runs the IME flow for one app. onDemand skips the retry and
+// GRS gates (a user asked).
+func (a *Agent) processApp(ctx context.Context, p service.Policy, m mode, onDemand bool) {
+	t := a.tracer()
+	user, key := state.DeviceUser, p.AppID+"_"+p.Version
+	app, err := p.Win32LobApp()
+	if err != nil {
+		t.error("[Win32App] Policy of app %s does not decode: %v", p.AppID, err)
+		return
+	}
+	t.info("[Win32App] Processing app (id=%s, name = %s) with mode = %s", p.AppID, app.DisplayName, m)
+	_ = a.store.PutPolicy(user, key, state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Now()})
+	if m != modeDetect && !onDemand && !a.due(t, user, key, p.AppID) {
+		return
+	}
+
+	detected, err := a.detect(ctx, t, app)
+	if err != nil {
+		a.finish(ctx, t, p, app, m, result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
+		return
+	}
+	switch {
+	case m == modeDetect:
+		r := result{enforcement: service.EnforcementNotAttempted, compliance: ComplianceNotInstalled}
+		if detected {
+			r = result{enforcement: service.EnforcementSuccess, compliance: ComplianceInstalled}
+		}
+		a.finish(ctx, t, p, app, m, r)
+		return
+	case m == modeInstall && detected:
+		t.info("[Win32App] App %s is already detected; nothing to install", p.AppID)
+		a.finish(ctx, t, p, app, m, result{enforcement: service.EnforcementSuccess, compliance: ComplianceInstalled})
+		return
+	case m == modeUninstall && !detected:
+		t.info("[Win32App] App %s is not detected; nothing to uninstall", p.AppID)
+		a.finish(ctx, t, p, app, m, result{enforcement: service.EnforcementSuccess, compliance: ComplianceNotInstalled})
+		return
+	}
+	if m == modeInstall {
+		t.info("[Win32App] ===Step=== Check applicability")
+		why, err := a.applicability(ctx, app, t)
+		if err != nil {
+			a.finish(ctx, t, p, app, m, result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
+			return
+		}
+		if why != "" {
+			t.warn("[Win32App] Requirements not met for app %s: %s", p.AppID, why)
+			a.finish(ctx, t, p, app, m, result{enforcement: service.EnforcementRequirementsNotMet, compliance: ComplianceNotInstalled, applicability: 1, message: "requirements not met: " + why})
+			return
+		}
+		t.info("[Win32App] applicationRequirementCheck: Met")
+	}
+	a.finish(ctx, t, p, app, m, a.enforce(ctx, t, p, app, m, key))
+}
+
+// enforce downloads, unpacks, runs the install or uninstall command,
+// detects again and cleans up.
+func (a *Agent) enforce(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, key string) result {
+	_ = a.store.PutEnforcement(state.DeviceUser, key, state.EnforcementStateMessage{EnforcementState: service.EnforcementInProgress})
+	failed := func(err error) result {
+		code := CodeFailure
+		var se *StepError
+		if errors.As(err, &se) {
+			code = se.Code
+		}
+		t.error("[Win32App] %v", err)
+		return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: code, message: err.Error(), failed: true}
+	}
+	var dir string
+	var do fetch.Status
+	var err error
+	if kept := a.persistedDir(key); kept != "" {
+		t.info("[Win32App] Using persisted content at %s (source resiliency)", kept)
+		dir = kept
+	} else {
+		dir, do, err = a.content(ctx, t, p, key)
+		if err != nil {
+			r := failed(err)
+			if do.FileId != "" {
+				r.do = &do
+			}
+			return r
+		}
+	}
+	defer a.cleanup(t, app, key, dir, m)
+	cmdline := app.InstallCommandLine
+	if m == modeUninstall {
+		cmdline = app.UninstallCommandLine
+	}
+	t.info("[Win32App] ===Step=== InstallBehavior RegularWin32App, Intent %d, command line: %s", p.Intent, cmdline)
+	code, err := a.execute(ctx, t, app, key, dir, cmdline)
+	if err != nil {
+		r := failed(err)
+		r.do = &do
+		return r
+	}
+	outcome, mapped := MapReturnCode(app.ReturnCodes, code)
+	if !mapped {
+		t.info("[Win32App] Admin did NOT set mapping for lpExitCode: %d of app: %s", code, p.AppID)
+	}
+	t.info("[Win32App] lpExitCode %s is defined as %s", describeCode(code), outcome)
+	r := result{do: &do}
+	switch outcome {
+	case Failed:
+		r = failed(&StepError{Step: "install", Code: code, Err: fmt.Errorf("installer exit code %d is a failure", code)})
+		r.do = &do
+		return r
+	case Retry:
+		t.warn("[Win32App] Installer asks for a retry (exit code %d); next attempt after %v", code, a.cfg.RetryInterval)
+		return result{enforcement: service.EnforcementInProgress, compliance: ComplianceUnknown, code: code, message: "installer asked for a retry", failed: true, do: &do}
+	case SoftReboot, HardReboot:
+		r.reboot = string(outcome)
+		r.code = code
+		t.info("[Win32App] Device restart behavior %s: restart %s is pending (not performed by the agent)", restartBehavior(app), outcome)
+	}
+	t.info("[Win32App] ===Step=== Detection rules after Execution")
+	detected, err := a.detect(ctx, t, app)
+	if err != nil {
+		r2 := failed(err)
+		r2.do = &do
+		return r2
+	}
+	switch {
+	case m == modeInstall && !detected:
+		t.error("[Win32App] Installer succeeded but the app is not detected: 0x87D1041C")
+		return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeNotDetected, message: "the application was not detected after installation completed successfully", failed: true, do: &do}
+	case m == modeUninstall && detected:
+		t.error("[Win32App] Uninstaller succeeded but the app is still detected")
+		return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: "the application is still detected after uninstall", failed: true, do: &do}
+	case m == modeUninstall:
+		r.enforcement, r.compliance = service.EnforcementSuccess, ComplianceNotInstalled
+	default:
+		r.enforcement, r.compliance = service.EnforcementSuccess, ComplianceInstalled
+	}
+	return r
+}
+
+func restartBehavior(app service.Win32LobApp) string {
+	if app.InstallExperience != nil && app.InstallExperience.DeviceRestartBehavior != "" {
+		return app.InstallExperience.DeviceRestartBehavior
+	}
+	return "basedOnReturnCode"
+}
+
+// cleanup runs once the installer's whole process tree is gone: it clears
+// Incoming and, unless the app's content is persisted, IMECache/<key>.
+func (a *Agent) cleanup(t *tracer, app service.Win32LobApp, key, dir string, m mode) {
+	removeBin(filepath.Join(a.layout.Incoming, key+".bin"))
+	if m == modeInstall && a.persistFor(app) {
+		a.persist(t, key, dir)
+		return
+	}
+	if m == modeUninstall {
+		a.unpersist(key)
+	}
+	t.info("[Win32App] Cleaning up staged content %s", dir)
+	if err := os.RemoveAll(dir); err != nil {
+		t.warn("[Win32App] Cleaning up %s: %v", dir, err)
+	}
+}
+
+// detect evaluates every detection rule (all must hold).
+func (a *Agent) detect(ctx context.Context, t *tracer, app service.Win32LobApp) (bool, error) {
+	t.info("[Win32App] ===Step=== Detection rules")
+	rules := detectionRules(app)
+	if len(rules) == 0 {
+		return false, fmt.Errorf("orchestrate: app %s has no detection rule: %w", app.ID, ErrRule)
+	}
+	detected := true
+	for i, r := range rules {
+		ok, detail, err := a.rules.eval(ctx, r, true)
+		if err != nil {
+			return false, fmt.Errorf("orchestrate: detection rule %d: %w", i, err)
+		}
+		t.info("[Win32App] Detection rule %d (%s): %s", i, ruleKind(r.ODataType), detail)
+		if !ok {
+			detected = false
+			break
+		}
+	}
+	t.info("[Win32App] Completed detectionManager SideCarFileDetectionManager, applicationDetectedByCurrentRule: %v", detected)
+	t.info("[Win32App] ApplicationDetected: %s", map[bool]string{true: "True", false: "False"}[detected])
+	return detected, nil
+}
+
+// finish records the attempt, writes the state messages and reports.
+func (a *Agent) finish(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, r result) {
+	user, key := state.DeviceUser, p.AppID+"_"+p.Version
+	a.recordAttempt(t, user, key, p.AppID, r)
+	desired := 2
+	if m == modeUninstall {
+		desired = 1
+	}
+	ctxNum := 2
+	if runAs(app) == "user" {
+		ctxNum = 1
+	}
+	cm := state.ComplianceStateMessage{Applicability: r.applicability, ComplianceState: r.compliance, DesiredState: desired, ErrorCode: r.code, InstallContext: ctxNum, TargetType: 2}
+	if r.compliance == ComplianceInstalled && app.DisplayVersion != "" {
+		v := app.DisplayVersion
+		cm.ProductVersion = &v
+	}
+	em := state.EnforcementStateMessage{EnforcementState: r.enforcement, ErrorCode: r.code, ErrorMessage: r.message}
+	t.info("[Win32App] ===Step=== Set ComplianceStateMessage with applicationDetectedByCurrentRule")
+	cmJSON, _ := json.Marshal(cm)
+	t.info("[Win32App] ComplianceStateMessage: %s", cmJSON)
+	_ = a.store.PutCompliance(user, key, cm)
+	t.info("[Win32App] ===Step=== Set EnforcementStateMessage")
+	emJSON, _ := json.Marshal(em)
+	t.info("[Win32App] EnforcementStateMessage: %s", emJSON)
+	_ = a.store.PutEnforcement(user, key, em)
+	if r.reboot != "" {
+		if st, err := a.store.App(user, key); err == nil && st.Policy != nil {
+			pol := *st.Policy
+			pol.RebootPending = r.reboot
+			_ = a.store.PutPolicy(user, key, pol)
+		}
+	}
+	a.report(ctx, t, user, key, service.Report{AppID: p.AppID, Version: p.Version, EnforcementState: r.enforcement, ComplianceState: r.compliance, ErrorCode: r.code, ErrorMessage: r.message}, r.do)
+}

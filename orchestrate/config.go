@@ -1,0 +1,151 @@
+package orchestrate
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Defaults of the intervals, as the IME has them.
+const (
+	DefaultSyncInterval   = 60 * time.Minute
+	DefaultRetryInterval  = 5 * time.Minute
+	DefaultMaxAttempts    = 3
+	DefaultGRSWindow      = 24 * time.Hour
+	DefaultInstallTimeout = 60 * time.Minute
+	DefaultScriptTimeout  = 60 * time.Second
+)
+
+// Config is an agent's configuration. Root is required; ServiceURL and
+// EnrollmentSecret are needed only until the device is enrolled (the
+// identity is kept in state.db).
+type Config struct {
+	// Root holds Content/Incoming, Content/Staging, IMECache, DOCache,
+	// Logs, state.db and the control socket.
+	Root string
+
+	ServiceURL       string
+	EnrollmentSecret string
+	DeviceName       string   // default: the host name
+	Groups           []string // Entra group ids sent at enrollment (--group-id)
+	HTTP             *http.Client
+
+	// Downloader fetches content; nil: FetchDownloader over the origin,
+	// with CacheHost (a Connected Cache host) first when set.
+	Downloader   Downloader
+	DownloadMode int    // DO download mode reported in the DO record (default 1, LAN)
+	CacheHost    string // MCC host[:port]
+	PeerAddr     string // kept for the peer wiring (not used yet)
+
+	SyncInterval  time.Duration // between syncs (DefaultSyncInterval)
+	RetryInterval time.Duration // minimum gap between attempts (DefaultRetryInterval)
+	MaxAttempts   int           // attempts before GRS (DefaultMaxAttempts)
+	GRSWindow     time.Duration // no new attempt this long after the last failed one (DefaultGRSWindow)
+	// InstallTimeout overrides every app's maxRunTimeInMinutes (0: the
+	// app's, or DefaultInstallTimeout).
+	InstallTimeout time.Duration
+	ScriptTimeout  time.Duration // detection/requirement scripts (DefaultScriptTimeout)
+
+	// PersistContent keeps every app's IMECache folder after install
+	// (source resiliency); an app can ask for it alone with
+	// "persistContent": true in its app.json. Kept content is bounded by
+	// PersistMaxBytes and PersistMaxApps, least recently used evicted.
+	PersistContent  bool
+	PersistMaxBytes int64 // default 10 GiB
+	PersistMaxApps  int   // default 20
+
+	// Folders maps Windows known folders (%ProgramFiles%, %ProgramData%, …,
+	// and drive letters as "C:") to local paths; unset ones default to
+	// Root/Drive/C/…; see KnownFolders.
+	Folders map[string]string
+
+	// System reports the machine for requirement rules (default: this host).
+	System func() (SystemInfo, error)
+
+	// Reaper is the executable re-run as the process-tree reaper
+	// (reap.Main must run first in its main); default os.Executable().
+	Reaper string
+
+	// ControlSocket is the Unix socket the agent serves while it holds
+	// state.db: "" means Root/agent.sock, "-" none.
+	ControlSocket string
+
+	LogMaxSize int64 // IntuneManagementExtension.log rotation size (2 MiB)
+	LogKeep    int   // rotated logs kept (1)
+
+	// Now is the clock; After waits (the sync loop's timer). Tests drive
+	// both; defaults time.Now and time.After.
+	Now   func() time.Time
+	After func(d time.Duration) <-chan time.Time
+	// Logf also receives every log line in plain text (nil: silent).
+	Logf func(format string, args ...any)
+}
+
+func (c Config) withDefaults() Config {
+	if c.SyncInterval <= 0 {
+		c.SyncInterval = DefaultSyncInterval
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = DefaultRetryInterval
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.GRSWindow <= 0 {
+		c.GRSWindow = DefaultGRSWindow
+	}
+	if c.ScriptTimeout <= 0 {
+		c.ScriptTimeout = DefaultScriptTimeout
+	}
+	if c.PersistMaxBytes <= 0 {
+		c.PersistMaxBytes = 10 << 30
+	}
+	if c.PersistMaxApps <= 0 {
+		c.PersistMaxApps = 20
+	}
+	if c.DeviceName == "" {
+		c.DeviceName, _ = os.Hostname()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.After == nil {
+		c.After = time.After
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+	if c.System == nil {
+		c.System = hostSystem(c.Root)
+	}
+	return c
+}
+
+// Layout is the folder layout under a root.
+type Layout struct {
+	Root, Incoming, Staging, IMECache, DOCache, Logs, State, Socket string
+}
+
+// LayoutOf returns the layout under root.
+func LayoutOf(root string) Layout {
+	return Layout{
+		Root:     root,
+		Incoming: filepath.Join(root, "Content", "Incoming"),
+		Staging:  filepath.Join(root, "Content", "Staging"),
+		IMECache: filepath.Join(root, "IMECache"),
+		DOCache:  filepath.Join(root, "DOCache"),
+		Logs:     filepath.Join(root, "Logs"),
+		State:    filepath.Join(root, "state.db"),
+		Socket:   filepath.Join(root, "agent.sock"),
+	}
+}
+
+func (l Layout) create() error {
+	for _, d := range []string{l.Incoming, l.Staging, l.IMECache, l.DOCache, l.Logs} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+// Package orchestrate is the endpoint agent: the Intune Management
+// Extension's Win32 app flow, without its known bugs.
+//
+// An Agent owns one root folder:
+//
+//	Content/Incoming/<appId>_<rev>.bin   downloads (with fetch's journal)
+//	Content/Staging/                     scripts, reaper results, exit-code files
+//	IMECache/<appId>_<rev>/              unpacked content while it is installed
+//	DOCache/                             for the peer cache (not used yet)
+//	Logs/IntuneManagementExtension.log   CMTrace log, rotated by size
+//	state.db                             package state: the IME registry layout
+//	agent.sock                           control socket while the agent runs
+//
+// For every app a sync reads from the service, it runs the IME flow:
+// detection (file/folder, emulated registry, MSI product code, script) →
+// applicability (disk, memory, CPUs, CPU speed, architecture, requirement
+// rules → 3000) → content info → download into Incoming (a Downloader:
+// fetch from the origin and an optional Connected Cache host; a peer
+// downloader plugs in later) → verify, decrypt and extract into IMECache →
+// the install (or uninstall) command under /bin/sh -c in that folder →
+// exit code mapped with the app's return codes → detection again (success
+// but not detected: 0x87D1041C) → ComplianceStateMessage and
+// EnforcementStateMessage → report (with the DO record) → clean Incoming
+// and IMECache. Required apps install; available ones only on
+// Agent.Install; uninstall-intent apps are removed when detected. Failed
+// attempts are retried at least RetryInterval apart, MaxAttempts times,
+// then the app enters GRS for GRSWindow; ResetGRS clears it.
+//
+// IME bugs fixed here: cleanup waits for the installer's whole process tree
+// (package reap: a child subreaper on Linux), cached content is reused only
+// after it verifies (else downloaded again), content can be kept per app
+// for source resiliency (bounded, least recently used evicted), and
+// retries and GRS are visible in Status and resettable.
+//
+// CLI access: state.db is a bbolt file, which one process holds at a time.
+// While an agent runs it serves agent.sock, a Unix socket speaking one JSON
+// request and one JSON response per connection; Connect dials it and
+// otherwise opens state.db itself, so `imepipe status`, `install`, `grs
+// reset`, `reg` … work whether or not an agent is running.
+//
+// Installers on Linux: the command line runs with /bin/sh -c; the known
+// folders (%ProgramFiles% …) map to Root/Drive/C/… (Config.Folders) and are
+// passed as environment variables (ProgramFiles, ProgramFilesX86,
+// ProgramData, …); a process can only exit 0–255, so an installer may
+// write a Windows exit code (3010, 1641, …) into $IMEPIPE_EXIT_CODE_FILE.
+// User context is recorded, not enforced (no second account is used).
+// Script rules run with /bin/sh (or their #! interpreter), not PowerShell.
+//
+// The package does not reboot the device, does not check OS versions,
+// cannot read file versions (a PE resource), and does not yet share
+// content with peers (DOCache and PeerAddr are kept for that).
+package orchestrate

@@ -1,0 +1,78 @@
+package orchestrate
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/service"
+)
+
+// DownloadRequest is one content download.
+type DownloadRequest struct {
+	AppID, Version string
+	// Info is the service's ContentInfo: UploadLocation, DoFileId, Size,
+	// SHA256, PieceSize and PieceHashesUrl.
+	Info service.ContentInfo
+	// Path is the target, Content/Incoming/<appId>_<rev>.bin.
+	Path string
+	// Foreground is the assignment's DO priority.
+	Foreground bool
+}
+
+// Downloader puts an app's encrypted content at DownloadRequest.Path and
+// returns its DO record. A peer-backed implementation plugs in here.
+type Downloader interface {
+	Download(ctx context.Context, req DownloadRequest) (fetch.Status, error)
+}
+
+// FetchDownloader downloads from the origin (UploadLocation), with a
+// Connected Cache host first when CacheHost is set. The whole-file
+// SHA-256 from ContentInfo is checked while the file grows.
+type FetchDownloader struct {
+	HTTP         *http.Client
+	CacheHost    string
+	DownloadMode int
+	Options      fetch.Options // base options (Connections, Retry, Now, Logf, …)
+}
+
+// Download implements Downloader.
+func (d *FetchDownloader) Download(ctx context.Context, req DownloadRequest) (fetch.Status, error) {
+	var sources []fetch.Source
+	if d.CacheHost != "" && d.DownloadMode != 100 {
+		c, err := fetch.NewCache(req.Info.UploadLocation, d.CacheHost, d.HTTP)
+		if err != nil {
+			return fetch.Status{}, fmt.Errorf("orchestrate: %w", err)
+		}
+		sources = append(sources, c)
+	}
+	origin, err := fetch.NewHTTP(req.Info.UploadLocation, d.HTTP)
+	if err != nil {
+		return fetch.Status{}, fmt.Errorf("orchestrate: %w", err)
+	}
+	sources = append(sources, origin)
+	opt := d.Options
+	opt.FileID = req.Info.DoFileID
+	opt.DownloadMode = d.DownloadMode
+	if !req.Foreground {
+		opt.Priority = fetch.Background
+	}
+	if req.Info.SHA256 != "" {
+		sum, err := hex.DecodeString(req.Info.SHA256)
+		if err != nil || len(sum) != 32 {
+			return fetch.Status{}, fmt.Errorf("orchestrate: ContentInfo SHA256 %q: %w", req.Info.SHA256, ErrContent)
+		}
+		opt.SHA256 = sum
+	}
+	job, err := fetch.New(req.Path, sources, opt)
+	if err != nil {
+		return fetch.Status{}, fmt.Errorf("orchestrate: %w", err)
+	}
+	st, err := job.Run(ctx)
+	if err != nil {
+		return st, fmt.Errorf("orchestrate: download %s: %w", req.Info.DoFileID, err)
+	}
+	return st, nil
+}

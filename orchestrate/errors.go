@@ -1,0 +1,49 @@
+package orchestrate
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors; test with errors.Is.
+var (
+	// ErrRule: a detection or requirement rule that cannot be evaluated
+	// (unknown type or operator, bad value, unmapped path).
+	ErrRule = errors.New("invalid rule")
+	// ErrNotEnrolled: no identity in state.db and no service/secret given.
+	ErrNotEnrolled = errors.New("device not enrolled")
+	// ErrUnknownApp: the app id is not among the device's policies.
+	ErrUnknownApp = errors.New("app not assigned to this device")
+	// ErrClosed: the agent was closed.
+	ErrClosed = errors.New("agent closed")
+	// ErrContent: content that does not verify (after one re-download).
+	ErrContent = errors.New("content failed verification")
+	// ErrNoAgent: no agent answers on the control socket.
+	ErrNoAgent = errors.New("no agent is running on this root")
+)
+
+// Error codes the agent records and reports (IME values where it has one).
+const (
+	// CodeNotDetected is 0x87D1041C: the installer succeeded but the app
+	// is not detected afterwards.
+	CodeNotDetected int64 = -2016345060
+	// CodeTimeout is 0x87D300C9: the installer ran past its maximum run time.
+	CodeTimeout int64 = -2016214839
+	// CodeFailure is E_FAIL (0x80004005), for failures with no exit code
+	// of their own (download, verification, unpack, start); the report's
+	// ErrorMessage says which.
+	CodeFailure int64 = -2147467259
+)
+
+// StepError is a failed step of one app's flow, with the code recorded.
+type StepError struct {
+	Step string // "download", "unpack", "install", "detect", …
+	Code int64
+	Err  error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("orchestrate: %s: %v (0x%08X)", e.Step, e.Err, uint32(e.Code))
+}
+
+func (e *StepError) Unwrap() error { return e.Err }

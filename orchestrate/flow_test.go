@@ -1,0 +1,184 @@
+package orchestrate
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/orchestrate/cmtrace"
+	"github.com/imepipe/imepipe/service"
+)
+
+func TestRequiredAppInstallsAndReports(t *testing.T) {
+	app := fileApp("Demo", "required")
+	h := newHarness(t, []testApp{app}, nil)
+	h.sync()
+	h.wantState(app.id(), 1000, 1, 0)
+	if _, err := os.Stat(h.programFiles("Demo", "app.txt")); err != nil {
+		t.Fatalf("installer did not run: %v", err)
+	}
+	rep := h.reported(app.id())
+	if rep == nil || rep.EnforcementState != 1000 || rep.ComplianceState != 1 {
+		t.Fatalf("service report %+v", rep)
+	}
+	var do fetch.Status
+	if err := json.Unmarshal(rep.DOStatus, &do); err != nil || do.TotalBytesDownloaded == 0 || do.FileId == "" {
+		t.Fatalf("report DO record %s: %v", rep.DOStatus, err)
+	}
+	for _, dir := range []string{h.agent.layout.Incoming, h.agent.layout.IMECache} {
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != 0 {
+			t.Fatalf("%s not cleaned: %v", dir, ents)
+		}
+	}
+	logText, err := os.ReadFile(h.agent.LogPath())
+	must(t, err)
+	for _, want := range []string{
+		"[Win32App] Processing app (id=" + app.id() + ", name = Demo) with mode = DetectInstall",
+		"[Win32App] ===Step=== Detection rules",
+		"ApplicationDetected: False",
+		"[Win32App] Downloading app on session 0",
+		"[Win32App] ExecManager: processId = ",
+		"[Win32App] lpExitCode 0",
+		"ApplicationDetected: True",
+		"[Win32App] Cleaning up staged content",
+	} {
+		if !strings.Contains(string(logText), want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+	entries, err := cmtrace.Parse(strings.NewReader(string(logText)))
+	if err != nil || len(entries) < 10 {
+		t.Fatalf("agent log does not parse as CMTrace: %d entries, %v", len(entries), err)
+	}
+	// Next sync: detected first, nothing downloaded or run again.
+	must(t, os.Remove(h.agent.layout.Logs+"/Win32AppInstaller-"+app.id()+"_1.log"))
+	h.sync()
+	h.wantState(app.id(), 1000, 1, 0)
+	if _, err := os.Stat(h.agent.layout.Logs + "/Win32AppInstaller-" + app.id() + "_1.log"); !os.IsNotExist(err) {
+		t.Fatalf("installer ran again on a detected app")
+	}
+}
+
+func TestDetectedFirstSkipsInstall(t *testing.T) {
+	app := fileApp("Pre", "required").script("install.sh", `echo ran > "$ProgramData/ran.txt"; exit 1`)
+	h := newHarness(t, []testApp{app}, nil)
+	must(t, os.MkdirAll(h.programFiles("Pre"), 0o755))
+	must(t, os.WriteFile(h.programFiles("Pre", "app.txt"), []byte("x"), 0o644))
+	h.sync()
+	h.wantState(app.id(), 1000, 1, 0)
+	if _, err := os.Stat(filepath.Join(h.cfg.Root, "Drive", "C", "ProgramData", "ran.txt")); !os.IsNotExist(err) {
+		t.Fatal("installer ran although the app was detected")
+	}
+	if !strings.Contains(h.log(), "already detected") {
+		t.Fatal("no detection-first line in the log")
+	}
+}
+
+func TestRequirementsNotMet(t *testing.T) {
+	mem := fileApp("BigMem", "required").with("minimumMemoryInMB", 16384)
+	arch := fileApp("ArmOnly", "required").with("applicableArchitectures", "arm64")
+	reg := fileApp("RegReq", "required").with("rules", []any{
+		fileApp("RegReq", "").fields["rules"].([]any)[0],
+		map[string]any{"@odata.type": service.TypeRegistryRule, "ruleType": "requirement", "keyPath": `HKLM\SOFTWARE\Contoso`, "valueName": "Ring", "operationType": "string", "operator": "equal", "comparisonValue": "pilot"},
+	})
+	ok := fileApp("Fits", "required").with("minimumMemoryInMB", 1024, "applicableArchitectures", "x64,arm64", "minimumNumberOfProcessors", 2)
+	h := newHarness(t, []testApp{mem, arch, reg, ok}, nil)
+	h.sync()
+	h.wantState(mem.id(), 3000, 2, 0)
+	h.wantState(arch.id(), 3000, 2, 0)
+	h.wantState(reg.id(), 3000, 2, 0)
+	h.wantState(ok.id(), 1000, 1, 0)
+	if r := h.reported(mem.id()); r == nil || r.EnforcementState != 3000 {
+		t.Fatalf("report %+v", r)
+	}
+	if h.app(mem.id()).Attempts.Count != 0 {
+		t.Fatal("requirements not met counted as a failed attempt")
+	}
+	// Meet the registry requirement: the app installs at the next sync.
+	_, err := h.agent.Reg(context.Background(), RegRequest{Action: "add", Key: `HKLM\SOFTWARE\Contoso`, Value: "Ring", HasValue: true, Data: "pilot"})
+	must(t, err)
+	h.sync()
+	h.wantState(reg.id(), 1000, 1, 0)
+}
+
+func TestExitCodeMapping(t *testing.T) {
+	withCode := func(name string, code int, detected bool) testApp {
+		body := `echo ` + itoa(code) + ` > "$IMEPIPE_EXIT_CODE_FILE"`
+		if detected {
+			body = `mkdir -p "$ProgramFiles/` + name + `" && touch "$ProgramFiles/` + name + `/app.txt"; ` + body
+		}
+		return fileApp(name, "required").script("install.sh", body)
+	}
+	cases := []struct {
+		app       testApp
+		enf, comp int
+		code      int64
+		reboot    string
+		attempts  int
+	}{
+		{withCode("Ok1707", 1707, true), 1000, 1, 0, "", 0},
+		{withCode("Soft", 3010, true), 1000, 1, 3010, "softReboot", 0},
+		{withCode("Hard", 1641, true), 1000, 1, 1641, "hardReboot", 0},
+		{withCode("Busy", 1618, false), 2000, 5, 1618, "", 1},
+		{withCode("Fail", 5, false), 5000, 4, 5, "", 1},
+		{withCode("Ghost", 0, false), 5000, 4, CodeNotDetected, "", 1},
+		{withCode("Custom", 17, true).with("returnCodes", []any{map[string]any{"returnCode": 17, "type": "success"}}), 1000, 1, 0, "", 0},
+		{withCode("ZeroNotListed", 0, true).with("returnCodes", []any{map[string]any{"returnCode": 17, "type": "success"}}), 5000, 4, 0, "", 1},
+	}
+	var apps []testApp
+	for _, c := range cases {
+		apps = append(apps, c.app)
+	}
+	h := newHarness(t, apps, nil)
+	h.sync()
+	for _, c := range cases {
+		t.Run(c.app.name, func(t *testing.T) {
+			h.t = t
+			h.wantState(c.app.id(), c.enf, c.comp, c.code)
+			ap := h.app(c.app.id())
+			if ap.Attempts.Count != c.attempts {
+				t.Errorf("attempts %d, want %d", ap.Attempts.Count, c.attempts)
+			}
+			if ap.Policy.RebootPending != c.reboot {
+				t.Errorf("reboot %q, want %q", ap.Policy.RebootPending, c.reboot)
+			}
+		})
+	}
+	if c := CodeNotDetected; uint32(c) != 0x87D1041C {
+		t.Fatalf("CodeNotDetected is %#x", uint32(c))
+	}
+}
+
+func TestMapReturnCode(t *testing.T) {
+	custom := []service.ReturnCode{{ReturnCode: 0, Type: "success"}, {ReturnCode: 42, Type: "retry"}, {ReturnCode: 7, Type: "bogus"}}
+	cases := []struct {
+		codes  []service.ReturnCode
+		code   int64
+		want   Outcome
+		mapped bool
+	}{
+		{nil, 0, Success, true},
+		{nil, 1707, Success, true},
+		{nil, 3010, SoftReboot, true},
+		{nil, 1641, HardReboot, true},
+		{nil, 1618, Retry, true},
+		{nil, 1, Failed, false},
+		{nil, -2147467259, Failed, false},
+		{custom, 42, Retry, true},
+		{custom, 3010, Failed, false},
+		{custom, 7, Failed, true},
+	}
+	for _, c := range cases {
+		got, mapped := MapReturnCode(c.codes, c.code)
+		if got != c.want || mapped != c.mapped {
+			t.Errorf("MapReturnCode(%v, %d) = %s, %v; want %s, %v", c.codes, c.code, got, mapped, c.want, c.mapped)
+		}
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

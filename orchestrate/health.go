@@ -1,0 +1,63 @@
+package orchestrate
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Check is one health check.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// Health is the agent's health (like the IME's HealthReport.json).
+type Health struct {
+	Healthy      bool    `json:"healthy"`
+	AgentRunning bool    `json:"agentRunning"`
+	Checks       []Check `json:"checks"`
+}
+
+// Health checks the root's folders, enrollment, the last sync and the
+// reaper binary.
+func (a *Agent) Health(ctx context.Context) (Health, error) {
+	h := Health{Healthy: true, AgentRunning: a.ln != nil}
+	add := func(name string, ok bool, format string, args ...any) {
+		h.Checks = append(h.Checks, Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+		h.Healthy = h.Healthy && ok
+	}
+	for _, d := range []string{a.layout.Incoming, a.layout.Staging, a.layout.IMECache, a.layout.DOCache, a.layout.Logs} {
+		f, err := os.CreateTemp(d, ".health-*")
+		if err == nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+		rel, _ := filepath.Rel(a.layout.Root, d)
+		add("folder "+rel, err == nil, "%s writable: %v", d, err == nil)
+	}
+	st, err := a.Status(ctx)
+	if err != nil {
+		return h, err
+	}
+	add("enrollment", st.Enrolled, "device %q at %q", st.DeviceID, st.ServiceURL)
+	last, ok := st.Times["LastAppSyncTime"]
+	switch {
+	case !ok:
+		add("last sync", false, "never synced")
+	default:
+		age := a.cfg.Now().Sub(last)
+		fresh := age <= 2*a.cfg.SyncInterval+time.Minute
+		add("last sync", fresh && st.LastResult == "ok", "%s ago (%s), result %q", age.Round(time.Second), last.Format(time.RFC3339), st.LastResult)
+	}
+	exe := a.cfg.Reaper
+	if exe == "" {
+		exe, err = os.Executable()
+	}
+	_, serr := os.Stat(exe)
+	add("reaper", err == nil && serr == nil, "%s", exe)
+	return h, nil
+}

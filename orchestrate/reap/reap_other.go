@@ -1,0 +1,35 @@
+//go:build !linux
+
+package reap
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+// serve waits for the first process only: without a subreaper (Linux) or
+// a Job Object (Windows, not written yet) the tree cannot be followed.
+func serve(argv []string) (Result, error) {
+	var res Result
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	res.PID = cmd.Process.Pid
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		res.ExitCode = ee.ExitCode()
+	default:
+		return res, err
+	}
+	return res, nil
+}

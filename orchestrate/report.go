@@ -1,0 +1,54 @@
+package orchestrate
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/orchestrate/state"
+	"github.com/imepipe/imepipe/service"
+)
+
+// report stores the app's report under Reporting and sends it; one that
+// cannot be sent stays pending for the next sync.
+func (a *Agent) report(ctx context.Context, t *tracer, user, key string, rep service.Report, do *fetch.Status) {
+	if do != nil && do.FileId != "" {
+		rep.DOStatus, _ = json.Marshal(do)
+	}
+	body, _ := json.Marshal(rep)
+	rec := state.ReportRecord{Body: body, At: a.cfg.Now()}
+	t.info("[StatusService] Sending app result: app %s, EnforcementState %d, ComplianceState %d, ErrorCode %d", rep.AppID, rep.EnforcementState, rep.ComplianceState, rep.ErrorCode)
+	if err := a.client.Report(ctx, rep); err != nil {
+		t.warn("[StatusService] Report of app %s not sent (%v); kept for the next sync", rep.AppID, err)
+	} else {
+		rec.Sent, rec.SentAt = true, a.cfg.Now()
+	}
+	if err := a.store.PutReport(user, key, rec); err != nil {
+		t.error("[StatusService] %v", err)
+	}
+}
+
+// flushReports resends reports that could not be sent.
+func (a *Agent) flushReports(ctx context.Context, t *tracer) {
+	apps, err := a.store.Apps()
+	if err != nil || a.client == nil {
+		return
+	}
+	for _, ap := range apps {
+		if ap.Report == nil || ap.Report.Sent {
+			continue
+		}
+		var rep service.Report
+		if json.Unmarshal(ap.Report.Body, &rep) != nil {
+			continue
+		}
+		if err := a.client.Report(ctx, rep); err != nil {
+			t.warn("[StatusService] Pending report of app %s still not sent: %v", rep.AppID, err)
+			return
+		}
+		rec := *ap.Report
+		rec.Sent, rec.SentAt = true, a.cfg.Now()
+		_ = a.store.PutReport(ap.User, ap.Key, rec)
+		t.info("[StatusService] Pending report of app %s sent", rep.AppID)
+	}
+}

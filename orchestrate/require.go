@@ -1,0 +1,73 @@
+package orchestrate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/imepipe/imepipe/service"
+)
+
+// applicability checks an app's requirements: free disk, memory, CPUs,
+// CPU speed, architecture, then every requirement rule. It returns the
+// first unmet requirement ("" when all are met).
+func (a *Agent) applicability(ctx context.Context, app service.Win32LobApp, t *tracer) (string, error) {
+	si, err := a.cfg.System()
+	if err != nil {
+		return "", fmt.Errorf("orchestrate: system info: %w", err)
+	}
+	check := func(name string, min *int, have int64) string {
+		if min == nil || *min <= 0 {
+			return ""
+		}
+		if have > 0 && have < int64(*min) {
+			return fmt.Sprintf("%s: need %d, have %d", name, *min, have)
+		}
+		if have <= 0 {
+			t.warn("[Win32App] %s unknown on this host; requirement of %d not enforced", name, *min)
+		}
+		return ""
+	}
+	for _, c := range []string{
+		check("MinimumFreeDiskSpaceInMB", app.MinimumFreeDiskSpaceInMB, si.FreeDiskMB),
+		check("MinimumMemoryInMB", app.MinimumMemoryInMB, si.MemoryMB),
+		check("MinimumNumberOfProcessors", app.MinimumNumberOfProcessors, int64(si.CPUs)),
+		check("MinimumCpuSpeedInMHz", app.MinimumCpuSpeedInMHz, int64(si.CPUSpeedMHz)),
+	} {
+		if c != "" {
+			return c, nil
+		}
+	}
+	archs := app.ApplicableArchitectures
+	if archs == "" {
+		archs = app.AllowedArchitectures
+	}
+	if archs != "" && !archAllowed(archs, si.Arch) {
+		return fmt.Sprintf("architecture %s not in %q", si.Arch, archs), nil
+	}
+	if app.MinimumSupportedWindowsRelease != "" {
+		t.info("[Win32App] minimumSupportedWindowsRelease %s is not checked on this OS", app.MinimumSupportedWindowsRelease)
+	}
+	t.info("[Win32App] ===Step=== Check Extended requirement rules")
+	for i, r := range requirementRules(app) {
+		ok, detail, err := a.rules.eval(ctx, r, false)
+		if err != nil {
+			return "", fmt.Errorf("orchestrate: requirement rule %d: %w", i, err)
+		}
+		t.info("[Win32App] Requirement rule %d (%s): %s", i, ruleKind(r.ODataType), detail)
+		if !ok {
+			return fmt.Sprintf("requirement rule %d (%s): %s", i, ruleKind(r.ODataType), detail), nil
+		}
+	}
+	return "", nil
+}
+
+func archAllowed(list, arch string) bool {
+	for _, a := range strings.Split(list, ",") {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if a == "neutral" || a == strings.ToLower(arch) {
+			return true
+		}
+	}
+	return false
+}

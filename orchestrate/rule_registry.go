@@ -1,0 +1,94 @@
+package orchestrate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/imepipe/imepipe/orchestrate/state"
+	"github.com/imepipe/imepipe/service"
+)
+
+// UninstallKey is where MSI product codes are registered.
+const UninstallKey = `HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall`
+
+// wow64Key maps HKLM\SOFTWARE\X to HKLM\SOFTWARE\WOW6432Node\X, the
+// 32-bit view a check32BitOn64System rule reads.
+func wow64Key(key string) string {
+	canon, err := state.NormalizeKey(key)
+	if err != nil {
+		return key
+	}
+	const sw = `HKEY_LOCAL_MACHINE\SOFTWARE\`
+	if strings.HasPrefix(strings.ToUpper(canon), sw) && !strings.HasPrefix(strings.ToUpper(canon[len(sw):]), `WOW6432NODE\`) {
+		return canon[:len(sw)] + `WOW6432Node\` + canon[len(sw):]
+	}
+	return canon
+}
+
+// registryRule checks the emulated registry: exists / doesNotExist (the
+// key, or the value when valueName is set), string, integer, version.
+func (e *ruleEnv) registryRule(r service.Rule) (bool, string, error) {
+	key := r.KeyPath
+	if r.Check32BitOn64System {
+		key = wow64Key(key)
+	}
+	if _, err := state.NormalizeKey(key); err != nil {
+		return false, "", fmt.Errorf("orchestrate: %w", err)
+	}
+	op, want := opOf(r)
+	var val state.RegValue
+	var err error
+	if r.ValueName == "" && (strings.EqualFold(op, "exists") || strings.EqualFold(op, "doesNotExist")) {
+		_, _, err = e.store.RegQuery(key)
+	} else {
+		val, err = e.store.RegGet(key, r.ValueName)
+	}
+	found := err == nil
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return false, "", err
+	}
+	where := key
+	if r.ValueName != "" {
+		where += `\` + r.ValueName
+	}
+	switch strings.ToLower(op) {
+	case "exists", "notconfigured":
+		return found, fmt.Sprintf("%s exists: %v", where, found), nil
+	case "doesnotexist":
+		return !found, fmt.Sprintf("%s exists: %v", where, found), nil
+	}
+	if !found {
+		return false, fmt.Sprintf("%s not found", where), nil
+	}
+	kind := map[string]string{"string": "string", "integer": "integer", "version": "version"}[strings.ToLower(op)]
+	if kind == "" {
+		return false, "", fmt.Errorf("orchestrate: registry rule operation %q: %w", op, ErrRule)
+	}
+	ok, err := compare(kind, r.Operator, val.Data, want)
+	return ok, fmt.Sprintf("%s = %q %s %q: %v", where, val.Data, r.Operator, want, ok), err
+}
+
+// productCodeRule checks an MSI product code under the Uninstall key (64-
+// and 32-bit views), and its DisplayVersion when an operator is set.
+func (e *ruleEnv) productCodeRule(r service.Rule) (bool, string, error) {
+	code := strings.TrimSpace(r.ProductCode)
+	if code == "" || strings.ContainsAny(code, `\/`) {
+		return false, "", fmt.Errorf("orchestrate: product code %q: %w", r.ProductCode, ErrRule)
+	}
+	for _, key := range []string{UninstallKey + `\` + code, wow64Key(UninstallKey + `\` + code)} {
+		if _, _, err := e.store.RegQuery(key); err != nil {
+			continue
+		}
+		if r.ProductVersionOperator == "" || strings.EqualFold(r.ProductVersionOperator, "notConfigured") {
+			return true, fmt.Sprintf("product code %s found", code), nil
+		}
+		v, err := e.store.RegGet(key, "DisplayVersion")
+		if err != nil {
+			return false, fmt.Sprintf("product code %s found without DisplayVersion", code), nil
+		}
+		ok, err := compare("version", r.ProductVersionOperator, v.Data, r.ProductVersion)
+		return ok, fmt.Sprintf("product code %s version %s %s %s: %v", code, v.Data, r.ProductVersionOperator, r.ProductVersion, ok), err
+	}
+	return false, fmt.Sprintf("product code %s not found", code), nil
+}

@@ -1,0 +1,112 @@
+package orchestrate
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/imepipe/imepipe/service"
+)
+
+// scriptRunner runs detection and requirement scripts. PowerShell is not
+// assumed: the script content runs with /bin/sh (a script whose first line
+// is a #! line runs with that interpreter).
+type scriptRunner struct {
+	dir     string // scratch folder (Content/Staging)
+	timeout time.Duration
+	env     []string
+}
+
+// maxScriptOutput bounds what is kept of a script's stdout.
+const maxScriptOutput = 64 << 10
+
+type limitedBuffer struct {
+	bytes.Buffer
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := maxScriptOutput - b.Len(); room > 0 {
+		b.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// run executes the base64 script and returns its exit code and stdout.
+func (s scriptRunner) run(ctx context.Context, content string) (int, string, error) {
+	src, err := base64.StdEncoding.DecodeString(strings.TrimSpace(content))
+	if err != nil {
+		return 0, "", fmt.Errorf("orchestrate: script content is not base64: %w", ErrRule)
+	}
+	f, err := os.CreateTemp(s.dir, "script-*.sh")
+	if err != nil {
+		return 0, "", fmt.Errorf("orchestrate: script: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(src)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("orchestrate: script: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	argv := []string{"/bin/sh", f.Name()}
+	if bytes.HasPrefix(src, []byte("#!")) {
+		_ = os.Chmod(f.Name(), 0o700)
+		argv = []string{f.Name()}
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = filepath.Dir(f.Name())
+	cmd.Env = s.env
+	var out limitedBuffer
+	cmd.Stdout = &out
+	cmd.WaitDelay = time.Second
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, out.String(), nil
+	case ctx.Err() != nil:
+		return -1, out.String(), fmt.Errorf("orchestrate: script timed out after %v: %w", s.timeout, ctx.Err())
+	case errors.As(err, &ee):
+		return ee.ExitCode(), out.String(), nil
+	}
+	return -1, "", fmt.Errorf("orchestrate: script: %w", err)
+}
+
+// scriptRule: as detection, detected when the script exits 0 and writes
+// something to stdout; as a requirement, stdout is compared with the
+// rule's value (string, integer, float, version, boolean, dateTime).
+func (e *ruleEnv) scriptRule(ctx context.Context, r service.Rule, detection bool) (bool, string, error) {
+	code, out, err := e.scripts.run(ctx, r.ScriptContent)
+	if err != nil {
+		return false, "", err
+	}
+	out = strings.TrimSpace(out)
+	if detection {
+		ok := code == 0 && out != ""
+		return ok, fmt.Sprintf("script exit code %d, stdout %d bytes", code, len(out)), nil
+	}
+	if code != 0 {
+		return false, fmt.Sprintf("script exit code %d", code), nil
+	}
+	kind, want := opOf(r)
+	ok, err := compare(kind, r.Operator, out, want)
+	return ok, fmt.Sprintf("script output %q %s %q: %v", firstLine(out), r.Operator, want, ok), err
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}

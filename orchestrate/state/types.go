@@ -1,0 +1,84 @@
+package state
+
+import "time"
+
+// DeviceUser is the user id the IME uses for device (system) context.
+const DeviceUser = "00000000-0000-0000-0000-000000000000"
+
+// ComplianceStateMessage is the IME's ComplianceStateMessage value.
+type ComplianceStateMessage struct {
+	Applicability       int      `json:"Applicability"`   // 0 applicable, 1 requirements not met
+	ComplianceState     int      `json:"ComplianceState"` // 1 installed, 2 not installed, 4 error, 5 unknown
+	DesiredState        int      `json:"DesiredState"`    // 2 present, 1 absent
+	ErrorCode           int64    `json:"ErrorCode"`
+	TargetingMethod     int      `json:"TargetingMethod"` // 0 assigned
+	InstallContext      int      `json:"InstallContext"`  // 1 user, 2 system
+	TargetType          int      `json:"TargetType"`      // 1 user, 2 device
+	ProductVersion      *string  `json:"ProductVersion"`
+	AssignmentFilterIds []string `json:"AssignmentFilterIds"`
+}
+
+// EnforcementStateMessage is the IME's EnforcementStateMessage value.
+type EnforcementStateMessage struct {
+	EnforcementState int    `json:"EnforcementState"` // 1000 … 6000
+	ErrorCode        int64  `json:"ErrorCode"`
+	TargetingMethod  int    `json:"TargetingMethod"`
+	ErrorMessage     string `json:"ErrorMessage,omitempty"` // ours: a readable reason
+}
+
+// Attempts counts enforcement attempts of one app revision.
+type Attempts struct {
+	Count     int       `json:"Count"`
+	Last      time.Time `json:"Last"`
+	LastError string    `json:"LastError,omitempty"`
+}
+
+// Policy is what the agent last knew of an app revision.
+type Policy struct {
+	AppID       string `json:"AppId"`
+	Version     string `json:"Version"`
+	DisplayName string `json:"DisplayName"`
+	Intent      int    `json:"Intent"`
+	// RebootPending is set by a soft or hard reboot return code.
+	RebootPending string    `json:"RebootPending,omitempty"`
+	UpdatedAt     time.Time `json:"UpdatedAt"`
+}
+
+// App is everything stored for one app revision.
+type App struct {
+	User        string                   `json:"User"`
+	Key         string                   `json:"Key"` // <appId>_<rev>
+	Policy      *Policy                  `json:"Policy,omitempty"`
+	Compliance  *ComplianceStateMessage  `json:"ComplianceStateMessage,omitempty"`
+	Enforcement *EnforcementStateMessage `json:"EnforcementStateMessage,omitempty"`
+	Attempts    Attempts                 `json:"Attempts"`
+	// GRS is when the app entered GRS (zero: not in GRS).
+	GRS time.Time `json:"GRS"`
+	// Report is the last report and whether it was delivered.
+	Report *ReportRecord `json:"Report,omitempty"`
+}
+
+// ReportRecord is a report as kept under Reporting.
+type ReportRecord struct {
+	Body   []byte    `json:"Body"` // the JSON report
+	At     time.Time `json:"At"`
+	Sent   bool      `json:"Sent"`
+	SentAt time.Time `json:"SentAt"`
+}
+
+// Identity is the enrolled device.
+type Identity struct {
+	ServiceURL string `json:"ServiceURL"`
+	DeviceID   string `json:"DeviceID"`
+	DeviceName string `json:"DeviceName"`
+	Token      string `json:"Token"`
+	PrivateKey []byte `json:"PrivateKey"` // X25519
+}
+
+// Persisted is content kept for source resiliency.
+type Persisted struct {
+	Key      string    `json:"Key"` // <appId>_<rev>
+	Path     string    `json:"Path"`
+	Size     int64     `json:"Size"`
+	LastUsed time.Time `json:"LastUsed"`
+}

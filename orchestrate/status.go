@@ -1,0 +1,170 @@
+package orchestrate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/imepipe/imepipe/orchestrate/state"
+	"github.com/imepipe/imepipe/service"
+)
+
+// AppStatus is one app revision as `imepipe status` shows it.
+type AppStatus struct {
+	AppID            string `json:"appId"`
+	Version          string `json:"version"`
+	User             string `json:"user"`
+	DisplayName      string `json:"displayName,omitempty"`
+	Intent           int    `json:"intent"`
+	IntentName       string `json:"intentName"`
+	Request          string `json:"request,omitempty"` // install / uninstall asked by the user
+	EnforcementState int    `json:"enforcementState"`
+	ComplianceState  int    `json:"complianceState"`
+	ErrorCode        int64  `json:"errorCode"`
+	ErrorCodeHex     string `json:"errorCodeHex,omitempty"`
+	ErrorMessage     string `json:"errorMessage,omitempty"`
+	Attempts         int    `json:"attempts"`
+	MaxAttempts      int    `json:"maxAttempts"`
+	LastError        string `json:"lastError,omitempty"`
+	// LastAttempt and NextAttempt: when a failed app was last tried and
+	// when it may be tried again (retry gap or GRS window).
+	LastAttempt   *time.Time `json:"lastAttempt,omitempty"`
+	NextAttempt   *time.Time `json:"nextAttempt,omitempty"`
+	InGRS         bool       `json:"inGRS"`
+	GRSSince      *time.Time `json:"grsSince,omitempty"`
+	RebootPending string     `json:"rebootPending,omitempty"`
+	Reported      bool       `json:"reported"`
+	ReportedAt    *time.Time `json:"reportedAt,omitempty"`
+	Persisted     bool       `json:"persisted"`
+	// DOStatus is the DO record of the last download (as reported).
+	DOStatus json.RawMessage `json:"doStatus,omitempty"`
+}
+
+// Status is the agent's state as `imepipe status` shows it.
+type Status struct {
+	Root         string               `json:"root"`
+	ServiceURL   string               `json:"serviceUrl,omitempty"`
+	DeviceID     string               `json:"deviceId,omitempty"`
+	Enrolled     bool                 `json:"enrolled"`
+	Times        map[string]time.Time `json:"times"`
+	LastResult   string               `json:"lastSyncResult,omitempty"`
+	Settings     map[string]string    `json:"settings"`
+	Apps         []AppStatus          `json:"apps"`
+	Persisted    []state.Persisted    `json:"persisted"`
+	Requests     map[string]int       `json:"requests,omitempty"`
+	AgentRunning bool                 `json:"agentRunning"`
+}
+
+// IntentName names an IME intent.
+func IntentName(i int) string {
+	switch i {
+	case service.IntentAvailable:
+		return "available"
+	case service.IntentRequired:
+		return "required"
+	case service.IntentUninstall:
+		return "uninstall"
+	}
+	return "notTargeted"
+}
+
+// Status reads the agent's state.
+func (a *Agent) Status(context.Context) (Status, error) {
+	st := Status{Root: a.layout.Root, Settings: map[string]string{}, AgentRunning: a.ln != nil}
+	id, ok, err := a.store.Identity()
+	if err != nil {
+		return st, err
+	}
+	if ok {
+		st.Enrolled, st.ServiceURL, st.DeviceID = true, id.ServiceURL, id.DeviceID
+	}
+	if st.Times, err = a.store.Times(); err != nil {
+		return st, fmt.Errorf("orchestrate: %w", err)
+	}
+	st.LastResult, _ = a.store.Value("LastSyncResult")
+	for _, n := range []string{"SyncInterval", "RetryInterval", "GRSWindow", "MaxAttempts", "DownloadMode", "CacheHost", "PeerAddr"} {
+		if v, _ := a.store.Value(n); v != "" {
+			st.Settings[n] = v
+		}
+	}
+	st.Settings["SyncInterval"] = a.cfg.SyncInterval.String()
+	st.Settings["RetryInterval"] = a.cfg.RetryInterval.String()
+	st.Settings["GRSWindow"] = a.cfg.GRSWindow.String()
+	st.Settings["MaxAttempts"] = fmt.Sprint(a.cfg.MaxAttempts)
+	if st.Persisted, err = a.store.Persisted(); err != nil {
+		return st, fmt.Errorf("orchestrate: %w", err)
+	}
+	if st.Requests, err = a.store.Requests(); err != nil {
+		return st, fmt.Errorf("orchestrate: %w", err)
+	}
+	apps, err := a.store.Apps()
+	if err != nil {
+		return st, fmt.Errorf("orchestrate: %w", err)
+	}
+	for _, ap := range apps {
+		st.Apps = append(st.Apps, a.statusOf(ap, st.Persisted, st.Requests))
+	}
+	return st, nil
+}
+
+func (a *Agent) appStatus(key string) (AppStatus, error) {
+	ap, err := a.store.App(state.DeviceUser, key)
+	if err != nil {
+		return AppStatus{}, fmt.Errorf("orchestrate: %w", err)
+	}
+	kept, _ := a.store.Persisted()
+	reqs, _ := a.store.Requests()
+	return a.statusOf(ap, kept, reqs), nil
+}
+
+func (a *Agent) statusOf(ap state.App, kept []state.Persisted, reqs map[string]int) AppStatus {
+	appID, ver, _ := strings.Cut(ap.Key, "_")
+	s := AppStatus{AppID: appID, Version: ver, User: ap.User, MaxAttempts: a.cfg.MaxAttempts, Attempts: ap.Attempts.Count, LastError: ap.Attempts.LastError}
+	if p := ap.Policy; p != nil {
+		s.DisplayName, s.Intent, s.RebootPending = p.DisplayName, p.Intent, p.RebootPending
+	}
+	s.IntentName = IntentName(s.Intent)
+	switch reqs[appID] {
+	case service.IntentAvailable:
+		s.Request = "install"
+	case service.IntentUninstall:
+		s.Request = "uninstall"
+	}
+	if c := ap.Compliance; c != nil {
+		s.ComplianceState = c.ComplianceState
+	}
+	if e := ap.Enforcement; e != nil {
+		s.EnforcementState, s.ErrorCode, s.ErrorMessage = e.EnforcementState, e.ErrorCode, e.ErrorMessage
+		if e.ErrorCode != 0 {
+			s.ErrorCodeHex = fmt.Sprintf("0x%08X", uint32(e.ErrorCode))
+		}
+	}
+	if ap.Attempts.Count > 0 {
+		last := ap.Attempts.Last
+		next := last.Add(a.cfg.RetryInterval)
+		s.LastAttempt, s.NextAttempt = &last, &next
+	}
+	if !ap.GRS.IsZero() {
+		since, until := ap.GRS, ap.GRS.Add(a.cfg.GRSWindow)
+		s.InGRS, s.GRSSince, s.NextAttempt = true, &since, &until
+	}
+	if r := ap.Report; r != nil {
+		s.Reported = r.Sent
+		if r.Sent {
+			at := r.SentAt
+			s.ReportedAt = &at
+		}
+		var rep service.Report
+		if json.Unmarshal(r.Body, &rep) == nil && len(rep.DOStatus) > 0 {
+			s.DOStatus = rep.DOStatus
+		}
+	}
+	for _, p := range kept {
+		if p.Key == ap.Key {
+			s.Persisted = true
+		}
+	}
+	return s
+}

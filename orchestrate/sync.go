@@ -1,0 +1,188 @@
+package orchestrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/imepipe/imepipe/orchestrate/state"
+	"github.com/imepipe/imepipe/service"
+)
+
+// ErrRequiredApp: a user asked to uninstall a required app (it would be
+// reinstalled at the next sync), or to install an app assigned for uninstall.
+var ErrRequiredApp = errors.New("app assignment does not allow that")
+
+// Sync kinds, as the IME's URL monikers name them.
+const (
+	SyncApp        = "app"
+	SyncCompliance = "compliance"
+)
+
+// mode is how one app is processed this time.
+type mode string
+
+const (
+	modeInstall   mode = "DetectInstall"
+	modeUninstall mode = "DetectUninstall"
+	modeDetect    mode = "Detect"
+)
+
+// modeFor: required installs, uninstall uninstalls, available only
+// detects unless the user asked (imepipe install / uninstall).
+func modeFor(intent, request int) mode {
+	switch {
+	case intent == service.IntentRequired:
+		return modeInstall
+	case intent == service.IntentUninstall:
+		return modeUninstall
+	case request == service.IntentAvailable:
+		return modeInstall
+	case request == service.IntentUninstall:
+		return modeUninstall
+	}
+	return modeDetect
+}
+
+// Sync is one app sync: enroll if needed, read policies, process every
+// app (detection, requirements, download, install, report), send pending
+// reports. Per-app failures are recorded in state and reported, not
+// returned; the error is for the sync itself (enrollment, policies).
+func (a *Agent) Sync(ctx context.Context) error { return a.SyncKind(ctx, SyncApp) }
+
+// SyncKind runs an app sync, or a compliance sync (detection and reports
+// only, nothing installed).
+func (a *Agent) SyncKind(ctx context.Context, kind string) error {
+	if kind != SyncApp && kind != SyncCompliance {
+		return fmt.Errorf("orchestrate: sync kind %q: want %s or %s", kind, SyncApp, SyncCompliance)
+	}
+	if err := a.lock(); err != nil {
+		return err
+	}
+	defer a.mu.Unlock()
+	t := a.tracer()
+	t.info("[Win32App] ----------------------------------------------------- application poller starts (%s sync). -----------------------------------------------------", kind)
+	pols, err := a.policies(ctx, t)
+	if err != nil {
+		_ = a.store.SetValue("LastSyncResult", err.Error())
+		return err
+	}
+	reqs, err := a.store.Requests()
+	if err != nil {
+		return fmt.Errorf("orchestrate: %w", err)
+	}
+	for _, p := range pols {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		m := modeFor(p.Intent, reqs[p.AppID])
+		if kind == SyncCompliance {
+			m = modeDetect
+		}
+		a.processApp(ctx, p, m, false)
+	}
+	a.flushReports(ctx, t)
+	name := "LastAppSyncTime"
+	if kind == SyncCompliance {
+		name = "LastComplianceSyncTime"
+	}
+	_ = a.store.SetTime(name, a.cfg.Now())
+	_ = a.store.SetValue("LastSyncResult", "ok")
+	t.info("[Win32App] ----------------------------------------------------- application poller stopped. -----------------------------------------------------")
+	return nil
+}
+
+func (a *Agent) lock() error {
+	a.mu.Lock()
+	if a.closed.Load() {
+		a.mu.Unlock()
+		return fmt.Errorf("orchestrate: %w", ErrClosed)
+	}
+	return nil
+}
+
+// policies enrolls if needed and fetches the device's policies.
+func (a *Agent) policies(ctx context.Context, t *tracer) ([]service.Policy, error) {
+	if err := a.enroll(ctx, t); err != nil {
+		return nil, err
+	}
+	pol, err := a.client.Policies(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrate: policies: %w", err)
+	}
+	t.info("[Win32App] Get policies = %d Win32App(s) for user %s (device %s)", len(pol.Policies), state.DeviceUser, pol.DeviceID)
+	return pol.Policies, nil
+}
+
+// policy finds one app among the policies.
+func (a *Agent) policy(ctx context.Context, t *tracer, appID string) (service.Policy, error) {
+	pols, err := a.policies(ctx, t)
+	if err != nil {
+		return service.Policy{}, err
+	}
+	for _, p := range pols {
+		if p.AppID == appID {
+			return p, nil
+		}
+	}
+	return service.Policy{}, fmt.Errorf("orchestrate: %s: %w", appID, ErrUnknownApp)
+}
+
+// Install installs an app now at the user's request (an available app, as
+// from the Company Portal; a required one is simply enforced now). The
+// request is kept: later syncs keep the app installed. Attempts and GRS
+// of the app are reset first.
+func (a *Agent) Install(ctx context.Context, appID string) (AppStatus, error) {
+	return a.onDemand(ctx, appID, service.IntentAvailable)
+}
+
+// Uninstall removes an app now at the user's request (not a required one).
+func (a *Agent) Uninstall(ctx context.Context, appID string) (AppStatus, error) {
+	return a.onDemand(ctx, appID, service.IntentUninstall)
+}
+
+func (a *Agent) onDemand(ctx context.Context, appID string, request int) (AppStatus, error) {
+	if err := a.lock(); err != nil {
+		return AppStatus{}, err
+	}
+	defer a.mu.Unlock()
+	t := a.tracer()
+	p, err := a.policy(ctx, t, appID)
+	if err != nil {
+		return AppStatus{}, err
+	}
+	if request == service.IntentUninstall && p.Intent == service.IntentRequired {
+		return AppStatus{}, fmt.Errorf("orchestrate: %s is required on this device: %w", appID, ErrRequiredApp)
+	}
+	if request == service.IntentAvailable && p.Intent == service.IntentUninstall {
+		return AppStatus{}, fmt.Errorf("orchestrate: %s is assigned for uninstall: %w", appID, ErrRequiredApp)
+	}
+	if err := a.store.SetRequest(appID, request); err != nil {
+		return AppStatus{}, fmt.Errorf("orchestrate: %w", err)
+	}
+	if _, err := a.store.ResetApp(appID); err != nil {
+		return AppStatus{}, fmt.Errorf("orchestrate: %w", err)
+	}
+	m := modeFor(p.Intent, request)
+	if p.Intent == service.IntentRequired {
+		m = modeInstall
+	}
+	a.processApp(ctx, p, m, true)
+	a.flushReports(ctx, t)
+	return a.appStatus(p.AppID + "_" + p.Version)
+}
+
+// ResetGRS forgets an app's attempts, GRS entry and reports (what an
+// admin does by deleting its registry keys), so the next sync tries it
+// again at once. It returns how many entries were removed.
+func (a *Agent) ResetGRS(_ context.Context, appID string) (int, error) {
+	if appID == "" {
+		return 0, fmt.Errorf("orchestrate: empty app id: %w", ErrUnknownApp)
+	}
+	n, err := a.store.ResetApp(appID)
+	if err != nil {
+		return n, fmt.Errorf("orchestrate: %w", err)
+	}
+	a.tracer().info("[Win32App] GRS and state of app %s reset by an administrator (%d entries removed)", appID, n)
+	return n, nil
+}

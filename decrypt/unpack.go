@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/imepipe/imepipe/stage"
 )
@@ -43,6 +44,13 @@ func Unpack(ctx context.Context, path, dir string, opt UnpackOptions) (UnpackRes
 	}
 	defer src.Close()
 	res, err := unpackStream(ctx, src, keys, dir, opt)
+	if errors.Is(err, stage.ErrNotStreamable) {
+		src.Close()
+		if src, err = pkg.OpenContent(); err != nil {
+			return UnpackResult{}, err
+		}
+		res, err = unpackStaged(ctx, src, keys, dir, opt)
+	}
 	res.Info = pkg.Info
 	return res, err
 }
@@ -56,7 +64,14 @@ func UnpackRaw(ctx context.Context, path string, k Keys, dir string, opt UnpackO
 		return UnpackResult{}, fmt.Errorf("decrypt: %w", err)
 	}
 	defer f.Close()
-	return unpackStream(ctx, f, k, dir, opt)
+	res, err := unpackStream(ctx, f, k, dir, opt)
+	if errors.Is(err, stage.ErrNotStreamable) {
+		if _, err = f.Seek(0, io.SeekStart); err != nil {
+			return res, fmt.Errorf("decrypt: %w", err)
+		}
+		res, err = unpackStaged(ctx, f, k, dir, opt)
+	}
+	return res, err
 }
 
 // unpackStream decrypts src and extracts the plaintext ZIP as it is
@@ -114,6 +129,33 @@ func unpackStream(ctx context.Context, src io.Reader, k Keys, dir string, opt Un
 		return res, openErr
 	}
 	return res, fmt.Errorf("decrypt: extract: %w", err)
+}
+
+// unpackStaged is the slow path for inner ZIPs that cannot be read front
+// to back: decrypt into a staging file beside dir, then extract it with
+// random access. The staging file is removed either way.
+func unpackStaged(ctx context.Context, src io.Reader, k Keys, dir string, opt UnpackOptions) (UnpackResult, error) {
+	var res UnpackResult
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return res, fmt.Errorf("decrypt: output folder: %w", err)
+	}
+	tmp, err := os.CreateTemp(parent, ".imepipe-staging-*.zip")
+	if err != nil {
+		return res, fmt.Errorf("decrypt: staging: %w", err)
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
+	if res.Open, err = Open(ctx, tmp, src, k); err != nil {
+		return res, err
+	}
+	res.Extract, err = stage.Extract(ctx, tmp, res.Open.PlainSize, dir, stage.Options{Workers: opt.Workers, Replace: opt.Replace})
+	if err != nil {
+		return res, fmt.Errorf("decrypt: extract: %w", err)
+	}
+	return res, nil
 }
 
 type progressReader struct {

@@ -76,6 +76,11 @@ func ExtractStream(ctx context.Context, r io.Reader, dir string, opt Options) (R
 	return res, nil
 }
 
+// ErrNotStreamable reports a well-formed ZIP that ExtractStream cannot
+// read front to back (a stored entry followed by a data descriptor, as Go's
+// archive/zip writes them): extract it with Extract from a file instead.
+var ErrNotStreamable = fmt.Errorf("%w: needs random access", ErrUnsupported)
+
 const (
 	streamBufSize  = 1 << 20
 	smallEntry     = 1 << 20 // compressed entries up to this size go to a worker
@@ -214,7 +219,7 @@ func (s *streamer) entry(ctx context.Context, g *errgroup.Group) error {
 	case method != methodStore && method != methodDeflate:
 		return fmt.Errorf("stage: entry %q: compression method %d: %w", e.name, method, ErrUnsupported)
 	case e.descriptor && method == methodStore:
-		return fmt.Errorf("stage: entry %q: stored entry with a data descriptor cannot be streamed: %w", e.name, ErrUnsupported)
+		return fmt.Errorf("stage: entry %q: stored entry with a data descriptor: %w", e.name, ErrNotStreamable)
 	case isDir && (e.usize != 0 || (!e.descriptor && e.csize > 2)):
 		return corruptf(e.name, "directory with data")
 	}

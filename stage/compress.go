@@ -14,7 +14,9 @@ import (
 
 const (
 	smallFile   = 1 << 20   // files up to this size are read whole and compressed in memory
-	spillAfter  = 2 << 20   // compressed bytes kept in memory before spilling to a temp file
+	spillMax    = 2 << 20   // compressed bytes of one entry kept in memory, at most, before spilling to a temp file
+	spillMin    = 256 << 10 // … and at least
+	memBudget   = 48 << 20  // for all entries compressed ahead: sets the spill point
 	storeRatio  = 0.97      // Store when Deflate saves less than 3% on the sample
 	readChunk   = 256 << 10 // also the sample that decides Store vs Deflate for a big file
 	maxInFlight = 24        // packed entries waiting to be written, at most
@@ -26,7 +28,7 @@ type packed struct {
 	h      zipHeader
 	mem    *bytes.Buffer // the data, or the first part of it
 	spill  *os.File      // the rest when it did not fit in memory
-	reread string        // Store: copy this file again, checking the CRC
+	reread string        // incompressible: copy this file again in stored Deflate blocks, checking the CRC
 }
 
 // close releases p's buffer and temp file.
@@ -48,21 +50,28 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // packer compresses entries; it is shared by the compression goroutines.
 type packer struct {
-	level    int
-	tempDir  string
-	progress func(int64)
-	writers  sync.Pool // *flate.Writer at level
-	chunks   sync.Pool // *[]byte of readChunk
+	level      int
+	tempDir    string
+	progress   func(int64)
+	spillAfter int       // see spillWriter
+	writers    sync.Pool // *flate.Writer at level
+	chunks     sync.Pool // *[]byte of readChunk
 }
 
-func newPacker(opt WriteOptions) *packer {
-	p := &packer{level: opt.Level, tempDir: opt.TempDir, progress: opt.Progress}
+// newPacker returns a packer for workers goroutines and inFlight entries
+// waiting to be written: together they hold at most about memBudget.
+func newPacker(opt WriteOptions, workers, inFlight int) *packer {
+	spill := min(max(memBudget/(workers+inFlight), spillMin), spillMax)
+	p := &packer{level: opt.Level, tempDir: opt.TempDir, progress: opt.Progress, spillAfter: spill}
 	if p.level == 0 {
 		p.level = flate.BestSpeed
 	}
 	p.chunks.New = func() any { b := make([]byte, readChunk); return &b }
 	return p
 }
+
+// small is the size up to which a file is read whole and packed in memory.
+func (p *packer) small() int { return min(smallFile, p.spillAfter) }
 
 func (p *packer) flateWriter(w io.Writer) (*flate.Writer, error) {
 	if fw, ok := p.writers.Get().(*flate.Writer); ok {
@@ -84,7 +93,7 @@ func (p *packer) pack(ctx context.Context, s source) (*packed, error) {
 	}
 	defer f.Close()
 	out.mem = bufPool.Get().(*bytes.Buffer)
-	if s.size <= smallFile {
+	if s.size <= int64(p.small()) {
 		err = p.packSmall(f, s, out)
 	} else {
 		err = p.packBig(ctx, f, s, out)
@@ -101,10 +110,10 @@ func (p *packer) pack(ctx context.Context, s source) (*packed, error) {
 func (p *packer) packSmall(f *os.File, s source, out *packed) error {
 	raw := bufPool.Get().(*bytes.Buffer)
 	defer func() { raw.Reset(); bufPool.Put(raw) }()
-	if _, err := raw.ReadFrom(io.LimitReader(f, smallFile+1)); err != nil {
+	if _, err := raw.ReadFrom(io.LimitReader(f, int64(p.small())+1)); err != nil {
 		return fmt.Errorf("stage: %s: %w", s.path, err)
 	}
-	if raw.Len() > smallFile {
+	if raw.Len() > p.small() {
 		return fmt.Errorf("stage: %s: file grew while packing", s.path)
 	}
 	data := raw.Bytes()
@@ -119,12 +128,8 @@ func (p *packer) packSmall(f *os.File, s source, out *packed) error {
 	if err := p.deflate(out.mem, data); err != nil {
 		return fmt.Errorf("stage: %s: %w", s.path, err)
 	}
-	if out.mem.Len() >= len(data) {
-		out.mem.Reset()
-		out.mem.Write(data)
-	} else {
-		out.h.method = methodDeflate
-	}
+	// Always Deflate, as Microsoft's tool does, even where it does not shrink.
+	out.h.method = methodDeflate
 	out.h.csize = uint64(out.mem.Len())
 	return nil
 }
@@ -159,7 +164,7 @@ func (p *packer) packBig(ctx context.Context, f *os.File, s source, out *packed)
 	store := float64(sample) >= storeRatio*float64(n)
 	var sink io.Writer = io.Discard
 	var fw *flate.Writer
-	sw := &spillWriter{mem: out.mem, dir: p.tempDir}
+	sw := &spillWriter{mem: out.mem, dir: p.tempDir, limit: p.spillAfter}
 	if !store {
 		if fw, err = p.flateWriter(sw); err != nil {
 			return fmt.Errorf("stage: %s: %w", s.path, err)
@@ -198,9 +203,12 @@ func (p *packer) packBig(ctx context.Context, f *os.File, s source, out *packed)
 		store = sw.n >= total
 	}
 	if store {
+		// Incompressible: emit Deflate's stored blocks around the file's
+		// bytes at write time, re-read from the source, so nothing spills.
 		out.close()
 		out.reread = s.path
-		out.h.csize = total
+		out.h.method = methodDeflate
+		out.h.csize = storedBlocksSize(total)
 		return nil
 	}
 	out.h.method = methodDeflate
@@ -208,17 +216,18 @@ func (p *packer) packBig(ctx context.Context, f *os.File, s source, out *packed)
 	return nil
 }
 
-// spillWriter keeps up to spillAfter bytes in mem, the rest in a temp file
+// spillWriter keeps up to limit bytes in mem, the rest in a temp file
 // (unlinked at once where the OS allows, so a crash leaves nothing).
 type spillWriter struct {
-	mem *bytes.Buffer
-	dir string
-	f   *os.File
-	n   uint64
+	mem   *bytes.Buffer
+	dir   string
+	limit int
+	f     *os.File
+	n     uint64
 }
 
 func (s *spillWriter) Write(p []byte) (int, error) {
-	if s.f == nil && s.mem.Len()+len(p) <= spillAfter {
+	if s.f == nil && s.mem.Len()+len(p) <= s.limit {
 		s.n += uint64(len(p))
 		return s.mem.Write(p)
 	}

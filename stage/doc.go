@@ -1,21 +1,45 @@
 // Package stage is the ZIP layer of imepipe: it extracts a verified inner
 // ZIP from Content/Staging into IMECache, and it writes the ZIP of a setup
-// folder for pack.
+// folder for pack. It knows nothing of encryption, Detection.xml or the
+// network: package decrypt hands it the decrypted inner ZIP and seals what
+// Write produces.
 //
-// Extract reads a ZIP through an io.ReaderAt with several workers, each
-// reading its own entries independently, and commits the result atomically:
-// everything is written into DIR.partial, an optional Verify hook runs, and
-// only then is DIR.partial renamed to DIR. Any failure removes DIR.partial
-// and leaves DIR untouched. Every entry name is checked before anything is
-// written (no "..", absolute paths, drive letters, UNC paths, NUL bytes,
-// symlinks, duplicates or file/directory collisions), and every entry is
-// checked against its declared size and CRC-32.
+// # Extract
+//
+// Extract reads a ZIP through an io.ReaderAt (central directory parsed by
+// archive/zip; entry data read and inflated here with
+// klauspost/compress/flate, one reusable decompressor per worker). Workers
+// take files largest first, each reading its own section of the archive,
+// and create directories once, on first need. Files of 8 MiB or more are
+// inflated and written by two goroutines. Memory is a few fixed buffers
+// per worker whatever the entry sizes.
+//
+// The commit is atomic: everything is written into DIR.partial, the
+// caller's Verify hook runs, and only then DIR.partial is renamed to DIR
+// (Options.Replace swaps out an existing DIR). Any failure removes
+// DIR.partial and leaves DIR untouched. With Options.Sync, files and
+// directories are fsynced before the rename and the parent after it.
+//
+// Before anything is written, every name is checked: no "..", ".", empty
+// parts, absolute or UNC paths, drive letters or ":" at all, NUL bytes;
+// "\" and "/" both separate parts. Symlinks and special files are refused,
+// as are duplicates (also when they differ only by "\" versus "/" or a
+// trailing separator) and a file that is also a directory. Names differing
+// only in case are allowed (distinct on Linux); files are created with
+// O_EXCL, so on a case-folding file system the second fails rather than
+// overwriting the first. Every entry must match its declared size and
+// CRC-32; encrypted entries and methods other than Store and Deflate are
+// refused. ZIP64 archives and more than 65,535 entries are supported.
+//
+// Modes: Unix-made entries keep their permission bits (setuid, setgid and
+// sticky dropped; the owner always gets rw, and rwx on directories);
+// others get 0644 and 0755. The process umask applies. Modification times
+// of files and explicit directories are restored.
+//
+// # Write
 //
 // Write produces the ZIP of a folder the way Microsoft's IntuneWinAppUtil
-// does (Deflate, UTF-8 names, backslash separators, sizes and CRC in the
-// local header, no data descriptors), with ZIP64 when needed, to a plain
-// io.Writer, compressing entries in parallel in constant memory.
-//
-// Stage knows nothing of encryption, Detection.xml or the network: package
-// decrypt feeds it the decrypted inner ZIP and seals what Write produces.
+// does (see Write), to a plain io.Writer, compressing entries in parallel
+// into bounded memory buffers and unlinked temp files, in constant memory,
+// with ZIP64 only when needed.
 package stage

@@ -3,6 +3,7 @@ package stage
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,13 +27,19 @@ const (
 // entry instead of allocated, and so that size and CRC are checked here,
 // always (archive/zip skips the CRC check when the stored CRC is 0).
 type worker struct {
-	buf []byte
-	br  *bufio.Reader
-	fl  io.ReadCloser
+	buf   []byte
+	br    *bufio.Reader
+	small []byte // compressed data of a small entry
+	sr    bytes.Reader
+	fl    io.ReadCloser
 }
 
 var workerPool = sync.Pool{New: func() any {
-	return &worker{buf: make([]byte, copyBufSize), br: bufio.NewReaderSize(nil, readBufSize)}
+	return &worker{
+		buf:   make([]byte, copyBufSize),
+		br:    bufio.NewReaderSize(nil, readBufSize),
+		small: make([]byte, 0, readBufSize),
+	}
 }}
 
 func newWorker() *worker { return workerPool.Get().(*worker) }
@@ -57,12 +64,24 @@ func (w *worker) source(f *zip.File, size int64) (io.Reader, error) {
 	if f.Method == zip.Store {
 		return raw, nil
 	}
-	w.br.Reset(raw)
+	// Small compressed data is read in one go and inflated from memory;
+	// the rest through the read buffer.
+	var in flate.Reader = w.br
+	if f.CompressedSize64 <= uint64(cap(w.small)) {
+		w.small = w.small[:f.CompressedSize64]
+		if _, err := io.ReadFull(raw, w.small); err != nil {
+			return nil, err
+		}
+		w.sr.Reset(w.small)
+		in = &w.sr
+	} else {
+		w.br.Reset(raw)
+	}
 	if w.fl == nil {
-		w.fl = flate.NewReader(w.br)
+		w.fl = flate.NewReader(in)
 		return w.fl, nil
 	}
-	if err := w.fl.(flate.Resetter).Reset(w.br, nil); err != nil {
+	if err := w.fl.(flate.Resetter).Reset(in, nil); err != nil {
 		return nil, err
 	}
 	return w.fl, nil
@@ -70,12 +89,9 @@ func (w *worker) source(f *zip.File, size int64) (io.Reader, error) {
 
 // file extracts one regular file, checking its size and CRC-32.
 func (x *extractor) file(ctx context.Context, w *worker, e *fileEntry) error {
-	corrupt := func(format string, a ...any) error {
-		return fmt.Errorf("stage: entry %q: %s: %w", e.f.Name, fmt.Sprintf(format, a...), ErrCorrupt)
-	}
 	src, err := w.source(e.f, x.size)
 	if err != nil {
-		return corrupt("%v", err)
+		return e.corrupt("%v", err)
 	}
 	p := x.path(e.name)
 	out, err := createFile(p, e.perm)
@@ -85,46 +101,26 @@ func (x *extractor) file(ctx context.Context, w *worker, e *fileEntry) error {
 		}
 		return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
 	}
-	var (
-		n   uint64
-		crc uint32
-	)
-	for {
-		if err := ctx.Err(); err != nil {
-			out.Close()
-			return fmt.Errorf("stage: %w", err)
-		}
-		m, rerr := fill(src, w.buf)
-		if m > 0 {
-			n += uint64(m)
-			if n > e.size {
-				out.Close()
-				return corrupt("more data than the declared %d bytes", e.size)
-			}
-			crc = crc32.Update(crc, crc32.IEEETable, w.buf[:m])
-			if _, err := out.Write(w.buf[:m]); err != nil {
-				out.Close()
-				return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
-			}
-			if x.opt.Progress != nil {
-				x.opt.Progress(int64(m))
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			out.Close()
-			return corrupt("%v", rerr)
-		}
+	var n uint64
+	var crc uint32
+	if wt, ok := src.(io.WriterTo); ok && e.size < pipeMin {
+		n, crc, err = x.writeTo(ctx, out, wt, e)
+	} else if e.size >= pipeMin {
+		n, crc, err = x.copyPiped(ctx, out, src, e)
+	} else {
+		n, crc, err = x.copy(ctx, w.buf, out, src, e)
+	}
+	if err != nil {
+		out.Close()
+		return err
 	}
 	switch {
 	case n != e.size:
 		out.Close()
-		return corrupt("%d bytes, declared %d", n, e.size)
+		return e.corrupt("%d bytes, declared %d", n, e.size)
 	case crc != e.f.CRC32:
 		out.Close()
-		return corrupt("CRC-32 %08x, declared %08x", crc, e.f.CRC32)
+		return e.corrupt("CRC-32 %08x, declared %08x", crc, e.f.CRC32)
 	}
 	if x.opt.Sync {
 		if err := out.Sync(); err != nil {
@@ -142,6 +138,89 @@ func (x *extractor) file(ctx context.Context, w *worker, e *fileEntry) error {
 		return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
 	}
 	return nil
+}
+
+// copy streams src into out through buf, returning the bytes and their
+// CRC-32; more bytes than e declares is an error at once.
+func (x *extractor) copy(ctx context.Context, buf []byte, out io.Writer, src io.Reader, e *fileEntry) (uint64, uint32, error) {
+	var n uint64
+	var crc uint32
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, crc, fmt.Errorf("stage: %w", err)
+		}
+		m, rerr := fill(src, buf)
+		if m > 0 {
+			n += uint64(m)
+			if n > e.size {
+				return n, crc, e.corrupt("more data than the declared %d bytes", e.size)
+			}
+			crc = crc32.Update(crc, crc32.IEEETable, buf[:m])
+			if _, err := out.Write(buf[:m]); err != nil {
+				return n, crc, fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+			}
+			if x.opt.Progress != nil {
+				x.opt.Progress(int64(m))
+			}
+		}
+		if rerr == io.EOF {
+			return n, crc, nil
+		}
+		if rerr != nil {
+			return n, crc, e.corrupt("%v", rerr)
+		}
+	}
+}
+
+// writeTo lets the decompressor write straight from its window into out
+// (no copy through a buffer), checking size and CRC-32 on the way.
+func (x *extractor) writeTo(ctx context.Context, out io.Writer, src io.WriterTo, e *fileEntry) (uint64, uint32, error) {
+	s := &sink{ctx: ctx, out: out, e: e, progress: x.opt.Progress}
+	_, err := src.WriteTo(s)
+	switch {
+	case s.err != nil:
+		return s.n, s.crc, s.err
+	case err != nil:
+		return s.n, s.crc, e.corrupt("%v", err)
+	}
+	return s.n, s.crc, nil
+}
+
+// sink is the io.Writer of writeTo; its first error is kept in err.
+type sink struct {
+	ctx      context.Context
+	out      io.Writer
+	e        *fileEntry
+	progress func(int64)
+	n        uint64
+	crc      uint32
+	err      error
+}
+
+func (s *sink) Write(p []byte) (int, error) {
+	switch {
+	case s.err != nil:
+	case s.ctx.Err() != nil:
+		s.err = fmt.Errorf("stage: %w", s.ctx.Err())
+	case s.n+uint64(len(p)) > s.e.size:
+		s.err = s.e.corrupt("more data than the declared %d bytes", s.e.size)
+	default:
+		s.crc = crc32.Update(s.crc, crc32.IEEETable, p)
+		if _, err := s.out.Write(p); err != nil {
+			s.err = fmt.Errorf("stage: entry %q: %w", s.e.f.Name, err)
+			break
+		}
+		s.n += uint64(len(p))
+		if s.progress != nil {
+			s.progress(int64(len(p)))
+		}
+		return len(p), nil
+	}
+	return 0, s.err
+}
+
+func (e *fileEntry) corrupt(format string, a ...any) error {
+	return fmt.Errorf("stage: entry %q: %s: %w", e.f.Name, fmt.Sprintf(format, a...), ErrCorrupt)
 }
 
 // fill reads into buf until it is full or src ends. Unlike io.ReadFull it

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +58,9 @@ type Result struct {
 // Memory use does not grow with entry sizes: every worker streams through
 // fixed buffers.
 //
+// Two Extracts into the same dir at once are not supported (both use
+// dir+".partial"); callers serialize per destination.
+//
 // Errors wrap ErrExists, ErrUnsafePath, ErrCorrupt, ErrUnsupported, a
 // context error, or a file-system error.
 func Extract(ctx context.Context, r io.ReaderAt, size int64, dir string, opt Options) (Result, error) {
@@ -101,29 +105,60 @@ type extractor struct {
 	p    *plan
 	root string
 	opt  Options
-	size int64 // of the archive
+	size int64      // of the archive
+	made []dirState // per plan.dirs: created yet?
+}
+
+// dirState makes sure one directory is created once, by whichever worker
+// needs it first.
+type dirState struct {
+	once sync.Once
+	err  error
+}
+
+// dir creates directory i of the plan (and its parents) unless done.
+func (x *extractor) dir(i int) error {
+	if i < 0 {
+		return nil
+	}
+	d, s := &x.p.dirs[i], &x.made[i]
+	s.once.Do(func() {
+		if s.err = x.dir(d.parent); s.err != nil {
+			return
+		}
+		if err := os.Mkdir(x.path(d.name), d.perm); err != nil {
+			s.err = fmt.Errorf("stage: entry %q: %w", d.name, err)
+		}
+	})
+	return s.err
 }
 
 func (x *extractor) run(ctx context.Context) (Result, error) {
-	for _, d := range x.p.dirs {
-		if err := os.Mkdir(x.path(d.name), d.perm); err != nil {
-			return Result{}, fmt.Errorf("stage: entry %q: %w", d.name, err)
-		}
-	}
+	x.made = make([]dirState, len(x.p.dirs))
 	workers := x.opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	// Workers take the next entry from a shared index: no channel hand-off
-	// per file.
+	// Workers take the next file from a shared index (no channel hand-off
+	// per file), creating its directories on first need, then sweep the
+	// directories so that empty ones exist too.
 	g, gctx := errgroup.WithContext(ctx)
-	var next atomic.Int64
+	var nextFile, nextDir atomic.Int64
 	for range min(workers, max(len(x.p.files), 1)) {
 		g.Go(func() error {
 			w := newWorker()
 			defer w.release()
-			for i := next.Add(1) - 1; i < int64(len(x.p.files)); i = next.Add(1) - 1 {
-				if err := x.file(gctx, w, &x.p.files[i]); err != nil {
+			for i := nextFile.Add(1) - 1; i < int64(len(x.p.files)); i = nextFile.Add(1) - 1 {
+				e := &x.p.files[i]
+				if err := x.dir(e.parent); err != nil {
+					return err
+				}
+				if err := x.file(gctx, w, e); err != nil {
+					return err
+				}
+			}
+			for i := nextDir.Add(1) - 1; i < int64(len(x.p.dirs)); i = nextDir.Add(1) - 1 {
+				if err := x.dir(int(i)); err != nil {
 					return err
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 )
 
@@ -21,6 +22,28 @@ func assertNothingLeft(t *testing.T, parent string) {
 	}
 	for _, e := range ents {
 		t.Errorf("left behind: %s", e.Name())
+	}
+}
+
+// bigData is big enough for the two-goroutine path (pipeMin).
+var bigData = bytes.Repeat([]byte("0123456789abcdef\n"), (pipeMin+3<<20)/17)
+
+func TestExtractBigEntry(t *testing.T) {
+	z := rawZip(t, []rawEntry{{name: `big\data.log`, data: bigData, method: 8}, {name: "stored.bin", data: bigData}})
+	dir := filepath.Join(t.TempDir(), "out")
+	var progress atomic.Int64
+	res, err := Extract(context.Background(), bytes.NewReader(z), int64(len(z)), dir, Options{Progress: func(n int64) { progress.Add(n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"big/data.log", "stored.bin"} {
+		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil || !bytes.Equal(got, bigData) {
+			t.Errorf("%s: %d bytes, %v", name, len(got), err)
+		}
+	}
+	if progress.Load() != 2*int64(len(bigData)) || res.Bytes != progress.Load() {
+		t.Errorf("progress %d, result %+v", progress.Load(), res)
 	}
 }
 
@@ -65,6 +88,10 @@ func TestExtractHostile(t *testing.T) {
 		{"encrypted", []rawEntry{{name: "a", data: hello, flags: flagEncrypted}}, ErrUnsupported},
 		{"bzip2", []rawEntry{{name: "a", data: hello, method: 12}}, ErrUnsupported},
 		{"directory with data", []rawEntry{{name: "d/", data: hello}}, ErrCorrupt},
+		{"big: size smaller", []rawEntry{{name: "a", data: bigData, method: 8, usize: u32(pipeMin + 5)}}, ErrCorrupt},
+		{"big: size larger", []rawEntry{{name: "a", data: bigData, method: 8, usize: u32(uint32(len(bigData)) + 1)}}, ErrCorrupt},
+		{"big: crc mismatch", []rawEntry{{name: "a", data: bigData, method: 8, crc: u32(7)}}, ErrCorrupt},
+		{"big: truncated", []rawEntry{{name: "a", data: bigData, method: 8, cut: 100}}, ErrCorrupt},
 		{"bad later entry", []rawEntry{{name: "good/a", data: hello}, {name: "good/b", data: hello, crc: u32(1)}}, ErrCorrupt},
 	}
 	for _, tc := range tests {

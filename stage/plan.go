@@ -19,11 +19,12 @@ const (
 
 // fileEntry is one regular file to extract.
 type fileEntry struct {
-	f     *zip.File
-	name  string // checked, slash-separated
-	perm  fs.FileMode
-	mtime time.Time
-	size  uint64
+	f      *zip.File
+	name   string // checked, slash-separated
+	perm   fs.FileMode
+	mtime  time.Time
+	size   uint64
+	parent int // index in plan.dirs, -1 for the top
 }
 
 // dirEntry is one directory to create: explicit (an entry of its own) or
@@ -33,11 +34,15 @@ type dirEntry struct {
 	perm     fs.FileMode
 	mtime    time.Time
 	explicit bool
+	parent   int // index in plan.dirs, -1 for the top
 }
 
 // plan is everything Extract will create, checked before anything is
-// written: files largest first (so that the long ones start early and the
-// workers finish together), directories parents first.
+// written: files largest first, so that the long ones start early and the
+// workers finish together (and, as a side effect, workers seldom create
+// files in the same directory at once, which the file system serializes);
+// directories sorted by name (parents first); each entry knowing its parent
+// directory.
 type plan struct {
 	files []fileEntry
 	dirs  []dirEntry
@@ -55,7 +60,6 @@ type plan struct {
 func newPlan(zr *zip.Reader) (*plan, error) {
 	p := &plan{}
 	kinds := make(map[string]bool, len(zr.File)) // name → is a directory
-	explicit := make(map[string]int)             // directory name → index in p.dirs
 	for _, f := range zr.File {
 		name, isDir, err := cleanName(f.Name)
 		if err != nil {
@@ -82,7 +86,6 @@ func newPlan(zr *zip.Reader) (*plan, error) {
 		kinds[name] = isDir
 		perm := permOf(f, isDir)
 		if isDir {
-			explicit[name] = len(p.dirs)
 			p.dirs = append(p.dirs, dirEntry{name: name, perm: perm, mtime: f.Modified, explicit: true})
 			continue
 		}
@@ -110,7 +113,28 @@ func newPlan(zr *zip.Reader) (*plan, error) {
 		}
 	}
 	slices.SortFunc(p.dirs, func(a, b dirEntry) int { return cmp.Compare(a.name, b.name) })
-	slices.SortStableFunc(p.files, func(a, b fileEntry) int { return cmp.Compare(b.size, a.size) })
+	// Big files first, largest first; then the rest in archive order, which
+	// keeps files of one directory together (the file system allocates
+	// their inodes side by side) and reads the archive front to back.
+	slices.SortFunc(p.files, func(a, b fileEntry) int {
+		return cmp.Or(cmp.Compare(b.size, a.size), cmp.Compare(a.name, b.name))
+	})
+	index := make(map[string]int, len(p.dirs))
+	for i, d := range p.dirs {
+		index[d.name] = i
+	}
+	parentOf := func(name string) int {
+		if i, ok := index[path.Dir(name)]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range p.dirs {
+		p.dirs[i].parent = parentOf(p.dirs[i].name)
+	}
+	for i := range p.files {
+		p.files[i].parent = parentOf(p.files[i].name)
+	}
 	return p, nil
 }
 

@@ -3,6 +3,7 @@ package stage
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -64,7 +65,8 @@ func Write(ctx context.Context, w io.Writer, root string, opt WriteOptions) (Wri
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	z := &zipWriter{w: bw}
-	res, err := writeEntries(ctx, z, srcs, newPacker(opt), workers)
+	inFlight := min(2*workers+2, maxInFlight)
+	res, err := writeEntries(ctx, z, srcs, newPacker(opt, workers, inFlight), workers, inFlight)
 	if err != nil {
 		return WriteResult{}, err
 	}
@@ -86,10 +88,10 @@ type job struct {
 }
 
 // writeEntries compresses srcs with workers goroutines and writes them to z
-// in order. At most maxInFlight (or 2×workers+2) compressed entries wait.
-func writeEntries(ctx context.Context, z *zipWriter, srcs []source, pk *packer, workers int) (WriteResult, error) {
+// in order. At most inFlight compressed entries wait to be written.
+func writeEntries(ctx context.Context, z *zipWriter, srcs []source, pk *packer, workers, inFlight int) (WriteResult, error) {
 	g, gctx := errgroup.WithContext(ctx)
-	queue := make(chan *job, min(2*workers+2, maxInFlight))
+	queue := make(chan *job, inFlight)
 	slots := make(chan struct{}, workers)
 	g.Go(func() error {
 		defer close(queue)
@@ -180,8 +182,10 @@ func emit(z *zipWriter, p *packed, buf []byte) error {
 	return nil
 }
 
-// recopy streams a stored source file into z, refusing a file that changed
-// since its CRC was taken.
+// recopy streams an incompressible source file into z as a Deflate
+// stream of stored blocks (5-byte block headers around the raw bytes), so
+// the entry stays Deflate like Microsoft's without being compressed or
+// spilled; a file that changed since its CRC was taken is refused.
 func recopy(z *zipWriter, p *packed, buf []byte) error {
 	f, err := os.Open(p.reread)
 	if err != nil {
@@ -189,12 +193,38 @@ func recopy(z *zipWriter, p *packed, buf []byte) error {
 	}
 	defer f.Close()
 	h := crc32.NewIEEE()
-	n, err := io.CopyBuffer(io.MultiWriter(z, h), io.LimitReader(f, int64(p.h.usize)), buf)
-	if err != nil {
-		return fmt.Errorf("stage: write %q: %w", p.h.name, err)
+	left := p.h.usize
+	for first := true; first || left > 0; first = false {
+		n := min(left, maxStoredBlock)
+		var hdr [5]byte
+		if n == left {
+			hdr[0] = 1 // BFINAL, BTYPE 00 (stored)
+		}
+		binary.LittleEndian.PutUint16(hdr[1:], uint16(n))
+		binary.LittleEndian.PutUint16(hdr[3:], ^uint16(n))
+		if _, err := z.Write(hdr[:]); err != nil {
+			return fmt.Errorf("stage: write %q: %w", p.h.name, err)
+		}
+		m, err := io.CopyBuffer(io.MultiWriter(z, h), io.LimitReader(f, int64(n)), buf)
+		if err != nil {
+			return fmt.Errorf("stage: write %q: %w", p.h.name, err)
+		}
+		if uint64(m) != n {
+			return fmt.Errorf("stage: %s: file changed while packing", p.reread)
+		}
+		left -= n
 	}
-	if uint64(n) != p.h.usize || h.Sum32() != p.h.crc {
+	if h.Sum32() != p.h.crc {
 		return fmt.Errorf("stage: %s: file changed while packing", p.reread)
 	}
 	return nil
+}
+
+// maxStoredBlock is the most a stored Deflate block holds.
+const maxStoredBlock = 65535
+
+// storedBlocksSize is the length of n bytes as a Deflate stream of stored
+// blocks (at least one block, even for n = 0).
+func storedBlocksSize(n uint64) uint64 {
+	return n + 5*max(1, (n+maxStoredBlock-1)/maxStoredBlock)
 }

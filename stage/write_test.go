@@ -34,12 +34,12 @@ func makeTree(t testing.TB) (string, map[string][]byte) {
 	text := bytes.Repeat([]byte("Set-ItemProperty -Path HKLM:\\Software\\Contoso -Name Installed -Value 1\r\n"), 20)
 	files := map[string][]byte{
 		"install.ps1":                 text,
-		"Setup.exe":                   random(300 << 10),              // small, incompressible: stored
-		"big/compressible.bin":        bytes.Repeat(text, 5<<20/70),   // big, spills past memory
-		"big/random.cab":              random(3 << 20),                // big, incompressible: stored, re-read
-		"empty.txt":                   nil,                            // empty file
-		"Fonts/Ünïcødé €.otf":         random(1000),                   // UTF-8 name
-		"Fonts/sub/deeper/readme.txt": bytes.Repeat([]byte("x"), 5000), // nested
+		"Setup.exe":                   random(300 << 10),                   // small, incompressible: stored
+		"big/compressible.bin":        bytes.Repeat(text, 5<<20/len(text)), // big, spills past memory
+		"big/random.cab":              random(3 << 20),                     // big, incompressible: stored, re-read
+		"empty.txt":                   nil,                                 // empty file
+		"Fonts/Ünïcødé €.otf":         random(1000),                        // UTF-8 name
+		"Fonts/sub/deeper/readme.txt": bytes.Repeat([]byte("x"), 5000),     // nested
 		"a/B/c.txt":                   []byte("case\n"),
 	}
 	for name, data := range files {
@@ -108,8 +108,8 @@ func TestWriteRoundTrip(t *testing.T) {
 	}
 	wantOrder := []string{
 		"empty.txt", "emptydir\\", "install.ps1", "Setup.exe", // root block, NTFS order
-		"a\\empty2\\",                                        // then a\, depth first
-		"a\\B\\c.txt",                                        // a\B\
+		"a\\empty2\\", // then a\, depth first
+		"a\\B\\c.txt", // a\B\
 		"big\\compressible.bin", "big\\random.cab",
 		"Fonts\\Ünïcødé €.otf",
 		"Fonts\\sub\\deeper\\readme.txt",
@@ -123,7 +123,8 @@ func TestWriteRoundTrip(t *testing.T) {
 	}
 	for name, want := range map[string]uint16{
 		"install.ps1": zip.Deflate, "big\\compressible.bin": zip.Deflate,
-		"Setup.exe": zip.Store, "big\\random.cab": zip.Store, "empty.txt": zip.Store,
+		// Microsoft's tool deflates everything but empty files, even what does not shrink.
+		"Setup.exe": zip.Deflate, "big\\random.cab": zip.Deflate, "empty.txt": zip.Store,
 	} {
 		if methods[name] != want {
 			t.Errorf("%s: method %d, want %d", name, methods[name], want)
@@ -282,5 +283,49 @@ func TestWinCompare(t *testing.T) {
 	want := []string{"A", "a", "check.ps1", "Chocolatey.png", "DesktopInfo.png", "DesktopInfo.ps1", "DesktopInfo64.exe", "Expand", "install.ps1", "uninstall.ps1"}
 	if !slices.Equal(names, want) {
 		t.Errorf("got %q\nwant %q", names, want)
+	}
+}
+
+// TestWriteMatchesMicrosoftLayout: re-packing what a fixture's inner ZIP
+// holds gives Microsoft's names, order, flags and version fields.
+func TestWriteMatchesMicrosoftLayout(t *testing.T) {
+	for zipName := range fixtureZips {
+		t.Run(zipName, func(t *testing.T) {
+			orig, err := os.ReadFile(filepath.Join("testdata", zipName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(t.TempDir(), "out")
+			if _, err := Extract(context.Background(), bytes.NewReader(orig), int64(len(orig)), dir, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			z, _ := writeZip(t, dir, WriteOptions{})
+			want, _ := zip.NewReader(bytes.NewReader(orig), int64(len(orig)))
+			got, _ := zip.NewReader(bytes.NewReader(z), int64(len(z)))
+			if len(got.File) != len(want.File) {
+				t.Fatalf("%d entries, want %d", len(got.File), len(want.File))
+			}
+			for i, w := range want.File {
+				g := got.File[i]
+				if g.Name != w.Name || g.Flags != w.Flags || g.CreatorVersion != w.CreatorVersion ||
+					g.ReaderVersion != w.ReaderVersion || g.CRC32 != w.CRC32 || g.UncompressedSize64 != w.UncompressedSize64 ||
+					g.ExternalAttrs != w.ExternalAttrs || len(g.Extra) != 0 || !g.Modified.Equal(w.Modified) {
+					t.Errorf("entry %d:\n got %q flags %#x made %#x need %d crc %08x size %d attrs %#x extra %d time %v\nwant %q flags %#x made %#x need %d crc %08x size %d attrs %#x time %v",
+						i, g.Name, g.Flags, g.CreatorVersion, g.ReaderVersion, g.CRC32, g.UncompressedSize64, g.ExternalAttrs, len(g.Extra), g.Modified,
+						w.Name, w.Flags, w.CreatorVersion, w.ReaderVersion, w.CRC32, w.UncompressedSize64, w.ExternalAttrs, w.Modified)
+				}
+			}
+		})
+	}
+}
+
+// TestWriteManyWorkers: with many workers each entry gets less memory
+// before it spills; the output is the same ZIP.
+func TestWriteManyWorkers(t *testing.T) {
+	root, _ := makeTree(t)
+	a, _ := writeZip(t, root, WriteOptions{Workers: 1})
+	b, _ := writeZip(t, root, WriteOptions{Workers: 64, TempDir: t.TempDir()})
+	if !bytes.Equal(a, b) {
+		t.Fatalf("1 worker: %d bytes, 64 workers: %d bytes, not the same ZIP", len(a), len(b))
 	}
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"archive/zip"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,7 +63,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	bar := newProgress(e, *asJSON, "extract", 0)
+	bar := newProgress(e, *asJSON, "extract", zipTotal(f, fi.Size()))
 	res, err := stage.Extract(ctx, f, fi.Size(), dir, stage.Options{Workers: *workers, Progress: bar.Add})
 	bar.Done()
 	if err != nil {
@@ -75,4 +78,18 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "extracted %d files, %d folders, %d bytes into %s in %.2fs\n", res.Files, res.Dirs, res.Bytes, dir, secs)
 	return nil
+}
+
+// zipTotal is the declared uncompressed size of the ZIP's entries, for the
+// progress bar only (0 when it cannot be read; Extract reports the error).
+func zipTotal(r io.ReaderAt, size int64) int64 {
+	zr, err := zip.NewReader(r, size)
+	if zr == nil || (err != nil && !errors.Is(err, zip.ErrInsecurePath)) {
+		return 0
+	}
+	var n uint64
+	for _, f := range zr.File {
+		n += f.UncompressedSize64
+	}
+	return int64(min(n, 1<<62))
 }

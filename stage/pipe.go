@@ -1,0 +1,89 @@
+package stage
+
+import (
+	"context"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+const (
+	pipeMin   = 8 << 20 // files this big are decompressed and written by two goroutines
+	pipeChunk = 1 << 20 // bytes per hand-off between them
+	pipeDepth = 3       // chunks per big file in flight: 3 MiB per worker at most
+)
+
+var pipePool = sync.Pool{New: func() any { b := make([]byte, pipeChunk); return &b }}
+
+// copyPiped is copy for a big file: this goroutine decompresses while a
+// second one computes the CRC-32 and writes, so that one big entry keeps
+// two cores busy. Memory: pipeDepth chunks.
+func (x *extractor) copyPiped(ctx context.Context, out io.Writer, src io.Reader, e *fileEntry) (uint64, uint32, error) {
+	free := make(chan *[]byte, pipeDepth)
+	full := make(chan []byte, pipeDepth)
+	for range pipeDepth {
+		free <- pipePool.Get().(*[]byte)
+	}
+	var (
+		crc    uint32
+		werr   error
+		failed atomic.Bool
+		done   = make(chan struct{})
+	)
+	go func() { // writer: after a failure it only recycles chunks
+		defer close(done)
+		for b := range full {
+			if werr == nil {
+				crc = crc32.Update(crc, crc32.IEEETable, b)
+				if _, err := out.Write(b); err != nil {
+					werr = fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+					failed.Store(true)
+				} else if x.opt.Progress != nil {
+					x.opt.Progress(int64(len(b)))
+				}
+			}
+			b = b[:cap(b)]
+			free <- &b
+		}
+	}()
+	n, err := func() (uint64, error) {
+		defer close(full)
+		var n uint64
+		for {
+			if err := ctx.Err(); err != nil {
+				return n, fmt.Errorf("stage: %w", err)
+			}
+			if failed.Load() {
+				return n, nil // the writer's error is returned
+			}
+			bp := <-free
+			m, rerr := fill(src, *bp)
+			n += uint64(m)
+			switch {
+			case n > e.size:
+				free <- bp
+				return n, e.corrupt("more data than the declared %d bytes", e.size)
+			case m > 0:
+				full <- (*bp)[:m]
+			default:
+				free <- bp
+			}
+			if rerr == io.EOF {
+				return n, nil
+			}
+			if rerr != nil {
+				return n, e.corrupt("%v", rerr)
+			}
+		}
+	}()
+	<-done
+	for range pipeDepth {
+		pipePool.Put(<-free)
+	}
+	if err == nil {
+		err = werr
+	}
+	return n, crc, err
+}

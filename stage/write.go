@@ -19,7 +19,8 @@ type WriteOptions struct {
 	// runtime.GOMAXPROCS(0).
 	Workers int
 	// Level is the Deflate level, 1 (fastest) to 9; 0 means 1. Whatever
-	// the level, an entry that Deflate does not shrink is stored.
+	// the level, every non-empty entry is Deflate (incompressible ones as
+	// stored Deflate blocks), as in Microsoft's packages.
 	Level int
 	// TempDir holds compressed entries too big to wait in memory; "" means
 	// os.TempDir(). Temp files are unlinked as soon as they are created.
@@ -40,7 +41,7 @@ type WriteResult struct {
 
 // Write writes a ZIP of the contents of the folder root (not the folder
 // itself) to w, in the layout of Microsoft's IntuneWinAppUtil: Deflate
-// (Store for entries Deflate does not shrink, and for empty files), UTF-8
+// (Store only for empty files; incompressible data as stored Deflate blocks), UTF-8
 // names with flag 0x0800, "\" between path parts, DOS times (UTC), CRC and
 // sizes in the local header and no data descriptors, ZIP64 records only
 // when an entry, an offset or the entry count needs them. Entries come in
@@ -158,7 +159,7 @@ func writeEntries(ctx context.Context, z *zipWriter, srcs []source, pk *packer, 
 }
 
 // emit writes one packed entry: header, then data from memory, the temp
-// file, or (Store) the source file again with its CRC checked.
+// file, or (incompressible) the source file again with its CRC checked.
 func emit(z *zipWriter, p *packed, buf []byte) error {
 	if err := z.header(p.h); err != nil {
 		return fmt.Errorf("stage: write %q: %w", p.h.name, err)

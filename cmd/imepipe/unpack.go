@@ -59,7 +59,7 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	if st, err := os.Stat(path); err == nil {
 		total = st.Size()
 	}
-	bar := newProgress(e, *jsonOut, "unpack", 0)
+	bar := newProgress(e, *jsonOut, "unpack", total)
 	opt := decrypt.UnpackOptions{Workers: *workers, Replace: replace, Progress: bar.Add}
 	start := time.Now()
 	var res decrypt.UnpackResult

@@ -46,7 +46,10 @@ func (j *Job) fill(ctx context.Context, sp span, sz *sizer) error {
 			if w.got >= j.opt.PieceSize {
 				sz.adapt(w.got, w.first.Sub(t0), j.opt.Now().Sub(w.first))
 			}
-			if err != nil && s.kind != HTTP && !errors.Is(err, ErrNotHave) && j.hasAlternative(s, skip) {
+			if errors.Is(err, ErrNotHave) {
+				return progress, Permanent(err) // not a failure: ask another source, do not back off
+			}
+			if err != nil && s.kind != HTTP && j.hasAlternative(s, skip) {
 				err = Permanent(err) // fail over now rather than wait on a cache host or peer
 			}
 			if err != nil {

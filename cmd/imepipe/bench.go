@@ -20,23 +20,26 @@ func init() {
 func benchUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: imepipe bench BENCHMARK [flags]")
 	fmt.Fprintln(w, "  local      unpack a generated package with imepipe, a sequential stdlib program and unzip+openssl, side by side")
+	fmt.Fprintln(w, "  fleet      N agents on loopback share one package through DO peers; origin bytes and completion vs mode 0")
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		benchUsage(e.stderr)
-		return usagef("want a benchmark (local)")
+		return usagef("want a benchmark (local, fleet)")
 	}
 	switch args[0] {
 	case "local":
 		return runBenchLocal(ctx, e, args[1:])
+	case "fleet":
+		return runBenchFleet(ctx, e, args[1:])
 	case bench.StdlibCommand: // hidden: the sequential-stdlib baseline's child process
 		return runBenchStdlib(ctx, e, args[1:])
 	case "-h", "-help", "--help", "help":
 		benchUsage(e.stderr)
 		return flag.ErrHelp
 	default:
-		return usagef("unknown benchmark %q (want local)", args[0])
+		return usagef("unknown benchmark %q (want local or fleet)", args[0])
 	}
 }
 

@@ -1,0 +1,304 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/imepipe/imepipe/bench"
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/peer"
+	"github.com/imepipe/imepipe/service"
+)
+
+// Config is one fleet run. Zero fields take the defaults below.
+type Config struct {
+	Agents   int   // agents fetching at once (default 20)
+	Size     int64 // setup folder bytes; the package is about as large (default 1 GiB)
+	BadPeers int   // agents that serve corrupt pieces (default 0)
+	Mode     int   // DO download mode of the measured run (default 1)
+	// OriginRate caps the origin's egress in bytes per second, shared by
+	// all connections (default 100 MiB/s).
+	OriginRate int64
+	GroupID    string
+	// CacheHost is a Connected Cache host every agent uses ("": none).
+	CacheHost string
+	// Baseline also runs mode 0 with the same agents and origin cap.
+	Baseline bool
+	// Dir holds the cached package, the service data and the agents'
+	// roots (default bench.DefaultOut()/fleet). Agents' roots are removed
+	// after each run.
+	Dir         string
+	Seed        uint64 // package seed (default 1)
+	Connections int    // per agent (default 4)
+	// Swarm timings (zero: peer's defaults, with RefreshInterval 250 ms).
+	RefreshInterval, OwnerWait, StallTimeout time.Duration
+	// UploadRate caps each agent's uploads, bytes per second (0: none).
+	UploadRate int64
+	Logf       func(format string, args ...any)
+}
+
+func (c *Config) defaults() {
+	if c.Agents <= 0 {
+		c.Agents = 20
+	}
+	if c.Size <= 0 {
+		c.Size = 1 << 30
+	}
+	if c.Mode == 0 && c.Baseline {
+		c.Mode = peer.ModeLAN
+	}
+	if c.OriginRate <= 0 {
+		c.OriginRate = 100 << 20
+	}
+	if c.Dir == "" {
+		c.Dir = filepath.Join(bench.DefaultOut(), "fleet")
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.Connections <= 0 {
+		c.Connections = 4
+	}
+	if c.RefreshInterval <= 0 {
+		c.RefreshInterval = 250 * time.Millisecond
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+}
+
+// AgentRecord is one agent's DO record with the run's view of it.
+type AgentRecord struct {
+	Agent       string   `json:"agent"`
+	Bad         bool     `json:"bad,omitempty"`
+	Verified    bool     `json:"verified"`
+	CompletionS float64  `json:"completion_s"`
+	Banned      []string `json:"banned,omitempty"`
+	Error       string   `json:"error,omitempty"`
+	fetch.Status
+}
+
+// Baseline is the same fleet in another mode (0: every agent from the origin).
+type Baseline struct {
+	Mode        int     `json:"mode"`
+	OriginBytes int64   `json:"originBytes"`
+	CompletionS float64 `json:"completion_s"`
+	AllVerified bool    `json:"allVerified"`
+}
+
+// Report is the result of Run.
+type Report struct {
+	Agents      int           `json:"agents"`
+	Size        int64         `json:"size"` // the package (blob) bytes every agent fetches
+	Mode        int           `json:"mode"`
+	OriginRate  int64         `json:"originRate"`
+	OriginBytes int64         `json:"originBytes"`
+	CompletionS float64       `json:"completion_s"`
+	AllVerified bool          `json:"allVerified"`
+	BannedPeers int           `json:"bannedPeers"`
+	Banned      []string      `json:"banned"`
+	PerAgent    []AgentRecord `json:"perAgent"`
+	Baseline    *Baseline     `json:"baseline,omitempty"`
+}
+
+// Run sets up the service and the capped origin, runs the fleet in
+// cfg.Mode (and in mode 0 when cfg.Baseline), and reports.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg.defaults()
+	if err := peer.CheckMode(cfg.Mode); err != nil {
+		return nil, err
+	}
+	if cfg.BadPeers < 0 || cfg.BadPeers >= cfg.Agents {
+		return nil, fmt.Errorf("fleet: %d bad peers among %d agents: want 0 ≤ bad < agents", cfg.BadPeers, cfg.Agents)
+	}
+	pk, err := bench.Prepare(ctx, cfg.Dir, bench.SingleLarge, cfg.Size, cfg.Seed, false, cfg.Logf)
+	if err != nil {
+		return nil, err
+	}
+	site, err := startSite(ctx, cfg, pk.Package)
+	if err != nil {
+		return nil, err
+	}
+	defer site.stop()
+
+	rep, err := site.run(ctx, cfg, cfg.Mode, cfg.BadPeers)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Baseline {
+		base, err := site.run(ctx, cfg, peer.ModeHTTPOnly, 0)
+		if err != nil {
+			return nil, err
+		}
+		rep.Baseline = &Baseline{Mode: base.Mode, OriginBytes: base.OriginBytes, CompletionS: base.CompletionS, AllVerified: base.AllVerified}
+	}
+	return rep, nil
+}
+
+// site is the service and the origin.
+type site struct {
+	svc     *service.Server
+	svcHTTP *http.Server
+	orgHTTP *http.Server
+	origin  *origin
+	svcURL  string
+	secret  string
+	runDir  string
+}
+
+func serve(h http.Handler) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("fleet: %w", err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return hs, "http://" + ln.Addr().String(), nil
+}
+
+func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
+	apps := filepath.Join(cfg.Dir, "fleet-apps")
+	appDir := filepath.Join(apps, "fleet-app")
+	data := filepath.Join(cfg.Dir, "fleet-data")
+	if err := os.RemoveAll(apps); err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	if err := os.MkdirAll(appDir, 0o755); err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	g := service.Win32LobApp{
+		ODataType: service.TypeWin32LobApp, ID: "00000000-0000-4000-8000-00000000f1ee", Version: "1",
+		DisplayName: "fleet package", SetupFilePath: "setup.exe",
+		InstallCommandLine: "setup.exe /S", UninstallCommandLine: "setup.exe /uninstall",
+		Rules: []service.Rule{{ODataType: service.TypeFileSystemRule, RuleType: "detection", Path: `C:\Program Files\Fleet`,
+			FileOrFolderName: "fleet.exe", OperationType: "exists"}},
+		Assignments: []service.Assignment{{Intent: "required", Target: service.AssignmentTarget{ODataType: service.TypeAllDevices}}},
+	}
+	raw, err := g.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(appDir, service.AppFile), raw, 0o644); err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	abs, err := filepath.Abs(pkg)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	if err := os.Symlink(abs, filepath.Join(appDir, "fleet.intunewin")); err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	s := &site{origin: newOrigin(filepath.Join(data, "blobs"), cfg.OriginRate), runDir: filepath.Join(cfg.Dir, "fleet-run")}
+	var orgURL string
+	if s.orgHTTP, orgURL, err = serve(s.origin); err != nil {
+		return nil, err
+	}
+	s.svc, err = service.NewContext(ctx, service.Config{AppsDir: apps, DataDir: data, BlobBaseURL: orgURL})
+	if err != nil {
+		_ = s.orgHTTP.Close()
+		return nil, err
+	}
+	secret, err := os.ReadFile(s.svc.EnrollmentSecretPath())
+	if err != nil {
+		s.stop()
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	s.secret = strings.TrimSpace(string(secret))
+	if s.svcHTTP, s.svcURL, err = serve(s.svc); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *site) stop() {
+	if s.svcHTTP != nil {
+		_ = s.svcHTTP.Close()
+	}
+	_ = s.orgHTTP.Close()
+	if s.svc != nil {
+		_ = s.svc.Close()
+	}
+	_ = os.RemoveAll(s.runDir)
+}
+
+// run starts the agents, lets them all fetch at once, and reports.
+func (s *site) run(ctx context.Context, cfg Config, mode, bad int) (*Report, error) {
+	if err := os.RemoveAll(s.runDir); err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	defer os.RemoveAll(s.runDir)
+	cfg.Mode = mode
+	agents := make([]*agent, cfg.Agents)
+	defer func() {
+		for _, a := range agents {
+			if a != nil {
+				a.stop()
+			}
+		}
+	}()
+	// Bad agents are spread through the fleet.
+	isBad := map[int]bool{}
+	for i := range bad {
+		isBad[(i*cfg.Agents)/bad] = true
+	}
+	for i := range agents {
+		a, err := startAgent(fmt.Sprintf("agent%02d", i), filepath.Join(s.runDir, fmt.Sprintf("agent%02d", i)), isBad[i], cfg.UploadRate)
+		if err != nil {
+			return nil, err
+		}
+		agents[i] = a
+	}
+	before := s.origin.sent.Load()
+	start := time.Now()
+	outs := make([]outcome, len(agents))
+	var wg sync.WaitGroup
+	for i, a := range agents {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i] = a.fetch(ctx, cfg, s.svcURL, s.secret, start)
+		}()
+	}
+	wg.Wait()
+	rep := &Report{Agents: cfg.Agents, Mode: mode, OriginRate: cfg.OriginRate, OriginBytes: s.origin.sent.Load() - before,
+		CompletionS: time.Since(start).Seconds(), AllVerified: true, Banned: []string{}}
+	banned := map[string]bool{}
+	var errs []error
+	for i, o := range outs {
+		r := AgentRecord{Agent: agents[i].name, Bad: agents[i].bad, Verified: o.verified, CompletionS: o.finished.Seconds(),
+			Banned: o.res.Banned, Status: o.res.Status}
+		if ct, ok := agents[i].cache.Get(r.FileId); ok {
+			up := ct.Status()
+			r.BytesToLanPeers, r.BytesToGroupPeers, r.BytesToInternetPeers = up.BytesToLanPeers, up.BytesToGroupPeers, up.BytesToInternetPeers
+		}
+		if o.err != nil {
+			r.Error = o.err.Error()
+			errs = append(errs, o.err)
+		}
+		rep.AllVerified = rep.AllVerified && o.verified
+		rep.Size = max(rep.Size, r.FileSize)
+		for _, b := range o.res.Banned {
+			banned[b] = true
+		}
+		rep.PerAgent = append(rep.PerAgent, r)
+	}
+	for b := range banned {
+		rep.Banned = append(rep.Banned, b)
+	}
+	sort.Strings(rep.Banned)
+	rep.BannedPeers = len(rep.Banned)
+	if len(errs) == len(outs) {
+		return rep, errors.Join(errs...)
+	}
+	return rep, nil
+}

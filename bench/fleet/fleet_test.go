@@ -1,0 +1,90 @@
+package fleet
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/imepipe/imepipe/peer"
+)
+
+func smallConfig(t *testing.T) Config {
+	return Config{Agents: 5, Size: 16 << 20, OriginRate: 32 << 20, Dir: t.TempDir(), Connections: 4,
+		RefreshInterval: 50 * time.Millisecond, OwnerWait: 3 * time.Second, StallTimeout: 3 * time.Second, Logf: func(string, ...any) {}}
+}
+
+// TestFleetMode1: one site, 5 agents, mode 1 against the mode-0 baseline.
+func TestFleetMode1(t *testing.T) {
+	cfg := smallConfig(t)
+	cfg.Mode, cfg.Baseline = peer.ModeLAN, true
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := float64(rep.Size)
+	t.Logf("mode 1: origin %.2f × size in %.2fs; mode 0: %.2f × in %.2fs",
+		float64(rep.OriginBytes)/size, rep.CompletionS, float64(rep.Baseline.OriginBytes)/size, rep.Baseline.CompletionS)
+	if !rep.AllVerified || !rep.Baseline.AllVerified {
+		t.Fatalf("not every agent verified: %+v", rep.PerAgent)
+	}
+	if float64(rep.OriginBytes) > 2*size {
+		t.Errorf("mode 1 origin bytes %d > 2 × %d", rep.OriginBytes, rep.Size)
+	}
+	if float64(rep.Baseline.OriginBytes) < float64(cfg.Agents)*size {
+		t.Errorf("mode 0 origin bytes %d < %d × %d", rep.Baseline.OriginBytes, cfg.Agents, rep.Size)
+	}
+	// Completion times are logged, not asserted: timing is for `imepipe
+	// bench fleet`, not for a unit test sharing two cores.
+	if rep.CompletionS <= 0 || rep.Baseline.CompletionS <= 0 {
+		t.Errorf("no completion time: mode 1 %.2fs, mode 0 %.2fs", rep.CompletionS, rep.Baseline.CompletionS)
+	}
+	var from, to int64
+	for _, a := range rep.PerAgent {
+		from += a.BytesFromLanPeers
+		to += a.BytesToLanPeers
+		if a.DownloadMode != peer.ModeLAN || a.FileId == "" || a.BytesFromGroupPeers != 0 {
+			t.Errorf("%s: record %+v", a.Agent, a.Status)
+		}
+	}
+	// Uploads include pieces cut short (an endgame race lost), so they may exceed.
+	if from == 0 || from > to {
+		t.Errorf("bytes from LAN peers %d, to LAN peers %d", from, to)
+	}
+}
+
+// TestFleetBadPeers: two agents serve corrupt pieces; every agent still
+// verifies, both are banned, and the origin sends at most 2 × (+ slack
+// for the small size).
+func TestFleetBadPeers(t *testing.T) {
+	if os.Getenv("IMEPIPE_SLOW") == "" && testing.Short() {
+		t.Skip("short")
+	}
+	cfg := smallConfig(t)
+	cfg.Agents, cfg.BadPeers, cfg.Mode, cfg.Size = 6, 2, peer.ModeLAN, 32<<20
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("origin %.2f × size in %.2fs, banned %v", float64(rep.OriginBytes)/float64(rep.Size), rep.CompletionS, rep.Banned)
+	if !rep.AllVerified {
+		t.Fatalf("not every agent verified")
+	}
+	bad, banned := map[string]bool{}, map[string]bool{}
+	for _, b := range rep.Banned {
+		banned[b] = true
+	}
+	for _, a := range rep.PerAgent {
+		bad[a.Agent] = a.Bad
+		// A bad agent that sent anything was caught; a good one never is.
+		if a.Bad && a.BytesToLanPeers > 0 && !banned[a.Agent] || !a.Bad && banned[a.Agent] {
+			t.Errorf("%s (bad: %v) sent %d bytes, banned: %v", a.Agent, a.Bad, a.BytesToLanPeers, banned[a.Agent])
+		}
+	}
+	if rep.BannedPeers == 0 {
+		t.Errorf("no peer banned; bad agents %v", bad)
+	}
+	if rep.OriginBytes > 2*rep.Size+rep.Size/2 {
+		t.Errorf("origin bytes %d > 2.5 × %d", rep.OriginBytes, rep.Size)
+	}
+}

@@ -1,0 +1,245 @@
+package peer
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/service"
+)
+
+// DownloadConfig is one DO download on an agent. Info, Path and (for the
+// peer modes) Hashes, Array and PeerID are required.
+type DownloadConfig struct {
+	// Info is the service's ContentInfo: UploadLocation (the signed
+	// origin URL), DoFileId, Size, PieceSize.
+	Info service.ContentInfo
+	// Hashes are the SHA-256 of every piece (the piece hash file).
+	Hashes [][32]byte
+	// Path is the download target, Content/Incoming/<appId>_<rev>.bin.
+	Path string
+	// Cache is the DO cache the content is linked into and served from
+	// while and after it downloads; nil caches and serves nothing.
+	Cache *Cache
+	// Mode is DO's download mode (0, 1, 2, 3, 99, 100).
+	Mode int
+	// PeerID, PeerAddr, LanID and GroupID are as in SwarmConfig.
+	PeerID, PeerAddr, LanID, GroupID string
+	// Array is the service's DO Array; unused by modes 0, 99 and 100.
+	Array ArrayClient
+	// CacheHost is a Connected Cache host (host[:port] or a URL); it is
+	// tried before the origin, in every mode but 100.
+	CacheHost string
+	// HTTP is the client for the origin and the cache host (nil: fetch's).
+	HTTP *http.Client
+	// Options are the Job's options; FileID, DownloadMode, PieceSize and
+	// PieceHashes are set from the above.
+	Options fetch.Options
+	// Swarm timings and limits (zero: the Swarm defaults).
+	RefreshInterval, OwnerWait, StallTimeout, PeerBan time.Duration
+	// Started, when set, is called with the Job before it runs, so the
+	// caller can verify the file while it grows (Job.Prefix).
+	Started func(*fetch.Job)
+	Logf    func(format string, args ...any)
+}
+
+// Result is what a Download did.
+type Result struct {
+	fetch.Status
+	// Banned are the peers banned for sending bad pieces.
+	Banned []string `json:",omitempty"`
+	// PeerRequests and ArrayCalls count the peer traffic (0 in modes 0, 99, 100).
+	PeerRequests int64 `json:"-"`
+	ArrayCalls   int64 `json:"-"`
+}
+
+// Download fetches the content of cfg.Info into cfg.Path the way
+// Delivery Optimization does in cfg.Mode: from peers of the kinds the
+// mode allows (each piece verified), then the cache host, then the
+// origin, while serving the pieces it holds from the DO cache. It does
+// not check the whole file; the caller verifies it (decrypt.Open).
+func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
+	var res Result
+	if err := CheckMode(cfg.Mode); err != nil {
+		return res, err
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	info := cfg.Info
+	peering := usesArray(cfg.Mode) && cfg.Array != nil
+	if peering && (cfg.Hashes == nil || cfg.PeerID == "") {
+		return res, fmt.Errorf("peer: download mode %d needs piece hashes and a peer id", cfg.Mode)
+	}
+	var ct *Content
+	var err error
+	if cfg.Hashes != nil {
+		if err := CheckID(info.DoFileID); err != nil {
+			return res, err
+		}
+		if cfg.Cache != nil {
+			ct, err = cfg.Cache.Begin(info.DoFileID, info.Size, info.PieceSize, cfg.Hashes, cfg.Path)
+		} else {
+			ct, err = newContent(info.DoFileID, info.Size, info.PieceSize, cfg.Hashes)
+			if ct != nil {
+				ct.path = cfg.Path
+			}
+		}
+		if err != nil {
+			return res, err
+		}
+		if _, err := os.Stat(cfg.Path + ".journal"); err == nil {
+			if err := rescan(ct, false); err != nil {
+				return res, err
+			}
+		}
+	}
+
+	var sources []fetch.Source
+	var sw *Swarm
+	if peering {
+		sw, err = NewSwarm(SwarmConfig{Content: ct, Mode: cfg.Mode, PeerID: cfg.PeerID, Addr: cfg.PeerAddr,
+			LanID: cfg.LanID, GroupID: cfg.GroupID, Array: cfg.Array, RefreshInterval: cfg.RefreshInterval,
+			OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout, BanDuration: cfg.PeerBan, Logf: cfg.Logf})
+		if err != nil {
+			return res, err
+		}
+		sources = append(sources, sw.Sources()...)
+	}
+	if cfg.CacheHost != "" && UsesCacheHost(cfg.Mode) {
+		mcc, err := fetch.NewCache(info.UploadLocation, cfg.CacheHost, cfg.HTTP)
+		if err != nil {
+			return res, err
+		}
+		sources = append(sources, track(mcc, ct))
+	}
+	origin, err := fetch.NewHTTP(info.UploadLocation, cfg.HTTP)
+	if err != nil {
+		return res, err
+	}
+	sources = append(sources, track(origin, ct))
+
+	opt := cfg.Options
+	opt.FileID, opt.DownloadMode = info.DoFileID, cfg.Mode
+	if info.PieceSize > 0 {
+		opt.PieceSize = info.PieceSize
+	}
+	// Peer pieces are verified by the Swarm before they reach the Job, so
+	// the Job is not given the list again (one SHA-256 pass per byte, not two).
+	opt.PieceHashes = nil
+	if opt.Logf == nil {
+		opt.Logf = cfg.Logf
+	}
+	if sw != nil {
+		// One piece per request, so that pieces spread over peers, and a
+		// watchdog longer than a wait for a piece's owner.
+		opt.MaxChunk, opt.ChunkSize = opt.PieceSize, opt.PieceSize
+		opt.NoProgress = max(opt.NoProgress, 2*(sw.cfg.OwnerWait+sw.cfg.StallTimeout))
+	}
+	job, err := fetch.New(cfg.Path, sources, opt)
+	if err != nil {
+		return res, err
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	if sw != nil {
+		if err := sw.Refresh(ctx); err != nil {
+			cfg.Logf("peer: %v (starting without peers)", err)
+		}
+		go sw.Run(runCtx)
+	}
+	if cfg.Started != nil {
+		cfg.Started(job)
+	}
+	st, err := job.Run(ctx)
+	stop()
+	res.Status = st
+	if sw != nil {
+		res.Banned, res.PeerRequests, res.ArrayCalls = sw.Banned(), sw.Requests(), sw.ArrayCalls()
+	}
+	if err != nil {
+		if ct != nil && cfg.Cache != nil {
+			ct.setStatus(st)
+		}
+		return res, err
+	}
+	if ct == nil {
+		return res, nil
+	}
+	if err := rescan(ct, true); err != nil {
+		return res, err
+	}
+	if cfg.Cache != nil {
+		if err := cfg.Cache.Finish(ct, st); err != nil {
+			return res, err
+		}
+	}
+	if sw != nil {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := sw.Refresh(actx); err != nil {
+			cfg.Logf("peer: announcing %s: %v", info.DoFileID, err)
+		}
+		cancel()
+		res.ArrayCalls = sw.ArrayCalls()
+	}
+	return res, nil
+}
+
+func track(s fetch.Source, ct *Content) fetch.Source {
+	if ct == nil {
+		return s
+	}
+	return &tracked{Source: s, ct: ct}
+}
+
+// rescan hashes the pieces of ct's file not yet marked held and marks
+// those that match. With strict, a piece that does not match is an
+// error (a finished download whose bytes disagree with the piece list).
+func rescan(ct *Content, strict bool) error {
+	f, err := os.Open(ct.path)
+	if err != nil {
+		if !strict && errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("peer: %w", err)
+	}
+	defer f.Close()
+	buf := make([]byte, ct.PieceSize)
+	for i := range ct.Pieces() {
+		if ct.Has(i) {
+			continue
+		}
+		off, n := ct.bounds(i)
+		if _, err := io.ReadFull(io.NewSectionReader(f, off, n), buf[:n]); err != nil {
+			if strict {
+				return fmt.Errorf("peer: %s piece %d: %w", ct.ID, i, err)
+			}
+			continue
+		}
+		if sha256.Sum256(buf[:n]) == ct.Hash(i) {
+			ct.markHave(i)
+		} else if strict {
+			return fmt.Errorf("%w: %s piece %d after download", ErrCorrupt, ct.ID, i)
+		}
+	}
+	return nil
+}
+
+// ParseHashes converts a piece hash file's hex list.
+func ParseHashes(ph service.PieceHashes) ([][32]byte, error) {
+	hs, err := decodeHashes(ph.Pieces)
+	if err != nil {
+		return nil, err
+	}
+	if ph.PieceSize <= 0 || int64(len(hs)) != (ph.Size+ph.PieceSize-1)/ph.PieceSize {
+		return nil, fmt.Errorf("%w: %d hashes for %d bytes in pieces of %d", ErrHashes, len(hs), ph.Size, ph.PieceSize)
+	}
+	return hs, nil
+}

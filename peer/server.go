@@ -1,0 +1,293 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/imepipe/imepipe/fetch"
+)
+
+// Protocol paths and headers of the piece server.
+const (
+	pathPrefix = "/do/v1/"
+	// HeaderPeerType carries the requester's type (LAN, Group, Internet)
+	// as the Array gave it, for BytesTo…Peers accounting.
+	HeaderPeerType = "X-Do-Peer-Type"
+	// HeaderPeerID names the requesting peer (for logs).
+	HeaderPeerID = "X-Do-Peer-Id"
+)
+
+// Defaults of ServerConfig.
+const (
+	DefaultMaxConns   = 128
+	DefaultMaxUploads = 32
+	DefaultMaxWait    = 10 * time.Second
+)
+
+// ServerConfig configures a Server. Cache is required.
+type ServerConfig struct {
+	Cache *Cache
+	// MaxConns caps open connections; past it a connection gets 503 and
+	// is closed (DefaultMaxConns).
+	MaxConns int
+	// MaxUploads caps pieces being sent at once; past it a request gets
+	// 503 (DefaultMaxUploads).
+	MaxUploads int
+	// UploadRate caps all uploads together, in bytes per second (0: none).
+	UploadRate int64
+	// MaxWait is the longest a request may wait (?wait=ms) for a piece
+	// this peer is still downloading (DefaultMaxWait).
+	MaxWait time.Duration
+	// Tamper, when set, may change the bytes of every piece sent: the
+	// tests and the fleet bench use it to make a bad peer.
+	Tamper func(id string, piece int, b []byte)
+	// Metrics, when set, is served at /metrics.
+	Metrics http.Handler
+	Now     func() time.Time
+	Logf    func(format string, args ...any)
+}
+
+// Server serves the verified pieces of the DO cache to peers over HTTP:
+//
+//	GET /do/v1/{DoFileId}/bitmap        which pieces are held (JSON)
+//	GET /do/v1/{DoFileId}/piece/{i}     the bytes of piece i (?wait=ms)
+//
+// It refuses DoFileIds outside the strict charset, unknown content,
+// pieces not complete and verified, and indexes out of range; it never
+// opens anything but the cache's own data files.
+type Server struct {
+	cfg     ServerConfig
+	mux     *http.ServeMux
+	slots   chan struct{}
+	pace    *pacer
+	bufs    sync.Pool
+	served  atomic.Int64
+	refused atomic.Int64
+
+	mu  sync.Mutex
+	hs  *http.Server
+	lis *limitListener
+}
+
+// NewServer returns a Server over cfg.Cache.
+func NewServer(cfg ServerConfig) *Server {
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxUploads <= 0 {
+		cfg.MaxUploads = DefaultMaxUploads
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = DefaultMaxWait
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxUploads), pace: newPacer(cfg.UploadRate, cfg.Now)}
+	s.mux.HandleFunc("GET "+pathPrefix+"{id}/bitmap", s.handleBitmap)
+	s.mux.HandleFunc("GET "+pathPrefix+"{id}/piece/{i}", s.handlePiece)
+	if cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Serve accepts connections on ln until Shutdown, at most MaxConns open.
+func (s *Server) Serve(ln net.Listener) error {
+	lis := &limitListener{Listener: ln, max: int64(s.cfg.MaxConns)}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second,
+		ErrorLog: nil}
+	s.mu.Lock()
+	s.hs, s.lis = hs, lis
+	s.mu.Unlock()
+	err := hs.Serve(lis)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("peer: serve: %w", err)
+}
+
+// Shutdown stops accepting and waits for requests in flight (or ctx).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	hs := s.hs
+	s.mu.Unlock()
+	if hs == nil {
+		return nil
+	}
+	return hs.Shutdown(ctx)
+}
+
+// Close closes the listener and every connection at once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	hs := s.hs
+	s.mu.Unlock()
+	if hs == nil {
+		return nil
+	}
+	return hs.Close()
+}
+
+// Served is how many pieces were sent; Refused how many requests or
+// connections were turned away as busy.
+func (s *Server) Served() int64 { return s.served.Load() }
+
+// Refused counts requests answered 503 and connections closed at the cap.
+func (s *Server) Refused() int64 {
+	n := s.refused.Load()
+	s.mu.Lock()
+	if s.lis != nil {
+		n += s.lis.refused.Load()
+	}
+	s.mu.Unlock()
+	return n
+}
+
+// bitmapBody is the JSON answer of the bitmap endpoint.
+type bitmapBody struct {
+	Pieces   int    `json:"pieces"`
+	Complete bool   `json:"complete"`
+	Have     []byte `json:"have"`
+}
+
+func (s *Server) content(w http.ResponseWriter, r *http.Request) *Content {
+	id := r.PathValue("id")
+	if err := CheckID(id); err != nil {
+		http.Error(w, "bad DoFileId", http.StatusBadRequest)
+		return nil
+	}
+	ct, ok := s.cfg.Cache.Get(id)
+	if !ok {
+		http.Error(w, "unknown DoFileId", http.StatusNotFound)
+		return nil
+	}
+	return ct
+}
+
+func (s *Server) handleBitmap(w http.ResponseWriter, r *http.Request) {
+	ct := s.content(w, r)
+	if ct == nil {
+		return
+	}
+	have, complete := ct.Bitmap()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(bitmapBody{Pieces: ct.Pieces(), Complete: complete, Have: have})
+}
+
+// parseIndex accepts a plain decimal index: no sign, no spaces, no hex.
+func parseIndex(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	i, err := strconv.Atoi(s)
+	return i, err == nil
+}
+
+func (s *Server) handlePiece(w http.ResponseWriter, r *http.Request) {
+	ct := s.content(w, r)
+	if ct == nil {
+		return
+	}
+	i, ok := parseIndex(r.PathValue("i"))
+	if !ok {
+		http.Error(w, "bad piece index", http.StatusBadRequest)
+		return
+	}
+	if i >= ct.Pieces() {
+		http.Error(w, "piece index out of range", http.StatusRequestedRangeNotSatisfiable)
+		return
+	}
+	if !ct.Has(i) {
+		if !s.waitFor(r, ct, i) {
+			http.Error(w, "piece not held", http.StatusNotFound)
+			return
+		}
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		s.refused.Add(1)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	bp := s.buffer(ct.PieceSize)
+	defer s.bufs.Put(bp)
+	b, err := ct.ReadPiece(i, *bp)
+	switch {
+	case errors.Is(err, ErrNoPiece), errors.Is(err, ErrCorrupt), errors.Is(err, ErrUnknown):
+		if errors.Is(err, ErrCorrupt) {
+			s.cfg.Logf("peer: %v", err)
+		}
+		http.Error(w, "piece not held", http.StatusNotFound)
+		return
+	case err != nil:
+		s.cfg.Logf("peer: %v", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if s.cfg.Tamper != nil {
+		s.cfg.Tamper(ct.ID, i, b)
+	}
+	s.cfg.Cache.touch(ct)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	n, err := pacedWriter{ctx: r.Context(), w: w, p: s.pace}.Write(b)
+	kind := fetch.LanPeer
+	if k, ok := kindOf(r.Header.Get(HeaderPeerType)); ok {
+		kind = k
+	}
+	ct.addUploaded(kind, int64(n))
+	if err == nil {
+		s.served.Add(1)
+	}
+}
+
+// waitFor waits, when the request asks (?wait=ms) and the content is
+// still downloading, until piece i is held; capped by MaxWait.
+func (s *Server) waitFor(r *http.Request, ct *Content, i int) bool {
+	ms, ok := parseIndex(r.URL.Query().Get("wait"))
+	if !ok || ms == 0 {
+		return false
+	}
+	ct.mu.Lock()
+	complete := ct.complete
+	ct.mu.Unlock()
+	if complete {
+		return false
+	}
+	d := min(time.Duration(ms)*time.Millisecond, s.cfg.MaxWait)
+	ctx, cancel := context.WithTimeout(r.Context(), d)
+	defer cancel()
+	return ct.waitPiece(i, ctx.Done())
+}
+
+func (s *Server) buffer(size int64) *[]byte {
+	if bp, ok := s.bufs.Get().(*[]byte); ok && int64(cap(*bp)) >= size {
+		*bp = (*bp)[:size]
+		return bp
+	}
+	b := make([]byte, size)
+	return &b
+}

@@ -1,0 +1,274 @@
+package peer
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/imepipe/imepipe/fetch"
+)
+
+// Source is the fetch.Source of one peer kind (LAN, Group or Internet)
+// of a Swarm. It hands on only pieces that match their SHA-256, and says
+// fetch.ErrNotHave for a piece it should not or cannot get from a peer of
+// its kind, so the Job takes it from the next source (another peer kind,
+// the cache host, the origin). Peer failures never reach the Job: a bad
+// or stalled peer is banned here and another asked.
+type Source struct {
+	s    *Swarm
+	kind fetch.SourceKind
+}
+
+// Kind is LanPeer, GroupPeer or InternetPeer.
+func (p *Source) Kind() fetch.SourceKind { return p.kind }
+
+func (p *Source) String() string { return p.kind.String() + " swarm " + p.s.file }
+
+// Stat reports the content's size; peers have no validators.
+func (p *Source) Stat(ctx context.Context) (fetch.Meta, error) {
+	return fetch.Meta{Size: p.s.cfg.Content.Size, Ranges: true}, nil
+}
+
+// errNotHave is returned when no peer of the kind should give a piece.
+// It is marked permanent so that the Job's retry loop moves to the next
+// source at once instead of backing off on this one (fetch retries
+// ErrNotHave like a transient failure otherwise).
+var errNotHave = fetch.Permanent(fmt.Errorf("peer: no peer has it: %w", fetch.ErrNotHave))
+
+// Fetch writes the pieces of [off, off+n) to w, each verified. off must
+// be a piece boundary (the Job asks by pieces).
+func (p *Source) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, error) {
+	ct := p.s.cfg.Content
+	if off%ct.PieceSize != 0 || n <= 0 || off+n > ct.Size {
+		return 0, fetch.Permanent(fmt.Errorf("peer: range %d+%d is not whole pieces of %d", off, n, ct.Size))
+	}
+	bp := p.s.buffer(ct.PieceSize)
+	defer p.s.bufs.Put(bp)
+	var done int64
+	for done < n {
+		i := int((off + done) / ct.PieceSize)
+		b, err := p.s.piece(ctx, p.kind, i, *bp)
+		if err != nil {
+			return done, err
+		}
+		pieceOff, pieceLen := ct.bounds(i)
+		if want := min(pieceLen, off+n-pieceOff); int64(len(b)) > want {
+			b = b[:want] // a span never ends inside a piece, but stay exact
+		}
+		m, err := w.Write(b)
+		done += int64(m)
+		if err != nil {
+			return done, err
+		}
+		ct.markHave(i)
+	}
+	return done, nil
+}
+
+func (s *Swarm) buffer(size int64) *[]byte {
+	if bp, ok := s.bufs.Get().(*[]byte); ok && int64(cap(*bp)) >= size {
+		*bp = (*bp)[:size]
+		return bp
+	}
+	b := make([]byte, size)
+	return &b
+}
+
+// piece gets piece i from a peer of kind k into buf: from a holder when
+// one is known, else from its owner (waiting up to OwnerWait), else
+// errNotHave.
+func (s *Swarm) piece(ctx context.Context, k fetch.SourceKind, i int, buf []byte) ([]byte, error) {
+	tried := map[*remote]bool{}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		hs := s.holders(k, i, tried)
+		var owner *remote
+		other := false
+		if len(hs) == 0 {
+			other = s.heldByOther(k, i)
+			owner = s.owner(i)
+		}
+		s.mu.Unlock()
+		switch {
+		case len(hs) >= 2 && s.cfg.Content.Missing() <= s.cfg.EndgamePieces:
+			b, err := s.race(ctx, hs[:2], i, buf)
+			if err == nil {
+				return b, nil
+			}
+			tried[hs[0]], tried[hs[1]] = true, true
+		case len(hs) > 0:
+			b, err := s.request(ctx, hs[0], i, 0, buf)
+			if err == nil {
+				return b, nil
+			}
+			tried[hs[0]] = true
+		case owner == nil && !other && len(tried) == 0 && s.holdBack(ctx):
+			continue
+		case other || owner == nil || owner.kind != k || tried[owner]:
+			return nil, errNotHave
+		default:
+			s.cfg.Content.setAsking(i, true)
+			b, err := s.request(ctx, owner, i, s.cfg.OwnerWait, buf)
+			s.cfg.Content.setAsking(i, false)
+			if err == nil {
+				return b, nil
+			}
+			tried[owner] = true
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// race asks two holders for piece i at once and keeps the first good
+// answer (the endgame: a slow peer does not hold up the last pieces).
+func (s *Swarm) race(ctx context.Context, rs []*remote, i int, buf []byte) ([]byte, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		b   []byte
+		bp  *[]byte
+		err error
+	}
+	ch := make(chan result, len(rs))
+	for _, r := range rs {
+		go func() {
+			bp := s.buffer(int64(len(buf)))
+			b, err := s.request(ctx, r, i, 0, *bp)
+			ch <- result{b, bp, err}
+		}()
+	}
+	var out []byte
+	var err error
+	for range rs {
+		res := <-ch
+		if res.err == nil && out == nil {
+			out = buf[:copy(buf, res.b)]
+			cancel()
+		} else if err == nil {
+			err = res.err
+		}
+		s.bufs.Put(res.bp)
+	}
+	if out != nil {
+		return out, nil
+	}
+	return nil, err
+}
+
+// Failures of one request to a peer.
+var (
+	errPeerNotHave = errors.New("peer: peer does not have the piece")
+	errPeerBusy    = errors.New("peer: peer busy")
+	errPeerStall   = errors.New("peer: peer stalled")
+)
+
+// request asks r for piece i, waiting up to wait for r to get it, and
+// reads it into buf. A bad piece bans r for good; a stall or failure for
+// BanDuration; "not held" and "busy" only skip r for this piece.
+func (s *Swarm) request(ctx context.Context, r *remote, i int, wait time.Duration, buf []byte) ([]byte, error) {
+	s.mu.Lock()
+	r.active++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		r.active--
+		s.mu.Unlock()
+	}()
+	s.requests.Add(1)
+	b, err := s.get(ctx, r, i, wait, buf)
+	switch {
+	case err == nil:
+		s.mu.Lock()
+		r.have.Set(i)
+		s.mu.Unlock()
+		return b, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, fetch.ErrPieceHash):
+		s.mu.Lock()
+		s.bad[r.id] = true
+		s.mu.Unlock()
+		s.cfg.Logf("peer: %s: banned for good: %v", r.id, err)
+	case errors.Is(err, errPeerNotHave):
+		s.mu.Lock()
+		r.have.Clear(i)
+		s.mu.Unlock()
+	case errors.Is(err, errPeerBusy):
+	default:
+		s.mu.Lock()
+		r.bannedUntil = s.cfg.Now().Add(s.cfg.BanDuration)
+		s.mu.Unlock()
+		s.cfg.Logf("peer: %s: avoided for %v: %v", r.id, s.cfg.BanDuration, err)
+	}
+	return nil, err
+}
+
+// get makes the HTTP request; a watchdog cancels it when no byte comes
+// for StallTimeout (plus wait, before the answer starts).
+func (s *Swarm) get(ctx context.Context, r *remote, i int, wait time.Duration, buf []byte) ([]byte, error) {
+	ct := s.cfg.Content
+	_, n := ct.bounds(i)
+	url := "http://" + r.addr + pathPrefix + ct.ID + "/piece/" + strconv.Itoa(i)
+	if wait > 0 {
+		url += "?wait=" + strconv.FormatInt(wait.Milliseconds(), 10)
+	}
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	dog := time.AfterFunc(wait+s.cfg.StallTimeout, func() { cancel(errPeerStall) })
+	defer dog.Stop()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("peer: %w", err)
+	}
+	req.Header.Set(HeaderPeerType, typeName(r.kind))
+	req.Header.Set(HeaderPeerID, s.cfg.PeerID)
+	resp, err := s.cfg.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, stallCause(rctx, err))
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, errPeerNotHave)
+	case http.StatusServiceUnavailable:
+		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, errPeerBusy)
+	default:
+		return nil, fmt.Errorf("peer: %s piece %d: HTTP %d", r.id, i, resp.StatusCode)
+	}
+	if resp.ContentLength != n {
+		return nil, fmt.Errorf("peer: %s piece %d: %d bytes, want %d", r.id, i, resp.ContentLength, n)
+	}
+	b := buf[:n]
+	var got int64
+	for got < n {
+		dog.Reset(s.cfg.StallTimeout)
+		m, err := resp.Body.Read(b[got:])
+		got += int64(m)
+		if err != nil && got < n {
+			return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, stallCause(rctx, err))
+		}
+	}
+	if sha256.Sum256(b) != ct.Hash(i) {
+		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, fetch.ErrPieceHash)
+	}
+	return b, nil
+}
+
+// stallCause names a stall as such instead of "context canceled".
+func stallCause(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), errPeerStall) {
+		return errPeerStall
+	}
+	return err
+}

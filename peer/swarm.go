@@ -1,0 +1,374 @@
+package peer
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/service"
+)
+
+// ArrayClient is what a Swarm needs of the service: the DO Array
+// (*service.Client implements it).
+type ArrayClient interface {
+	Array(ctx context.Context, req service.ArrayRequest) (service.ArrayResponse, error)
+}
+
+// Defaults of SwarmConfig.
+const (
+	DefaultRefreshInterval = 2 * time.Second
+	DefaultOwnerWait       = 5 * time.Second
+	DefaultStallTimeout    = 5 * time.Second
+	DefaultPeerBan         = 2 * time.Minute
+	DefaultMaxPerPeer      = 4
+	DefaultEndgamePieces   = 4
+)
+
+// SwarmConfig configures a Swarm. Content, PeerID and Array are required.
+type SwarmConfig struct {
+	// Content is this device's copy: what it holds is announced, and
+	// pieces taken from peers are marked in it as they are written.
+	Content *Content
+	Mode    int
+	// PeerID names this peer at the Array; Addr is its piece server
+	// (host:port; an empty host means the address the Array sees). With
+	// no Addr it downloads from peers but is never listed.
+	PeerID, Addr string
+	// LanID overrides the LAN id the Array derives from the source
+	// address (tests on one host); GroupID is DO's GroupID.
+	LanID, GroupID string
+	Array          ArrayClient
+	HTTP           *http.Client
+	// RefreshInterval is how often the Array is asked for peers and told
+	// what this peer holds (DefaultRefreshInterval).
+	RefreshInterval time.Duration
+	// OwnerWait is how long to wait for the peer that owns a piece (the
+	// one that fetches it from the origin) to have it (DefaultOwnerWait).
+	OwnerWait time.Duration
+	// StallTimeout drops a request to a peer that sends nothing for this
+	// long; the peer is then avoided for BanDuration (DefaultStallTimeout).
+	StallTimeout time.Duration
+	// BanDuration is how long a stalled or failing peer is avoided
+	// (DefaultPeerBan). A peer that sends a bad piece is banned for good.
+	BanDuration time.Duration
+	// MaxPerPeer caps requests in flight to one peer (DefaultMaxPerPeer).
+	MaxPerPeer int
+	// EndgamePieces: when this few pieces are missing, a piece held by
+	// two peers is asked of both and the first good answer wins
+	// (DefaultEndgamePieces).
+	EndgamePieces int
+	Now           func() time.Time
+	Logf          func(format string, args ...any)
+}
+
+func (c *SwarmConfig) defaults() {
+	if c.RefreshInterval <= 0 {
+		c.RefreshInterval = DefaultRefreshInterval
+	}
+	if c.OwnerWait <= 0 {
+		c.OwnerWait = DefaultOwnerWait
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = DefaultStallTimeout
+	}
+	if c.BanDuration <= 0 {
+		c.BanDuration = DefaultPeerBan
+	}
+	if c.MaxPerPeer <= 0 {
+		c.MaxPerPeer = DefaultMaxPerPeer
+	}
+	if c.EndgamePieces <= 0 {
+		c.EndgamePieces = DefaultEndgamePieces
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+	if c.HTTP == nil {
+		c.HTTP = peerClient
+	}
+}
+
+// peerClient keeps a few idle connections per peer.
+var peerClient = &http.Client{Transport: &http.Transport{
+	Proxy: nil, MaxIdleConns: 512, MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second,
+	DisableCompression: true,
+}}
+
+// Swarm is the set of peers for one DoFileId, as the Array reports them,
+// and the piece scheduling over them. It yields one fetch.Source per peer
+// kind the mode allows (Sources). Every piece from a peer is checked
+// against its SHA-256 before it is handed on; a peer that sends a bad
+// piece is banned for good, one that stalls or fails for BanDuration.
+//
+// Who fetches what from the origin: each piece that no peer holds has an
+// owner, chosen by rendezvous hashing over the peers known and this one.
+// The owner takes it from the origin (the Source says ErrNotHave so the
+// Job moves on); every other peer asks the owner and waits up to
+// OwnerWait for it. So a site downloads each piece from the internet
+// about once, and the pieces flow out from their owners over the LAN.
+type Swarm struct {
+	cfg  SwarmConfig
+	file string
+
+	mu          sync.Mutex
+	peers       map[string]*remote
+	bad         map[string]bool // peer ids banned for bad pieces
+	registered  bool
+	lastRefresh time.Time
+	refreshed   chan struct{} // closed after each Refresh, then replaced
+	started     time.Time
+	solo        bool // a worker went to the origin while no peer was known
+
+	bufs       sync.Pool
+	arrayCalls atomic.Int64
+	requests   atomic.Int64
+}
+
+// remote is what this peer knows of another.
+type remote struct {
+	id, addr    string
+	kind        fetch.SourceKind
+	have        Bitmap
+	active      int
+	bannedUntil time.Time
+}
+
+// NewSwarm returns a Swarm for cfg.Content.
+func NewSwarm(cfg SwarmConfig) (*Swarm, error) {
+	if cfg.Content == nil || cfg.PeerID == "" || cfg.Array == nil {
+		return nil, fmt.Errorf("peer: swarm needs Content, PeerID and Array")
+	}
+	if err := CheckMode(cfg.Mode); err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	return &Swarm{cfg: cfg, file: cfg.Content.ID, peers: map[string]*remote{}, bad: map[string]bool{},
+		refreshed: make(chan struct{}), started: cfg.Now()}, nil
+}
+
+// Sources returns one fetch.Source per peer kind the mode allows, LAN
+// first; none for modes 0, 99 and 100.
+func (s *Swarm) Sources() []fetch.Source {
+	var out []fetch.Source
+	for _, k := range PeerKinds(s.cfg.Mode) {
+		out = append(out, &Source{s: s, kind: k})
+	}
+	return out
+}
+
+// Banned returns the ids of the peers banned for sending bad pieces.
+func (s *Swarm) Banned() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.bad))
+	for id := range s.bad {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ArrayCalls and Requests count calls to the Array and piece requests
+// to peers (tests check that modes 0 and 99 make none).
+func (s *Swarm) ArrayCalls() int64 { return s.arrayCalls.Load() }
+
+// Requests counts piece requests sent to peers.
+func (s *Swarm) Requests() int64 { return s.requests.Load() }
+
+// Refresh tells the Array what this peer holds and learns its peers.
+func (s *Swarm) Refresh(ctx context.Context) error {
+	if !usesArray(s.cfg.Mode) {
+		return nil
+	}
+	have, complete := s.cfg.Content.Bitmap()
+	req := service.ArrayRequest{DoFileID: s.file, PeerID: s.cfg.PeerID, Addr: s.cfg.Addr, LanID: s.cfg.LanID,
+		GroupID: s.cfg.GroupID, DownloadMode: s.cfg.Mode, Complete: complete}
+	if !complete {
+		req.Pieces = have
+	}
+	s.arrayCalls.Add(1)
+	resp, err := s.cfg.Array.Array(ctx, req)
+	if err != nil {
+		return fmt.Errorf("peer: array: %w", err)
+	}
+	allowed := map[fetch.SourceKind]bool{}
+	for _, k := range PeerKinds(s.cfg.Mode) {
+		allowed[k] = true
+	}
+	n := s.cfg.Content.Pieces()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.registered, s.lastRefresh = resp.Registered, s.cfg.Now()
+	seen := map[string]bool{}
+	for _, p := range resp.Peers {
+		k, ok := kindOf(p.Type)
+		if !ok || !allowed[k] || p.PeerID == s.cfg.PeerID || p.Addr == "" || s.bad[p.PeerID] {
+			continue
+		}
+		seen[p.PeerID] = true
+		r := s.peers[p.PeerID]
+		if r == nil || r.addr != p.Addr {
+			r = &remote{id: p.PeerID, addr: p.Addr, have: NewBitmap(n)}
+			s.peers[p.PeerID] = r
+		}
+		r.kind = k
+		switch {
+		case p.Complete:
+			for i := range n {
+				r.have.Set(i)
+			}
+		case Bitmap(p.Pieces).valid(n):
+			for i := range n {
+				if Bitmap(p.Pieces).Has(i) {
+					r.have.Set(i)
+				}
+			}
+		}
+	}
+	for id, r := range s.peers {
+		if !seen[id] && r.active == 0 {
+			delete(s.peers, id)
+		}
+	}
+	close(s.refreshed)
+	s.refreshed = make(chan struct{})
+	return nil
+}
+
+// holdBack decides, for a piece this peer would fetch from the origin
+// while it knows no peer at all, whether to wait: in the first two
+// refresh intervals only one worker goes ahead, so that a fleet starting
+// at once fetches about one piece each before the peers see each other,
+// not a whole request window each. It returns when this worker should
+// go on (false: go to the origin; true: look again).
+func (s *Swarm) holdBack(ctx context.Context) bool {
+	s.mu.Lock()
+	alone := true
+	now := s.cfg.Now()
+	for _, r := range s.peers {
+		if s.usable(r, now) {
+			alone = false
+			break
+		}
+	}
+	window := now.Sub(s.started) < 2*s.cfg.RefreshInterval
+	if !alone || !window || !s.solo {
+		s.solo = s.solo || (alone && window)
+		s.mu.Unlock()
+		return false
+	}
+	ch := s.refreshed
+	s.mu.Unlock()
+	t := time.NewTimer(s.cfg.RefreshInterval)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return true
+}
+
+// Run refreshes every RefreshInterval, and at once when this peer gets
+// its first piece or completes, until ctx is done.
+func (s *Swarm) Run(ctx context.Context) {
+	if !usesArray(s.cfg.Mode) {
+		return
+	}
+	t := time.NewTimer(s.cfg.RefreshInterval)
+	defer t.Stop()
+	ct := s.cfg.Content
+	for {
+		ct.mu.Lock()
+		changed, nhave := ct.changed, ct.nhave
+		ct.mu.Unlock()
+		s.mu.Lock()
+		registered := s.registered
+		s.mu.Unlock()
+		wake := changed
+		if registered && nhave < ct.Pieces()-1 {
+			wake = nil // only the first piece and completion need an early word
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+			if ct.Missing() > 0 && registered {
+				continue
+			}
+		case <-t.C:
+		}
+		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logf("%v", err)
+		}
+		t.Reset(s.cfg.RefreshInterval)
+	}
+}
+
+// usable reports whether r may be asked now; s.mu held.
+func (s *Swarm) usable(r *remote, now time.Time) bool {
+	return !s.bad[r.id] && !now.Before(r.bannedUntil)
+}
+
+// holders returns the usable peers of kind k that hold piece i and have
+// a request slot, least busy first (ties in random order); s.mu held.
+func (s *Swarm) holders(k fetch.SourceKind, i int, skip map[*remote]bool) []*remote {
+	now := s.cfg.Now()
+	var out []*remote
+	for _, r := range s.peers {
+		if r.kind == k && r.have.Has(i) && !skip[r] && r.active < s.cfg.MaxPerPeer && s.usable(r, now) {
+			out = append(out, r)
+		}
+	}
+	rand.Shuffle(len(out), func(a, b int) { out[a], out[b] = out[b], out[a] })
+	sort.SliceStable(out, func(a, b int) bool { return out[a].active < out[b].active })
+	return out
+}
+
+// heldByOther reports whether a usable peer of a kind other than k holds
+// piece i; s.mu held.
+func (s *Swarm) heldByOther(k fetch.SourceKind, i int) bool {
+	now := s.cfg.Now()
+	for _, r := range s.peers {
+		if r.kind != k && r.have.Has(i) && s.usable(r, now) {
+			return true
+		}
+	}
+	return false
+}
+
+// owner is the peer that should fetch piece i from the origin: the
+// highest rendezvous score among usable peers and this one; nil means
+// this peer. s.mu held.
+func (s *Swarm) owner(i int) *remote {
+	best, bestScore := (*remote)(nil), score(s.cfg.PeerID, s.file, i)
+	now := s.cfg.Now()
+	for _, r := range s.peers {
+		if !s.usable(r, now) {
+			continue
+		}
+		if sc := score(r.id, s.file, i); sc > bestScore || (sc == bestScore && best != nil && r.id < best.id) {
+			best, bestScore = r, sc
+		}
+	}
+	return best
+}
+
+func score(peerID, file string, i int) uint64 {
+	d := xxhash.New()
+	_, _ = d.WriteString(peerID)
+	_, _ = d.WriteString("\x00" + file + "\x00")
+	_, _ = fmt.Fprint(d, i)
+	return d.Sum64()
+}

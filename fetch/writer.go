@@ -73,7 +73,7 @@ func (w *pieceWriter) Write(p []byte) (int, error) {
 		pieceOff, pieceLen := w.j.pc.bounds(w.idx)
 		take := min(int64(len(p)), pieceOff+pieceLen-w.off)
 		b := p[:take]
-		if err := w.j.limit.wait(w.ctx, len(b)); err != nil {
+		if err := w.j.limit.Wait(w.ctx, len(b)); err != nil {
 			return written, err
 		}
 		w.j.cnt.from[w.kind].Add(take)

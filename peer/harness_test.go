@@ -47,25 +47,25 @@ type origin struct {
 	*httptest.Server
 	sent atomic.Int64
 	down atomic.Bool
-	pace *pacer
+	pace *fetch.Pacer
 }
 
 type countingWriter struct {
 	http.ResponseWriter
 	n *atomic.Int64
-	p *pacer
+	p *fetch.Pacer
 	r *http.Request
 }
 
 func (c countingWriter) Write(b []byte) (int, error) {
-	n, err := pacedWriter{ctx: c.r.Context(), w: c.ResponseWriter, p: c.p}.Write(b)
+	n, err := c.p.Writer(c.r.Context(), c.ResponseWriter).Write(b)
 	c.n.Add(int64(n))
 	return n, err
 }
 
 // newOrigin serves f at rate bytes per second over all connections (0: no cap).
 func newOrigin(t testing.TB, f *testFile, rate int64) *origin {
-	o := &origin{pace: newPacer(rate, time.Now)}
+	o := &origin{pace: fetch.NewPacer(rate, time.Now, nil)}
 	mod := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	o.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if o.down.Load() {

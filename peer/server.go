@@ -67,7 +67,7 @@ type Server struct {
 	cfg     ServerConfig
 	mux     *http.ServeMux
 	slots   chan struct{}
-	pace    *pacer
+	pace    *fetch.Pacer
 	bufs    sync.Pool
 	served  atomic.Int64
 	refused atomic.Int64
@@ -94,7 +94,7 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxUploads), pace: newPacer(cfg.UploadRate, cfg.Now)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxUploads), pace: fetch.NewPacer(cfg.UploadRate, cfg.Now, nil)}
 	s.mux.HandleFunc("GET "+pathPrefix+"{id}/bitmap", s.handleBitmap)
 	s.mux.HandleFunc("GET "+pathPrefix+"{id}/piece/{i}", s.handlePiece)
 	if cfg.Metrics != nil {
@@ -253,7 +253,7 @@ func (s *Server) handlePiece(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Cache.touch(ct)
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	n, err := pacedWriter{ctx: r.Context(), w: w, p: s.pace}.Write(b)
+	n, err := s.pace.Writer(r.Context(), w).Write(b)
 	kind := fetch.LanPeer
 	if k, ok := kindOf(r.Header.Get(HeaderPeerType)); ok {
 		kind = k

@@ -5,10 +5,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
-	"time"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/peer"
 )
 
@@ -18,11 +17,11 @@ import (
 type origin struct {
 	dir  string
 	sent atomic.Int64
-	lim  *bucket
+	lim  *fetch.Pacer
 }
 
 func newOrigin(dir string, rate int64) *origin {
-	return &origin{dir: dir, lim: newBucket(rate)}
+	return &origin{dir: dir, lim: fetch.NewPacer(rate, nil, nil)}
 }
 
 func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +56,7 @@ func (c *capped) Write(b []byte) (int, error) {
 	done := 0
 	for len(b) > 0 {
 		n := min(len(b), 32<<10)
-		if err := c.o.lim.wait(c.ctx, n); err != nil {
+		if err := c.o.lim.Wait(c.ctx, n); err != nil {
 			return done, err
 		}
 		m, err := c.ResponseWriter.Write(b[:n])
@@ -69,44 +68,4 @@ func (c *capped) Write(b []byte) (int, error) {
 		b = b[n:]
 	}
 	return done, nil
-}
-
-// bucket is a token bucket shared by all writers (nil rate: unlimited),
-// with a burst of 50 ms worth of bytes.
-type bucket struct {
-	rate float64
-	mu   sync.Mutex
-	next time.Time
-}
-
-func newBucket(rate int64) *bucket {
-	if rate <= 0 {
-		return nil
-	}
-	return &bucket{rate: float64(rate)}
-}
-
-func (b *bucket) wait(ctx context.Context, n int) error {
-	if b == nil {
-		return nil
-	}
-	b.mu.Lock()
-	now := time.Now()
-	if floor := now.Add(-50 * time.Millisecond); b.next.Before(floor) {
-		b.next = floor
-	}
-	b.next = b.next.Add(time.Duration(float64(n) / b.rate * float64(time.Second)))
-	d := b.next.Sub(now)
-	b.mu.Unlock()
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

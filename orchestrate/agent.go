@@ -31,6 +31,7 @@ type Agent struct {
 	client  *service.Client
 	priv    *ecdh.PrivateKey
 	dl      Downloader
+	peer    *peering // DO peer side, when Config.PeerAddr is set
 	rules   *ruleEnv
 	folders map[string]string
 	threads atomic.Int64
@@ -93,6 +94,15 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.ControlSocket == "-" {
 		return a, nil // a CLI command acting on state.db, not an agent
+	}
+	if cfg.PeerAddr != "" {
+		if err := a.startPeering(); err != nil {
+			a.Close()
+			return nil, err
+		}
+		if cfg.Downloader == nil {
+			a.dl = a.peer.dl
+		}
 	}
 	a.tracer().info("[Win32App] imepipe agent started on %s (sync every %v, retry after %v, %d attempts, GRS %v)", root, cfg.SyncInterval, cfg.RetryInterval, cfg.MaxAttempts, cfg.GRSWindow)
 	return a, nil
@@ -252,9 +262,17 @@ func (a *Agent) Close() error {
 			a.ctlWG.Wait()
 			os.Remove(a.layout.Socket)
 		}
+		if a.peer != nil {
+			a.peer.stop()
+		}
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		err = a.closeFiles()
+		if a.peer != nil {
+			if cerr := a.peer.cache.Close(); err == nil {
+				err = cerr
+			}
+		}
 	})
 	return err
 }

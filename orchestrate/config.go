@@ -32,11 +32,16 @@ type Config struct {
 	HTTP             *http.Client
 
 	// Downloader fetches content; nil: FetchDownloader over the origin,
-	// with CacheHost (a Connected Cache host) first when set.
+	// with CacheHost (a Connected Cache host) first when set, or with
+	// PeerAddr set a PeerDownloader over the DO cache and LAN peers.
 	Downloader   Downloader
-	DownloadMode int    // DO download mode reported in the DO record (default 1, LAN)
+	DownloadMode int    // DO download mode (0 HTTP only, 1 LAN, 2 Group, 3 Internet, 99, 100)
 	CacheHost    string // MCC host[:port]
-	PeerAddr     string // kept for the peer wiring (not used yet)
+	// PeerAddr, when set (host:port; "127.0.0.1:0" picks a port), makes
+	// the agent share its DOCache with peers: a peer.Server listens there
+	// while the agent runs (not for CLI commands on the root), and
+	// downloads go through PeerDownloader. Agent.PeerAddr is the bound address.
+	PeerAddr string
 
 	SyncInterval  time.Duration // between syncs (DefaultSyncInterval)
 	RetryInterval time.Duration // minimum gap between attempts (DefaultRetryInterval)

@@ -6,7 +6,7 @@
 //	Content/Incoming/<appId>_<rev>.bin   downloads (with fetch's journal)
 //	Content/Staging/                     scripts, reaper results, exit-code files
 //	IMECache/<appId>_<rev>/              unpacked content while it is installed
-//	DOCache/                             for the peer cache (not used yet)
+//	DOCache/                             the DO cache shared with peers (Config.PeerAddr)
 //	Logs/IntuneManagementExtension.log   CMTrace log, rotated by size
 //	state.db                             package state: the IME registry layout
 //	agent.sock                           control socket while the agent runs
@@ -15,8 +15,9 @@
 // detection (file/folder, emulated registry, MSI product code, script) →
 // applicability (disk, memory, CPUs, CPU speed, architecture, requirement
 // rules → 3000) → content info → download into Incoming (a Downloader:
-// fetch from the origin and an optional Connected Cache host; a peer
-// downloader plugs in later) → verify, decrypt and extract into IMECache →
+// fetch from the origin and an optional Connected Cache host, or, with
+// PeerAddr, a PeerDownloader over LAN/Group peers and the DO cache) →
+// verify, decrypt and extract into IMECache →
 // the install (or uninstall) command under /bin/sh -c in that folder →
 // exit code mapped with the app's return codes → detection again (success
 // but not detected: 0x87D1041C) → ComplianceStateMessage and
@@ -47,6 +48,6 @@
 // Script rules run with /bin/sh (or their #! interpreter), not PowerShell.
 //
 // The package does not reboot the device, does not check OS versions,
-// cannot read file versions (a PE resource), and does not yet share
-// content with peers (DOCache and PeerAddr are kept for that).
+// and cannot read file versions (a PE resource). A reinstall downloads
+// again even while the content is still in DOCache.
 package orchestrate

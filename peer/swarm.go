@@ -218,11 +218,12 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 		}
 		seen[p.PeerID] = true
 		r := s.peers[p.PeerID]
-		if r == nil || r.addr != p.Addr {
-			r = &remote{id: p.PeerID, addr: p.Addr, have: NewBitmap(n)}
+		// A remote never changes after it is made (Source reads kind
+		// without the lock): a new address or type makes a new one.
+		if r == nil || r.addr != p.Addr || r.kind != k {
+			r = &remote{id: p.PeerID, addr: p.Addr, kind: k, have: NewBitmap(n)}
 			s.peers[p.PeerID] = r
 		}
-		r.kind = k
 		switch {
 		case p.Complete:
 			for i := range n {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -41,7 +42,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	secretFile := fs.String("enrollment-secret-file", "", "enrollment secret `FILE` (needed until enrolled)")
 	root := rootFlag(fs)
 	once := fs.Bool("once", false, "run one sync and exit")
-	peerAddr := fs.String("peer-addr", "", "`HOST:PORT` to serve DO peers on (stored; peer sharing is not wired yet)")
+	peerAddr := fs.String("peer-addr", "", "`HOST:PORT` to share the DO cache with LAN peers on (e.g. :7680, 127.0.0.1:0; stored)")
 	mode := fs.Int("download-mode", 1, "DO download `MODE`: 0 HTTP, 1 LAN, 2 Group, 3 Internet, 99 Simple, 100 Bypass")
 	groups := fs.String("group-id", "", "group `IDs` (comma-separated) for assignments and DO Group mode")
 	cacheHost := fs.String("cache-host", "", "Connected Cache `HOST[:PORT]` tried before the origin")
@@ -78,6 +79,11 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("agent: enrollment secret: %w", err)
 		}
 		secret = strings.TrimSpace(string(b))
+	}
+	if *peerAddr != "" {
+		if _, _, err := net.SplitHostPort(*peerAddr); err != nil {
+			return usagef("--peer-addr %q: want HOST:PORT", *peerAddr)
+		}
 	}
 	if (*svc == "") != (*secretFile == "") {
 		return usagef("--service and --enrollment-secret-file go together")

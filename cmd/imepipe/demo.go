@@ -9,24 +9,29 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"golang.org/x/sync/errgroup"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/orchestrate"
+	"github.com/imepipe/imepipe/peer"
 	"github.com/imepipe/imepipe/service"
 )
 
 func init() {
-	register("demo", "first run: pack an app, serve it, and let an agent install it — all on loopback", runDemo)
+	register("demo", "first run: pack an app, serve it, and let three agents install it, sharing it as LAN peers — all on loopback", runDemo)
 }
 
 // demoAppID is the sample app's id (a GUID, as Intune's are).
 const demoAppID = "0b5c7c3e-6f0d-4a8e-9d3b-1c2e3f4a5b6c"
 
 // runDemo runs the whole pipeline on loopback in a temporary folder:
-// pack → inspect → tamper check → service → agent (download, verify,
-// decrypt, extract, install, detect, report). Nothing to set up.
+// pack → inspect → tamper check → service → three agents (download from
+// the origin or LAN peers, verify, decrypt, extract, install, detect,
+// report) → a DO summary. Nothing to set up.
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo")
 	keep := fs.Bool("keep", false, "keep the demo folder")
@@ -53,7 +58,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		{"pack a sample app like IntuneWinAppUtil", func(ctx context.Context) error { return d.pack(ctx, int64(payload)) }},
 		{"inspect it, and prove a tampered copy is refused", d.inspect},
 		{"serve it: the emulated Intune + DO service on loopback", d.serve},
-		{"agent: enroll, sync, download, verify, decrypt, extract, install, detect, report", d.agent},
+		{"agents: enroll, sync, download (origin, then LAN peers), verify, decrypt, extract, install, detect, report", d.agents},
 	}
 	defer d.close()
 	for i, s := range steps {
@@ -153,46 +158,123 @@ func (d *demo) serve(ctx context.Context) error {
 	return nil
 }
 
-func (d *demo) agent(ctx context.Context) error {
-	root := filepath.Join(d.work, "agent")
-	a, err := orchestrate.New(orchestrate.Config{
-		Root: root, ServiceURL: d.url, EnrollmentSecret: d.secret, DeviceName: "DEMO-PC",
-	})
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+// demoAgents are the demo's devices: the first downloads from the
+// origin, the others from it over the LAN.
+var demoAgents = []string{"DEMO-PC-1", "DEMO-PC-2", "DEMO-PC-3"}
+
+// agents runs agent A alone, then B and C together, each with its own
+// root and piece server on loopback, and prints each one's result and a
+// DO summary of where the bytes came from and went.
+func (d *demo) agents(ctx context.Context) error {
+	var open []*orchestrate.Agent
+	defer func() {
+		for _, a := range open {
+			a.Close()
+		}
+	}()
+	start := func(name string) (*orchestrate.Agent, error) {
+		a, err := orchestrate.New(orchestrate.Config{
+			Root: filepath.Join(d.work, name), ServiceURL: d.url, EnrollmentSecret: d.secret, DeviceName: name,
+			DownloadMode: 1, PeerAddr: "127.0.0.1:0",
+		})
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		open = append(open, a)
+		return a, nil
 	}
-	defer a.Close()
-	start := time.Now()
-	if err := a.Sync(ctx); err != nil {
+	first, err := start(demoAgents[0])
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := first.Sync(ctx); err != nil {
 		return fmt.Errorf("demo: sync: %w", err)
 	}
-	st, err := a.Status(ctx)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+	if err := d.result(ctx, first, demoAgents[0]); err != nil {
+		return err
 	}
-	ok := false
-	for _, app := range st.Apps {
-		var do struct {
-			TotalBytesDownloaded, BytesFromHttp int64
-			DownloadDuration                    string
-		}
-		_ = json.Unmarshal(app.DOStatus, &do)
-		fmt.Fprintf(d.e.stdout, "%s (%s): EnforcementState %d, ComplianceState %d, ErrorCode %d; %s downloaded (%s from HTTP) in %s\n",
-			app.DisplayName, app.IntentName, app.EnforcementState, app.ComplianceState, app.ErrorCode,
-			humanize.IBytes(uint64(do.TotalBytesDownloaded)), humanize.IBytes(uint64(do.BytesFromHttp)), do.DownloadDuration)
-		ok = ok || (app.AppID == demoAppID && app.EnforcementState == 1000 && app.ComplianceState == 1)
-	}
-	fmt.Fprintf(d.e.stdout, "sync took %.2fs; the agent's CMTrace log (%s) ends with:\n", time.Since(start).Seconds(), a.LogPath())
-	if log, err := os.ReadFile(a.LogPath()); err == nil {
+	fmt.Fprintf(d.e.stdout, "sync took %.2fs; %s shares its DO cache on %s; its CMTrace log (%s) ends with:\n",
+		time.Since(t0).Seconds(), demoAgents[0], first.PeerAddr(), first.LogPath())
+	if log, err := os.ReadFile(first.LogPath()); err == nil {
 		lines := strings.Split(strings.TrimSpace(string(log)), "\n")
 		for _, l := range lines[max(0, len(lines)-6):] {
 			fmt.Fprintf(d.e.stdout, "  %s\n", l)
 		}
 	}
-	if !ok {
-		return fmt.Errorf("demo: the app was not installed and detected (see %s)", a.LogPath())
+
+	rest := make([]*orchestrate.Agent, 0, len(demoAgents)-1)
+	for _, name := range demoAgents[1:] {
+		a, err := start(name)
+		if err != nil {
+			return err
+		}
+		rest = append(rest, a)
 	}
-	return nil
+	t0 = time.Now()
+	var g errgroup.Group
+	for _, a := range rest {
+		g.Go(func() error { return a.Sync(ctx) })
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("demo: sync: %w", err)
+	}
+	for i, a := range rest {
+		if err := d.result(ctx, a, demoAgents[i+1]); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(d.e.stdout, "%d agents synced from their LAN peers in %.2fs\n", len(rest), time.Since(t0).Seconds())
+
+	// Closing saves each DO cache's records, with the bytes sent to peers.
+	for _, a := range open {
+		if err := a.Close(); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	return d.doSummary()
+}
+
+// result prints one agent's line for the demo app; an app not installed
+// and detected is an error.
+func (d *demo) result(ctx context.Context, a *orchestrate.Agent, name string) error {
+	st, err := a.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	for _, app := range st.Apps {
+		if app.AppID != demoAppID {
+			continue
+		}
+		var do fetch.Status
+		_ = json.Unmarshal(app.DOStatus, &do)
+		fmt.Fprintf(d.e.stdout, "%s %s: EnforcementState %d, ComplianceState %d; %s: %s HTTP, %s LAN peers in %s\n",
+			name, app.DisplayName, app.EnforcementState, app.ComplianceState, humanize.IBytes(uint64(do.TotalBytesDownloaded)),
+			humanize.IBytes(uint64(do.BytesFromHttp)), humanize.IBytes(uint64(do.BytesFromLanPeers)), do.DownloadDuration)
+		if app.EnforcementState == 1000 && app.ComplianceState == 1 {
+			return nil
+		}
+	}
+	return fmt.Errorf("demo: the app was not installed and detected on %s (see %s)", name, a.LogPath())
+}
+
+// doSummary prints, per agent, what Get-DeliveryOptimizationStatus
+// would: bytes from HTTP and LAN peers, and bytes sent to LAN peers.
+func (d *demo) doSummary() error {
+	fmt.Fprintln(d.e.stdout, "Delivery Optimization, per agent (Get-DeliveryOptimizationStatus fields):")
+	tw := tabwriter.NewWriter(d.e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  Agent\tFileId\tBytesFromHttp\tBytesFromLanPeers\tBytesToLanPeers")
+	for _, name := range demoAgents {
+		recs, err := peer.ReadStatus(orchestrate.LayoutOf(filepath.Join(d.work, name)).DOCache)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		for _, r := range recs {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", name, r.FileId, humanize.IBytes(uint64(r.BytesFromHttp)),
+				humanize.IBytes(uint64(r.BytesFromLanPeers)), humanize.IBytes(uint64(r.BytesToLanPeers)))
+		}
+	}
+	return tw.Flush()
 }
 
 // demoAppJSON is the sample's Graph win32LobApp: required for all devices,

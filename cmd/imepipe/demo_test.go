@@ -1,21 +1,33 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
 
 // TestDemo runs the first-run demo end to end on loopback: pack, inspect,
-// tamper check, service, agent install with a chained installer.
+// tamper check, service, three agents installing with a chained
+// installer, the second and third taking the content from LAN peers.
 func TestDemo(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	code, stdout, stderr := runCLI(t, "demo", "--size", "2MiB")
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
 	}
-	for _, want := range []string{"tampered copy refused", "EnforcementState 1000, ComplianceState 1", "[4/4]", "done;"} {
+	for _, want := range []string{"tampered copy refused", "[4/4]", "BytesFromLanPeers", "done;"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
+	}
+	for _, name := range []string{"DEMO-PC-1", "DEMO-PC-2", "DEMO-PC-3"} {
+		if !strings.Contains(stdout, name+" Contoso Demo: EnforcementState 1000, ComplianceState 1;") {
+			t.Errorf("demo output lacks %s's install:\n%s", name, stdout)
+		}
+	}
+	// B or C took bytes from a LAN peer: "…; 2.0 MiB: 0 B HTTP, 2.0 MiB LAN peers".
+	peered := regexp.MustCompile(`DEMO-PC-[23] .*: \S+ \S+ HTTP, ([1-9][0-9.]* \S+) LAN peers`)
+	if !peered.MatchString(stdout) {
+		t.Errorf("neither B nor C got bytes from LAN peers:\n%s", stdout)
 	}
 }

@@ -11,20 +11,22 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/internal/nginxtest"
 )
 
 // TestKillResume: imepipe fetch of a 512 MiB file from nginx is SIGKILLed
 // at 5 random byte counts and restarted each time; the final file is
 // right and nginx sent at most 1.15 × the file in total.
 func TestKillResume(t *testing.T) {
-	bin := needNginx(t)
+	bin := nginxtest.Need(t)
 	const size = 512 << 20
 	root := t.TempDir()
 	want := writeRandomFile(t, filepath.Join(root, "big.bin"), size, 1)
 	srv := startNginx(t, bin, root, "")
 	imepipe := buildImepipe(t)
 	dst := filepath.Join(t.TempDir(), "big.bin")
-	url := srv.url + "/big.bin"
+	url := srv.URL + "/big.bin"
 
 	rng := rand.New(rand.NewPCG(2024, 5))
 	var have int64
@@ -69,8 +71,8 @@ func TestKillResume(t *testing.T) {
 	if _, err := os.Stat(journalPath(dst)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("journal left after success: %v", err)
 	}
-	srv.stop()
-	sent, reqs := srv.bytesSent(t)
+	srv.Stop()
+	sent, reqs := bytesSent(t, srv)
 	ratio := float64(sent) / size
 	t.Logf("nginx sent %d bytes in %d requests for a %d-byte file: %.3f×", sent, reqs, int64(size), ratio)
 	if ratio > 1.15 {

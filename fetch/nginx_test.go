@@ -3,122 +3,28 @@ package fetch
 import (
 	"bufio"
 	"crypto/sha256"
-	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/imepipe/imepipe/internal/nginxtest"
 )
 
-// needNginx skips unless integration or slow tests are asked for, and
-// fails under IMEPIPE_INTEGRATION=1 when nginx is missing.
-func needNginx(t *testing.T) string {
+// startNginx serves root with a private nginx on a free loopback port
+// (package nginxtest), logging $bytes_sent of every request.
+func startNginx(t *testing.T, bin, root, extra string) *nginxtest.Server {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("nginx test: skipped in -short mode")
-	}
-	integration := os.Getenv("IMEPIPE_INTEGRATION") == "1"
-	if !integration && os.Getenv("IMEPIPE_SLOW") != "1" {
-		t.Skip("nginx test: set IMEPIPE_INTEGRATION=1 or IMEPIPE_SLOW=1 to run")
-	}
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		if integration {
-			t.Fatal("nginx test: nginx not found (make deps installs nginx-light)")
-		}
-		t.Skip("nginx test: nginx not found (make deps installs nginx-light)")
-	}
-	return bin
+	return nginxtest.Start(t, bin, "sendfile on; keepalive_requests 100000;", "root "+root+"; "+extra)
 }
 
-// nginxServer is a private nginx serving root on a free loopback port,
-// logging $bytes_sent of every request.
-type nginxServer struct {
-	cmd       *exec.Cmd
-	url       string
-	accessLog string
-}
-
-func startNginx(t *testing.T, bin, root, extra string) *nginxServer {
+// bytesSent sums $bytes_sent over an nginxtest access log.
+func bytesSent(t *testing.T, s *nginxtest.Server) (total int64, requests int) {
 	t.Helper()
-	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	conf := fmt.Sprintf(`worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events { worker_connections 1024; }
-http {
-  log_format sent '$bytes_sent $status';
-  access_log %[1]s/access.log sent;
-  client_body_temp_path %[1]s/tmp; proxy_temp_path %[1]s/tmp; fastcgi_temp_path %[1]s/tmp;
-  uwsgi_temp_path %[1]s/tmp; scgi_temp_path %[1]s/tmp;
-  sendfile on;
-  keepalive_requests 100000;
-  server { listen %[2]s; root %[3]s; %[4]s }
-}
-`, dir, addr, root, extra)
-	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"-p", dir, "-c", cf, "-g", "daemon off;"}
-	if os.Geteuid() == 0 {
-		args[len(args)-1] = "daemon off; user root;"
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &nginxServer{cmd: cmd, url: "http://" + addr, accessLog: filepath.Join(dir, "access.log")}
-	t.Cleanup(func() { s.stop() })
-	deadline := time.Now().Add(10 * time.Second)
-	for tick := time.NewTicker(10 * time.Millisecond); ; <-tick.C {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			tick.Stop()
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not listen on %s within 10 s", addr)
-		}
-	}
-}
-
-// stop ends nginx gracefully so the access log is complete.
-func (s *nginxServer) stop() {
-	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGQUIT)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
-}
-
-// bytesSent sums $bytes_sent over the access log.
-func (s *nginxServer) bytesSent(t *testing.T) (total int64, requests int) {
-	t.Helper()
-	f, err := os.Open(s.accessLog)
+	f, err := os.Open(filepath.Join(s.Dir, "access.log"))
 	if err != nil {
 		t.Fatal(err)
 	}

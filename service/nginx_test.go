@@ -19,76 +19,8 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/internal/nginxtest"
 )
-
-// nginxPath finds nginx, or skips (fails under IMEPIPE_INTEGRATION=1).
-func nginxPath(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("IMEPIPE_INTEGRATION") == "1" {
-		t.Fatal("nginx not found (IMEPIPE_INTEGRATION=1 needs it: make deps)")
-	}
-	t.Skip("nginx not found; install nginx-light (make deps) to compare blob throughput")
-	return ""
-}
-
-// startNginx serves root on a loopback port and returns its base URL.
-func startNginx(t *testing.T, bin, root string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "nginx.conf")
-	err = os.WriteFile(conf, []byte(fmt.Sprintf(`daemon off;
-master_process off;
-worker_processes 1;
-user root;
-error_log stderr error;
-pid %s/nginx.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  client_body_temp_path %[1]s;
-  proxy_temp_path %[1]s;
-  fastcgi_temp_path %[1]s;
-  uwsgi_temp_path %[1]s;
-  scgi_temp_path %[1]s;
-  server { listen %s; root %s; }
-}
-`, dir, addr, root)), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-c", conf, "-p", dir)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	// Wait until it accepts, bounded.
-	for i := 0; ; i++ {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i == 100 {
-			t.Fatalf("nginx did not listen on %s", addr)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a child process's start-up, bounded
-	}
-	return "http://" + addr
-}
 
 // TestBlobThroughputVsNginx downloads the same blob from the service and
 // from nginx on loopback and wants the service within 1.2× of nginx's
@@ -98,7 +30,7 @@ func TestBlobThroughputVsNginx(t *testing.T) {
 	if testing.Short() || os.Getenv("IMEPIPE_SLOW") != "1" {
 		t.Skip("throughput comparison: a measurement, set IMEPIPE_SLOW=1")
 	}
-	bin := nginxPath(t)
+	bin := nginxtest.Need(t)
 	mb := 128
 	if os.Getenv("IMEPIPE_SLOW") == "1" {
 		mb = 256
@@ -150,7 +82,7 @@ func TestBlobThroughputVsNginx(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := AppInfo{Size: ci.ContentInfo.Size, BlobName: BlobName(p.AppID, p.Version)}
-	nginxURL := startNginx(t, bin, filepath.Join(data, "blobs")) + "/" + a.BlobName
+	nginxURL := nginxtest.Start(t, bin, "sendfile on; tcp_nopush on; access_log off;", "root "+filepath.Join(data, "blobs")+";").URL + "/" + a.BlobName
 	hc := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	buf := make([]byte, 1<<20)
 	get := func(url string) time.Duration {

@@ -144,7 +144,7 @@ func (a *Agent) startPeering() error {
 		cache.Close()
 		return fmt.Errorf("orchestrate: peer server: %w", err)
 	}
-	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Logf: logf}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
+	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Logf: logf}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
 	p.dl = &PeerDownloader{
 		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: a.cfg.DownloadMode},
 		Cache: cache, PeerAddr: announced(p.addr), Logf: logf,

@@ -3,6 +3,8 @@ package orchestrate
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -116,6 +118,14 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 	must(t, err)
 	if len(cached) != 2 { // <DoFileId>.content and .json
 		t.Fatalf("A's DOCache after install: %v", cached)
+	}
+	// A's piece server also exposes the DO figures to Prometheus.
+	resp, err := http.Get("http://" + h.agent.PeerAddr() + "/metrics")
+	must(t, err)
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := fmt.Sprintf(`source="http"} %d`, a.BytesFromHttp); !strings.Contains(string(metrics), want) {
+		t.Fatalf("A's /metrics lacks %q:\n%s", want, metrics)
 	}
 
 	counter := &blobCounter{h: h.srv}

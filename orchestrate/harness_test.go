@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/internal/clocktest"
 	"github.com/imepipe/imepipe/orchestrate/reap"
 	"github.com/imepipe/imepipe/orchestrate/state"
 	"github.com/imepipe/imepipe/service"
@@ -24,24 +25,9 @@ func TestMain(m *testing.M) {
 }
 
 // fakeClock is the injected clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = clocktest.Clock
 
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakeClock { return clocktest.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // testApp is one app for the emulated service: files of its setup folder
 // and app.json fields over the defaults.

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/internal/clocktest"
 )
 
 // fixtureDir holds the real .intunewin fixtures (repo at /work/main, shared at /work/shared).
@@ -31,24 +33,9 @@ func fixtureFiles(t testing.TB) []string {
 }
 
 // fakeClock is the injected clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = clocktest.Clock
 
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakeClock { return clocktest.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // logSink collects everything the server logs.
 type logSink struct {

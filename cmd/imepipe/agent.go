@@ -32,7 +32,11 @@ func rootFlag(fs *flag.FlagSet) *string {
 }
 
 // connect reaches the agent of root (its control socket, or state.db).
+// A root that does not exist is an error: a query must not create one.
 func connect(ctx context.Context, root string) (orchestrate.Control, io.Closer, error) {
+	if _, err := os.Stat(root); err != nil {
+		return nil, nil, fmt.Errorf("agent root %s: %w (give --root or set IMEPIPE_ROOT)", root, err)
+	}
 	return orchestrate.Connect(ctx, root, orchestrate.Config{})
 }
 

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("bench", "benchmark the pipeline on generated data against baselines (bench local)", runBench)
+	register("bench", "benchmark on generated data against baselines (bench local, bench fleet)", runBench)
 }
 
 func benchUsage(w io.Writer) {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -36,5 +38,18 @@ func TestUsageExitCodes(t *testing.T) {
 		if code != 0 && strings.TrimSpace(stderr) == "" {
 			t.Errorf("%v: no message on stderr", c.args)
 		}
+	}
+}
+
+// TestQueryDoesNotCreateRoot: status on a root that does not exist fails
+// with one line and creates nothing.
+func TestQueryDoesNotCreateRoot(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "no-agent-here")
+	code, _, stderr := runCLI(t, "status", "--root", root)
+	if code != 1 || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(root); !os.IsNotExist(err) {
+		t.Fatalf("status created %s", root)
 	}
 }

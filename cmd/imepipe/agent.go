@@ -119,9 +119,5 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *jsonOut {
-		return writeJSON(e, st)
-	}
-	printStatus(e.stdout, st)
-	return nil
+	return showStatus(e, st, *jsonOut)
 }

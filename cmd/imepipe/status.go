@@ -16,17 +16,7 @@ func init() {
 }
 
 func runStatus(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "status")
-	root := rootFlag(fs)
-	jsonOut := fs.Bool("json", false, "print one JSON document")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected arguments %q", pos)
-	}
-	c, closer, err := connect(ctx, *root)
+	c, closer, jsonOut, err := queryAgent(ctx, e, "status", args)
 	if err != nil {
 		return err
 	}
@@ -35,7 +25,29 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *jsonOut {
+	return showStatus(e, st, jsonOut)
+}
+
+// queryAgent parses the flags every read-only agent query takes (--root,
+// --json, no arguments) and connects to the agent of that root.
+func queryAgent(ctx context.Context, e *env, name string, args []string) (orchestrate.Control, io.Closer, bool, error) {
+	fs := newFlags(e, name)
+	root := rootFlag(fs)
+	jsonOut := fs.Bool("json", false, "print one JSON document")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if len(pos) != 0 {
+		return nil, nil, false, usagef("unexpected arguments %q", pos)
+	}
+	c, closer, err := connect(ctx, *root)
+	return c, closer, *jsonOut, err
+}
+
+// showStatus prints st as one JSON document or as the status table.
+func showStatus(e *env, st orchestrate.Status, jsonOut bool) error {
+	if jsonOut {
 		return writeJSON(e, st)
 	}
 	printStatus(e.stdout, st)
@@ -88,17 +100,7 @@ func orDash(s string) string {
 }
 
 func runHealth(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "health")
-	root := rootFlag(fs)
-	jsonOut := fs.Bool("json", false, "print one JSON document")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected arguments %q", pos)
-	}
-	c, closer, err := connect(ctx, *root)
+	c, closer, jsonOut, err := queryAgent(ctx, e, "health", args)
 	if err != nil {
 		return err
 	}
@@ -107,7 +109,7 @@ func runHealth(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *jsonOut {
+	if jsonOut {
 		if err := writeJSON(e, h); err != nil {
 			return err
 		}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 )
 
 // LocalConfig says what Local measures. Exe is required; zero values of
@@ -73,7 +75,11 @@ func (c *LocalConfig) defaults() error {
 // output folder under Out/runs-* on the same filesystem as the package.
 // Each run's output tree must hold exactly the source folder's file count
 // and bytes, or Local fails with ErrOutput instead of timing a wrong
-// result. Output folders are dropped between runs, outside the timing.
+// result. Output folders stay until every run has ended, then go
+// together: deleting one contender's thousands of files just before the
+// next one runs would charge it for the cleanup (ext4 without a journal,
+// this machine's root, scans past recently freed inodes when it allocates
+// new ones, for minutes).
 func Local(ctx context.Context, cfg LocalConfig) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
@@ -109,10 +115,13 @@ func Local(ctx context.Context, cfg LocalConfig) (*Report, error) {
 		cfg.Log("output folders of the last round stay in %s", runs)
 	}
 	samples := make([][]Sample, len(contenders))
+	dropped := true
 	for round := 1; round <= cfg.Runs; round++ {
 		for i, c := range contenders {
-			keep := cfg.Keep && round == cfg.Runs
-			s, err := runOnce(ctx, c, pk, runs, round, keep)
+			if !evenStart(pk.Package, cfg.Exe) {
+				dropped = false
+			}
+			s, err := runOnce(ctx, c, pk, runs, round)
 			if err != nil {
 				if !errors.Is(err, ErrOutput) { // a wrong output stays for inspection
 					os.RemoveAll(runs)
@@ -124,8 +133,9 @@ func Local(ctx context.Context, cfg LocalConfig) (*Report, error) {
 				round, cfg.Runs, c.Name, s.Wall.Seconds(), s.User.Seconds(), s.Sys.Seconds(), mib(s.PeakRSS))
 		}
 	}
-	if !cfg.Keep {
-		os.RemoveAll(runs)
+	rep.CacheDropped = dropped
+	if err := dropRuns(runs, cfg.Keep, cfg.Runs); err != nil {
+		return nil, err
 	}
 	for i, c := range contenders {
 		rep.Results = append(rep.Results, Summarize(c.Name, samples[i]))
@@ -146,8 +156,33 @@ func Local(ctx context.Context, cfg LocalConfig) (*Report, error) {
 	return rep, nil
 }
 
-// runOnce times one run of c into a fresh folder and checks its output.
-func runOnce(ctx context.Context, c Contender, pk Packed, runs string, round int, keep bool) (Sample, error) {
+// dropRuns removes the runs folder, or with keep every output folder but
+// those of the last round.
+func dropRuns(runs string, keep bool, last int) error {
+	if !keep {
+		if err := os.RemoveAll(runs); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		return nil
+	}
+	entries, err := os.ReadDir(runs)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	for _, e := range entries {
+		i := strings.LastIndexByte(e.Name(), '-')
+		if i < 0 || e.Name()[i+1:] != strconv.Itoa(last) {
+			if err := os.RemoveAll(filepath.Join(runs, e.Name())); err != nil {
+				return fmt.Errorf("bench: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// runOnce times one run of c into a fresh folder and checks its output,
+// which stays for dropRuns.
+func runOnce(ctx context.Context, c Contender, pk Packed, runs string, round int) (Sample, error) {
 	dir := filepath.Join(runs, fmt.Sprintf("%s-%d", c.Name, round))
 	scratch := dir + ".scratch"
 	if err := os.Mkdir(scratch, 0o755); err != nil {
@@ -162,11 +197,6 @@ func runOnce(ctx context.Context, c Contender, pk Packed, runs string, round int
 	}
 	if err := pk.check(c.Name, dir); err != nil {
 		return Sample{}, fmt.Errorf("%w (output kept in %s)", err, dir)
-	}
-	if !keep {
-		if err := os.RemoveAll(dir); err != nil {
-			return Sample{}, fmt.Errorf("bench: %w", err)
-		}
 	}
 	s.RSSFloor = floor
 	return s, nil

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -174,15 +175,41 @@ func TestRunOnceRejectsWrongOutput(t *testing.T) {
 	empty := Contender{Name: "empty", Command: func(ctx context.Context, _, dir, _ string) *exec.Cmd {
 		return exec.CommandContext(ctx, "mkdir", dir)
 	}}
-	if _, err := runOnce(context.Background(), empty, pk, runs, 1, false); !errors.Is(err, ErrOutput) {
+	if _, err := runOnce(context.Background(), empty, pk, runs, 1); !errors.Is(err, ErrOutput) {
 		t.Errorf("a contender that extracts nothing: %v, want ErrOutput", err)
 	}
 	failing := Contender{Name: "failing", Command: func(ctx context.Context, _, _, _ string) *exec.Cmd {
 		return exec.CommandContext(ctx, "sh", "-c", "echo broken >&2; exit 4")
 	}}
-	_, err := runOnce(context.Background(), failing, pk, runs, 1, false)
+	_, err := runOnce(context.Background(), failing, pk, runs, 1)
 	if !errors.Is(err, ErrRun) || !strings.Contains(err.Error(), "broken") {
 		t.Errorf("a failing contender: %v, want ErrRun with its stderr", err)
+	}
+}
+
+func TestDropRunsKeepsLastRound(t *testing.T) {
+	runs := t.TempDir()
+	for _, name := range []string{"imepipe-1", "imepipe-2", "imepipe-12", "tools-2", "sequential-stdlib-1"} {
+		if err := os.Mkdir(filepath.Join(runs, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dropRuns(runs, true, 2); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	entries, _ := os.ReadDir(runs)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{"imepipe-2", "tools-2"}; !slices.Equal(left, want) {
+		t.Errorf("kept %v, want %v", left, want)
+	}
+	if err := dropRuns(runs, false, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(runs); !os.IsNotExist(err) {
+		t.Errorf("without keep the runs folder is still there: %v", err)
 	}
 }
 
@@ -201,7 +228,7 @@ func TestContendersOnPackage(t *testing.T) {
 	}
 	pk := Packed{Dataset: ds, Package: pkg}
 	for _, c := range cs {
-		s, err := runOnce(context.Background(), c, pk, t.TempDir(), 1, false)
+		s, err := runOnce(context.Background(), c, pk, t.TempDir(), 1)
 		if err != nil {
 			t.Errorf("%s: %v", c.Name, err)
 			continue
@@ -223,7 +250,7 @@ func TestContendersOnPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cs {
-		_, err := runOnce(context.Background(), c, Packed{Dataset: ds, Package: badPath}, t.TempDir(), 1, false)
+		_, err := runOnce(context.Background(), c, Packed{Dataset: ds, Package: badPath}, t.TempDir(), 1)
 		if !errors.Is(err, ErrRun) {
 			t.Errorf("%s on a tampered package: %v, want ErrRun", c.Name, err)
 		}

@@ -12,14 +12,17 @@ import (
 // contender's medians, and the ratios of the baselines' median wall times
 // to imepipe's ("sequential-stdlib/imepipe": 3 means three times slower).
 type Report struct {
-	Size         int64              `json:"size"`
-	Profile      Profile            `json:"profile"`
-	Runs         int                `json:"runs"`
-	Seed         uint64             `json:"seed"`
-	Files        int                `json:"files"`
-	PackageBytes int64              `json:"package_bytes"`
-	CPUs         int                `json:"cpus"`
-	Load         Load               `json:"load_avg_1m"`
+	Size         int64   `json:"size"`
+	Profile      Profile `json:"profile"`
+	Runs         int     `json:"runs"`
+	Seed         uint64  `json:"seed"`
+	Files        int     `json:"files"`
+	PackageBytes int64   `json:"package_bytes"`
+	CPUs         int     `json:"cpus"`
+	Load         Load    `json:"load_avg_1m"`
+	// CacheDropped says the page cache was dropped before every run (root
+	// only), the package read back in: every contender starts alike.
+	CacheDropped bool               `json:"page_cache_dropped"`
 	Results      []Result           `json:"results"`
 	Ratios       map[string]float64 `json:"ratios"`
 	// Phases, when asked for, is where the time goes.
@@ -62,6 +65,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", res.Name, res.WallS, res.UserS, res.SysS, rss, rate)
 	}
 	tw.Flush()
+	if r.CacheDropped {
+		b.WriteString("each run started with the page cache dropped and the package read back in\n")
+	}
 	if floored {
 		b.WriteString("≤: peak RSS at the floor a child inherits from this process; the true peak may be lower\n")
 	}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"io"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -15,6 +16,24 @@ func peakRSS(ps *os.ProcessState) int64 {
 		return ru.Maxrss * 1024
 	}
 	return 0
+}
+
+// evenStart gives every run the same page cache: dirty pages written
+// back, the page cache dropped (needs root; reported), then the files in
+// warm (the package) read back in. Without it a run pays for reclaiming
+// the cache the runs before it filled, and on ext4 without a journal for
+// scanning past inodes they freed, so a contender's time depends on who
+// ran before it.
+func evenStart(warm ...string) (dropped bool) {
+	syscall.Sync()
+	dropped = os.WriteFile("/proc/sys/vm/drop_caches", []byte("1"), 0) == nil
+	for _, name := range warm {
+		if f, err := os.Open(name); err == nil {
+			_, _ = io.Copy(io.Discard, f)
+			f.Close()
+		}
+	}
+	return dropped
 }
 
 // settle prepares a run. It writes dirty pages back, so that one run's

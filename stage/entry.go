@@ -94,7 +94,7 @@ func (x *extractor) file(ctx context.Context, w *worker, e *fileEntry) error {
 		return e.corrupt("%v", err)
 	}
 	p := x.path(e.name)
-	out, err := createFile(p, e.perm)
+	out, err := createFile(p, e.perm, e.size)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("stage: entry %q: collides with another entry: %w", e.f.Name, ErrUnsafePath)
@@ -106,7 +106,7 @@ func (x *extractor) file(ctx context.Context, w *worker, e *fileEntry) error {
 	if wt, ok := src.(io.WriterTo); ok && e.size < pipeMin {
 		n, crc, err = x.writeTo(ctx, out, wt, e)
 	} else if e.size >= pipeMin {
-		n, crc, err = x.copyPiped(ctx, out, src, e)
+		n, crc, err = copyPiped(ctx, out, src, e.f.Name, e.size, x.opt.Progress)
 	} else {
 		n, crc, err = x.copy(ctx, w.buf, out, src, e)
 	}

@@ -139,22 +139,27 @@ func (x *extractor) run(ctx context.Context) (Result, error) {
 	if workers <= 0 {
 		workers = defaultWorkers()
 	}
-	// Workers take the next file from a shared index (no channel hand-off
-	// per file), creating its directories on first need, then sweep the
-	// directories so that empty ones exist too.
+	// Workers take the next batch of files from a shared index (no channel
+	// hand-off per file), creating directories on first need, then sweep
+	// the directories so that empty ones exist too. A batch is a big file
+	// or a run of files of one directory: two workers creating files in one
+	// directory at once contend for its lock in the kernel.
+	batches := x.p.batches()
 	g, gctx := errgroup.WithContext(ctx)
-	var nextFile, nextDir atomic.Int64
-	for range min(workers, max(len(x.p.files), 1)) {
+	var nextBatch, nextDir atomic.Int64
+	for range min(workers, max(len(batches), 1)) {
 		g.Go(func() error {
 			w := newWorker()
 			defer w.release()
-			for i := nextFile.Add(1) - 1; i < int64(len(x.p.files)); i = nextFile.Add(1) - 1 {
-				e := &x.p.files[i]
-				if err := x.dir(e.parent); err != nil {
-					return err
-				}
-				if err := x.file(gctx, w, e); err != nil {
-					return err
+			for b := nextBatch.Add(1) - 1; b < int64(len(batches)); b = nextBatch.Add(1) - 1 {
+				for i := range batches[b] {
+					e := &batches[b][i]
+					if err := x.dir(e.parent); err != nil {
+						return err
+					}
+					if err := x.file(gctx, w, e); err != nil {
+						return err
+					}
 				}
 			}
 			for i := nextDir.Add(1) - 1; i < int64(len(x.p.dirs)); i = nextDir.Add(1) - 1 {

@@ -10,17 +10,21 @@ import (
 )
 
 const (
-	pipeMin   = 8 << 20 // files this big are decompressed and written by two goroutines
-	pipeChunk = 1 << 20 // bytes per hand-off between them
-	pipeDepth = 3       // chunks per big file in flight: 3 MiB per worker at most
+	pipeMin   = directMin // files this big are decompressed and written by two goroutines
+	pipeChunk = 1 << 20   // bytes per hand-off between them, a multiple of ioAlign
+	pipeDepth = 3         // chunks per big file in flight: 3 MiB per worker at most
 )
 
-var pipePool = sync.Pool{New: func() any { b := make([]byte, pipeChunk); return &b }}
+// pipePool holds aligned chunks, so that a big file's writes can bypass
+// the page cache (outFile).
+var pipePool = sync.Pool{New: func() any { b := alignedBuf(pipeChunk); return &b }}
 
-// copyPiped is copy for a big file: this goroutine decompresses while a
+// copyPiped copies a big file: this goroutine decompresses src while a
 // second one computes the CRC-32 and writes, so that one big entry keeps
-// two cores busy. Memory: pipeDepth chunks.
-func (x *extractor) copyPiped(ctx context.Context, out io.Writer, src io.Reader, e *fileEntry) (uint64, uint32, error) {
+// two cores busy and the writes (direct, so waiting for the device) do
+// not stall the decompressor. More than limit bytes is an error at once.
+// Memory: pipeDepth chunks.
+func copyPiped(ctx context.Context, out io.Writer, src io.Reader, name string, limit uint64, progress func(int64)) (uint64, uint32, error) {
 	free := make(chan *[]byte, pipeDepth)
 	full := make(chan []byte, pipeDepth)
 	for range pipeDepth {
@@ -38,10 +42,10 @@ func (x *extractor) copyPiped(ctx context.Context, out io.Writer, src io.Reader,
 			if werr == nil {
 				crc = crc32.Update(crc, crc32.IEEETable, b)
 				if _, err := out.Write(b); err != nil {
-					werr = fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+					werr = fmt.Errorf("stage: entry %q: %w", name, err)
 					failed.Store(true)
-				} else if x.opt.Progress != nil {
-					x.opt.Progress(int64(len(b)))
+				} else if progress != nil {
+					progress(int64(len(b)))
 				}
 			}
 			b = b[:cap(b)]
@@ -62,9 +66,9 @@ func (x *extractor) copyPiped(ctx context.Context, out io.Writer, src io.Reader,
 			m, rerr := fill(src, *bp)
 			n += uint64(m)
 			switch {
-			case n > e.size:
+			case n > limit:
 				free <- bp
-				return n, e.corrupt("more data than the declared %d bytes", e.size)
+				return n, corruptf(name, "more data than the declared %d bytes", limit)
 			case m > 0:
 				full <- (*bp)[:m]
 			default:
@@ -74,7 +78,7 @@ func (x *extractor) copyPiped(ctx context.Context, out io.Writer, src io.Reader,
 				return n, nil
 			}
 			if rerr != nil {
-				return n, e.corrupt("%v", rerr)
+				return n, corruptf(name, "%v", rerr)
 			}
 		}
 	}()

@@ -11,6 +11,7 @@ import (
 )
 
 const (
+	bigFile                     = 1 << 20 // files this big are extracted largest first
 	defaultFileMode fs.FileMode = 0o644
 	defaultDirMode  fs.FileMode = 0o755
 	creatorUnix                 = 3
@@ -116,9 +117,13 @@ func newPlan(zr *zip.Reader) (*plan, error) {
 	// Big files first, largest first; then the rest in archive order, which
 	// keeps files of one directory together (the file system allocates
 	// their inodes side by side) and reads the archive front to back.
-	slices.SortFunc(p.files, func(a, b fileEntry) int {
-		return cmp.Or(cmp.Compare(b.size, a.size), cmp.Compare(a.name, b.name))
-	})
+	big := func(f fileEntry) uint64 {
+		if f.size < bigFile {
+			return 0
+		}
+		return f.size
+	}
+	slices.SortStableFunc(p.files, func(a, b fileEntry) int { return cmp.Compare(big(b), big(a)) })
 	index := make(map[string]int, len(p.dirs))
 	for i, d := range p.dirs {
 		index[d.name] = i
@@ -136,6 +141,26 @@ func newPlan(zr *zip.Reader) (*plan, error) {
 		p.files[i].parent = parentOf(p.files[i].name)
 	}
 	return p, nil
+}
+
+// maxBatch caps a batch of one directory's files, so that a big
+// directory still spreads over the workers.
+const maxBatch = 64
+
+// batches splits the files into what one worker extracts in a row: each
+// big file alone, then runs of at most maxBatch files with the same parent.
+func (p *plan) batches() [][]fileEntry {
+	var out [][]fileEntry
+	start := 0
+	for i := 1; i <= len(p.files); i++ {
+		if i < len(p.files) && p.files[i].size < bigFile && p.files[i-1].size < bigFile &&
+			p.files[i].parent == p.files[start].parent && i-start < maxBatch {
+			continue
+		}
+		out = append(out, p.files[start:i])
+		start = i
+	}
+	return out
 }
 
 // permOf returns the permission bits to create an entry with: those of a

@@ -121,9 +121,10 @@ func (s *streamer) run(ctx context.Context) (Result, error) {
 		workers = defaultWorkers()
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
+	q := startDirQueues(gctx, g, workers)
 	s.buf = make([]byte, copyBufSize)
-	err := s.entriesLoop(gctx, g)
+	err := s.entriesLoop(gctx, q)
+	q.close()
 	// A worker's failure cancels gctx, which the loop then reports: the
 	// worker's error is the one to keep.
 	if werr := g.Wait(); werr != nil && (err == nil || errors.Is(err, context.Canceled)) {
@@ -160,7 +161,7 @@ func (s *streamer) run(ctx context.Context) (Result, error) {
 func (s *streamer) path(name string) string { return filepath.Join(s.root, filepath.FromSlash(name)) }
 
 // entriesLoop reads local headers until the central directory starts.
-func (s *streamer) entriesLoop(ctx context.Context, g *errgroup.Group) error {
+func (s *streamer) entriesLoop(ctx context.Context, q *dirQueues) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -171,7 +172,7 @@ func (s *streamer) entriesLoop(ctx context.Context, g *errgroup.Group) error {
 		}
 		switch sig {
 		case sigLocal:
-			if err := s.entry(ctx, g); err != nil {
+			if err := s.entry(ctx, q); err != nil {
 				return err
 			}
 		case sigCentral:
@@ -183,7 +184,7 @@ func (s *streamer) entriesLoop(ctx context.Context, g *errgroup.Group) error {
 }
 
 // entry handles one local header and its data.
-func (s *streamer) entry(ctx context.Context, g *errgroup.Group) error {
+func (s *streamer) entry(ctx context.Context, q *dirQueues) error {
 	offset := uint64(s.in.n - 4)
 	var h [26]byte
 	if _, err := io.ReadFull(s.in, h[:]); err != nil {
@@ -243,7 +244,7 @@ func (s *streamer) entry(ctx context.Context, g *errgroup.Group) error {
 		if err := s.mkdirAll(path.Dir(clean)); err != nil {
 			return err
 		}
-		if err := s.file(ctx, g, &e, method, mtime); err != nil {
+		if err := s.file(ctx, q, &e, method, mtime); err != nil {
 			return err
 		}
 	}
@@ -295,16 +296,16 @@ func (s *streamer) mkdirAll(name string) error {
 }
 
 // file extracts one regular file: small ones are read whole and handed to
-// a worker; large ones, and Deflate streams of unknown length, are
+// the worker of their directory; large ones, and Deflate streams of unknown length, are
 // decompressed here as they arrive.
-func (s *streamer) file(ctx context.Context, g *errgroup.Group, e *streamEntry, method uint16, mtime time.Time) error {
+func (s *streamer) file(ctx context.Context, q *dirQueues, e *streamEntry, method uint16, mtime time.Time) error {
 	if !e.descriptor && e.csize <= smallEntry {
 		data := make([]byte, e.csize)
 		if _, err := io.ReadFull(s.in, data); err != nil {
 			return corruptf(e.name, "truncated: %v", err)
 		}
 		want := *e
-		g.Go(func() error {
+		return q.submit(ctx, path.Dir(e.clean), func() error {
 			var src io.Reader = bytes.NewReader(data)
 			if method == methodDeflate {
 				fl := flatePool.Get().(io.ReadCloser)
@@ -319,7 +320,6 @@ func (s *streamer) file(ctx context.Context, g *errgroup.Group, e *streamEntry, 
 			_, _, err := s.write(ctx, &want, src, *buf, mtime, true)
 			return err
 		})
-		return nil
 	}
 	var src io.Reader
 	if e.descriptor {
@@ -334,7 +334,14 @@ func (s *streamer) file(ctx context.Context, g *errgroup.Group, e *streamEntry, 
 		}
 		defer func() { _, _ = io.Copy(io.Discard, lim) }()
 	}
-	n, crc, err := s.write(ctx, e, src, s.buf, mtime, !e.descriptor)
+	var n uint64
+	var crc uint32
+	var err error
+	if !e.descriptor && e.usize >= pipeMin {
+		n, crc, err = s.writePiped(ctx, e, src, mtime)
+	} else {
+		n, crc, err = s.write(ctx, e, src, s.buf, mtime, !e.descriptor)
+	}
 	if err != nil {
 		return err
 	}
@@ -358,15 +365,52 @@ func (s *streamer) deflate(r io.Reader) io.Reader {
 	return s.fl
 }
 
+// create creates the entry's file, sized as its header says.
+func (s *streamer) create(e *streamEntry) (*outFile, error) {
+	size := e.usize
+	if e.descriptor {
+		size = 0 // unknown
+	}
+	out, err := createFile(s.path(e.clean), defaultFileMode, size)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("stage: entry %q: collides with another entry: %w", e.name, ErrUnsafePath)
+		}
+		return nil, fmt.Errorf("stage: entry %q: %w", e.name, err)
+	}
+	return out, nil
+}
+
+// writePiped is write for a big entry of known size: decompression and
+// the CRC-32 and writes run on two goroutines (copyPiped).
+func (s *streamer) writePiped(ctx context.Context, e *streamEntry, src io.Reader, mtime time.Time) (uint64, uint32, error) {
+	out, err := s.create(e)
+	if err != nil {
+		return 0, 0, err
+	}
+	progress := func(n int64) {
+		s.bytes.Add(n)
+		if s.opt.Progress != nil {
+			s.opt.Progress(n)
+		}
+	}
+	n, crc, err := copyPiped(ctx, out, src, e.name, e.usize, progress)
+	if err == nil {
+		err = s.finish(out, e, n, crc, mtime, true)
+	}
+	if err != nil {
+		out.Close()
+		return 0, 0, err
+	}
+	return n, crc, nil
+}
+
 // write copies src into the entry's file, returning the byte count and
 // CRC; with check, they must match the header's.
 func (s *streamer) write(ctx context.Context, e *streamEntry, src io.Reader, buf []byte, mtime time.Time, check bool) (uint64, uint32, error) {
-	out, err := createFile(s.path(e.clean), defaultFileMode)
+	out, err := s.create(e)
 	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return 0, 0, fmt.Errorf("stage: entry %q: collides with another entry: %w", e.name, ErrUnsafePath)
-		}
-		return 0, 0, fmt.Errorf("stage: entry %q: %w", e.name, err)
+		return 0, 0, err
 	}
 	fail := func(err error) (uint64, uint32, error) { out.Close(); return 0, 0, err }
 	var (
@@ -399,26 +443,36 @@ func (s *streamer) write(ctx context.Context, e *streamEntry, src io.Reader, buf
 			return fail(corruptf(e.name, "%v", rerr))
 		}
 	}
+	if err := s.finish(out, e, n, crc, mtime, check); err != nil {
+		return fail(err)
+	}
+	return n, crc, nil
+}
+
+// finish checks an extracted entry's size and CRC (with check), then
+// syncs (with Options.Sync), dates and closes its file. On an error the
+// file is left open for the caller to close.
+func (s *streamer) finish(out *outFile, e *streamEntry, n uint64, crc uint32, mtime time.Time, check bool) error {
 	if check && n != e.usize {
-		return fail(corruptf(e.name, "%d bytes, declared %d", n, e.usize))
+		return corruptf(e.name, "%d bytes, declared %d", n, e.usize)
 	}
 	if check && crc != e.crc {
-		return fail(corruptf(e.name, "CRC-32 %08x, declared %08x", crc, e.crc))
+		return corruptf(e.name, "CRC-32 %08x, declared %08x", crc, e.crc)
 	}
 	if s.opt.Sync {
 		if err := out.Sync(); err != nil {
-			return fail(fmt.Errorf("stage: entry %q: %w", e.name, err))
+			return fmt.Errorf("stage: entry %q: %w", e.name, err)
 		}
 	}
 	if !mtime.IsZero() {
 		if err := out.SetModTime(mtime); err != nil {
-			return fail(fmt.Errorf("stage: entry %q: %w", e.name, err))
+			return fmt.Errorf("stage: entry %q: %w", e.name, err)
 		}
 	}
 	if err := out.Close(); err != nil {
-		return 0, 0, fmt.Errorf("stage: entry %q: %w", e.name, err)
+		return fmt.Errorf("stage: entry %q: %w", e.name, err)
 	}
-	return n, crc, nil
+	return nil
 }
 
 // readDescriptor reads the data descriptor after a streamed entry and
@@ -459,91 +513,4 @@ func corruptf(name, format string, a ...any) error {
 		return fmt.Errorf("stage: %s: %w", fmt.Sprintf(format, a...), ErrCorrupt)
 	}
 	return fmt.Errorf("stage: entry %q: %s: %w", name, fmt.Sprintf(format, a...), ErrCorrupt)
-}
-
-// countReader counts bytes read and reads little-endian words. It is an
-// io.ByteReader so that a Deflate decompressor on it stops exactly at the
-// end of its stream.
-type countReader struct {
-	r *bufio.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *countReader) ReadByte() (byte, error) {
-	b, err := c.r.ReadByte()
-	if err == nil {
-		c.n++
-	}
-	return b, err
-}
-
-func (c *countReader) u32() (uint32, error) {
-	var b [4]byte
-	if _, err := io.ReadFull(c, b[:]); err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint32(b[:]), nil
-}
-
-// applyZip64 replaces sizes (and an offset, when given) saturated at
-// 0xFFFFFFFF with the values of a ZIP64 extra record, in the record's
-// order, and reports whether the record was there.
-func applyZip64(extra []byte, usize, csize, offset *uint64) bool {
-	for len(extra) >= 4 {
-		id, size := binary.LittleEndian.Uint16(extra), int(binary.LittleEndian.Uint16(extra[2:]))
-		extra = extra[4:]
-		if size > len(extra) {
-			return false
-		}
-		field := extra[:size]
-		extra = extra[size:]
-		if id != extraZip64 {
-			continue
-		}
-		for _, p := range []*uint64{usize, csize, offset} {
-			if p == nil || *p != 0xffffffff {
-				continue
-			}
-			if len(field) < 8 {
-				break
-			}
-			*p = binary.LittleEndian.Uint64(field)
-			field = field[8:]
-		}
-		return true
-	}
-	return false
-}
-
-// extendedTime returns the modification time of an extended timestamp
-// extra record (0x5455), or the zero time.
-func extendedTime(extra []byte) time.Time {
-	for len(extra) >= 4 {
-		id, size := binary.LittleEndian.Uint16(extra), int(binary.LittleEndian.Uint16(extra[2:]))
-		extra = extra[4:]
-		if size > len(extra) {
-			return time.Time{}
-		}
-		field := extra[:size]
-		extra = extra[size:]
-		if id == 0x5455 && len(field) >= 5 && field[0]&1 != 0 {
-			return time.Unix(int64(int32(binary.LittleEndian.Uint32(field[1:]))), 0)
-		}
-	}
-	return time.Time{}
-}
-
-// dosToTime reads MS-DOS date and time fields as UTC, as archive/zip does.
-func dosToTime(d, t uint16) time.Time {
-	if d == 0 {
-		return time.Time{}
-	}
-	return time.Date(int(d>>9)+1980, time.Month(d>>5&0xf), int(d&0x1f),
-		int(t>>11), int(t>>5&0x3f), int(t&0x1f)*2, 0, time.UTC)
 }

@@ -1,0 +1,63 @@
+package stage
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestOutFileDirectTail writes a big file the way copyPiped does (aligned
+// chunks, then an unaligned tail) and one that starts unaligned: both must
+// read back byte for byte whether or not the file system takes O_DIRECT.
+func TestOutFileDirectTail(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	chunk := alignedBuf(pipeChunk)
+	for i := range chunk {
+		chunk[i] = byte(rng.Uint32())
+	}
+	cases := map[string][][]byte{
+		"aligned then tail": {chunk, chunk, chunk[:12345]},
+		"unaligned first":   {chunk[1:4097], chunk, chunk[:ioAlign]},
+		"aligned only":      {chunk, chunk[:ioAlign]},
+	}
+	for name, writes := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "f")
+			f, err := createFile(p, 0o644, directMin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			for _, w := range writes {
+				if n, err := f.Write(w); err != nil || n != len(w) {
+					t.Fatalf("write %d bytes: %d, %v", len(w), n, err)
+				}
+				want.Write(w)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("read back %d bytes, want %d equal ones", len(got), want.Len())
+			}
+		})
+	}
+}
+
+func TestAlignedBuf(t *testing.T) {
+	for _, n := range []int{2 * ioAlign, pipeChunk, 3 * ioAlign} {
+		b := alignedBuf(n)
+		if len(b) != n || cap(b) != n || !aligned(b) {
+			t.Fatalf("alignedBuf(%d): len %d cap %d aligned %v", n, len(b), cap(b), aligned(b))
+		}
+		if aligned(b[1:ioAlign+1]) || aligned(b[:ioAlign-1]) {
+			t.Fatal("aligned accepts an unaligned slice")
+		}
+	}
+}

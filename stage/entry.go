@@ -11,8 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"sync"
-
-	"github.com/klauspost/compress/flate"
 )
 
 const (
@@ -31,7 +29,7 @@ type worker struct {
 	br    *bufio.Reader
 	small []byte // compressed data of a small entry
 	sr    bytes.Reader
-	fl    io.ReadCloser
+	z     inflater
 }
 
 var workerPool = sync.Pool{New: func() any {
@@ -66,7 +64,7 @@ func (w *worker) source(f *zip.File, size int64) (io.Reader, error) {
 	}
 	// Small compressed data is read in one go and inflated from memory;
 	// the rest through the read buffer.
-	var in flate.Reader = w.br
+	var in flateSource = w.br
 	if f.CompressedSize64 <= uint64(cap(w.small)) {
 		w.small = w.small[:f.CompressedSize64]
 		if _, err := io.ReadFull(raw, w.small); err != nil {
@@ -77,14 +75,8 @@ func (w *worker) source(f *zip.File, size int64) (io.Reader, error) {
 	} else {
 		w.br.Reset(raw)
 	}
-	if w.fl == nil {
-		w.fl = flate.NewReader(in)
-		return w.fl, nil
-	}
-	if err := w.fl.(flate.Resetter).Reset(in, nil); err != nil {
-		return nil, err
-	}
-	return w.fl, nil
+	w.z.reset(in)
+	return &w.z, nil
 }
 
 // file extracts one regular file, checking its size and CRC-32.

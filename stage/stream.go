@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/klauspost/compress/flate"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -111,7 +110,7 @@ type streamer struct {
 	mtimes  []time.Time
 	files   int
 	bytes   atomic.Int64
-	fl      io.ReadCloser
+	z       inflater
 	buf     []byte
 }
 
@@ -308,12 +307,10 @@ func (s *streamer) file(ctx context.Context, q *dirQueues, e *streamEntry, metho
 		return q.submit(ctx, path.Dir(e.clean), func() error {
 			var src io.Reader = bytes.NewReader(data)
 			if method == methodDeflate {
-				fl := flatePool.Get().(io.ReadCloser)
-				defer flatePool.Put(fl)
-				if err := fl.(flate.Resetter).Reset(bytes.NewReader(data), nil); err != nil {
-					return corruptf(want.name, "%v", err)
-				}
-				src = fl
+				z := inflaterPool.Get().(*inflater)
+				defer inflaterPool.Put(z)
+				z.reset(bytes.NewReader(data))
+				src = z
 			}
 			buf := smallBufPool.Get().(*[]byte)
 			defer smallBufPool.Put(buf)
@@ -352,17 +349,13 @@ func (s *streamer) file(ctx context.Context, q *dirQueues, e *streamEntry, metho
 }
 
 var (
-	flatePool    = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+	inflaterPool = sync.Pool{New: func() any { return new(inflater) }}
 	smallBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 )
 
-func (s *streamer) deflate(r io.Reader) io.Reader {
-	if s.fl == nil {
-		s.fl = flate.NewReader(r)
-		return s.fl
-	}
-	_ = s.fl.(flate.Resetter).Reset(r, nil)
-	return s.fl
+func (s *streamer) deflate(r flateSource) io.Reader {
+	s.z.reset(r)
+	return &s.z
 }
 
 // create creates the entry's file, sized as its header says.

@@ -8,8 +8,8 @@ import (
 )
 
 // countReader counts bytes read and reads little-endian words. It is an
-// io.ByteReader so that a Deflate decompressor on it stops exactly at the
-// end of its stream.
+// io.ByteScanner so that an inflater on it stops exactly at the end of its
+// stream.
 type countReader struct {
 	r *bufio.Reader
 	n int64
@@ -27,6 +27,15 @@ func (c *countReader) ReadByte() (byte, error) {
 		c.n++
 	}
 	return b, err
+}
+
+// UnreadByte gives back the last byte read by ReadByte.
+func (c *countReader) UnreadByte() error {
+	if err := c.r.UnreadByte(); err != nil {
+		return err
+	}
+	c.n--
+	return nil
 }
 
 func (c *countReader) u32() (uint32, error) {

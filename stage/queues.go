@@ -5,61 +5,104 @@ import (
 	"hash/maphash"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 )
 
-// dirQueues runs the small entries of a streamed ZIP on a fixed set of
-// goroutines, every entry of one directory on the same goroutine. Files
-// created in one directory at once contend for its lock in the kernel
-// (ext4 spins on it, burning the CPU the decompressors need); spread by
-// directory, the goroutines work side by side in different directories
-// and each one's files of a directory are created in archive order.
-type dirQueues struct {
-	g    *errgroup.Group
-	seed maphash.Seed
-	qs   []chan func() error
+// workQueues runs the buffered entries of a streamed ZIP on a fixed set of
+// goroutines, so that the goroutine reading the stream can go on to the
+// next entry. Small files go by directory, every file of one directory to
+// the same goroutine: files created in one directory at once contend for
+// its lock in the kernel (ext4 spins on it, burning the CPU the
+// decompressors need), while side by side in different directories they
+// do not. Bigger entries, where decompressing costs far more than creating
+// the file, go to whichever goroutine is free first, so that two of them
+// inflate at once.
+//
+// Memory: the compressed data of queued entries is held to budgetBytes.
+type workQueues struct {
+	seed   maphash.Seed
+	dirs   []chan func() error
+	shared chan func() error
+	budget *semaphore.Weighted
 }
 
-// queueDepth is the number of tasks waiting per goroutine: with tasks of
-// at most smallEntry bytes of compressed data, memory stays under
-// workers × (queueDepth+1) × smallEntry.
-const queueDepth = 2
+const (
+	queueDepth  = 2        // tasks waiting per directory queue
+	budgetBytes = 32 << 20 // compressed bytes held by queued and running tasks
+)
 
-// startDirQueues starts n goroutines in g.
-func startDirQueues(ctx context.Context, g *errgroup.Group, n int) *dirQueues {
-	d := &dirQueues{g: g, seed: maphash.MakeSeed(), qs: make([]chan func() error, n)}
-	for i := range d.qs {
-		q := make(chan func() error, queueDepth)
-		d.qs[i] = q
-		g.Go(func() error {
-			for task := range q {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if err := task(); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+// startQueues starts n goroutines in g.
+func startQueues(ctx context.Context, g *errgroup.Group, n int) *workQueues {
+	q := &workQueues{
+		seed:   maphash.MakeSeed(),
+		dirs:   make([]chan func() error, n),
+		shared: make(chan func() error, n),
+		budget: semaphore.NewWeighted(budgetBytes),
 	}
-	return d
+	for i := range q.dirs {
+		own := make(chan func() error, queueDepth)
+		q.dirs[i] = own
+		g.Go(func() error { return q.work(ctx, own) })
+	}
+	return q
 }
 
-// submit queues task on the goroutine of dir. It returns ctx's error if
-// ctx ends first (a goroutine failed, or the caller gave up).
-func (d *dirQueues) submit(ctx context.Context, dir string, task func() error) error {
-	q := d.qs[maphash.String(d.seed, dir)%uint64(len(d.qs))]
+// work runs tasks from own and from the shared queue until both close.
+func (q *workQueues) work(ctx context.Context, own chan func() error) error {
+	shared := q.shared
+	for own != nil || shared != nil {
+		var task func() error
+		var ok bool
+		select {
+		case task, ok = <-own:
+			if !ok {
+				own = nil
+				continue
+			}
+		case task, ok = <-shared:
+			if !ok {
+				shared = nil
+				continue
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := task(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reserve takes n bytes of the budget, waiting for running tasks to give
+// theirs back; release returns them.
+func (q *workQueues) reserve(ctx context.Context, n int64) error {
+	return q.budget.Acquire(ctx, min(n, budgetBytes))
+}
+
+func (q *workQueues) release(n int64) { q.budget.Release(min(n, budgetBytes)) }
+
+// submit queues task: on the goroutine of dir when dir is set, else on
+// the first free one. It returns ctx's error if ctx ends first (a
+// goroutine failed, or the caller gave up).
+func (q *workQueues) submit(ctx context.Context, dir string, byDir bool, task func() error) error {
+	ch := q.shared
+	if byDir {
+		ch = q.dirs[maphash.String(q.seed, dir)%uint64(len(q.dirs))]
+	}
 	select {
-	case q <- task:
+	case ch <- task:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-// close lets the goroutines end once their queues are empty.
-func (d *dirQueues) close() {
-	for _, q := range d.qs {
-		close(q)
+// close lets the goroutines end once the queues are empty.
+func (q *workQueues) close() {
+	for _, ch := range q.dirs {
+		close(ch)
 	}
+	close(q.shared)
 }

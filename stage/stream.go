@@ -81,7 +81,8 @@ var ErrNotStreamable = fmt.Errorf("%w: needs random access", ErrUnsupported)
 
 const (
 	streamBufSize  = 1 << 20
-	smallEntry     = 1 << 20 // compressed entries up to this size go to a worker
+	smallEntry     = 1 << 20 // entries smaller than this go to their directory's worker
+	bufferedEntry  = 8 << 20 // compressed entries up to this size go to a worker
 	maxCentralSize = 256 << 20
 	sigDescriptor  = 0x08074b50
 	flagDescriptor = 0x8
@@ -120,7 +121,7 @@ func (s *streamer) run(ctx context.Context) (Result, error) {
 		workers = defaultWorkers()
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	q := startDirQueues(gctx, g, workers)
+	q := startQueues(gctx, g, workers)
 	s.buf = make([]byte, copyBufSize)
 	err := s.entriesLoop(gctx, q)
 	q.close()
@@ -160,7 +161,7 @@ func (s *streamer) run(ctx context.Context) (Result, error) {
 func (s *streamer) path(name string) string { return filepath.Join(s.root, filepath.FromSlash(name)) }
 
 // entriesLoop reads local headers until the central directory starts.
-func (s *streamer) entriesLoop(ctx context.Context, q *dirQueues) error {
+func (s *streamer) entriesLoop(ctx context.Context, q *workQueues) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -183,7 +184,7 @@ func (s *streamer) entriesLoop(ctx context.Context, q *dirQueues) error {
 }
 
 // entry handles one local header and its data.
-func (s *streamer) entry(ctx context.Context, q *dirQueues) error {
+func (s *streamer) entry(ctx context.Context, q *workQueues) error {
 	offset := uint64(s.in.n - 4)
 	var h [26]byte
 	if _, err := io.ReadFull(s.in, h[:]); err != nil {
@@ -294,17 +295,25 @@ func (s *streamer) mkdirAll(name string) error {
 	return nil
 }
 
-// file extracts one regular file: small ones are read whole and handed to
-// the worker of their directory; large ones, and Deflate streams of unknown length, are
+// file extracts one regular file. Entries of known size up to
+// bufferedEntry compressed bytes are read whole and handed to a worker
+// (workQueues); bigger ones, and Deflate streams of unknown length, are
 // decompressed here as they arrive.
-func (s *streamer) file(ctx context.Context, q *dirQueues, e *streamEntry, method uint16, mtime time.Time) error {
-	if !e.descriptor && e.csize <= smallEntry {
+func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, method uint16, mtime time.Time) error {
+	if !e.descriptor && e.csize <= bufferedEntry {
+		size := int64(e.csize)
+		if err := q.reserve(ctx, size); err != nil {
+			return err
+		}
 		data := make([]byte, e.csize)
 		if _, err := io.ReadFull(s.in, data); err != nil {
+			q.release(size)
 			return corruptf(e.name, "truncated: %v", err)
 		}
 		want := *e
-		return q.submit(ctx, path.Dir(e.clean), func() error {
+		byDir := e.usize < smallEntry
+		err := q.submit(ctx, path.Dir(e.clean), byDir, func() error {
+			defer q.release(size)
 			var src io.Reader = bytes.NewReader(data)
 			if method == methodDeflate {
 				z := inflaterPool.Get().(*inflater)
@@ -312,11 +321,19 @@ func (s *streamer) file(ctx context.Context, q *dirQueues, e *streamEntry, metho
 				z.reset(bytes.NewReader(data))
 				src = z
 			}
+			if want.usize >= pipeMin {
+				_, _, err := s.writePiped(ctx, &want, src, mtime)
+				return err
+			}
 			buf := smallBufPool.Get().(*[]byte)
 			defer smallBufPool.Put(buf)
 			_, _, err := s.write(ctx, &want, src, *buf, mtime, true)
 			return err
 		})
+		if err != nil {
+			q.release(size)
+		}
+		return err
 	}
 	var src io.Reader
 	if e.descriptor {

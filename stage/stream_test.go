@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -80,8 +81,17 @@ func streamZips(t *testing.T) map[string][]byte {
 	}
 	zw.Close()
 	zips["archive-zip-descriptors"] = dd.Bytes()
-	big := bytes.Repeat([]byte("0123456789abcdef"), (3*smallEntry)/16+7)
-	zips["large entries"] = rawZip(t, []rawEntry{{name: "big/store.bin", data: big}, {name: `big\deflate.bin`, data: big, method: 8}, {name: "z", data: []byte("z"), method: 8}})
+	// Entries over bufferedEntry compressed bytes are streamed by the
+	// reading goroutine, the others buffered for a worker.
+	big := bytes.Repeat([]byte("0123456789abcdef"), (bufferedEntry+3*smallEntry)/16+7)
+	noise := make([]byte, bufferedEntry+12345)
+	rand.NewChaCha8([32]byte{5, 6}).Read(noise)
+	zips["large entries"] = rawZip(t, []rawEntry{
+		{name: "big/store.bin", data: big},
+		{name: `big\deflate.bin`, data: big, method: 8},
+		{name: "big/noise.bin", data: noise, method: 8},
+		{name: "z", data: []byte("z"), method: 8},
+	})
 	return zips
 }
 

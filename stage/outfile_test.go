@@ -61,3 +61,34 @@ func TestAlignedBuf(t *testing.T) {
 		}
 	}
 }
+
+func TestDataPools(t *testing.T) {
+	for _, n := range []int{0, 1, 4096, 4097, 1 << 20, bufferedEntry, bufferedEntry + 1} {
+		p := getData(n)
+		if len(*p) != n {
+			t.Fatalf("getData(%d): len %d", n, len(*p))
+		}
+		if c := sizeClass(n); c >= 0 && cap(*p) != 1<<(c+minClassShift) {
+			t.Fatalf("getData(%d): cap %d, want the class size", n, cap(*p))
+		}
+		putData(p)
+		if q := getData(n); len(*q) != n {
+			t.Fatalf("getData(%d) after putData: len %d", n, len(*q))
+		}
+	}
+}
+
+func TestDataCacheBounded(t *testing.T) {
+	var bufs []*[]byte
+	for range 2 * cacheBytes / bufferedEntry {
+		bufs = append(bufs, getData(bufferedEntry))
+	}
+	for _, b := range bufs {
+		putData(b)
+	}
+	dataCache.Lock()
+	defer dataCache.Unlock()
+	if dataCache.bytes > cacheBytes {
+		t.Fatalf("cache keeps %d bytes, more than %d", dataCache.bytes, cacheBytes)
+	}
+}

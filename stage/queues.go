@@ -28,7 +28,7 @@ type workQueues struct {
 
 const (
 	queueDepth  = 2        // tasks waiting per directory queue
-	budgetBytes = 32 << 20 // compressed bytes held by queued and running tasks
+	budgetBytes = 16 << 20 // compressed bytes held by queued and running tasks
 )
 
 // startQueues starts n goroutines in g.

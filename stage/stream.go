@@ -301,12 +301,14 @@ func (s *streamer) mkdirAll(name string) error {
 // decompressed here as they arrive.
 func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, method uint16, mtime time.Time) error {
 	if !e.descriptor && e.csize <= bufferedEntry {
-		size := int64(e.csize)
+		size := int64(dataCap(int(e.csize)))
 		if err := q.reserve(ctx, size); err != nil {
 			return err
 		}
-		data := make([]byte, e.csize)
+		buf := getData(int(e.csize))
+		data := *buf
 		if _, err := io.ReadFull(s.in, data); err != nil {
+			putData(buf)
 			q.release(size)
 			return corruptf(e.name, "truncated: %v", err)
 		}
@@ -314,6 +316,7 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 		byDir := e.usize < smallEntry
 		err := q.submit(ctx, path.Dir(e.clean), byDir, func() error {
 			defer q.release(size)
+			defer putData(buf)
 			var src io.Reader = bytes.NewReader(data)
 			if method == methodDeflate {
 				z := inflaterPool.Get().(*inflater)
@@ -331,6 +334,7 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 			return err
 		})
 		if err != nil {
+			putData(buf)
 			q.release(size)
 		}
 		return err

@@ -74,6 +74,16 @@ func UnpackRaw(ctx context.Context, path string, k Keys, dir string, opt UnpackO
 	return res, err
 }
 
+// UnpackReader does what UnpackRaw does for an encrypted inner file read
+// front to back from r as it arrives: a download in progress, whose
+// verification, decryption and extraction then overlap it. An inner ZIP
+// that needs random access fails with an error wrapping
+// stage.ErrNotStreamable once r is consumed: unpack the completed file
+// with UnpackRaw then.
+func UnpackReader(ctx context.Context, r io.Reader, k Keys, dir string, opt UnpackOptions) (UnpackResult, error) {
+	return unpackStream(ctx, r, k, dir, opt)
+}
+
 // unpackStream decrypts src and extracts the plaintext ZIP as it is
 // produced: Open writes into a pipe that stage.ExtractStream reads, so
 // verification, decryption and extraction overlap and the inner ZIP is

@@ -72,3 +72,25 @@ func TestTruncatedCacheIsDiscarded(t *testing.T) {
 		t.Fatalf("downloaded %d, want %d", do.TotalBytesDownloaded, size)
 	}
 }
+
+// TestTamperedOriginInstallsNothing: the origin serves content with one
+// byte flipped. The unpack that runs during the download must not leave
+// anything in IMECache (nor a .partial), and nothing is installed.
+func TestTamperedOriginInstallsNothing(t *testing.T) {
+	app := fileApp("Tampered", "required")
+	h := newHarness(t, []testApp{app}, nil)
+	blob := filepath.Join(h.dir, "data", "blobs", app.id()+"_1.intunewin.bin")
+	b, err := os.ReadFile(blob)
+	must(t, err)
+	b[len(b)/2] ^= 0x40
+	must(t, os.WriteFile(blob, b, 0o644))
+	h.sync()
+	h.wantState(app.id(), 5000, 4, CodeFailure)
+	if _, err := os.Stat(h.programFiles("Tampered", "app.txt")); err == nil {
+		t.Fatal("the installer ran on tampered content")
+	}
+	ents, _ := os.ReadDir(h.agent.layout.IMECache)
+	if len(ents) != 0 {
+		t.Fatalf("IMECache holds %v after tampered content", ents)
+	}
+}

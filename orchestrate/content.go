@@ -58,11 +58,17 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 		if !cached {
 			t.info("[Win32App] ===Step=== Download")
 			t.info("[Win32App] Downloading app on session 0. App: %s, DoFileId: %s", p.AppID, info.DoFileID)
-			st, err = a.dl.Download(ctx, req)
+			var unpacked bool
+			st, unpacked, err = a.downloadAndUnpack(ctx, t, req, keys, dir)
 			if err != nil {
 				return fail("download", err)
 			}
 			t.info("[Win32App] DO Job set priority is %s, Downloaded %d bytes (HTTP %d, cache server %d, peers %d) in %s", st.Priority, st.TotalBytesDownloaded, st.BytesFromHttp, st.BytesFromCacheServer, st.BytesFromPeers, st.DownloadDuration)
+			if unpacked {
+				t.info("[Win32App] ===Step=== Decrypt and unzip")
+				t.info("[Win32App] Decryption is done successfully; unzipping is done (HMAC and FileDigest verified during the download)")
+				return dir, st, nil
+			}
 		}
 		t.info("[Win32App] ===Step=== Decrypt and unzip")
 		t.info("[Win32App] Starts verifying encrypted hash; decrypting and unzipping into %s", dir)

@@ -20,6 +20,9 @@ type DownloadRequest struct {
 	Path string
 	// Foreground is the assignment's DO priority.
 	Foreground bool
+	// Started, when set, is called with the download's Job before it
+	// runs, so that the caller can read the file as it grows.
+	Started func(*fetch.Job)
 }
 
 // Downloader puts an app's encrypted content at DownloadRequest.Path and
@@ -69,6 +72,9 @@ func (d *FetchDownloader) Download(ctx context.Context, req DownloadRequest) (fe
 	job, err := fetch.New(req.Path, sources, opt)
 	if err != nil {
 		return fetch.Status{}, fmt.Errorf("orchestrate: %w", err)
+	}
+	if req.Started != nil {
+		req.Started(job)
 	}
 	st, err := job.Run(ctx)
 	if err != nil {

@@ -78,7 +78,7 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 	res, err := peer.Download(ctx, peer.DownloadConfig{
 		Info: req.Info, Hashes: hashes, Path: req.Path, Cache: d.Cache, Mode: mode,
 		PeerID: d.PeerID(), PeerAddr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service,
-		CacheHost: d.Fetch.CacheHost, HTTP: d.Fetch.HTTP, Options: opt, Logf: d.Logf,
+		CacheHost: d.Fetch.CacheHost, HTTP: d.Fetch.HTTP, Options: opt, Logf: d.Logf, Started: req.Started,
 	})
 	if err != nil {
 		return res.Status, fmt.Errorf("orchestrate: download %s: %w", req.Info.DoFileID, err)

@@ -42,6 +42,8 @@ func TestRequiredAppInstallsAndReports(t *testing.T) {
 		"[Win32App] ===Step=== Detection rules",
 		"ApplicationDetected: False",
 		"[Win32App] Downloading app on session 0",
+		"[Win32App] Verifying, decrypting and unzipping while the download runs",
+		"HMAC and FileDigest verified during the download",
 		"[Win32App] ExecManager: processId = ",
 		"[Win32App] lpExitCode 0",
 		"ApplicationDetected: True",
@@ -50,6 +52,9 @@ func TestRequiredAppInstallsAndReports(t *testing.T) {
 		if !strings.Contains(string(logText), want) {
 			t.Errorf("log lacks %q", want)
 		}
+	}
+	if strings.Contains(string(logText), "did not complete") {
+		t.Error("the unpack during the download fell back to unpacking the file")
 	}
 	entries, err := cmtrace.Parse(strings.NewReader(string(logText)))
 	if err != nil || len(entries) < 10 {

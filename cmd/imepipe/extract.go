@@ -26,6 +26,7 @@ type extractReport struct {
 }
 
 func runExtract(ctx context.Context, e *env, args []string) error {
+	limitMemory()
 	fs := newFlags(e, "extract")
 	out := fs.String("o", "", "output folder (default: the file name without .zip, in the current folder)")
 	workers := fs.Int("j", 0, "entries extracted at once (default: two per CPU)")

@@ -20,6 +20,7 @@ func init() {
 }
 
 func runFetch(ctx context.Context, e *env, args []string) error {
+	limitMemory()
 	fs := newFlags(e, "fetch")
 	out := fs.String("o", "", "output `FILE` (default: the URL's last path element)")
 	conns := fs.Int("connections", 8, "parallel connections")

@@ -19,6 +19,7 @@ func init() {
 }
 
 func runPack(ctx context.Context, e *env, args []string) error {
+	limitMemory()
 	fs := newFlags(e, "pack")
 	folder := fs.String("c", "", "setup folder (all of it is packed)")
 	setup := fs.String("s", "", "setup file, inside the setup folder")

@@ -18,6 +18,7 @@ func init() {
 }
 
 func runUnpack(ctx context.Context, e *env, args []string) error {
+	limitMemory()
 	fs := newFlags(e, "unpack")
 	outDir := fs.String("o", "", "output folder (default: the file's name without extension)")
 	jsonOut := fs.Bool("json", false, "print one JSON document")

@@ -127,13 +127,9 @@ func (a *agent) fetch(ctx context.Context, cfg Config, svcURL, secret string, st
 	verified := make(chan verdict, 1)
 	started := func(job *fetch.Job) {
 		go func() {
-			f, err := os.Open(path)
-			if err != nil {
-				verified <- verdict{err: err}
-				return
-			}
-			defer f.Close()
-			r, err := decrypt.Open(vctx, io.Discard, &follower{ctx: vctx, job: job, f: f, size: ci.ContentInfo.Size}, keys)
+			pr := job.NewPrefixReader(vctx)
+			defer pr.Close()
+			r, err := decrypt.Open(vctx, io.Discard, pr, keys)
 			verified <- verdict{ok: err == nil && r.Verified(), err: err}
 		}()
 	}

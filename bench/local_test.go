@@ -148,7 +148,8 @@ func TestBenchUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"bench"}, 2, "local"},
+		{[]string{"bench", "--help"}, 0, "local"},
+		{[]string{"bench", "--bogus"}, 2, "bogus"},
 		{[]string{"bench", "remote"}, 2, "unknown benchmark"},
 		{[]string{"bench", "local", "--size", "lots"}, 2, "not a size"},
 		{[]string{"bench", "local", "--size", "1KiB"}, 2, "minimum"},
@@ -160,7 +161,10 @@ func TestBenchUsage(t *testing.T) {
 	for _, tt := range tests {
 		_, stderr, err := runCLI(t, tt.args...)
 		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != tt.code {
+		switch {
+		case tt.code == 0 && err != nil:
+			t.Errorf("%v: %v, want exit 0", tt.args, err)
+		case tt.code != 0 && (!errors.As(err, &ee) || ee.ExitCode() != tt.code):
 			t.Errorf("%v: %v, want exit %d", tt.args, err, tt.code)
 		}
 		if !strings.Contains(stderr, tt.want) {

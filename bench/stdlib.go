@@ -50,6 +50,26 @@ func StdlibUnpack(ctx context.Context, pkgPath, dir string) (Tree, error) {
 	return stdlibUnpack(ctx, pkg.Content, keys, dir, nil)
 }
 
+// StdlibUnpackRaw is StdlibUnpack for a bare encrypted inner file (the
+// .intunewin.bin the IME downloads) and its keys; mark, if set, is called
+// with each pass's name as it ends ("hmac", "decrypt", "sha256",
+// "extract").
+func StdlibUnpackRaw(ctx context.Context, binPath string, k decrypt.Keys, dir string, mark func(pass string)) (Tree, error) {
+	if _, err := os.Lstat(dir); err == nil {
+		return Tree{}, fmt.Errorf("bench: stdlib: %w: %s", ErrExists, dir)
+	}
+	f, err := os.Open(binPath)
+	if err != nil {
+		return Tree{}, fmt.Errorf("bench: stdlib: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Tree{}, fmt.Errorf("bench: stdlib: %w", err)
+	}
+	return stdlibUnpack(ctx, io.NewSectionReader(f, 0, fi.Size()), k, dir, mark)
+}
+
 // stdlibUnpack does StdlibUnpack's work on the inner file enc; mark, if
 // set, is called with each pass's name as it ends.
 func stdlibUnpack(ctx context.Context, enc *io.SectionReader, k decrypt.Keys, dir string, mark func(pass string)) (Tree, error) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/dustin/go-humanize"
 
@@ -18,15 +19,15 @@ func init() {
 }
 
 func benchUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: imepipe bench BENCHMARK [flags]")
+	fmt.Fprintln(w, "usage: imepipe bench [BENCHMARK] [flags]")
+	fmt.Fprintln(w, "  (none)     end to end: service, origin, cache and agents on loopback; the IME's sequential way vs imepipe's, DO bytes per source")
 	fmt.Fprintln(w, "  local      unpack a generated package with imepipe, a sequential stdlib program and unzip+openssl, side by side")
 	fmt.Fprintln(w, "  fleet      N agents on loopback share one package through DO peers; origin bytes and completion vs mode 0")
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		benchUsage(e.stderr)
-		return usagef("want a benchmark (local, fleet)")
+	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelp(args[0])) {
+		return runBenchE2E(ctx, e, args)
 	}
 	switch args[0] {
 	case "local":
@@ -35,12 +36,18 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return runBenchFleet(ctx, e, args[1:])
 	case bench.StdlibCommand: // hidden: the sequential-stdlib baseline's child process
 		return runBenchStdlib(ctx, e, args[1:])
+	case "e2e":
+		return runBenchE2E(ctx, e, args[1:])
 	case "-h", "-help", "--help", "help":
 		benchUsage(e.stderr)
 		return flag.ErrHelp
 	default:
-		return usagef("unknown benchmark %q (want local or fleet)", args[0])
+		return usagef("unknown benchmark %q (want local, fleet, or flags for the end-to-end one)", args[0])
 	}
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
 }
 
 func runBenchLocal(ctx context.Context, e *env, args []string) error {

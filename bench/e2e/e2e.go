@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/imepipe/imepipe/bench"
+	"github.com/imepipe/imepipe/fetch"
+)
+
+// Run names.
+const (
+	NameSequential = "ime-sequential"
+	NameImepipe    = "imepipe"
+	NameMCC        = "imepipe-mcc"
+	NameLAN        = "imepipe-lan"
+)
+
+// ErrRun: a run did not end with the content in place (verified,
+// installed and detected for the agent runs).
+var ErrRun = errors.New("e2e: run failed")
+
+// Config is one benchmark. Zero fields take the defaults shown.
+type Config struct {
+	Size    int64         // setup folder bytes (1 GiB)
+	Profile bench.Profile // dataset (installer)
+	Seed    uint64        // dataset seed (1)
+	// Dir holds the cached package and the runs' roots
+	// (bench.DefaultOut()/e2e); the roots are removed at the end.
+	Dir string
+	// OriginRate caps the origin's egress in bytes per second, all
+	// connections together (0: loopback speed).
+	OriginRate int64
+	// Connections per agent download (0: fetch's default).
+	Connections int
+	Logf        func(format string, args ...any)
+}
+
+func (c *Config) defaults() {
+	if c.Size <= 0 {
+		c.Size = 1 << 30
+	}
+	if c.Profile == "" {
+		c.Profile = bench.Installer
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.Dir == "" {
+		c.Dir = filepath.Join(bench.DefaultOut(), "e2e")
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+}
+
+// Result is one run: its wall time, the phases it went through one after
+// the other (the sequential run only: imepipe's overlap), and its DO
+// record.
+type Result struct {
+	Name   string             `json:"name"`
+	WallS  float64            `json:"wall_s"`
+	Phases map[string]float64 `json:"phases_s,omitempty"`
+	// OriginBytes is what the origin sent during the run.
+	OriginBytes int64 `json:"origin_bytes"`
+	// DO is the run's record with Get-DeliveryOptimizationStatus names.
+	DO fetch.Status `json:"do"`
+}
+
+// Report is the outcome of Run.
+type Report struct {
+	Size         int64         `json:"size"`
+	Profile      bench.Profile `json:"profile"`
+	Files        int           `json:"files"`
+	PackageBytes int64         `json:"package_bytes"`
+	// BlobBytes is the encrypted inner file every run downloads.
+	BlobBytes  int64              `json:"blob_bytes"`
+	CPUs       int                `json:"cpus"`
+	OriginRate int64              `json:"origin_rate"`
+	Results    []Result           `json:"results"`
+	Ratios     map[string]float64 `json:"ratios"`
+}
+
+// Run prepares the package, starts the service, and times every run.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg.defaults()
+	pk, err := preparePackage(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s, err := startSite(ctx, cfg, pk.path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.stop()
+	rep := &Report{Size: cfg.Size, Profile: cfg.Profile, Files: pk.files, PackageBytes: pk.bytes,
+		CPUs: runtime.NumCPU(), OriginRate: cfg.OriginRate, Ratios: map[string]float64{}}
+	runs := []func(context.Context) (Result, error){s.sequential, s.imepipe, s.mcc, s.lan}
+	for _, run := range runs {
+		r, err := run(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Logf("%-15s %7.2fs  %s from the origin, %s", r.Name, r.WallS, humanize.IBytes(uint64(r.OriginBytes)), sources(r.DO))
+		rep.Results = append(rep.Results, r)
+	}
+	rep.BlobBytes = rep.Results[0].DO.FileSize
+	base := rep.Results[0].WallS
+	for _, r := range rep.Results[1:] {
+		if r.WallS > 0 {
+			rep.Ratios[NameSequential+"/"+r.Name] = base / r.WallS
+		}
+	}
+	return rep, nil
+}
+
+// sources says where a run's bytes came from, in DO's terms.
+func sources(s fetch.Status) string {
+	var parts []string
+	for _, p := range []struct {
+		name string
+		n    int64
+	}{
+		{"HTTP (origin)", s.BytesFromHttp - s.BytesFromCacheServer}, {"cache server", s.BytesFromCacheServer},
+		{"LAN peers", s.BytesFromLanPeers}, {"group peers", s.BytesFromGroupPeers}, {"internet peers", s.BytesFromInternetPeers},
+	} {
+		if p.n > 0 {
+			parts = append(parts, humanize.IBytes(uint64(p.n))+" "+p.name)
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing downloaded"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// WriteText writes the report as a table: per run, the wall time, the
+// DO bytes per source and the phases.
+func (r *Report) WriteText(w io.Writer) error {
+	rate := "loopback speed"
+	if r.OriginRate > 0 {
+		rate = humanize.IBytes(uint64(r.OriginRate)) + "/s"
+	}
+	fmt.Fprintf(w, "bench e2e: %s, %s in %d files, package %s, origin at %s, %d CPUs\n",
+		r.Profile, humanize.IBytes(uint64(r.Size)), r.Files, humanize.IBytes(uint64(r.PackageBytes)), rate, r.CPUs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\twall s\tBytesFromHttp\tBytesFromCacheServer\tBytesFromLanPeers\tBytesFromGroupPeers\tBytesFromInternetPeers\t")
+	for _, res := range r.Results {
+		d := res.DO
+		fmt.Fprintf(tw, "%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t\n", res.Name, res.WallS,
+			d.BytesFromHttp, d.BytesFromCacheServer, d.BytesFromLanPeers, d.BytesFromGroupPeers, d.BytesFromInternetPeers)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, res := range r.Results {
+		if len(res.Phases) == 0 {
+			continue
+		}
+		var parts []string
+		for _, p := range phaseOrder {
+			if v, ok := res.Phases[p]; ok {
+				parts = append(parts, fmt.Sprintf("%s %.2fs", p, v))
+			}
+		}
+		fmt.Fprintf(w, "phases of %s: %s\n", res.Name, strings.Join(parts, "; "))
+	}
+	for _, res := range r.Results[1:] {
+		if v, ok := r.Ratios[NameSequential+"/"+res.Name]; ok {
+			fmt.Fprintf(w, "%s/%s: %.2f×\n", NameSequential, res.Name, v)
+		}
+	}
+	_, err := fmt.Fprintln(w, "BytesFromHttp includes BytesFromCacheServer, as in Get-DeliveryOptimizationStatus; agent runs include install, detection and report")
+	return err
+}
+
+// phaseOrder is the sequential run's phases in the order they run.
+var phaseOrder = []string{"download", "hmac", "decrypt", "sha256", "extract"}

@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/imepipe/imepipe/bench"
+	"github.com/imepipe/imepipe/orchestrate/reap"
+)
+
+// The agents re-execute this test binary as their process-tree reaper.
+func TestMain(m *testing.M) {
+	reap.Main()
+	os.Exit(m.Run())
+}
+
+// TestRunSmall runs every scenario on a small package and checks where
+// each run's bytes came from: the baseline and imepipe from the origin,
+// the Connected Cache run from the cache, the LAN run from its peer.
+func TestRunSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	rep, err := Run(context.Background(), Config{Size: 3 << 20, Profile: bench.Installer, Dir: tempDir(t), Connections: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 4 {
+		t.Fatalf("%d results, want 4", len(rep.Results))
+	}
+	by := map[string]Result{}
+	for _, r := range rep.Results {
+		by[r.Name] = r
+		if r.WallS <= 0 || r.DO.TotalBytesDownloaded != rep.BlobBytes {
+			t.Errorf("%s: wall %.3f s, %d bytes downloaded, want %d", r.Name, r.WallS, r.DO.TotalBytesDownloaded, rep.BlobBytes)
+		}
+	}
+	size := rep.BlobBytes
+	if r := by[NameSequential]; r.OriginBytes != size || len(r.Phases) != 5 {
+		t.Errorf("sequential: origin sent %d (want %d), phases %v", r.OriginBytes, size, r.Phases)
+	}
+	if r := by[NameImepipe]; r.OriginBytes < size || r.DO.BytesFromHttp != size || r.DO.BytesFromCacheServer != 0 {
+		t.Errorf("imepipe: origin sent %d, DO %+v", r.OriginBytes, r.DO)
+	}
+	// The cache run's origin bytes are the 1-byte probe of the origin's size.
+	if r := by[NameMCC]; r.OriginBytes > 1024 || r.DO.BytesFromCacheServer != size {
+		t.Errorf("mcc: origin sent %d, BytesFromCacheServer %d, want ≤ 1 KiB and %d", r.OriginBytes, r.DO.BytesFromCacheServer, size)
+	}
+	if r := by[NameLAN]; r.DO.BytesFromLanPeers == 0 || r.DO.BytesFromLanPeers+r.DO.BytesFromHttp != size {
+		t.Errorf("lan: BytesFromLanPeers %d, BytesFromHttp %d, want all %d from peers or HTTP, some from peers", r.DO.BytesFromLanPeers, r.DO.BytesFromHttp, size)
+	}
+	var text bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{NameSequential, NameMCC, "BytesFromLanPeers", "phases of ime-sequential"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+}
+
+// tempDir is $E2E_DIR when set (to look at the runs' logs), else a test
+// temporary folder.
+func tempDir(t *testing.T) string {
+	if d := os.Getenv("E2E_DIR"); d != "" {
+		return d
+	}
+	return t.TempDir()
+}

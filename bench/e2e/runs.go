@@ -1,0 +1,219 @@
+package e2e
+
+import (
+	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/imepipe/imepipe/bench"
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/orchestrate"
+	"github.com/imepipe/imepipe/service"
+)
+
+// sequential is the IME's order of work, timed phase by phase.
+func (s *site) sequential(ctx context.Context) (Result, error) {
+	res := Result{Name: NameSequential, Phases: map[string]float64{}}
+	root := filepath.Join(s.runs, NameSequential)
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return res, fmt.Errorf("e2e: %w", err)
+	}
+	c := service.NewClient(s.svcURL, nil)
+	if _, err := c.Enroll(ctx, "E2E-SEQUENTIAL", s.secret, priv.PublicKey()); err != nil {
+		return res, err
+	}
+	pol, err := c.Policies(ctx)
+	if err != nil {
+		return res, err
+	}
+	if len(pol.Policies) == 0 {
+		return res, fmt.Errorf("e2e: %w", errNoApp)
+	}
+	p := pol.Policies[0]
+	ci, err := c.ContentInfo(ctx, p.AppID, p.Version)
+	if err != nil {
+		return res, err
+	}
+	di, err := c.OpenDecryptInfo(priv, ci.DecryptInfo)
+	if err != nil {
+		return res, err
+	}
+	keys, err := di.Keys(ci.ContentInfo.UnencryptedContentSize)
+	if err != nil {
+		return res, err
+	}
+	incoming := filepath.Join(root, "Content", "Incoming")
+	for _, d := range []string{incoming, filepath.Join(root, "IMECache")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return res, fmt.Errorf("e2e: %w", err)
+		}
+	}
+	bin := filepath.Join(incoming, p.AppID+"_"+p.Version+".bin")
+	sent := s.origin.sent.Load()
+	start := time.Now()
+	n, err := download(ctx, ci.ContentInfo.UploadLocation, bin)
+	if err != nil {
+		return res, err
+	}
+	last := time.Now()
+	res.Phases["download"] = last.Sub(start).Seconds()
+	mark := func(pass string) {
+		now := time.Now()
+		res.Phases[pass] = now.Sub(last).Seconds()
+		last = now
+	}
+	tree, err := bench.StdlibUnpackRaw(ctx, bin, keys, filepath.Join(root, "IMECache", p.AppID+"_"+p.Version), mark)
+	if err != nil {
+		return res, fmt.Errorf("%w: %s: %w", ErrRun, NameSequential, err)
+	}
+	res.WallS = time.Since(start).Seconds()
+	res.OriginBytes = s.origin.sent.Load() - sent
+	res.DO = fetch.Status{FileId: ci.ContentInfo.DoFileID, FileSize: n, FileSizeInCache: n, TotalBytesDownloaded: n,
+		BytesFromHttp: n, DownloadMode: 100, Status: fetch.StateComplete, HttpConnectionCount: 1,
+		DownloadDuration: fetch.TimeSpan(time.Duration(res.Phases["download"] * float64(time.Second)))}
+	if tree.Files == 0 {
+		return res, fmt.Errorf("%w: %s: nothing extracted", ErrRun, NameSequential)
+	}
+	return res, nil
+}
+
+// download is one plain HTTP GET into path, as a single stream.
+func download(ctx context.Context, url, path string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, fmt.Errorf("e2e: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("e2e: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("e2e: GET the blob: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, fmt.Errorf("e2e: %w", err)
+	}
+	n, err := io.Copy(f, resp.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return n, fmt.Errorf("e2e: download: %w", err)
+	}
+	return n, nil
+}
+
+// agentRun is one orchestrate.Agent syncing the required app.
+type agentRun struct {
+	name      string
+	mode      int
+	cacheHost bool
+	peer      bool
+}
+
+func (s *site) newAgent(r agentRun) (*orchestrate.Agent, error) {
+	cfg := orchestrate.Config{
+		Root: filepath.Join(s.runs, r.name), ServiceURL: s.svcURL, EnrollmentSecret: s.secret,
+		DeviceName: "E2E-" + r.name, DownloadMode: r.mode,
+	}
+	if r.cacheHost {
+		cfg.CacheHost = s.mccHost
+	}
+	if r.peer {
+		cfg.PeerAddr = "127.0.0.1:0"
+	}
+	a, err := orchestrate.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("e2e: %w", err)
+	}
+	return a, nil
+}
+
+// sync runs a's sync and returns its record for the bench app, failing
+// unless the app ended installed and detected.
+func (s *site) sync(ctx context.Context, a *orchestrate.Agent, name string) (Result, error) {
+	res := Result{Name: name}
+	sent := s.origin.sent.Load()
+	start := time.Now()
+	if err := a.Sync(ctx); err != nil {
+		return res, fmt.Errorf("e2e: %s: %w", name, err)
+	}
+	res.WallS = time.Since(start).Seconds()
+	res.OriginBytes = s.origin.sent.Load() - sent
+	st, err := a.Status(ctx)
+	if err != nil {
+		return res, fmt.Errorf("e2e: %s: %w", name, err)
+	}
+	for _, app := range st.Apps {
+		if app.AppID != appID {
+			continue
+		}
+		if app.EnforcementState != 1000 || app.ComplianceState != 1 {
+			return res, fmt.Errorf("%w: %s: EnforcementState %d, ComplianceState %d (see %s)", ErrRun, name, app.EnforcementState, app.ComplianceState, a.LogPath())
+		}
+		if err := json.Unmarshal(app.DOStatus, &res.DO); err != nil {
+			return res, fmt.Errorf("e2e: %s: DO record: %w", name, err)
+		}
+		return res, nil
+	}
+	return res, fmt.Errorf("%w: %s: the agent has no record of the app", ErrRun, name)
+}
+
+// imepipe is the agent straight from the origin (download mode 0).
+func (s *site) imepipe(ctx context.Context) (Result, error) {
+	a, err := s.newAgent(agentRun{name: NameImepipe, mode: 0})
+	if err != nil {
+		return Result{}, err
+	}
+	defer a.Close()
+	return s.sync(ctx, a, NameImepipe)
+}
+
+// mcc is the agent through the Connected Cache, warmed first by a plain
+// download through it (not timed).
+func (s *site) mcc(ctx context.Context) (Result, error) {
+	warm, err := s.newAgent(agentRun{name: "mcc-warm", mode: 0, cacheHost: true})
+	if err != nil {
+		return Result{}, err
+	}
+	if _, err := s.sync(ctx, warm, "mcc-warm"); err != nil {
+		warm.Close()
+		return Result{}, err
+	}
+	warm.Close()
+	a, err := s.newAgent(agentRun{name: NameMCC, mode: 0, cacheHost: true})
+	if err != nil {
+		return Result{}, err
+	}
+	defer a.Close()
+	return s.sync(ctx, a, NameMCC)
+}
+
+// lan is the agent in download mode 1 beside a LAN peer that installed
+// the app first (not timed) and serves its DO cache.
+func (s *site) lan(ctx context.Context) (Result, error) {
+	seed, err := s.newAgent(agentRun{name: "lan-seed", mode: 1, peer: true})
+	if err != nil {
+		return Result{}, err
+	}
+	defer seed.Close()
+	if _, err := s.sync(ctx, seed, "lan-seed"); err != nil {
+		return Result{}, err
+	}
+	a, err := s.newAgent(agentRun{name: NameLAN, mode: 1, peer: true})
+	if err != nil {
+		return Result{}, err
+	}
+	defer a.Close()
+	return s.sync(ctx, a, NameLAN)
+}

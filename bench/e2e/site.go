@@ -1,0 +1,261 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/imepipe/imepipe/bench"
+	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/peer"
+	"github.com/imepipe/imepipe/service"
+)
+
+// appID is the benchmark app's id.
+const appID = "00000000-0000-4000-8000-0000000000e2"
+
+// installScript stands in for the installer: it copies the setup file
+// where the detection rule looks.
+const installScript = "set -e\n" +
+	"mkdir -p \"$ProgramFiles/ImepipeBench\"\n" +
+	"echo installed > \"$ProgramFiles/ImepipeBench/installed.txt\"\n"
+
+// packed is the cached benchmark package.
+type packed struct {
+	path  string
+	files int
+	bytes int64
+}
+
+// preparePackage generates the dataset with an install script beside it
+// and packs it, once per profile, size and seed (kept in cfg.Dir).
+func preparePackage(ctx context.Context, cfg Config) (packed, error) {
+	dir := filepath.Join(cfg.Dir, bench.CacheKey(cfg.Profile, cfg.Size, cfg.Seed))
+	pk := packed{path: filepath.Join(dir, "setup.intunewin")}
+	if b, err := os.ReadFile(filepath.Join(dir, "dataset.json")); err == nil {
+		var ds bench.Dataset
+		if json.Unmarshal(b, &ds) == nil && ds.Files > 0 {
+			if _, err := os.Stat(pk.path); err == nil {
+				pk.files, pk.bytes = ds.Files, ds.Bytes
+				return pk, nil
+			}
+		}
+	}
+	partial := dir + ".partial"
+	if err := os.RemoveAll(partial); err != nil {
+		return pk, fmt.Errorf("e2e: %w", err)
+	}
+	setup := filepath.Join(partial, "setup")
+	cfg.Logf("generating %s, %d bytes, seed %d", cfg.Profile, cfg.Size, cfg.Seed)
+	ds, err := bench.Generate(setup, cfg.Profile, cfg.Size, cfg.Seed)
+	if err != nil {
+		return pk, err
+	}
+	if err := os.WriteFile(filepath.Join(setup, "install.sh"), []byte(installScript), 0o644); err != nil {
+		return pk, fmt.Errorf("e2e: %w", err)
+	}
+	ds.Files++
+	ds.Bytes += int64(len(installScript))
+	cfg.Logf("packing")
+	if _, err := decrypt.Pack(ctx, setup, "install.sh", filepath.Join(partial, "setup.intunewin"), decrypt.PackOptions{}); err != nil {
+		os.RemoveAll(partial)
+		return pk, err
+	}
+	if err := os.RemoveAll(setup); err != nil {
+		return pk, fmt.Errorf("e2e: %w", err)
+	}
+	meta, err := json.Marshal(ds)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(partial, "dataset.json"), meta, 0o644)
+	}
+	if err == nil {
+		err = os.RemoveAll(dir)
+	}
+	if err == nil {
+		err = os.Rename(partial, dir)
+	}
+	if err != nil {
+		return pk, fmt.Errorf("e2e: %w", err)
+	}
+	fi, err := os.Stat(pk.path)
+	if err != nil {
+		return pk, fmt.Errorf("e2e: %w", err)
+	}
+	pk.files, pk.bytes = ds.Files, fi.Size()
+	return pk, nil
+}
+
+// site is the service, the origin that serves its blobs and a Connected
+// Cache in front of the origin.
+type site struct {
+	cfg     Config
+	svc     *service.Server
+	servers []*http.Server
+	svcURL  string
+	secret  string
+	origin  *origin
+	mccHost string
+	runs    string
+}
+
+func listen(h http.Handler) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("e2e: %w", err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return hs, ln.Addr().String(), nil
+}
+
+func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
+	apps := filepath.Join(cfg.Dir, "apps")
+	appDir := filepath.Join(apps, "bench-app")
+	data := filepath.Join(cfg.Dir, "service")
+	s := &site{cfg: cfg, runs: filepath.Join(cfg.Dir, "runs")}
+	for _, d := range []string{apps, s.runs} {
+		if err := os.RemoveAll(d); err != nil {
+			return nil, fmt.Errorf("e2e: %w", err)
+		}
+	}
+	if err := os.MkdirAll(appDir, 0o755); err != nil {
+		return nil, fmt.Errorf("e2e: %w", err)
+	}
+	app := service.Win32LobApp{
+		ODataType: service.TypeWin32LobApp, ID: appID, Version: "1",
+		DisplayName: "imepipe bench package", SetupFilePath: "install.sh",
+		InstallCommandLine: "sh install.sh", UninstallCommandLine: "true",
+		Rules: []service.Rule{{ODataType: service.TypeFileSystemRule, RuleType: "detection", Path: `%ProgramFiles%\ImepipeBench`,
+			FileOrFolderName: "installed.txt", OperationType: "exists"}},
+		Assignments: []service.Assignment{{Intent: "required", Target: service.AssignmentTarget{ODataType: service.TypeAllDevices}}},
+	}
+	raw, err := app.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("e2e: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(appDir, service.AppFile), raw, 0o644); err != nil {
+		return nil, fmt.Errorf("e2e: %w", err)
+	}
+	abs, err := filepath.Abs(pkg)
+	if err != nil {
+		return nil, fmt.Errorf("e2e: %w", err)
+	}
+	if err := os.Symlink(abs, filepath.Join(appDir, "bench.intunewin")); err != nil {
+		return nil, fmt.Errorf("e2e: %w", err)
+	}
+	s.origin = &origin{dir: filepath.Join(data, "blobs"), lim: fetch.NewPacer(cfg.OriginRate, nil, nil)}
+	hs, orgAddr, err := listen(s.origin)
+	if err != nil {
+		return nil, err
+	}
+	s.servers = append(s.servers, hs)
+	if s.svc, err = service.NewContext(ctx, service.Config{AppsDir: apps, DataDir: data, BlobBaseURL: "http://" + orgAddr}); err != nil {
+		s.stop()
+		return nil, err
+	}
+	if len(s.svc.Apps()) != 1 {
+		s.stop()
+		return nil, fmt.Errorf("e2e: the service did not load the bench app: %v", s.svc.Skipped())
+	}
+	secret, err := os.ReadFile(s.svc.EnrollmentSecretPath())
+	if err != nil {
+		s.stop()
+		return nil, fmt.Errorf("e2e: %w", err)
+	}
+	s.secret = strings.TrimSpace(string(secret))
+	hs, svcAddr, err := listen(s.svc)
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.servers = append(s.servers, hs)
+	s.svcURL = "http://" + svcAddr
+	mcc, err := peer.NewMCC(peer.MCCConfig{Dir: filepath.Join(s.runs, "mcc"), Origins: []string{orgAddr}})
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	if hs, s.mccHost, err = listen(mcc); err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.servers = append(s.servers, hs)
+	return s, nil
+}
+
+func (s *site) stop() {
+	for _, hs := range s.servers {
+		_ = hs.Close()
+	}
+	if s.svc != nil {
+		_ = s.svc.Close()
+	}
+	if os.Getenv("E2E_KEEP") == "" {
+		_ = os.RemoveAll(s.runs)
+	}
+}
+
+// origin serves the service's blobs with Range, counting what it sends
+// and pacing it to the configured rate: the internet link.
+type origin struct {
+	dir  string
+	sent atomic.Int64
+	lim  *fetch.Pacer
+}
+
+func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := filepath.Base(r.URL.Path)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || strings.HasPrefix(name, ".") {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := os.Open(filepath.Join(o.dir, name))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	http.ServeContent(paced{w, o, r.Context()}, r, name, fi.ModTime(), f)
+}
+
+// paced counts and paces what a response writes.
+type paced struct {
+	http.ResponseWriter
+	o   *origin
+	ctx context.Context
+}
+
+func (p paced) Write(b []byte) (int, error) {
+	done := 0
+	for len(b) > 0 {
+		n := min(len(b), 64<<10)
+		if err := p.o.lim.Wait(p.ctx, n); err != nil {
+			return done, err
+		}
+		m, err := p.ResponseWriter.Write(b[:n])
+		done += m
+		p.o.sent.Add(int64(m))
+		if err != nil {
+			return done, err
+		}
+		b = b[n:]
+	}
+	return done, nil
+}
+
+var errNoApp = errors.New("the service offered no app")

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/imepipe/imepipe/bench"
+	"github.com/imepipe/imepipe/bench/e2e"
+)
+
+// runBenchE2E is `imepipe bench [flags]`: the whole pipeline, the IME's
+// way and imepipe's, with DO bytes per source.
+func runBenchE2E(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bench")
+	size := fs.String("size", "1GiB", "setup folder size (1GiB, 300MiB, …)")
+	profile := fs.String("profile", string(bench.Installer), "dataset: installer, many-small or single-large")
+	seed := fs.Uint64("seed", 1, "dataset seed")
+	rate := fs.String("origin-rate", "0", "origin egress cap per second, the internet link (0: loopback speed)")
+	conns := fs.Int("connections", 0, "connections per agent download (0: fetch's default)")
+	jsonOut := fs.Bool("json", false, "print one JSON document")
+	out := fs.String("out", filepath.Join(bench.DefaultOut(), "e2e"), "folder for the cached package and the runs")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: imepipe bench [--size SIZE] [--profile installer|many-small|single-large] [--origin-rate RATE] [--connections N] [--json] [--out DIR]")
+		fmt.Fprintln(e.stderr, "  end to end on loopback: service, origin, Connected Cache and agents; the IME's sequential")
+		fmt.Fprintln(e.stderr, "  download-verify-decrypt-unzip against imepipe from the origin, a warm cache and a LAN peer")
+		fs.PrintDefaults()
+	}
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	n, err := humanize.ParseBytes(*size)
+	if err != nil || n > math.MaxInt64 {
+		return usagef("--size %q is not a size", *size)
+	}
+	if n < bench.MinSize {
+		return usagef("--size %s is below the minimum of %s", *size, humanize.IBytes(bench.MinSize))
+	}
+	p, err := bench.ParseProfile(*profile)
+	if err != nil {
+		return usagef("--profile %q: want installer, many-small or single-large", *profile)
+	}
+	r, err := humanize.ParseBytes(*rate)
+	if err != nil || r > math.MaxInt64 {
+		return usagef("--origin-rate %q is not a rate in bytes per second", *rate)
+	}
+	if *seed == 0 {
+		return usagef("--seed must not be 0")
+	}
+	if *conns < 0 {
+		return usagef("--connections must not be negative")
+	}
+	cfg := e2e.Config{Size: int64(n), Profile: p, Seed: *seed, Dir: *out, OriginRate: int64(r), Connections: *conns}
+	if !*jsonOut {
+		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }
+	}
+	rep, err := e2e.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return writeJSON(e, rep)
+	}
+	return rep.WriteText(e.stdout)
+}

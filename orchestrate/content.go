@@ -40,7 +40,9 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 	}
 	bin := filepath.Join(a.layout.Incoming, key+".bin")
 	dir := filepath.Join(a.layout.IMECache, key)
-	req := DownloadRequest{AppID: p.AppID, Version: p.Version, Info: info, Path: bin, Foreground: p.DeliveryOptimizationPriority == "foreground"}
+	// The HMAC, checked on every path below, covers every byte of the .bin.
+	req := DownloadRequest{AppID: p.AppID, Version: p.Version, Info: info, Path: bin,
+		Foreground: p.DeliveryOptimizationPriority == "foreground", CallerVerifies: true}
 
 	cached := false
 	if _, err := os.Stat(bin); err == nil && !exists(bin+".journal") {

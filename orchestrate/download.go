@@ -2,6 +2,7 @@ package orchestrate
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -23,6 +24,23 @@ type DownloadRequest struct {
 	// Started, when set, is called with the download's Job before it
 	// runs, so that the caller can read the file as it grows.
 	Started func(*fetch.Job)
+	// CallerVerifies says the caller checks every byte of the file itself
+	// (the agent does: the HMAC covers the whole .bin), so the download
+	// does not hash it once more against ContentInfo's SHA256.
+	CallerVerifies bool
+}
+
+// wholeFileHash is the SHA-256 the download checks the file against, or
+// nil when there is none to check or the caller verifies.
+func (req DownloadRequest) wholeFileHash() ([]byte, error) {
+	if req.CallerVerifies || req.Info.SHA256 == "" {
+		return nil, nil
+	}
+	sum, err := hex.DecodeString(req.Info.SHA256)
+	if err != nil || len(sum) != sha256.Size {
+		return nil, fmt.Errorf("orchestrate: ContentInfo SHA256 %q: %w", req.Info.SHA256, ErrContent)
+	}
+	return sum, nil
 }
 
 // Downloader puts an app's encrypted content at DownloadRequest.Path and
@@ -62,13 +80,11 @@ func (d *FetchDownloader) Download(ctx context.Context, req DownloadRequest) (fe
 	if !req.Foreground {
 		opt.Priority = fetch.Background
 	}
-	if req.Info.SHA256 != "" {
-		sum, err := hex.DecodeString(req.Info.SHA256)
-		if err != nil || len(sum) != 32 {
-			return fetch.Status{}, fmt.Errorf("orchestrate: ContentInfo SHA256 %q: %w", req.Info.SHA256, ErrContent)
-		}
-		opt.SHA256 = sum
+	sum, err := req.wholeFileHash()
+	if err != nil {
+		return fetch.Status{}, err
 	}
+	opt.SHA256 = sum
 	job, err := fetch.New(req.Path, sources, opt)
 	if err != nil {
 		return fetch.Status{}, fmt.Errorf("orchestrate: %w", err)

@@ -2,7 +2,6 @@ package orchestrate
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"sync"
@@ -68,13 +67,15 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 	if !req.Foreground {
 		opt.Priority = fetch.Background
 	}
-	if req.Info.SHA256 != "" {
-		sum, err := hex.DecodeString(req.Info.SHA256)
-		if err != nil || len(sum) != 32 {
-			return fetch.Status{}, fmt.Errorf("orchestrate: ContentInfo SHA256 %q: %w", req.Info.SHA256, ErrContent)
-		}
-		opt.SHA256 = sum
+	// What lands in the DO cache is served to peers: it is checked against
+	// the whole-file SHA-256 even when the caller verifies it too.
+	whole := req
+	whole.CallerVerifies = false
+	sum, err := whole.wholeFileHash()
+	if err != nil {
+		return fetch.Status{}, err
 	}
+	opt.SHA256 = sum
 	res, err := peer.Download(ctx, peer.DownloadConfig{
 		Info: req.Info, Hashes: hashes, Path: req.Path, Cache: d.Cache, Mode: mode,
 		PeerID: d.PeerID(), PeerAddr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service,

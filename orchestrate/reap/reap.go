@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"syscall"
+	"path/filepath"
 	"time"
 )
 
@@ -17,26 +17,35 @@ const (
 	EnvResult = "IMEPIPE_REAPER_RESULT" // where the reaper writes its Result
 )
 
-// ErrNoResult: the reaper ended without writing its result (killed).
-var ErrNoResult = errors.New("reaper wrote no result")
+var (
+	// ErrNoResult: the reaper ended without writing its result (killed).
+	ErrNoResult = errors.New("reaper wrote no result")
+	// ErrBadSpec: Run was given a Spec it cannot run (no command, no
+	// result path).
+	ErrBadSpec = errors.New("invalid spec")
+)
 
 // Result is what the reaper saw.
 type Result struct {
-	PID      int  `json:"pid"`      // the installer's process id
-	ExitCode int  `json:"exitCode"` // its exit status (-1 if killed by a signal)
-	Signal   int  `json:"signal,omitempty"`
-	Reaped   int  `json:"reaped"` // descendants reaped after it, orphans included
-	Killed   bool `json:"killed"` // the tree was killed (SIGTERM to the reaper)
+	PID int `json:"pid"` // the installer's process id
+	// ExitCode is its exit status: -1 if it was killed (by a signal, or
+	// by the reaper on Windows); on Windows the full 32-bit code read as
+	// a signed number (3010, 1641, 0x87D1041C = -2016345060).
+	ExitCode int  `json:"exitCode"`
+	Signal   int  `json:"signal,omitempty"` // the killing signal (not on Windows)
+	Reaped   int  `json:"reaped"`           // other processes waited for (see doc.go)
+	Killed   bool `json:"killed"`           // the tree was killed on request (ctx ended)
 }
 
 // Spec is one process tree to run.
 type Spec struct {
 	Reaper string   // executable that runs Main when EnvReaper=1 (os.Executable() if empty)
-	Argv   []string // the installer, e.g. /bin/sh -c CMD
+	Argv   []string // the installer, e.g. /bin/sh -c CMD; Argv[0] is looked up in PATH, then Dir
 	Dir    string
 	Env    []string // full environment of the installer
 	Stdout *os.File // nil: /dev/null
-	// ResultPath is a scratch file for the reaper's Result.
+	// ResultPath is a scratch file for the reaper's Result (required; a
+	// relative path is taken from the agent's working directory).
 	ResultPath string
 	// Grace is how long a killed tree may take to go (default 5 s).
 	Grace time.Duration
@@ -49,6 +58,9 @@ type Spec struct {
 // error along with whatever Result was written.
 func Run(ctx context.Context, s Spec) (Result, error) {
 	var res Result
+	if err := s.validate(); err != nil {
+		return res, err
+	}
 	exe := s.Reaper
 	if exe == "" {
 		var err error
@@ -56,15 +68,21 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 			return res, fmt.Errorf("reap: %w", err)
 		}
 	}
-	if len(s.Argv) == 0 {
-		return res, fmt.Errorf("reap: empty command")
+	// The reaper runs in s.Dir: give it a path that means the same there.
+	resultPath, err := filepath.Abs(s.ResultPath)
+	if err != nil {
+		return res, fmt.Errorf("reap: result path: %w", err)
 	}
-	_ = os.Remove(s.ResultPath)
+	_ = os.Remove(resultPath)
 	cmd := exec.Command(exe, s.Argv...)
 	cmd.Dir = s.Dir
-	cmd.Env = append(append([]string(nil), s.Env...), EnvReaper+"=1", EnvResult+"="+s.ResultPath)
+	cmd.Env = append(append([]string(nil), s.Env...), EnvReaper+"=1", EnvResult+"="+resultPath)
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stdout
 	cmd.SysProcAttr = sysProcAttr()
+	stop, err := stopper(cmd)
+	if err != nil {
+		return res, fmt.Errorf("reap: %w", err)
+	}
 	if err := cmd.Start(); err != nil {
 		return res, fmt.Errorf("reap: start: %w", err)
 	}
@@ -78,7 +96,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	case <-done:
 	case <-ctx.Done():
 		ctxErr = ctx.Err()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = stop() // the reaper kills the tree, writes its Result and exits
 		grace := s.Grace
 		if grace <= 0 {
 			grace = 5 * time.Second
@@ -92,8 +110,8 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		}
 		t.Stop()
 	}
-	data, err := os.ReadFile(s.ResultPath)
-	_ = os.Remove(s.ResultPath)
+	data, err := os.ReadFile(resultPath)
+	_ = os.Remove(resultPath)
 	if err != nil {
 		if ctxErr != nil {
 			return res, fmt.Errorf("reap: %w", ctxErr)
@@ -107,6 +125,17 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		return res, fmt.Errorf("reap: %w", ctxErr)
 	}
 	return res, nil
+}
+
+// validate reports what makes s impossible to run.
+func (s Spec) validate() error {
+	switch {
+	case len(s.Argv) == 0 || s.Argv[0] == "":
+		return fmt.Errorf("reap: empty command: %w", ErrBadSpec)
+	case s.ResultPath == "":
+		return fmt.Errorf("reap: no result path: %w", ErrBadSpec)
+	}
+	return nil
 }
 
 // Main runs the reaper when this process was started as one (EnvReaper=1)

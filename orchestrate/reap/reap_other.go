@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package reap
 
@@ -12,8 +12,8 @@ import (
 
 func sysProcAttr() *syscall.SysProcAttr { return nil }
 
-// serve waits for the first process only: without a subreaper (Linux) or
-// a Job Object (Windows, not written yet) the tree cannot be followed.
+// serve waits for the first process only: without a child subreaper
+// (Linux) or a Job Object (Windows) the tree cannot be followed here.
 func serve(argv []string) (Result, error) {
 	var res Result
 	cmd := exec.Command(argv[0], argv[1:]...)

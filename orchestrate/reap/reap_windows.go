@@ -1,0 +1,99 @@
+package reap
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/windows"
+)
+
+// treePoll bounds each wait on the job's completion port: Windows does
+// not guarantee that job notifications arrive, so the reaper re-reads the
+// job's process count at least this often.
+const treePoll = 250 * time.Millisecond
+
+// sysProcAttr starts the reaper in a process group of its own, so that a
+// Ctrl+C in the agent's console does not reach the installer (Setpgid on
+// Linux).
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
+}
+
+// stopper returns how Run asks the reaper to kill its tree: a Windows
+// process has no SIGTERM, so the reaper's standard input is a pipe from
+// the agent and stopByte on it is the request (see watchStop).
+func stopper(cmd *exec.Cmd) (func() error, error) {
+	w, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("control pipe: %w", err)
+	}
+	return func() error {
+		_, err := w.Write([]byte{stopByte})
+		return err
+	}, nil
+}
+
+// serve is the Windows reaper: join a new Job Object (kill on close),
+// start argv, which is born in the job and so is everything it starts,
+// note its exit code, and return only when the reaper is the last
+// process left in the job.
+//
+// The job's handle is never closed here: the reaper is in the job, and
+// closing the last handle of a kill-on-close job would kill the reaper
+// itself before it writes its Result. The handle closes when the reaper
+// exits, with nothing left in the job; if the reaper dies early (killed
+// by Run after its grace period, or failing), the same close kills
+// whatever is left of the tree.
+func serve(argv []string) (Result, error) {
+	var res Result
+	j, err := newJob()
+	if err != nil {
+		return res, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if errors.Is(cmd.Err, exec.ErrDot) {
+		// Like CreateProcess (and the IME), run setup.exe found in the
+		// working directory: the content folder.
+		cmd.Err = nil
+	}
+	// Standard input stays the null device: the reaper's own is the
+	// agent's control pipe.
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	res.PID = cmd.Process.Pid
+	var killed atomic.Bool
+	self := windows.GetCurrentProcessId()
+	go watchStop(os.Stdin, func() {
+		killed.Store(true)
+		killTree(j, self)
+	})
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	reaped, err := waitTree(j, treePoll)
+	if err != nil {
+		return res, fmt.Errorf("job: %w", err)
+	}
+	// The job is empty but for the reaper, so the installer has exited
+	// and Wait returns at once.
+	if err := <-waited; err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			return res, fmt.Errorf("wait %s: %w", argv[0], err)
+		}
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
+		res.ExitCode = exitCode(ws.ExitCode)
+	} else {
+		res.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	res.Reaped = reaped
+	res.Killed = killed.Load()
+	return res, nil
+}

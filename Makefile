@@ -3,16 +3,26 @@ GO      ?= go
 BIN     := bin/imepipe
 PKGS    := ./...
 
-.PHONY: demo test build vet fuzz bench deps clean
+.PHONY: demo test build vet cross fuzz bench deps clean
 
 ## demo: build and run the first-run demo on loopback (no set-up).
 demo: build
 	./$(BIN) demo
 
-## test: vet and all tests (integration tests skip with a message when nginx is absent).
-test:
-	$(GO) vet $(PKGS)
+## test: vet, the cross-compile gate, and all tests (integration tests skip with a
+## message when nginx is absent).
+test: vet cross
 	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+## cross: the tree vets and builds for Windows and macOS. This proves the Windows code
+## (the Job Object reaper) compiles and vets; it does not run it.
+cross:
+	GOOS=windows GOARCH=amd64 $(GO) vet $(PKGS)
+	GOOS=windows GOARCH=arm64 $(GO) build $(PKGS)
+	GOOS=darwin GOARCH=arm64 $(GO) build $(PKGS)
 
 build:
 	$(GO) build -o $(BIN) ./cmd/imepipe

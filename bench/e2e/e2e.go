@@ -66,9 +66,13 @@ func (c *Config) defaults() {
 // the other (the sequential run only: imepipe's overlap), and its DO
 // record.
 type Result struct {
-	Name   string             `json:"name"`
-	WallS  float64            `json:"wall_s"`
-	Phases map[string]float64 `json:"phases_s,omitempty"`
+	Name string `json:"name"`
+	// ContentS is the time until the content was verified and extracted
+	// in IMECache: all of the sequential run; for an agent, until its log
+	// says so (the rest of WallS is install, detection, report, cleanup).
+	ContentS float64            `json:"content_s"`
+	WallS    float64            `json:"wall_s"`
+	Phases   map[string]float64 `json:"phases_s,omitempty"`
 	// OriginBytes is what the origin sent during the run.
 	OriginBytes int64 `json:"origin_bytes"`
 	// DO is the run's record with Get-DeliveryOptimizationStatus names.
@@ -109,14 +113,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg.Logf("%-15s %7.2fs  %s from the origin, %s", r.Name, r.WallS, humanize.IBytes(uint64(r.OriginBytes)), sources(r.DO))
+		cfg.Logf("%-15s content in %.2fs, all done in %.2fs; %s from the origin, %s", r.Name, r.ContentS, r.WallS, humanize.IBytes(uint64(r.OriginBytes)), sources(r.DO))
 		rep.Results = append(rep.Results, r)
 	}
 	rep.BlobBytes = rep.Results[0].DO.FileSize
-	base := rep.Results[0].WallS
+	base := rep.Results[0].ContentS
 	for _, r := range rep.Results[1:] {
-		if r.WallS > 0 {
-			rep.Ratios[NameSequential+"/"+r.Name] = base / r.WallS
+		if r.ContentS > 0 {
+			rep.Ratios[NameSequential+"/"+r.Name] = base / r.ContentS
 		}
 	}
 	return rep, nil
@@ -152,10 +156,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "bench e2e: %s, %s in %d files, package %s, origin at %s, %d CPUs\n",
 		r.Profile, humanize.IBytes(uint64(r.Size)), r.Files, humanize.IBytes(uint64(r.PackageBytes)), rate, r.CPUs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\twall s\tBytesFromHttp\tBytesFromCacheServer\tBytesFromLanPeers\tBytesFromGroupPeers\tBytesFromInternetPeers\t")
+	fmt.Fprintln(tw, "run\tcontent s\twall s\tBytesFromHttp\tBytesFromCacheServer\tBytesFromLanPeers\tBytesFromGroupPeers\tBytesFromInternetPeers\t")
 	for _, res := range r.Results {
 		d := res.DO
-		fmt.Fprintf(tw, "%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t\n", res.Name, res.WallS,
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%d\t%d\t%d\t%d\t%d\t\n", res.Name, res.ContentS, res.WallS,
 			d.BytesFromHttp, d.BytesFromCacheServer, d.BytesFromLanPeers, d.BytesFromGroupPeers, d.BytesFromInternetPeers)
 	}
 	if err := tw.Flush(); err != nil {
@@ -175,10 +179,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	for _, res := range r.Results[1:] {
 		if v, ok := r.Ratios[NameSequential+"/"+res.Name]; ok {
-			fmt.Fprintf(w, "%s/%s: %.2f×\n", NameSequential, res.Name, v)
+			fmt.Fprintf(w, "%s/%s: %.2f× (time to verified content in IMECache)\n", NameSequential, res.Name, v)
 		}
 	}
-	_, err := fmt.Fprintln(w, "BytesFromHttp includes BytesFromCacheServer, as in Get-DeliveryOptimizationStatus; agent runs include install, detection and report")
+	_, err := fmt.Fprintln(w, "content s: until the content is verified and extracted in IMECache; wall s: agents also install, detect, report and clean up\nBytesFromHttp includes BytesFromCacheServer, as in Get-DeliveryOptimizationStatus")
 	return err
 }
 

@@ -34,6 +34,9 @@ func TestRunSmall(t *testing.T) {
 	by := map[string]Result{}
 	for _, r := range rep.Results {
 		by[r.Name] = r
+		if r.ContentS <= 0 || r.ContentS > r.WallS {
+			t.Errorf("%s: content ready at %.3f s of %.3f s", r.Name, r.ContentS, r.WallS)
+		}
 		if r.WallS <= 0 || r.DO.TotalBytesDownloaded != rep.BlobBytes {
 			t.Errorf("%s: wall %.3f s, %d bytes downloaded, want %d", r.Name, r.WallS, r.DO.TotalBytesDownloaded, rep.BlobBytes)
 		}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/imepipe/imepipe/bench"
@@ -75,6 +77,7 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 		return res, fmt.Errorf("%w: %s: %w", ErrRun, NameSequential, err)
 	}
 	res.WallS = time.Since(start).Seconds()
+	res.ContentS = res.WallS
 	res.OriginBytes = s.origin.sent.Load() - sent
 	res.DO = fetch.Status{FileId: ci.ContentInfo.DoFileID, FileSize: n, FileSizeInCache: n, TotalBytesDownloaded: n,
 		BytesFromHttp: n, DownloadMode: 100, Status: fetch.StateComplete, HttpConnectionCount: 1,
@@ -121,10 +124,29 @@ type agentRun struct {
 	peer      bool
 }
 
-func (s *site) newAgent(r agentRun) (*orchestrate.Agent, error) {
+// contentReady is the agent's log line that says the content is verified
+// and extracted in IMECache.
+const contentReady = "Decryption is done successfully"
+
+// timedAgent is an agent with the moment its content was ready.
+type timedAgent struct {
+	*orchestrate.Agent
+	mu    sync.Mutex
+	ready time.Time
+}
+
+func (s *site) newAgent(r agentRun) (*timedAgent, error) {
+	ta := &timedAgent{}
 	cfg := orchestrate.Config{
 		Root: filepath.Join(s.runs, r.name), ServiceURL: s.svcURL, EnrollmentSecret: s.secret,
 		DeviceName: "E2E-" + r.name, DownloadMode: r.mode,
+		Logf: func(format string, args ...any) {
+			if strings.Contains(fmt.Sprintf(format, args...), contentReady) {
+				ta.mu.Lock()
+				ta.ready = time.Now()
+				ta.mu.Unlock()
+			}
+		},
 	}
 	if r.cacheHost {
 		cfg.CacheHost = s.mccHost
@@ -136,12 +158,13 @@ func (s *site) newAgent(r agentRun) (*orchestrate.Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("e2e: %w", err)
 	}
-	return a, nil
+	ta.Agent = a
+	return ta, nil
 }
 
 // sync runs a's sync and returns its record for the bench app, failing
 // unless the app ended installed and detected.
-func (s *site) sync(ctx context.Context, a *orchestrate.Agent, name string) (Result, error) {
+func (s *site) sync(ctx context.Context, a *timedAgent, name string) (Result, error) {
 	res := Result{Name: name}
 	sent := s.origin.sent.Load()
 	start := time.Now()
@@ -149,6 +172,11 @@ func (s *site) sync(ctx context.Context, a *orchestrate.Agent, name string) (Res
 		return res, fmt.Errorf("e2e: %s: %w", name, err)
 	}
 	res.WallS = time.Since(start).Seconds()
+	a.mu.Lock()
+	if !a.ready.IsZero() {
+		res.ContentS = a.ready.Sub(start).Seconds()
+	}
+	a.mu.Unlock()
 	res.OriginBytes = s.origin.sent.Load() - sent
 	st, err := a.Status(ctx)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -44,8 +45,8 @@ func preparePackage(ctx context.Context, cfg Config) (packed, error) {
 	if b, err := os.ReadFile(filepath.Join(dir, "dataset.json")); err == nil {
 		var ds bench.Dataset
 		if json.Unmarshal(b, &ds) == nil && ds.Files > 0 {
-			if _, err := os.Stat(pk.path); err == nil {
-				pk.files, pk.bytes = ds.Files, ds.Bytes
+			if fi, err := os.Stat(pk.path); err == nil {
+				pk.files, pk.bytes = ds.Files, fi.Size()
 				return pk, nil
 			}
 		}
@@ -230,7 +231,36 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
+	if o.lim == nil {
+		// Uncapped: keep the response's ReadFrom, so that the file goes
+		// out with sendfile and the origin costs the machine next to
+		// nothing, as a CDN costs the endpoint nothing.
+		http.ServeContent(counted{w, o}, r, name, fi.ModTime(), f)
+		return
+	}
 	http.ServeContent(paced{w, o, r.Context()}, r, name, fi.ModTime(), f)
+}
+
+// counted counts what a response sends, keeping its ReadFrom.
+type counted struct {
+	http.ResponseWriter
+	o *origin
+}
+
+func (c counted) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.o.sent.Add(int64(n))
+	return n, err
+}
+
+func (c counted) ReadFrom(r io.Reader) (int64, error) {
+	rf, ok := c.ResponseWriter.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(struct{ io.Writer }{c}, r)
+	}
+	n, err := rf.ReadFrom(r)
+	c.o.sent.Add(n)
+	return n, err
 }
 
 // paced counts and paces what a response writes.

@@ -67,11 +67,11 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 	if !req.Foreground {
 		opt.Priority = fetch.Background
 	}
-	// What lands in the DO cache is served to peers: it is checked against
-	// the whole-file SHA-256 even when the caller verifies it too.
-	whole := req
-	whole.CallerVerifies = false
-	sum, err := whole.wholeFileHash()
+	// The DO cache serves a piece to peers only once it matched its piece
+	// hash (the Swarm checks peers' pieces, peer's tracked sources the
+	// origin's and the cache host's), so a whole-file hash adds nothing
+	// to the HMAC the caller checks.
+	sum, err := req.wholeFileHash()
 	if err != nil {
 		return fetch.Status{}, err
 	}

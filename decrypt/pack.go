@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imepipe/imepipe/msi"
 	"github.com/imepipe/imepipe/stage"
 )
 
@@ -51,6 +52,10 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 	}
 	if _, err := os.Lstat(outPath); err == nil && !opt.Replace {
 		return res, fmt.Errorf("decrypt: %w: %s (use -q to replace it)", ErrExists, outPath)
+	}
+	name, msiInfo, err := setupInfo(setupFolder, setupRel)
+	if err != nil {
+		return res, err
 	}
 	keys := opt.Keys
 	if keys == nil {
@@ -108,7 +113,8 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 	if err := o.finish(crc, cipherSize); err != nil {
 		return res, err
 	}
-	info := k.Info(filepath.Base(setupRel), filepath.Base(setupRel))
+	info := k.Info(name, filepath.Base(setupRel))
+	info.Msi = msiInfo
 	xmlData := info.Marshal()
 	if err := o.add(DetectionPath, xmlData, crc32.ChecksumIEEE(xmlData)); err != nil {
 		return res, err
@@ -133,6 +139,34 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 	}
 	committed = true
 	return PackResult{Path: outPath, Info: info, Files: wres.Files, Dirs: wres.Dirs, Bytes: wres.Bytes, Size: o.off}, nil
+}
+
+// setupInfo returns Detection.xml's Name and MsiInfo for the setup file:
+// for an .msi (any case), its ProductName and MsiInfo as Microsoft's tool
+// records them; otherwise the file name and nil. An MSI that cannot be
+// read fails the pack (the error wraps msi.ErrFormat or msi.ErrProperty).
+func setupInfo(setupFolder, setupRel string) (string, *MsiInfo, error) {
+	name := filepath.Base(setupRel)
+	if !strings.EqualFold(filepath.Ext(setupRel), ".msi") {
+		return name, nil, nil
+	}
+	m, err := msi.ReadInfoFile(filepath.Join(setupFolder, setupRel))
+	if err != nil {
+		return "", nil, fmt.Errorf("decrypt: setup file %s: %w", setupRel, err)
+	}
+	if m.ProductName != "" {
+		name = m.ProductName
+	}
+	return name, &MsiInfo{
+		MsiProductCode: m.ProductCode, MsiProductVersion: m.ProductVersion,
+		MsiPackageCode: m.PackageCode, MsiUpgradeCode: m.UpgradeCode,
+		MsiExecutionContext: string(m.Context),
+		MsiRequiresLogon:    m.RequiresLogon, MsiRequiresReboot: m.RequiresReboot,
+		MsiIsMachineInstall: m.MachineInstall, MsiIsUserInstall: m.UserInstall,
+		MsiIncludesServices: m.IncludesServices, MsiIncludesODBCDataSource: m.IncludesODBC,
+		MsiContainsSystemRegistryKeys: m.SystemRegistryKeys, MsiContainsSystemFolders: m.SystemFolders,
+		MsiPublisher: m.Manufacturer,
+	}, nil
 }
 
 // SetupFileIn checks that setupFile names a regular file inside

@@ -128,7 +128,11 @@ type Swarm struct {
 	lastRefresh time.Time
 	refreshed   chan struct{} // closed after each Refresh, then replaced
 	started     time.Time
-	solo        bool // a worker went to the origin while no peer was known
+	// Origin fetches let through while no peer is known (holdBack):
+	// soloGranted of them since this peer held soloHave0 pieces.
+	soloStarted bool
+	soloGranted int
+	soloHave0   int
 
 	bufs       sync.Pool
 	arrayCalls atomic.Int64
@@ -248,12 +252,16 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 }
 
 // holdBack decides, for a piece this peer would fetch from the origin
-// while it knows no peer at all, whether to wait: in the first two
-// refresh intervals only one worker goes ahead, so that a fleet starting
-// at once fetches about one piece each before the peers see each other,
-// not a whole request window each. It returns when this worker should
-// go on (false: go to the origin; true: look again).
+// while it knows no peer at all, whether to wait. In the first two
+// refresh intervals the origin fetches ramp up like TCP's slow start: one
+// at a time at first, then one more in flight for every piece that lands
+// (a fetch counts as in flight until a piece more is held). A fleet that
+// starts at once so fetches a few pieces each before the peers see each
+// other, not a whole request window each, while a lone device reaches
+// full width after a handful of pieces. It returns when this worker
+// should go on (false: go to the origin; true: look again).
 func (s *Swarm) holdBack(ctx context.Context) bool {
+	have := s.cfg.Content.Pieces() - s.cfg.Content.Missing()
 	s.mu.Lock()
 	alone := true
 	now := s.cfg.Now()
@@ -264,22 +272,31 @@ func (s *Swarm) holdBack(ctx context.Context) bool {
 		}
 	}
 	window := now.Sub(s.started) < 2*s.cfg.RefreshInterval
-	if !alone || !window || !s.solo {
-		s.solo = s.solo || (alone && window)
-		s.mu.Unlock()
-		return false
+	if alone && window {
+		if !s.soloStarted {
+			s.soloStarted, s.soloHave0 = true, have
+		}
+		landed := have - s.soloHave0
+		if s.soloGranted-landed >= 1+landed {
+			ch := s.refreshed
+			s.mu.Unlock()
+			t := time.NewTimer(min(s.cfg.RefreshInterval, holdPoll))
+			defer t.Stop()
+			select {
+			case <-ch:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			return true
+		}
+		s.soloGranted++
 	}
-	ch := s.refreshed
 	s.mu.Unlock()
-	t := time.NewTimer(s.cfg.RefreshInterval)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	return true
+	return false
 }
+
+// holdPoll is how often a held-back worker looks whether a piece landed.
+const holdPoll = 20 * time.Millisecond
 
 // Run refreshes every RefreshInterval, and at once when this peer gets
 // its first piece or completes, until ctx is done.

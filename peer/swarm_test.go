@@ -3,9 +3,12 @@ package peer
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/fetch"
 )
 
 // runFleet downloads f on every node at once and waits for all.
@@ -158,5 +161,39 @@ func TestModeRules(t *testing.T) {
 				t.Errorf("counters do not add up: %+v", st)
 			}
 		})
+	}
+}
+
+// TestLoneDeviceIsNotHeldBack: a device alone in mode 1 (no peer known
+// yet) downloads piece after piece from the origin without waiting for a
+// refresh between pieces. With an hour-long refresh interval, the
+// hold-back of the fleet start would stall it past the deadline.
+func TestLoneDeviceIsNotHeldBack(t *testing.T) {
+	f := newTestFile(t, 24*testPiece, 7)
+	o := newOrigin(t, f, 0)
+	n := newNode(t, "alone", "lan1", "", ModeLAN, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var logs []string
+	n.result, n.err = Download(ctx, DownloadConfig{
+		Info: infoOf(f, o), Hashes: f.hashes, Path: n.path(), Cache: n.cache, Mode: n.mode,
+		PeerID: n.name, PeerAddr: n.addr, LanID: n.lan, Array: newFakeArray(),
+		Options:         fetch.Options{Connections: 4},
+		RefreshInterval: time.Hour, OwnerWait: time.Second, StallTimeout: time.Second,
+		Logf: func(f string, a ...any) {
+			mu.Lock()
+			logs = append(logs, fmt.Sprintf(f, a...))
+			mu.Unlock()
+		},
+	})
+	n.verify(t, f)
+	for _, l := range logs {
+		if strings.Contains(l, "no progress") || strings.Contains(l, "banned") {
+			t.Errorf("the held-back workers stalled: %s", l)
+		}
+	}
+	if got := n.result.Status.BytesFromHttp; got != int64(len(f.data)) {
+		t.Errorf("BytesFromHttp %d, want %d", got, len(f.data))
 	}
 }

@@ -47,6 +47,15 @@
 // User context is recorded, not enforced (no second account is used).
 // Script rules run with /bin/sh (or their #! interpreter), not PowerShell.
 //
+// Installers on Windows (by design, compiled but not run here): the
+// command line goes to CreateProcess exactly as written (no Go argument
+// quoting), the program found the IME's way (content folder, then PATH);
+// a .ps1, .cmd/.bat or .msi first token is wrapped in powershell.exe,
+// cmd.exe or msiexec.exe (exec_windows.go); the whole tree runs in a Job
+// Object (package reap). Detection still looks under Config.Folders,
+// whose defaults are the emulated Root/Drive/C: a Windows agent must set
+// them to the real known folders.
+//
 // The package does not reboot the device, does not check OS versions,
 // and cannot read file versions (a PE resource). A reinstall downloads
 // again even while the content is still in DOCache.

@@ -40,12 +40,24 @@ func runAs(app service.Win32LobApp) string {
 }
 
 // execute runs a command line in dir under the reaper and waits for its
-// whole process tree. It returns the exit code (from EnvExitCodeFile when
+// whole process tree: /bin/sh -c CMDLINE on Linux and macOS
+// (exec_unix.go), the line as given to CreateProcess on Windows
+// (exec_windows.go). It returns the exit code (from EnvExitCodeFile when
 // written).
 func (a *Agent) execute(ctx context.Context, t *tracer, app service.Win32LobApp, key, dir, cmdline string) (int64, error) {
 	timeout := a.installTimeout(app)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	spec := reap.Spec{
+		Reaper:     a.cfg.Reaper,
+		Dir:        dir,
+		ResultPath: filepath.Join(a.layout.Staging, key+".reap.json"),
+		Started:    func(pid int) { t.info("[Win32App] ExecManager: processId = %d", pid) },
+	}
+	if err := setCommand(&spec, cmdline); err != nil {
+		t.error("[Win32App] Cannot run command line %q: %v", cmdline, err)
+		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
+	}
 	codeFile := filepath.Join(a.layout.Staging, key+".exitcode")
 	_ = os.Remove(codeFile)
 	defer os.Remove(codeFile)
@@ -54,7 +66,8 @@ func (a *Agent) execute(ctx context.Context, t *tracer, app service.Win32LobApp,
 		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 	}
 	defer out.Close()
-	env := append(installerEnv(), folderEnv(a.folders)...)
+	spec.Stdout = out
+	env := append(installerEnv(), installerFolderEnv(a.folders)...)
 	env = append(env,
 		"IMEPIPE_ROOT="+a.layout.Root,
 		"IMEPIPE_APP_ID="+app.ID,
@@ -66,16 +79,12 @@ func (a *Agent) execute(ctx context.Context, t *tracer, app service.Win32LobApp,
 	}
 	t.info("[Win32App] SetCurrentDirectory: %s", dir)
 	t.info("[Win32App] Launch Win32AppInstaller in %s session, timeout %v", session, timeout)
+	spec.Env = env
+	if spec.CommandLine != "" && spec.CommandLine != cmdline {
+		t.info("[Win32App] Command line runs as: %s", spec.CommandLine)
+	}
 	start := a.cfg.Now()
-	res, err := reap.Run(ctx, reap.Spec{
-		Reaper:     a.cfg.Reaper,
-		Argv:       []string{"/bin/sh", "-c", cmdline},
-		Dir:        dir,
-		Env:        env,
-		Stdout:     out,
-		ResultPath: filepath.Join(a.layout.Staging, key+".reap.json"),
-		Started:    func(pid int) { t.info("[Win32App] ExecManager: processId = %d", pid) },
-	})
+	res, err := reap.Run(ctx, spec)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			t.error("[Win32App] Installer ran past its maximum run time (%v); process tree killed", timeout)
@@ -108,3 +117,53 @@ func installerEnv() []string {
 
 // describeCode is for logs.
 func describeCode(code int64) string { return fmt.Sprintf("%d (0x%08X)", code, uint32(code)) }
+
+// winHosts are the Windows programs that run what CreateProcess cannot
+// start by itself, as full paths.
+type winHosts struct {
+	cmd        string // %ComSpec%: cmd.exe
+	powershell string // Windows PowerShell 5.1's powershell.exe
+	msiexec    string
+}
+
+// windowsCommandLine is the command line the agent hands CreateProcess
+// (reap.Spec.CommandLine) for an app's install or uninstall line, with
+// blanks around it trimmed. It does not quote, escape or expand anything
+// of the line: an .exe, msiexec or powershell line runs as given. By the
+// first token's extension:
+//
+//	.ps1      `"powershell.exe" -NoProfile -ExecutionPolicy Bypass -File LINE`
+//	          (CreateProcess cannot start a script; these are the flags
+//	          admins write for one, and its arguments follow as given)
+//	.cmd .bat `"cmd.exe" /d /s /c "LINE"` (what CreateProcess does with a
+//	          batch file, spelled out; /s keeps LINE's own quotes, /d skips
+//	          AutoRun commands)
+//	.msi      `"msiexec.exe" /i LINE` (CreateProcess cannot start a
+//	          package: the line would fail; we install it instead)
+//
+// A line naming no program (empty, an unterminated quote in its first
+// token) is an error wrapping reap.ErrCommandLine.
+func windowsCommandLine(line string, h winHosts) (string, error) {
+	line = strings.TrimSpace(line)
+	prog, _, err := reap.FirstToken(line)
+	if err != nil {
+		return "", fmt.Errorf("orchestrate: %w", err)
+	}
+	base := strings.ToLower(prog[strings.LastIndexAny(prog, `\/:`)+1:])
+	ext := ""
+	if i := strings.LastIndexByte(base, '.'); i >= 0 {
+		ext = base[i:]
+	}
+	switch ext {
+	case ".ps1":
+		return quoteProgram(h.powershell) + " -NoProfile -ExecutionPolicy Bypass -File " + line, nil
+	case ".cmd", ".bat":
+		return quoteProgram(h.cmd) + ` /d /s /c "` + line + `"`, nil
+	case ".msi":
+		return quoteProgram(h.msiexec) + " /i " + line, nil
+	}
+	return line, nil
+}
+
+// quoteProgram quotes a program path as argv[0] is read: no escapes.
+func quoteProgram(p string) string { return `"` + p + `"` }

@@ -42,6 +42,31 @@
 // Other systems: the reaper waits for the first process only (documented,
 // not hidden).
 //
+// Command lines: Spec.Argv is passed as arguments (on Windows, quoted by
+// os/exec for programs that read the C runtime's rules). Windows installer
+// lines have quoting of their own (`msiexec /i "Contoso App.msi" /qn`,
+// `"setup.exe" /S /D="C:\Program Files\X"`) that msiexec and cmd.exe read
+// without backslash escapes, so on Windows Spec.CommandLine passes a line
+// to CreateProcess exactly as given (SysProcAttr.CmdLine). It reaches the
+// reaper in the environment variable EnvCommandLine, never as an argument
+// (which os/exec would re-quote), and the reaper removes it before the
+// installer starts. The program is the line's first token (FirstToken: the
+// C runtime's argv[0] rule) found as the IME's CreateProcess call finds it:
+// a bare name in the content folder (Spec.Dir) first, then on PATH, a
+// relative path under the content folder, an absolute one as written,
+// ".exe" appended to a name without an extension, and for an unquoted
+// path with spaces (C:\Program Files\X\setup.exe /S) ever longer prefixes
+// of the line, as CreateProcess tries them. Unlike CreateProcess it does
+// not search the agent's own folder, System32 or the Windows folder
+// before PATH (they are on PATH on any normal system). A file that is no
+// program (.msi, .ps1) is refused with ErrCommandLine: putting its host
+// on the line is the caller's choice (package orchestrate does). On other
+// systems a CommandLine is an ErrBadSpec (and errors.ErrUnsupported). The
+// parsing and lookup are plain string code, tested on every OS; only the
+// start itself (reap_windows.go) is Windows code, compiled and vetted by
+// make cross and never run in CI.
+//
 // The package runs processes; it does not interpret exit codes, and it
-// does not build command lines: Spec.Argv is passed as arguments.
+// does not build command lines: it runs Spec.Argv or Spec.CommandLine as
+// given.
 package reap

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 )
 
@@ -15,13 +17,20 @@ import (
 const (
 	EnvReaper = "IMEPIPE_REAPER"        // "1": this process is a reaper
 	EnvResult = "IMEPIPE_REAPER_RESULT" // where the reaper writes its Result
+	// EnvCommandLine carries Spec.CommandLine to a Windows reaper. An
+	// environment variable holds any string without a NUL up to 32,767
+	// characters, as a command line does, and nothing re-quotes it on the
+	// way, as it would an argument.
+	EnvCommandLine = "IMEPIPE_REAPER_CMDLINE"
 )
 
 var (
 	// ErrNoResult: the reaper ended without writing its result (killed).
 	ErrNoResult = errors.New("reaper wrote no result")
-	// ErrBadSpec: Run was given a Spec it cannot run (no command, no
-	// result path).
+	// ErrBadSpec: Run was given a Spec it cannot run (no command, both
+	// Argv and CommandLine, a CommandLine on a system other than Windows
+	// (also errors.ErrUnsupported), a CommandLine that is not valid (also
+	// ErrCommandLine), no result path).
 	ErrBadSpec = errors.New("invalid spec")
 )
 
@@ -41,9 +50,17 @@ type Result struct {
 type Spec struct {
 	Reaper string   // executable that runs Main when EnvReaper=1 (os.Executable() if empty)
 	Argv   []string // the installer, e.g. /bin/sh -c CMD; Argv[0] is looked up in PATH, then Dir
-	Dir    string
-	Env    []string // full environment of the installer
-	Stdout *os.File // nil: /dev/null
+	// CommandLine (Windows only; set it or Argv, not both) is the
+	// installer's command line exactly as CreateProcess receives it, e.g.
+	// `msiexec /i "Contoso App.msi" /qn`: the reaper passes it unchanged
+	// (exec.Cmd.SysProcAttr.CmdLine), with no argument quoting, and starts
+	// the program its first token names (see FirstToken), found in Dir
+	// first, then on PATH, ".exe" appended to a name without an
+	// extension. Setting it on another system is an ErrBadSpec.
+	CommandLine string
+	Dir         string
+	Env         []string // full environment of the installer
+	Stdout      *os.File // nil: /dev/null
 	// ResultPath is a scratch file for the reaper's Result (required; a
 	// relative path is taken from the agent's working directory).
 	ResultPath string
@@ -76,7 +93,10 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	_ = os.Remove(resultPath)
 	cmd := exec.Command(exe, s.Argv...)
 	cmd.Dir = s.Dir
-	cmd.Env = append(append([]string(nil), s.Env...), EnvReaper+"=1", EnvResult+"="+resultPath)
+	cmd.Env = append(withoutReaperEnv(s.Env), EnvReaper+"=1", EnvResult+"="+resultPath)
+	if s.CommandLine != "" {
+		cmd.Env = append(cmd.Env, EnvCommandLine+"="+s.CommandLine)
+	}
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stdout
 	cmd.SysProcAttr = sysProcAttr()
 	stop, err := stopper(cmd)
@@ -127,15 +147,49 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	return res, nil
 }
 
-// validate reports what makes s impossible to run.
-func (s Spec) validate() error {
+// validate reports what makes s impossible to run here.
+func (s Spec) validate() error { return s.check(runtime.GOOS) }
+
+// check reports what makes s impossible to run on goos; it takes goos so
+// that the Windows rules are tested on every system.
+func (s Spec) check(goos string) error {
 	switch {
+	case s.CommandLine != "" && len(s.Argv) > 0:
+		return fmt.Errorf("reap: both Argv and CommandLine: %w", ErrBadSpec)
+	case s.CommandLine != "" && goos != "windows":
+		return fmt.Errorf("reap: CommandLine is Windows only (use Argv on %s): %w: %w", goos, ErrBadSpec, errors.ErrUnsupported)
+	case s.CommandLine != "":
+		if err := checkCommandLine(s.CommandLine); err != nil {
+			return fmt.Errorf("%w: %w", err, ErrBadSpec)
+		}
 	case len(s.Argv) == 0 || s.Argv[0] == "":
 		return fmt.Errorf("reap: empty command: %w", ErrBadSpec)
-	case s.ResultPath == "":
+	}
+	if s.ResultPath == "" {
 		return fmt.Errorf("reap: no result path: %w", ErrBadSpec)
 	}
 	return nil
+}
+
+// withoutReaperEnv is env without the variables Run sets for the reaper,
+// so that a stale one (the agent itself ran under a reaper) cannot reach
+// it. Names compare without case, as Windows compares them.
+func withoutReaperEnv(env []string) []string {
+	out := make([]string, 0, len(env)+3)
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.EqualFold(name, EnvReaper) || strings.EqualFold(name, EnvResult) || strings.EqualFold(name, EnvCommandLine) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// command is what a reaper runs: argv, or on Windows a raw command line.
+type command struct {
+	argv []string
+	line string
 }
 
 // Main runs the reaper when this process was started as one (EnvReaper=1)
@@ -146,9 +200,11 @@ func Main() {
 		return
 	}
 	resultPath := os.Getenv(EnvResult)
+	c := command{argv: os.Args[1:], line: os.Getenv(EnvCommandLine)}
 	os.Unsetenv(EnvReaper)
 	os.Unsetenv(EnvResult)
-	res, err := serve(os.Args[1:])
+	os.Unsetenv(EnvCommandLine)
+	res, err := run(c)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "imepipe reaper: %v\n", err)
 		os.Exit(125)
@@ -159,4 +215,17 @@ func Main() {
 		os.Exit(125)
 	}
 	os.Exit(0)
+}
+
+// run checks c and serves it.
+func run(c command) (Result, error) {
+	switch {
+	case c.line != "" && len(c.argv) > 0:
+		return Result{}, fmt.Errorf("both a command line and arguments: %w", ErrBadSpec)
+	case c.line == "" && (len(c.argv) == 0 || c.argv[0] == ""):
+		return Result{}, fmt.Errorf("nothing to run: %w", ErrBadSpec)
+	case c.line != "" && runtime.GOOS != "windows":
+		return Result{}, fmt.Errorf("a command line is Windows only: %w: %w", ErrBadSpec, errors.ErrUnsupported)
+	}
+	return serve(c)
 }

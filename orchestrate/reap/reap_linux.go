@@ -18,8 +18,10 @@ func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: t
 
 // serve is the reaper: become a subreaper, start argv, reap every
 // descendant until none is left.
-func serve(argv []string) (Result, error) {
+// c.line (a Windows command line) is never set here: run refuses it.
+func serve(c command) (Result, error) {
 	var res Result
+	argv := c.argv
 	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); e != 0 {
 		return res, fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", e)
 	}

@@ -14,8 +14,10 @@ func sysProcAttr() *syscall.SysProcAttr { return nil }
 
 // serve waits for the first process only: without a child subreaper
 // (Linux) or a Job Object (Windows) the tree cannot be followed here.
-func serve(argv []string) (Result, error) {
+// c.line (a Windows command line) is never set here: run refuses it.
+func serve(c command) (Result, error) {
 	var res Result
+	argv := c.argv
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -39,7 +40,8 @@ func stopper(cmd *exec.Cmd) (func() error, error) {
 }
 
 // serve is the Windows reaper: join a new Job Object (kill on close),
-// start argv, which is born in the job and so is everything it starts,
+// start the installer (c.line as given, or c.argv; see installer), which
+// is born in the job and so is everything it starts,
 // note its exit code, and return only when the reaper is the last
 // process left in the job.
 //
@@ -49,23 +51,21 @@ func stopper(cmd *exec.Cmd) (func() error, error) {
 // exits, with nothing left in the job; if the reaper dies early (killed
 // by Run after its grace period, or failing), the same close kills
 // whatever is left of the tree.
-func serve(argv []string) (Result, error) {
+func serve(c command) (Result, error) {
 	var res Result
 	j, err := newJob()
 	if err != nil {
 		return res, err
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	if errors.Is(cmd.Err, exec.ErrDot) {
-		// Like CreateProcess (and the IME), run setup.exe found in the
-		// working directory: the content folder.
-		cmd.Err = nil
+	cmd, name, err := installer(c)
+	if err != nil {
+		return res, err
 	}
 	// Standard input stays the null device: the reaper's own is the
 	// agent's control pipe.
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("start %s: %w", argv[0], err)
+		return res, fmt.Errorf("start %s: %w", name, err)
 	}
 	res.PID = cmd.Process.Pid
 	var killed atomic.Bool
@@ -85,7 +85,7 @@ func serve(argv []string) (Result, error) {
 	if err := <-waited; err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
-			return res, fmt.Errorf("wait %s: %w", argv[0], err)
+			return res, fmt.Errorf("wait %s: %w", name, err)
 		}
 	}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
@@ -96,4 +96,63 @@ func serve(argv []string) (Result, error) {
 	res.Reaped = reaped
 	res.Killed = killed.Load()
 	return res, nil
+}
+
+// installer builds the installer's process and names it for errors.
+//
+// A command line (Spec.CommandLine) reaches CreateProcess exactly as
+// given, through SysProcAttr.CmdLine: os/exec's argument quoting
+// (syscall.EscapeArg) is for programs that read arguments the C runtime's
+// way, and msiexec and cmd.exe do not. The program, CreateProcess's
+// lpApplicationName, is the line's first token resolved by lookup: the
+// content folder (the reaper's working directory, Spec.Dir) first, then
+// PATH.
+func installer(c command) (*exec.Cmd, string, error) {
+	if c.line == "" {
+		cmd := exec.Command(c.argv[0], c.argv[1:]...)
+		if errors.Is(cmd.Err, exec.ErrDot) {
+			// Like CreateProcess (and the IME), run setup.exe found in the
+			// working directory: the content folder.
+			cmd.Err = nil
+		}
+		return cmd, c.argv[0], nil
+	}
+	if err := checkCommandLine(c.line); err != nil {
+		return nil, "", err
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, "", fmt.Errorf("content folder: %w", err)
+	}
+	prog, err := lookup{dir: dir, isFile: isFile, lookPath: lookPath}.resolve(c.line)
+	if err != nil {
+		return nil, "", err
+	}
+	prog = filepath.Clean(prog)
+	if err := startable(prog); err != nil {
+		return nil, "", err
+	}
+	cmd := exec.Command(prog)
+	if errors.Is(cmd.Err, exec.ErrDot) {
+		cmd.Err = nil
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: c.line}
+	return cmd, prog, nil
+}
+
+// isFile: a regular file is at p.
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// lookPath is exec.LookPath that accepts a program found through the
+// current directory (exec.ErrDot): CreateProcess searches it too, and
+// lookup has already looked in the content folder, which it is.
+func lookPath(name string) (string, error) {
+	p, err := exec.LookPath(name)
+	if errors.Is(err, exec.ErrDot) {
+		err = nil
+	}
+	return p, err
 }

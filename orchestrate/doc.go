@@ -52,9 +52,8 @@
 // quoting), the program found the IME's way (content folder, then PATH);
 // a .ps1, .cmd/.bat or .msi first token is wrapped in powershell.exe,
 // cmd.exe or msiexec.exe (exec_windows.go); the whole tree runs in a Job
-// Object (package reap). Detection still looks under Config.Folders,
-// whose defaults are the emulated Root/Drive/C: a Windows agent must set
-// them to the real known folders.
+// Object (package reap). Known folders are the real ones there (from the
+// environment, KnownFolders), so detection looks where installers write.
 //
 // The package does not reboot the device, does not check OS versions,
 // and cannot read file versions (a PE resource). A reinstall downloads

@@ -8,28 +8,13 @@ import (
 )
 
 // KnownFolders returns the Windows known folders as local paths: the
-// defaults under root/Drive/C, overridden by over. Keys are written with
-// percent signs ("%ProgramFiles%") or as a drive ("C:").
+// real ones on Windows (from the environment), elsewhere defaults under
+// root/Drive/C; over overrides both. Keys are written with percent signs
+// ("%ProgramFiles%") or as a drive ("C:").
 func KnownFolders(root string, over map[string]string) map[string]string {
-	c := filepath.Join(root, "Drive", "C")
-	m := map[string]string{
-		"C:":                        c,
-		"%SYSTEMDRIVE%":             c,
-		"%PROGRAMFILES%":            filepath.Join(c, "Program Files"),
-		"%PROGRAMW6432%":            filepath.Join(c, "Program Files"),
-		"%PROGRAMFILES(X86)%":       filepath.Join(c, "Program Files (x86)"),
-		"%COMMONPROGRAMFILES%":      filepath.Join(c, "Program Files", "Common Files"),
-		"%PROGRAMDATA%":             filepath.Join(c, "ProgramData"),
-		"%ALLUSERSPROFILE%":         filepath.Join(c, "ProgramData"),
-		"%WINDIR%":                  filepath.Join(c, "Windows"),
-		"%SYSTEMROOT%":              filepath.Join(c, "Windows"),
-		"%PUBLIC%":                  filepath.Join(c, "Users", "Public"),
-		"%USERPROFILE%":             filepath.Join(c, "Users", "Default"),
-		"%APPDATA%":                 filepath.Join(c, "Users", "Default", "AppData", "Roaming"),
-		"%LOCALAPPDATA%":            filepath.Join(c, "Users", "Default", "AppData", "Local"),
-		"%TEMP%":                    filepath.Join(c, "Windows", "Temp"),
-		"%TMP%":                     filepath.Join(c, "Windows", "Temp"),
-		"%COMMONPROGRAMFILES(X86)%": filepath.Join(c, "Program Files (x86)", "Common Files"),
+	m := emulatedFolders(root)
+	for k, v := range systemFolders() {
+		m[k] = v
 	}
 	for k, v := range over {
 		m[strings.ToUpper(k)] = v

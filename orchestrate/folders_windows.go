@@ -1,0 +1,7 @@
+package orchestrate
+
+import "os"
+
+// systemFolders are the real known folders (Windows: from the
+// environment, which Windows sets for every process).
+func systemFolders() map[string]string { return foldersFromEnv(os.Getenv) }

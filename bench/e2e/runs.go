@@ -59,7 +59,7 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 		}
 	}
 	bin := filepath.Join(incoming, p.AppID+"_"+p.Version+".bin")
-	sent := s.origin.sent.Load()
+	sent := s.origin.Sent()
 	start := time.Now()
 	n, err := download(ctx, ci.ContentInfo.UploadLocation, bin)
 	if err != nil {
@@ -78,7 +78,7 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 	}
 	res.WallS = time.Since(start).Seconds()
 	res.ContentS = res.WallS
-	res.OriginBytes = s.origin.sent.Load() - sent
+	res.OriginBytes = s.origin.Sent() - sent
 	res.DO = fetch.Status{FileId: ci.ContentInfo.DoFileID, FileSize: n, FileSizeInCache: n, TotalBytesDownloaded: n,
 		BytesFromHttp: n, DownloadMode: 100, Status: fetch.StateComplete, HttpConnectionCount: 1,
 		DownloadDuration: fetch.TimeSpan(time.Duration(res.Phases["download"] * float64(time.Second)))}
@@ -166,7 +166,7 @@ func (s *site) newAgent(r agentRun) (*timedAgent, error) {
 // unless the app ended installed and detected.
 func (s *site) sync(ctx context.Context, a *timedAgent, name string) (Result, error) {
 	res := Result{Name: name}
-	sent := s.origin.sent.Load()
+	sent := s.origin.Sent()
 	start := time.Now()
 	if err := a.Sync(ctx); err != nil {
 		return res, fmt.Errorf("e2e: %s: %w", name, err)
@@ -177,7 +177,7 @@ func (s *site) sync(ctx context.Context, a *timedAgent, name string) (Result, er
 		res.ContentS = a.ready.Sub(start).Seconds()
 	}
 	a.mu.Unlock()
-	res.OriginBytes = s.origin.sent.Load() - sent
+	res.OriginBytes = s.origin.Sent() - sent
 	st, err := a.Status(ctx)
 	if err != nil {
 		return res, fmt.Errorf("e2e: %s: %w", name, err)

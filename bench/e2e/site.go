@@ -5,18 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/imepipe/imepipe/bench"
 	"github.com/imepipe/imepipe/decrypt"
-	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/peer"
 	"github.com/imepipe/imepipe/service"
 )
@@ -103,7 +100,7 @@ type site struct {
 	servers []*http.Server
 	svcURL  string
 	secret  string
-	origin  *origin
+	origin  *bench.Origin
 	mccHost string
 	runs    string
 }
@@ -153,7 +150,7 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	if err := os.Symlink(abs, filepath.Join(appDir, "bench.intunewin")); err != nil {
 		return nil, fmt.Errorf("e2e: %w", err)
 	}
-	s.origin = &origin{dir: filepath.Join(data, "blobs"), lim: fetch.NewPacer(cfg.OriginRate, nil, nil)}
+	s.origin = bench.NewOrigin(filepath.Join(data, "blobs"), cfg.OriginRate)
 	hs, orgAddr, err := listen(s.origin)
 	if err != nil {
 		return nil, err
@@ -203,89 +200,6 @@ func (s *site) stop() {
 	if os.Getenv("E2E_KEEP") == "" {
 		_ = os.RemoveAll(s.runs)
 	}
-}
-
-// origin serves the service's blobs with Range, counting what it sends
-// and pacing it to the configured rate: the internet link.
-type origin struct {
-	dir  string
-	sent atomic.Int64
-	lim  *fetch.Pacer
-}
-
-func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name := filepath.Base(r.URL.Path)
-	if r.Method != http.MethodGet && r.Method != http.MethodHead || strings.HasPrefix(name, ".") {
-		http.NotFound(w, r)
-		return
-	}
-	f, err := os.Open(filepath.Join(o.dir, name))
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	if o.lim == nil {
-		// Uncapped: keep the response's ReadFrom, so that the file goes
-		// out with sendfile and the origin costs the machine next to
-		// nothing, as a CDN costs the endpoint nothing.
-		http.ServeContent(counted{w, o}, r, name, fi.ModTime(), f)
-		return
-	}
-	http.ServeContent(paced{w, o, r.Context()}, r, name, fi.ModTime(), f)
-}
-
-// counted counts what a response sends, keeping its ReadFrom.
-type counted struct {
-	http.ResponseWriter
-	o *origin
-}
-
-func (c counted) Write(b []byte) (int, error) {
-	n, err := c.ResponseWriter.Write(b)
-	c.o.sent.Add(int64(n))
-	return n, err
-}
-
-func (c counted) ReadFrom(r io.Reader) (int64, error) {
-	rf, ok := c.ResponseWriter.(io.ReaderFrom)
-	if !ok {
-		return io.Copy(struct{ io.Writer }{c}, r)
-	}
-	n, err := rf.ReadFrom(r)
-	c.o.sent.Add(n)
-	return n, err
-}
-
-// paced counts and paces what a response writes.
-type paced struct {
-	http.ResponseWriter
-	o   *origin
-	ctx context.Context
-}
-
-func (p paced) Write(b []byte) (int, error) {
-	done := 0
-	for len(b) > 0 {
-		n := min(len(b), 64<<10)
-		if err := p.o.lim.Wait(p.ctx, n); err != nil {
-			return done, err
-		}
-		m, err := p.ResponseWriter.Write(b[:n])
-		done += m
-		p.o.sent.Add(int64(m))
-		if err != nil {
-			return done, err
-		}
-		b = b[n:]
-	}
-	return done, nil
 }
 
 var errNoApp = errors.New("the service offered no app")

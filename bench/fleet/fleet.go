@@ -149,7 +149,7 @@ type site struct {
 	svc     *service.Server
 	svcHTTP *http.Server
 	orgHTTP *http.Server
-	origin  *origin
+	origin  *bench.Origin
 	svcURL  string
 	secret  string
 	runDir  string
@@ -197,7 +197,7 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	if err := os.Symlink(abs, filepath.Join(appDir, "fleet.intunewin")); err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
-	s := &site{origin: newOrigin(filepath.Join(data, "blobs"), cfg.OriginRate), runDir: filepath.Join(cfg.Dir, "fleet-run")}
+	s := &site{origin: bench.NewOrigin(filepath.Join(data, "blobs"), cfg.OriginRate), runDir: filepath.Join(cfg.Dir, "fleet-run")}
 	var orgURL string
 	if s.orgHTTP, orgURL, err = serve(s.origin); err != nil {
 		return nil, err
@@ -258,7 +258,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode, bad int) (*Report, err
 		}
 		agents[i] = a
 	}
-	before := s.origin.sent.Load()
+	before := s.origin.Sent()
 	start := time.Now()
 	outs := make([]outcome, len(agents))
 	var wg sync.WaitGroup
@@ -270,7 +270,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode, bad int) (*Report, err
 		}()
 	}
 	wg.Wait()
-	rep := &Report{Agents: cfg.Agents, Mode: mode, OriginRate: cfg.OriginRate, OriginBytes: s.origin.sent.Load() - before,
+	rep := &Report{Agents: cfg.Agents, Mode: mode, OriginRate: cfg.OriginRate, OriginBytes: s.origin.Sent() - before,
 		CompletionS: time.Since(start).Seconds(), AllVerified: true, Banned: []string{}}
 	banned := map[string]bool{}
 	var errs []error

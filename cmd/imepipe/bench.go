@@ -46,6 +46,31 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 }
 
+// parseDataset reads the --size and --profile of a generated dataset.
+func parseDataset(size, profile string) (int64, bench.Profile, error) {
+	n, err := humanize.ParseBytes(size)
+	if err != nil || n > math.MaxInt64 {
+		return 0, "", usagef("--size %q is not a size", size)
+	}
+	if n < bench.MinSize {
+		return 0, "", usagef("--size %s is below the minimum of %s", size, humanize.IBytes(bench.MinSize))
+	}
+	p, err := bench.ParseProfile(profile)
+	if err != nil {
+		return 0, "", usagef("--profile %q: want installer, many-small or single-large", profile)
+	}
+	return int64(n), p, nil
+}
+
+// parseRate reads a bytes-per-second flag; 0 is allowed only with zeroOK.
+func parseRate(name, v string, zeroOK bool) (int64, error) {
+	r, err := humanize.ParseBytes(v)
+	if err != nil || r > math.MaxInt64 || (r == 0 && !zeroOK) {
+		return 0, usagef("--%s %q is not a rate in bytes per second", name, v)
+	}
+	return int64(r), nil
+}
+
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help"
 }
@@ -72,16 +97,9 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	n, err := humanize.ParseBytes(*size)
-	if err != nil || n > math.MaxInt64 {
-		return usagef("--size %q is not a size", *size)
-	}
-	if n < bench.MinSize {
-		return usagef("--size %s is below the minimum of %s", *size, humanize.IBytes(bench.MinSize))
-	}
-	p, err := bench.ParseProfile(*profile)
+	n, p, err := parseDataset(*size, *profile)
 	if err != nil {
-		return usagef("--profile %q: want installer, many-small or single-large", *profile)
+		return err
 	}
 	if *runs < 1 {
 		return usagef("--runs must be at least 1")
@@ -93,7 +111,7 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("bench: find the imepipe binary: %w", err)
 	}
-	cfg := bench.LocalConfig{Exe: exe, Profile: p, Size: int64(n), Seed: *seed, Runs: *runs,
+	cfg := bench.LocalConfig{Exe: exe, Profile: p, Size: n, Seed: *seed, Runs: *runs,
 		Out: *out, Keep: *keep, NoTools: *noTools, Phases: *phases}
 	if !*jsonOut {
 		cfg.Log = func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }

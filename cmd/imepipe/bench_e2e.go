@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"path/filepath"
-
-	"github.com/dustin/go-humanize"
 
 	"github.com/imepipe/imepipe/bench"
 	"github.com/imepipe/imepipe/bench/e2e"
@@ -36,20 +33,13 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	n, err := humanize.ParseBytes(*size)
-	if err != nil || n > math.MaxInt64 {
-		return usagef("--size %q is not a size", *size)
-	}
-	if n < bench.MinSize {
-		return usagef("--size %s is below the minimum of %s", *size, humanize.IBytes(bench.MinSize))
-	}
-	p, err := bench.ParseProfile(*profile)
+	n, p, err := parseDataset(*size, *profile)
 	if err != nil {
-		return usagef("--profile %q: want installer, many-small or single-large", *profile)
+		return err
 	}
-	r, err := humanize.ParseBytes(*rate)
-	if err != nil || r > math.MaxInt64 {
-		return usagef("--origin-rate %q is not a rate in bytes per second", *rate)
+	r, err := parseRate("origin-rate", *rate, true)
+	if err != nil {
+		return err
 	}
 	if *seed == 0 {
 		return usagef("--seed must not be 0")
@@ -57,7 +47,7 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	if *conns < 0 {
 		return usagef("--connections must not be negative")
 	}
-	cfg := e2e.Config{Size: int64(n), Profile: p, Seed: *seed, Dir: *out, OriginRate: int64(r), Connections: *conns}
+	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns}
 	if !*jsonOut {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }
 	}

@@ -38,9 +38,9 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	if err != nil || n == 0 || n > math.MaxInt64 {
 		return usagef("--size %q is not a size", *size)
 	}
-	r, err := humanize.ParseBytes(*rate)
-	if err != nil || r == 0 || r > math.MaxInt64 {
-		return usagef("--origin-rate %q is not a rate in bytes per second", *rate)
+	r, err := parseRate("origin-rate", *rate, false)
+	if err != nil {
+		return err
 	}
 	if *agents < 1 || *bad < 0 || *bad >= *agents {
 		return usagef("want --agents ≥ 1 and 0 ≤ --bad-peers < --agents")
@@ -48,7 +48,7 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	if err := peer.CheckMode(*mode); err != nil {
 		return usagef("--mode: %v", err)
 	}
-	cfg := fleet.Config{Agents: *agents, Size: int64(n), BadPeers: *bad, Mode: *mode, OriginRate: int64(r),
+	cfg := fleet.Config{Agents: *agents, Size: int64(n), BadPeers: *bad, Mode: *mode, OriginRate: r,
 		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns}
 	if *verbose {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) }

@@ -41,7 +41,10 @@ type Config struct {
 	OriginRate int64
 	// Connections per agent download (0: fetch's default).
 	Connections int
-	Logf        func(format string, args ...any)
+	// Runs is how many rounds of every run, interleaved (3); results are
+	// medians.
+	Runs int
+	Logf func(format string, args ...any)
 }
 
 func (c *Config) defaults() {
@@ -53,6 +56,9 @@ func (c *Config) defaults() {
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
+	}
+	if c.Runs <= 0 {
+		c.Runs = 3
 	}
 	if c.Dir == "" {
 		c.Dir = filepath.Join(bench.DefaultOut(), "e2e")
@@ -67,6 +73,9 @@ func (c *Config) defaults() {
 // record.
 type Result struct {
 	Name string `json:"name"`
+	// ContentRunsS is every round's ContentS; the others are medians (the
+	// DO record and origin bytes are the last round's).
+	ContentRunsS []float64 `json:"content_runs_s"`
 	// ContentS is the time until the content was verified and extracted
 	// in IMECache: all of the sequential run; for an agent, until its log
 	// says so (the rest of WallS is install, detection, report, cleanup).
@@ -89,6 +98,7 @@ type Report struct {
 	BlobBytes  int64              `json:"blob_bytes"`
 	CPUs       int                `json:"cpus"`
 	OriginRate int64              `json:"origin_rate"`
+	Runs       int                `json:"runs"`
 	Results    []Result           `json:"results"`
 	Ratios     map[string]float64 `json:"ratios"`
 }
@@ -106,15 +116,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer s.stop()
 	rep := &Report{Size: cfg.Size, Profile: cfg.Profile, Files: pk.files, PackageBytes: pk.bytes,
-		CPUs: runtime.NumCPU(), OriginRate: cfg.OriginRate, Ratios: map[string]float64{}}
+		CPUs: runtime.NumCPU(), OriginRate: cfg.OriginRate, Runs: cfg.Runs, Ratios: map[string]float64{}}
 	runs := []func(context.Context) (Result, error){s.sequential, s.imepipe, s.mcc, s.lan}
-	for _, run := range runs {
-		r, err := run(ctx)
-		if err != nil {
-			return nil, err
+	rounds := make([][]Result, len(runs))
+	for round := 1; round <= cfg.Runs; round++ {
+		s.round = round
+		for i, run := range runs {
+			r, err := run(ctx)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Logf("round %d/%d %-15s content in %.2fs, all done in %.2fs; %s from the origin, %s", round, cfg.Runs,
+				r.Name, r.ContentS, r.WallS, humanize.IBytes(uint64(r.OriginBytes)), sources(r.DO))
+			rounds[i] = append(rounds[i], r)
 		}
-		cfg.Logf("%-15s content in %.2fs, all done in %.2fs; %s from the origin, %s", r.Name, r.ContentS, r.WallS, humanize.IBytes(uint64(r.OriginBytes)), sources(r.DO))
-		rep.Results = append(rep.Results, r)
+	}
+	for _, rs := range rounds {
+		rep.Results = append(rep.Results, medianOf(rs))
 	}
 	rep.BlobBytes = rep.Results[0].DO.FileSize
 	base := rep.Results[0].ContentS
@@ -124,6 +142,29 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// medianOf is the last of rs with its times replaced by the medians of
+// all of them.
+func medianOf(rs []Result) Result {
+	out := rs[len(rs)-1]
+	var content, wall []float64
+	phases := map[string][]float64{}
+	for _, r := range rs {
+		content, wall = append(content, r.ContentS), append(wall, r.WallS)
+		for k, v := range r.Phases {
+			phases[k] = append(phases[k], v)
+		}
+	}
+	out.ContentRunsS = content
+	out.ContentS, out.WallS = bench.Median(content), bench.Median(wall)
+	if len(phases) > 0 {
+		out.Phases = map[string]float64{}
+		for k, vs := range phases {
+			out.Phases[k] = bench.Median(vs)
+		}
+	}
+	return out
 }
 
 // sources says where a run's bytes came from, in DO's terms.
@@ -153,8 +194,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.OriginRate > 0 {
 		rate = humanize.IBytes(uint64(r.OriginRate)) + "/s"
 	}
-	fmt.Fprintf(w, "bench e2e: %s, %s in %d files, package %s, origin at %s, %d CPUs\n",
-		r.Profile, humanize.IBytes(uint64(r.Size)), r.Files, humanize.IBytes(uint64(r.PackageBytes)), rate, r.CPUs)
+	fmt.Fprintf(w, "bench e2e: %s, %s in %d files, package %s, origin at %s, %d CPUs, medians of %d round(s)\n",
+		r.Profile, humanize.IBytes(uint64(r.Size)), r.Files, humanize.IBytes(uint64(r.PackageBytes)), rate, r.CPUs, r.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tcontent s\twall s\tBytesFromHttp\tBytesFromCacheServer\tBytesFromLanPeers\tBytesFromGroupPeers\tBytesFromInternetPeers\t")
 	for _, res := range r.Results {

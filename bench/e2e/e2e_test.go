@@ -24,7 +24,7 @@ func TestRunSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: skipped with -short")
 	}
-	rep, err := Run(context.Background(), Config{Size: 3 << 20, Profile: bench.Installer, Dir: tempDir(t), Connections: 4})
+	rep, err := Run(context.Background(), Config{Size: 3 << 20, Profile: bench.Installer, Dir: tempDir(t), Connections: 4, Runs: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +34,9 @@ func TestRunSmall(t *testing.T) {
 	by := map[string]Result{}
 	for _, r := range rep.Results {
 		by[r.Name] = r
+		if len(r.ContentRunsS) != 2 {
+			t.Errorf("%s: %d rounds, want 2", r.Name, len(r.ContentRunsS))
+		}
 		if r.ContentS <= 0 || r.ContentS > r.WallS {
 			t.Errorf("%s: content ready at %.3f s of %.3f s", r.Name, r.ContentS, r.WallS)
 		}

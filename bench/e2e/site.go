@@ -102,7 +102,9 @@ type site struct {
 	secret  string
 	origin  *bench.Origin
 	mccHost string
-	runs    string
+	mccWarm bool   // the cache holds the blob
+	runs    string // the runs' roots, kept until the end
+	round   int
 }
 
 func listen(h http.Handler) (*http.Server, string, error) {

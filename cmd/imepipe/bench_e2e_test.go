@@ -13,7 +13,7 @@ func TestBenchE2EJSON(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: skipped with -short")
 	}
-	code, stdout, stderr := runCLI(t, "bench", "--size", "1MiB", "--json", "--out", t.TempDir())
+	code, stdout, stderr := runCLI(t, "bench", "--size", "1MiB", "--runs", "1", "--json", "--out", t.TempDir())
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -45,7 +45,7 @@ func TestBenchE2EJSON(t *testing.T) {
 	if len(rep.Ratios) != 3 {
 		t.Errorf("ratios %v", rep.Ratios)
 	}
-	for _, args := range [][]string{{"bench", "--size", "lots"}, {"bench", "--origin-rate", "fast"}, {"bench", "--profile", "huge"}, {"bench", "nonsense"}} {
+	for _, args := range [][]string{{"bench", "--size", "lots"}, {"bench", "--origin-rate", "fast"}, {"bench", "--profile", "huge"}, {"bench", "--runs", "0"}, {"bench", "nonsense"}} {
 		if code, _, _ := runCLI(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}

@@ -115,3 +115,42 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("metrics:\n%s", b.String())
 	}
 }
+
+// TestReinstallFromCache: content the DO cache holds complete is served
+// from it (nothing downloaded); a cached copy that no longer verifies is
+// dropped and downloaded again.
+func TestReinstallFromCache(t *testing.T) {
+	f := newTestFile(t, 6*testPiece+123, 9)
+	o := newOrigin(t, f, 0)
+	n := newNode(t, "again", "lan1", "", ModeLAN, nil)
+	ctx := context.Background()
+	n.download(ctx, f, o, newFakeArray(), "")
+	n.verify(t, f)
+	first := o.sent.Load()
+
+	must(t, os.Remove(n.path())) // the agent cleaned Incoming after the install
+	n.download(ctx, f, o, newFakeArray(), "")
+	n.verify(t, f)
+	if o.sent.Load() != first || n.result.Status.TotalBytesDownloaded != 0 || n.result.Status.FileSizeInCache != int64(len(f.data)) {
+		t.Fatalf("reinstall downloaded again: origin sent %d more bytes, record %+v", o.sent.Load()-first, n.result.Status)
+	}
+
+	must(t, os.Remove(n.path()))
+	data := n.cache.dataPath(f.id)
+	b, err := os.ReadFile(data)
+	must(t, err)
+	b[len(b)/2] ^= 1
+	must(t, os.WriteFile(data, b, 0o644))
+	n.download(ctx, f, o, newFakeArray(), "")
+	n.verify(t, f)
+	if o.sent.Load() == first {
+		t.Fatal("a damaged cached copy was used instead of downloading again")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -60,7 +60,9 @@ type Result struct {
 }
 
 // Download fetches the content of cfg.Info into cfg.Path the way
-// Delivery Optimization does in cfg.Mode: from peers of the kinds the
+// Delivery Optimization does in cfg.Mode. Content the DO cache holds
+// complete is served from it (every piece re-checked first; a copy that
+// does not verify is dropped and downloaded again). Otherwise: from peers of the kinds the
 // mode allows (each piece verified), then the cache host, then the
 // origin, while serving the pieces it holds from the DO cache. It does
 // not check the whole file; the caller verifies it (decrypt.Open).
@@ -84,6 +86,15 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 			return res, err
 		}
 		if cfg.Cache != nil {
+			hit, err := cfg.Cache.fromCache(info.DoFileID, info.Size, info.PieceSize, cfg.Hashes, cfg.Path)
+			if err != nil {
+				return res, err
+			}
+			if hit {
+				cfg.Logf("peer: %s served from the DO cache", info.DoFileID)
+				res.Status = cachedStatus(info.DoFileID, info.Size, cfg.Mode)
+				return res, nil
+			}
 			ct, err = cfg.Cache.Begin(info.DoFileID, info.Size, info.PieceSize, cfg.Hashes, cfg.Path)
 		} else {
 			ct, err = newContent(info.DoFileID, info.Size, info.PieceSize, cfg.Hashes)

@@ -8,11 +8,16 @@
 //
 // Extract reads a ZIP through an io.ReaderAt (central directory parsed by
 // archive/zip; entry data read and inflated here with
-// klauspost/compress/flate, one reusable decompressor per worker). Workers
-// take files largest first, each reading its own section of the archive,
-// and create directories once, on first need. Files of 8 MiB or more are
-// inflated and written by two goroutines. Memory is a few fixed buffers
-// per worker whatever the entry sizes.
+// klauspost/compress/flate, one reusable decompressor per worker; runs of
+// stored Deflate blocks are copied straight through, see inflate.go).
+// Workers take files of 1 MiB or more largest first, then runs of one
+// directory's files in archive order (two workers creating files in one
+// directory contend for its lock in the kernel), each reading its own
+// section of the archive, and create directories once, on first need.
+// Files of 8 MiB or more are inflated and written by two goroutines and,
+// on Linux, bypass the page cache (O_DIRECT from aligned buffers, the
+// tail buffered). Memory is a few fixed buffers per worker whatever the
+// entry sizes.
 //
 // The commit is atomic: everything is written into DIR.partial, the
 // caller's Verify hook runs, and only then DIR.partial is renamed to DIR

@@ -9,11 +9,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
-const manifestPath = "/work/shared/fixtures/intunewin/MANIFEST.json"
+const manifestPath = "../../shared/fixtures/intunewin/MANIFEST.json"
 
 // fixtureZips maps each committed inner ZIP to its .intunewin in MANIFEST.json.
 var fixtureZips = map[string]string{
@@ -32,7 +33,7 @@ func readManifest(t *testing.T) map[string][]manifestEntry {
 	t.Helper()
 	b, err := os.ReadFile(manifestPath)
 	if err != nil {
-		t.Skipf("fixture manifest not available: %v", err)
+		t.Fatalf("fixture manifest (../shared beside the checkout): %v", err)
 	}
 	var m map[string]struct {
 		Entries []manifestEntry `json:"entries"`
@@ -97,5 +98,26 @@ func TestExtractFixtures(t *testing.T) {
 				t.Errorf(".partial left behind: %v", err)
 			}
 		})
+	}
+}
+
+// TestPlanBatches: a big file is a batch of its own; other files go in
+// runs of one directory, at most maxBatch long.
+func TestPlanBatches(t *testing.T) {
+	f := func(parent int, size uint64) fileEntry { return fileEntry{parent: parent, size: size} }
+	p := &plan{files: []fileEntry{f(1, bigFile), f(0, 1), f(0, 2), f(2, 3), f(2, bigFile), f(2, 4)}}
+	for range maxBatch + 1 {
+		p.files = append(p.files, f(3, 5))
+	}
+	var got []int
+	for _, b := range p.batches() {
+		got = append(got, len(b))
+	}
+	want := []int{1, 2, 1, 1, 1, maxBatch, 1}
+	if !slices.Equal(got, want) {
+		t.Fatalf("batch sizes %v, want %v", got, want)
+	}
+	if len((&plan{}).batches()) != 0 {
+		t.Fatal("an empty plan has batches")
 	}
 }

@@ -328,9 +328,9 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 				_, _, err := s.writePiped(ctx, &want, src, mtime)
 				return err
 			}
-			buf := smallBufPool.Get().(*[]byte)
-			defer smallBufPool.Put(buf)
-			_, _, err := s.write(ctx, &want, src, *buf, mtime, true)
+			copyBuf := smallBufPool.Get().(*[]byte)
+			defer smallBufPool.Put(copyBuf)
+			_, _, err := s.write(ctx, &want, src, *copyBuf, mtime, true)
 			return err
 		})
 		if err != nil {

@@ -86,8 +86,8 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 			return res, err
 		}
 		if cfg.Cache != nil {
-			hit, err := cfg.Cache.fromCache(info.DoFileID, info.Size, info.PieceSize, cfg.Hashes, cfg.Path)
-			if err != nil {
+			var hit bool
+			if hit, err = cfg.Cache.fromCache(info.DoFileID, info.Size, info.PieceSize, cfg.Hashes, cfg.Path); err != nil {
 				return res, err
 			}
 			if hit {

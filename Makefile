@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/imepipe
 PKGS    := ./...
 
-.PHONY: demo test build vet cross fuzz bench deps clean
+.PHONY: demo test build vet cross lint fuzz bench deps clean
 
 ## demo: build and run the first-run demo on loopback (no set-up).
 demo: build
@@ -23,6 +23,10 @@ cross:
 	GOOS=windows GOARCH=amd64 $(GO) vet $(PKGS)
 	GOOS=windows GOARCH=arm64 $(GO) build $(PKGS)
 	GOOS=darwin GOARCH=arm64 $(GO) build $(PKGS)
+
+## lint: staticcheck (pinned; fetched through the Go module proxy on first use).
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1 $(PKGS)
 
 build:
 	$(GO) build -o $(BIN) ./cmd/imepipe

@@ -20,8 +20,19 @@ func servingNode(t *testing.T, f *testFile, have []int, cfg ServerConfig) (*node
 	t.Helper()
 	n := newNode(t, "srv", "lan1", "", ModeLAN, nil)
 	if cfg.MaxConns > 0 || cfg.MaxUploads > 0 {
-		n.srv.cfg.MaxConns, n.srv.cfg.MaxUploads = cfg.MaxConns, cfg.MaxUploads
-		n.srv.slots = make(chan struct{}, max(1, cfg.MaxUploads))
+		// A server of its own with these limits (the node's runs already:
+		// changing its settings would race with its Serve).
+		_ = n.srv.Close()
+		cfg.Cache, cfg.MaxWait = n.cache, 5*time.Second
+		n.srv = NewServer(cfg)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.addr = ln.Addr().String()
+		srv := n.srv
+		go func() { _ = srv.Serve(ln) }()
+		t.Cleanup(func() { _ = srv.Close() })
 	}
 	if err := os.WriteFile(n.path(), f.data, 0o644); err != nil {
 		t.Fatal(err)

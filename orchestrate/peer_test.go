@@ -223,3 +223,36 @@ func TestPeerAgentAnnouncesCacheAtStart(t *testing.T) {
 		t.Fatalf("B after A's restart: %+v\nlog:\n%s", do, h.log())
 	}
 }
+
+// TestReinstallFromDOCache: an app installed, uninstalled and installed
+// again is taken from the agent's DO cache the second time (nothing
+// downloaded, FileSizeInCache the whole file), and still verified.
+func TestReinstallFromDOCache(t *testing.T) {
+	payload := make([]byte, 2<<20)
+	_, _ = rand.NewChaCha8([32]byte{11}).Read(payload)
+	app := fileApp("Reinstall", "available").script("payload.bin", string(payload))
+	h := newHarness(t, []testApp{app}, func(c *Config) {
+		c.DownloadMode, c.PeerAddr = peer.ModeLAN, "127.0.0.1:0"
+	})
+	ctx := context.Background()
+	if _, err := h.agent.Install(ctx, app.id()); err != nil {
+		t.Fatal(err)
+	}
+	first := doRecord(t, h.agent, app.id())
+	if first.TotalBytesDownloaded == 0 {
+		t.Fatalf("first install downloaded nothing: %+v", first)
+	}
+	if _, err := h.agent.Uninstall(ctx, app.id()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.agent.Install(ctx, app.id()); err != nil {
+		t.Fatal(err)
+	}
+	again := doRecord(t, h.agent, app.id())
+	if again.TotalBytesDownloaded != 0 || again.FileSizeInCache != first.FileSize {
+		t.Fatalf("reinstall: %+v, want nothing downloaded and %d bytes in cache", again, first.FileSize)
+	}
+	if _, err := os.Stat(h.programFiles("Reinstall", "app.txt")); err != nil {
+		t.Fatalf("not installed again: %v", err)
+	}
+}

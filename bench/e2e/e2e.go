@@ -190,12 +190,8 @@ func sources(s fetch.Status) string {
 // WriteText writes the report as a table: per run, the wall time, the
 // DO bytes per source and the phases.
 func (r *Report) WriteText(w io.Writer) error {
-	rate := "loopback speed"
-	if r.OriginRate > 0 {
-		rate = humanize.IBytes(uint64(r.OriginRate)) + "/s"
-	}
-	fmt.Fprintf(w, "bench e2e: %s, %s in %d files, package %s, origin at %s, %d CPUs, medians of %d round(s)\n",
-		r.Profile, humanize.IBytes(uint64(r.Size)), r.Files, humanize.IBytes(uint64(r.PackageBytes)), rate, r.CPUs, r.Runs)
+	fmt.Fprintf(w, "bench e2e: %s, %s in %d files, package %s, origin %s, %d CPUs, medians of %d round(s)\n",
+		r.Profile, humanize.IBytes(uint64(r.Size)), r.Files, humanize.IBytes(uint64(r.PackageBytes)), rateText(r.OriginRate), r.CPUs, r.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tcontent s\twall s\tBytesFromHttp\tBytesFromCacheServer\tBytesFromLanPeers\tBytesFromGroupPeers\tBytesFromInternetPeers\t")
 	for _, res := range r.Results {

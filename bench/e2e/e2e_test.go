@@ -3,7 +3,11 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"encoding/xml"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -76,4 +80,38 @@ func tempDir(t *testing.T) string {
 		return d
 	}
 	return t.TempDir()
+}
+
+// TestSaveReport: the report is saved as JSON that reads back, text and
+// an SVG that is well-formed XML naming every run.
+func TestSaveReport(t *testing.T) {
+	rep := &Report{Size: 1 << 20, Profile: bench.Installer, Runs: 1, Results: []Result{
+		{Name: NameSequential, ContentS: 2, WallS: 2},
+		{Name: NameLAN, ContentS: 1, WallS: 1.5},
+	}, Ratios: map[string]float64{NameSequential + "/" + NameLAN: 2}}
+	rep.Results[1].DO.TotalBytesDownloaded, rep.Results[1].DO.BytesFromLanPeers = 100, 100
+	dir := t.TempDir()
+	paths, err := rep.Save(dir)
+	if err != nil || len(paths) != 3 {
+		t.Fatalf("Save: %v, %v", paths, err)
+	}
+	var back Report
+	b, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err := json.Unmarshal(b, &back); err != nil || len(back.Results) != 2 {
+		t.Fatalf("report.json: %v", err)
+	}
+	svg, _ := os.ReadFile(filepath.Join(dir, "report.svg"))
+	d := xml.NewDecoder(bytes.NewReader(svg))
+	for {
+		if _, err := d.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("report.svg is not well-formed: %v", err)
+		}
+	}
+	for _, name := range []string{NameSequential, NameLAN, "LAN peers"} {
+		if !bytes.Contains(svg, []byte(name)) {
+			t.Errorf("report.svg lacks %q", name)
+		}
+	}
 }

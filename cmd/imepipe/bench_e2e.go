@@ -20,7 +20,7 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	conns := fs.Int("connections", 0, "connections per agent download (0: fetch's default)")
 	runs := fs.Int("runs", 3, "rounds of every run, interleaved; results are medians")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
-	out := fs.String("out", filepath.Join(bench.DefaultOut(), "e2e"), "folder for the cached package and the runs")
+	out := fs.String("out", filepath.Join(bench.DefaultOut(), "e2e"), "folder for the cached package, the runs and the report (json, txt, svg chart)")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "usage: imepipe bench [--size SIZE] [--profile installer|many-small|single-large] [--origin-rate RATE] [--connections N] [--runs N] [--json] [--out DIR]")
 		fmt.Fprintln(e.stderr, "  end to end on loopback: service, origin, Connected Cache and agents; the IME's sequential")
@@ -59,6 +59,11 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	paths, err := rep.Save(*out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "bench: report written to %v\n", paths)
 	if *jsonOut {
 		return writeJSON(e, rep)
 	}

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/imepipe/imepipe/internal/align"
 )
 
 // outFile is a file being extracted. On Linux it is a bare descriptor:
@@ -48,7 +50,7 @@ func createFile(path string, perm fs.FileMode, size uint64) (*outFile, error) {
 }
 
 func (f *outFile) Write(p []byte) (int, error) {
-	if f.direct && !aligned(p) {
+	if f.direct && !align.OK(p) {
 		if err := f.buffered(); err != nil {
 			return 0, err
 		}

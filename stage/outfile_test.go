@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/imepipe/imepipe/internal/align"
 )
 
 // TestOutFileDirectTail writes a big file the way copyPiped does (aligned
@@ -13,14 +15,14 @@ import (
 // read back byte for byte whether or not the file system takes O_DIRECT.
 func TestOutFileDirectTail(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	chunk := alignedBuf(pipeChunk)
+	chunk := align.Buf(pipeChunk)
 	for i := range chunk {
 		chunk[i] = byte(rng.Uint32())
 	}
 	cases := map[string][][]byte{
 		"aligned then tail": {chunk, chunk, chunk[:12345]},
-		"unaligned first":   {chunk[1:4097], chunk, chunk[:ioAlign]},
-		"aligned only":      {chunk, chunk[:ioAlign]},
+		"unaligned first":   {chunk[1:4097], chunk, chunk[:align.Size]},
+		"aligned only":      {chunk, chunk[:align.Size]},
 	}
 	for name, writes := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -47,18 +49,6 @@ func TestOutFileDirectTail(t *testing.T) {
 				t.Fatalf("read back %d bytes, want %d equal ones", len(got), want.Len())
 			}
 		})
-	}
-}
-
-func TestAlignedBuf(t *testing.T) {
-	for _, n := range []int{2 * ioAlign, pipeChunk, 3 * ioAlign} {
-		b := alignedBuf(n)
-		if len(b) != n || cap(b) != n || !aligned(b) {
-			t.Fatalf("alignedBuf(%d): len %d cap %d aligned %v", n, len(b), cap(b), aligned(b))
-		}
-		if aligned(b[1:ioAlign+1]) || aligned(b[:ioAlign-1]) {
-			t.Fatal("aligned accepts an unaligned slice")
-		}
 	}
 }
 

@@ -7,17 +7,19 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+
+	"github.com/imepipe/imepipe/internal/align"
 )
 
 const (
 	pipeMin   = directMin // files this big are decompressed and written by two goroutines
-	pipeChunk = 1 << 20   // bytes per hand-off between them, a multiple of ioAlign
+	pipeChunk = 1 << 20   // bytes per hand-off between them, a multiple of align.Size
 	pipeDepth = 3         // chunks per big file in flight: 3 MiB per worker at most
 )
 
 // pipePool holds aligned chunks, so that a big file's writes can bypass
 // the page cache (outFile).
-var pipePool = sync.Pool{New: func() any { b := alignedBuf(pipeChunk); return &b }}
+var pipePool = sync.Pool{New: func() any { b := align.Buf(pipeChunk); return &b }}
 
 // copyPiped copies a big file: this goroutine decompresses src while a
 // second one computes the CRC-32 and writes, so that one big entry keeps

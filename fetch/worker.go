@@ -57,6 +57,11 @@ func (j *Job) fill(ctx context.Context, sp span, sz *sizer) error {
 			}
 			return progress, err
 		})
+		if errors.Is(err, ErrPieceHash) && ctx.Err() == nil {
+			// Banned for good before its connection is released, so that
+			// no other worker asks it for a piece in between.
+			j.ban(s, 100*365*24*time.Hour, err)
+		}
 		j.release(s)
 		if err == nil {
 			continue
@@ -71,8 +76,7 @@ func (j *Job) fill(ctx context.Context, sp span, sz *sizer) error {
 				skip = map[*sourceState]bool{}
 			}
 			skip[s] = true
-		case errors.Is(err, ErrPieceHash):
-			j.ban(s, 100*365*24*time.Hour, err)
+		case errors.Is(err, ErrPieceHash): // banned above
 		default:
 			j.ban(s, j.opt.BanDuration, err)
 		}

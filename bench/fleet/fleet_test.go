@@ -10,7 +10,7 @@ import (
 )
 
 func smallConfig(t *testing.T) Config {
-	return Config{Agents: 5, Size: 16 << 20, OriginRate: 32 << 20, Dir: t.TempDir(), Connections: 4,
+	return Config{Agents: 5, Size: 24 << 20, OriginRate: 32 << 20, Dir: t.TempDir(), Connections: 4,
 		RefreshInterval: 50 * time.Millisecond, OwnerWait: 3 * time.Second, StallTimeout: 3 * time.Second, Logf: func(string, ...any) {}}
 }
 

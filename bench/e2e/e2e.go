@@ -34,8 +34,10 @@ type Config struct {
 	Profile bench.Profile // dataset (installer)
 	Seed    uint64        // dataset seed (1)
 	// Dir holds the cached package and the runs' roots
-	// (bench.DefaultOut()/e2e); the roots are removed at the end.
-	Dir string
+	// (bench.DefaultOut()/e2e); the roots are removed at the end unless
+	// Keep is set (to read the agents' CMTrace logs and state).
+	Dir  string
+	Keep bool
 	// OriginRate caps the origin's egress in bytes per second, all
 	// connections together (0: loopback speed).
 	OriginRate int64

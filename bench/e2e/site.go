@@ -199,7 +199,7 @@ func (s *site) stop() {
 	if s.svc != nil {
 		_ = s.svc.Close()
 	}
-	if os.Getenv("E2E_KEEP") == "" {
+	if !s.cfg.Keep {
 		_ = os.RemoveAll(s.runs)
 	}
 }

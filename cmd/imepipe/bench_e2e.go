@@ -19,10 +19,11 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	rate := fs.String("origin-rate", "0", "origin egress cap per second, the internet link (0: loopback speed)")
 	conns := fs.Int("connections", 0, "connections per agent download (0: fetch's default)")
 	runs := fs.Int("runs", 3, "rounds of every run, interleaved; results are medians")
+	keep := fs.Bool("keep", false, "keep the runs' roots (agents' CMTrace logs, state.db, DO caches) in --out/runs")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	out := fs.String("out", filepath.Join(bench.DefaultOut(), "e2e"), "folder for the cached package, the runs and the report (json, txt, svg chart)")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: imepipe bench [--size SIZE] [--profile installer|many-small|single-large] [--origin-rate RATE] [--connections N] [--runs N] [--json] [--out DIR]")
+		fmt.Fprintln(e.stderr, "usage: imepipe bench [--size SIZE] [--profile installer|many-small|single-large] [--origin-rate RATE] [--connections N] [--runs N] [--keep] [--json] [--out DIR]")
 		fmt.Fprintln(e.stderr, "  end to end on loopback: service, origin, Connected Cache and agents; the IME's sequential")
 		fmt.Fprintln(e.stderr, "  download-verify-decrypt-unzip against imepipe from the origin, a warm cache and a LAN peer")
 		fs.PrintDefaults()
@@ -51,7 +52,7 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	if *conns < 0 {
 		return usagef("--connections must not be negative")
 	}
-	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns, Runs: *runs}
+	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns, Runs: *runs, Keep: *keep}
 	if !*jsonOut {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }
 	}

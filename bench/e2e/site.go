@@ -119,16 +119,12 @@ func listen(h http.Handler) (*http.Server, string, error) {
 
 func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	apps := filepath.Join(cfg.Dir, "apps")
-	appDir := filepath.Join(apps, "bench-app")
 	data := filepath.Join(cfg.Dir, "service")
 	s := &site{cfg: cfg, runs: filepath.Join(cfg.Dir, "runs")}
 	for _, d := range []string{apps, s.runs} {
 		if err := os.RemoveAll(d); err != nil {
 			return nil, fmt.Errorf("e2e: %w", err)
 		}
-	}
-	if err := os.MkdirAll(appDir, 0o755); err != nil {
-		return nil, fmt.Errorf("e2e: %w", err)
 	}
 	app := service.Win32LobApp{
 		ODataType: service.TypeWin32LobApp, ID: appID, Version: "1",
@@ -138,19 +134,8 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 			FileOrFolderName: "installed.txt", OperationType: "exists"}},
 		Assignments: []service.Assignment{{Intent: "required", Target: service.AssignmentTarget{ODataType: service.TypeAllDevices}}},
 	}
-	raw, err := app.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("e2e: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(appDir, service.AppFile), raw, 0o644); err != nil {
-		return nil, fmt.Errorf("e2e: %w", err)
-	}
-	abs, err := filepath.Abs(pkg)
-	if err != nil {
-		return nil, fmt.Errorf("e2e: %w", err)
-	}
-	if err := os.Symlink(abs, filepath.Join(appDir, "bench.intunewin")); err != nil {
-		return nil, fmt.Errorf("e2e: %w", err)
+	if err := bench.WriteApp(apps, "bench-app", app, pkg); err != nil {
+		return nil, err
 	}
 	s.origin = bench.NewOrigin(filepath.Join(data, "blobs"), cfg.OriginRate)
 	hs, orgAddr, err := listen(s.origin)

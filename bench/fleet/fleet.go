@@ -167,12 +167,8 @@ func serve(h http.Handler) (*http.Server, string, error) {
 
 func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	apps := filepath.Join(cfg.Dir, "fleet-apps")
-	appDir := filepath.Join(apps, "fleet-app")
 	data := filepath.Join(cfg.Dir, "fleet-data")
 	if err := os.RemoveAll(apps); err != nil {
-		return nil, fmt.Errorf("fleet: %w", err)
-	}
-	if err := os.MkdirAll(appDir, 0o755); err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
 	g := service.Win32LobApp{
@@ -183,22 +179,12 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 			FileOrFolderName: "fleet.exe", OperationType: "exists"}},
 		Assignments: []service.Assignment{{Intent: "required", Target: service.AssignmentTarget{ODataType: service.TypeAllDevices}}},
 	}
-	raw, err := g.MarshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("fleet: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(appDir, service.AppFile), raw, 0o644); err != nil {
-		return nil, fmt.Errorf("fleet: %w", err)
-	}
-	abs, err := filepath.Abs(pkg)
-	if err != nil {
-		return nil, fmt.Errorf("fleet: %w", err)
-	}
-	if err := os.Symlink(abs, filepath.Join(appDir, "fleet.intunewin")); err != nil {
-		return nil, fmt.Errorf("fleet: %w", err)
+	if err := bench.WriteApp(apps, "fleet-app", g, pkg); err != nil {
+		return nil, err
 	}
 	s := &site{origin: bench.NewOrigin(filepath.Join(data, "blobs"), cfg.OriginRate), runDir: filepath.Join(cfg.Dir, "fleet-run")}
 	var orgURL string
+	var err error
 	if s.orgHTTP, orgURL, err = serve(s.origin); err != nil {
 		return nil, err
 	}

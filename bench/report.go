@@ -110,3 +110,24 @@ func mib(n int64) string {
 	}
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
+
+// WriteSVG draws the report: each contender's median wall time, then its
+// CPU time split into user and system.
+func (r *Report) WriteSVG(w io.Writer) error {
+	wall := Panel{Title: "Wall time, median (s)"}
+	cpu := Panel{Title: "CPU time, median (s): user, then system"}
+	if len(r.Results) > 0 {
+		wall.Title += fmt.Sprintf(", and how many times %s's", r.Results[0].Name)
+	}
+	for _, res := range r.Results {
+		text := fmt.Sprintf("%.2f s", res.WallS)
+		if v, ok := r.Ratios[res.Name+"/"+r.Results[0].Name]; ok {
+			text += fmt.Sprintf(", %.2f×", v)
+		}
+		wall.Rows = append(wall.Rows, Row{Label: res.Name, Segments: []Segment{{Value: res.WallS, Color: "#4e79a7"}}, Text: text})
+		cpu.Rows = append(cpu.Rows, Row{Label: res.Name, Segments: []Segment{{Value: res.UserS, Color: "#59a14f"}, {Value: res.SysS, Color: "#f28e2b"}},
+			Text: fmt.Sprintf("%.2f + %.2f s", res.UserS, res.SysS)})
+	}
+	title := fmt.Sprintf("imepipe bench local: %s, %s in %d files, %d run(s) each", r.Profile, mib(r.Size), r.Files, r.Runs)
+	return WriteSVG(w, title, []Panel{wall, cpu}, []Legend{{Name: "user", Color: "#59a14f"}, {Name: "system", Color: "#f28e2b"}})
+}

@@ -1,61 +1,7 @@
 package e2e
 
-import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
-)
+import "github.com/imepipe/imepipe/bench"
 
 // Save writes the report into dir as report.json, report.txt and
-// report.svg (each written whole, then renamed into place) and returns
-// their paths.
-func (r *Report) Save(dir string) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("e2e: %w", err)
-	}
-	var js, txt, svg bytes.Buffer
-	enc := json.NewEncoder(&js)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return nil, fmt.Errorf("e2e: %w", err)
-	}
-	if err := r.WriteText(&txt); err != nil {
-		return nil, err
-	}
-	if err := r.WriteSVG(&svg); err != nil {
-		return nil, err
-	}
-	var paths []string
-	for name, b := range map[string][]byte{"report.json": js.Bytes(), "report.txt": txt.Bytes(), "report.svg": svg.Bytes()} {
-		p := filepath.Join(dir, name)
-		if err := writeAtomic(p, b); err != nil {
-			return paths, err
-		}
-		paths = append(paths, p)
-	}
-	return paths, nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*")
-	if err != nil {
-		return fmt.Errorf("e2e: %w", err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("e2e: %w", err)
-	}
-	return nil
-}
+// report.svg and returns their paths.
+func (r *Report) Save(dir string) ([]string, error) { return bench.SaveReport(dir, r) }

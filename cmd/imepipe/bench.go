@@ -82,7 +82,7 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	runs := fs.Int("runs", 3, "timed runs per contender, interleaved")
 	seed := fs.Uint64("seed", 1, "dataset seed")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
-	out := fs.String("out", bench.DefaultOut(), "folder for the cached package and the run outputs")
+	out := fs.String("out", bench.DefaultOut(), "folder for the cached package, the run outputs and the report (json, txt, svg chart)")
 	keep := fs.Bool("keep", false, "keep the setup folder and the last round's output folders")
 	noTools := fs.Bool("no-tools", false, "leave out the unzip + openssl baseline")
 	phases := fs.Bool("phases", false, "also time each phase of imepipe and of the stdlib baseline, in process")
@@ -119,6 +119,13 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	rep, err := bench.Local(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	paths, err := bench.SaveReport(*out, rep)
+	if err != nil {
+		return err
+	}
+	if !*jsonOut {
+		fmt.Fprintf(e.stderr, "bench: report written to %v\n", paths)
 	}
 	if *jsonOut {
 		return writeJSON(e, rep)

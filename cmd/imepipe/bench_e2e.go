@@ -64,7 +64,9 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "bench: report written to %v\n", paths)
+	if !*jsonOut {
+		fmt.Fprintf(e.stderr, "bench: report written to %v\n", paths)
+	}
 	if *jsonOut {
 		return writeJSON(e, rep)
 	}

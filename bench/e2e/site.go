@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/imepipe/imepipe/bench"
 	"github.com/imepipe/imepipe/decrypt"
@@ -107,16 +104,6 @@ type site struct {
 	round   int
 }
 
-func listen(h http.Handler) (*http.Server, string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", fmt.Errorf("e2e: %w", err)
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	return hs, ln.Addr().String(), nil
-}
-
 func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	apps := filepath.Join(cfg.Dir, "apps")
 	data := filepath.Join(cfg.Dir, "service")
@@ -138,7 +125,7 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 		return nil, err
 	}
 	s.origin = bench.NewOrigin(filepath.Join(data, "blobs"), cfg.OriginRate)
-	hs, orgAddr, err := listen(s.origin)
+	hs, orgAddr, err := bench.ServeLoopback(s.origin)
 	if err != nil {
 		return nil, err
 	}
@@ -151,13 +138,11 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 		s.stop()
 		return nil, fmt.Errorf("e2e: the service did not load the bench app: %v", s.svc.Skipped())
 	}
-	secret, err := os.ReadFile(s.svc.EnrollmentSecretPath())
-	if err != nil {
+	if s.secret, err = bench.EnrollmentSecret(s.svc); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("e2e: %w", err)
+		return nil, err
 	}
-	s.secret = strings.TrimSpace(string(secret))
-	hs, svcAddr, err := listen(s.svc)
+	hs, svcAddr, err := bench.ServeLoopback(s.svc)
 	if err != nil {
 		s.stop()
 		return nil, err
@@ -169,7 +154,7 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 		s.stop()
 		return nil, err
 	}
-	if hs, s.mccHost, err = listen(mcc); err != nil {
+	if hs, s.mccHost, err = bench.ServeLoopback(mcc); err != nil {
 		s.stop()
 		return nil, err
 	}

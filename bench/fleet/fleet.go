@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -155,16 +153,6 @@ type site struct {
 	runDir  string
 }
 
-func serve(h http.Handler) (*http.Server, string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", fmt.Errorf("fleet: %w", err)
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	return hs, "http://" + ln.Addr().String(), nil
-}
-
 func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	apps := filepath.Join(cfg.Dir, "fleet-apps")
 	data := filepath.Join(cfg.Dir, "fleet-data")
@@ -183,26 +171,26 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 		return nil, err
 	}
 	s := &site{origin: bench.NewOrigin(filepath.Join(data, "blobs"), cfg.OriginRate), runDir: filepath.Join(cfg.Dir, "fleet-run")}
-	var orgURL string
+	var orgAddr string
 	var err error
-	if s.orgHTTP, orgURL, err = serve(s.origin); err != nil {
+	if s.orgHTTP, orgAddr, err = bench.ServeLoopback(s.origin); err != nil {
 		return nil, err
 	}
-	s.svc, err = service.NewContext(ctx, service.Config{AppsDir: apps, DataDir: data, BlobBaseURL: orgURL})
+	s.svc, err = service.NewContext(ctx, service.Config{AppsDir: apps, DataDir: data, BlobBaseURL: "http://" + orgAddr})
 	if err != nil {
 		_ = s.orgHTTP.Close()
 		return nil, err
 	}
-	secret, err := os.ReadFile(s.svc.EnrollmentSecretPath())
-	if err != nil {
-		s.stop()
-		return nil, fmt.Errorf("fleet: %w", err)
-	}
-	s.secret = strings.TrimSpace(string(secret))
-	if s.svcHTTP, s.svcURL, err = serve(s.svc); err != nil {
+	if s.secret, err = bench.EnrollmentSecret(s.svc); err != nil {
 		s.stop()
 		return nil, err
 	}
+	var svcAddr string
+	if s.svcHTTP, svcAddr, err = bench.ServeLoopback(s.svc); err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.svcURL = "http://" + svcAddr
 	return s, nil
 }
 

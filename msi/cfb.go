@@ -184,41 +184,31 @@ func (c *compound) chain(start uint32, n int) ([]uint32, error) {
 	if uint64(n) > uint64(c.sectors) {
 		return nil, formatErr("chain of %d sectors in a file of %d", n, c.sectors)
 	}
-	out := make([]uint32, 0, n)
-	seen := make(map[uint32]struct{}, n)
-	s := start
-	for len(out) < n {
-		if s == endOfChain {
-			return nil, formatErr("chain from sector %d ends after %d of %d sectors", start, len(out), n)
-		}
-		if !c.valid(s) {
-			return nil, formatErr("chain from sector %d reaches sector %#x, outside the file", start, s)
-		}
-		if _, dup := seen[s]; dup {
-			return nil, formatErr("chain from sector %d loops at sector %d", start, s)
-		}
-		seen[s] = struct{}{}
-		out = append(out, s)
-		if len(out) == n {
-			break
-		}
-		var err error
-		if s, err = c.next(s); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return c.follow(start, n, n)
 }
 
 // chainToEnd follows the FAT from start until ENDOFCHAIN, at most limit sectors.
 func (c *compound) chainToEnd(start uint32, limit int) ([]uint32, error) {
+	return c.follow(start, -1, limit)
+}
+
+// follow walks the FAT from start: for exactly want sectors, or with want
+// < 0 until ENDOFCHAIN, never past limit sectors.
+func (c *compound) follow(start uint32, want, limit int) ([]uint32, error) {
 	var out []uint32
-	seen := make(map[uint32]struct{})
-	for s := start; s != endOfChain; {
-		if len(out) >= limit {
+	if want > 0 {
+		out = make([]uint32, 0, want)
+	}
+	seen := make(map[uint32]struct{}, max(want, 0))
+	for s := start; len(out) != want; {
+		switch {
+		case s == endOfChain && want < 0:
+			return out, nil
+		case s == endOfChain:
+			return nil, formatErr("chain from sector %d ends after %d of %d sectors", start, len(out), want)
+		case len(out) >= limit:
 			return nil, formatErr("chain from sector %d longer than %d sectors", start, limit)
-		}
-		if !c.valid(s) {
+		case !c.valid(s):
 			return nil, formatErr("chain from sector %d reaches sector %#x, outside the file", start, s)
 		}
 		if _, dup := seen[s]; dup {
@@ -226,6 +216,9 @@ func (c *compound) chainToEnd(start uint32, limit int) ([]uint32, error) {
 		}
 		seen[s] = struct{}{}
 		out = append(out, s)
+		if len(out) == want {
+			break
+		}
 		var err error
 		if s, err = c.next(s); err != nil {
 			return nil, err

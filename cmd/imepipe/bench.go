@@ -46,6 +46,19 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 }
 
+// parseBenchFlags parses a benchmark's flags (no positional argument) and
+// then its --size and --profile, which must point into fs.
+func parseBenchFlags(fs *flag.FlagSet, args []string, size, profile *string) (int64, bench.Profile, error) {
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return 0, "", err
+	}
+	if len(rest) > 0 {
+		return 0, "", usagef("unexpected argument %q", rest[0])
+	}
+	return parseDataset(*size, *profile)
+}
+
 // parseDataset reads the --size and --profile of a generated dataset.
 func parseDataset(size, profile string) (int64, bench.Profile, error) {
 	n, err := humanize.ParseBytes(size)
@@ -90,14 +103,7 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "usage: imepipe bench local [--size SIZE] [--profile installer|many-small|single-large] [--runs N] [--json] [--out DIR] [--keep] [--no-tools] [--phases]")
 		fs.PrintDefaults()
 	}
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
-	}
-	n, p, err := parseDataset(*size, *profile)
+	n, p, err := parseBenchFlags(fs, args, size, profile)
 	if err != nil {
 		return err
 	}

@@ -28,14 +28,7 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "  download-verify-decrypt-unzip against imepipe from the origin, a warm cache and a LAN peer")
 		fs.PrintDefaults()
 	}
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
-	}
-	n, p, err := parseDataset(*size, *profile)
+	n, p, err := parseBenchFlags(fs, args, size, profile)
 	if err != nil {
 		return err
 	}

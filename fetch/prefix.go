@@ -41,7 +41,7 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 	}
 	for {
 		changed := r.j.PrefixChanged()
-		prefix, size, running, complete := r.j.progress()
+		prefix, size, running, state := r.j.progress()
 		switch {
 		case prefix < r.off:
 			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, ErrPrefixLost)
@@ -62,9 +62,9 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 				err = io.ErrUnexpectedEOF // shorter than the job says it wrote
 			}
 			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, err)
-		case complete && r.off == size:
+		case state == StateComplete && r.off == size:
 			return 0, io.EOF
-		case !running && r.j.ran():
+		case !running && state != StateCaching: // a run ended without the whole file
 			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, ErrEnded)
 		}
 		select {
@@ -85,9 +85,9 @@ func (r *PrefixReader) Close() error {
 	return err
 }
 
-// progress is Prefix, the file's size (known once the run has learnt it)
-// and whether a run is going on or has completed the file.
-func (j *Job) progress() (prefix, size int64, running, complete bool) {
+// progress is Prefix, the file's size (known once a run has learnt it),
+// whether a run is going on, and the state the last one left.
+func (j *Job) progress() (prefix, size int64, running bool, state string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.pc != nil {
@@ -96,12 +96,5 @@ func (j *Job) progress() (prefix, size int64, running, complete bool) {
 	if j.hdr != nil {
 		size = j.hdr.Size
 	}
-	return prefix, size, j.running, j.state == StateComplete
-}
-
-// ran reports whether a run has ended (Run was called and returned).
-func (j *Job) ran() bool {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return !j.running && j.state != StateCaching
+	return prefix, size, j.running, j.state
 }

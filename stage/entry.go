@@ -19,16 +19,18 @@ const (
 )
 
 // worker holds one extraction goroutine's reusable state: a copy buffer, a
-// read buffer over the entry's own section of the ZIP, and a Deflate
-// decompressor. Package klauspost/compress/flate is used directly (rather
-// than registered with archive/zip) so that one decompressor is reset per
-// entry instead of allocated, and so that size and CRC are checked here,
-// always (archive/zip skips the CRC check when the stored CRC is 0).
+// read buffer over the entry's own section of the ZIP, and two Deflate
+// decompressors: internal/inflate for entries read whole, klauspost's
+// flate for streamed ones. Both are used directly (rather than registered
+// with archive/zip) so that one decompressor is reset per entry instead of
+// allocated, and so that size and CRC are checked here, always
+// (archive/zip skips the CRC check when the stored CRC is 0).
 type worker struct {
 	buf   []byte
 	br    *bufio.Reader
-	small []byte // compressed data of a small entry
-	sr    bytes.Reader
+	small []byte       // compressed data of an entry inflated whole
+	whole whole        // inflates it
+	sr    bytes.Reader // over what it inflated to
 	z     inflater
 }
 
@@ -62,19 +64,25 @@ func (w *worker) source(f *zip.File, size int64) (io.Reader, error) {
 	if f.Method == zip.Store {
 		return raw, nil
 	}
-	// Small compressed data is read in one go and inflated from memory;
-	// the rest through the read buffer.
-	var in flateSource = w.br
-	if f.CompressedSize64 <= uint64(cap(w.small)) {
+	// Entries up to wholeMax are read in one go and inflated whole; the
+	// rest stream through the read buffer.
+	if fits(f.CompressedSize64, f.UncompressedSize64) {
+		if uint64(cap(w.small)) < f.CompressedSize64 {
+			w.small = make([]byte, f.CompressedSize64)
+		}
 		w.small = w.small[:f.CompressedSize64]
 		if _, err := io.ReadFull(raw, w.small); err != nil {
 			return nil, err
 		}
-		w.sr.Reset(w.small)
-		in = &w.sr
-	} else {
-		w.br.Reset(raw)
+		plain, err := w.whole.inflate(w.small, int(f.UncompressedSize64))
+		if err != nil {
+			return nil, err
+		}
+		w.sr.Reset(plain)
+		return &w.sr, nil
 	}
+	var in flateSource = w.br
+	w.br.Reset(raw)
 	w.z.reset(in)
 	return &w.z, nil
 }

@@ -84,6 +84,7 @@ func TestExtractHostile(t *testing.T) {
 		{"crc mismatch", []rawEntry{{name: "a", data: hello, method: 8, crc: u32(0xdeadbeef)}}, ErrCorrupt},
 		{"crc zero", []rawEntry{{name: "a", data: hello, method: 8, crc: u32(0)}}, ErrCorrupt},
 		{"truncated deflate", []rawEntry{{name: "a", data: bytes.Repeat(hello, 100), method: 8, cut: 4}}, ErrCorrupt},
+		{"garbled deflate", []rawEntry{{name: "a", data: hello, method: 8, garble: 1}}, ErrCorrupt},
 		{"compressed size past end", []rawEntry{{name: "a", data: hello, method: 8, csize: u32(1 << 20)}}, ErrCorrupt},
 		{"encrypted", []rawEntry{{name: "a", data: hello, flags: flagEncrypted}}, ErrUnsupported},
 		{"bzip2", []rawEntry{{name: "a", data: hello, method: 12}}, ErrUnsupported},

@@ -21,6 +21,7 @@ type rawEntry struct {
 	usize   *uint32
 	csize   *uint32
 	cut     int // drop this many bytes from the end of the compressed data
+	garble  int // with method 8: flip the bits of the compressed byte at garble-1
 }
 
 func u32(v uint32) *uint32 { return &v }
@@ -41,6 +42,9 @@ func rawZip(t testing.TB, entries []rawEntry) []byte {
 			comp = b.Bytes()
 		}
 		comp = comp[:len(comp)-e.cut]
+		if e.garble > 0 {
+			comp[e.garble-1] ^= 0xff
+		}
 		crc, usize, csize := crc32.ChecksumIEEE(e.data), uint32(len(e.data)), uint32(len(comp))
 		if e.crc != nil {
 			crc = *e.crc

@@ -318,7 +318,16 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 			defer q.release(size)
 			defer putData(buf)
 			var src io.Reader = bytes.NewReader(data)
-			if method == methodDeflate {
+			switch {
+			case method == methodDeflate && fits(want.csize, want.usize):
+				w := wholePool.Get().(*whole)
+				defer wholePool.Put(w)
+				plain, err := w.inflate(data, int(want.usize))
+				if err != nil {
+					return corruptf(want.name, "%v", err)
+				}
+				src = bytes.NewReader(plain)
+			case method == methodDeflate:
 				z := inflaterPool.Get().(*inflater)
 				defer inflaterPool.Put(z)
 				z.reset(bytes.NewReader(data))
@@ -371,6 +380,7 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 
 var (
 	inflaterPool = sync.Pool{New: func() any { return new(inflater) }}
+	wholePool    = sync.Pool{New: func() any { return new(whole) }}
 	smallBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 )
 

@@ -144,6 +144,8 @@ func TestExtractStreamHostile(t *testing.T) {
 		"file is a parent":       {rawZip(t, []rawEntry{{name: "a", data: hello}, {name: "a/b", data: hello}}), ErrUnsafePath},
 		"parent then file":       {rawZip(t, []rawEntry{{name: `a\b`, data: hello}, {name: "a", data: hello}}), ErrUnsafePath},
 		"size lies (deflate)":    {rawZip(t, []rawEntry{{name: "a", data: hello, method: 8, usize: u32(5)}}), ErrCorrupt},
+		"size larger (deflate)":  {rawZip(t, []rawEntry{{name: "a", data: hello, method: 8, usize: u32(500)}}), ErrCorrupt},
+		"garbled deflate":        {rawZip(t, []rawEntry{{name: "a", data: hello, method: 8, garble: 1}}), ErrCorrupt},
 		"size lies (store)":      {rawZip(t, []rawEntry{{name: "a", data: hello, usize: u32(500), csize: u32(500)}}), ErrCorrupt},
 		"crc mismatch":           {rawZip(t, []rawEntry{{name: "a", data: hello, method: 8, crc: u32(1)}}), ErrCorrupt},
 		"truncated deflate":      {rawZip(t, []rawEntry{{name: "a", data: bytes.Repeat(hello, 100), method: 8, cut: 4}}), ErrCorrupt},

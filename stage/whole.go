@@ -1,0 +1,44 @@
+package stage
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/imepipe/imepipe/internal/inflate"
+)
+
+const (
+	// wholeMax is the largest entry, compressed and uncompressed, that is
+	// read and inflated whole in memory (package internal/inflate, about
+	// 1.5× the speed of a streaming decompressor) rather than streamed.
+	// Most files of an app's tree are below it.
+	wholeMax = 1 << 20
+	// wholeSlack lets the inflater copy matches 16 bytes at a time up to
+	// the declared end; a stream that uses it is longer than declared,
+	// which the caller's size check reports.
+	wholeSlack = 32
+)
+
+// whole inflates complete Deflate streams into a reused buffer.
+type whole struct {
+	d   inflate.Decompressor
+	out []byte
+}
+
+// fits reports whether an entry of these sizes is inflated whole.
+func fits(csize, usize uint64) bool { return csize <= wholeMax && usize <= wholeMax }
+
+// inflate returns what the Deflate stream src inflates to, expected to be
+// size bytes; the result is valid until the next call. A stream that would
+// produce more than size+wholeSlack bytes is an error.
+func (w *whole) inflate(src []byte, size int) ([]byte, error) {
+	need := size + wholeSlack
+	if cap(w.out) < need {
+		w.out = make([]byte, need)
+	}
+	n, err := w.d.Decompress(w.out[:need], src)
+	if errors.Is(err, inflate.ErrTooLong) {
+		err = fmt.Errorf("more data than the declared %d bytes", size)
+	}
+	return w.out[:n], err
+}

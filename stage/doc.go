@@ -7,13 +7,14 @@
 // # Extract
 //
 // Extract reads a ZIP through an io.ReaderAt (central directory parsed by
-// archive/zip; entry data read and inflated here). Entries up to 1 MiB are
-// read whole and inflated whole into a buffer of the declared size by
-// internal/inflate (about 1.5× the speed of a streaming decompressor);
-// bigger ones stream through klauspost/compress/flate, one reusable
-// decompressor per worker, with runs of stored Deflate blocks copied
-// straight through (inflate.go). ExtractStream does the same for the
-// entries it hands to workers.
+// archive/zip; entry data read and inflated here, by package
+// internal/inflate, 1.5–1.7× the speed of klauspost/compress/flate on Go
+// source). Entries up to 1 MiB are read whole and inflated into a buffer
+// of the declared size; bigger ones stream through one reusable
+// decompressor per worker, runs of stored Deflate blocks copied straight
+// through (inflate.go). ExtractStream does the same; only a stream of
+// unknown length (a data descriptor) is inflated by klauspost's
+// decompressor, which reads no byte past the stream's end.
 // Workers take files of 1 MiB or more largest first, then runs of one
 // directory's files in archive order (two workers creating files in one
 // directory contend for its lock in the kernel), each reading its own

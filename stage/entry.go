@@ -83,7 +83,7 @@ func (w *worker) source(f *zip.File, size int64) (io.Reader, error) {
 	}
 	var in flateSource = w.br
 	w.br.Reset(raw)
-	w.z.reset(in)
+	w.z.reset(in, true)
 	return &w.z, nil
 }
 

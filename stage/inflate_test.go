@@ -45,9 +45,9 @@ func mixedStream(t testing.TB, a, b []byte, size, level int) []byte {
 	return buf.Bytes()
 }
 
-func inflateAll(src flateSource, chunk int) ([]byte, error) {
+func inflateAll(src flateSource, chunk int, bounded bool) ([]byte, error) {
 	var z inflater
-	z.reset(src)
+	z.reset(src, bounded)
 	var out []byte
 	buf := make([]byte, chunk)
 	for {
@@ -88,20 +88,24 @@ func TestInflater(t *testing.T) {
 			if chunk == 1 && len(c.want) > 100000 {
 				continue
 			}
-			got, err := inflateAll(bufio.NewReaderSize(bytes.NewReader(c.stream), 4096), chunk)
-			if err != nil || !bytes.Equal(got, c.want) {
-				t.Errorf("%s, reads of %d: %d bytes, %v; want %d bytes", name, chunk, len(got), err, len(c.want))
-			}
-			got, err = inflateAll(bytes.NewReader(c.stream), chunk)
-			if err != nil || !bytes.Equal(got, c.want) {
-				t.Errorf("%s from memory, reads of %d: %d bytes, %v", name, chunk, len(got), err)
+			for _, bounded := range []bool{false, true} {
+				got, err := inflateAll(bufio.NewReaderSize(bytes.NewReader(c.stream), 4096), chunk, bounded)
+				if err != nil || !bytes.Equal(got, c.want) {
+					t.Errorf("%s, reads of %d, bounded %v: %d bytes, %v; want %d bytes", name, chunk, bounded, len(got), err, len(c.want))
+				}
+				got, err = inflateAll(bytes.NewReader(c.stream), chunk, bounded)
+				if err != nil || !bytes.Equal(got, c.want) {
+					t.Errorf("%s from memory, reads of %d, bounded %v: %d bytes, %v", name, chunk, bounded, len(got), err)
+				}
 			}
 		}
-		var z inflater
-		z.reset(bytes.NewReader(c.stream))
-		var out bytes.Buffer
-		if n, err := z.WriteTo(&out); err != nil || n != int64(len(c.want)) || !bytes.Equal(out.Bytes(), c.want) {
-			t.Errorf("%s, WriteTo: %d bytes, %v", name, n, err)
+		for _, bounded := range []bool{false, true} {
+			var z inflater
+			z.reset(bytes.NewReader(c.stream), bounded)
+			var out bytes.Buffer
+			if n, err := z.WriteTo(&out); err != nil || n != int64(len(c.want)) || !bytes.Equal(out.Bytes(), c.want) {
+				t.Errorf("%s, WriteTo, bounded %v: %d bytes, %v", name, bounded, n, err)
+			}
 		}
 	}
 }
@@ -119,8 +123,10 @@ func TestInflaterBadStreams(t *testing.T) {
 		"empty":               nil,
 		"reserved block type": {0x07, 0, 0},
 	} {
-		if _, err := inflateAll(bytes.NewReader(s), 4096); err == nil {
-			t.Errorf("%s: no error", name)
+		for _, bounded := range []bool{false, true} {
+			if _, err := inflateAll(bytes.NewReader(s), 4096, bounded); err == nil {
+				t.Errorf("%s, bounded %v: no error", name, bounded)
+			}
 		}
 	}
 }
@@ -138,12 +144,14 @@ func FuzzInflater(f *testing.F) {
 			stream[int(split)%len(stream)] ^= level | 1
 		}
 		want, werr := io.ReadAll(flate.NewReader(bytes.NewReader(stream)))
-		got, gerr := inflateAll(bufio.NewReader(bytes.NewReader(stream)), 1+int(level)*100)
-		if (werr == nil) != (gerr == nil) {
-			t.Fatalf("flate error %v, inflater error %v", werr, gerr)
-		}
-		if werr == nil && !bytes.Equal(got, want) {
-			t.Fatalf("inflater gave %d bytes, flate %d", len(got), len(want))
+		for _, bounded := range []bool{false, true} {
+			got, gerr := inflateAll(bufio.NewReader(bytes.NewReader(stream)), 1+int(level)*100, bounded)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("bounded %v: flate error %v, inflater error %v", bounded, werr, gerr)
+			}
+			if werr == nil && !bytes.Equal(got, want) {
+				t.Fatalf("bounded %v: inflater gave %d bytes, flate %d", bounded, len(got), len(want))
+			}
 		}
 	})
 }

@@ -330,7 +330,7 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 			case method == methodDeflate:
 				z := inflaterPool.Get().(*inflater)
 				defer inflaterPool.Put(z)
-				z.reset(bytes.NewReader(data))
+				z.reset(bytes.NewReader(data), true)
 				src = z
 			}
 			if want.usize >= pipeMin {
@@ -352,12 +352,12 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 	if e.descriptor {
 		// Unknown length: Deflate ends itself. The counting reader is a
 		// ByteReader, so the decompressor reads no byte past its end.
-		src = s.deflate(s.in)
+		src = s.deflate(s.in, false)
 	} else {
 		lim := io.LimitReader(s.in, int64(e.csize))
 		src = lim
 		if method == methodDeflate {
-			src = s.deflate(bufio.NewReaderSize(lim, readBufSize))
+			src = s.deflate(bufio.NewReaderSize(lim, readBufSize), true)
 		}
 		defer func() { _, _ = io.Copy(io.Discard, lim) }()
 	}
@@ -384,8 +384,8 @@ var (
 	smallBufPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 )
 
-func (s *streamer) deflate(r flateSource) io.Reader {
-	s.z.reset(r)
+func (s *streamer) deflate(r flateSource, bounded bool) io.Reader {
+	s.z.reset(r, bounded)
 	return &s.z
 }
 

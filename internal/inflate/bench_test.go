@@ -69,3 +69,31 @@ func BenchmarkDecompress(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReader inflates the Go sources as one stream (a big file of a
+// ZIP): Reader against klauspost/compress/flate, both written out from
+// their windows.
+func BenchmarkReader(b *testing.B) {
+	plain, _, total := goSources(b)
+	z := compress(b, bytes.Join(plain, nil), 6)
+	b.Run("inflate", func(b *testing.B) {
+		r := NewReader(nil, nil)
+		b.SetBytes(total)
+		for b.Loop() {
+			r.Reset(bytes.NewReader(z), nil)
+			if n, err := r.WriteTo(io.Discard); err != nil || n != total {
+				b.Fatal(n, err)
+			}
+		}
+	})
+	b.Run("klauspost", func(b *testing.B) {
+		fr := flate.NewReader(nil)
+		b.SetBytes(total)
+		for b.Loop() {
+			fr.(flate.Resetter).Reset(bytes.NewReader(z), nil)
+			if n, err := fr.(io.WriterTo).WriteTo(io.Discard); err != nil || n != total {
+				b.Fatal(n, err)
+			}
+		}
+	})
+}

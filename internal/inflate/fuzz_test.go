@@ -2,7 +2,8 @@ package inflate
 
 import "testing"
 
-// FuzzDecompress compares Decompress with compress/flate on any input.
+// FuzzDecompress compares Decompress and Reader with compress/flate on any
+// input.
 // Seeds: streams of each block type (testdata/fuzz holds the corpus).
 func FuzzDecompress(f *testing.F) {
 	data := corpus()["mixed"][:3000]
@@ -12,7 +13,9 @@ func FuzzDecompress(f *testing.F) {
 	f.Add([]byte{0x07})
 	f.Add([]byte{0x01, 0x05, 0x00, 0xfa, 0xff, 'h', 'e', 'l', 'l', 'o'})
 	var d Decompressor
+	z := NewReader(nil, nil)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		differential(t, &d, src)
+		readerDifferential(t, z, src)
 	})
 }

@@ -210,6 +210,7 @@ func (w *bitWriter) bytes() []byte { return w.b }
 
 func TestMatchesFlateOnCorruptions(t *testing.T) {
 	var d Decompressor
+	zr := NewReader(nil, nil)
 	r := rand.New(rand.NewPCG(3, 4))
 	data := corpus()["mixed"][:30000]
 	z := compress(t, data, 6)
@@ -219,6 +220,7 @@ func TestMatchesFlateOnCorruptions(t *testing.T) {
 			bad[r.IntN(len(bad))] ^= byte(1 + r.IntN(255))
 		}
 		differential(t, &d, bad)
+		readerDifferential(t, zr, bad)
 	}
 }
 

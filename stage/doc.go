@@ -16,9 +16,11 @@
 // unknown length (a data descriptor) is inflated by klauspost's
 // decompressor, which reads no byte past the stream's end.
 // Workers take files of 1 MiB or more largest first, then runs of one
-// directory's files in archive order (two workers creating files in one
-// directory contend for its lock in the kernel), each reading its own
-// section of the archive, and create directories once, on first need.
+// directory's files in archive order, each reading its own section of the
+// archive. Files inflated whole are handed to one creator goroutine that
+// creates, writes and dates them (files created from several threads at
+// once make the kernel spin on its locks; see creator.go); the others are
+// written by their worker. Directories are created once, on first need.
 // Files of 8 MiB or more are inflated and written by two goroutines and,
 // on Linux, bypass the page cache (O_DIRECT from aligned buffers, the
 // tail buffered). Memory is a few fixed buffers per worker whatever the

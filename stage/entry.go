@@ -3,7 +3,6 @@ package stage
 import (
 	"archive/zip"
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,9 +27,8 @@ const (
 type worker struct {
 	buf   []byte
 	br    *bufio.Reader
-	small []byte       // compressed data of an entry inflated whole
-	whole whole        // inflates it
-	sr    bytes.Reader // over what it inflated to
+	small []byte // compressed data of an entry inflated whole
+	whole whole  // inflates it
 	z     inflater
 }
 
@@ -49,57 +47,70 @@ func (w *worker) release() {
 	workerPool.Put(w)
 }
 
-// source returns the decompressed stream of f, whose compressed data must
-// lie within the first size bytes of the archive.
-func (w *worker) source(f *zip.File, size int64) (io.Reader, error) {
-	raw, err := f.OpenRaw()
+// raw returns f's compressed data, which must lie within the first size
+// bytes of the archive.
+func raw(f *zip.File, size int64) (io.Reader, error) {
+	r, err := f.OpenRaw()
 	if err != nil {
 		return nil, err
 	}
-	if sr, ok := raw.(*io.SectionReader); ok {
+	if sr, ok := r.(*io.SectionReader); ok {
 		if _, off, n := sr.Outer(); off < 0 || n < 0 || off > size || n > size-off {
 			return nil, fmt.Errorf("data of %d bytes at offset %d past the end of the archive", n, off)
 		}
 	}
-	if f.Method == zip.Store {
-		return raw, nil
+	return r, nil
+}
+
+// source returns the decompressed stream of f.
+func (w *worker) source(f *zip.File, size int64) (io.Reader, error) {
+	r, err := raw(f, size)
+	if err != nil || f.Method == zip.Store {
+		return r, err
 	}
-	// Entries up to wholeMax are read in one go and inflated whole; the
-	// rest stream through the read buffer.
-	if fits(f.CompressedSize64, f.UncompressedSize64) {
-		if uint64(cap(w.small)) < f.CompressedSize64 {
-			w.small = make([]byte, f.CompressedSize64)
-		}
-		w.small = w.small[:f.CompressedSize64]
-		if _, err := io.ReadFull(raw, w.small); err != nil {
-			return nil, err
-		}
-		plain, err := w.whole.inflate(w.small, int(f.UncompressedSize64))
-		if err != nil {
-			return nil, err
-		}
-		w.sr.Reset(plain)
-		return &w.sr, nil
-	}
-	var in flateSource = w.br
-	w.br.Reset(raw)
-	w.z.reset(in, true)
+	w.br.Reset(r)
+	w.z.reset(w.br, true)
 	return &w.z, nil
 }
 
-// file extracts one regular file, checking its size and CRC-32.
+// readWhole reads and inflates the data of f (fits(f)) into dst, which
+// has room for its declared size plus wholeSlack, and returns it.
+func (w *worker) readWhole(f *zip.File, size int64, dst []byte) ([]byte, error) {
+	r, err := raw(f, size)
+	if err != nil {
+		return nil, err
+	}
+	if f.Method == zip.Store {
+		n, err := io.ReadFull(r, dst[:f.CompressedSize64])
+		return dst[:n], err
+	}
+	if uint64(cap(w.small)) < f.CompressedSize64 {
+		w.small = make([]byte, f.CompressedSize64)
+	}
+	w.small = w.small[:f.CompressedSize64]
+	if _, err := io.ReadFull(r, w.small); err != nil {
+		return nil, err
+	}
+	return w.whole.inflateInto(dst, w.small, int(f.UncompressedSize64))
+}
+
+// file extracts one regular file, checking its size and CRC-32. Entries
+// that fit in memory are read and inflated here and handed to the
+// creator; the rest are streamed into their file here.
 func (x *extractor) file(ctx context.Context, w *worker, e *fileEntry) error {
+	if fits(e.f.CompressedSize64, e.size) {
+		return x.handOff(ctx, w, e)
+	}
+	if err := x.dir(e.parent); err != nil {
+		return err
+	}
 	src, err := w.source(e.f, x.size)
 	if err != nil {
 		return e.corrupt("%v", err)
 	}
-	p := x.path(e.name)
-	out, err := createFile(p, e.perm, e.size)
+	out, err := x.create(e)
 	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("stage: entry %q: collides with another entry: %w", e.f.Name, ErrUnsafePath)
-		}
-		return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+		return err
 	}
 	var n uint64
 	var crc uint32
@@ -110,18 +121,41 @@ func (x *extractor) file(ctx context.Context, w *worker, e *fileEntry) error {
 	} else {
 		n, crc, err = x.copy(ctx, w.buf, out, src, e)
 	}
+	if err == nil {
+		err = e.check(n, crc)
+	}
 	if err != nil {
 		out.Close()
 		return err
 	}
+	return x.finish(out, e)
+}
+
+// create creates e's file.
+func (x *extractor) create(e *fileEntry) (*outFile, error) {
+	out, err := createFile(x.path(e.name), e.perm, e.size)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil, fmt.Errorf("stage: entry %q: collides with another entry: %w", e.f.Name, ErrUnsafePath)
+	case err != nil:
+		return nil, fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+	}
+	return out, nil
+}
+
+// check compares what was extracted with what e declares.
+func (e *fileEntry) check(n uint64, crc uint32) error {
 	switch {
 	case n != e.size:
-		out.Close()
 		return e.corrupt("%d bytes, declared %d", n, e.size)
 	case crc != e.f.CRC32:
-		out.Close()
 		return e.corrupt("CRC-32 %08x, declared %08x", crc, e.f.CRC32)
 	}
+	return nil
+}
+
+// finish syncs (with Options.Sync), dates and closes a written file.
+func (x *extractor) finish(out *outFile, e *fileEntry) error {
 	if x.opt.Sync {
 		if err := out.Sync(); err != nil {
 			out.Close()

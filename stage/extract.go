@@ -102,11 +102,12 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, dir string, opt Opt
 
 // extractor runs one plan into root.
 type extractor struct {
-	p    *plan
-	root string
-	opt  Options
-	size int64      // of the archive
-	made []dirState // per plan.dirs: created yet?
+	p       *plan
+	root    string
+	opt     Options
+	size    int64      // of the archive
+	made    []dirState // per plan.dirs: created yet?
+	creator *creator
 }
 
 // dirState makes sure one directory is created once, by whichever worker
@@ -142,22 +143,23 @@ func (x *extractor) run(ctx context.Context) (Result, error) {
 	// Workers take the next batch of files from a shared index (no channel
 	// hand-off per file), creating directories on first need, then sweep
 	// the directories so that empty ones exist too. A batch is a big file
-	// or a run of files of one directory: two workers creating files in one
-	// directory at once contend for its lock in the kernel.
+	// or a run of files of one directory. Files that fit in memory are
+	// created by the creator (see creator.go), the others by the worker.
 	batches := x.p.batches()
 	g, gctx := errgroup.WithContext(ctx)
+	x.creator = newCreator(x)
+	g.Go(x.creator.run)
 	var nextBatch, nextDir atomic.Int64
+	var working sync.WaitGroup
 	for range min(workers, max(len(batches), 1)) {
+		working.Add(1)
 		g.Go(func() error {
+			defer working.Done()
 			w := newWorker()
 			defer w.release()
 			for b := nextBatch.Add(1) - 1; b < int64(len(batches)); b = nextBatch.Add(1) - 1 {
 				for i := range batches[b] {
-					e := &batches[b][i]
-					if err := x.dir(e.parent); err != nil {
-						return err
-					}
-					if err := x.file(gctx, w, e); err != nil {
+					if err := x.file(gctx, w, &batches[b][i]); err != nil {
 						return err
 					}
 				}
@@ -170,6 +172,10 @@ func (x *extractor) run(ctx context.Context) (Result, error) {
 			return nil
 		})
 	}
+	go func() {
+		working.Wait()
+		close(x.creator.ch)
+	}()
 	if err := g.Wait(); err != nil {
 		return Result{}, err
 	}

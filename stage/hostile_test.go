@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -130,4 +132,24 @@ func TestExtractNotAZip(t *testing.T) {
 			assertNothingLeft(t, parent)
 		})
 	}
+}
+
+// A file the creator cannot create (a name past the file system's 255
+// bytes) fails the extraction while workers are still handing entries
+// over: the error comes back, nobody waits forever, nothing is left.
+func TestExtractCreatorFails(t *testing.T) {
+	var entries []rawEntry
+	for i := range 400 {
+		entries = append(entries, rawEntry{name: fmt.Sprintf("d/%03d.txt", i), data: bytes.Repeat([]byte{byte(i)}, 3000), method: 8})
+		if i == 100 {
+			entries = append(entries, rawEntry{name: "d/" + strings.Repeat("n", 300), data: []byte("x")})
+		}
+	}
+	z := rawZip(t, entries)
+	parent := t.TempDir()
+	_, err := Extract(context.Background(), bytes.NewReader(z), int64(len(z)), filepath.Join(parent, "out"), Options{Workers: 4})
+	if err == nil || !strings.Contains(err.Error(), "file name too long") {
+		t.Fatalf("err = %v, want the file system's error", err)
+	}
+	assertNothingLeft(t, parent)
 }

@@ -32,13 +32,18 @@ func fits(csize, usize uint64) bool { return csize <= wholeMax && usize <= whole
 // size bytes; the result is valid until the next call. A stream that would
 // produce more than size+wholeSlack bytes is an error.
 func (w *whole) inflate(src []byte, size int) ([]byte, error) {
-	need := size + wholeSlack
-	if cap(w.out) < need {
-		w.out = make([]byte, need)
+	if cap(w.out) < size+wholeSlack {
+		w.out = make([]byte, size+wholeSlack)
 	}
-	n, err := w.d.Decompress(w.out[:need], src)
+	return w.inflateInto(w.out, src, size)
+}
+
+// inflateInto is inflate into dst, which has room for size+wholeSlack.
+func (w *whole) inflateInto(dst, src []byte, size int) ([]byte, error) {
+	dst = dst[:size+wholeSlack]
+	n, err := w.d.Decompress(dst, src)
 	if errors.Is(err, inflate.ErrTooLong) {
 		err = fmt.Errorf("more data than the declared %d bytes", size)
 	}
-	return w.out[:n], err
+	return dst[:n], err
 }

@@ -5,8 +5,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/flate"
@@ -16,7 +17,11 @@ import (
 // its own stream compressed at the default level — what a ZIP of the
 // toolchain holds.
 func goSources(b *testing.B) (plain, packed [][]byte, total int64) {
-	root := filepath.Join(runtime.GOROOT(), "src")
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		b.Skip("no go command to find GOROOT: ", err)
+	}
+	root := filepath.Join(strings.TrimSpace(string(goroot)), "src")
 	filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
 		if err != nil || total > 16<<20 {
 			return filepath.SkipDir

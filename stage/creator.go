@@ -9,47 +9,95 @@ import (
 )
 
 // creator creates the files of entries that were read and inflated whole,
-// all on one goroutine, while the workers inflate the next ones. Creating
+// all on one goroutine, while workers inflate the next ones. Creating
 // files from several threads at once makes the kernel spin on its locks:
 // for the Go tree's 16,703 files on this project's 2-CPU ext4 test
 // machine, extracting with one worker took 0.40 s of system time and with
 // two or four 1.4–1.8 s, and the wall time grew with it. One creator keeps
-// the file system's share serial and the inflating parallel.
+// the file system's share serial and the inflating parallel. Extract and
+// ExtractStream both use it.
 //
 // Memory: the inflated data waiting for the creator is held to
 // budgetBytes (the buffers come from the size-class cache of bufs.go).
 type creator struct {
-	x      *extractor
-	ch     chan ready
+	ch     chan func() error
 	budget *semaphore.Weighted
 }
 
-// ready is an entry's checked data, waiting to be written.
-type ready struct {
-	e    *fileEntry
-	data *[]byte
-	cost int64
+func newCreator() *creator {
+	return &creator{ch: make(chan func() error, 64), budget: semaphore.NewWeighted(budgetBytes)}
 }
 
-func newCreator(x *extractor) *creator {
-	return &creator{x: x, ch: make(chan ready, 64), budget: semaphore.NewWeighted(budgetBytes)}
-}
-
-// run writes what the workers hand over until the channel closes.
+// run runs the handed-over writes until close, stopping at the first
+// error (the caller's context is then cancelled, which releases producers
+// waiting in reserve or hand).
 func (c *creator) run() error {
-	for r := range c.ch {
-		err := c.write(r.e, *r.data)
-		putData(r.data)
-		c.budget.Release(r.cost)
-		if err != nil {
+	for write := range c.ch {
+		if err := write(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *creator) write(e *fileEntry, data []byte) error {
-	x := c.x
+// close ends run once the writes handed over so far are done; no hand
+// may follow.
+func (c *creator) close() { close(c.ch) }
+
+// reserve returns a buffer of n bytes, waiting for room in the budget.
+// It goes back with hand or drop.
+func (c *creator) reserve(ctx context.Context, n int) (*[]byte, error) {
+	if err := c.budget.Acquire(ctx, int64(dataCap(n))); err != nil {
+		return nil, fmt.Errorf("stage: %w", err)
+	}
+	return getData(n), nil
+}
+
+// drop gives back a buffer from reserve that is not handed over.
+func (c *creator) drop(buf *[]byte) {
+	c.budget.Release(int64(dataCap(cap(*buf))))
+	putData(buf)
+}
+
+// hand queues write(*buf) on the creator's goroutine; buf is dropped
+// after it.
+func (c *creator) hand(ctx context.Context, buf *[]byte, write func([]byte) error) error {
+	task := func() error {
+		defer c.drop(buf)
+		return write(*buf)
+	}
+	select {
+	case c.ch <- task:
+		return nil
+	case <-ctx.Done():
+		c.drop(buf)
+		return fmt.Errorf("stage: %w", ctx.Err())
+	}
+}
+
+// handOff reads and inflates e (fits) and, once its size and CRC-32 check
+// out, hands it to the creator.
+func (x *extractor) handOff(ctx context.Context, w *worker, e *fileEntry) error {
+	buf, err := x.creator.reserve(ctx, int(e.size)+wholeSlack)
+	if err != nil {
+		return err
+	}
+	data, err := w.readWhole(e.f, x.size, *buf)
+	if err == nil {
+		err = e.check(uint64(len(data)), crc32.ChecksumIEEE(data))
+	} else {
+		err = e.corrupt("%v", err)
+	}
+	if err != nil {
+		x.creator.drop(buf)
+		return err
+	}
+	*buf = data
+	return x.creator.hand(ctx, buf, func(data []byte) error { return x.writeWhole(e, data) })
+}
+
+// writeWhole creates, writes and dates e's file, on the creator.
+func (x *extractor) writeWhole(e *fileEntry, data []byte) error {
 	if err := x.dir(e.parent); err != nil {
 		return err
 	}
@@ -65,35 +113,4 @@ func (c *creator) write(e *fileEntry, data []byte) error {
 		x.opt.Progress(int64(len(data)))
 	}
 	return x.finish(out, e)
-}
-
-// handOff reads and inflates e (fits) and, once its size and CRC-32 check
-// out, hands it to the creator.
-func (x *extractor) handOff(ctx context.Context, w *worker, e *fileEntry) error {
-	n := int(e.size) + wholeSlack
-	cost := int64(dataCap(n))
-	if err := x.creator.budget.Acquire(ctx, cost); err != nil {
-		return fmt.Errorf("stage: %w", err)
-	}
-	buf := getData(n)
-	data, err := w.readWhole(e.f, x.size, *buf)
-	if err == nil {
-		err = e.check(uint64(len(data)), crc32.ChecksumIEEE(data))
-	} else {
-		err = e.corrupt("%v", err)
-	}
-	if err != nil {
-		putData(buf)
-		x.creator.budget.Release(cost)
-		return err
-	}
-	*buf = data
-	select {
-	case x.creator.ch <- ready{e: e, data: buf, cost: cost}:
-		return nil
-	case <-ctx.Done():
-		putData(buf)
-		x.creator.budget.Release(cost)
-		return fmt.Errorf("stage: %w", ctx.Err())
-	}
 }

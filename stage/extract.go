@@ -147,7 +147,7 @@ func (x *extractor) run(ctx context.Context) (Result, error) {
 	// created by the creator (see creator.go), the others by the worker.
 	batches := x.p.batches()
 	g, gctx := errgroup.WithContext(ctx)
-	x.creator = newCreator(x)
+	x.creator = newCreator()
 	g.Go(x.creator.run)
 	var nextBatch, nextDir atomic.Int64
 	var working sync.WaitGroup
@@ -174,7 +174,7 @@ func (x *extractor) run(ctx context.Context) (Result, error) {
 	}
 	go func() {
 		working.Wait()
-		close(x.creator.ch)
+		x.creator.close()
 	}()
 	if err := g.Wait(); err != nil {
 		return Result{}, err

@@ -136,7 +136,8 @@ func TestExtractNotAZip(t *testing.T) {
 
 // A file the creator cannot create (a name past the file system's 255
 // bytes) fails the extraction while workers are still handing entries
-// over: the error comes back, nobody waits forever, nothing is left.
+// over: the error comes back, nobody waits forever, nothing is left;
+// the same for ExtractStream.
 func TestExtractCreatorFails(t *testing.T) {
 	var entries []rawEntry
 	for i := range 400 {
@@ -149,7 +150,12 @@ func TestExtractCreatorFails(t *testing.T) {
 	parent := t.TempDir()
 	_, err := Extract(context.Background(), bytes.NewReader(z), int64(len(z)), filepath.Join(parent, "out"), Options{Workers: 4})
 	if err == nil || !strings.Contains(err.Error(), "file name too long") {
-		t.Fatalf("err = %v, want the file system's error", err)
+		t.Fatalf("Extract: err = %v, want the file system's error", err)
+	}
+	assertNothingLeft(t, parent)
+	_, err = ExtractStream(context.Background(), bytes.NewReader(z), filepath.Join(parent, "out"), Options{Workers: 4})
+	if err == nil || !strings.Contains(err.Error(), "file name too long") {
+		t.Fatalf("ExtractStream: err = %v, want the file system's error", err)
 	}
 	assertNothingLeft(t, parent)
 }

@@ -31,8 +31,10 @@ import (
 // extraction fails. Modes of Unix-made entries come from the central
 // directory and are applied before the commit.
 //
-// Small entries are decompressed by opt.Workers goroutines from bounded
-// buffers; large ones are streamed by the reading goroutine. The caller's
+// Entries up to 8 MiB compressed are decompressed by opt.Workers
+// goroutines from bounded buffers (the files of those up to 1 MiB then
+// created by one creator goroutine, see creator.go); larger ones are
+// streamed by the reading goroutine. The caller's
 // opt.Verify runs after the end of the ZIP has been read and checked.
 func ExtractStream(ctx context.Context, r io.Reader, dir string, opt Options) (Result, error) {
 	dir = filepath.Clean(dir)
@@ -81,7 +83,6 @@ var ErrNotStreamable = fmt.Errorf("%w: needs random access", ErrUnsupported)
 
 const (
 	streamBufSize  = 1 << 20
-	smallEntry     = 1 << 20 // entries smaller than this go to their directory's worker
 	bufferedEntry  = 8 << 20 // compressed entries up to this size go to a worker
 	maxCentralSize = 256 << 20
 	sigDescriptor  = 0x08074b50
@@ -113,6 +114,7 @@ type streamer struct {
 	bytes   atomic.Int64
 	z       inflater
 	buf     []byte
+	creator *creator
 }
 
 func (s *streamer) run(ctx context.Context) (Result, error) {
@@ -121,10 +123,14 @@ func (s *streamer) run(ctx context.Context) (Result, error) {
 		workers = defaultWorkers()
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	s.creator = newCreator()
+	g.Go(s.creator.run)
 	q := startQueues(gctx, g, workers)
 	s.buf = make([]byte, copyBufSize)
 	err := s.entriesLoop(gctx, q)
 	q.close()
+	q.wait()
+	s.creator.close()
 	// A worker's failure cancels gctx, which the loop then reports: the
 	// worker's error is the one to keep.
 	if werr := g.Wait(); werr != nil && (err == nil || errors.Is(err, context.Canceled)) {
@@ -313,21 +319,14 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 			return corruptf(e.name, "truncated: %v", err)
 		}
 		want := *e
-		byDir := e.usize < smallEntry
-		err := q.submit(ctx, path.Dir(e.clean), byDir, func() error {
+		err := q.submit(ctx, func() error {
 			defer q.release(size)
 			defer putData(buf)
+			if fits(want.csize, want.usize) {
+				return s.handOff(ctx, &want, method, data, mtime)
+			}
 			var src io.Reader = bytes.NewReader(data)
-			switch {
-			case method == methodDeflate && fits(want.csize, want.usize):
-				w := wholePool.Get().(*whole)
-				defer wholePool.Put(w)
-				plain, err := w.inflate(data, int(want.usize))
-				if err != nil {
-					return corruptf(want.name, "%v", err)
-				}
-				src = bytes.NewReader(plain)
-			case method == methodDeflate:
+			if method == methodDeflate {
 				z := inflaterPool.Get().(*inflater)
 				defer inflaterPool.Put(z)
 				z.reset(bytes.NewReader(data), true)
@@ -403,6 +402,58 @@ func (s *streamer) create(e *streamEntry) (*outFile, error) {
 		return nil, fmt.Errorf("stage: entry %q: %w", e.name, err)
 	}
 	return out, nil
+}
+
+// handOff inflates (or copies) the data of an entry that fits in memory
+// and, once its size and CRC-32 check out, hands it to the creator.
+func (s *streamer) handOff(ctx context.Context, e *streamEntry, method uint16, data []byte, mtime time.Time) error {
+	buf, err := s.creator.reserve(ctx, int(e.usize)+wholeSlack)
+	if err != nil {
+		return err
+	}
+	out := (*buf)[:copy(*buf, data)]
+	if method == methodDeflate {
+		w := wholePool.Get().(*whole)
+		out, err = w.inflateInto(*buf, data, int(e.usize))
+		wholePool.Put(w)
+	}
+	crc := crc32.ChecksumIEEE(out)
+	switch {
+	case err != nil:
+		err = corruptf(e.name, "%v", err)
+	case uint64(len(out)) != e.usize:
+		err = corruptf(e.name, "%d bytes, declared %d", len(out), e.usize)
+	case crc != e.crc:
+		err = corruptf(e.name, "CRC-32 %08x, declared %08x", crc, e.crc)
+	}
+	if err != nil {
+		s.creator.drop(buf)
+		return err
+	}
+	*buf = out
+	return s.creator.hand(ctx, buf, func(data []byte) error { return s.writeWhole(e, data, mtime) })
+}
+
+// writeWhole creates, writes and dates a checked entry's file, on the
+// creator.
+func (s *streamer) writeWhole(e *streamEntry, data []byte, mtime time.Time) error {
+	out, err := s.create(e)
+	if err != nil {
+		return err
+	}
+	if _, err := out.Write(data); err != nil {
+		out.Close()
+		return fmt.Errorf("stage: entry %q: %w", e.name, err)
+	}
+	s.bytes.Add(int64(len(data)))
+	if s.opt.Progress != nil {
+		s.opt.Progress(int64(len(data)))
+	}
+	if err := s.finish(out, e, 0, 0, mtime, false); err != nil {
+		out.Close()
+		return err
+	}
+	return nil
 }
 
 // writePiped is write for a big entry of known size: decompression and

@@ -83,7 +83,7 @@ func streamZips(t *testing.T) map[string][]byte {
 	zips["archive-zip-descriptors"] = dd.Bytes()
 	// Entries over bufferedEntry compressed bytes are streamed by the
 	// reading goroutine, the others buffered for a worker.
-	big := bytes.Repeat([]byte("0123456789abcdef"), (bufferedEntry+3*smallEntry)/16+7)
+	big := bytes.Repeat([]byte("0123456789abcdef"), (bufferedEntry+3*wholeMax)/16+7)
 	noise := make([]byte, bufferedEntry+12345)
 	rand.NewChaCha8([32]byte{5, 6}).Read(noise)
 	zips["large entries"] = rawZip(t, []rawEntry{

@@ -19,26 +19,17 @@ const (
 	wholeSlack = 32
 )
 
-// whole inflates complete Deflate streams into a reused buffer.
+// whole inflates complete Deflate streams.
 type whole struct {
-	d   inflate.Decompressor
-	out []byte
+	d inflate.Decompressor
 }
 
 // fits reports whether an entry of these sizes is inflated whole.
 func fits(csize, usize uint64) bool { return csize <= wholeMax && usize <= wholeMax }
 
-// inflate returns what the Deflate stream src inflates to, expected to be
-// size bytes; the result is valid until the next call. A stream that would
-// produce more than size+wholeSlack bytes is an error.
-func (w *whole) inflate(src []byte, size int) ([]byte, error) {
-	if cap(w.out) < size+wholeSlack {
-		w.out = make([]byte, size+wholeSlack)
-	}
-	return w.inflateInto(w.out, src, size)
-}
-
-// inflateInto is inflate into dst, which has room for size+wholeSlack.
+// inflateInto returns what the Deflate stream src inflates to, expected
+// to be size bytes, in dst, which has room for size+wholeSlack. A stream
+// that would produce more than that is an error.
 func (w *whole) inflateInto(dst, src []byte, size int) ([]byte, error) {
 	dst = dst[:size+wholeSlack]
 	n, err := w.d.Decompress(dst, src)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+	"testing/iotest"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -219,30 +220,35 @@ func TestMatchesFlateOnCorruptions(t *testing.T) {
 		for range 1 + r.IntN(3) {
 			bad[r.IntN(len(bad))] ^= byte(1 + r.IntN(255))
 		}
-		differential(t, &d, bad)
-		readerDifferential(t, zr, bad)
+		differential(t, &d, zr, bad)
 	}
 }
 
 // scratch is differential's output buffer; its callers run one at a time.
 var scratch = make([]byte, 256<<10)
 
-// differential checks Decompress against compress/flate on src: both
-// fail, or both produce the same bytes. Output past 256 KiB is not
-// compared (the stream is cut there for both).
-func differential(t *testing.T, d *Decompressor, src []byte) {
+// differential checks Decompress and a Reader (its source read in small
+// pieces) against compress/flate on src: each fails when flate does, or
+// produces the same bytes. Output past 256 KiB is not compared.
+func differential(t *testing.T, d *Decompressor, z *Reader, src []byte) {
 	t.Helper()
 	const limit = 256 << 10
 	want, stdErr := io.ReadAll(io.LimitReader(stdflate.NewReader(bytes.NewReader(src)), limit+1))
 	if stdErr == nil && len(want) > limit {
 		return
 	}
-	dst := scratch[:limit]
-	n, err := d.Decompress(dst, src)
-	switch {
-	case (err == nil) != (stdErr == nil):
-		t.Fatalf("Decompress err %v, compress/flate err %v (src %x)", err, stdErr, src)
-	case err == nil && !bytes.Equal(dst[:n], want):
-		t.Fatalf("output differs from compress/flate: %d vs %d bytes (src %x)", n, len(want), src)
+	n, err := d.Decompress(scratch[:limit], src)
+	z.Reset(iotest.HalfReader(bytes.NewReader(src)), nil)
+	got, zerr := io.ReadAll(io.LimitReader(z, limit+1))
+	for name, r := range map[string]struct {
+		out []byte
+		err error
+	}{"Decompress": {scratch[:n], err}, "Reader": {got, zerr}} {
+		switch {
+		case (r.err == nil) != (stdErr == nil):
+			t.Fatalf("%s err %v, compress/flate err %v (src %x)", name, r.err, stdErr, src)
+		case r.err == nil && !bytes.Equal(r.out, want):
+			t.Fatalf("%s output differs from compress/flate: %d vs %d bytes (src %x)", name, len(r.out), len(want), src)
+		}
 	}
 }

@@ -119,22 +119,3 @@ func TestReaderSourceError(t *testing.T) {
 		t.Fatalf("err = %v, want the source's", err)
 	}
 }
-
-// readerDifferential checks a Reader against compress/flate on src, with
-// the source read in small pieces.
-func readerDifferential(t *testing.T, z *Reader, src []byte) {
-	t.Helper()
-	const limit = 256 << 10
-	want, stdErr := io.ReadAll(io.LimitReader(stdflate.NewReader(bytes.NewReader(src)), limit+1))
-	if stdErr == nil && len(want) > limit {
-		return
-	}
-	z.Reset(iotest.HalfReader(bytes.NewReader(src)), nil)
-	got, err := io.ReadAll(io.LimitReader(z, limit+1))
-	switch {
-	case (err == nil) != (stdErr == nil):
-		t.Fatalf("Reader err %v, compress/flate err %v (src %x)", err, stdErr, src)
-	case err == nil && !bytes.Equal(got, want):
-		t.Fatalf("Reader output differs from compress/flate: %d vs %d bytes", len(got), len(want))
-	}
-}

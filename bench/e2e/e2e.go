@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -46,6 +47,9 @@ type Config struct {
 	// Runs is how many rounds of every run, interleaved (3); results are
 	// medians.
 	Runs int
+	// Only names the runs to time (NameSequential, NameImepipe, NameMCC,
+	// NameLAN); empty means all. Ratios need NameSequential.
+	Only []string
 	Logf func(format string, args ...any)
 }
 
@@ -119,7 +123,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer s.stop()
 	rep := &Report{Size: cfg.Size, Profile: cfg.Profile, Files: pk.files, PackageBytes: pk.bytes,
 		CPUs: runtime.NumCPU(), OriginRate: cfg.OriginRate, Runs: cfg.Runs, Ratios: map[string]float64{}}
-	runs := []func(context.Context) (Result, error){s.sequential, s.imepipe, s.mcc, s.lan}
+	runs, err := s.pick(cfg.Only)
+	if err != nil {
+		return nil, err
+	}
 	rounds := make([][]Result, len(runs))
 	for round := 1; round <= cfg.Runs; round++ {
 		s.round = round
@@ -137,13 +144,34 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Results = append(rep.Results, medianOf(rs))
 	}
 	rep.BlobBytes = rep.Results[0].DO.FileSize
-	base := rep.Results[0].ContentS
-	for _, r := range rep.Results[1:] {
-		if r.ContentS > 0 {
-			rep.Ratios[NameSequential+"/"+r.Name] = base / r.ContentS
+	if base := rep.Results[0]; base.Name == NameSequential {
+		for _, r := range rep.Results[1:] {
+			if r.ContentS > 0 {
+				rep.Ratios[NameSequential+"/"+r.Name] = base.ContentS / r.ContentS
+			}
 		}
 	}
 	return rep, nil
+}
+
+// pick returns the runs named in only (all when empty), in their order.
+func (s *site) pick(only []string) ([]func(context.Context) (Result, error), error) {
+	all := map[string]func(context.Context) (Result, error){
+		NameSequential: s.sequential, NameImepipe: s.imepipe, NameMCC: s.mcc, NameLAN: s.lan,
+	}
+	order := []string{NameSequential, NameImepipe, NameMCC, NameLAN}
+	for _, name := range only {
+		if all[name] == nil {
+			return nil, fmt.Errorf("e2e: no run named %q (%s)", name, strings.Join(order, ", "))
+		}
+	}
+	var out []func(context.Context) (Result, error)
+	for _, name := range order {
+		if len(only) == 0 || slices.Contains(only, name) {
+			out = append(out, all[name])
+		}
+	}
+	return out, nil
 }
 
 // medianOf is the last of rs with its times replaced by the medians of

@@ -115,3 +115,18 @@ func TestSaveReport(t *testing.T) {
 		}
 	}
 }
+
+func TestPick(t *testing.T) {
+	var s site
+	all, err := s.pick(nil)
+	if err != nil || len(all) != 4 {
+		t.Fatalf("all runs: %d, %v", len(all), err)
+	}
+	some, err := s.pick([]string{NameLAN, NameImepipe})
+	if err != nil || len(some) != 2 {
+		t.Fatalf("two runs: %d, %v", len(some), err)
+	}
+	if _, err := s.pick([]string{"imepipe-wan"}); err == nil || !strings.Contains(err.Error(), `"imepipe-wan"`) {
+		t.Fatalf("unknown run: %v", err)
+	}
+}

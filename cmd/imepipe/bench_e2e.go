@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/imepipe/imepipe/bench"
 	"github.com/imepipe/imepipe/bench/e2e"
@@ -19,11 +20,12 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	rate := fs.String("origin-rate", "0", "origin egress cap per second, the internet link (0: loopback speed)")
 	conns := fs.Int("connections", 0, "connections per agent download (0: fetch's default)")
 	runs := fs.Int("runs", 3, "rounds of every run, interleaved; results are medians")
+	only := fs.String("only", "", "comma-separated runs to time (ime-sequential, imepipe, imepipe-mcc, imepipe-lan; default all)")
 	keep := fs.Bool("keep", false, "keep the runs' roots (agents' CMTrace logs, state.db, DO caches) in --out/runs")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	out := fs.String("out", filepath.Join(bench.DefaultOut(), "e2e"), "folder for the cached package, the runs and the report (json, txt, svg chart)")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: imepipe bench [--size SIZE] [--profile installer|many-small|single-large] [--origin-rate RATE] [--connections N] [--runs N] [--keep] [--json] [--out DIR]")
+		fmt.Fprintln(e.stderr, "usage: imepipe bench [--size SIZE] [--profile installer|many-small|single-large] [--origin-rate RATE] [--connections N] [--runs N] [--only RUNS] [--keep] [--json] [--out DIR]")
 		fmt.Fprintln(e.stderr, "  end to end on loopback: service, origin, Connected Cache and agents; the IME's sequential")
 		fmt.Fprintln(e.stderr, "  download-verify-decrypt-unzip against imepipe from the origin, a warm cache and a LAN peer")
 		fs.PrintDefaults()
@@ -46,6 +48,9 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 		return usagef("--connections must not be negative")
 	}
 	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns, Runs: *runs, Keep: *keep}
+	if *only != "" {
+		cfg.Only = strings.Split(*only, ",")
+	}
 	if !*jsonOut {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }
 	}

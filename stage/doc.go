@@ -8,7 +8,7 @@
 //
 // Extract reads a ZIP through an io.ReaderAt (central directory parsed by
 // archive/zip; entry data read and inflated here, by package
-// internal/inflate, 1.5–1.7× the speed of klauspost/compress/flate on Go
+// internal/inflate, 1.5–1.6× the speed of klauspost/compress/flate on Go
 // source). Entries up to 1 MiB are read whole and inflated into a buffer
 // of the declared size; bigger ones stream through one reusable
 // decompressor per worker, runs of stored Deflate blocks copied straight

@@ -8,7 +8,7 @@
 // matches are copied within the output itself, and codes are looked up in
 // two-level tables. On the Go tree's source files that is about 1.5× the
 // speed of klauspost/compress/flate file by file (BenchmarkDecompress) and
-// 1.7× as one stream through Reader (BenchmarkReader), which runs the same
+// 1.6× as one stream through Reader (BenchmarkReader), which runs the same
 // decoder over a sliding window for streams too big to hold whole.
 //
 // What it accepts is what compress/flate accepts (the tests and the fuzz
@@ -20,7 +20,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"unsafe"
 )
 
 var (
@@ -359,13 +358,14 @@ func codes(dst []byte, out, limit int, in *bitReader, lt *[litlenSize]uint32, dt
 		}
 		if dist >= 16 && out+length+16 <= len(dst) {
 			// 16 bytes at a time; with dist ≥ 16 each word read is
-			// already written, overlapping or not. The bounds were
-			// checked just above: from ≥ 0, out+length+16 ≤ len(dst).
-			p := unsafe.Pointer(unsafe.SliceData(dst))
+			// already written, overlapping or not. (Through unsafe
+			// pointers instead of bounds-checked slices this loop was
+			// about 5 % faster overall; not worth giving up the checks.)
 			from := out - dist
 			for i := 0; i < length; i += 16 {
-				*(*uint64)(unsafe.Add(p, out+i)) = *(*uint64)(unsafe.Add(p, from+i))
-				*(*uint64)(unsafe.Add(p, out+i+8)) = *(*uint64)(unsafe.Add(p, from+i+8))
+				d, s := dst[out+i:out+i+16], dst[from+i:from+i+16]
+				binary.LittleEndian.PutUint64(d, binary.LittleEndian.Uint64(s))
+				binary.LittleEndian.PutUint64(d[8:], binary.LittleEndian.Uint64(s[8:]))
 			}
 			out += length
 			continue

@@ -18,10 +18,10 @@ const (
 )
 
 // worker holds one extraction goroutine's reusable state: a copy buffer, a
-// read buffer over the entry's own section of the ZIP, and two Deflate
-// decompressors: internal/inflate for entries read whole, klauspost's
-// flate for streamed ones. Both are used directly (rather than registered
-// with archive/zip) so that one decompressor is reset per entry instead of
+// read buffer over the entry's own section of the ZIP, and Deflate
+// decompressors from internal/inflate: one for entries read whole, one for
+// streamed ones (see inflater). They are used directly (rather than
+// registered with archive/zip) so that they are reset per entry instead of
 // allocated, and so that size and CRC are checked here, always
 // (archive/zip skips the CRC check when the stored CRC is 0).
 type worker struct {
@@ -81,6 +81,9 @@ func (w *worker) readWhole(f *zip.File, size int64, dst []byte) ([]byte, error) 
 		return nil, err
 	}
 	if f.Method == zip.Store {
+		if f.CompressedSize64 != f.UncompressedSize64 {
+			return nil, fmt.Errorf("stored entry of %d bytes declares %d", f.CompressedSize64, f.UncompressedSize64)
+		}
 		n, err := io.ReadFull(r, dst[:f.CompressedSize64])
 		return dst[:n], err
 	}

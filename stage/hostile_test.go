@@ -83,6 +83,7 @@ func TestExtractHostile(t *testing.T) {
 		{"size larger (deflate)", []rawEntry{{name: "a", data: hello, method: 8, usize: u32(500)}}, ErrCorrupt},
 		{"size smaller (store)", []rawEntry{{name: "a", data: hello, usize: u32(5), csize: u32(5)}}, ErrCorrupt},
 		{"size larger (store)", []rawEntry{{name: "a", data: hello, usize: u32(500), csize: u32(500)}}, ErrCorrupt},
+		{"store sizes differ", []rawEntry{{name: "a", data: bytes.Repeat(hello, 500), usize: u32(10)}}, ErrCorrupt},
 		{"crc mismatch", []rawEntry{{name: "a", data: hello, method: 8, crc: u32(0xdeadbeef)}}, ErrCorrupt},
 		{"crc zero", []rawEntry{{name: "a", data: hello, method: 8, crc: u32(0)}}, ErrCorrupt},
 		{"truncated deflate", []rawEntry{{name: "a", data: bytes.Repeat(hello, 100), method: 8, cut: 4}}, ErrCorrupt},

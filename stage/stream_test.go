@@ -146,6 +146,7 @@ func TestExtractStreamHostile(t *testing.T) {
 		"size lies (deflate)":    {rawZip(t, []rawEntry{{name: "a", data: hello, method: 8, usize: u32(5)}}), ErrCorrupt},
 		"size larger (deflate)":  {rawZip(t, []rawEntry{{name: "a", data: hello, method: 8, usize: u32(500)}}), ErrCorrupt},
 		"garbled deflate":        {rawZip(t, []rawEntry{{name: "a", data: hello, method: 8, garble: 1}}), ErrCorrupt},
+		"store sizes differ":     {rawZip(t, []rawEntry{{name: "a", data: bytes.Repeat(hello, 500), usize: u32(10)}}), ErrCorrupt},
 		"size lies (store)":      {rawZip(t, []rawEntry{{name: "a", data: hello, usize: u32(500), csize: u32(500)}}), ErrCorrupt},
 		"crc mismatch":           {rawZip(t, []rawEntry{{name: "a", data: hello, method: 8, crc: u32(1)}}), ErrCorrupt},
 		"truncated deflate":      {rawZip(t, []rawEntry{{name: "a", data: bytes.Repeat(hello, 100), method: 8, cut: 4}}), ErrCorrupt},

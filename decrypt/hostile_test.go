@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func sealInner(t *testing.T, inner []byte) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cw := &crcWriter{w: f, off: start, skip: MacSize, crc: crc32.NewIEEE()}
+	cw := &crcWriter{w: io.NewOffsetWriter(f, start), skip: MacSize, crc: crc32.NewIEEE()}
 	k, _ := NewKeys()
 	s, err := NewSealer(cw, k)
 	if err != nil {

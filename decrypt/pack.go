@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imepipe/imepipe/internal/direct"
 	"github.com/imepipe/imepipe/msi"
 	"github.com/imepipe/imepipe/stage"
 )
@@ -86,9 +87,16 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 	if err != nil {
 		return res, err
 	}
-	cw := &crcWriter{w: tmp, off: start, skip: MacSize, crc: crc32.NewIEEE()}
+	// The envelope, the bulk of the package, bypasses the page cache
+	// where the system allows (package direct).
+	dw, err := direct.NewWriter(tmp, start)
+	if err != nil {
+		return res, fmt.Errorf("decrypt: %w", err)
+	}
+	cw := &crcWriter{w: dw, skip: MacSize, crc: crc32.NewIEEE()}
 	sealer, err := NewSealer(cw, *keys)
 	if err != nil {
+		dw.Close()
 		return res, err
 	}
 	wres, err := stage.Write(ctx, sealer, setupFolder, stage.WriteOptions{
@@ -100,6 +108,9 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 		return res, fmt.Errorf("decrypt: pack %s: %w", setupFolder, err)
 	}
 	k, cipherSize, err := sealer.Close()
+	if cerr := dw.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("decrypt: write package: %w", cerr)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -207,8 +218,7 @@ func SetupFileIn(setupFolder, setupFile string) (string, error) {
 // crcWriter writes sequentially through WriterAt from off, keeping the
 // CRC-32 of everything after the first skip bytes.
 type crcWriter struct {
-	w    io.WriterAt
-	off  int64
+	w    io.Writer
 	skip int
 	crc  hash.Hash32
 	err  error
@@ -218,8 +228,7 @@ func (c *crcWriter) Write(p []byte) (int, error) {
 	if c.err != nil {
 		return 0, c.err
 	}
-	n, err := c.w.WriteAt(p, c.off)
-	c.off += int64(n)
+	n, err := c.w.Write(p)
 	q := p[:n]
 	if c.skip > 0 {
 		s := min(c.skip, len(q))

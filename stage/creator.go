@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"hash/crc32"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -17,26 +20,89 @@ import (
 // the file system's share serial and the inflating parallel. Extract and
 // ExtractStream both use it.
 //
+// On Windows the creator does not close the files itself: CloseHandle
+// blocks while Windows Defender (or another scanner) looks at the new
+// file, so a pool of closer goroutines takes the finishing (date, close)
+// off it, as Mercurial and rustup do (rustup measured several times the
+// speed for its 16,000-file docs). Elsewhere files are closed inline.
+// (Compiled, not measured here: no Windows machine.)
+//
 // Memory: the inflated data waiting for the creator is held to
 // budgetBytes (the buffers come from the size-class cache of bufs.go).
 type creator struct {
-	ch     chan func() error
-	budget *semaphore.Weighted
+	ch      chan func() error
+	budget  *semaphore.Weighted
+	closers int               // goroutines finishing files; 0: inline
+	closes  chan func() error // to them
+	failed  atomic.Pointer[error]
 }
 
+// asyncClosers is the number of closer goroutines: on Windows two per
+// CPU (CloseHandle waits on the scanner, not the CPU), elsewhere none.
+// Tests set it to run the closers on Linux.
+var asyncClosers = func() int {
+	if runtime.GOOS == "windows" {
+		return 2 * runtime.GOMAXPROCS(0)
+	}
+	return 0
+}()
+
 func newCreator() *creator {
-	return &creator{ch: make(chan func() error, 64), budget: semaphore.NewWeighted(budgetBytes)}
+	return &creator{ch: make(chan func() error, 64), budget: semaphore.NewWeighted(budgetBytes), closers: asyncClosers}
 }
 
 // run runs the handed-over writes until close, stopping at the first
 // error (the caller's context is then cancelled, which releases producers
-// waiting in reserve or hand).
+// waiting in reserve or hand). With closers it returns after every file
+// handed to them is closed, with the first error of any.
 func (c *creator) run() error {
+	var closing sync.WaitGroup
+	if c.closers > 0 {
+		c.closes = make(chan func() error, 64)
+		for range c.closers {
+			closing.Add(1)
+			go func() {
+				defer closing.Done()
+				// Every file is closed, even after an error, so that no
+				// handle is left open.
+				for finish := range c.closes {
+					if err := finish(); err != nil {
+						c.failed.CompareAndSwap(nil, &err)
+					}
+				}
+			}()
+		}
+	}
+	err := c.loop()
+	if c.closes != nil {
+		close(c.closes)
+		closing.Wait()
+		if p := c.failed.Load(); err == nil && p != nil {
+			err = *p
+		}
+	}
+	return err
+}
+
+func (c *creator) loop() error {
 	for write := range c.ch {
+		if p := c.failed.Load(); p != nil {
+			return *p
+		}
 		if err := write(); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// finish runs finish (date and close a written file) on a closer, or
+// here when there are none.
+func (c *creator) finish(finish func() error) error {
+	if c.closes == nil {
+		return finish()
+	}
+	c.closes <- finish
 	return nil
 }
 
@@ -112,5 +178,5 @@ func (x *extractor) writeWhole(e *fileEntry, data []byte) error {
 	if x.opt.Progress != nil {
 		x.opt.Progress(int64(len(data)))
 	}
-	return x.finish(out, e)
+	return x.creator.finish(func() error { return x.finish(out, e) })
 }

@@ -19,8 +19,10 @@
 // directory's files in archive order, each reading its own section of the
 // archive. Files inflated whole are handed to one creator goroutine that
 // creates, writes and dates them (files created from several threads at
-// once make the kernel spin on its locks; see creator.go); the others are
-// written by their worker. Directories are created once, on first need.
+// once make the kernel spin on its locks; see creator.go; on Windows a
+// pool of goroutines closes them, since CloseHandle waits for the virus
+// scanner); the others are written by their worker. Directories are
+// created once, on first need.
 // Files of 8 MiB or more are inflated and written by two goroutines and,
 // on Linux, bypass the page cache (O_DIRECT from aligned buffers, the
 // tail buffered). Memory is a few fixed buffers per worker whatever the

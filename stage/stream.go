@@ -449,11 +449,13 @@ func (s *streamer) writeWhole(e *streamEntry, data []byte, mtime time.Time) erro
 	if s.opt.Progress != nil {
 		s.opt.Progress(int64(len(data)))
 	}
-	if err := s.finish(out, e, 0, 0, mtime, false); err != nil {
-		out.Close()
-		return err
-	}
-	return nil
+	return s.creator.finish(func() error {
+		if err := s.finish(out, e, 0, 0, mtime, false); err != nil {
+			out.Close()
+			return err
+		}
+		return nil
+	})
 }
 
 // writePiped is write for a big entry of known size: decompression and

@@ -93,10 +93,10 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 	if err != nil {
 		return res, fmt.Errorf("decrypt: %w", err)
 	}
+	defer dw.Close() // on the error paths; a second Close does nothing
 	cw := &crcWriter{w: dw, skip: MacSize, crc: crc32.NewIEEE()}
 	sealer, err := NewSealer(cw, *keys)
 	if err != nil {
-		dw.Close()
 		return res, err
 	}
 	wres, err := stage.Write(ctx, sealer, setupFolder, stage.WriteOptions{

@@ -87,7 +87,8 @@ func (w *Writer) flush(n int) error {
 }
 
 // Close writes what is left (the aligned part directly, the tail through
-// the file) and closes the direct descriptor; f stays open.
+// the file) and closes the direct descriptor; f stays open. Closing again
+// does nothing.
 func (w *Writer) Close() error {
 	if w.direct == nil {
 		return nil

@@ -23,9 +23,9 @@ import (
 // On Windows the creator does not close the files itself: CloseHandle
 // blocks while Windows Defender (or another scanner) looks at the new
 // file, so a pool of closer goroutines takes the finishing (date, close)
-// off it, as Mercurial and rustup do (rustup measured several times the
-// speed for its 16,000-file docs). Elsewhere files are closed inline.
-// (Compiled, not measured here: no Windows machine.)
+// off it — the remedy Mercurial and rustup adopted, reporting several
+// times faster writing of many files with the scanner on. Elsewhere files
+// are closed inline. (Compiled, not measured here: no Windows machine.)
 //
 // Memory: the inflated data waiting for the creator is held to
 // budgetBytes (the buffers come from the size-class cache of bufs.go).

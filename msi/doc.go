@@ -20,7 +20,9 @@
 //
 // It does not write or modify MSI files, apply transforms or patches,
 // evaluate conditions, formatted strings or custom actions, read
-// sub-storages, or verify digital signatures. Strings in code pages other
-// than 1252, 28591 and 65001 (UTF-8) keep their ASCII characters and turn
-// other bytes into U+FFFD.
+// sub-storages, or verify digital signatures. Strings are decoded from the
+// database's code page: UTF-8, the Windows ANSI, OEM and ISO code pages
+// and the East Asian double-byte ones (932, 936, 949, 950, 54936) through
+// golang.org/x/text; in a code page not in that list (EBCDIC, say) only
+// ASCII is kept and other bytes turn into U+FFFD.
 package msi

@@ -164,11 +164,26 @@ func TestReadInfoEncodings(t *testing.T) {
 			m.codepage = 65001
 			return m
 		}(), "Café™", "Müller"},
-		{"cp932 unsupported", func() testMSI {
-			m := msiWith(map[string]string{"ProductName": "A\x82\xa0"})
+		{"cp932", func() testMSI {
+			m := msiWith(map[string]string{"ProductName": "A\x82\xa0", "Manufacturer": "\x83\x5c\x83\x74\x83\x67"})
 			m.codepage = 932
 			return m
-		}(), "A\uFFFD\uFFFD", "Acme"},
+		}(), "Aあ", "ソフト"},
+		{"cp1251", func() testMSI {
+			m := msiWith(map[string]string{"ProductName": "\xcf\xf0\xee\xe3\xf0\xe0\xec\xec\xe0"})
+			m.codepage = 1251
+			return m
+		}(), "Программа", "Acme"},
+		{"cp936", func() testMSI {
+			m := msiWith(map[string]string{"ProductName": "\xb2\xe2\xca\xd4"})
+			m.codepage = 936
+			return m
+		}(), "测试", "Acme"},
+		{"unknown code page", func() testMSI {
+			m := msiWith(map[string]string{"ProductName": "A\xc1"})
+			m.codepage = 37 // EBCDIC: not decoded
+			return m
+		}(), "A\uFFFD", "Acme"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,8 +47,15 @@ var asyncClosers = func() int {
 	return 0
 }()
 
-func newCreator() *creator {
-	return &creator{ch: make(chan func() error, 64), budget: semaphore.NewWeighted(budgetBytes), closers: asyncClosers}
+// newCreator returns a creator for opt: with Options.Sync every file is
+// fsynced before it is closed, which waits on the device, so the closers
+// run everywhere then.
+func newCreator(opt Options) *creator {
+	closers := asyncClosers
+	if opt.Sync && closers == 0 {
+		closers = 2 * runtime.GOMAXPROCS(0)
+	}
+	return &creator{ch: make(chan func() error, 64), budget: semaphore.NewWeighted(budgetBytes), closers: closers}
 }
 
 // run runs the handed-over writes until close, stopping at the first

@@ -14,12 +14,18 @@ import (
 // rawZipTime is the modification time rawZip writes (DOS 2020-01-01 12:00).
 var rawZipTime = time.Date(2020, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// The closer goroutines Windows uses run here too when forced: every file
-// is written, dated and closed before the commit, and a failure still
-// returns cleanly.
+// The closer goroutines Windows uses (and every system with Options.Sync)
+// run here when forced: every file is written, dated and closed before
+// the commit, and a failure still returns cleanly.
 func TestAsyncClosers(t *testing.T) {
 	defer func(n int) { asyncClosers = n }(asyncClosers)
 	asyncClosers = 3
+	testClosers(t, Options{Workers: 4})
+	asyncClosers = 0
+	testClosers(t, Options{Workers: 4, Sync: true})
+}
+
+func testClosers(t *testing.T, opt Options) {
 	var entries []rawEntry
 	for i := range 300 {
 		entries = append(entries, rawEntry{name: fmt.Sprintf("d%d/%03d.txt", i%5, i), data: bytes.Repeat([]byte{byte(i)}, 100+i*7), method: 8})
@@ -27,11 +33,11 @@ func TestAsyncClosers(t *testing.T) {
 	z := rawZip(t, entries)
 	extract := map[string]func(dir string) error{
 		"Extract": func(dir string) error {
-			_, err := Extract(context.Background(), bytes.NewReader(z), int64(len(z)), dir, Options{Workers: 4})
+			_, err := Extract(context.Background(), bytes.NewReader(z), int64(len(z)), dir, opt)
 			return err
 		},
 		"ExtractStream": func(dir string) error {
-			_, err := ExtractStream(context.Background(), bytes.NewReader(z), dir, Options{Workers: 4})
+			_, err := ExtractStream(context.Background(), bytes.NewReader(z), dir, opt)
 			return err
 		},
 	}

@@ -147,7 +147,7 @@ func (x *extractor) run(ctx context.Context) (Result, error) {
 	// created by the creator (see creator.go), the others by the worker.
 	batches := x.p.batches()
 	g, gctx := errgroup.WithContext(ctx)
-	x.creator = newCreator()
+	x.creator = newCreator(x.opt)
 	g.Go(x.creator.run)
 	var nextBatch, nextDir atomic.Int64
 	var working sync.WaitGroup

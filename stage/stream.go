@@ -123,7 +123,7 @@ func (s *streamer) run(ctx context.Context) (Result, error) {
 		workers = defaultWorkers()
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	s.creator = newCreator()
+	s.creator = newCreator(s.opt)
 	g.Go(s.creator.run)
 	q := startQueues(gctx, g, workers)
 	s.buf = make([]byte, copyBufSize)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"io"
 	"os"
 	"path/filepath"
@@ -74,10 +75,8 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e, extractReport{Result: res, Dir: dir, Seconds: secs})
 	}
-	if !e.tty {
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "extracted %d files, %d folders, %d bytes into %s in %.2fs\n", res.Files, res.Dirs, res.Bytes, dir, secs)
+	fmt.Fprintf(e.stdout, "extracted %d files, %d folders, %s into %s in %.2fs\n", res.Files, res.Dirs,
+		humanize.IBytes(uint64(res.Bytes)), dir, secs)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,5 +52,26 @@ func TestQueryDoesNotCreateRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(root); !os.IsNotExist(err) {
 		t.Fatalf("status created %s", root)
+	}
+}
+
+// TestExtractSays: extract ends with one summary line, or with --json one
+// JSON document and nothing else on stdout; a second run into the same
+// folder fails with one line on stderr.
+func TestExtractSays(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	zip := filepath.Join("..", "..", "stage", "testdata", "7zip.zip")
+	code, stdout, stderr := runCLI(t, "extract", "-o", dir, zip)
+	if code != 0 || !strings.HasPrefix(stdout, "extracted ") || strings.Count(stdout, "\n") != 1 || stderr != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "extract", "-o", dir, zip)
+	if code != 1 || stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "exists") {
+		t.Fatalf("again: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, "extract", "--json", "-o", dir+"2", zip)
+	var doc map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || doc["files"] == nil {
+		t.Fatalf("--json: exit %d, stdout %q", code, stdout)
 	}
 }

@@ -120,21 +120,31 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	cfg := bench.LocalConfig{Exe: exe, Profile: p, Size: n, Seed: *seed, Runs: *runs,
 		Out: *out, Keep: *keep, NoTools: *noTools, Phases: *phases}
 	if !*jsonOut {
-		cfg.Log = func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }
+		cfg.Log = benchLog(e)
 	}
 	rep, err := bench.Local(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	paths, err := bench.SaveReport(*out, rep)
+	return reportBench(e, *out, *jsonOut, rep)
+}
+
+// benchLog is a benchmark's progress log: lines on stderr.
+func benchLog(e *env) func(format string, a ...any) {
+	return func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }
+}
+
+// reportBench saves rep in dir (report.json, .txt, .svg) and prints it:
+// one JSON document with asJSON, else the text on stdout and where the
+// files went on stderr.
+func reportBench(e *env, dir string, asJSON bool, rep bench.Reporter) error {
+	paths, err := bench.SaveReport(dir, rep)
 	if err != nil {
 		return err
 	}
-	if !*jsonOut {
-		fmt.Fprintf(e.stderr, "bench: report written to %v\n", paths)
-	}
-	if *jsonOut {
+	if asJSON {
 		return writeJSON(e, rep)
 	}
+	fmt.Fprintf(e.stderr, "bench: report written to %v\n", paths)
 	return rep.WriteText(e.stdout)
 }

@@ -52,21 +52,11 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 		cfg.Only = strings.Split(*only, ",")
 	}
 	if !*jsonOut {
-		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }
+		cfg.Logf = benchLog(e)
 	}
 	rep, err := e2e.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	paths, err := rep.Save(*out)
-	if err != nil {
-		return err
-	}
-	if !*jsonOut {
-		fmt.Fprintf(e.stderr, "bench: report written to %v\n", paths)
-	}
-	if *jsonOut {
-		return writeJSON(e, rep)
-	}
-	return rep.WriteText(e.stdout)
+	return reportBench(e, *out, *jsonOut, rep)
 }

@@ -46,7 +46,6 @@ type inflater struct {
 	bounded bool            // src ends with the stream
 	fast    *inflate.Reader // reused across entries
 	fl      io.ReadCloser   // reused across entries
-	cur     io.Reader       // fast or fl, once started
 	state   inflateState
 	left    int  // bytes left in the stored block
 	final   bool // the stored block is the last
@@ -68,7 +67,7 @@ func (z *inflater) Read(p []byte) (int, error) {
 			z.remember(p[:n])
 			return n, io.EOF
 		case inFlate:
-			m, err := z.cur.Read(p[n:])
+			m, err := z.decompressor().Read(p[n:])
 			return n + m, err
 		case inStored:
 			if z.left == 0 {
@@ -122,7 +121,7 @@ func (z *inflater) WriteTo(w io.Writer) (int64, error) {
 			}
 		}
 		if z.state == inFlate {
-			n, err := z.cur.(io.WriterTo).WriteTo(w)
+			n, err := z.decompressor().(io.WriterTo).WriteTo(w)
 			return total + n, err
 		}
 		if z.buf == nil {
@@ -176,18 +175,22 @@ func (z *inflater) startFlate(out []byte) error {
 	switch {
 	case z.bounded && z.fast == nil:
 		z.fast = inflate.NewReader(z.src, z.hist)
-		z.cur = z.fast
 	case z.bounded:
 		z.fast.Reset(z.src, z.hist)
-		z.cur = z.fast
 	case z.fl == nil:
 		z.fl = flate.NewReaderDict(z.src, z.hist)
-		z.cur = z.fl
 	default:
-		z.cur = z.fl
 		return z.fl.(flate.Resetter).Reset(z.src, z.hist)
 	}
 	return nil
+}
+
+// decompressor is the one startFlate started.
+func (z *inflater) decompressor() io.Reader {
+	if z.bounded {
+		return z.fast
+	}
+	return z.fl
 }
 
 // remember keeps the last windowSize bytes of output.

@@ -33,11 +33,13 @@ func (s *streamer) handOff(ctx context.Context, e *streamEntry, method uint16, d
 	if err != nil {
 		return err
 	}
-	out := (*buf)[:copy(*buf, data)]
+	var out []byte
 	if method == methodDeflate {
 		w := wholePool.Get().(*whole)
 		out, err = w.inflateInto(*buf, data, int(e.usize))
 		wholePool.Put(w)
+	} else {
+		out = (*buf)[:copy(*buf, data)]
 	}
 	crc := crc32.ChecksumIEEE(out)
 	switch {

@@ -186,43 +186,15 @@ func (db *Database) rowCount(name string) (int, error) {
 // systemKeys reports whether table (Registry or RemoveRegistry) has a
 // row whose Root is HKLM (2) or HKU (3), or -1 in a machine install.
 func (db *Database) systemKeys(name string, machine bool) (bool, error) {
-	t, err := db.Table(name)
-	if errors.Is(err, ErrNoTable) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	col := t.Column("Root")
-	if col < 0 {
-		return false, fmt.Errorf("msi: %w", formatErr("%s table without a Root column", name))
-	}
-	for row := range t.Rows() {
+	return db.anyRow(name, "Root", func(t *Table, row, col int) (bool, error) {
 		root, ok, err := t.Int(row, col)
-		if err != nil {
-			return false, err
-		}
-		if ok && (root == 2 || root == 3 || (root == -1 && machine)) {
-			return true, nil
-		}
-	}
-	return false, nil
+		return ok && (root == 2 || root == 3 || (root == -1 && machine)), err
+	})
 }
 
 // systemFolders reports whether the Directory table has a system folder key.
 func (db *Database) systemFolders() (bool, error) {
-	t, err := db.Table("Directory")
-	if errors.Is(err, ErrNoTable) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	col := t.Column("Directory")
-	if col < 0 {
-		return false, fmt.Errorf("msi: %w", formatErr("Directory table without a Directory column"))
-	}
-	for row := range t.Rows() {
+	return db.anyRow("Directory", "Directory", func(t *Table, row, col int) (bool, error) {
 		key, err := t.String(row, col)
 		if err != nil {
 			return false, err
@@ -231,6 +203,28 @@ func (db *Database) systemFolders() (bool, error) {
 			if strings.EqualFold(key, f) {
 				return true, nil
 			}
+		}
+		return false, nil
+	})
+}
+
+// anyRow reports whether a row of table name matches in column column;
+// a missing table has none, a table without the column is malformed.
+func (db *Database) anyRow(name, column string, match func(t *Table, row, col int) (bool, error)) (bool, error) {
+	t, err := db.Table(name)
+	if errors.Is(err, ErrNoTable) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	col := t.Column(column)
+	if col < 0 {
+		return false, fmt.Errorf("msi: %w", formatErr("%s table without a %s column", name, column))
+	}
+	for row := range t.Rows() {
+		if ok, err := match(t, row, col); err != nil || ok {
+			return ok && err == nil, err
 		}
 	}
 	return false, nil

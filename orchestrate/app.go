@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/orchestrate/state"
@@ -37,6 +36,10 @@ type result struct {
 // GRS gates (a user asked).
 func (a *Agent) processApp(ctx context.Context, p service.Policy, m mode, onDemand bool) {
 	t := a.tracer()
+	if err := checkPolicy(p); err != nil {
+		a.refuse(ctx, t, p, err)
+		return
+	}
 	user, key := state.DeviceUser, p.AppID+"_"+p.Version
 	app, err := p.Win32LobApp()
 	if err != nil {
@@ -104,6 +107,9 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p service.Policy, app se
 	var dir string
 	var do fetch.Status
 	var err error
+	if _, err := under(a.layout.IMECache, key); err != nil {
+		return failed(err) // checkPolicy let a bad identifier through
+	}
 	if kept := a.persistedDir(key); kept != "" {
 		t.info("[Win32App] Using persisted content at %s (source resiliency)", kept)
 		dir = kept
@@ -180,7 +186,13 @@ func restartBehavior(app service.Win32LobApp) string {
 // cleanup runs once the installer's whole process tree is gone: it clears
 // Incoming and, unless the app's content is persisted, IMECache/<key>.
 func (a *Agent) cleanup(t *tracer, app service.Win32LobApp, key, dir string, m mode) {
-	removeBin(filepath.Join(a.layout.Incoming, key+".bin"))
+	if bin, err := under(a.layout.Incoming, key+".bin"); err == nil {
+		removeBin(bin)
+	}
+	if !inside(a.layout.IMECache, dir) {
+		t.error("[Win32App] Not cleaning up %s: not a folder of %s", dir, a.layout.IMECache)
+		return
+	}
 	if m == modeInstall && a.persistFor(app) {
 		a.persist(t, key, dir)
 		return

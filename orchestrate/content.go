@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/fetch"
@@ -29,6 +28,9 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 		return fail("content info", err)
 	}
 	info := ci.ContentInfo
+	if err := checkContentInfo(info); err != nil {
+		return fail("content info", err)
+	}
 	t.info("[Win32App] ContentInfo: UploadLocation=%s, DoFileId=%s, Size=%d", redactURL(info.UploadLocation), info.DoFileID, info.Size)
 	di, err := a.client.OpenDecryptInfo(a.priv, ci.DecryptInfo)
 	if err != nil {
@@ -38,8 +40,14 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 	if err != nil {
 		return fail("decrypt info", err)
 	}
-	bin := filepath.Join(a.layout.Incoming, key+".bin")
-	dir := filepath.Join(a.layout.IMECache, key)
+	bin, err := under(a.layout.Incoming, key+".bin")
+	if err != nil {
+		return fail("content info", err)
+	}
+	dir, err := under(a.layout.IMECache, key)
+	if err != nil {
+		return fail("content info", err)
+	}
 	// The HMAC, checked on every path below, covers every byte of the .bin.
 	req := DownloadRequest{AppID: p.AppID, Version: p.Version, Info: info, Path: bin,
 		Foreground: p.DeliveryOptimizationPriority == "foreground", CallerVerifies: true}

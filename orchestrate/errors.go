@@ -20,6 +20,8 @@ var (
 	ErrContent = errors.New("content failed verification")
 	// ErrNoAgent: no agent answers on the control socket.
 	ErrNoAgent = errors.New("no agent is running on this root")
+	// ErrPath: a path built from an identifier would leave its folder.
+	ErrPath = errors.New("path outside the agent root")
 )
 
 // Error codes the agent records and reports (IME values where it has one).

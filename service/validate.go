@@ -88,8 +88,8 @@ func (a *Win32LobApp) Validate() error {
 		return bad("id", "%q is not a GUID", a.ID)
 	case a.Version == "":
 		return required("version")
-	case !versionRE.MatchString(a.Version):
-		return bad("version", "%q: use 1-64 of A-Z a-z 0-9 . _ -", a.Version)
+	case CheckVersion(a.Version) != nil:
+		return bad("version", "%q: use 1-64 of A-Z a-z 0-9 . _ -, not only dots, no trailing dot", a.Version)
 	case strings.TrimSpace(a.DisplayName) == "":
 		return required("displayName")
 	case strings.TrimSpace(a.InstallCommandLine) == "":

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/imepipe/imepipe/internal/privdir"
 )
 
 // Defaults of the intervals, as the IME has them.
@@ -146,11 +148,18 @@ func LayoutOf(root string) Layout {
 	}
 }
 
+// create makes the layout's folders. Those holding content (Content with
+// Incoming and Staging, IMECache's plaintext installers, DOCache) are
+// private to the agent's user, 0700; one that exists with looser bits is
+// tightened. The root and Logs stay 0755.
 func (l Layout) create() error {
-	for _, d := range []string{l.Incoming, l.Staging, l.IMECache, l.DOCache, l.Logs} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+	if err := os.MkdirAll(l.Root, 0o755); err != nil {
+		return err
+	}
+	for _, d := range []string{filepath.Dir(l.Incoming), l.Incoming, l.Staging, l.IMECache, l.DOCache} {
+		if err := privdir.Make(d); err != nil {
 			return err
 		}
 	}
-	return nil
+	return os.MkdirAll(l.Logs, 0o755)
 }

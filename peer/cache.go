@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/internal/privdir"
 )
 
 // Defaults of CacheOptions.
@@ -62,7 +63,7 @@ func OpenCache(dir string, opt CacheOptions) (*Cache, error) {
 	if opt.Logf == nil {
 		opt.Logf = func(string, ...any) {}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := privdir.Make(dir); err != nil {
 		return nil, fmt.Errorf("peer: DO cache: %w", err)
 	}
 	c := &Cache{dir: dir, opt: opt, items: map[string]*Content{}}

@@ -59,7 +59,7 @@ func (e *RetryAfterError) Unwrap() error { return e.Err }
 // StatusError is an unexpected HTTP status from a source.
 type StatusError struct {
 	Code int
-	URL  string
+	URL  string // signature redacted (RedactURL)
 }
 
 func (e *StatusError) Error() string {

@@ -133,7 +133,7 @@ func (j *Job) Status() Status {
 		case st.kind == CacheServer && s.CacheHost == "":
 			s.CacheHost = hostOf(st.src)
 		case st.kind == HTTP && s.SourceURL == "":
-			s.SourceURL = urlOf(st.src)
+			s.SourceURL = RedactURL(urlOf(st.src))
 		}
 	}
 	j.cnt.fill(&s)

@@ -21,6 +21,7 @@ import (
 // Last-Modified or size is reported as ErrChanged.
 type HTTPSource struct {
 	url    string
+	shown  string // url with its signature redacted, for errors and String
 	kind   SourceKind
 	client *http.Client
 	meta   atomic.Pointer[Meta]
@@ -33,7 +34,7 @@ func NewHTTP(rawURL string, client *http.Client) (*HTTPSource, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("fetch: bad URL %q: want http(s)://host/path", rawURL)
 	}
-	return &HTTPSource{url: u.String(), kind: HTTP, client: orDefault(client)}, nil
+	return &HTTPSource{url: u.String(), shown: RedactURL(u.String()), kind: HTTP, client: orDefault(client)}, nil
 }
 
 // NewCache returns a Connected-Cache-style source for an origin URL: the
@@ -61,7 +62,7 @@ func NewCache(originURL, cacheHost string, client *http.Client) (*HTTPSource, er
 	q.Set("cacheHostOrigin", u.Host)
 	u.Host = host
 	u.RawQuery = q.Encode()
-	return &HTTPSource{url: u.String(), kind: CacheServer, client: orDefault(client)}, nil
+	return &HTTPSource{url: u.String(), shown: RedactURL(u.String()), kind: CacheServer, client: orDefault(client)}, nil
 }
 
 // Kind is HTTP for an origin and CacheServer for a cache host.
@@ -76,19 +77,19 @@ func (s *HTTPSource) Host() string {
 	return u.Host
 }
 
-func (s *HTTPSource) String() string { return s.kind.String() + " " + s.url }
+func (s *HTTPSource) String() string { return s.kind.String() + " " + s.shown }
 
 // Stat asks for the first byte to learn the size, validators and whether
 // ranges work (a GET, since signed blob URLs often refuse HEAD).
 func (s *HTTPSource) Stat(ctx context.Context) (Meta, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return Meta{}, Permanent(fmt.Errorf("fetch: %w", err))
+		return Meta{}, Permanent(fmt.Errorf("fetch: %w", redactErr(err)))
 	}
 	req.Header.Set("Range", "bytes=0-0")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return Meta{}, fmt.Errorf("fetch: %s: %w", s.url, err)
+		return Meta{}, fmt.Errorf("fetch: %s: %w", s.shown, redactErr(err))
 	}
 	defer closeBody(resp)
 	m := Meta{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
@@ -96,22 +97,22 @@ func (s *HTTPSource) Stat(ctx context.Context) (Meta, error) {
 	case http.StatusPartialContent:
 		cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if !ok || cr.total < 0 || cr.first != 0 {
-			return Meta{}, fmt.Errorf("fetch: %s: Content-Range %q: %w", s.url, resp.Header.Get("Content-Range"), ErrBadRange)
+			return Meta{}, fmt.Errorf("fetch: %s: Content-Range %q: %w", s.shown, resp.Header.Get("Content-Range"), ErrBadRange)
 		}
 		m.Size, m.Ranges = cr.total, true
 	case http.StatusOK:
 		if resp.ContentLength < 0 {
-			return Meta{}, Permanent(fmt.Errorf("fetch: %s: %w", s.url, ErrUnknownSize))
+			return Meta{}, Permanent(fmt.Errorf("fetch: %s: %w", s.shown, ErrUnknownSize))
 		}
 		m.Size = resp.ContentLength
 	case http.StatusRequestedRangeNotSatisfiable:
 		cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if !ok || cr.total != 0 {
-			return Meta{}, statusError(resp, s.url)
+			return Meta{}, statusError(resp, s.shown)
 		}
 		m.Ranges = true // an empty file
 	default:
-		return Meta{}, statusError(resp, s.url)
+		return Meta{}, statusError(resp, s.shown)
 	}
 	s.meta.Store(&m)
 	return m, nil
@@ -121,19 +122,19 @@ func (s *HTTPSource) Stat(ctx context.Context) (Meta, error) {
 func (s *HTTPSource) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, error) {
 	m := s.meta.Load()
 	if m == nil {
-		return 0, Permanent(fmt.Errorf("fetch: %s: Fetch before Stat", s.url))
+		return 0, Permanent(fmt.Errorf("fetch: %s: Fetch before Stat", s.shown))
 	}
 	if n <= 0 || off < 0 || off+n > m.Size {
-		return 0, Permanent(fmt.Errorf("fetch: %s: range %d+%d outside size %d", s.url, off, n, m.Size))
+		return 0, Permanent(fmt.Errorf("fetch: %s: range %d+%d outside size %d", s.shown, off, n, m.Size))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return 0, Permanent(fmt.Errorf("fetch: %w", err))
+		return 0, Permanent(fmt.Errorf("fetch: %w", redactErr(err)))
 	}
 	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, off+n-1))
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("fetch: %s: %w", s.url, err)
+		return 0, fmt.Errorf("fetch: %s: %w", s.shown, redactErr(err))
 	}
 	defer closeBody(resp)
 	if err := s.sameVersion(m, resp); err != nil {
@@ -144,24 +145,24 @@ func (s *HTTPSource) Fetch(ctx context.Context, off, n int64, w io.Writer) (int6
 	case http.StatusPartialContent:
 		cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if ok && cr.total >= 0 && cr.total != m.Size {
-			return 0, fmt.Errorf("fetch: %s: size %d, was %d: %w", s.url, cr.total, m.Size, ErrChanged)
+			return 0, fmt.Errorf("fetch: %s: size %d, was %d: %w", s.shown, cr.total, m.Size, ErrChanged)
 		}
 		if !ok || cr.first != off || cr.last != off+n-1 {
 			return 0, fmt.Errorf("fetch: %s: asked bytes %d-%d, got Content-Range %q: %w",
-				s.url, off, off+n-1, resp.Header.Get("Content-Range"), ErrBadRange)
+				s.shown, off, off+n-1, resp.Header.Get("Content-Range"), ErrBadRange)
 		}
 	case http.StatusOK:
 		// The server ignored Range and sends the whole file: skip to off.
 		if resp.ContentLength >= 0 && resp.ContentLength != m.Size {
-			return 0, fmt.Errorf("fetch: %s: size %d, was %d: %w", s.url, resp.ContentLength, m.Size, ErrChanged)
+			return 0, fmt.Errorf("fetch: %s: size %d, was %d: %w", s.shown, resp.ContentLength, m.Size, ErrChanged)
 		}
 		if _, err := io.CopyN(io.Discard, body, off); err != nil {
-			return 0, fmt.Errorf("fetch: %s: skipping to %d: %w", s.url, off, noEOF(err))
+			return 0, fmt.Errorf("fetch: %s: skipping to %d: %w", s.shown, off, noEOF(err))
 		}
 	case http.StatusRequestedRangeNotSatisfiable:
-		return 0, fmt.Errorf("fetch: %s: range %d-%d not satisfiable: %w", s.url, off, off+n-1, ErrChanged)
+		return 0, fmt.Errorf("fetch: %s: range %d-%d not satisfiable: %w", s.shown, off, off+n-1, ErrChanged)
 	default:
-		return 0, statusError(resp, s.url)
+		return 0, statusError(resp, s.shown)
 	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
@@ -170,7 +171,7 @@ func (s *HTTPSource) Fetch(ctx context.Context, off, n int64, w io.Writer) (int6
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
-		return got, fmt.Errorf("fetch: %s: at byte %d: %w", s.url, off+got, err)
+		return got, fmt.Errorf("fetch: %s: at byte %d: %w", s.shown, off+got, err)
 	}
 	return got, nil
 }
@@ -178,10 +179,10 @@ func (s *HTTPSource) Fetch(ctx context.Context, off, n int64, w io.Writer) (int6
 // sameVersion compares a response's validators with those Stat saw.
 func (s *HTTPSource) sameVersion(m *Meta, resp *http.Response) error {
 	if et := resp.Header.Get("ETag"); m.ETag != "" && et != "" && et != m.ETag {
-		return fmt.Errorf("fetch: %s: ETag %s, was %s: %w", s.url, et, m.ETag, ErrChanged)
+		return fmt.Errorf("fetch: %s: ETag %s, was %s: %w", s.shown, et, m.ETag, ErrChanged)
 	}
 	if lm := resp.Header.Get("Last-Modified"); m.LastModified != "" && lm != "" && lm != m.LastModified {
-		return fmt.Errorf("fetch: %s: Last-Modified %s, was %s: %w", s.url, lm, m.LastModified, ErrChanged)
+		return fmt.Errorf("fetch: %s: Last-Modified %s, was %s: %w", s.shown, lm, m.LastModified, ErrChanged)
 	}
 	return nil
 }

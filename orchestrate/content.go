@@ -31,7 +31,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 	if err := checkContentInfo(info); err != nil {
 		return fail("content info", err)
 	}
-	t.info("[Win32App] ContentInfo: UploadLocation=%s, DoFileId=%s, Size=%d", redactURL(info.UploadLocation), info.DoFileID, info.Size)
+	t.info("[Win32App] ContentInfo: UploadLocation=%s, DoFileId=%s, Size=%d", fetch.RedactURL(info.UploadLocation), info.DoFileID, info.Size)
 	di, err := a.client.OpenDecryptInfo(a.priv, ci.DecryptInfo)
 	if err != nil {
 		return fail("decrypt info", err)
@@ -144,14 +144,4 @@ func removeBin(bin string) {
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
-}
-
-// redactURL drops a signed URL's query (its signature) for the log.
-func redactURL(u string) string {
-	for i := 0; i < len(u); i++ {
-		if u[i] == '?' {
-			return u[:i] + "?…"
-		}
-	}
-	return u
 }

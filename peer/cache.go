@@ -122,6 +122,7 @@ func readRecord(path string) (record, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return r, fmt.Errorf("peer: %s: %w", path, err)
 	}
+	r.Status.SourceURL = fetch.RedactURL(r.Status.SourceURL) // a record an older agent wrote
 	return r, nil
 }
 
@@ -258,6 +259,7 @@ func (c *Cache) Save(ct *Content) error {
 		return nil
 	}
 	r.Status = ct.Status()
+	r.Status.SourceURL = fetch.RedactURL(r.Status.SourceURL)
 	r.Hashes = make([]string, len(ct.hashes))
 	for i, h := range ct.hashes {
 		r.Hashes[i] = hex.EncodeToString(h[:])

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imepipe/imepipe/fetch"
 )
 
 // TestHostileDoFileIdStaysInCache: a DoFileId a lying service sends is
@@ -42,5 +44,41 @@ func TestHostileDoFileIdStaysInCache(t *testing.T) {
 		if err != nil || len(ents) != want {
 			t.Errorf("%s holds %v (%v), want %d entries", dir, ents, err, want)
 		}
+	}
+}
+
+// TestRecordSignatureRedacted: a DO record is written and read back
+// (imepipe do status) with the blob signature of its SourceURL redacted,
+// also when the status handed to Finish still carries it.
+func TestRecordSignatureRedacted(t *testing.T) {
+	const secret = "c2VjcmV0LXNpZ25hdHVyZQ"
+	f := newTestFile(t, 2*testPiece, 4)
+	root := t.TempDir()
+	c, err := OpenCache(filepath.Join(root, "DOCache"), CacheOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	target := filepath.Join(root, "in.bin")
+	if err := os.WriteFile(target, f.data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ct, err := c.Begin(f.id, int64(len(f.data)), testPiece, f.hashes, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range f.hashes {
+		ct.markHave(i)
+	}
+	if err := c.Finish(ct, fetch.Status{FileId: f.id, SourceURL: "http://h/blobs/a.bin?se=1&sig=" + secret}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := os.ReadFile(c.recordPath(f.id))
+	if err != nil || strings.Contains(string(rec), secret) || !strings.Contains(string(rec), "sig=REDACTED") {
+		t.Fatalf("record %s (%v)", rec, err)
+	}
+	sts, err := ReadStatus(c.Dir())
+	if err != nil || len(sts) != 1 || sts[0].SourceURL != "http://h/blobs/a.bin?se=1&sig=REDACTED" {
+		t.Fatalf("ReadStatus %+v (%v)", sts, err)
 	}
 }

@@ -110,7 +110,7 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p service.Policy, app se
 	if _, err := under(a.layout.IMECache, key); err != nil {
 		return failed(err) // checkPolicy let a bad identifier through
 	}
-	if kept := a.persistedDir(key); kept != "" {
+	if kept := a.keptDir(t, key); kept != "" {
 		t.info("[Win32App] Using persisted content at %s (source resiliency)", kept)
 		dir = kept
 	} else {

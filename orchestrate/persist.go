@@ -2,9 +2,7 @@ package orchestrate
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/imepipe/imepipe/orchestrate/state"
@@ -24,19 +22,34 @@ func (a *Agent) persistFor(app service.Win32LobApp) bool {
 	return false
 }
 
-// persistedDir returns the kept IMECache folder of key, touching its LRU
-// time ("" when none).
-func (a *Agent) persistedDir(key string) string {
+// keptDir returns the kept IMECache folder of key when it still matches
+// the manifest written when it was kept, touching its LRU time ("" when
+// none). Kept content that does not verify (a file edited, added,
+// removed or replaced by a symlink, or a record without a manifest) is
+// discarded with a warning, and the caller downloads again.
+func (a *Agent) keptDir(t *tracer, key string) string {
 	list, err := a.store.Persisted()
 	if err != nil {
 		return ""
 	}
 	for _, p := range list {
-		if p.Key == key && exists(p.Path) {
-			p.LastUsed = a.cfg.Now()
-			_ = a.store.PutPersisted(p)
-			return p.Path
+		if p.Key != key || !exists(p.Path) {
+			continue
 		}
+		if !inside(a.layout.IMECache, p.Path) {
+			t.warn("[Win32App] Persisted content of %s at %s is not in %s; forgetting it", key, p.Path, a.layout.IMECache)
+			_ = a.store.DeletePersisted(p.Key)
+			return ""
+		}
+		if err := verifyKept(p.Path, p.Files); err != nil {
+			t.warn("[Win32App] Persisted content at %s does not verify (%v); discarding it and downloading again", p.Path, err)
+			a.evict(t, p)
+			return ""
+		}
+		t.info("[Win32App] Persisted content at %s verified (%d entries, sizes and SHA-256)", p.Path, len(p.Files))
+		p.LastUsed = a.cfg.Now()
+		_ = a.store.PutPersisted(p)
+		return p.Path
 	}
 	return ""
 }
@@ -47,8 +60,14 @@ func (a *Agent) persistedDir(key string) string {
 // app are dropped.
 func (a *Agent) persist(t *tracer, key, dir string) {
 	appID, _, _ := strings.Cut(key, "_")
-	_ = a.store.PutPersisted(state.Persisted{Key: key, Path: dir, Size: dirSize(dir), LastUsed: a.cfg.Now()})
-	t.info("[Win32App] Content of %s kept at %s for source resiliency", key, dir)
+	files, size, err := manifestOf(dir)
+	if err != nil {
+		t.warn("[Win32App] Content of %s not kept for source resiliency: %v", key, err)
+		_ = os.RemoveAll(dir)
+		return
+	}
+	_ = a.store.PutPersisted(state.Persisted{Key: key, Path: dir, Size: size, LastUsed: a.cfg.Now(), Files: files})
+	t.info("[Win32App] Content of %s kept at %s for source resiliency (manifest of %d entries)", key, dir, len(files))
 	list, err := a.store.Persisted()
 	if err != nil {
 		return
@@ -73,22 +92,11 @@ func (a *Agent) persist(t *tracer, key, dir string) {
 
 func (a *Agent) evict(t *tracer, p state.Persisted) {
 	t.info("[Win32App] Evicting kept content %s (%d bytes)", p.Key, p.Size)
-	_ = os.RemoveAll(p.Path)
+	if inside(a.layout.IMECache, p.Path) {
+		_ = os.RemoveAll(p.Path)
+	}
 	_ = a.store.DeletePersisted(p.Key)
 }
 
 // unpersist forgets kept content of key (after an uninstall).
 func (a *Agent) unpersist(key string) { _ = a.store.DeletePersisted(key) }
-
-func dirSize(dir string) int64 {
-	var n int64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n
-}

@@ -81,4 +81,16 @@ type Persisted struct {
 	Path     string    `json:"Path"`
 	Size     int64     `json:"Size"`
 	LastUsed time.Time `json:"LastUsed"`
+	// Files is the kept folder's manifest, written when it was kept and
+	// checked before every reuse; a record without one is never reused.
+	Files []KeptFile `json:"Files,omitempty"`
+}
+
+// KeptFile is one entry of kept content's manifest: a folder, or a
+// regular file with its size and SHA-256 (hex).
+type KeptFile struct {
+	Path   string `json:"Path"` // slash-separated, relative to the kept folder
+	Dir    bool   `json:"Dir,omitempty"`
+	Size   int64  `json:"Size,omitempty"`
+	SHA256 string `json:"SHA256,omitempty"`
 }

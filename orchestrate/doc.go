@@ -3,10 +3,10 @@
 //
 // An Agent owns one root folder:
 //
-//	Content/Incoming/<appId>_<rev>.bin   downloads (with fetch's journal)
-//	Content/Staging/                     scripts, reaper results, exit-code files
-//	IMECache/<appId>_<rev>/              unpacked content while it is installed
-//	DOCache/                             the DO cache shared with peers (Config.PeerAddr)
+//	Content/Incoming/<appId>_<rev>.bin   downloads (with fetch's journal)     0700
+//	Content/Staging/                     scripts, reaper results, exit-code files 0700
+//	IMECache/<appId>_<rev>/              unpacked content while it is installed 0700
+//	DOCache/                             the DO cache shared with peers (Config.PeerAddr) 0700
 //	Logs/IntuneManagementExtension.log   CMTrace log, rotated by size
 //	state.db                             package state: the IME registry layout
 //	agent.sock                           control socket while the agent runs
@@ -30,8 +30,17 @@
 // IME bugs fixed here: cleanup waits for the installer's whole process tree
 // (package reap: a child subreaper on Linux), cached content is reused only
 // after it verifies (else downloaded again), content can be kept per app
-// for source resiliency (bounded, least recently used evicted), and
+// for source resiliency (bounded, least recently used evicted, and checked
+// against its manifest of sizes and SHA-256 before every reuse), and
 // retries and GRS are visible in Status and resettable.
+//
+// Identifiers from the network are not trusted with paths: a policy's
+// appId must be a GUID and its version pass service.CheckVersion, a
+// DoFileId peer.CheckID, before any path is built from them, and every
+// such path is checked to be one plain name inside its folder. A refused
+// policy ends in an error state naming the field (keyed by its quoted
+// identifiers; reported once when the appId is a GUID). Signed URLs are
+// logged, stored and reported through fetch.RedactURL.
 //
 // CLI access: state.db is a bbolt file, which one process holds at a time.
 // While an agent runs it serves agent.sock, a Unix socket speaking one JSON

@@ -10,18 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
-// fixtureDir holds the real packages; tests read them in place.
-const fixtureDir = "../../shared/fixtures/intunewin"
-
-func fixtures(t testing.TB) []string {
+// fixtureFiles are the real packages; tests read them in place.
+func fixtureFiles(t testing.TB) []string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(fixtureDir, "*.intunewin"))
-	if len(files) < 5 {
-		t.Fatalf("want the 5 real fixtures in %s, found %d", fixtureDir, len(files))
-	}
-	return files
+	return fixtures.Packages(t, 5)
 }
 
 // rawContent returns a fixture's encrypted inner file and its keys.
@@ -44,7 +40,7 @@ func rawContent(t testing.TB, path string) ([]byte, Keys) {
 }
 
 func TestOpenFixtures(t *testing.T) {
-	for _, path := range fixtures(t) {
+	for _, path := range fixtureFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			raw, k := rawContent(t, path)
 			var out bytes.Buffer
@@ -68,7 +64,7 @@ func TestOpenFixtures(t *testing.T) {
 // TestOpenFlippedBits flips one bit at many places of MAC, IV and
 // ciphertext: every one must fail, and never with a nil error.
 func TestOpenFlippedBits(t *testing.T) {
-	raw, k := rawContent(t, filepath.Join(fixtureDir, "7zip.intunewin"))
+	raw, k := rawContent(t, fixtures.Path(t, "7zip.intunewin"))
 	places := []int{0, 17, 31, 32, 40, 47, 48, 49, 100, len(raw) / 2, len(raw) - 17, len(raw) - 16, len(raw) - 1}
 	for _, pos := range places {
 		for _, bit := range []byte{0x01, 0x80} {
@@ -86,7 +82,7 @@ func TestOpenFlippedBits(t *testing.T) {
 }
 
 func TestOpenRejects(t *testing.T) {
-	raw, k := rawContent(t, filepath.Join(fixtureDir, "7zip.intunewin"))
+	raw, k := rawContent(t, fixtures.Path(t, "7zip.intunewin"))
 	wrongKey := k
 	wrongKey.EncryptionKey = bytes.Repeat([]byte{7}, KeySize)
 	wrongMacKey := k

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/imepipe/imepipe/internal/fixtures"
 	"github.com/imepipe/imepipe/msi"
 )
 
@@ -15,7 +16,7 @@ import (
 // and returns that folder and the package's Detection.xml.
 func msiFixture(t *testing.T) (string, *Info) {
 	t.Helper()
-	path := filepath.Join(fixtureDir, "aesetup-msi.intunewin")
+	path := fixtures.Path(t, "aesetup-msi.intunewin")
 	dir := filepath.Join(t.TempDir(), "setup")
 	res, err := Unpack(context.Background(), path, dir, UnpackOptions{})
 	if err != nil {

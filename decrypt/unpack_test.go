@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
 type manifestEntry struct {
@@ -31,7 +33,7 @@ type manifestPackage struct {
 // with MANIFEST.json: the same entries (backslashes as folders), sizes and
 // SHA-256, and nothing else.
 func TestUnpackManifest(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(fixtureDir, "MANIFEST.json"))
+	data, err := os.ReadFile(fixtures.Path(t, "MANIFEST.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func TestUnpackManifest(t *testing.T) {
 	for name, want := range manifest {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "out")
-			res, err := Unpack(context.Background(), filepath.Join(fixtureDir, name), dir, UnpackOptions{})
+			res, err := Unpack(context.Background(), fixtures.Path(t, name), dir, UnpackOptions{})
 			if err != nil {
 				t.Fatalf("Unpack: %v", err)
 			}
@@ -109,11 +111,11 @@ func walkFiles(t *testing.T, dir string) map[string]string {
 // TestUnpackLeavesNothing: a tampered package fails and leaves no output
 // folder and no staging file.
 func TestUnpackLeavesNothing(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(fixtureDir, "desktopinfo.intunewin"))
+	src, err := os.ReadFile(fixtures.Path(t, "desktopinfo.intunewin"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkg, f, err := OpenFile(filepath.Join(fixtureDir, "desktopinfo.intunewin"))
+	pkg, f, err := OpenFile(fixtures.Path(t, "desktopinfo.intunewin"))
 	if err != nil {
 		t.Fatal(err)
 	}

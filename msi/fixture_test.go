@@ -8,16 +8,15 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/internal/fixtures"
 	"github.com/imepipe/imepipe/msi"
 )
-
-// fixturePath is Microsoft's package of AESetup.msi, read in place.
-const fixturePath = "../../shared/fixtures/intunewin/aesetup-msi.intunewin"
 
 // fixtureMSI unpacks the fixture into a temp dir and returns the MSI's
 // path and the package's Detection.xml, as Microsoft's tool wrote it.
 func fixtureMSI(t testing.TB) (string, *decrypt.Info) {
 	t.Helper()
+	fixturePath := fixtures.Path(t, "aesetup-msi.intunewin") // Microsoft's package of AESetup.msi
 	dir := filepath.Join(t.TempDir(), "out")
 	res, err := decrypt.Unpack(context.Background(), fixturePath, dir, decrypt.UnpackOptions{})
 	if err != nil {

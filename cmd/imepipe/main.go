@@ -27,6 +27,7 @@ type command struct {
 // env is what a subcommand sees of the process: its output streams and
 // whether stdout is a terminal (progress bars only then).
 type env struct {
+	stdin          io.Reader // nil: none (unpack --keys-file - fails)
 	stdout, stderr io.Writer
 	tty            bool
 }
@@ -50,7 +51,7 @@ func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout)}, os.Args[1:])
+	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout)}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

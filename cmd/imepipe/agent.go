@@ -170,7 +170,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		cfg.Groups = strings.Split(*groups, ",")
 	}
 	if !*quiet && !*jsonOut {
-		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, "imepipe agent: "+format+"\n", a...) }
+		cfg.Logf = func(format string, a ...any) { sayf(e.stderr, "imepipe agent: "+format, a...) }
 	}
 	a, err := orchestrate.New(cfg)
 	if err != nil {

@@ -129,7 +129,7 @@ func (d *demo) inspect(ctx context.Context) error {
 	if _, serr := os.Stat(out); !os.IsNotExist(serr) {
 		return fmt.Errorf("demo: the failed unpack left %s behind", out)
 	}
-	fmt.Fprintf(d.e.stdout, "tampered copy refused, nothing written: %v\n", err)
+	sayf(d.e.stdout, "tampered copy refused, nothing written: %v", err)
 	return nil
 }
 

@@ -60,7 +60,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		opt.Priority = fetch.Background
 	}
 	if *verbose {
-		opt.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) }
+		opt.Logf = func(format string, a ...any) { sayf(e.stderr, format, a...) }
 	}
 	origin, err := fetch.NewHTTP(rawURL, nil)
 	if err != nil {
@@ -96,7 +96,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e, st)
 	}
 	secs := time.Duration(st.DownloadDuration).Seconds()
-	fmt.Fprintf(e.stdout, "%s: %s in %s (%s/s), %d connections\n", dst, humanize.IBytes(uint64(st.FileSize)),
+	sayf(e.stdout, "%s: %s in %s (%s/s), %d connections", dst, humanize.IBytes(uint64(st.FileSize)),
 		st.DownloadDuration, humanize.IBytes(uint64(float64(st.TotalBytesDownloaded)/max(secs, 1e-3))), st.HttpConnectionCount)
 	return nil
 }

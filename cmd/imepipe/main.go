@@ -4,6 +4,8 @@
 //
 // Every subcommand lives in its own file and registers itself in init.
 // Exit codes: 0 success, 1 failure (one clear line on stderr), 2 usage.
+// Every error line, and every summary line that embeds a name, goes
+// through safeLine: control characters escaped, at most maxLine runes.
 package main
 
 import (
@@ -67,7 +69,7 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(e.stderr, "imepipe: unknown command %q (see imepipe help)\n", args[0])
+		sayf(e.stderr, "imepipe: unknown command %q (see imepipe help)", args[0])
 		return 2
 	}
 	err := cmd.run(ctx, e, args[1:])
@@ -78,10 +80,10 @@ func run(ctx context.Context, e *env, args []string) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(e.stderr, "imepipe %s: %s\n", args[0], ue.msg)
+		sayf(e.stderr, "imepipe %s: %s", args[0], ue.msg)
 		return 2
 	default:
-		fmt.Fprintf(e.stderr, "imepipe %s: %v\n", args[0], oneLine(err.Error()))
+		sayf(e.stderr, "imepipe %s: %v", args[0], err)
 		return 1
 	}
 }
@@ -127,15 +129,4 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-}
-
-// oneLine folds a multi-line message so that failures print one line.
-func oneLine(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c == '\n' || c == '\r' {
-			b[i] = ' '
-		}
-	}
-	return string(b)
 }

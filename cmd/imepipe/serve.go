@@ -54,7 +54,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	logf := func(format string, a ...any) {
 		if !*quiet {
-			fmt.Fprintf(e.stderr, "imepipe serve: "+format+"\n", a...)
+			sayf(e.stderr, "imepipe serve: "+format, a...)
 		}
 	}
 	srv, err := service.NewContext(ctx, service.Config{
@@ -69,7 +69,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer srv.Close()
 	if *quiet {
 		for _, s := range srv.Skipped() {
-			fmt.Fprintf(e.stderr, "imepipe serve: app skipped: %v\n", s)
+			sayf(e.stderr, "imepipe serve: app skipped: %v", s)
 		}
 	}
 	scheme, tlsConf := "http", (*tls.Config)(nil)

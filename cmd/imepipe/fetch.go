@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"path"
 	"strings"
@@ -31,6 +32,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	background := fs.Bool("background", false, "background priority: fewer connections")
 	jsonOut := fs.Bool("json", false, "print the DO-style status record as JSON")
 	verbose := fs.Bool("v", false, "log retries, bans and restarts to stderr")
+	caFile := fs.String("ca-file", "", "also trust the CA certificates in `FILE` (PEM; serve --tls writes DATA/ca.pem) for https")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -62,13 +64,19 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if *verbose {
 		opt.Logf = func(format string, a ...any) { sayf(e.stderr, format, a...) }
 	}
-	origin, err := fetch.NewHTTP(rawURL, nil)
+	var hc *http.Client
+	if *caFile != "" {
+		if hc, err = trustingClient(*caFile); err != nil {
+			return err
+		}
+	}
+	origin, err := fetch.NewHTTP(rawURL, hc)
 	if err != nil {
 		return usagef("%v", err)
 	}
 	sources := []fetch.Source{origin}
 	if *cacheHost != "" {
-		cache, err := fetch.NewCache(rawURL, *cacheHost, nil)
+		cache, err := fetch.NewCache(rawURL, *cacheHost, hc)
 		if err != nil {
 			return usagef("%v", err)
 		}

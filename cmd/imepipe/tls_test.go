@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/orchestrate"
+	"github.com/imepipe/imepipe/service"
 )
 
 // startTLSServe runs serve --tls over the demo app on a free loopback
@@ -132,5 +134,35 @@ func TestServeTLSUsage(t *testing.T) {
 		if code, _, stderr := runCLI(t, args...); code != 2 || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", args, code, stderr)
 		}
+	}
+}
+
+// TestFetchTLS: fetch of an https URL signed by serve --tls's CA works
+// with --ca-file, and without it fails at once (a certificate refusal is
+// not retried) with one line.
+func TestFetchTLS(t *testing.T) {
+	dir := t.TempDir()
+	conf, files, err := service.ServerTLS(dir, "127.0.0.1:0", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := bytes.Repeat([]byte("imepipe tls "), 100<<10)
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "blob", time.Time{}, bytes.NewReader(payload))
+	}))
+	ts.TLS = conf
+	ts.StartTLS()
+	defer ts.Close()
+	out := filepath.Join(dir, "blob")
+	code, _, stderr := runCLI(t, "fetch", "--ca-file", files.CA, "-o", out, ts.URL+"/blob")
+	if code != 0 {
+		t.Fatalf("with --ca-file: exit %d: %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, payload) {
+		t.Fatalf("fetched %d bytes, want %d", len(got), len(payload))
+	}
+	code, _, stderr = runCLI(t, "fetch", "--connections", "1", "-o", filepath.Join(dir, "blob2"), ts.URL+"/blob")
+	if code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "unknown authority") {
+		t.Fatalf("without --ca-file: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -183,6 +183,14 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !*once {
+		// A service whose certificate is refused would only be logged,
+		// sync after sync: before the first enrollment, say it and exit.
+		if st, err := a.Status(ctx); err == nil && !st.Enrolled {
+			var te *service.TrustError
+			if err := a.SyncKind(ctx, orchestrate.SyncCompliance); errors.As(err, &te) {
+				return trustHint(err, trust)
+			}
+		}
 		return a.Run(ctx)
 	}
 	if err := a.Sync(ctx); err != nil {

@@ -87,6 +87,12 @@ func TestAgentTLS(t *testing.T) {
 		t.Fatalf("without --ca-file: exit %d, stderr %q, want 1 and %q", code, stderr, want)
 	}
 
+	// The daemon too, before its first enrollment.
+	code, _, stderr = runCLI(t, "agent", "-q", "--root", filepath.Join(t.TempDir(), "r"), "--service", url, "--enrollment-secret-file", secret)
+	if code != 1 || stderr != want {
+		t.Fatalf("daemon without --ca-file: exit %d, stderr %q, want 1 and %q", code, stderr, want)
+	}
+
 	stranger := httptest.NewTLSServer(nil)
 	defer stranger.Close()
 	code, _, stderr = runCLI(t, "agent", "--once", "-q", "--root", filepath.Join(t.TempDir(), "r"), "--service", stranger.URL, "--enrollment-secret-file", secret, "--ca-file", ca)

@@ -3,6 +3,8 @@ package bench
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -48,7 +50,8 @@ func ServeService(svc http.Handler, dataDir string, useTLS bool) (*http.Server, 
 		return nil, "", nil, fmt.Errorf("bench: %w", err)
 	}
 	hs := &http.Server{Handler: svc, ReadHeaderTimeout: 10 * time.Second,
-		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}}
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ErrorLog:     log.New(io.Discard, "", 0)} // refused handshakes are the client's to report
 	go func() { _ = hs.Serve(tls.NewListener(ln, conf)) }()
 	return hs, "https://" + ln.Addr().String(), fetch.NewClient(cc), nil
 }

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
@@ -69,9 +70,14 @@ func (e *StatusError) Error() string {
 // IsPermanent reports whether err should not be retried: a PermanentError,
 // a content change, a disk-full or checksum failure, or a cancelled context.
 func IsPermanent(err error) bool {
-	var pe *PermanentError
+	var (
+		pe  *PermanentError
+		cve *tls.CertificateVerificationError
+	)
 	switch {
 	case errors.As(err, &pe),
+		errors.As(err, &cve), // a certificate that did not verify will not on retry
+
 		errors.Is(err, ErrChanged),
 		errors.Is(err, ErrDiskFull),
 		errors.Is(err, ErrChecksum),

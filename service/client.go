@@ -18,7 +18,8 @@ const maxResponse = 64 << 20
 // Client is the typed client of the service, used by the agent and the
 // fleet bench. It is safe for concurrent use once enrolled.
 type Client struct {
-	// BaseURL is the service's URL, e.g. "http://127.0.0.1:8080".
+	// BaseURL is the service's URL, e.g. "https://127.0.0.1:8080" (see
+	// ClientTLS for a client that trusts a service's generated CA).
 	BaseURL string
 	// Token is the bearer token; Enroll sets it, with DeviceID.
 	Token    string
@@ -93,7 +94,8 @@ func (c *Client) OpenDecryptInfo(priv *ecdh.PrivateKey, env Envelope) (DecryptIn
 }
 
 // do sends in as JSON (when not nil) and decodes the answer into out
-// (when not nil). A non-2xx answer is an *APIError.
+// (when not nil). A non-2xx answer is an *APIError; a certificate that
+// does not verify is a *TrustError.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -123,6 +125,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		if te := trustError(req.URL.Scheme+"://"+req.URL.Host, err); te != nil {
+			return te
+		}
 		return fmt.Errorf("service: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()

@@ -18,7 +18,10 @@
 // bench; OpenDecryptInfo opens a sealed DecryptInfo with the device key.
 //
 // The package does not download, decrypt or install anything for a device
-// (that is fetch, decrypt, stage and orchestrate), speaks no real Intune or
-// Graph protocol on the wire, and does not terminate TLS: put it behind a
-// TLS proxy or keep it on loopback (the default).
+// (that is fetch, decrypt, stage and orchestrate) and speaks no real Intune
+// or Graph protocol on the wire. The Server is a plain http.Handler; for
+// HTTPS the caller wraps its listener: ServerTLS generates (once, into the
+// data folder) a CA and a server certificate, ClientTLS trusts that CA,
+// and generated URLs follow the connection's scheme. Peer-to-peer traffic
+// (package peer) stays HTTP, as DO's own port 7680 protocol does.
 package service

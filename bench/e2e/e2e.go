@@ -50,6 +50,10 @@ type Config struct {
 	// Only names the runs to time (NameSequential, NameImepipe, NameMCC,
 	// NameLAN); empty means all. Ratios need NameSequential.
 	Only []string
+	// TLS serves the service API over HTTPS with a generated CA that the
+	// agents trust (blobs stay on the plain-HTTP origin, as a CDN's would
+	// be its own; LAN peers are plain HTTP by design).
+	TLS  bool
 	Logf func(format string, args ...any)
 }
 

@@ -21,6 +21,26 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// TestRunTLS: with the service over HTTPS every run still enrolls,
+// downloads every byte and installs (the agents trust the generated CA).
+func TestRunTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	rep, err := Run(context.Background(), Config{Size: 1 << 20, Profile: bench.Installer, Dir: tempDir(t), Connections: 2, Runs: 1, TLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 4 {
+		t.Fatalf("%d results, want 4", len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		if r.DO.TotalBytesDownloaded != rep.BlobBytes {
+			t.Errorf("%s: %d bytes downloaded, want %d", r.Name, r.DO.TotalBytesDownloaded, rep.BlobBytes)
+		}
+	}
+}
+
 // TestRunSmall runs every scenario on a small package and checks where
 // each run's bytes came from: the baseline and imepipe from the origin,
 // the Connected Cache run from the cache, the LAN run from its peer.

@@ -28,7 +28,7 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("e2e: %w", err)
 	}
-	c := service.NewClient(s.svcURL, nil)
+	c := service.NewClient(s.svcURL, s.hc)
 	if _, err := c.Enroll(ctx, fmt.Sprintf("E2E-SEQUENTIAL-%d", s.round), s.secret, priv.PublicKey()); err != nil {
 		return res, err
 	}
@@ -143,7 +143,7 @@ type timedAgent struct {
 func (s *site) newAgent(r agentRun) (*timedAgent, error) {
 	ta := &timedAgent{}
 	cfg := orchestrate.Config{
-		Root: s.root(r.name), ServiceURL: s.svcURL, EnrollmentSecret: s.secret,
+		Root: s.root(r.name), ServiceURL: s.svcURL, EnrollmentSecret: s.secret, HTTP: s.hc,
 		DeviceName: fmt.Sprintf("E2E-%s-%d", r.name, s.round), DownloadMode: r.mode,
 		Logf: func(format string, args ...any) {
 			if strings.Contains(fmt.Sprintf(format, args...), contentReady) {

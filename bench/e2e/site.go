@@ -96,6 +96,7 @@ type site struct {
 	svc     *service.Server
 	servers []*http.Server
 	svcURL  string
+	hc      *http.Client // reaches svcURL (trusts its CA); nil: the default
 	secret  string
 	origin  *bench.Origin
 	mccHost string
@@ -142,13 +143,11 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 		s.stop()
 		return nil, err
 	}
-	hs, svcAddr, err := bench.ServeLoopback(s.svc)
-	if err != nil {
+	if hs, s.svcURL, s.hc, err = bench.ServeService(s.svc, data, cfg.TLS); err != nil {
 		s.stop()
 		return nil, err
 	}
 	s.servers = append(s.servers, hs)
-	s.svcURL = "http://" + svcAddr
 	mcc, err := peer.NewMCC(peer.MCCConfig{Dir: filepath.Join(s.runs, "mcc"), Origins: []string{orgAddr}})
 	if err != nil {
 		s.stop()

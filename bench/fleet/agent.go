@@ -68,14 +68,13 @@ type outcome struct {
 }
 
 // fetch runs the agent's download of its first assigned app.
-func (a *agent) fetch(ctx context.Context, cfg Config, svcURL, secret string, start time.Time) outcome {
+func (a *agent) fetch(ctx context.Context, cfg Config, c *service.Client, secret string, start time.Time) outcome {
 	var out outcome
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		out.err = err
 		return out
 	}
-	c := service.NewClient(svcURL, nil)
 	if _, err := c.Enroll(ctx, a.name, secret, priv.PublicKey()); err != nil {
 		out.err = err
 		return out

@@ -41,7 +41,10 @@ type Config struct {
 	RefreshInterval, OwnerWait, StallTimeout time.Duration
 	// UploadRate caps each agent's uploads, bytes per second (0: none).
 	UploadRate int64
-	Logf       func(format string, args ...any)
+	// TLS serves the service API over HTTPS with a generated CA that the
+	// agents trust (the origin and LAN peers stay plain HTTP).
+	TLS  bool
+	Logf func(format string, args ...any)
 }
 
 func (c *Config) defaults() {
@@ -149,6 +152,7 @@ type site struct {
 	orgHTTP *http.Server
 	origin  *bench.Origin
 	svcURL  string
+	hc      *http.Client // reaches svcURL (trusts its CA); nil: the default
 	secret  string
 	runDir  string
 }
@@ -185,12 +189,10 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 		s.stop()
 		return nil, err
 	}
-	var svcAddr string
-	if s.svcHTTP, svcAddr, err = bench.ServeLoopback(s.svc); err != nil {
+	if s.svcHTTP, s.svcURL, s.hc, err = bench.ServeService(s.svc, data, cfg.TLS); err != nil {
 		s.stop()
 		return nil, err
 	}
-	s.svcURL = "http://" + svcAddr
 	return s, nil
 }
 
@@ -240,7 +242,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode, bad int) (*Report, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i] = a.fetch(ctx, cfg, s.svcURL, s.secret, start)
+			outs[i] = a.fetch(ctx, cfg, service.NewClient(s.svcURL, s.hc), s.secret, start)
 		}()
 	}
 	wg.Wait()

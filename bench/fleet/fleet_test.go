@@ -88,3 +88,18 @@ func TestFleetBadPeers(t *testing.T) {
 		t.Errorf("origin bytes %d > 2.5 × %d", rep.OriginBytes, rep.Size)
 	}
 }
+
+// TestFleetTLS: with the service over HTTPS every agent enrolls (trusting
+// the generated CA), fetches and verifies.
+func TestFleetTLS(t *testing.T) {
+	cfg := smallConfig(t)
+	cfg.Agents, cfg.Size, cfg.OriginRate = 3, 4<<20, 0
+	cfg.Mode, cfg.TLS = peer.ModeLAN, true
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.AllVerified || len(rep.PerAgent) != cfg.Agents {
+		t.Fatalf("not every agent verified over TLS: %+v", rep.PerAgent)
+	}
+}

@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/orchestrate"
 	"github.com/imepipe/imepipe/orchestrate/reap"
+	"github.com/imepipe/imepipe/service"
 )
 
 func init() {
@@ -37,12 +42,64 @@ func connect(ctx context.Context, root string) (orchestrate.Control, io.Closer, 
 	if _, err := os.Stat(root); err != nil {
 		return nil, nil, fmt.Errorf("agent root %s: %w (give --root or set IMEPIPE_ROOT)", root, err)
 	}
-	return orchestrate.Connect(ctx, root, orchestrate.Config{})
+	var cfg orchestrate.Config
+	if ca := storedCA(root); ca != "" {
+		hc, err := trustingClient(ca)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.HTTP = hc
+	}
+	return orchestrate.Connect(ctx, root, cfg)
+}
+
+// storedCAName is the copy of --ca-file kept in the agent root, so that a
+// later run (agent without flags, sync with no agent running) trusts the
+// service it enrolled with; a root never given --ca-file trusts the
+// system's roots only.
+const storedCAName = "service-ca.pem"
+
+// storedCA is the root's kept CA file, or "" when it has none.
+func storedCA(root string) string {
+	p := filepath.Join(root, storedCAName)
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
+}
+
+// storeCA keeps a copy of caFile in root (temp file, sync, rename).
+func storeCA(root, caFile string) error {
+	dst := filepath.Join(root, storedCAName)
+	if abs, err := filepath.Abs(caFile); err == nil {
+		if d, err := filepath.Abs(dst); err == nil && d == abs {
+			return nil
+		}
+	}
+	data, err := os.ReadFile(caFile)
+	if err != nil {
+		return fmt.Errorf("--ca-file: %w", err)
+	}
+	f, err := os.CreateTemp(root, "."+storedCAName+".*")
+	if err != nil {
+		return fmt.Errorf("agent: keep CA: %w", err)
+	}
+	_, err = f.Write(data)
+	err = errors.Join(err, f.Chmod(0o644), f.Sync(), f.Close())
+	if err == nil {
+		err = os.Rename(f.Name(), dst)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("agent: keep CA: %w", err)
+	}
+	return nil
 }
 
 func runAgent(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "agent")
-	svc := fs.String("service", "", "service `URL`, e.g. http://127.0.0.1:8080 (needed until enrolled)")
+	svc := fs.String("service", "", "service `URL`, e.g. https://127.0.0.1:8080 (needed until enrolled)")
+	caFile := fs.String("ca-file", "", "also trust the CA certificates in `FILE` (PEM; serve --tls writes DATA/ca.pem) for https (stored)")
 	secretFile := fs.String("enrollment-secret-file", "", "enrollment secret `FILE` (needed until enrolled)")
 	root := rootFlag(fs)
 	once := fs.Bool("once", false, "run one sync and exit")
@@ -98,26 +155,78 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
 	}
+	trust := *caFile
+	if trust == "" {
+		trust = storedCA(*root)
+	}
+	if trust != "" {
+		hc, err := trustingClient(trust)
+		if err != nil {
+			return err
+		}
+		cfg.HTTP = hc
+	}
 	if *groups != "" {
 		cfg.Groups = strings.Split(*groups, ",")
 	}
 	if !*quiet && !*jsonOut {
-		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, "imepipe agent: "+format+"\n", a...) }
+		cfg.Logf = func(format string, a ...any) { sayf(e.stderr, "imepipe agent: "+format, a...) }
 	}
 	a, err := orchestrate.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if *caFile != "" {
+		if err := storeCA(*root, *caFile); err != nil {
+			return err
+		}
+	}
 	if !*once {
+		// A service whose certificate is refused would only be logged,
+		// sync after sync: before the first enrollment, say it and exit.
+		if st, err := a.Status(ctx); err == nil && !st.Enrolled {
+			var te *service.TrustError
+			if err := a.SyncKind(ctx, orchestrate.SyncCompliance); errors.As(err, &te) {
+				return trustHint(err, trust)
+			}
+		}
 		return a.Run(ctx)
 	}
 	if err := a.Sync(ctx); err != nil {
-		return err
+		return trustHint(err, trust)
 	}
 	st, err := a.Status(ctx)
 	if err != nil {
 		return err
 	}
 	return showStatus(e, st, *jsonOut)
+}
+
+// trustingClient is the agent's HTTP client when --ca-file is given: the
+// system's roots and the CAs in caFile, for the service, its blobs and a
+// Connected Cache alike. LAN peers are reached over plain HTTP whatever
+// this says (their content is verified by piece hashes and the HMAC).
+func trustingClient(caFile string) (*http.Client, error) {
+	conf, err := service.ClientTLS(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	return fetch.NewClient(conf), nil
+}
+
+// trustHint turns a refused service certificate into its one line, with
+// what to do about it; other errors pass unchanged.
+func trustHint(err error, caFile string) error {
+	var te *service.TrustError
+	if !errors.As(err, &te) {
+		return err
+	}
+	if !te.UnknownAuthority() {
+		return te
+	}
+	if caFile == "" {
+		return fmt.Errorf("%w (pass --ca-file DIR/ca.pem, DIR the service's --data)", te)
+	}
+	return fmt.Errorf("%w (not by the CA in %s)", te, caFile)
 }

@@ -48,12 +48,12 @@ func runAppCmd(ctx context.Context, e *env, name string, args []string) error {
 	if *jsonOut {
 		return writeJSON(e, st)
 	}
-	fmt.Fprintf(e.stdout, "%s %s_%s: enforcement %d %s, compliance %d %s", name, st.AppID, st.Version,
+	line := fmt.Sprintf("%s %s_%s: enforcement %d %s, compliance %d %s", name, st.AppID, st.Version,
 		st.EnforcementState, enforcementNames[st.EnforcementState], st.ComplianceState, complianceNames[st.ComplianceState])
 	if st.ErrorCode != 0 {
-		fmt.Fprintf(e.stdout, ", error %s: %s", st.ErrorCodeHex, st.ErrorMessage)
+		line += fmt.Sprintf(", error %s: %s", st.ErrorCodeHex, st.ErrorMessage)
 	}
-	fmt.Fprintln(e.stdout)
+	sayf(e.stdout, "%s", line)
 	if st.EnforcementState != 1000 {
 		return fmt.Errorf("%s %s: enforcement state %d", name, st.AppID, st.EnforcementState)
 	}

@@ -23,9 +23,10 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	only := fs.String("only", "", "comma-separated runs to time (ime-sequential, imepipe, imepipe-mcc, imepipe-lan; default all)")
 	keep := fs.Bool("keep", false, "keep the runs' roots (agents' CMTrace logs, state.db, DO caches) in --out/runs")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
+	useTLS := fs.Bool("tls", false, "serve the service API over HTTPS (a generated CA the agents trust)")
 	out := fs.String("out", filepath.Join(bench.DefaultOut(), "e2e"), "folder for the cached package, the runs and the report (json, txt, svg chart)")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: imepipe bench [--size SIZE] [--profile installer|many-small|single-large] [--origin-rate RATE] [--connections N] [--runs N] [--only RUNS] [--keep] [--json] [--out DIR]")
+		fmt.Fprintln(e.stderr, "usage: imepipe bench [--size SIZE] [--profile installer|many-small|single-large] [--origin-rate RATE] [--connections N] [--runs N] [--only RUNS] [--keep] [--tls] [--json] [--out DIR]")
 		fmt.Fprintln(e.stderr, "  end to end on loopback: service, origin, Connected Cache and agents; the IME's sequential")
 		fmt.Fprintln(e.stderr, "  download-verify-decrypt-unzip against imepipe from the origin, a warm cache and a LAN peer")
 		fs.PrintDefaults()
@@ -47,7 +48,7 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	if *conns < 0 {
 		return usagef("--connections must not be negative")
 	}
-	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns, Runs: *runs, Keep: *keep}
+	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns, Runs: *runs, Keep: *keep, TLS: *useTLS}
 	if *only != "" {
 		cfg.Only = strings.Split(*only, ",")
 	}

@@ -26,6 +26,7 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	conns := fs.Int("connections", 4, "connections per agent")
 	out := fs.String("out", "", "work folder (package cache, service data, agent roots); default: the bench folder")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
+	useTLS := fs.Bool("tls", false, "serve the service API over HTTPS (a generated CA the agents trust)")
 	verbose := fs.Bool("v", false, "log swarm events to stderr")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -49,7 +50,7 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 		return usagef("--mode: %v", err)
 	}
 	cfg := fleet.Config{Agents: *agents, Size: int64(n), BadPeers: *bad, Mode: *mode, OriginRate: r,
-		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns}
+		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS}
 	if *verbose {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) }
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -57,7 +58,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}{
 		{"pack a sample app like IntuneWinAppUtil", func(ctx context.Context) error { return d.pack(ctx, int64(payload)) }},
 		{"inspect it, and prove a tampered copy is refused", d.inspect},
-		{"serve it: the emulated Intune + DO service on loopback", d.serve},
+		{"serve it: the emulated Intune + DO service over HTTPS on loopback", d.serve},
 		{"agents: enroll, sync, download (origin, then LAN peers), verify, decrypt, extract, install, detect, report", d.agents},
 	}
 	defer d.close()
@@ -83,6 +84,7 @@ type demo struct {
 	srv    *service.Server
 	http   *http.Server
 	url    string
+	client *http.Client // trusts the service's CA
 	secret string
 }
 
@@ -127,23 +129,37 @@ func (d *demo) inspect(ctx context.Context) error {
 	if _, serr := os.Stat(out); !os.IsNotExist(serr) {
 		return fmt.Errorf("demo: the failed unpack left %s behind", out)
 	}
-	fmt.Fprintf(d.e.stdout, "tampered copy refused, nothing written: %v\n", err)
+	sayf(d.e.stdout, "tampered copy refused, nothing written: %v", err)
 	return nil
 }
 
+// serve starts the service as serve --tls does: HTTPS with a CA and a
+// certificate generated into its data folder; the agents trust that CA
+// as agent --ca-file does.
 func (d *demo) serve(ctx context.Context) error {
-	srv, err := service.NewContext(ctx, service.Config{AppsDir: d.apps, DataDir: filepath.Join(d.work, "service")})
+	data := filepath.Join(d.work, "service")
+	srv, err := service.NewContext(ctx, service.Config{AppsDir: d.apps, DataDir: data})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	d.srv = srv
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := "127.0.0.1:0"
+	conf, files, err := service.ServerTLS(data, addr, time.Now())
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	d.url = "http://" + ln.Addr().String()
-	d.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go d.http.Serve(ln)
+	if d.client, err = trustingClient(files.CA); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	d.url = "https://" + ln.Addr().String()
+	d.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second,
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}}
+	go d.http.Serve(tls.NewListener(ln, conf))
+	fmt.Fprintf(d.e.stdout, "TLS: certificate for 127.0.0.1 signed by a CA generated into %s; the agents trust it (agent --ca-file); LAN peers speak plain HTTP, verified by piece hashes and the HMAC\n", files.CA)
 	secret, err := os.ReadFile(srv.EnrollmentSecretPath())
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -175,7 +191,7 @@ func (d *demo) agents(ctx context.Context) error {
 	start := func(name string) (*orchestrate.Agent, error) {
 		a, err := orchestrate.New(orchestrate.Config{
 			Root: filepath.Join(d.work, name), ServiceURL: d.url, EnrollmentSecret: d.secret, DeviceName: name,
-			DownloadMode: 1, PeerAddr: "127.0.0.1:0",
+			DownloadMode: 1, PeerAddr: "127.0.0.1:0", HTTP: d.client,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: %w", err)

@@ -76,7 +76,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e, extractReport{Result: res, Dir: dir, Seconds: secs})
 	}
-	fmt.Fprintf(e.stdout, "extracted %d files, %d folders, %s into %s in %.2fs\n", res.Files, res.Dirs,
+	sayf(e.stdout, "extracted %d files, %d folders, %s into %s in %.2fs", res.Files, res.Dirs,
 		humanize.IBytes(uint64(res.Bytes)), dir, secs)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"path"
 	"strings"
@@ -31,6 +32,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	background := fs.Bool("background", false, "background priority: fewer connections")
 	jsonOut := fs.Bool("json", false, "print the DO-style status record as JSON")
 	verbose := fs.Bool("v", false, "log retries, bans and restarts to stderr")
+	caFile := fs.String("ca-file", "", "also trust the CA certificates in `FILE` (PEM; serve --tls writes DATA/ca.pem) for https")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -60,15 +62,21 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		opt.Priority = fetch.Background
 	}
 	if *verbose {
-		opt.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) }
+		opt.Logf = func(format string, a ...any) { sayf(e.stderr, format, a...) }
 	}
-	origin, err := fetch.NewHTTP(rawURL, nil)
+	var hc *http.Client
+	if *caFile != "" {
+		if hc, err = trustingClient(*caFile); err != nil {
+			return err
+		}
+	}
+	origin, err := fetch.NewHTTP(rawURL, hc)
 	if err != nil {
 		return usagef("%v", err)
 	}
 	sources := []fetch.Source{origin}
 	if *cacheHost != "" {
-		cache, err := fetch.NewCache(rawURL, *cacheHost, nil)
+		cache, err := fetch.NewCache(rawURL, *cacheHost, hc)
 		if err != nil {
 			return usagef("%v", err)
 		}
@@ -96,7 +104,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e, st)
 	}
 	secs := time.Duration(st.DownloadDuration).Seconds()
-	fmt.Fprintf(e.stdout, "%s: %s in %s (%s/s), %d connections\n", dst, humanize.IBytes(uint64(st.FileSize)),
+	sayf(e.stdout, "%s: %s in %s (%s/s), %d connections", dst, humanize.IBytes(uint64(st.FileSize)),
 		st.DownloadDuration, humanize.IBytes(uint64(float64(st.TotalBytesDownloaded)/max(secs, 1e-3))), st.HttpConnectionCount)
 	return nil
 }

@@ -45,7 +45,7 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e, doc)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 1, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s\t: %s\n", k, v) }
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t: %s\n", k, safeLine(v)) }
 	row("File", rest[0])
 	row("ToolVersion", info.ToolVersion)
 	row("Name", info.Name)

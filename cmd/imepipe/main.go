@@ -4,6 +4,8 @@
 //
 // Every subcommand lives in its own file and registers itself in init.
 // Exit codes: 0 success, 1 failure (one clear line on stderr), 2 usage.
+// Every error line, and every summary line that embeds a name, goes
+// through safeLine: control characters escaped, at most maxLine runes.
 package main
 
 import (
@@ -27,6 +29,7 @@ type command struct {
 // env is what a subcommand sees of the process: its output streams and
 // whether stdout is a terminal (progress bars only then).
 type env struct {
+	stdin          io.Reader // nil: none (unpack --keys-file - fails)
 	stdout, stderr io.Writer
 	tty            bool
 }
@@ -50,7 +53,7 @@ func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout)}, os.Args[1:])
+	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout)}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -66,7 +69,7 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(e.stderr, "imepipe: unknown command %q (see imepipe help)\n", args[0])
+		sayf(e.stderr, "imepipe: unknown command %q (see imepipe help)", args[0])
 		return 2
 	}
 	err := cmd.run(ctx, e, args[1:])
@@ -77,10 +80,10 @@ func run(ctx context.Context, e *env, args []string) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(e.stderr, "imepipe %s: %s\n", args[0], ue.msg)
+		sayf(e.stderr, "imepipe %s: %s", args[0], ue.msg)
 		return 2
 	default:
-		fmt.Fprintf(e.stderr, "imepipe %s: %v\n", args[0], oneLine(err.Error()))
+		sayf(e.stderr, "imepipe %s: %v", args[0], err)
 		return 1
 	}
 }
@@ -126,15 +129,4 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-}
-
-// oneLine folds a multi-line message so that failures print one line.
-func oneLine(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c == '\n' || c == '\r' {
-			b[i] = ' '
-		}
-	}
-	return string(b)
 }

@@ -65,7 +65,7 @@ func runPack(ctx context.Context, e *env, args []string) error {
 			"seconds": secs,
 		})
 	}
-	fmt.Fprintf(e.stdout, "packed %s: %d files, %s → %s in %.2fs\n", res.Path, res.Files,
+	sayf(e.stdout, "packed %s: %d files, %s → %s in %.2fs", res.Path, res.Files,
 		humanize.IBytes(uint64(res.Bytes)), humanize.IBytes(uint64(res.Size)), secs)
 	return nil
 }

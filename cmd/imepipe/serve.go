@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/imepipe/imepipe/service"
@@ -25,6 +28,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	baseURL := fs.String("base-url", "", "`URL` clients reach this server at, for blob and piece-hash URLs (default: from each request's Host)")
 	blobTTL := fs.Duration("blob-ttl", service.DefaultBlobTTL, "lifetime of a signed blob URL")
 	peerTTL := fs.Duration("peer-ttl", service.DefaultPeerTTL, "lifetime of a DO peer registration")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with a certificate generated once into DIR (ca.pem is what agents trust with --ca-file)")
+	tlsCert := fs.String("tls-cert", "", "with --tls: the server certificate `FILE` (PEM) instead of a generated one")
+	tlsKey := fs.String("tls-key", "", "with --tls-cert: its private key `FILE` (PEM)")
 	quiet := fs.Bool("q", false, "log only problems (skipped apps), not enrollments and refusals")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -39,10 +45,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("--blob-ttl %v: want at least 1s", *blobTTL)
 	case *peerTTL < time.Second:
 		return usagef("--peer-ttl %v: want at least 1s", *peerTTL)
+	case (*tlsCert == "") != (*tlsKey == ""):
+		return usagef("--tls-cert and --tls-key go together")
+	case *tlsCert != "" && !*useTLS:
+		return usagef("--tls-cert and --tls-key go with --tls")
+	case *useTLS && strings.HasPrefix(*baseURL, "http://"):
+		return usagef("--base-url %s with --tls: this server answers https only", *baseURL)
 	}
 	logf := func(format string, a ...any) {
 		if !*quiet {
-			fmt.Fprintf(e.stderr, "imepipe serve: "+format+"\n", a...)
+			sayf(e.stderr, "imepipe serve: "+format, a...)
 		}
 	}
 	srv, err := service.NewContext(ctx, service.Config{
@@ -57,7 +69,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer srv.Close()
 	if *quiet {
 		for _, s := range srv.Skipped() {
-			fmt.Fprintf(e.stderr, "imepipe serve: app skipped: %v\n", s)
+			sayf(e.stderr, "imepipe serve: app skipped: %v", s)
+		}
+	}
+	scheme, tlsConf := "http", (*tls.Config)(nil)
+	if *useTLS {
+		scheme = "https"
+		if tlsConf, err = serverTLS(*data, *addr, *tlsCert, *tlsKey, logf); err != nil {
+			return err
 		}
 	}
 	ln, err := net.Listen("tcp", *addr)
@@ -69,8 +88,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(logWriter(logf), "", 0),
 	}
-	fmt.Fprintf(e.stderr, "imepipe serve: listening on http://%s (%d apps)\n", ln.Addr(), len(srv.Apps()))
+	if tlsConf != nil {
+		// HTTP/1.1 only, as over plain HTTP: the same limits and timeouts.
+		hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+		ln = tls.NewListener(ln, tlsConf)
+	}
+	fmt.Fprintf(e.stderr, "imepipe serve: listening on %s://%s (%d apps)\n", scheme, ln.Addr(), len(srv.Apps()))
 	fmt.Fprintf(e.stderr, "imepipe serve: enrollment secret in %s\n", srv.EnrollmentSecretPath())
 	logf("admin token (status of every device) in %s", srv.AdminTokenPath())
 	done := make(chan error, 1)
@@ -90,4 +115,27 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// serverTLS is the TLS configuration of serve --tls: the given
+// certificate and key, or the one generated into dataDir for addr.
+func serverTLS(dataDir, addr, certFile, keyFile string, logf func(string, ...any)) (*tls.Config, error) {
+	if certFile != "" {
+		return service.LoadServerTLS(certFile, keyFile)
+	}
+	conf, files, err := service.ServerTLS(dataDir, addr, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	logf("TLS certificate %s, signed by the CA in %s (give agents --ca-file %s)", files.Cert, files.CA, files.CA)
+	return conf, nil
+}
+
+// logWriter turns http.Server's error log (TLS handshake failures, …)
+// into logf lines.
+type logWriter func(string, ...any)
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w("%s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

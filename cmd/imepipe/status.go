@@ -80,14 +80,14 @@ func printStatus(w io.Writer, st orchestrate.Status) {
 				next += " (GRS)"
 			}
 		}
-		fmt.Fprintf(tw, "%s_%s\t%s\t%s\t%d %s\t%d %s\t%s\t%d/%d\t%s\n", a.AppID, a.Version, a.DisplayName, a.IntentName,
+		fmt.Fprintf(tw, "%s_%s\t%s\t%s\t%d %s\t%d %s\t%s\t%d/%d\t%s\n", a.AppID, a.Version, safeLine(a.DisplayName), a.IntentName,
 			a.EnforcementState, enforcementNames[a.EnforcementState], a.ComplianceState, complianceNames[a.ComplianceState],
 			errCode, a.Attempts, a.MaxAttempts, next)
 	}
 	tw.Flush()
 	for _, a := range st.Apps {
 		if a.ErrorMessage != "" {
-			fmt.Fprintf(w, "%s: %s\n", a.AppID, a.ErrorMessage)
+			sayf(w, "%s: %s", a.AppID, a.ErrorMessage)
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("unpack", "verify, decrypt and extract an .intunewin (or a raw .intunewin.bin with --key/--iv)", runUnpack)
+	register("unpack", "verify, decrypt and extract an .intunewin (or a raw .intunewin.bin with --keys-file or --key/--iv)", runUnpack)
 }
 
 func runUnpack(ctx context.Context, e *env, args []string) error {
@@ -24,7 +24,8 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	workers := fs.Int("j", 0, "extraction workers (0: one per CPU)")
 	force := fs.Bool("force", false, "replace an existing, non-empty output folder")
-	key := fs.String("key", "", "raw mode: EncryptionKey, base64")
+	keysFile := fs.String("keys-file", "", "raw mode: the keys from `FILE`, the JSON of inspect --json --show-keys (- for standard input); safer than --key, which every user sees in ps")
+	key := fs.String("key", "", "raw mode: EncryptionKey, base64 (visible in ps: prefer --keys-file)")
 	iv := fs.String("iv", "", "raw mode: InitializationVector, base64")
 	macKey := fs.String("mac-key", "", "raw mode: MacKey, base64 (with --mac, to verify the HMAC)")
 	mac := fs.String("mac", "", "raw mode: Mac, base64")
@@ -37,12 +38,25 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 		return usagef("want exactly one FILE.intunewin (or FILE.intunewin.bin with --key/--iv)")
 	}
 	path := rest[0]
-	raw := *key != "" || *iv != ""
-	if raw && (*key == "" || *iv == "") {
-		return usagef("raw mode needs both --key and --iv")
-	}
-	if !raw && (*macKey != "" || *mac != "" || *digest != "") {
+	flagKeys := *key != "" || *iv != "" || *macKey != "" || *mac != "" || *digest != ""
+	raw := *key != "" || *iv != "" || *keysFile != ""
+	switch {
+	case *keysFile != "" && flagKeys:
+		return usagef("--keys-file replaces --key, --iv, --mac-key, --mac and --digest")
+	case *keysFile == "" && raw && (*key == "" || *iv == ""):
+		return usagef("raw mode needs both --key and --iv (or --keys-file)")
+	case !raw && flagKeys:
 		return usagef("--mac-key, --mac and --digest go with --key and --iv (raw mode)")
+	}
+	var k decrypt.Keys
+	if *keysFile != "" {
+		if k, err = readKeysFile(*keysFile, e.stdin); err != nil {
+			return err
+		}
+	} else if raw {
+		if k, err = rawKeys(*key, *iv, *macKey, *mac, *digest); err != nil {
+			return err
+		}
 	}
 	dir := *outDir
 	if dir == "" {
@@ -65,10 +79,6 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	start := time.Now()
 	var res decrypt.UnpackResult
 	if raw {
-		k, kerr := rawKeys(*key, *iv, *macKey, *mac, *digest)
-		if kerr != nil {
-			return kerr
-		}
 		res, err = decrypt.UnpackRaw(ctx, path, k, dir, opt)
 	} else {
 		res, err = decrypt.Unpack(ctx, path, dir, opt)
@@ -98,7 +108,7 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	if !verified {
 		check = fmt.Sprintf("HMAC checked: %v, FileDigest checked: %v", res.Open.MacChecked, res.Open.DigestChecked)
 	}
-	fmt.Fprintf(e.stdout, "unpacked %s (%s): %d files, %s into %s (%s) in %.2fs\n", filepath.Base(path),
+	sayf(e.stdout, "unpacked %s (%s): %d files, %s into %s (%s) in %.2fs", filepath.Base(path),
 		humanize.IBytes(uint64(total)), res.Extract.Files, humanize.IBytes(uint64(res.Extract.Bytes)), dir, check, secs)
 	return nil
 }

@@ -143,6 +143,7 @@ func TestBenchUsage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds imepipe: not in -short")
 	}
+	out := filepath.Join(t.TempDir(), "out")
 	tests := []struct {
 		args []string
 		code int
@@ -156,7 +157,7 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "local", "--profile", "huge"}, 2, "profile"},
 		{[]string{"bench", "local", "--runs", "0"}, 2, "runs"},
 		{[]string{"bench", StdlibCommand, "only-one"}, 2, "PKG DIR"},
-		{[]string{"bench", StdlibCommand, "/nonexistent.intunewin", "/tmp/x"}, 1, "no such file"},
+		{[]string{"bench", StdlibCommand, "/nonexistent.intunewin", out}, 1, "no such file"},
 	}
 	for _, tt := range tests {
 		_, stderr, err := runCLI(t, tt.args...)

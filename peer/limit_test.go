@@ -118,9 +118,11 @@ func TestIdleKeepAliveDoesNotLockOut(t *testing.T) {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
+	start := time.Now()
 	resp := fetchPiece(t, n, f, 2)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	t.Logf("piece served in %v with %d idle keep-alive connections holding every slot", time.Since(start).Round(time.Microsecond), DefaultMaxConns)
 	if resp.StatusCode != http.StatusOK || sha256.Sum256(body) != f.hashes[2] {
 		t.Fatalf("request with every slot idle: HTTP %d", resp.StatusCode)
 	}

@@ -168,9 +168,11 @@ func TestSlowBody(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	d := time.Since(start)
+	if d > 5*time.Second {
 		t.Fatalf("%d slow bodies held %v", n, d)
 	}
+	t.Logf("%d stalled bodies answered 408 and closed in %v (BodyTimeout %v)", n, d.Round(time.Millisecond), e.cfg.BodyTimeout)
 	c, _ := e.enroll(t, "pc")
 	if _, err := c.Policies(context.Background()); err != nil {
 		t.Fatalf("after the slow bodies: %v", err)

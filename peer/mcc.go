@@ -221,7 +221,10 @@ func (m *MCC) ensure(ctx context.Context, key, upstream string) (filled bool, er
 		if busy {
 			select {
 			case <-fl.done:
-				if fl.err != nil {
+				// The origin's refusal was of that request's query, not
+				// this one's: try again, filling with this query if need be.
+				var refused *upstreamStatus
+				if fl.err != nil && !errors.As(fl.err, &refused) {
 					return false, fl.err
 				}
 				continue

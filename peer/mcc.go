@@ -224,7 +224,7 @@ func (m *MCC) ensure(ctx context.Context, key, upstream string) (filled bool, er
 				// The origin's refusal was of that request's query, not
 				// this one's: try again, filling with this query if need be.
 				var refused *upstreamStatus
-				if fl.err != nil && !errors.As(fl.err, &refused) {
+				if fl.err != nil && !(errors.As(fl.err, &refused) && refused.code < 500) {
 					return false, fl.err
 				}
 				continue

@@ -23,6 +23,14 @@ func (e *dupKeyError) Error() string {
 	return fmt.Sprintf("key %q appears twice", e.Key)
 }
 
+// keyFrame is one open object (keys set) or array (keys nil) of the walk.
+type keyFrame struct {
+	keys    map[string]string // folded key → as written
+	key     string            // objects: the key of the value being read
+	index   int               // arrays: the index of the next value
+	wantKey bool              // objects: the next token is a key or '}'
+}
+
 // checkDuplicateKeys walks data's JSON tokens and returns a *dupKeyError
 // for the first object, at any depth, that names a key twice. Keys are
 // compared case-insensitively, as encoding/json matches them to struct
@@ -31,67 +39,60 @@ func (e *dupKeyError) Error() string {
 func checkDuplicateKeys(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	// One frame per open object or array: the keys seen (objects) or the
-	// next index (arrays), and the path of the container.
-	type frame struct {
-		keys    map[string]string // folded → as written; nil for arrays
-		index   int
-		path    string
-		wantKey bool // objects: the next string token is a key
-	}
-	var stack []*frame
-	var pending string // path of the value following the last key
+	var stack []keyFrame
 	for {
 		tok, err := dec.Token()
 		if err != nil { // io.EOF at the end; syntax errors are the decoder's to report
 			return nil
 		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.keys != nil && top.wantKey {
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			k, _ := tok.(string)
-			f := strings.ToLower(k)
-			pending = joinKey(top.path, k)
-			if first, dup := top.keys[f]; dup {
-				return &dupKeyError{Path: pending, Key: k, First: first, Offset: dec.InputOffset()}
-			}
-			top.keys[f] = k
-			top.wantKey = false
-			continue
-		}
-		// A value: its path comes from the key before it or the array index.
-		path := ""
-		if top != nil {
-			if top.keys != nil {
-				path, top.wantKey = pending, true
-			} else {
-				if d, ok := tok.(json.Delim); ok && d == ']' {
-					stack = stack[:len(stack)-1]
+		if n := len(stack); n > 0 {
+			top := &stack[n-1]
+			d, isDelim := tok.(json.Delim)
+			switch {
+			case top.keys != nil && top.wantKey:
+				if isDelim { // '}': a key was expected, the object ends
+					stack = stack[:n-1]
 					continue
 				}
-				path = top.path + "[" + strconv.Itoa(top.index) + "]"
-				top.index++
+				k, _ := tok.(string)
+				f := strings.ToLower(k)
+				if first, dup := top.keys[f]; dup {
+					top.key = k
+					return &dupKeyError{Path: keyPath(stack), Key: k, First: first, Offset: dec.InputOffset()}
+				}
+				top.keys[f], top.key, top.wantKey = k, k, false
+				continue
+			case top.keys != nil:
+				top.wantKey = true // this token is the key's value
+			case isDelim && d == ']':
+				stack = stack[:n-1]
+				continue
+			default:
+				top.index++ // this token is element index-1 of the array
 			}
 		}
 		switch tok {
 		case json.Delim('{'):
-			stack = append(stack, &frame{keys: map[string]string{}, path: path, wantKey: true})
+			stack = append(stack, keyFrame{keys: map[string]string{}, wantKey: true})
 		case json.Delim('['):
-			stack = append(stack, &frame{path: path})
+			stack = append(stack, keyFrame{})
 		}
 	}
 }
 
-// joinKey is the JSON path of key k in an object at path.
-func joinKey(path, k string) string {
-	if path == "" {
-		return k
+// keyPath is the JSON path of the value the innermost frame is at, in
+// Validate's form: "rules[0].path".
+func keyPath(stack []keyFrame) string {
+	var b strings.Builder
+	for _, f := range stack {
+		if f.keys != nil {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(f.key)
+		} else {
+			b.WriteString("[" + strconv.Itoa(f.index-1) + "]")
+		}
 	}
-	return path + "." + k
+	return b.String()
 }

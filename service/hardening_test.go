@@ -209,3 +209,18 @@ func slowBody(addr, path, code string) error {
 	}
 	return nil
 }
+
+// BenchmarkDuplicateKeys: the key walk every app.json load pays, on the
+// README example.
+func BenchmarkDuplicateKeys(b *testing.B) {
+	data, err := os.ReadFile("testdata/app-example.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := checkDuplicateKeys(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

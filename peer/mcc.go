@@ -18,13 +18,27 @@ import (
 	"time"
 )
 
-// MCCConfig configures an MCC. Dir is required.
+// DefaultAuthTTL is how long an origin's yes to one URL (path and query)
+// is reused before the origin is asked again.
+const DefaultAuthTTL = 30 * time.Second
+
+// ErrOpenProxy: an MCC with no origins that was not told any origin will do.
+var ErrOpenProxy = errors.New("peer: mcc: no origins listed (an open proxy needs AnyOrigin)")
+
+// MCCConfig configures an MCC. Dir and Origins (or AnyOrigin) are required.
 type MCCConfig struct {
 	// Dir holds the cached objects (one file per origin host and path).
 	Dir string
-	// Origins, when set, lists the only origin hosts (host[:port]) the
-	// cache fetches from; empty allows any host.
+	// Origins lists the only origin hosts (host[:port]) the cache fetches
+	// from. Empty is refused unless AnyOrigin is set.
 	Origins []string
+	// AnyOrigin lets an empty Origins mean every host: an open proxy.
+	AnyOrigin bool
+	// AuthTTL is how long an origin's answer to one URL authorises hits
+	// for that same URL (DefaultAuthTTL).
+	AuthTTL time.Duration
+	// Now is the clock of AuthTTL (time.Now if nil).
+	Now func() time.Time
 	// Scheme is how origins are reached ("http" unless "https").
 	Scheme string
 	// HTTP is the client for the origins (nil: a default one).
@@ -36,7 +50,12 @@ type MCCConfig struct {
 // ?cacheHostOrigin=<host> scheme. A request for /path?cacheHostOrigin=h&q
 // is answered from the cache, filled on a miss by one GET of
 // <scheme>://h/path?q (the rest of the query is passed on, so signed URLs
-// work). Objects are keyed by origin host and path, not the query. It
+// work). Objects are keyed by origin host and path, not the query: blob
+// URLs are signed per device and expire, and keying by the query would
+// make every device miss. The origin still decides who may read: a hit
+// is served only when the origin accepts that request's own query, asked
+// with a one-byte GET (Range: bytes=0-0) and remembered for AuthTTL per
+// path and query; the origin's refusal (403, 401, 404) is passed on. It
 // serves ranges (http.ServeContent). It does not revalidate or expire
 // objects (content is immutable, named by version) and is meant for a
 // LAN, not the internet.
@@ -44,9 +63,14 @@ type MCC struct {
 	cfg    MCCConfig
 	mu     sync.Mutex
 	fills  map[string]*fill
+	auth   map[string]time.Time // upstream URL → until when the origin's yes holds; under mu
 	hits   atomic.Int64
 	misses atomic.Int64
+	checks atomic.Int64
 }
+
+// maxAuth bounds the remembered authorisations.
+const maxAuth = 4096
 
 // fill is one object being fetched; done is closed when it ends.
 type fill struct {
@@ -58,6 +82,15 @@ type fill struct {
 func NewMCC(cfg MCCConfig) (*MCC, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("peer: mcc: a cache folder is required")
+	}
+	if len(cfg.Origins) == 0 && !cfg.AnyOrigin {
+		return nil, ErrOpenProxy
+	}
+	if cfg.AuthTTL <= 0 {
+		cfg.AuthTTL = DefaultAuthTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("peer: mcc: %w", err)
@@ -71,7 +104,7 @@ func NewMCC(cfg MCCConfig) (*MCC, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	return &MCC{cfg: cfg, fills: map[string]*fill{}}, nil
+	return &MCC{cfg: cfg, fills: map[string]*fill{}, auth: map[string]time.Time{}}, nil
 }
 
 // Hits and Misses count requests answered from the cache and fills.
@@ -79,6 +112,10 @@ func (m *MCC) Hits() int64 { return m.hits.Load() }
 
 // Misses counts objects fetched from an origin.
 func (m *MCC) Misses() int64 { return m.misses.Load() }
+
+// Checks counts the one-byte requests that asked an origin whether a hit
+// may be served.
+func (m *MCC) Checks() int64 { return m.checks.Load() }
 
 // mccMeta is kept beside each object.
 type mccMeta struct {
@@ -110,8 +147,12 @@ func (m *MCC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if enc := q.Encode(); enc != "" {
 		upstream += "?" + enc
 	}
-	if err := m.ensure(r.Context(), key, upstream); err != nil {
-		m.cfg.Logf("peer: mcc: %s: %v", upstream, err)
+	filled, err := m.ensure(r.Context(), key, upstream)
+	if err == nil && !filled {
+		err = m.authorize(r.Context(), upstream)
+	}
+	if err != nil {
+		m.cfg.Logf("peer: mcc: %s: %v", redactQuery(upstream), err)
 		var se *upstreamStatus
 		if errors.As(err, &se) {
 			http.Error(w, "origin answered "+http.StatusText(se.code), se.code)
@@ -162,12 +203,13 @@ type upstreamStatus struct{ code int }
 func (e *upstreamStatus) Error() string { return fmt.Sprintf("origin: HTTP %d", e.code) }
 
 // ensure makes the object key present, filling it once from upstream
-// however many requests ask at the same time.
-func (m *MCC) ensure(ctx context.Context, key, upstream string) error {
+// however many requests ask at the same time. filled says this request's
+// own upstream GET filled it: the origin accepted its query.
+func (m *MCC) ensure(ctx context.Context, key, upstream string) (filled bool, err error) {
 	for {
 		if _, err := os.Stat(filepath.Join(m.cfg.Dir, key)); err == nil {
 			m.hits.Add(1)
-			return nil
+			return false, nil
 		}
 		m.mu.Lock()
 		fl, busy := m.fills[key]
@@ -179,12 +221,15 @@ func (m *MCC) ensure(ctx context.Context, key, upstream string) error {
 		if busy {
 			select {
 			case <-fl.done:
-				if fl.err != nil {
-					return fl.err
+				// The origin's refusal was of that request's query, not
+				// this one's: try again, filling with this query if need be.
+				var refused *upstreamStatus
+				if fl.err != nil && !(errors.As(fl.err, &refused) && refused.code < 500) {
+					return false, fl.err
 				}
 				continue
 			case <-ctx.Done():
-				return ctx.Err()
+				return false, ctx.Err()
 			}
 		}
 		m.misses.Add(1)
@@ -195,9 +240,69 @@ func (m *MCC) ensure(ctx context.Context, key, upstream string) error {
 		m.mu.Unlock()
 		close(fl.done)
 		if fl.err != nil {
-			return fl.err
+			return false, fl.err
+		}
+		m.allow(upstream)
+		return true, nil
+	}
+}
+
+// authorize asks the origin whether it would serve upstream (this
+// request's path and query), unless it said yes within AuthTTL: one GET
+// of one byte. An origin's refusal is an *upstreamStatus.
+func (m *MCC) authorize(ctx context.Context, upstream string) error {
+	now := m.cfg.Now()
+	m.mu.Lock()
+	until, ok := m.auth[upstream]
+	m.mu.Unlock()
+	if ok && now.Before(until) {
+		return nil
+	}
+	m.checks.Add(1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, upstream, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Range", "bytes=0-0")
+	resp, err := m.cfg.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, 1)
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusPartialContent, http.StatusRequestedRangeNotSatisfiable: // 416: an empty object, still served
+	default:
+		return &upstreamStatus{code: resp.StatusCode}
+	}
+	m.allow(upstream)
+	return nil
+}
+
+// allow remembers that the origin serves upstream, for AuthTTL.
+func (m *MCC) allow(upstream string) {
+	now := m.cfg.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.auth) >= maxAuth {
+		for k, until := range m.auth {
+			if !now.Before(until) {
+				delete(m.auth, k)
+			}
+		}
+		if len(m.auth) >= maxAuth {
+			clear(m.auth)
 		}
 	}
+	m.auth[upstream] = now.Add(m.cfg.AuthTTL)
+}
+
+// redactQuery drops the query of a URL for logs: it may carry a signature.
+func redactQuery(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i] + "?…"
+	}
+	return u
 }
 
 // fetch copies upstream into the cache through a temporary file.

@@ -30,14 +30,28 @@ const (
 	DefaultMaxConns   = 128
 	DefaultMaxUploads = 32
 	DefaultMaxWait    = 10 * time.Second
+	// DefaultHeaderTimeout bounds how long a connection may take to send
+	// a request's headers; DefaultIdleTimeout how long a keep-alive
+	// connection may wait for its next request.
+	DefaultHeaderTimeout = 5 * time.Second
+	DefaultIdleTimeout   = 30 * time.Second
+	// DefaultConnGrace is how long a new connection may go without a
+	// request before, at the cap, it is closed to make room.
+	DefaultConnGrace = time.Second
 )
 
 // ServerConfig configures a Server. Cache is required.
 type ServerConfig struct {
 	Cache *Cache
-	// MaxConns caps open connections; past it a connection gets 503 and
-	// is closed (DefaultMaxConns).
+	// MaxConns caps open connections (DefaultMaxConns). At the cap an
+	// idle keep-alive connection, or one silent past ConnGrace, is closed
+	// for the new one; when every one is busy, the new one's request is
+	// answered 503 with Retry-After (never before it sends one).
 	MaxConns int
+	// HeaderTimeout, IdleTimeout and ConnGrace: see their defaults.
+	HeaderTimeout time.Duration
+	IdleTimeout   time.Duration
+	ConnGrace     time.Duration
 	// MaxUploads caps pieces being sent at once; past it a request gets
 	// 503 (DefaultMaxUploads).
 	MaxUploads int
@@ -53,6 +67,8 @@ type ServerConfig struct {
 	Metrics http.Handler
 	Now     func() time.Time
 	Logf    func(format string, args ...any)
+
+	onAccept func() // test hook: the listener accepted and counted a connection
 }
 
 // Server serves the verified pieces of the DO cache to peers over HTTP:
@@ -88,6 +104,15 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = DefaultMaxWait
 	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.ConnGrace <= 0 {
+		cfg.ConnGrace = DefaultConnGrace
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -108,9 +133,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 // Serve accepts connections on ln until Shutdown, at most MaxConns open.
 func (s *Server) Serve(ln net.Listener) error {
-	lis := &limitListener{Listener: ln, max: int64(s.cfg.MaxConns)}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second,
-		ErrorLog: nil}
+	lis := newLimitListener(ln, s.cfg.MaxConns, s.cfg.ConnGrace, min(s.cfg.HeaderTimeout, time.Second), s.cfg.Now)
+	lis.onAccept = s.cfg.onAccept
+	// No ReadTimeout: requests have no body, and its deadline would cancel
+	// a paced piece upload's context mid-send.
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: s.cfg.HeaderTimeout, IdleTimeout: s.cfg.IdleTimeout,
+		ConnState: lis.track, MaxHeaderBytes: 16 << 10}
 	s.mu.Lock()
 	s.hs, s.lis = hs, lis
 	s.mu.Unlock()
@@ -146,6 +174,16 @@ func (s *Server) Close() error {
 // Served is how many pieces were sent; Refused how many requests or
 // connections were turned away as busy.
 func (s *Server) Served() int64 { return s.served.Load() }
+
+// Evicted counts idle or silent connections closed to make room at MaxConns.
+func (s *Server) Evicted() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lis == nil {
+		return 0
+	}
+	return s.lis.evicted.Load()
+}
 
 // Refused counts requests answered 503 and connections closed at the cap.
 func (s *Server) Refused() int64 {

@@ -19,7 +19,7 @@ import (
 func servingNode(t *testing.T, f *testFile, have []int, cfg ServerConfig) (*node, *Content) {
 	t.Helper()
 	n := newNode(t, "srv", "lan1", "", ModeLAN, nil)
-	if cfg.MaxConns > 0 || cfg.MaxUploads > 0 {
+	if cfg.MaxConns > 0 || cfg.MaxUploads > 0 || cfg.onAccept != nil {
 		// A server of its own with these limits (the node's runs already:
 		// changing its settings would race with its Serve).
 		_ = n.srv.Close()

@@ -1,10 +1,8 @@
 package service
 
 import (
-	"net"
 	"net/netip"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -164,24 +162,4 @@ func lanOf(remoteAddr string) string {
 		return "unknown"
 	}
 	return p.String()
-}
-
-// peerAddr checks host:port and fills an empty or unspecified host with
-// the request's source address.
-func peerAddr(addr, remoteAddr string) (string, bool) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", false
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "", false
-	}
-	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
-		ap, err := netip.ParseAddrPort(remoteAddr)
-		if err != nil {
-			return "", false
-		}
-		host = ap.Addr().Unmap().String()
-	}
-	return net.JoinHostPort(host, port), true
 }

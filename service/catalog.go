@@ -37,13 +37,24 @@ type policyKey struct {
 }
 
 // catalog is every app the server serves, and why the others were skipped.
+// Look apps up with app, appByDoFile and appByBlob: the maps are keyed by
+// folded GUIDs.
 type catalog struct {
-	apps     []*app // sorted by display name, then id
-	byID     map[string]*app
-	byBlob   map[string]*app // blob file name → app
-	byDoFile map[string]*app
+	apps     []*app          // sorted by display name, then id
+	byID     map[string]*app // folded id (foldID) → app
+	byBlob   map[string]*app // folded blob file name (foldBlob) → app
+	byDoFile map[string]*app // folded DoFileId (foldDoFile) → app
 	skipped  []*AppError
 }
+
+// app returns the app with id, in any case; nil if none.
+func (c *catalog) app(id string) *app { return c.byID[foldID(id)] }
+
+// appByDoFile returns the app of a DoFileId, its GUID in any case.
+func (c *catalog) appByDoFile(id string) *app { return c.byDoFile[foldDoFile(id)] }
+
+// appByBlob returns the app of a blob file name, its GUID in any case.
+func (c *catalog) appByBlob(name string) *app { return c.byBlob[foldBlob(name)] }
 
 // loadCatalog loads every app folder under appsDir, caching blobs under
 // blobDir. Apps that fail are reported in skipped; only an unreadable
@@ -65,10 +76,11 @@ func loadCatalog(ctx context.Context, appsDir, blobDir string, logf func(string,
 		var a *app
 		g, err := readApp(filepath.Join(dir, AppFile))
 		if err == nil {
-			// Checked before the blob is cut: both would write the same cache file.
-			if prev, dup := c.byID[g.ID]; dup {
+			// Checked before the blob is cut: both would write the same
+			// cache file. GUIDs match case-insensitively (fold.go).
+			if prev, dup := c.byID[foldID(g.ID)]; dup {
 				err = &AppError{Dir: dir, File: filepath.Join(dir, AppFile), Field: "id",
-					Err: fmt.Errorf("%w: %s is already served from %s", errInvalid, g.ID, prev.dir)}
+					Err: fmt.Errorf("%w: %s is the id %s already served from %s (GUIDs are case-insensitive)", errInvalid, g.ID, prev.graph.ID, prev.dir)}
 			}
 		}
 		if err == nil {
@@ -84,9 +96,9 @@ func loadCatalog(ctx context.Context, appsDir, blobDir string, logf func(string,
 			continue
 		}
 		c.apps = append(c.apps, a)
-		c.byID[a.graph.ID] = a
-		c.byBlob[a.blob.name] = a
-		c.byDoFile[a.blob.doFileID] = a
+		c.byID[foldID(a.graph.ID)] = a
+		c.byBlob[foldBlob(a.blob.name)] = a
+		c.byDoFile[foldDoFile(a.blob.doFileID)] = a
 		logf("app loaded: %s %q version %s (%d bytes, %d pieces)", a.graph.ID, a.graph.DisplayName, a.graph.Version, a.blob.size, len(a.blob.pieces))
 	}
 	sort.Slice(c.apps, func(i, j int) bool {
@@ -167,6 +179,12 @@ func readApp(path string) (Win32LobApp, error) {
 	}
 	if len(data) > maxAppJSON {
 		return fail("", fmt.Errorf("%w: larger than %d bytes", errInvalid, maxAppJSON))
+	}
+	// Before the decode, which would silently keep the last of two.
+	var dk *dupKeyError
+	if err := checkDuplicateKeys(data); errors.As(err, &dk) {
+		line, col := position(data, dk.Offset)
+		return fail(dk.Path, fmt.Errorf("%w: %v (line %d, column %d)", errInvalid, dk, line, col))
 	}
 	if err := json.Unmarshal(data, &g); err != nil {
 		field, msg := describeJSONError(data, err)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"time"
 )
 
 // decodeError is a request body that cannot be used: Status is 400 or 413.
@@ -18,15 +20,36 @@ type decodeError struct {
 
 func (e *decodeError) Error() string { return e.Msg }
 
+// bodyDeadline gives a request that has a body timeout to send it: a
+// body at 1 byte a second must not hold a connection (and a goroutine)
+// for minutes. decodeBody lifts the deadline once the body is in, so a
+// long answer is not cut; a handler that never reads its body leaves it,
+// and the server's discard of that body ends at the deadline. Requests
+// without a body get none: their connection's background read must not
+// time out while a blob is being sent.
+func bodyDeadline(w http.ResponseWriter, r *http.Request, d time.Duration) {
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+}
+
 // decodeBody reads one JSON value from r's body (at most limit bytes) into v.
 // Unknown fields are accepted; a wrong type names the field.
 func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	body := http.MaxBytesReader(w, r.Body, limit)
 	data, err := io.ReadAll(body)
+	if err == nil {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return &decodeError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body larger than %d bytes", limit)}
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Header().Set("Connection", "close")
+			return &decodeError{Status: http.StatusRequestTimeout, Msg: "request body not received in time"}
 		}
 		return &decodeError{Status: http.StatusBadRequest, Msg: "reading request body: " + err.Error()}
 	}

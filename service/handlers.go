@@ -123,7 +123,7 @@ func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, d *devic
 
 // assigned returns the app with id and version if it is assigned to d.
 func (s *Server) assigned(d *device, id, version string) *app {
-	a := s.cat.byID[id]
+	a := s.cat.app(id)
 	if a == nil || a.graph.Version != version {
 		return nil
 	}
@@ -209,9 +209,13 @@ func (s *Server) envelope(d *device, a *app) (Envelope, error) {
 }
 
 func (s *Server) handlePHF(w http.ResponseWriter, r *http.Request, d *device) {
-	a := s.cat.byDoFile[r.PathValue("id")]
+	a := s.cat.appByDoFile(r.PathValue("id"))
 	if a == nil {
 		writeError(w, http.StatusNotFound, "", "no such DO file")
+		return
+	}
+	if !targets(a, d) {
+		forbidUnassigned(w, "", a)
 		return
 	}
 	writeJSON(w, http.StatusOK, PieceHashes{DoFileID: a.blob.doFileID, Size: a.blob.size, SHA256: a.blob.sha256,
@@ -220,7 +224,7 @@ func (s *Server) handlePHF(w http.ResponseWriter, r *http.Request, d *device) {
 
 func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	a := s.cat.byBlob[name]
+	a := s.cat.appByBlob(name)
 	if a == nil {
 		writeError(w, http.StatusNotFound, "", "no such blob")
 		return
@@ -253,9 +257,13 @@ func (s *Server) handleArray(w http.ResponseWriter, r *http.Request, d *device) 
 		writeError(w, http.StatusBadRequest, "doFileId", "doFileId is required")
 		return
 	}
-	a := s.cat.byDoFile[req.DoFileID]
+	a := s.cat.appByDoFile(req.DoFileID)
 	if a == nil {
 		writeError(w, http.StatusNotFound, "", "no such DO file")
+		return
+	}
+	if !targets(a, d) {
+		forbidUnassigned(w, "doFileId", a)
 		return
 	}
 	switch req.DownloadMode {
@@ -284,9 +292,14 @@ func (s *Server) handleArray(w http.ResponseWriter, r *http.Request, d *device) 
 		reg.lanID = lanOf(r.RemoteAddr)
 	}
 	if req.Addr != "" {
-		addr, ok := peerAddr(req.Addr, r.RemoteAddr)
-		if !ok {
-			writeError(w, http.StatusBadRequest, "addr", "addr %q is not host:port", req.Addr)
+		addr, err := checkPeerAddr(req.Addr, r.RemoteAddr, s.selfAddrs(r))
+		switch {
+		case errors.Is(err, errPeerAddr):
+			s.cfg.Logf("peer address refused to device %s from %s: %v", d.ID, r.RemoteAddr, err)
+			writeError(w, http.StatusForbidden, "addr", "addr: %v", err)
+			return
+		case err != nil:
+			writeError(w, http.StatusBadRequest, "addr", "addr: %v", err)
 			return
 		}
 		reg.addr = addr

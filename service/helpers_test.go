@@ -120,11 +120,23 @@ type env struct {
 	bodies bytes.Buffer // every response body, when recording
 	record bool
 	secret string
+	// assign, when set for a fixture file name, replaces that app's assignments.
+	assign map[string][]Assignment
 }
 
 type envOption func(*env)
 
 func recordBodies(e *env) { e.record = true }
+
+// assignOnly targets the fixture's app at one group only (required).
+func assignOnly(fixture, group string) envOption {
+	return func(e *env) {
+		if e.assign == nil {
+			e.assign = map[string][]Assignment{}
+		}
+		e.assign[fixture] = []Assignment{{Intent: "required", Target: AssignmentTarget{ODataType: TypeGroup, GroupID: group}}}
+	}
+}
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
@@ -137,6 +149,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	for i, f := range fixtureFiles(t) {
 		base := filepath.Base(f)
 		g := testApp(i+1, strings.TrimSuffix(base, ".intunewin"), fixtureSetup[base])
+		if as, ok := e.assign[base]; ok {
+			g.Assignments = as
+		}
 		writeAppDir(t, appsDir, strings.TrimSuffix(base, ".intunewin"), g, nil, f)
 		e.apps[base] = g
 	}

@@ -25,6 +25,12 @@ func (s *Server) handleReports(w http.ResponseWriter, r *http.Request, d *device
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("reports[%d].%s", i, field), "reports[%d].%s: %s", i, field, msg)
 			return
 		}
+		a := s.cat.app(rep.AppID)
+		if !targets(a, d) {
+			forbidUnassigned(w, fmt.Sprintf("reports[%d].appId", i), a)
+			return
+		}
+		rep.AppID = a.graph.ID // stored under the catalog's spelling of the GUID
 		stored = append(stored, storedReport{Report: rep, ReceivedAt: now})
 	}
 	if err := s.st.putReports(d.ID, stored); err != nil {
@@ -40,7 +46,7 @@ func checkReport(r Report, c *catalog) (string, string) {
 	switch {
 	case r.AppID == "":
 		return "appId", "required"
-	case c.byID[r.AppID] == nil:
+	case c.app(r.AppID) == nil:
 		return "appId", fmt.Sprintf("no app %q is served", r.AppID)
 	case len(r.Version) > maxIDLen:
 		return "version", "too long"

@@ -23,6 +23,7 @@ const (
 	DefaultBlobTTL      = time.Hour
 	DefaultPeerTTL      = 10 * time.Minute
 	DefaultMaxBodyBytes = 1 << 20
+	DefaultBodyTimeout  = 10 * time.Second
 )
 
 // Config is what a Server needs. AppsDir and DataDir are required.
@@ -48,6 +49,10 @@ type Config struct {
 	BlobTTL      time.Duration // lifetime of a signed blob URL (DefaultBlobTTL)
 	PeerTTL      time.Duration // lifetime of an Array registration (DefaultPeerTTL)
 	MaxBodyBytes int64         // request body limit (DefaultMaxBodyBytes)
+	// BodyTimeout bounds the reading of a request body, from the end of
+	// its headers (DefaultBodyTimeout); past it the answer is 408 and the
+	// connection is closed. Headers are the http.Server's ReadHeaderTimeout.
+	BodyTimeout time.Duration
 
 	Now  func() time.Time              // clock; time.Now if nil
 	Logf func(format string, a ...any) // logger; silent if nil. Never sees key material.
@@ -86,6 +91,9 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -182,6 +190,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", "no such path")
 		return
 	}
+	bodyDeadline(w, r, s.cfg.BodyTimeout)
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -142,8 +142,10 @@ type ArrayRequest struct {
 	DoFileID string `json:"doFileId"`
 	// PeerID names this peer, unique per device.
 	PeerID string `json:"peerId"`
-	// Addr is host:port of the peer's piece server; an empty host means
-	// the address the request came from.
+	// Addr is IP:port of the peer's piece server; an empty host means
+	// the address the request came from. It must be an address the device
+	// could have (checkPeerAddr): its source IP or its /24 (/64), loopback
+	// only from loopback, never link-local, multicast or the service's.
 	Addr string `json:"addr,omitempty"`
 	// LanID overrides the LAN id, which is otherwise the request's source
 	// address /24 (IPv4) or /64 (IPv6): tests on one host use it.

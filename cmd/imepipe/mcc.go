@@ -20,7 +20,8 @@ func runMCC(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "mcc")
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address host:port")
 	dir := fs.String("dir", "", "cache folder (required)")
-	origins := fs.String("origins", "", "comma-separated origin hosts (host[:port]) allowed; empty allows any")
+	origins := fs.String("origins", "", "comma-separated origin `HOSTS` (host[:port]) the cache may fetch from (required unless --any-origin)")
+	anyOrigin := fs.Bool("any-origin", false, "fetch from any origin host: an open proxy, for a closed lab only")
 	scheme := fs.String("scheme", "http", "how origins are reached: http or https")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -35,12 +36,18 @@ func runMCC(ctx context.Context, e *env, args []string) error {
 	if *scheme != "http" && *scheme != "https" {
 		return usagef("--scheme must be http or https")
 	}
-	cfg := peer.MCCConfig{Dir: *dir, Scheme: *scheme,
+	cfg := peer.MCCConfig{Dir: *dir, Scheme: *scheme, AnyOrigin: *anyOrigin,
 		Logf: func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) }}
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.Origins = append(cfg.Origins, o)
 		}
+	}
+	switch {
+	case len(cfg.Origins) == 0 && !*anyOrigin:
+		return usagef("--origins HOST[:PORT],... is required: without it the cache is an open proxy (say --any-origin if that is meant)")
+	case len(cfg.Origins) > 0 && *anyOrigin:
+		return usagef("--origins and --any-origin exclude each other")
 	}
 	m, err := peer.NewMCC(cfg)
 	if err != nil {

@@ -22,6 +22,8 @@ const (
 	// characters, as a command line does, and nothing re-quotes it on the
 	// way, as it would an argument.
 	EnvCommandLine = "IMEPIPE_REAPER_CMDLINE"
+	// EnvJobName carries Spec.JobName to a Windows reaper.
+	EnvJobName = "IMEPIPE_REAPER_JOB"
 )
 
 var (
@@ -66,7 +68,14 @@ type Spec struct {
 	ResultPath string
 	// Grace is how long a killed tree may take to go (default 5 s).
 	Grace time.Duration
-	// Started is called with the reaper's process id once it runs.
+	// JobName (Windows only; ignored elsewhere) names the reaper's Job
+	// Object, e.g. `Local\imepipe-<key>`, so that an agent started after
+	// this one died can open the job by name (Handle.Job) and end it. ""
+	// leaves the job unnamed.
+	JobName string
+	// Started is called with the reaper's process id once it runs, before
+	// Run waits: the caller records it (Identify) to find the reaper again
+	// should it die meanwhile (see Handle).
 	Started func(pid int)
 }
 
@@ -96,6 +105,9 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	cmd.Env = append(withoutReaperEnv(s.Env), EnvReaper+"=1", EnvResult+"="+resultPath)
 	if s.CommandLine != "" {
 		cmd.Env = append(cmd.Env, EnvCommandLine+"="+s.CommandLine)
+	}
+	if s.JobName != "" {
+		cmd.Env = append(cmd.Env, EnvJobName+"="+s.JobName)
 	}
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stdout
 	cmd.SysProcAttr = sysProcAttr()
@@ -178,7 +190,7 @@ func withoutReaperEnv(env []string) []string {
 	out := make([]string, 0, len(env)+3)
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.EqualFold(name, EnvReaper) || strings.EqualFold(name, EnvResult) || strings.EqualFold(name, EnvCommandLine) {
+		if strings.EqualFold(name, EnvReaper) || strings.EqualFold(name, EnvResult) || strings.EqualFold(name, EnvCommandLine) || strings.EqualFold(name, EnvJobName) {
 			continue
 		}
 		out = append(out, kv)
@@ -190,6 +202,7 @@ func withoutReaperEnv(env []string) []string {
 type command struct {
 	argv []string
 	line string
+	job  string // Windows: the Job Object's name ("" unnamed)
 }
 
 // Main runs the reaper when this process was started as one (EnvReaper=1)
@@ -200,10 +213,11 @@ func Main() {
 		return
 	}
 	resultPath := os.Getenv(EnvResult)
-	c := command{argv: os.Args[1:], line: os.Getenv(EnvCommandLine)}
+	c := command{argv: os.Args[1:], line: os.Getenv(EnvCommandLine), job: os.Getenv(EnvJobName)}
 	os.Unsetenv(EnvReaper)
 	os.Unsetenv(EnvResult)
 	os.Unsetenv(EnvCommandLine)
+	os.Unsetenv(EnvJobName)
 	res, err := run(c)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "imepipe reaper: %v\n", err)

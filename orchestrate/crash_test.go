@@ -115,7 +115,7 @@ exit $missing`).script("data/a.txt", "a").script("data/deep/b.txt", "b").script(
 			return time.After(d)
 		}
 	})
-	r.h.agent.Close() // the agent process needs state.db
+	r.h.agent.Close()  // the agent process needs state.db
 	t.Cleanup(func() { // a failed test leaves no installer behind
 		for _, pid := range r.treeProcs() {
 			_ = syscall.Kill(pid, syscall.SIGKILL)

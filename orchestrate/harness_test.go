@@ -23,7 +23,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	reap.Main()      // this test binary is also the installers' reaper
+	reap.Main()     // this test binary is also the installers' reaper
 	testAgentMain() // … and, for crash tests, an agent process (crash_test.go)
 	os.Exit(m.Run())
 }

@@ -373,3 +373,55 @@ func TestReadoptedReaperGoneWithoutResult(t *testing.T) {
 	}
 	r.finalChecks(service.EnforcementError)
 }
+
+// Within one agent process, a second flow of an app whose installer runs
+// (a sync and an on-demand install racing) returns without starting
+// another installer or touching the content folder.
+func TestGuardOneInstallerPerAppInProcess(t *testing.T) {
+	r := newCrashRig(t, 0)
+	r.h.open()
+	a := r.h.agent
+	ctx := context.Background()
+	p, err := a.policy(ctx, a.tracer(), r.app.id())
+	must(t, err)
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		a.processApp(ctx, p, modeInstall, false)
+	}()
+	started := make(chan error, 1)
+	go func() {
+		_, err := os.ReadFile(filepath.Join(r.marker, "started"))
+		started <- err
+	}()
+	select {
+	case err := <-started:
+		must(t, err)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("installer did not start\nlog:\n%s", r.h.log())
+	}
+	a.processApp(ctx, p, modeInstall, true) // races the running flow
+	if s := r.starts(); len(s) != 1 {
+		t.Fatalf("installer starts %q, want one", s)
+	}
+	if !strings.Contains(r.h.log(), "is already being processed in this agent") {
+		t.Errorf("no guard line in the log:\n%s", r.h.log())
+	}
+	r.release()
+	select {
+	case <-first:
+	case <-time.After(60 * time.Second):
+		t.Fatal("first flow did not end")
+	}
+	res, _ := os.ReadFile(filepath.Join(r.marker, "result"))
+	if !strings.HasPrefix(string(res), "all ") {
+		t.Errorf("installer's file check: %q", res)
+	}
+	r.h.wantState(r.app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
+	r.finalChecks(service.EnforcementSuccess)
+	// The guard is released: the next flow runs (detects, nothing to install).
+	a.processApp(ctx, p, modeInstall, false)
+	if got := strings.Count(r.h.log(), "is already detected; nothing to install"); got != 1 {
+		t.Errorf("after the first flow, a new flow ran %d times, want 1", got)
+	}
+}

@@ -47,4 +47,3 @@ func testAgentMain() {
 	}
 	os.Exit(0)
 }
-

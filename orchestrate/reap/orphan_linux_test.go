@@ -172,4 +172,3 @@ func TestFindAndStop(t *testing.T) {
 		t.Errorf("ReadResult of a consumed result: %v, want ErrNoResult", err)
 	}
 }
-

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/orchestrate/reap"
 	"github.com/imepipe/imepipe/orchestrate/state"
 	"github.com/imepipe/imepipe/service"
 )
@@ -34,6 +35,9 @@ type result struct {
 	// attempt is the number of a recorded run's attempt (state.Install):
 	// a failure is counted only while the stored count is below it.
 	attempt int
+	// detached: the agent stopped while the installer runs on; the attempt
+	// is not finished (nothing recorded or reported) until it is re-adopted.
+	detached bool
 }
 
 // processApp runs the IME flow for one app. onDemand skips the retry and
@@ -125,13 +129,22 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p service.Policy, app se
 			return r
 		}
 	}
-	defer a.cleanup(t, app, key, dir, m)
+	detached := false // the agent stops while the installer runs on: keep its folder
+	defer func() {
+		if !detached {
+			a.cleanup(t, app, key, dir, m)
+		}
+	}()
 	cmdline := app.InstallCommandLine
 	if m == modeUninstall {
 		cmdline = app.UninstallCommandLine
 	}
 	t.info("[Win32App] ===Step=== InstallBehavior RegularWin32App, Intent %d, command line: %s", p.Intent, cmdline)
 	code, err := a.execute(ctx, t, p, app, m, key, dir, cmdline)
+	if errors.Is(err, reap.ErrDetached) {
+		detached = true
+		return result{detached: true}
+	}
 	if err != nil {
 		r := failed(err)
 		r.do = &do
@@ -191,6 +204,10 @@ func (a *Agent) detect(ctx context.Context, t *tracer, app service.Win32LobApp) 
 // finish records the attempt, writes the state messages and reports.
 func (a *Agent) finish(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, r result) {
 	user, key := state.DeviceUser, p.AppID+"_"+p.Version
+	if r.detached {
+		a.runs.mark(key, false) // the record stays in state.db
+		return
+	}
 	a.recordAttempt(t, user, key, p.AppID, r)
 	a.endInstall(t, key)
 	desired := 2

@@ -386,3 +386,63 @@ func TestGuardOneInstallerPerAppInProcess(t *testing.T) {
 		t.Errorf("after the first flow, a new flow ran %d times, want 1", got)
 	}
 }
+
+// An agent that stops (its context cancelled, as on SIGTERM) while an
+// installer runs detaches: the installer runs on with its folder, nothing
+// is counted or reported, and the next agent re-adopts the run.
+func TestAgentStopDetachesFromInstaller(t *testing.T) {
+	r := newCrashRig(t, 0)
+	r.h.open()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.h.agent.Sync(ctx) }()
+	started := make(chan error, 1)
+	go func() {
+		_, err := os.ReadFile(filepath.Join(r.marker, "started"))
+		started <- err
+	}()
+	select {
+	case err := <-started:
+		must(t, err)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("installer did not start\nlog:\n%s", r.h.log())
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("stopping agent did not return")
+	}
+	must(t, r.h.agent.Close())
+	rec := r.record()
+	if !(reap.Handle{PID: rec.ReaperPID, Start: rec.ReaperStart}).Alive() {
+		t.Fatal("installer's reaper did not outlive the stop")
+	}
+	if !exists(filepath.Join(rec.Dir, "install.sh")) {
+		t.Fatal("content folder removed under the running installer")
+	}
+	r.h.logMu.Lock()
+	n := len(*r.h.reports)
+	r.h.logMu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d reports sent for an attempt still running", n)
+	}
+	sync := r.syncAsync()
+	select {
+	case <-r.polled:
+	case err := <-sync:
+		t.Fatalf("sync ended (%v) while the installer ran", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("new agent did not wait for the detached run")
+	}
+	r.release()
+	r.waitSync(sync)
+	if s := strings.Join(r.starts(), " "); strings.Count(s, "start") != 1 || strings.Count(s, "end") != 1 {
+		t.Errorf("installer runs %q, want one start and its end", s)
+	}
+	r.h.wantState(r.app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
+	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 0 {
+		t.Errorf("attempts %+v, want 1 run, 0 failures", att)
+	}
+	r.finalChecks(service.EnforcementSuccess)
+}

@@ -48,7 +48,9 @@
 // detection, state, one report), the attempt counted once, and cleans up.
 // A reaper gone without a Result is one failed attempt (what is left of
 // its process group is killed first). Nothing kills the installer when
-// the agent dies. Within one process a per-app guard keeps a second flow
+// the agent dies, nor when it stops (ctx cancelled, SIGTERM): it
+// detaches, keeps the folder and the record, reports nothing, and the
+// next agent re-adopts the run; only the install timeout kills. Within one process a per-app guard keeps a second flow
 // of an app out while one runs. Records of apps no longer assigned are
 // finished at the end of a sync. On Windows the reaper's Job Object is
 // named Local\imepipe-<key>, so a restarted agent can end it by name

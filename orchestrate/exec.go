@@ -56,7 +56,10 @@ func runAs(app service.Win32LobApp) string {
 // depends on the agent staying alive.
 func (a *Agent) execute(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, key, dir, cmdline string) (int64, error) {
 	timeout := a.installTimeout(app)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// The agent stopping (ctx cancelled) detaches from the run instead of
+	// killing it: the next agent re-adopts it. Only the timeout kills.
+	stopping := ctx.Done()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	rec := a.installRecord(p, m, key, dir, timeout)
 	spec := reap.Spec{
@@ -64,6 +67,7 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p service.Policy, app se
 		Dir:        dir,
 		ResultPath: rec.ResultPath,
 		JobName:    rec.ReaperJob,
+		Detach:     stopping,
 		Started: func(pid int) {
 			t.info("[Win32App] ExecManager: processId = %d", pid)
 			if h, err := reap.Identify(pid); err == nil {
@@ -112,6 +116,10 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p service.Policy, app se
 	start := a.cfg.Now()
 	res, err := reap.Run(ctx, spec)
 	if err != nil {
+		if errors.Is(err, reap.ErrDetached) {
+			t.warn("[Win32App] Agent stopping: installer of app %s left running in %s (reaper %d); the next agent run waits for it and finishes the attempt", p.AppID, dir, rec.ReaperPID)
+			return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			t.error("[Win32App] Installer ran past its maximum run time (%v); process tree killed", timeout)
 			return 0, &StepError{Step: "install", Code: CodeTimeout, Err: err}

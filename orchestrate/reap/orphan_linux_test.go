@@ -172,3 +172,49 @@ func TestFindAndStop(t *testing.T) {
 		t.Errorf("ReadResult of a consumed result: %v, want ErrNoResult", err)
 	}
 }
+
+// Detach returns from Run at once and leaves the tree running; the
+// reaper still writes its Result when the tree ends.
+func TestDetachLeavesTreeRunning(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "hold")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resultPath := filepath.Join(dir, "result.json")
+	detach := make(chan struct{})
+	var h Handle
+	_, err := Run(context.Background(), Spec{
+		Argv:       []string{"/bin/sh", "-c", `read x < "$1"; exit 3`, "sh", fifo},
+		Dir:        dir,
+		Env:        os.Environ(),
+		ResultPath: resultPath,
+		Detach:     detach,
+		Started: func(pid int) {
+			h, _ = Identify(pid)
+			close(detach)
+		},
+	})
+	if !errors.Is(err, ErrDetached) {
+		t.Fatalf("Run: %v, want ErrDetached", err)
+	}
+	if !h.Alive() {
+		t.Fatal("detached reaper is not running")
+	}
+	f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("go\n")
+	f.Close()
+	for i := 0; h.Running(); i++ {
+		if i > 1e7 {
+			t.Fatal("detached tree never ended")
+		}
+		runtime.Gosched()
+	}
+	res, err := ReadResult(resultPath)
+	if err != nil || res.ExitCode != 3 {
+		t.Fatalf("result %+v %v, want exit code 3", res, err)
+	}
+}

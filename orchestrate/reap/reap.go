@@ -27,6 +27,9 @@ const (
 )
 
 var (
+	// ErrDetached: Run stopped waiting because Spec.Detach closed; the
+	// reaper and its tree run on and will write their Result.
+	ErrDetached = errors.New("detached from a running reaper")
 	// ErrNoResult: the reaper ended without writing its result (killed).
 	ErrNoResult = errors.New("reaper wrote no result")
 	// ErrBadSpec: Run was given a Spec it cannot run (no command, both
@@ -73,6 +76,11 @@ type Spec struct {
 	// this one died can open the job by name (Handle.Job) and end it. ""
 	// leaves the job unnamed.
 	JobName string
+	// Detach, when it closes before the tree has ended, makes Run return
+	// ErrDetached at once without stopping anything: the reaper and the
+	// installer run on, and the reaper writes its Result at ResultPath
+	// for whoever re-adopts it (Handle). nil: never.
+	Detach <-chan struct{}
 	// Started is called with the reaper's process id once it runs, before
 	// Run waits: the caller records it (Identify) to find the reaper again
 	// should it die meanwhile (see Handle).
@@ -81,7 +89,8 @@ type Spec struct {
 
 // Run starts the reaper with spec and waits until the whole tree has
 // exited. When ctx ends first the tree is killed and Run returns ctx's
-// error along with whatever Result was written.
+// error along with whatever Result was written; when s.Detach closes
+// first, Run returns ErrDetached and leaves the tree running.
 func Run(ctx context.Context, s Spec) (Result, error) {
 	var res Result
 	if err := s.validate(); err != nil {
@@ -126,6 +135,8 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	var ctxErr error
 	select {
 	case <-done:
+	case <-s.Detach:
+		return res, fmt.Errorf("reap: reaper %d: %w", cmd.Process.Pid, ErrDetached)
 	case <-ctx.Done():
 		ctxErr = ctx.Err()
 		_ = stop() // the reaper kills the tree, writes its Result and exits

@@ -153,6 +153,12 @@ func TestFindAndStop(t *testing.T) {
 	if h.PID != pid || !h.Alive() || !h.Running() {
 		t.Fatalf("found %+v, want running reaper %d", h, pid)
 	}
+	for i := 0; len(descendants(pid)) == 0; i++ { // the reaper handles SIGTERM once its installer runs
+		if i > 1e6 {
+			t.Fatal("installer never started")
+		}
+		runtime.Gosched()
+	}
 	if err := h.Stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,10 @@
 // its process group is killed first). Nothing kills the installer when
 // the agent dies, nor when it stops (ctx cancelled, SIGTERM): it
 // detaches, keeps the folder and the record, reports nothing, and the
-// next agent re-adopts the run; only the install timeout kills. Within one process a per-app guard keeps a second flow
+// next agent re-adopts the run; only the install timeout kills. (A
+// service manager that kills the agent's whole cgroup, systemd's default
+// KillMode=control-group, kills the installer with it: run the agent
+// with KillMode=process for this to hold.) Within one process a per-app guard keeps a second flow
 // of an app out while one runs. Records of apps no longer assigned are
 // finished at the end of a sync. On Windows the reaper's Job Object is
 // named Local\imepipe-<key>, so a restarted agent can end it by name

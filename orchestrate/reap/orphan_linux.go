@@ -111,8 +111,8 @@ func (h Handle) Stop() error {
 // help: its descendants (found through /proc) while it lives, every
 // process of its process group (the reaper leads one, Setpgid) started
 // no earlier than it (a later group with the same id would need the id
-// reused while a member of the old one lives), then the reaper. It does
-// not wait.
+// reused while a member of the old one lives; with no start time known,
+// h.Start 0, the group is left alone), then the reaper. It does not wait.
 func (h Handle) Kill() {
 	if h.PID <= 0 {
 		return
@@ -123,7 +123,9 @@ func (h Handle) Kill() {
 		if alive {
 			victims = descendants(h.PID)
 		}
-		victims = append(victims, groupMembers(h.PID, h.Start)...)
+		if h.Start > 0 {
+			victims = append(victims, groupMembers(h.PID, h.Start)...)
+		}
 		if len(victims) == 0 {
 			break
 		}
@@ -159,5 +161,5 @@ func groupMembers(pgrp int, start uint64) []int {
 // a process of its group started no earlier than it (after the reaper
 // died; Kill ends those).
 func (h Handle) Running() bool {
-	return h.Alive() || (h.PID > 0 && len(groupMembers(h.PID, h.Start)) > 0)
+	return h.Alive() || (h.PID > 0 && h.Start > 0 && len(groupMembers(h.PID, h.Start)) > 0)
 }

@@ -224,3 +224,27 @@ func TestDetachLeavesTreeRunning(t *testing.T) {
 		t.Fatalf("result %+v %v, want exit code 3", res, err)
 	}
 }
+
+// FuzzParseStat: any /proc/PID/stat text parses or is refused, never
+// panics, and a parsed one has the state and starttime fields that
+// follow the last ')'.
+func FuzzParseStat(f *testing.F) {
+	ents, _ := os.ReadDir("testdata/stat")
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join("testdata/stat", e.Name()))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(data))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		st, err := parseStat(s)
+		if err != nil {
+			return
+		}
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if want, err := strconv.ParseUint(fields[19], 10, 64); fields[0][0] != st.state || err != nil || want != st.start {
+			t.Fatalf("%q parsed as %+v", s, st)
+		}
+	})
+}

@@ -35,6 +35,7 @@ type Agent struct {
 	rules   *ruleEnv
 	folders map[string]string
 	threads atomic.Int64
+	runs    inflight // per-app guard and recorded installer runs
 
 	mu        sync.Mutex // one flow at a time
 	ln        net.Listener

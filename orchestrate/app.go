@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/orchestrate/reap"
 	"github.com/imepipe/imepipe/orchestrate/state"
 	"github.com/imepipe/imepipe/service"
 )
@@ -30,6 +31,12 @@ type result struct {
 	reboot        string
 	do            *fetch.Status
 	failed        bool // counts as a failed attempt
+	// attempt is the number of a recorded run's attempt (state.Install):
+	// a failure is counted only while the stored count is below it.
+	attempt int
+	// detached: the agent stopped while the installer runs on; the attempt
+	// is not finished (nothing recorded or reported) until it is re-adopted.
+	detached bool
 }
 
 // processApp runs the IME flow for one app. onDemand skips the retry and
@@ -47,6 +54,11 @@ func (a *Agent) processApp(ctx context.Context, p service.Policy, m mode, onDema
 		return
 	}
 	t.info("[Win32App] Processing app (id=%s, name = %s) with mode = %s", p.AppID, app.DisplayName, m)
+	release, ok := a.begin(ctx, t, p)
+	if !ok {
+		return
+	}
+	defer release()
 	_ = a.store.PutPolicy(user, key, state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Now()})
 	if m != modeDetect && !onDemand && !a.due(t, user, key, p.AppID) {
 		return
@@ -123,57 +135,28 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p service.Policy, app se
 			return r
 		}
 	}
-	defer a.cleanup(t, app, key, dir, m)
+	detached := false // the agent stops while the installer runs on: keep its folder
+	defer func() {
+		if !detached {
+			a.cleanup(t, app, key, dir, m)
+		}
+	}()
 	cmdline := app.InstallCommandLine
 	if m == modeUninstall {
 		cmdline = app.UninstallCommandLine
 	}
 	t.info("[Win32App] ===Step=== InstallBehavior RegularWin32App, Intent %d, command line: %s", p.Intent, cmdline)
-	code, err := a.execute(ctx, t, app, key, dir, cmdline)
+	code, err := a.execute(ctx, t, p, app, m, key, dir, cmdline)
+	if errors.Is(err, reap.ErrDetached) {
+		detached = true
+		return result{detached: true}
+	}
 	if err != nil {
 		r := failed(err)
 		r.do = &do
 		return r
 	}
-	outcome, mapped := MapReturnCode(app.ReturnCodes, code)
-	if !mapped {
-		t.info("[Win32App] Admin did NOT set mapping for lpExitCode: %d of app: %s", code, p.AppID)
-	}
-	t.info("[Win32App] lpExitCode %s is defined as %s", describeCode(code), outcome)
-	r := result{do: &do}
-	switch outcome {
-	case Failed:
-		r = failed(&StepError{Step: "install", Code: code, Err: fmt.Errorf("installer exit code %d is a failure", code)})
-		r.do = &do
-		return r
-	case Retry:
-		t.warn("[Win32App] Installer asks for a retry (exit code %d); next attempt after %v", code, a.cfg.RetryInterval)
-		return result{enforcement: service.EnforcementInProgress, compliance: ComplianceUnknown, code: code, message: "installer asked for a retry", failed: true, do: &do}
-	case SoftReboot, HardReboot:
-		r.reboot = string(outcome)
-		r.code = code
-		t.info("[Win32App] Device restart behavior %s: restart %s is pending (not performed by the agent)", restartBehavior(app), outcome)
-	}
-	t.info("[Win32App] ===Step=== Detection rules after Execution")
-	detected, err := a.detect(ctx, t, app)
-	if err != nil {
-		r2 := failed(err)
-		r2.do = &do
-		return r2
-	}
-	switch {
-	case m == modeInstall && !detected:
-		t.error("[Win32App] Installer succeeded but the app is not detected: 0x87D1041C")
-		return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeNotDetected, message: "the application was not detected after installation completed successfully", failed: true, do: &do}
-	case m == modeUninstall && detected:
-		t.error("[Win32App] Uninstaller succeeded but the app is still detected")
-		return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: "the application is still detected after uninstall", failed: true, do: &do}
-	case m == modeUninstall:
-		r.enforcement, r.compliance = service.EnforcementSuccess, ComplianceNotInstalled
-	default:
-		r.enforcement, r.compliance = service.EnforcementSuccess, ComplianceInstalled
-	}
-	return r
+	return a.judge(ctx, t, p, app, m, code, &do)
 }
 
 func restartBehavior(app service.Win32LobApp) string {
@@ -233,7 +216,12 @@ func (a *Agent) detect(ctx context.Context, t *tracer, app service.Win32LobApp) 
 // finish records the attempt, writes the state messages and reports.
 func (a *Agent) finish(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, r result) {
 	user, key := state.DeviceUser, p.AppID+"_"+p.Version
+	if r.detached {
+		a.runs.mark(key, false) // the record stays in state.db
+		return
+	}
 	a.recordAttempt(t, user, key, p.AppID, r)
+	a.endInstall(t, key)
 	desired := 2
 	if m == modeUninstall {
 		desired = 1

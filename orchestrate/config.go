@@ -53,6 +53,9 @@ type Config struct {
 	// app's, or DefaultInstallTimeout).
 	InstallTimeout time.Duration
 	ScriptTimeout  time.Duration // detection/requirement scripts (DefaultScriptTimeout)
+	// OrphanPoll is how often an installer run left by an earlier agent
+	// process (re-adopted, see adopt) is looked at again (DefaultOrphanPoll).
+	OrphanPoll time.Duration
 
 	// PersistContent keeps every app's IMECache folder after install
 	// (source resiliency); an app can ask for it alone with
@@ -101,6 +104,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.GRSWindow <= 0 {
 		c.GRSWindow = DefaultGRSWindow
+	}
+	if c.OrphanPoll <= 0 {
+		c.OrphanPoll = DefaultOrphanPoll
 	}
 	if c.ScriptTimeout <= 0 {
 		c.ScriptTimeout = DefaultScriptTimeout

@@ -42,6 +42,32 @@
 // identifiers; reported once when the appId is a GUID). Signed URLs are
 // logged, stored and reported through fetch.RedactURL.
 //
+// An agent killed during an install : the run is recorded in
+// state.db (state.Install: reaper pid and start time, content folder,
+// result path, attempt number, deadline, policy) before the installer
+// starts. The reaper outlives the agent (it holds the installer log file
+// itself, no pipe to the agent) and writes its Result when the tree is
+// gone. The next flow of that app, in this agent or the next one (a sync,
+// `imepipe install`, a CLI on the root), finds the record first and
+// re-adopts the run (recover.go): it starts no second installer and does
+// not re-extract, replace or delete the content folder; it polls the
+// reaper (Config.OrphanPoll, not its child) until the tree is gone, past
+// the recorded deadline it has the tree killed (CodeTimeout), then
+// finishes the attempt with the reaper's exit code (return codes,
+// detection, state, one report), the attempt counted once, and cleans up.
+// A reaper gone without a Result is one failed attempt (what is left of
+// its process group is killed first). Nothing kills the installer when
+// the agent dies, nor when it stops (ctx cancelled, SIGTERM): it
+// detaches, keeps the folder and the record, reports nothing, and the
+// next agent re-adopts the run; only the install timeout kills. (A
+// service manager that kills the agent's whole cgroup, systemd's default
+// KillMode=control-group, kills the installer with it: run the agent
+// with KillMode=process for this to hold.) Within one process a per-app guard
+// keeps a second flow of an app out while one runs. Records of apps no longer assigned are
+// finished at the end of a sync. On Windows the reaper's Job Object is
+// named Local\imepipe-<key>, so a restarted agent can end it by name
+// (compiled, not run here).
+//
 // CLI access: state.db is a bbolt file, which one process holds at a time.
 // While an agent runs it serves agent.sock, a Unix socket speaking one JSON
 // request and one JSON response per connection; Connect dials it and

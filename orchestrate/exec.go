@@ -44,21 +44,47 @@ func runAs(app service.Win32LobApp) string {
 // (exec_unix.go), the line as given to CreateProcess on Windows
 // (exec_windows.go). It returns the exit code (from EnvExitCodeFile when
 // written).
-func (a *Agent) execute(ctx context.Context, t *tracer, app service.Win32LobApp, key, dir, cmdline string) (int64, error) {
+//
+// Before the reaper starts, the run is recorded in state.db
+// (state.Install: content folder, result path, attempt number, deadline,
+// the policy), and the reaper's process id and start time are added as
+// soon as it runs, so that an agent started after this one was killed
+// re-adopts the run (adopt) instead of starting a second installer. The
+// record is deleted when the attempt is finished (finish). The installer's
+// output goes to Logs/Win32AppInstaller-<key>.log, a file the reaper and
+// the installer hold themselves (no pipe through the agent), so neither
+// depends on the agent staying alive.
+func (a *Agent) execute(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, key, dir, cmdline string) (int64, error) {
 	timeout := a.installTimeout(app)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// The agent stopping (ctx cancelled) detaches from the run instead of
+	// killing it: the next agent re-adopts it. Only the timeout kills.
+	stopping := ctx.Done()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
+	rec := a.installRecord(p, m, key, dir, timeout)
 	spec := reap.Spec{
 		Reaper:     a.cfg.Reaper,
 		Dir:        dir,
-		ResultPath: filepath.Join(a.layout.Staging, key+".reap.json"),
-		Started:    func(pid int) { t.info("[Win32App] ExecManager: processId = %d", pid) },
+		ResultPath: rec.ResultPath,
+		JobName:    rec.ReaperJob,
+		Detach:     stopping,
+		Started: func(pid int) {
+			t.info("[Win32App] ExecManager: processId = %d", pid)
+			if h, err := reap.Identify(pid); err == nil {
+				rec.ReaperPID, rec.ReaperStart = h.PID, h.Start
+			} else {
+				rec.ReaperPID = pid // found again by Find, or taken as gone
+			}
+			if err := a.store.PutInstall(rec); err != nil {
+				t.warn("[Win32App] Cannot record reaper %d of app %s: %v", pid, p.AppID, err)
+			}
+		},
 	}
 	if err := setCommand(&spec, cmdline); err != nil {
 		t.error("[Win32App] Cannot run command line %q: %v", cmdline, err)
 		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 	}
-	codeFile := filepath.Join(a.layout.Staging, key+".exitcode")
+	codeFile := rec.CodeFile
 	_ = os.Remove(codeFile)
 	defer os.Remove(codeFile)
 	out, err := os.Create(filepath.Join(a.layout.Logs, "Win32AppInstaller-"+key+".log"))
@@ -83,24 +109,39 @@ func (a *Agent) execute(ctx context.Context, t *tracer, app service.Win32LobApp,
 	if spec.CommandLine != "" && spec.CommandLine != cmdline {
 		t.info("[Win32App] Command line runs as: %s", spec.CommandLine)
 	}
+	if err := a.beginInstall(rec); err != nil {
+		t.error("[Win32App] Cannot record the installer run of app %s; not starting it: %v", p.AppID, err)
+		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
+	}
 	start := a.cfg.Now()
 	res, err := reap.Run(ctx, spec)
 	if err != nil {
+		if errors.Is(err, reap.ErrDetached) {
+			t.warn("[Win32App] Agent stopping: installer of app %s left running in %s (reaper %d); the next agent run waits for it and finishes the attempt", p.AppID, dir, rec.ReaperPID)
+			return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			t.error("[Win32App] Installer ran past its maximum run time (%v); process tree killed", timeout)
 			return 0, &StepError{Step: "install", Code: CodeTimeout, Err: err}
 		}
 		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 	}
+	code := exitCode(res, codeFile)
+	t.info("[Win32App] process %d exited; waited for its whole process tree (%d more processes reaped) in %v", res.PID, res.Reaped, a.cfg.Now().Sub(start).Round(time.Millisecond))
+	t.info("[Win32App] lpExitCode %d", code)
+	return code, nil
+}
+
+// exitCode is the installer's code: what it wrote in codeFile when that
+// holds an integer, else its exit status.
+func exitCode(res reap.Result, codeFile string) int64 {
 	code := int64(res.ExitCode)
 	if data, err := os.ReadFile(codeFile); err == nil {
 		if n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 0, 64); err == nil {
 			code = n
 		}
 	}
-	t.info("[Win32App] process %d exited; waited for its whole process tree (%d more processes reaped) in %v", res.PID, res.Reaped, a.cfg.Now().Sub(start).Round(time.Millisecond))
-	t.info("[Win32App] lpExitCode %d", code)
-	return code, nil
+	return code
 }
 
 // installerEnv is this process's environment without the reaper's variables.

@@ -1,9 +1,12 @@
 package orchestrate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,7 +23,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	reap.Main() // this test binary is also the installers' reaper
+	reap.Main()     // this test binary is also the installers' reaper
+	testAgentMain() // … and, for crash tests, an agent process (crash_test.go)
 	os.Exit(m.Run())
 }
 
@@ -100,6 +104,8 @@ type harness struct {
 	cfg    Config
 	logs   *strings.Builder
 	logMu  *sync.Mutex
+	// reports is every report the service received, in order.
+	reports *[]service.Report
 }
 
 // newHarness packs the apps, serves them, and opens an agent (not yet synced).
@@ -139,7 +145,8 @@ func newHarness(t *testing.T, apps []testApp, tweak func(*Config)) *harness {
 		t.Fatalf("service skipped apps: %v", sk)
 	}
 	h.srv = srv
-	h.http = httptest.NewServer(srv)
+	h.reports = new([]service.Report)
+	h.http = httptest.NewServer(h.recordReports(srv))
 	t.Cleanup(func() { h.http.Close(); srv.Close() })
 	h.cfg = Config{
 		Root:             filepath.Join(h.dir, "root"),
@@ -162,6 +169,24 @@ func newHarness(t *testing.T, apps []testApp, tweak func(*Config)) *harness {
 	}
 	h.open()
 	return h
+}
+
+// recordReports passes every request to next and keeps the reports
+// posted to /api/v1/reports in h.reports.
+func (h *harness) recordReports(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/reports" {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var req service.ReportRequest
+			if json.Unmarshal(body, &req) == nil {
+				h.logMu.Lock()
+				*h.reports = append(*h.reports, req.Reports...)
+				h.logMu.Unlock()
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (h *harness) open() {

@@ -42,12 +42,16 @@ func (a *Agent) recordAttempt(t *tracer, user, key, appID string, r result) {
 	st, _ := a.store.App(user, key)
 	if !r.failed {
 		if st.Attempts.Count > 0 {
-			_ = a.store.PutAttempts(user, key, state.Attempts{})
+			_ = a.store.PutAttempts(user, key, state.Attempts{Runs: st.Attempts.Runs})
 		}
 		return
 	}
+	if r.attempt > 0 && st.Attempts.Count >= r.attempt {
+		t.info("[Win32App] Attempt %d of app %s is already counted", r.attempt, appID)
+		return
+	}
 	now := a.cfg.Now()
-	att := state.Attempts{Count: st.Attempts.Count + 1, Last: now, LastError: r.message}
+	att := state.Attempts{Count: st.Attempts.Count + 1, Runs: st.Attempts.Runs, Last: now, LastError: r.message}
 	_ = a.store.PutAttempts(user, key, att)
 	if att.Count >= a.cfg.MaxAttempts {
 		t.warn("[Win32App] App %s failed %d of %d attempts; entering GRS until %s", appID, att.Count, a.cfg.MaxAttempts, now.Add(a.cfg.GRSWindow).Format(time.RFC3339))

@@ -81,6 +81,7 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 		}
 		a.processApp(ctx, p, m, false)
 	}
+	a.adoptLeft(ctx, t)
 	a.flushReports(ctx, t)
 	name := "LastAppSyncTime"
 	if kind == SyncCompliance {

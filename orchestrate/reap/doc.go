@@ -42,6 +42,22 @@
 // Other systems: the reaper waits for the first process only (documented,
 // not hidden).
 //
+// Agent death: the reaper does not depend on the agent that started it
+// (no parent-death signal: killing the installer when the agent restarts
+// is the IME's bug class). Its output is the file Spec.Stdout (passed as
+// a descriptor, no pipe), its input the null device (Windows: a control
+// pipe whose end is not a stop), and it writes its Result itself once the
+// tree is gone. A new agent re-adopts it (orphan.go): Identify records
+// the reaper as a Handle (pid and start time: /proc/PID/stat starttime on
+// Linux, the creation time on Windows), Alive and Running poll it, Stop
+// asks it to kill its tree (SIGTERM; Windows: TerminateJobObject on the
+// job opened by its name, Spec.JobName), Kill ends what is left without
+// it (descendants through /proc, then members of its process group that
+// started after it; a process that left both by setsid after the reaper
+// died is not found), Find locates a reaper by its result path (Linux,
+// through /proc/PID/environ) for a run recorded before its pid was known,
+// and ReadResult reads the Result it left.
+//
 // Command lines: Spec.Argv is passed as arguments (on Windows, quoted by
 // os/exec for programs that read the C runtime's rules). Windows installer
 // lines have quoting of their own (`msiexec /i "Contoso App.msi" /qn`,

@@ -58,12 +58,26 @@ var procIsProcessInJob = windows.NewLazySystemDLL("kernel32.dll").NewProc("IsPro
 // errNotInJob: a listed process id now names a process outside the job.
 var errNotInJob = errors.New("process is not in the job")
 
-// newJob creates a kill-on-close job with a completion port and puts the
-// calling process (the reaper) in it, so that every process it starts
+// newJob creates a kill-on-close job with a completion port, named name
+// when it is not "" (Spec.JobName: a restarted agent opens it by that
+// name to end it; the name is freed when the last handle closes), and
+// puts the calling process (the reaper) in it, so that every process it starts
 // from now on is born in the job: no process can start outside it
 // between creation and assignment, and no suspended start is needed.
-func newJob() (*job, error) {
-	h, err := windows.CreateJobObject(nil, nil)
+func newJob(name string) (*job, error) {
+	var n *uint16
+	if name != "" {
+		var err error
+		if n, err = windows.UTF16PtrFromString(name); err != nil {
+			return nil, fmt.Errorf("job name: %w", err)
+		}
+	}
+	h, err := windows.CreateJobObject(nil, n)
+	if err == nil && name != "" && windows.GetLastError() == windows.ERROR_ALREADY_EXISTS {
+		// A job of that name lives on (an earlier run's tree): do not join it.
+		_ = windows.CloseHandle(h)
+		return nil, fmt.Errorf("CreateJobObject %s: %w", name, windows.ERROR_ALREADY_EXISTS)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("CreateJobObject: %w", err)
 	}

@@ -22,9 +22,14 @@ const (
 	// characters, as a command line does, and nothing re-quotes it on the
 	// way, as it would an argument.
 	EnvCommandLine = "IMEPIPE_REAPER_CMDLINE"
+	// EnvJobName carries Spec.JobName to a Windows reaper.
+	EnvJobName = "IMEPIPE_REAPER_JOB"
 )
 
 var (
+	// ErrDetached: Run stopped waiting because Spec.Detach closed; the
+	// reaper and its tree run on and will write their Result.
+	ErrDetached = errors.New("detached from a running reaper")
 	// ErrNoResult: the reaper ended without writing its result (killed).
 	ErrNoResult = errors.New("reaper wrote no result")
 	// ErrBadSpec: Run was given a Spec it cannot run (no command, both
@@ -66,13 +71,26 @@ type Spec struct {
 	ResultPath string
 	// Grace is how long a killed tree may take to go (default 5 s).
 	Grace time.Duration
-	// Started is called with the reaper's process id once it runs.
+	// JobName (Windows only; ignored elsewhere) names the reaper's Job
+	// Object, e.g. `Local\imepipe-<key>`, so that an agent started after
+	// this one died can open the job by name (Handle.Job) and end it. ""
+	// leaves the job unnamed.
+	JobName string
+	// Detach, when it closes before the tree has ended, makes Run return
+	// ErrDetached at once without stopping anything: the reaper and the
+	// installer run on, and the reaper writes its Result at ResultPath
+	// for whoever re-adopts it (Handle). nil: never.
+	Detach <-chan struct{}
+	// Started is called with the reaper's process id once it runs, before
+	// Run waits: the caller records it (Identify) to find the reaper again
+	// should it die meanwhile (see Handle).
 	Started func(pid int)
 }
 
 // Run starts the reaper with spec and waits until the whole tree has
 // exited. When ctx ends first the tree is killed and Run returns ctx's
-// error along with whatever Result was written.
+// error along with whatever Result was written; when s.Detach closes
+// first, Run returns ErrDetached and leaves the tree running.
 func Run(ctx context.Context, s Spec) (Result, error) {
 	var res Result
 	if err := s.validate(); err != nil {
@@ -97,6 +115,9 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	if s.CommandLine != "" {
 		cmd.Env = append(cmd.Env, EnvCommandLine+"="+s.CommandLine)
 	}
+	if s.JobName != "" {
+		cmd.Env = append(cmd.Env, EnvJobName+"="+s.JobName)
+	}
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stdout
 	cmd.SysProcAttr = sysProcAttr()
 	stop, err := stopper(cmd)
@@ -114,6 +135,8 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	var ctxErr error
 	select {
 	case <-done:
+	case <-s.Detach:
+		return res, fmt.Errorf("reap: reaper %d: %w", cmd.Process.Pid, ErrDetached)
 	case <-ctx.Done():
 		ctxErr = ctx.Err()
 		_ = stop() // the reaper kills the tree, writes its Result and exits
@@ -178,7 +201,7 @@ func withoutReaperEnv(env []string) []string {
 	out := make([]string, 0, len(env)+3)
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.EqualFold(name, EnvReaper) || strings.EqualFold(name, EnvResult) || strings.EqualFold(name, EnvCommandLine) {
+		if strings.EqualFold(name, EnvReaper) || strings.EqualFold(name, EnvResult) || strings.EqualFold(name, EnvCommandLine) || strings.EqualFold(name, EnvJobName) {
 			continue
 		}
 		out = append(out, kv)
@@ -190,6 +213,7 @@ func withoutReaperEnv(env []string) []string {
 type command struct {
 	argv []string
 	line string
+	job  string // Windows: the Job Object's name ("" unnamed)
 }
 
 // Main runs the reaper when this process was started as one (EnvReaper=1)
@@ -200,10 +224,11 @@ func Main() {
 		return
 	}
 	resultPath := os.Getenv(EnvResult)
-	c := command{argv: os.Args[1:], line: os.Getenv(EnvCommandLine)}
+	c := command{argv: os.Args[1:], line: os.Getenv(EnvCommandLine), job: os.Getenv(EnvJobName)}
 	os.Unsetenv(EnvReaper)
 	os.Unsetenv(EnvResult)
 	os.Unsetenv(EnvCommandLine)
+	os.Unsetenv(EnvJobName)
 	res, err := run(c)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "imepipe reaper: %v\n", err)

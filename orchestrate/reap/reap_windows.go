@@ -53,7 +53,7 @@ func stopper(cmd *exec.Cmd) (func() error, error) {
 // whatever is left of the tree.
 func serve(c command) (Result, error) {
 	var res Result
-	j, err := newJob()
+	j, err := newJob(c.job)
 	if err != nil {
 		return res, err
 	}

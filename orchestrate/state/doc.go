@@ -9,6 +9,7 @@
 //	Agent                              device identity, last sync times
 //	Requests                           user requests (install / uninstall an available app)
 //	Persist                            content kept for source resiliency, with LRU times
+//	Installs/<appId>_<rev>             an installer run in progress (reaper, deadline, attempt)
 //	Registry                           an emulated Windows registry (keys with typed values)
 //
 // The device-wide user id is 00000000-0000-0000-0000-000000000000, as the

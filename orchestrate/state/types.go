@@ -28,7 +28,10 @@ type EnforcementStateMessage struct {
 
 // Attempts counts enforcement attempts of one app revision.
 type Attempts struct {
-	Count     int       `json:"Count"`
+	Count int `json:"Count"` // failed attempts since the last success or GRS expiry
+	// Runs counts installer starts (BeginInstall), kept across a success;
+	// a run re-adopted after an agent restart is not counted again.
+	Runs      int       `json:"Runs,omitempty"`
 	Last      time.Time `json:"Last"`
 	LastError string    `json:"LastError,omitempty"`
 }

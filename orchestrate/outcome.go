@@ -1,0 +1,69 @@
+package orchestrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/service"
+)
+
+// judge turns an installer's exit code into the attempt's result: the
+// code mapped with the app's return codes, then detection again. It is
+// shared by a run this agent started (enforce) and one it re-adopted
+// after a restart (adopt), so both finish an attempt the same way. do is
+// the download's DO record (nil for a re-adopted run).
+func (a *Agent) judge(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, code int64, do *fetch.Status) result {
+	outcome, mapped := MapReturnCode(app.ReturnCodes, code)
+	if !mapped {
+		t.info("[Win32App] Admin did NOT set mapping for lpExitCode: %d of app: %s", code, p.AppID)
+	}
+	t.info("[Win32App] lpExitCode %s is defined as %s", describeCode(code), outcome)
+	r := result{do: do}
+	switch outcome {
+	case Failed:
+		r = failure(t, &StepError{Step: "install", Code: code, Err: fmt.Errorf("installer exit code %d is a failure", code)})
+		r.do = do
+		return r
+	case Retry:
+		t.warn("[Win32App] Installer asks for a retry (exit code %d); next attempt after %v", code, a.cfg.RetryInterval)
+		return result{enforcement: service.EnforcementInProgress, compliance: ComplianceUnknown, code: code, message: "installer asked for a retry", failed: true, do: do}
+	case SoftReboot, HardReboot:
+		r.reboot = string(outcome)
+		r.code = code
+		t.info("[Win32App] Device restart behavior %s: restart %s is pending (not performed by the agent)", restartBehavior(app), outcome)
+	}
+	t.info("[Win32App] ===Step=== Detection rules after Execution")
+	detected, err := a.detect(ctx, t, app)
+	if err != nil {
+		r2 := failure(t, err)
+		r2.do = do
+		return r2
+	}
+	switch {
+	case m == modeInstall && !detected:
+		t.error("[Win32App] Installer succeeded but the app is not detected: 0x87D1041C")
+		return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeNotDetected, message: "the application was not detected after installation completed successfully", failed: true, do: do}
+	case m == modeUninstall && detected:
+		t.error("[Win32App] Uninstaller succeeded but the app is still detected")
+		return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: "the application is still detected after uninstall", failed: true, do: do}
+	case m == modeUninstall:
+		r.enforcement, r.compliance = service.EnforcementSuccess, ComplianceNotInstalled
+	default:
+		r.enforcement, r.compliance = service.EnforcementSuccess, ComplianceInstalled
+	}
+	return r
+}
+
+// failure is the failed attempt err describes (its StepError code, else
+// CodeFailure), logged once.
+func failure(t *tracer, err error) result {
+	code := CodeFailure
+	var se *StepError
+	if errors.As(err, &se) {
+		code = se.Code
+	}
+	t.error("[Win32App] %v", err)
+	return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: code, message: err.Error(), failed: true}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
 // mutate decodes the example app.json into a generic map, applies f and re-encodes.
@@ -36,7 +37,7 @@ func mutate(t *testing.T, f func(m map[string]any)) []byte {
 func rule(m map[string]any, i int) map[string]any { return m["rules"].([]any)[i].(map[string]any) }
 
 func TestAppValidation(t *testing.T) {
-	pkg := filepath.Join(fixtureDir, "desktopinfo.intunewin")
+	pkg := fixtures.Path(t, "desktopinfo.intunewin")
 	cases := []struct {
 		name  string
 		raw   func(t *testing.T) []byte
@@ -125,16 +126,16 @@ func TestAppValidation(t *testing.T) {
 func TestBadAppsSkipped(t *testing.T) {
 	root := t.TempDir()
 	apps := filepath.Join(root, "apps")
-	good := filepath.Join(fixtureDir, "7zip.intunewin")
+	good := fixtures.Path(t, "7zip.intunewin")
 	writeAppDir(t, apps, "good", testApp(1, "good", "install.ps1"), nil, good)
 	writeAppDir(t, apps, "badjson", Win32LobApp{}, []byte(`{"id": [}`), good)
 	writeAppDir(t, apps, "nopkg", testApp(3, "nopkg", ""), nil, "")
 	twoPkgs := writeAppDir(t, apps, "twopkgs", testApp(4, "two", ""), nil, good)
-	os.Symlink(mustAbs(t, filepath.Join(fixtureDir, "desktopinfo.intunewin")), filepath.Join(twoPkgs, "b.intunewin"))
-	writeAppDir(t, apps, "zz-dupid", testApp(1, "dup", ""), nil, filepath.Join(fixtureDir, "irfanview-backslash.intunewin"))
+	os.Symlink(mustAbs(t, fixtures.Path(t, "desktopinfo.intunewin")), filepath.Join(twoPkgs, "b.intunewin"))
+	writeAppDir(t, apps, "zz-dupid", testApp(1, "dup", ""), nil, fixtures.Path(t, "irfanview-backslash.intunewin"))
 	// A package whose ciphertext has one bit flipped: HMAC fails.
 	tampered := filepath.Join(root, "tampered.intunewin")
-	flipCiphertext(t, filepath.Join(fixtureDir, "chocolatey-tool1.4.intunewin"), tampered)
+	flipCiphertext(t, fixtures.Path(t, "chocolatey-tool1.4.intunewin"), tampered)
 	writeAppDir(t, apps, "tampered", testApp(5, "tampered", ""), nil, tampered)
 	notZip := filepath.Join(root, "junk.intunewin")
 	os.WriteFile(notZip, []byte("not a zip"), 0o644)
@@ -235,7 +236,7 @@ func TestUnknownFieldsKept(t *testing.T) {
 	}
 	// And through the server: the policy carries them, without the assignments.
 	root := t.TempDir()
-	writeAppDir(t, filepath.Join(root, "apps"), "a", Win32LobApp{}, raw, filepath.Join(fixtureDir, "desktopinfo.intunewin"))
+	writeAppDir(t, filepath.Join(root, "apps"), "a", Win32LobApp{}, raw, fixtures.Path(t, "desktopinfo.intunewin"))
 	e := &env{clock: newClock(), logs: &logSink{}}
 	e.cfg = Config{AppsDir: filepath.Join(root, "apps"), DataDir: filepath.Join(root, "data"), Now: e.clock.Now, Logf: e.logs.Logf}
 	e.start(t)

@@ -10,11 +10,11 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
 // TestFixturesEndToEnd loads every real fixture as an app and, for each,
@@ -25,7 +25,7 @@ func TestFixturesEndToEnd(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	var manifest map[string]json.RawMessage
-	data, err := os.ReadFile(filepath.Join(fixtureDir, "MANIFEST.json"))
+	data, err := os.ReadFile(fixtures.Path(t, "MANIFEST.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

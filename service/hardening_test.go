@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
 // TestGUIDCase: a second app folder whose id differs from the first only
@@ -23,10 +25,10 @@ func TestGUIDCase(t *testing.T) {
 	apps := filepath.Join(root, "apps")
 	g := testApp(0xabc, "first", "install.ps1")
 	g.ID = "0000000a-000b-400c-8d0e-00000000abcd"
-	writeAppDir(t, apps, "a-first", g, nil, filepath.Join(fixtureDir, "7zip.intunewin"))
+	writeAppDir(t, apps, "a-first", g, nil, fixtures.Path(t, "7zip.intunewin"))
 	g2 := testApp(0xabc, "second", "install.ps1")
 	g2.ID = strings.ToUpper(g.ID)
-	writeAppDir(t, apps, "b-second", g2, nil, filepath.Join(fixtureDir, "desktopinfo.intunewin"))
+	writeAppDir(t, apps, "b-second", g2, nil, fixtures.Path(t, "desktopinfo.intunewin"))
 	e := &env{clock: newClock(), logs: &logSink{}, apps: map[string]Win32LobApp{}}
 	e.cfg = Config{AppsDir: apps, DataDir: filepath.Join(root, "data"), Now: e.clock.Now, Logf: e.logs.Logf}
 	e.start(t)
@@ -96,7 +98,7 @@ func TestDuplicateKeyApp(t *testing.T) {
 	if dup == string(raw) {
 		t.Fatalf("no fileOrFolderName in %s", raw)
 	}
-	writeAppDir(t, apps, "dup", g, []byte(dup), filepath.Join(fixtureDir, "7zip.intunewin"))
+	writeAppDir(t, apps, "dup", g, []byte(dup), fixtures.Path(t, "7zip.intunewin"))
 	srv, err := New(Config{AppsDir: apps, DataDir: filepath.Join(root, "data")})
 	if err != nil {
 		t.Fatal(err)

@@ -10,26 +10,19 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/imepipe/imepipe/internal/clocktest"
+	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
-// fixtureDir holds the real .intunewin fixtures (repo at /work/main, shared at /work/shared).
-const fixtureDir = "../../shared/fixtures/intunewin"
-
+// fixtureFiles are the real .intunewin fixtures, sorted.
 func fixtureFiles(t testing.TB) []string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(fixtureDir, "*.intunewin"))
-	if err != nil || len(m) == 0 {
-		t.Fatalf("no fixtures in %s: %v", fixtureDir, err)
-	}
-	sort.Strings(m)
-	return m
+	return fixtures.Packages(t, 1)
 }
 
 // fakeClock is the injected clock.

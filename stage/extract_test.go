@@ -12,9 +12,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-const manifestPath = "../../shared/fixtures/intunewin/MANIFEST.json"
+	"github.com/imepipe/imepipe/internal/fixtures"
+)
 
 // fixtureZips maps each committed inner ZIP to its .intunewin in MANIFEST.json.
 var fixtureZips = map[string]string{
@@ -31,9 +31,9 @@ type manifestEntry struct {
 
 func readManifest(t *testing.T) map[string][]manifestEntry {
 	t.Helper()
-	b, err := os.ReadFile(manifestPath)
+	b, err := os.ReadFile(fixtures.Path(t, "MANIFEST.json"))
 	if err != nil {
-		t.Fatalf("fixture manifest (../shared beside the checkout): %v", err)
+		t.Fatalf("fixture manifest: %v", err)
 	}
 	var m map[string]struct {
 		Entries []manifestEntry `json:"entries"`

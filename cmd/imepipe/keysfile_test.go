@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
 // rawBin writes the encrypted inner file of a fixture to a .bin and
@@ -47,7 +48,7 @@ func runCLIStdin(t *testing.T, stdin string, args ...string) (int, string, strin
 // the raw .bin with the HMAC and FileDigest verified, from a file and
 // from standard input.
 func TestUnpackKeysFile(t *testing.T) {
-	fixture := filepath.Join(fixtureDir, "7zip.intunewin")
+	fixture := fixtures.Path(t, "7zip.intunewin")
 	bin := rawBin(t, fixture)
 	code, keys, stderr := runCLI(t, "inspect", "--json", "--show-keys", fixture)
 	if code != 0 {
@@ -78,7 +79,7 @@ func TestUnpackKeysFile(t *testing.T) {
 // file without keys and a flag mix are each one clear line, and nothing
 // is written.
 func TestUnpackKeysFileBad(t *testing.T) {
-	fixture := filepath.Join(fixtureDir, "7zip.intunewin")
+	fixture := fixtures.Path(t, "7zip.intunewin")
 	bin := rawBin(t, fixture)
 	_, keys, _ := runCLI(t, "inspect", "--json", "--show-keys", fixture)
 	_, noKeys, _ := runCLI(t, "inspect", "--json", fixture)

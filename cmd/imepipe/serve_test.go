@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
 // lineWriter collects output and signals every write.
@@ -46,7 +48,7 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(apps, "app.json"), example, 0o644)
-	pkg, _ := filepath.Abs("../../../shared/fixtures/intunewin/desktopinfo.intunewin")
+	pkg := fixtures.Path(t, "desktopinfo.intunewin")
 	if err := os.Symlink(pkg, filepath.Join(apps, "desktopinfo.intunewin")); err != nil {
 		t.Fatal(err)
 	}

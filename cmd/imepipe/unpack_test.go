@@ -12,9 +12,8 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/internal/fixtures"
 )
-
-const fixtureDir = "../../../shared/fixtures/intunewin"
 
 // rebuild rewrites an .intunewin's outer ZIP, letting edit change each entry.
 func rebuild(t *testing.T, src string, edit func(name string, data []byte) []byte) []byte {
@@ -53,7 +52,7 @@ func rebuild(t *testing.T, src string, edit func(name string, data []byte) []byt
 }
 
 func TestUnpackBadInput(t *testing.T) {
-	good := filepath.Join(fixtureDir, "7zip.intunewin")
+	good := fixtures.Path(t, "7zip.intunewin")
 	goodBytes, err := os.ReadFile(good)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +137,7 @@ func TestUnpackBadInput(t *testing.T) {
 
 func TestUnpackJSON(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
-	code, stdout, stderr := runCLI(t, "unpack", "--json", "-o", out, filepath.Join(fixtureDir, "irfanview-backslash.intunewin"))
+	code, stdout, stderr := runCLI(t, "unpack", "--json", "-o", out, fixtures.Path(t, "irfanview-backslash.intunewin"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -161,7 +160,7 @@ func TestUnpackJSON(t *testing.T) {
 }
 
 func TestInspectHidesKeys(t *testing.T) {
-	path := filepath.Join(fixtureDir, "7zip.intunewin")
+	path := fixtures.Path(t, "7zip.intunewin")
 	key := "/MmE0ito56q2/+EId2ihAC+0UoyIQY1kp1yy+drieb0="
 	for _, args := range [][]string{{"inspect", path}, {"inspect", "--json", path}} {
 		code, stdout, _ := runCLI(t, args...)

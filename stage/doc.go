@@ -28,11 +28,15 @@
 // tail buffered). Memory is a few fixed buffers per worker whatever the
 // entry sizes.
 //
-// The commit is atomic: everything is written into DIR.partial, the
-// caller's Verify hook runs, and only then DIR.partial is renamed to DIR
-// (Options.Replace swaps out an existing DIR). Any failure removes
-// DIR.partial and leaves DIR untouched. With Options.Sync, files and
-// directories are fsynced before the rename and the parent after it.
+// The commit is atomic: everything is written into a temp folder of the
+// extraction's own (os.MkdirTemp beside DIR: .DIR.partial-N), the caller's
+// Verify hook runs, and only then the tree is renamed to DIR under a lock
+// on DIR (.DIR.lock beside it, removed again), Options.Replace swapping
+// out an existing DIR. Any failure removes the temp folder and leaves DIR
+// untouched; siblings it did not create (a user's DIR.old or DIR.partial)
+// are never touched. Concurrent extractions into one DIR never mix (see
+// commit.go). With Options.Sync, files and directories are fsynced before
+// the rename and the parent after it.
 //
 // Before anything is written, every name is checked: no "..", ".", empty
 // parts, absolute or UNC paths, drive letters or ":" at all, NUL bytes;

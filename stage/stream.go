@@ -37,24 +37,12 @@ import (
 // streamed by the reading goroutine. The caller's
 // opt.Verify runs after the end of the ZIP has been read and checked.
 func ExtractStream(ctx context.Context, r io.Reader, dir string, opt Options) (Result, error) {
-	dir = filepath.Clean(dir)
-	if !opt.Replace {
-		if _, err := os.Lstat(dir); err == nil {
-			return Result{}, fmt.Errorf("stage: %s: %w", dir, ErrExists)
-		}
-	}
-	partial := dir + ".partial"
-	if err := os.RemoveAll(partial); err != nil {
-		return Result{}, fmt.Errorf("stage: remove stale %s: %w", partial, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return Result{}, fmt.Errorf("stage: %w", err)
-	}
-	if err := os.Mkdir(partial, defaultDirMode); err != nil {
-		return Result{}, fmt.Errorf("stage: %w", err)
+	t, err := begin(dir, opt)
+	if err != nil {
+		return Result{}, err
 	}
 	s := &streamer{
-		root:    partial,
+		root:    t.root,
 		opt:     opt,
 		in:      &countReader{r: bufio.NewReaderSize(r, streamBufSize)},
 		seen:    map[string]bool{},
@@ -66,11 +54,11 @@ func ExtractStream(ctx context.Context, r io.Reader, dir string, opt Options) (R
 			err = fmt.Errorf("stage: verify: %w", verr)
 		}
 	}
-	if err == nil {
-		err = commit(partial, dir, opt)
-	}
 	if err != nil {
-		_ = os.RemoveAll(partial)
+		t.abort()
+		return Result{}, err
+	}
+	if err := t.commit(opt); err != nil {
 		return Result{}, err
 	}
 	return res, nil

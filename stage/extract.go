@@ -126,7 +126,7 @@ func (x *extractor) dir(i int) error {
 			return
 		}
 		if err := os.Mkdir(x.path(d.name), d.perm); err != nil {
-			s.err = fmt.Errorf("stage: entry %q: %w", d.name, err)
+			s.err = entryErr(d.name, err)
 		}
 	})
 	return s.err
@@ -204,7 +204,7 @@ func (x *extractor) finishDirs() error {
 		p := x.path(d.name)
 		if d.explicit && !d.mtime.IsZero() {
 			if err := os.Chtimes(p, time.Time{}, d.mtime); err != nil {
-				return fmt.Errorf("stage: entry %q: %w", d.name, err)
+				return entryErr(d.name, err)
 			}
 		}
 		if x.opt.Sync {

@@ -45,6 +45,7 @@ func ExtractStream(ctx context.Context, r io.Reader, dir string, opt Options) (R
 		root:    t.root,
 		opt:     opt,
 		in:      &countReader{r: bufio.NewReaderSize(r, streamBufSize)},
+		names:   newAdmission(64),
 		seen:    map[string]bool{},
 		implied: map[string]bool{},
 	}
@@ -93,6 +94,7 @@ type streamer struct {
 	root    string
 	opt     Options
 	in      *countReader
+	names   *admission
 	seen    map[string]bool // clean names of entries → is a directory
 	implied map[string]bool // directories created for names below them
 	entries []streamEntry
@@ -139,7 +141,7 @@ func (s *streamer) run(ctx context.Context) (Result, error) {
 	for i := len(s.dirs) - 1; i >= 0; i-- {
 		if t := s.mtimes[i]; !t.IsZero() {
 			if err := os.Chtimes(s.path(s.dirs[i]), time.Time{}, t); err != nil {
-				return Result{}, fmt.Errorf("stage: entry %q: %w", s.dirs[i], err)
+				return Result{}, entryErr(s.dirs[i], err)
 			}
 		}
 	}
@@ -201,7 +203,7 @@ func (s *streamer) entry(ctx context.Context, q *workQueues) error {
 	e.name = string(nameExtra[:nameLen])
 	extra := nameExtra[nameLen:]
 	zip64 := applyZip64(extra, &e.usize, &e.csize, nil)
-	clean, isDir, err := cleanName(e.name)
+	clean, isDir, err := cleanName(e.name, flags&flagUTF8 != 0)
 	if err != nil {
 		return err
 	}
@@ -209,11 +211,11 @@ func (s *streamer) entry(ctx context.Context, q *workQueues) error {
 	e.descriptor = flags&flagDescriptor != 0
 	switch {
 	case flags&flagEncrypted != 0:
-		return fmt.Errorf("stage: entry %q: encrypted: %w", e.name, ErrUnsupported)
+		return fmt.Errorf("stage: entry %s: encrypted: %w", quoteName(e.name), ErrUnsupported)
 	case method != methodStore && method != methodDeflate:
-		return fmt.Errorf("stage: entry %q: compression method %d: %w", e.name, method, ErrUnsupported)
+		return fmt.Errorf("stage: entry %s: compression method %d: %w", quoteName(e.name), method, ErrUnsupported)
 	case e.descriptor && method == methodStore:
-		return fmt.Errorf("stage: entry %q: stored entry with a data descriptor: %w", e.name, ErrNotStreamable)
+		return fmt.Errorf("stage: entry %s: stored entry with a data descriptor: %w", quoteName(e.name), ErrNotStreamable)
 	case isDir && (e.usize != 0 || (!e.descriptor && e.csize > 2)):
 		return corruptf(e.name, "directory with data")
 	}
@@ -251,18 +253,10 @@ func (s *streamer) entry(ctx context.Context, q *workQueues) error {
 	return nil
 }
 
-// claim records a name, refusing duplicates and file/directory collisions.
+// claim admits a name (admit.go) and records it.
 func (s *streamer) claim(raw, clean string, isDir bool) error {
-	if _, dup := s.seen[clean]; dup {
-		return fmt.Errorf("stage: entry %q: duplicate name: %w", raw, ErrUnsafePath)
-	}
-	if !isDir && s.implied[clean] {
-		return fmt.Errorf("stage: entry %q: file is also a directory: %w", raw, ErrUnsafePath)
-	}
-	for parent := path.Dir(clean); parent != "."; parent = path.Dir(parent) {
-		if d, ok := s.seen[parent]; ok && !d {
-			return fmt.Errorf("stage: entry %q: file %q is also a directory: %w", raw, parent, ErrUnsafePath)
-		}
+	if err := s.names.admit(raw, clean, isDir); err != nil {
+		return err
 	}
 	s.seen[clean] = isDir
 	return nil
@@ -281,7 +275,7 @@ func (s *streamer) mkdirAll(name string) error {
 		return nil
 	}
 	if err := os.Mkdir(s.path(name), defaultDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("stage: entry %q: %w", name, err)
+		return entryErr(name, err)
 	}
 	if isDir, ok := s.seen[name]; !ok || !isDir {
 		s.implied[name] = true
@@ -413,5 +407,5 @@ func corruptf(name, format string, a ...any) error {
 	if name == "" {
 		return fmt.Errorf("stage: %s: %w", fmt.Sprintf(format, a...), ErrCorrupt)
 	}
-	return fmt.Errorf("stage: entry %q: %s: %w", name, fmt.Sprintf(format, a...), ErrCorrupt)
+	return fmt.Errorf("stage: entry %s: %s: %w", quoteName(name), fmt.Sprintf(format, a...), ErrCorrupt)
 }

@@ -60,7 +60,7 @@ func (s *streamer) central() error {
 		}
 		e := s.entries[i]
 		if name != e.name || crc != e.crc || usize != e.usize || csize != e.csize || offset != e.offset {
-			return corruptf(name, "central directory disagrees with the local header of %q", e.name)
+			return corruptf(name, "central directory disagrees with the local header of %s", quoteName(e.name))
 		}
 		if madeBy>>8 == creatorUnix {
 			if err := s.applyMode(e, fs.FileMode(external>>16)); err != nil {
@@ -118,9 +118,9 @@ func (s *streamer) applyMode(e streamEntry, unixMode fs.FileMode) error {
 	kind := uint32(unixMode) & unixIFMT
 	switch {
 	case kind == unixIFLNK:
-		return fmt.Errorf("stage: entry %q: symlink: %w", e.name, ErrUnsafePath)
+		return fmt.Errorf("stage: entry %s: symlink: %w", quoteName(e.name), ErrUnsafePath)
 	case kind != 0 && kind != unixIFREG && kind != unixIFDIR:
-		return fmt.Errorf("stage: entry %q: special file: %w", e.name, ErrUnsafePath)
+		return fmt.Errorf("stage: entry %s: special file: %w", quoteName(e.name), ErrUnsafePath)
 	}
 	perm := unixMode.Perm()
 	if perm == 0 {
@@ -132,7 +132,7 @@ func (s *streamer) applyMode(e streamEntry, unixMode fs.FileMode) error {
 		perm |= 0o600
 	}
 	if err := os.Chmod(s.path(e.clean), perm); err != nil {
-		return fmt.Errorf("stage: entry %q: %w", e.name, err)
+		return entryErr(e.name, err)
 	}
 	return nil
 }

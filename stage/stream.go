@@ -105,6 +105,9 @@ type streamer struct {
 	z       inflater
 	buf     []byte
 	creator *creator
+	pending []deferred // data-descriptor entries, see stream_defer.go
+	kept    int64      // their compressed bytes
+	modes   []pendingMode
 }
 
 func (s *streamer) run(ctx context.Context) (Result, error) {
@@ -137,6 +140,14 @@ func (s *streamer) run(ctx context.Context) (Result, error) {
 	}
 	if err := s.central(); err != nil {
 		return Result{}, err
+	}
+	if err := s.writeKept(ctx); err != nil {
+		return Result{}, err
+	}
+	for _, m := range s.modes {
+		if err := s.applyMode(m.e, m.mode); err != nil {
+			return Result{}, err
+		}
 	}
 	for i := len(s.dirs) - 1; i >= 0; i-- {
 		if t := s.mtimes[i]; !t.IsZero() {
@@ -329,34 +340,22 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 		}
 		return err
 	}
-	var src io.Reader
 	if e.descriptor {
-		// Unknown length: Deflate ends itself. The counting reader is a
-		// ByteReader, so the decompressor reads no byte past its end.
-		src = s.deflate(s.in, false)
-	} else {
-		lim := io.LimitReader(s.in, int64(e.csize))
-		src = lim
-		if method == methodDeflate {
-			src = s.deflate(bufio.NewReaderSize(lim, readBufSize), true)
-		}
-		defer func() { _, _ = io.Copy(io.Discard, lim) }()
+		return s.keep(ctx, e, mtime)
 	}
-	var n uint64
-	var crc uint32
+	lim := io.LimitReader(s.in, int64(e.csize))
+	var src io.Reader = lim
+	if method == methodDeflate {
+		src = s.deflate(bufio.NewReaderSize(lim, readBufSize), true)
+	}
+	defer func() { _, _ = io.Copy(io.Discard, lim) }()
 	var err error
-	if !e.descriptor && e.usize >= pipeMin {
-		n, crc, err = s.writePiped(ctx, e, src, mtime)
+	if e.usize >= pipeMin {
+		_, _, err = s.writePiped(ctx, e, src, mtime)
 	} else {
-		n, crc, err = s.write(ctx, e, src, s.buf, mtime, !e.descriptor)
+		_, _, err = s.write(ctx, e, src, s.buf, mtime, true)
 	}
-	if err != nil {
-		return err
-	}
-	if e.descriptor {
-		e.usize, e.crc = n, crc // checked against the descriptor next
-	}
-	return nil
+	return err
 }
 
 var (

@@ -18,8 +18,8 @@ const (
 // central reads the central directory and end records that follow the
 // last entry (its first signature already read) and checks that they
 // describe exactly the entries extracted, in order. Modes of Unix-made
-// entries are applied here; a symlink or special file declared only in
-// the central directory is refused.
+// entries are recorded for run to apply (a symlink or special file
+// declared only in the central directory is refused then).
 func (s *streamer) central() error {
 	rest, err := io.ReadAll(io.LimitReader(s.in, maxCentralSize+1))
 	if err != nil {
@@ -63,9 +63,7 @@ func (s *streamer) central() error {
 			return corruptf(name, "central directory disagrees with the local header of %s", quoteName(e.name))
 		}
 		if madeBy>>8 == creatorUnix {
-			if err := s.applyMode(e, fs.FileMode(external>>16)); err != nil {
-				return err
-			}
+			s.modes = append(s.modes, pendingMode{e: e, mode: fs.FileMode(external >> 16)})
 		}
 		i++
 		sigb, ok := take(4)

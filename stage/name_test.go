@@ -1,7 +1,9 @@
 package stage
 
 import (
+	"archive/zip"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -116,4 +118,49 @@ func TestNameErrorsAreShortAndEscaped(t *testing.T) {
 	if got := quoteName(strings.Repeat("a", 50) + strings.Repeat("b", 50)); got != `"`+strings.Repeat("a", 40)+`"…"`+strings.Repeat("b", 40)+`"` {
 		t.Errorf("quoteName shortens to %s", got)
 	}
+}
+
+// FuzzCleanName: an accepted name is local, free of controls and of
+// parts Windows would alias, and cleaning it again changes nothing; an
+// error is one short line without raw control bytes. Seeded with the
+// names of the testdata ZIPs.
+func FuzzCleanName(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.zip"))
+	for _, p := range seeds {
+		zr, err := zip.OpenReader(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, zf := range zr.File {
+			f.Add(zf.Name, zf.Flags&flagUTF8 != 0)
+		}
+		zr.Close()
+	}
+	f.Add("PROGRA~1/con.txt", true)
+	f.Add("a\u202Eb", false)
+	f.Fuzz(func(t *testing.T, name string, flagged bool) {
+		got, _, err := cleanName(name, flagged)
+		if err != nil {
+			if msg := err.Error(); len(msg) > 800 || strings.ContainsAny(msg, "\x00\x1b\n\r\x07") {
+				t.Fatalf("error not one short line: %q", msg)
+			}
+			return
+		}
+		if !filepath.IsLocal(filepath.FromSlash(got)) || !utf8.ValidString(got) {
+			t.Fatalf("accepted %q as %q", name, got)
+		}
+		for _, r := range got {
+			if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || isBidi(r) || r == ':' || r == '\\' {
+				t.Fatalf("accepted %q with %U", got, r)
+			}
+		}
+		for part := range strings.SplitSeq(got, "/") {
+			if strings.HasSuffix(part, ".") || strings.HasSuffix(part, " ") || isDevice(part) || shortName.MatchString(part) {
+				t.Fatalf("accepted alias part %q", part)
+			}
+		}
+		if again, _, err := cleanName(got, true); err != nil || again != got {
+			t.Fatalf("clean(%q) = %q, %v", got, again, err)
+		}
+	})
 }

@@ -14,8 +14,10 @@ import (
 // An extraction into DIR writes into a folder of its own, made by
 // os.MkdirTemp beside DIR: .DIR.partial-N (hidden, recognisably ours), the
 // tree in .DIR.partial-N/new. The commit renames it to DIR; an existing
-// DIR (Options.Replace, or an empty folder) is first moved into
-// .DIR.partial-N/old, then the folder is removed with it. So a user's own
+// DIR (Options.Replace, or an empty folder) is swapped with the new tree
+// in one step where the system can (Linux renameat2 RENAME_EXCHANGE), else
+// first moved into .DIR.partial-N/old; the temp folder is then removed
+// with the old tree. So a user's own
 // DIR.old or DIR.partial is never touched, and two extractions into one
 // DIR never share a folder.
 //
@@ -207,7 +209,10 @@ func (t *target) swap(opt Options) error {
 	if err := vacant(t.dir, opt.Replace); err != nil {
 		return err
 	}
-	if _, err := os.Lstat(t.dir); err == nil {
+	if fi, err := os.Lstat(t.dir); err == nil {
+		if fi.IsDir() && exchange(t.root, t.dir) == nil {
+			return nil // the old tree is now at t.root, removed with t.tmp
+		}
 		old := filepath.Join(t.tmp, "old")
 		if err := os.Rename(t.dir, old); err != nil {
 			return fmt.Errorf("stage: move old %s aside: %w", t.dir, err)

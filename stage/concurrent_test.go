@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -39,6 +41,27 @@ func TestConcurrentExtractsNeverMix(t *testing.T) {
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "out")
 			errs := make([]error, 8)
+			// On Linux a replace is one renameat2 exchange: once the
+			// folder exists it never goes missing.
+			done := make(chan struct{})
+			var gaps atomic.Int64
+			go func() {
+				seen := false
+				for {
+					select {
+					case <-done:
+						close(done)
+						return
+					default:
+					}
+					_, err := os.Lstat(dir)
+					if err == nil {
+						seen = true
+					} else if seen {
+						gaps.Add(1)
+					}
+				}
+			}()
 			var wg sync.WaitGroup
 			for i := range errs {
 				wg.Go(func() {
@@ -51,6 +74,11 @@ func TestConcurrentExtractsNeverMix(t *testing.T) {
 				})
 			}
 			wg.Wait()
+			done <- struct{}{}
+			<-done
+			if runtime.GOOS == "linux" && gaps.Load() > 0 {
+				t.Errorf("the folder was missing %d times between replaces", gaps.Load())
+			}
 			ok := 0
 			for i, err := range errs {
 				switch {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"fmt"
@@ -196,4 +197,29 @@ func fastTempDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// TestExtractHostileNameOneLine: an entry name with terminal escapes and
+// 8 KB of text gives one short line on stderr, escaped, and nothing else.
+func TestExtractHostileNameOneLine(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create("\x1b]0;owned\x07\x1b[2J" + strings.Repeat("A", 8<<10) + "\x1b[31m.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("x"))
+	zw.Close()
+	src := filepath.Join(t.TempDir(), "evil.zip")
+	if err := os.WriteFile(src, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parent := t.TempDir()
+	code, stdout, stderr := runCLI(t, "extract", "-o", filepath.Join(parent, "out"), src)
+	if code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 || len(stderr) > 300 || strings.ContainsAny(stderr, "\x1b\x07") {
+		t.Fatalf("exit %d, stdout %q, stderr (%d bytes) %q", code, stdout, len(stderr), stderr)
+	}
+	if ents, _ := os.ReadDir(parent); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
 }

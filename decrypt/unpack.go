@@ -14,7 +14,7 @@ import (
 // UnpackOptions tunes Unpack and UnpackRaw.
 type UnpackOptions struct {
 	Workers  int           // extraction workers; 0: one per CPU
-	Replace  bool          // replace an existing output folder
+	Replace  bool          // replace an existing output folder (an empty one always is)
 	Progress func(n int64) // encrypted bytes consumed; called from one goroutine
 }
 
@@ -91,8 +91,14 @@ func UnpackReader(ctx context.Context, r io.Reader, k Keys, dir string, opt Unpa
 // verified the HMAC, padding and FileDigest.
 func unpackStream(ctx context.Context, src io.Reader, k Keys, dir string, opt UnpackOptions) (UnpackResult, error) {
 	var res UnpackResult
-	if _, err := os.Lstat(dir); err == nil && !opt.Replace {
-		return res, fmt.Errorf("decrypt: %w: %s", ErrExists, dir)
+	if !opt.Replace {
+		// Checked again, under a lock, at the commit (stage.Occupied).
+		if busy, err := stage.Occupied(dir); err != nil || busy {
+			if err == nil {
+				err = fmt.Errorf("%w: %s", ErrExists, dir)
+			}
+			return res, fmt.Errorf("decrypt: %w", err)
+		}
 	}
 	if opt.Progress != nil {
 		src = &progressReader{r: src, fn: opt.Progress}

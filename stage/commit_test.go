@@ -29,9 +29,10 @@ func TestExtractVerifyFails(t *testing.T) {
 	_, err := Extract(context.Background(), bytes.NewReader(z), int64(len(z)), filepath.Join(parent, "out"), Options{
 		Verify: func() error {
 			called = true
-			// Everything is written, in .partial, and not yet committed.
-			if _, err := os.Stat(filepath.Join(parent, "out.partial", "Expand", "IntunePackage.intunewin")); err != nil {
-				t.Errorf("verify ran before the entries were written: %v", err)
+			// Everything is written, in our temp folder, and not yet committed.
+			got, _ := filepath.Glob(filepath.Join(parent, ".out.partial-*", "new", "Expand", "IntunePackage.intunewin"))
+			if len(got) != 1 {
+				t.Errorf("verify ran before the entries were written: %v", got)
 			}
 			if _, err := os.Stat(filepath.Join(parent, "out")); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("destination visible before verify: %v", err)
@@ -66,9 +67,13 @@ func TestExtractExistsAndReplace(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "stale")); err != nil {
 		t.Fatalf("failed replace lost the old tree: %v", err)
 	}
-	// A good replace swaps it, with a stale .partial and .old from a crash around.
-	for _, p := range []string{dir + ".partial/junk", dir + ".old/junk"} {
+	// A good replace swaps it; the user's own out.partial and out.old
+	// (names the commit used to take) are left alone.
+	for _, p := range []string{dir + ".partial", dir + ".old"} {
 		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p, "mine.txt"), []byte("keep"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -81,9 +86,14 @@ func TestExtractExistsAndReplace(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "install.ps1")); err != nil {
 		t.Error(err)
 	}
+	for _, p := range []string{dir + ".partial", dir + ".old"} {
+		if b, err := os.ReadFile(filepath.Join(p, "mine.txt")); err != nil || string(b) != "keep" {
+			t.Errorf("user's %s touched: %q, %v", p, b, err)
+		}
+	}
 	ents, _ := os.ReadDir(parent)
-	if len(ents) != 1 {
-		t.Errorf("parent holds %d entries, want only out/", len(ents))
+	if len(ents) != 3 {
+		t.Errorf("parent holds %d entries, want out, out.partial and out.old", len(ents))
 	}
 }
 

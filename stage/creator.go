@@ -180,7 +180,7 @@ func (x *extractor) writeWhole(e *fileEntry, data []byte) error {
 	}
 	if _, err := out.Write(data); err != nil {
 		out.Close()
-		return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+		return entryErr(e.f.Name, err)
 	}
 	if x.opt.Progress != nil {
 		x.opt.Progress(int64(len(data)))

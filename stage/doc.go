@@ -14,7 +14,9 @@
 // decompressor per worker, runs of stored Deflate blocks copied straight
 // through (inflate.go). ExtractStream does the same; only a stream of
 // unknown length (a data descriptor) is inflated by klauspost's
-// decompressor, which reads no byte past the stream's end.
+// decompressor, which reads no byte past the stream's end; such an entry
+// is written only once the central directory confirmed its size (see
+// stream_defer.go).
 // Workers take files of 1 MiB or more largest first, then runs of one
 // directory's files in archive order, each reading its own section of the
 // archive. Files inflated whole are handed to one creator goroutine that
@@ -28,22 +30,33 @@
 // tail buffered). Memory is a few fixed buffers per worker whatever the
 // entry sizes.
 //
-// The commit is atomic: everything is written into DIR.partial, the
-// caller's Verify hook runs, and only then DIR.partial is renamed to DIR
-// (Options.Replace swaps out an existing DIR). Any failure removes
-// DIR.partial and leaves DIR untouched. With Options.Sync, files and
-// directories are fsynced before the rename and the parent after it.
+// The commit is atomic: everything is written into a temp folder of the
+// extraction's own (os.MkdirTemp beside DIR: .DIR.partial-N), the caller's
+// Verify hook runs, and only then the tree is renamed to DIR under a lock
+// on DIR (.DIR.lock beside it, removed again), Options.Replace swapping
+// out an existing DIR. Any failure removes the temp folder and leaves DIR
+// untouched; siblings it did not create (a user's DIR.old or DIR.partial)
+// are never touched. Concurrent extractions into one DIR never mix (see
+// commit.go). With Options.Sync, files and directories are fsynced before
+// the rename and the parent after it.
 //
-// Before anything is written, every name is checked: no "..", ".", empty
-// parts, absolute or UNC paths, drive letters or ":" at all, NUL bytes;
-// "\" and "/" both separate parts. Symlinks and special files are refused,
-// as are duplicates (also when they differ only by "\" versus "/" or a
-// trailing separator) and a file that is also a directory. Names differing
-// only in case are allowed (distinct on Linux); files are created with
-// O_EXCL, so on a case-folding file system the second fails rather than
-// overwriting the first. Every entry must match its declared size and
-// CRC-32; encrypted entries and methods other than Store and Deflate are
-// refused. ZIP64 archives and more than 65,535 entries are supported.
+// Before anything is written, every name is checked (name.go): no "..",
+// ".", empty parts, absolute or UNC paths, drive letters or ":" at all,
+// control characters (C0, DEL, C1, NUL), bidirectional controls, invalid
+// UTF-8 in a name flagged UTF-8 (unflagged non-ASCII names are CP437 and
+// decoded), and — on every OS, so that a package unpacks the same
+// everywhere — nothing NTFS would alias: parts ending in a dot or space,
+// device names (CON, NUL, COM1, ... with any extension) and 8.3 short
+// names (PROGRA~1); "\" and "/" both separate parts. Symlinks and special
+// files are refused, as are duplicates (also when they differ only by "\"
+// versus "/", a trailing separator or letter case, for files and folders
+// alike: admit.go) and a file that is also a directory. Files are created
+// with O_EXCL all the same. Every entry must match its declared size and
+// CRC-32, and never more than its declared size is written; encrypted
+// entries and methods other than Store and Deflate are refused. ZIP64
+// archives and more than 65,535 entries are supported. Errors quote an
+// entry's name with Go escapes, shortened to its first and last 40
+// characters.
 //
 // Modes: Unix-made entries keep their permission bits (setuid, setgid and
 // sticky dropped; the owner always gets rw, and rwx on directories);

@@ -139,9 +139,9 @@ func (x *extractor) create(e *fileEntry) (*outFile, error) {
 	out, err := createFile(x.path(e.name), e.perm, e.size)
 	switch {
 	case errors.Is(err, fs.ErrExist):
-		return nil, fmt.Errorf("stage: entry %q: collides with another entry: %w", e.f.Name, ErrUnsafePath)
+		return nil, fmt.Errorf("stage: entry %s: collides with another entry: %w", quoteName(e.f.Name), ErrUnsafePath)
 	case err != nil:
-		return nil, fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+		return nil, entryErr(e.f.Name, err)
 	}
 	return out, nil
 }
@@ -162,17 +162,17 @@ func (x *extractor) finish(out *outFile, e *fileEntry) error {
 	if x.opt.Sync {
 		if err := out.Sync(); err != nil {
 			out.Close()
-			return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+			return entryErr(e.f.Name, err)
 		}
 	}
 	if !e.mtime.IsZero() {
 		if err := out.SetModTime(e.mtime); err != nil {
 			out.Close()
-			return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+			return entryErr(e.f.Name, err)
 		}
 	}
 	if err := out.Close(); err != nil {
-		return fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+		return entryErr(e.f.Name, err)
 	}
 	return nil
 }
@@ -194,7 +194,7 @@ func (x *extractor) copy(ctx context.Context, buf []byte, out io.Writer, src io.
 			}
 			crc = crc32.Update(crc, crc32.IEEETable, buf[:m])
 			if _, err := out.Write(buf[:m]); err != nil {
-				return n, crc, fmt.Errorf("stage: entry %q: %w", e.f.Name, err)
+				return n, crc, entryErr(e.f.Name, err)
 			}
 			if x.opt.Progress != nil {
 				x.opt.Progress(int64(m))
@@ -244,7 +244,7 @@ func (s *sink) Write(p []byte) (int, error) {
 	default:
 		s.crc = crc32.Update(s.crc, crc32.IEEETable, p)
 		if _, err := s.out.Write(p); err != nil {
-			s.err = fmt.Errorf("stage: entry %q: %w", s.e.f.Name, err)
+			s.err = entryErr(s.e.f.Name, err)
 			break
 		}
 		s.n += uint64(len(p))
@@ -257,7 +257,7 @@ func (s *sink) Write(p []byte) (int, error) {
 }
 
 func (e *fileEntry) corrupt(format string, a ...any) error {
-	return fmt.Errorf("stage: entry %q: %s: %w", e.f.Name, fmt.Sprintf(format, a...), ErrCorrupt)
+	return fmt.Errorf("stage: entry %s: %s: %w", quoteName(e.f.Name), fmt.Sprintf(format, a...), ErrCorrupt)
 }
 
 // fill reads into buf until it is full or src ends. Unlike io.ReadFull it

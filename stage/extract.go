@@ -22,19 +22,23 @@ type Options struct {
 	// per CPU (see defaultWorkers).
 	Workers int
 	// Replace allows an existing destination: the old directory is renamed
-	// aside, the new one renamed in, then the old one removed.
+	// into the extraction's own temp folder, the new one renamed in, then
+	// the temp folder removed with the old tree. Without Replace an
+	// existing destination fails with ErrExists, unless it is an empty
+	// folder.
 	Replace bool
 	// Sync makes the result durable before it becomes visible: every file
 	// is fsynced before it is closed, every directory of the tree after all
 	// files are written, and the parent directory after the rename. Without
 	// Sync the commit is atomic but not durable across a power loss (a
-	// crash may leave DIR.partial, which the next Extract removes).
+	// crash may leave a .DIR.partial-N folder, which the next extraction
+	// into DIR removes on Unix).
 	Sync bool
 	// Progress, if set, is called with each number of bytes written. It is
 	// called from several goroutines at once.
 	Progress func(n int64)
 	// Verify, if set, is called once every entry is written and before the
-	// commit; an error aborts the extraction and removes DIR.partial. The
+	// commit; an error aborts the extraction and removes its temp folder. The
 	// caller uses it to require its own checks (HMAC, FileDigest) first.
 	Verify func() error
 }
@@ -48,27 +52,27 @@ type Result struct {
 }
 
 // Extract extracts the ZIP read through r (size bytes) into the directory
-// dir, atomically: entries are written into dir+".partial" (a stale one
-// from an earlier crash is removed first) and renamed to dir only when all
-// of them were written and verified and opt.Verify passed. On any error
-// nothing is left of dir+".partial" and dir is untouched.
+// dir, atomically: entries are written into a temp folder of this call's
+// own beside dir (.DIR.partial-N, see commit.go) and renamed to dir only
+// when all of them were written and verified and opt.Verify passed. On any
+// error nothing is left of the temp folder and dir is untouched.
 //
 // Workers read r concurrently, each through its own io.SectionReader, so r
 // must allow concurrent ReadAt (an *os.File or a *bytes.Reader does).
 // Memory use does not grow with entry sizes: every worker streams through
 // fixed buffers.
 //
-// Two Extracts into the same dir at once are not supported (both use
-// dir+".partial"); callers serialize per destination.
+// Extractions into the same dir may run at once, in one process or
+// several: they never share a folder and commit one at a time under a
+// lock beside dir; with Replace the last to commit wins, without it the
+// first does and the others fail with ErrExists. An existing empty folder
+// at dir counts as free.
 //
 // Errors wrap ErrExists, ErrUnsafePath, ErrCorrupt, ErrUnsupported, a
 // context error, or a file-system error.
 func Extract(ctx context.Context, r io.ReaderAt, size int64, dir string, opt Options) (Result, error) {
-	dir = filepath.Clean(dir)
-	if !opt.Replace {
-		if _, err := os.Lstat(dir); err == nil {
-			return Result{}, fmt.Errorf("stage: %s: %w", dir, ErrExists)
-		}
+	if err := vacant(filepath.Clean(dir), opt.Replace); err != nil {
+		return Result{}, err
 	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are checked by newPlan
@@ -78,23 +82,17 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, dir string, opt Opt
 	if err != nil {
 		return Result{}, err
 	}
-	partial := dir + ".partial"
-	if err := os.RemoveAll(partial); err != nil {
-		return Result{}, fmt.Errorf("stage: remove stale %s: %w", partial, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return Result{}, fmt.Errorf("stage: %w", err)
-	}
-	if err := os.Mkdir(partial, defaultDirMode); err != nil {
-		return Result{}, fmt.Errorf("stage: %w", err)
-	}
-	x := &extractor{p: p, root: partial, opt: opt, size: size}
-	res, err := x.run(ctx)
-	if err == nil {
-		err = commit(partial, dir, opt)
-	}
+	t, err := begin(dir, opt)
 	if err != nil {
-		_ = os.RemoveAll(partial)
+		return Result{}, err
+	}
+	x := &extractor{p: p, root: t.root, opt: opt, size: size}
+	res, err := x.run(ctx)
+	if err != nil {
+		t.abort()
+		return Result{}, err
+	}
+	if err := t.commit(opt); err != nil {
 		return Result{}, err
 	}
 	return res, nil
@@ -128,7 +126,7 @@ func (x *extractor) dir(i int) error {
 			return
 		}
 		if err := os.Mkdir(x.path(d.name), d.perm); err != nil {
-			s.err = fmt.Errorf("stage: entry %q: %w", d.name, err)
+			s.err = entryErr(d.name, err)
 		}
 	})
 	return s.err
@@ -206,7 +204,7 @@ func (x *extractor) finishDirs() error {
 		p := x.path(d.name)
 		if d.explicit && !d.mtime.IsZero() {
 			if err := os.Chtimes(p, time.Time{}, d.mtime); err != nil {
-				return fmt.Errorf("stage: entry %q: %w", d.name, err)
+				return entryErr(d.name, err)
 			}
 		}
 		if x.opt.Sync {
@@ -217,55 +215,6 @@ func (x *extractor) finishDirs() error {
 	}
 	if x.opt.Sync {
 		return syncDir(x.root)
-	}
-	return nil
-}
-
-// commit renames partial to dir, swapping out an existing dir when
-// opt.Replace is set.
-func commit(partial, dir string, opt Options) error {
-	_, err := os.Lstat(dir)
-	exists := err == nil
-	switch {
-	case exists && !opt.Replace:
-		return fmt.Errorf("stage: %s: %w", dir, ErrExists)
-	case exists:
-		old := dir + ".old"
-		if err := os.RemoveAll(old); err != nil {
-			return fmt.Errorf("stage: remove stale %s: %w", old, err)
-		}
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("stage: move old %s aside: %w", dir, err)
-		}
-		if err := os.Rename(partial, dir); err != nil {
-			_ = os.Rename(old, dir)
-			return fmt.Errorf("stage: commit %s: %w", dir, err)
-		}
-		// The new tree is in place; an old one that cannot be removed
-		// (permissions) is left as DIR.old and removed by the next Replace.
-		_ = os.RemoveAll(old)
-	default:
-		if err := os.Rename(partial, dir); err != nil {
-			return fmt.Errorf("stage: commit %s: %w", dir, err)
-		}
-	}
-	if opt.Sync {
-		return syncDir(filepath.Dir(dir))
-	}
-	return nil
-}
-
-func syncDir(p string) error {
-	d, err := os.Open(p)
-	if err != nil {
-		return fmt.Errorf("stage: sync: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("stage: sync %s: %w", p, err)
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ func copyPiped(ctx context.Context, out io.Writer, src io.Reader, name string, l
 			if werr == nil {
 				crc = crc32.Update(crc, crc32.IEEETable, b)
 				if _, err := out.Write(b); err != nil {
-					werr = fmt.Errorf("stage: entry %q: %w", name, err)
+					werr = entryErr(name, err)
 					failed.Store(true)
 				} else if progress != nil {
 					progress(int64(len(b)))

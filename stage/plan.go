@@ -50,41 +50,37 @@ type plan struct {
 	bytes uint64
 }
 
-// newPlan checks every entry of zr and returns what to create.
-//
-// Duplicates are refused: two entries whose names are equal once "\" is
-// read as "/" and a trailing separator is dropped, and a file whose name is
-// also a directory (explicit or implied by another entry). Names that differ
-// only in letter case are allowed: they are distinct on a case-sensitive
-// file system; where the file system folds case, files are created with
-// O_EXCL, so the second one fails instead of overwriting the first.
+// newPlan checks every entry of zr and returns what to create. Names are
+// checked by cleanName and admitted by the admission core (admit.go):
+// duplicates, files that are also directories and names differing only in
+// letter case are refused.
 func newPlan(zr *zip.Reader) (*plan, error) {
 	p := &plan{}
-	kinds := make(map[string]bool, len(zr.File)) // name → is a directory
+	names := newAdmission(len(zr.File))
 	for _, f := range zr.File {
-		name, isDir, err := cleanName(f.Name)
+		name, isDir, err := cleanName(f.Name, f.Flags&flagUTF8 != 0)
 		if err != nil {
 			return nil, err
 		}
 		mode := f.Mode()
+		q := quoteName(f.Name)
 		switch {
 		case mode&fs.ModeSymlink != 0:
-			return nil, fmt.Errorf("stage: entry %q: symlink: %w", f.Name, ErrUnsafePath)
+			return nil, fmt.Errorf("stage: entry %s: symlink: %w", q, ErrUnsafePath)
 		case mode&(fs.ModeType&^fs.ModeDir) != 0:
-			return nil, fmt.Errorf("stage: entry %q: special file (%v): %w", f.Name, mode.Type(), ErrUnsafePath)
+			return nil, fmt.Errorf("stage: entry %s: special file (%v): %w", q, mode.Type(), ErrUnsafePath)
 		case f.Flags&flagEncrypted != 0:
-			return nil, fmt.Errorf("stage: entry %q: encrypted: %w", f.Name, ErrUnsupported)
+			return nil, fmt.Errorf("stage: entry %s: encrypted: %w", q, ErrUnsupported)
 		case f.Method != zip.Store && f.Method != zip.Deflate:
-			return nil, fmt.Errorf("stage: entry %q: compression method %d: %w", f.Name, f.Method, ErrUnsupported)
+			return nil, fmt.Errorf("stage: entry %s: compression method %d: %w", q, f.Method, ErrUnsupported)
 		}
 		isDir = isDir || mode.IsDir()
 		if isDir && f.UncompressedSize64 != 0 {
-			return nil, fmt.Errorf("stage: entry %q: directory with %d bytes of data: %w", f.Name, f.UncompressedSize64, ErrCorrupt)
+			return nil, fmt.Errorf("stage: entry %s: directory with %d bytes of data: %w", q, f.UncompressedSize64, ErrCorrupt)
 		}
-		if _, dup := kinds[name]; dup {
-			return nil, fmt.Errorf("stage: entry %q: duplicate name: %w", f.Name, ErrUnsafePath)
+		if err := names.admit(f.Name, name, isDir); err != nil {
+			return nil, err
 		}
-		kinds[name] = isDir
 		perm := permOf(f, isDir)
 		if isDir {
 			p.dirs = append(p.dirs, dirEntry{name: name, perm: perm, mtime: f.Modified, explicit: true})
@@ -93,24 +89,9 @@ func newPlan(zr *zip.Reader) (*plan, error) {
 		p.files = append(p.files, fileEntry{f: f, name: name, perm: perm, mtime: f.Modified, size: f.UncompressedSize64})
 		p.bytes += f.UncompressedSize64
 	}
-	// Parents: a parent must not be a file; implied ones are added once.
-	for i := 0; i < len(p.files)+len(p.dirs); i++ {
-		var name string
-		if i < len(p.files) {
-			name = p.files[i].name
-		} else {
-			name = p.dirs[i-len(p.files)].name
-		}
-		for parent := path.Dir(name); parent != "."; parent = path.Dir(parent) {
-			isDir, seen := kinds[parent]
-			if seen && !isDir {
-				return nil, fmt.Errorf("stage: entry %q: file %q is also a directory: %w", name, parent, ErrUnsafePath)
-			}
-			if seen {
-				break // its own parents are handled when it is visited
-			}
-			kinds[parent] = true
-			p.dirs = append(p.dirs, dirEntry{name: parent, perm: defaultDirMode})
+	for name := range names.implied {
+		if _, explicit := names.kind[name]; !explicit {
+			p.dirs = append(p.dirs, dirEntry{name: name, perm: defaultDirMode})
 		}
 	}
 	slices.SortFunc(p.dirs, func(a, b dirEntry) int { return cmp.Compare(a.name, b.name) })

@@ -22,6 +22,12 @@ type rawEntry struct {
 	csize   *uint32
 	cut     int // drop this many bytes from the end of the compressed data
 	garble  int // with method 8: flip the bits of the compressed byte at garble-1
+	// descriptor sets flag bit 3: zero CRC and sizes in the local header,
+	// a data descriptor (with signature) after the data.
+	descriptor bool
+	cdUsize    *uint32 // the central directory's size, if not usize
+	comp       []byte  // compressed data as is, instead of compressing data
+	cp437      bool    // leave the UTF-8 flag (bit 11) unset
 }
 
 func u32(v uint32) *uint32 { return &v }
@@ -34,7 +40,9 @@ func rawZip(t testing.TB, entries []rawEntry) []byte {
 	le := binary.LittleEndian
 	for _, e := range entries {
 		comp := e.data
-		if e.method == 8 {
+		if e.comp != nil {
+			comp = e.comp
+		} else if e.method == 8 {
 			var b bytes.Buffer
 			w, _ := flate.NewWriter(&b, flate.BestSpeed)
 			w.Write(e.data)
@@ -55,28 +63,46 @@ func rawZip(t testing.TB, entries []rawEntry) []byte {
 		if e.csize != nil {
 			csize = *e.csize
 		}
+		flags, lcrc, lcsize, lusize := e.flags|flagUTF8, crc, csize, usize
+		if e.cp437 {
+			flags &^= flagUTF8
+		}
+		if e.descriptor {
+			flags |= flagDescriptor
+			lcrc, lcsize, lusize = 0, 0, 0
+		}
 		off := uint32(out.Len())
 		h := make([]byte, 0, 46)
 		h = le.AppendUint32(h, sigLocal)
 		h = le.AppendUint16(h, 20)
-		h = le.AppendUint16(h, e.flags|flagUTF8)
+		h = le.AppendUint16(h, flags)
 		h = le.AppendUint16(h, e.method)
 		h = le.AppendUint16(h, 0x6000) // 12:00
 		h = le.AppendUint16(h, 0x5021) // 2020-01-01
-		h = le.AppendUint32(h, crc)
-		h = le.AppendUint32(h, csize)
-		h = le.AppendUint32(h, usize)
+		h = le.AppendUint32(h, lcrc)
+		h = le.AppendUint32(h, lcsize)
+		h = le.AppendUint32(h, lusize)
 		h = le.AppendUint16(h, uint16(len(e.name)))
 		h = le.AppendUint16(h, 0)
 		out.Write(h)
 		out.WriteString(e.name)
 		out.Write(comp)
+		if e.descriptor {
+			d := le.AppendUint32(nil, sigDescriptor)
+			d = le.AppendUint32(d, crc)
+			d = le.AppendUint32(d, csize)
+			d = le.AppendUint32(d, usize)
+			out.Write(d)
+		}
+		if e.cdUsize != nil {
+			usize = *e.cdUsize
+		}
 
 		c := make([]byte, 0, 46)
 		c = le.AppendUint32(c, sigCentral)
 		c = le.AppendUint16(c, e.creator|20)
 		c = le.AppendUint16(c, 20)
-		c = le.AppendUint16(c, e.flags|flagUTF8)
+		c = le.AppendUint16(c, flags)
 		c = le.AppendUint16(c, e.method)
 		c = le.AppendUint16(c, 0x6000)
 		c = le.AppendUint16(c, 0x5021)

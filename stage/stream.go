@@ -37,26 +37,15 @@ import (
 // streamed by the reading goroutine. The caller's
 // opt.Verify runs after the end of the ZIP has been read and checked.
 func ExtractStream(ctx context.Context, r io.Reader, dir string, opt Options) (Result, error) {
-	dir = filepath.Clean(dir)
-	if !opt.Replace {
-		if _, err := os.Lstat(dir); err == nil {
-			return Result{}, fmt.Errorf("stage: %s: %w", dir, ErrExists)
-		}
-	}
-	partial := dir + ".partial"
-	if err := os.RemoveAll(partial); err != nil {
-		return Result{}, fmt.Errorf("stage: remove stale %s: %w", partial, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return Result{}, fmt.Errorf("stage: %w", err)
-	}
-	if err := os.Mkdir(partial, defaultDirMode); err != nil {
-		return Result{}, fmt.Errorf("stage: %w", err)
+	t, err := begin(dir, opt)
+	if err != nil {
+		return Result{}, err
 	}
 	s := &streamer{
-		root:    partial,
+		root:    t.root,
 		opt:     opt,
 		in:      &countReader{r: bufio.NewReaderSize(r, streamBufSize)},
+		names:   newAdmission(64),
 		seen:    map[string]bool{},
 		implied: map[string]bool{},
 	}
@@ -66,11 +55,11 @@ func ExtractStream(ctx context.Context, r io.Reader, dir string, opt Options) (R
 			err = fmt.Errorf("stage: verify: %w", verr)
 		}
 	}
-	if err == nil {
-		err = commit(partial, dir, opt)
-	}
 	if err != nil {
-		_ = os.RemoveAll(partial)
+		t.abort()
+		return Result{}, err
+	}
+	if err := t.commit(opt); err != nil {
 		return Result{}, err
 	}
 	return res, nil
@@ -105,6 +94,7 @@ type streamer struct {
 	root    string
 	opt     Options
 	in      *countReader
+	names   *admission
 	seen    map[string]bool // clean names of entries → is a directory
 	implied map[string]bool // directories created for names below them
 	entries []streamEntry
@@ -115,6 +105,9 @@ type streamer struct {
 	z       inflater
 	buf     []byte
 	creator *creator
+	pending []deferred // data-descriptor entries, see stream_defer.go
+	kept    int64      // their compressed bytes
+	modes   []pendingMode
 }
 
 func (s *streamer) run(ctx context.Context) (Result, error) {
@@ -148,10 +141,18 @@ func (s *streamer) run(ctx context.Context) (Result, error) {
 	if err := s.central(); err != nil {
 		return Result{}, err
 	}
+	if err := s.writeKept(ctx); err != nil {
+		return Result{}, err
+	}
+	for _, m := range s.modes {
+		if err := s.applyMode(m.e, m.mode); err != nil {
+			return Result{}, err
+		}
+	}
 	for i := len(s.dirs) - 1; i >= 0; i-- {
 		if t := s.mtimes[i]; !t.IsZero() {
 			if err := os.Chtimes(s.path(s.dirs[i]), time.Time{}, t); err != nil {
-				return Result{}, fmt.Errorf("stage: entry %q: %w", s.dirs[i], err)
+				return Result{}, entryErr(s.dirs[i], err)
 			}
 		}
 	}
@@ -213,7 +214,7 @@ func (s *streamer) entry(ctx context.Context, q *workQueues) error {
 	e.name = string(nameExtra[:nameLen])
 	extra := nameExtra[nameLen:]
 	zip64 := applyZip64(extra, &e.usize, &e.csize, nil)
-	clean, isDir, err := cleanName(e.name)
+	clean, isDir, err := cleanName(e.name, flags&flagUTF8 != 0)
 	if err != nil {
 		return err
 	}
@@ -221,11 +222,11 @@ func (s *streamer) entry(ctx context.Context, q *workQueues) error {
 	e.descriptor = flags&flagDescriptor != 0
 	switch {
 	case flags&flagEncrypted != 0:
-		return fmt.Errorf("stage: entry %q: encrypted: %w", e.name, ErrUnsupported)
+		return fmt.Errorf("stage: entry %s: encrypted: %w", quoteName(e.name), ErrUnsupported)
 	case method != methodStore && method != methodDeflate:
-		return fmt.Errorf("stage: entry %q: compression method %d: %w", e.name, method, ErrUnsupported)
+		return fmt.Errorf("stage: entry %s: compression method %d: %w", quoteName(e.name), method, ErrUnsupported)
 	case e.descriptor && method == methodStore:
-		return fmt.Errorf("stage: entry %q: stored entry with a data descriptor: %w", e.name, ErrNotStreamable)
+		return fmt.Errorf("stage: entry %s: stored entry with a data descriptor: %w", quoteName(e.name), ErrNotStreamable)
 	case isDir && (e.usize != 0 || (!e.descriptor && e.csize > 2)):
 		return corruptf(e.name, "directory with data")
 	}
@@ -263,18 +264,10 @@ func (s *streamer) entry(ctx context.Context, q *workQueues) error {
 	return nil
 }
 
-// claim records a name, refusing duplicates and file/directory collisions.
+// claim admits a name (admit.go) and records it.
 func (s *streamer) claim(raw, clean string, isDir bool) error {
-	if _, dup := s.seen[clean]; dup {
-		return fmt.Errorf("stage: entry %q: duplicate name: %w", raw, ErrUnsafePath)
-	}
-	if !isDir && s.implied[clean] {
-		return fmt.Errorf("stage: entry %q: file is also a directory: %w", raw, ErrUnsafePath)
-	}
-	for parent := path.Dir(clean); parent != "."; parent = path.Dir(parent) {
-		if d, ok := s.seen[parent]; ok && !d {
-			return fmt.Errorf("stage: entry %q: file %q is also a directory: %w", raw, parent, ErrUnsafePath)
-		}
+	if err := s.names.admit(raw, clean, isDir); err != nil {
+		return err
 	}
 	s.seen[clean] = isDir
 	return nil
@@ -293,7 +286,7 @@ func (s *streamer) mkdirAll(name string) error {
 		return nil
 	}
 	if err := os.Mkdir(s.path(name), defaultDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("stage: entry %q: %w", name, err)
+		return entryErr(name, err)
 	}
 	if isDir, ok := s.seen[name]; !ok || !isDir {
 		s.implied[name] = true
@@ -347,34 +340,22 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 		}
 		return err
 	}
-	var src io.Reader
 	if e.descriptor {
-		// Unknown length: Deflate ends itself. The counting reader is a
-		// ByteReader, so the decompressor reads no byte past its end.
-		src = s.deflate(s.in, false)
-	} else {
-		lim := io.LimitReader(s.in, int64(e.csize))
-		src = lim
-		if method == methodDeflate {
-			src = s.deflate(bufio.NewReaderSize(lim, readBufSize), true)
-		}
-		defer func() { _, _ = io.Copy(io.Discard, lim) }()
+		return s.keep(ctx, e, mtime)
 	}
-	var n uint64
-	var crc uint32
+	lim := io.LimitReader(s.in, int64(e.csize))
+	var src io.Reader = lim
+	if method == methodDeflate {
+		src = s.deflate(bufio.NewReaderSize(lim, readBufSize), true)
+	}
+	defer func() { _, _ = io.Copy(io.Discard, lim) }()
 	var err error
-	if !e.descriptor && e.usize >= pipeMin {
-		n, crc, err = s.writePiped(ctx, e, src, mtime)
+	if e.usize >= pipeMin {
+		_, _, err = s.writePiped(ctx, e, src, mtime)
 	} else {
-		n, crc, err = s.write(ctx, e, src, s.buf, mtime, !e.descriptor)
+		_, _, err = s.write(ctx, e, src, s.buf, mtime, true)
 	}
-	if err != nil {
-		return err
-	}
-	if e.descriptor {
-		e.usize, e.crc = n, crc // checked against the descriptor next
-	}
-	return nil
+	return err
 }
 
 var (
@@ -425,5 +406,5 @@ func corruptf(name, format string, a ...any) error {
 	if name == "" {
 		return fmt.Errorf("stage: %s: %w", fmt.Sprintf(format, a...), ErrCorrupt)
 	}
-	return fmt.Errorf("stage: entry %q: %s: %w", name, fmt.Sprintf(format, a...), ErrCorrupt)
+	return fmt.Errorf("stage: entry %s: %s: %w", quoteName(name), fmt.Sprintf(format, a...), ErrCorrupt)
 }

@@ -18,8 +18,8 @@ const (
 // central reads the central directory and end records that follow the
 // last entry (its first signature already read) and checks that they
 // describe exactly the entries extracted, in order. Modes of Unix-made
-// entries are applied here; a symlink or special file declared only in
-// the central directory is refused.
+// entries are recorded for run to apply (a symlink or special file
+// declared only in the central directory is refused then).
 func (s *streamer) central() error {
 	rest, err := io.ReadAll(io.LimitReader(s.in, maxCentralSize+1))
 	if err != nil {
@@ -60,12 +60,10 @@ func (s *streamer) central() error {
 		}
 		e := s.entries[i]
 		if name != e.name || crc != e.crc || usize != e.usize || csize != e.csize || offset != e.offset {
-			return corruptf(name, "central directory disagrees with the local header of %q", e.name)
+			return corruptf(name, "central directory disagrees with the local header of %s", quoteName(e.name))
 		}
 		if madeBy>>8 == creatorUnix {
-			if err := s.applyMode(e, fs.FileMode(external>>16)); err != nil {
-				return err
-			}
+			s.modes = append(s.modes, pendingMode{e: e, mode: fs.FileMode(external >> 16)})
 		}
 		i++
 		sigb, ok := take(4)
@@ -118,9 +116,9 @@ func (s *streamer) applyMode(e streamEntry, unixMode fs.FileMode) error {
 	kind := uint32(unixMode) & unixIFMT
 	switch {
 	case kind == unixIFLNK:
-		return fmt.Errorf("stage: entry %q: symlink: %w", e.name, ErrUnsafePath)
+		return fmt.Errorf("stage: entry %s: symlink: %w", quoteName(e.name), ErrUnsafePath)
 	case kind != 0 && kind != unixIFREG && kind != unixIFDIR:
-		return fmt.Errorf("stage: entry %q: special file: %w", e.name, ErrUnsafePath)
+		return fmt.Errorf("stage: entry %s: special file: %w", quoteName(e.name), ErrUnsafePath)
 	}
 	perm := unixMode.Perm()
 	if perm == 0 {
@@ -132,7 +130,7 @@ func (s *streamer) applyMode(e streamEntry, unixMode fs.FileMode) error {
 		perm |= 0o600
 	}
 	if err := os.Chmod(s.path(e.clean), perm); err != nil {
-		return fmt.Errorf("stage: entry %q: %w", e.name, err)
+		return entryErr(e.name, err)
 	}
 	return nil
 }

@@ -19,9 +19,9 @@ func (s *streamer) create(e *streamEntry) (*outFile, error) {
 	out, err := createFile(s.path(e.clean), defaultFileMode, size)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("stage: entry %q: collides with another entry: %w", e.name, ErrUnsafePath)
+			return nil, fmt.Errorf("stage: entry %s: collides with another entry: %w", quoteName(e.name), ErrUnsafePath)
 		}
-		return nil, fmt.Errorf("stage: entry %q: %w", e.name, err)
+		return nil, entryErr(e.name, err)
 	}
 	return out, nil
 }
@@ -67,7 +67,7 @@ func (s *streamer) writeWhole(e *streamEntry, data []byte, mtime time.Time) erro
 	}
 	if _, err := out.Write(data); err != nil {
 		out.Close()
-		return fmt.Errorf("stage: entry %q: %w", e.name, err)
+		return entryErr(e.name, err)
 	}
 	s.bytes.Add(int64(len(data)))
 	if s.opt.Progress != nil {
@@ -130,7 +130,7 @@ func (s *streamer) write(ctx context.Context, e *streamEntry, src io.Reader, buf
 			}
 			crc = crc32.Update(crc, crc32.IEEETable, buf[:m])
 			if _, err := out.Write(buf[:m]); err != nil {
-				return fail(fmt.Errorf("stage: entry %q: %w", e.name, err))
+				return fail(entryErr(e.name, err))
 			}
 			s.bytes.Add(int64(m))
 			if s.opt.Progress != nil {
@@ -162,16 +162,16 @@ func (s *streamer) finish(out *outFile, e *streamEntry, n uint64, crc uint32, mt
 	}
 	if s.opt.Sync {
 		if err := out.Sync(); err != nil {
-			return fmt.Errorf("stage: entry %q: %w", e.name, err)
+			return entryErr(e.name, err)
 		}
 	}
 	if !mtime.IsZero() {
 		if err := out.SetModTime(mtime); err != nil {
-			return fmt.Errorf("stage: entry %q: %w", e.name, err)
+			return entryErr(e.name, err)
 		}
 	}
 	if err := out.Close(); err != nil {
-		return fmt.Errorf("stage: entry %q: %w", e.name, err)
+		return entryErr(e.name, err)
 	}
 	return nil
 }

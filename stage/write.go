@@ -162,14 +162,14 @@ func writeEntries(ctx context.Context, z *zipWriter, srcs []source, pk *packer, 
 // file, or (incompressible) the source file again with its CRC checked.
 func emit(z *zipWriter, p *packed, buf []byte) error {
 	if err := z.header(p.h); err != nil {
-		return fmt.Errorf("stage: write %q: %w", p.h.name, err)
+		return fmt.Errorf("stage: write %s: %w", quoteName(p.h.name), err)
 	}
 	if p.reread != "" {
 		return recopy(z, p, buf)
 	}
 	if p.mem != nil {
 		if _, err := z.Write(p.mem.Bytes()); err != nil {
-			return fmt.Errorf("stage: write %q: %w", p.h.name, err)
+			return fmt.Errorf("stage: write %s: %w", quoteName(p.h.name), err)
 		}
 	}
 	if p.spill != nil {
@@ -177,7 +177,7 @@ func emit(z *zipWriter, p *packed, buf []byte) error {
 			return fmt.Errorf("stage: temp file: %w", err)
 		}
 		if _, err := io.CopyBuffer(z, p.spill, buf); err != nil {
-			return fmt.Errorf("stage: write %q: %w", p.h.name, err)
+			return fmt.Errorf("stage: write %s: %w", quoteName(p.h.name), err)
 		}
 	}
 	return nil
@@ -204,11 +204,11 @@ func recopy(z *zipWriter, p *packed, buf []byte) error {
 		binary.LittleEndian.PutUint16(hdr[1:], uint16(n))
 		binary.LittleEndian.PutUint16(hdr[3:], ^uint16(n))
 		if _, err := z.Write(hdr[:]); err != nil {
-			return fmt.Errorf("stage: write %q: %w", p.h.name, err)
+			return fmt.Errorf("stage: write %s: %w", quoteName(p.h.name), err)
 		}
 		m, err := io.CopyBuffer(io.MultiWriter(z, h), io.LimitReader(f, int64(n)), buf)
 		if err != nil {
-			return fmt.Errorf("stage: write %q: %w", p.h.name, err)
+			return fmt.Errorf("stage: write %s: %w", quoteName(p.h.name), err)
 		}
 		if uint64(m) != n {
 			return fmt.Errorf("stage: %s: file changed while packing", p.reread)

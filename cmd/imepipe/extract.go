@@ -31,10 +31,11 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	limitMemory()
 	fs := newFlags(e, "extract")
 	out := fs.String("o", "", "output folder (default: the file name without .zip, in the current folder)")
+	force := fs.Bool("force", false, "replace an existing, non-empty output folder")
 	workers := fs.Int("j", 0, "entries extracted at once (default: two per CPU)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: imepipe extract [-o DIR] [-j N] [--json] FILE.zip")
+		fmt.Fprintln(e.stderr, "usage: imepipe extract [-o DIR] [--force] [-j N] [--json] FILE.zip")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -67,10 +68,10 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	}
 	start := time.Now()
 	bar := newProgress(e, *asJSON, "extract", zipTotal(f, fi.Size()))
-	res, err := stage.Extract(ctx, f, fi.Size(), dir, stage.Options{Workers: *workers, Progress: bar.Add})
+	res, err := stage.Extract(ctx, f, fi.Size(), dir, stage.Options{Workers: *workers, Replace: *force, Progress: bar.Add})
 	bar.Done()
 	if err != nil {
-		return err
+		return existsHint(err, dir)
 	}
 	secs := time.Since(start).Seconds()
 	if *asJSON {

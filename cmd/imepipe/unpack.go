@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/stage"
 )
 
 func init() {
@@ -85,7 +87,7 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	}
 	bar.Done()
 	if err != nil {
-		return err
+		return existsHint(err, dir)
 	}
 	secs := time.Since(start).Seconds()
 	verified := res.Open.Verified()
@@ -113,13 +115,16 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// replaceable reports whether dir may be replaced: it does not exist, is
-// an empty folder, or force is set. A non-empty folder without force is
-// an error, so nothing of the user's is lost.
+// replaceable reports whether dir may be replaced (force is set) and
+// refuses, before any work, what may not: a non-folder, or a non-empty
+// folder without force, so nothing of the user's is lost. An empty folder
+// needs no force (stage replaces it). The extraction checks again under
+// its lock at the commit; see existsHint.
 func replaceable(dir string, force bool) (bool, error) {
 	st, err := os.Lstat(dir)
 	if os.IsNotExist(err) {
-		return false, nil
+		// With force, another run may create it meanwhile: replace that.
+		return force, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("output folder: %w", err)
@@ -135,9 +140,18 @@ func replaceable(dir string, force bool) (bool, error) {
 		return false, fmt.Errorf("output folder: %w", err)
 	}
 	if len(ents) > 0 {
-		return false, fmt.Errorf("output folder %s is not empty (use --force to replace it)", dir)
+		return false, fmt.Errorf("output folder %s exists and is not empty (use --force to replace it)", dir)
 	}
-	return true, nil
+	return false, nil
+}
+
+// existsHint turns the commit's refusal of a folder that another run
+// filled meanwhile into the same one line replaceable gives.
+func existsHint(err error, dir string) error {
+	if errors.Is(err, stage.ErrExists) || errors.Is(err, decrypt.ErrExists) {
+		return fmt.Errorf("output folder %s exists and is not empty (use --force to replace it)", dir)
+	}
+	return err
 }
 
 func rawKeys(key, iv, macKey, mac, digest string) (decrypt.Keys, error) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
 // childEnv makes the test binary run the CLI (TestCLIChild) instead of
@@ -40,10 +41,13 @@ func TestCLIChild(t *testing.T) {
 // with a file, survive unpack --force and extract --force into OUT.
 func TestUnpackKeepsUsersSiblings(t *testing.T) {
 	for _, args := range [][]string{
-		{"unpack", "--force", filepath.Join(fixtureDir, "7zip.intunewin")},
+		{"unpack", "--force", "7zip.intunewin"}, // a real fixture, found in the subtest
 		{"extract", "--force", filepath.Join("..", "..", "stage", "testdata", "7zip.zip")},
 	} {
 		t.Run(args[0], func(t *testing.T) {
+			if args[0] == "unpack" {
+				args[2] = fixtures.Path(t, args[2])
+			}
 			parent := t.TempDir()
 			out := filepath.Join(parent, "OUT")
 			for _, d := range []string{out, out + ".old", out + ".partial"} {

@@ -107,15 +107,7 @@ func (a *Agent) processApp(ctx context.Context, p service.Policy, m mode, onDema
 // detects again and cleans up.
 func (a *Agent) enforce(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, key string) result {
 	_ = a.store.PutEnforcement(state.DeviceUser, key, state.EnforcementStateMessage{EnforcementState: service.EnforcementInProgress})
-	failed := func(err error) result {
-		code := CodeFailure
-		var se *StepError
-		if errors.As(err, &se) {
-			code = se.Code
-		}
-		t.error("[Win32App] %v", err)
-		return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: code, message: err.Error(), failed: true}
-	}
+	failed := func(err error) result { return failure(t, err) }
 	var dir string
 	var do fetch.Status
 	var err error

@@ -207,6 +207,25 @@ func (r *crashRig) checkNoOrphan() {
 }
 
 // finalChecks: the run's record, result file and content folder are gone,
+
+// wantOneRun checks the installer started once, and ended (or was
+// killed before its end when !ended).
+func (r *crashRig) wantOneRun(t *testing.T, ended bool) {
+	t.Helper()
+	s := strings.Join(r.starts(), " ")
+	if strings.Count(s, "start") != 1 || strings.Contains(s, "end") != ended || (ended && strings.Count(s, "end") != 1) {
+		t.Errorf("installer runs %q, want one start and ended=%v", s, ended)
+	}
+}
+
+// wantAttempts checks the app's recorded runs and failed attempts.
+func (r *crashRig) wantAttempts(t *testing.T, runs, failures int) {
+	t.Helper()
+	if att := r.h.app(r.app.id()).Attempts; att.Runs != runs || att.Count != failures {
+		t.Errorf("attempts %+v, want %d runs, %d failures", att, runs, failures)
+	}
+}
+
 // and reports holds exactly one report of the app, in state enf.
 func (r *crashRig) finalChecks(enf int) {
 	r.t.Helper()
@@ -261,17 +280,13 @@ func TestAgentKilledDuringInstallReadoptsRun(t *testing.T) {
 	r.release()
 	r.waitSync(done)
 
-	if got := strings.Join(r.starts(), " "); strings.Count(got, "start") != 1 || strings.Count(got, "end") != 1 {
-		t.Errorf("installer runs %q, want exactly one start then one end", got)
-	}
+	r.wantOneRun(t, true)
 	res, _ := os.ReadFile(filepath.Join(r.marker, "result"))
 	if !strings.HasPrefix(string(res), "all ") || strings.Contains(string(res), "missing") {
 		t.Errorf("installer's file check: %q", res)
 	}
 	r.h.wantState(r.app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
-	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 0 {
-		t.Errorf("attempts %+v, want 1 run, 0 failures", att)
-	}
+	r.wantAttempts(t, 1, 0)
 	if !strings.Contains(r.h.log(), "waiting for its process tree instead of starting another installer") {
 		t.Errorf("no re-adoption line in the log:\n%s", r.h.log())
 	}
@@ -289,13 +304,9 @@ func TestReadoptedRunKilledPastDeadline(t *testing.T) {
 	if (reap.Handle{PID: rec.ReaperPID, Start: rec.ReaperStart}).Alive() {
 		t.Fatal("reaper still alive")
 	}
-	if s := strings.Join(r.starts(), " "); strings.Count(s, "start") != 1 || strings.Contains(s, "end") {
-		t.Errorf("installer runs %q, want one start, killed before its end", s)
-	}
+	r.wantOneRun(t, false)
 	r.h.wantState(r.app.id(), service.EnforcementError, ComplianceError, CodeTimeout)
-	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 1 {
-		t.Errorf("attempts %+v, want 1 run, 1 failure", att)
-	}
+	r.wantAttempts(t, 1, 1)
 	r.finalChecks(service.EnforcementError)
 }
 
@@ -322,13 +333,9 @@ func TestReadoptedReaperGoneWithoutResult(t *testing.T) {
 	if h.Running() {
 		t.Fatal("the orphaned installer was not killed")
 	}
-	if s := strings.Join(r.starts(), " "); strings.Count(s, "start") != 1 || strings.Contains(s, "end") {
-		t.Errorf("installer runs %q, want the one start only", s)
-	}
+	r.wantOneRun(t, false)
 	r.h.wantState(r.app.id(), service.EnforcementError, ComplianceError, CodeFailure)
-	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 1 {
-		t.Errorf("attempts %+v, want 1 run, 1 failure", att)
-	}
+	r.wantAttempts(t, 1, 1)
 	if !strings.Contains(r.h.log(), "is gone without a result") {
 		t.Errorf("no failure line for the lost reaper:\n%s", r.h.log())
 	}
@@ -441,8 +448,6 @@ func TestAgentStopDetachesFromInstaller(t *testing.T) {
 		t.Errorf("installer runs %q, want one start and its end", s)
 	}
 	r.h.wantState(r.app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
-	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 0 {
-		t.Errorf("attempts %+v, want 1 run, 0 failures", att)
-	}
+	r.wantAttempts(t, 1, 0)
 	r.finalChecks(service.EnforcementSuccess)
 }

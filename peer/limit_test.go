@@ -81,9 +81,11 @@ func TestSilentSocketsDoNotLockOut(t *testing.T) {
 		}
 		<-accepted
 	}
-	// The first took a silent socket's slot; the others the slot it freed.
-	if ev := n.srv.Evicted(); ev != 1 {
-		t.Fatalf("evicted %d silent connections, want 1", ev)
+	// The first took a silent socket's slot; the others the slot it freed,
+	// or another silent one's when the server has not yet seen the
+	// previous request's connection close: never more than one each.
+	if ev := n.srv.Evicted(); ev < 1 || ev > 3 {
+		t.Fatalf("evicted %d silent connections, want 1 to 3 (one per request at most)", ev)
 	}
 	quiet := time.Now().Add(50 * time.Millisecond)
 	for i, c := range socks {

@@ -37,12 +37,16 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo")
 	keep := fs.Bool("keep", false, "keep the demo folder")
 	size := fs.String("size", "64MiB", "size of the sample's installer payload")
-	if _, err := parseFlags(fs, args); err != nil {
+	rest, err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
-	payload, err := humanize.ParseBytes(*size)
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q (see imepipe demo --help)", rest[0])
+	}
+	payload, err := sizeFlag("size", *size, 1)
 	if err != nil {
-		return usagef("--size: %v", err)
+		return err
 	}
 	work, err := os.MkdirTemp("", "imepipe-demo-")
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -38,24 +37,24 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("want exactly one URL, got %d arguments", len(pos))
+		return usagef("want exactly one URL, got %d arguments (see imepipe fetch --help)", len(pos))
 	}
 	rawURL := pos[0]
 	opt := fetch.Options{Connections: *conns}
 	if *conns < 1 || *conns > 256 {
-		return usagef("--connections must be 1..256, got %d", *conns)
+		return badValue("connections", fmt.Sprint(*conns), "want 1..256")
 	}
-	if opt.ChunkSize, err = parseSize(*chunk); err != nil || opt.ChunkSize <= 0 {
-		return usagef("--chunk-size %q: want a size such as 16MiB", *chunk)
+	if opt.ChunkSize, err = sizeFlag("chunk-size", *chunk, 1); err != nil {
+		return err
 	}
 	if *maxRate != "" {
 		if opt.MaxRate, err = parseSize(strings.TrimSuffix(*maxRate, "/s")); err != nil || opt.MaxRate <= 0 {
-			return usagef("--max-rate %q: want a rate such as 25MB", *maxRate)
+			return badValue("max-rate", *maxRate, "not a rate (e.g. 25MB or 10MiB, per second)")
 		}
 	}
 	if *sum != "" {
 		if opt.SHA256, err = hex.DecodeString(*sum); err != nil || len(opt.SHA256) != 32 {
-			return usagef("--sha256 %q: want 64 hex digits", *sum)
+			return badValue("sha256", *sum, "want 64 hex digits")
 		}
 	}
 	if *background {
@@ -146,18 +145,6 @@ func runWithProgress(ctx context.Context, e *env, job *fetch.Job, name string, q
 			update()
 		}
 	}
-}
-
-// parseSize reads 16MiB, 25MB, 4096 and the like.
-func parseSize(s string) (int64, error) {
-	n, err := humanize.ParseBytes(s)
-	if err != nil {
-		return 0, err
-	}
-	if n > 1<<62 {
-		return 0, errors.New("too large")
-	}
-	return int64(n), nil
 }
 
 // defaultName is the URL's last path element, if it is a plain file name.

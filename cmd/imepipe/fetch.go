@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	background := fs.Bool("background", false, "background priority: fewer connections")
 	jsonOut := fs.Bool("json", false, "print the DO-style status record as JSON")
 	verbose := fs.Bool("v", false, "log retries, bans and restarts to stderr")
+	force := fs.Bool("force", false, "start over: fetch everything again, even into a complete or half-done FILE")
 	caFile := fs.String("ca-file", "", "also trust the CA certificates in `FILE` (PEM; serve --tls writes DATA/ca.pem) for https")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -40,7 +42,9 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 		return usagef("want exactly one URL, got %d arguments (see imepipe fetch --help)", len(pos))
 	}
 	rawURL := pos[0]
-	opt := fetch.Options{Connections: *conns}
+	// The journal stays as FILE's completion record: a second fetch of
+	// the same content notices it is complete and downloads nothing.
+	opt := fetch.Options{Connections: *conns, KeepJournal: true, Fresh: *force}
 	if *conns < 1 || *conns > 256 {
 		return badValue("connections", fmt.Sprint(*conns), "want 1..256")
 	}
@@ -87,6 +91,8 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 			return usagef("cannot name the output after %q: give -o FILE", rawURL)
 		}
 	}
+	_, jerr := os.Stat(dst + ".journal")
+	hadRecord := jerr == nil
 	job, err := fetch.New(dst, sources, opt)
 	if err != nil {
 		return err
@@ -102,10 +108,37 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if *jsonOut {
 		return writeJSON(e, st)
 	}
-	secs := time.Duration(st.DownloadDuration).Seconds()
-	sayf(e.stdout, "%s: %s in %s (%s/s), %d connections", dst, humanize.IBytes(uint64(st.FileSize)),
-		st.DownloadDuration, humanize.IBytes(uint64(float64(st.TotalBytesDownloaded)/max(secs, 1e-3))), st.HttpConnectionCount)
+	sayf(e.stdout, "%s", fetchSummary(dst, st, job.LastRun(), hadRecord))
 	return nil
+}
+
+// fetchSummary is fetch's one line: what this run did, in this run's
+// time (st's DownloadDuration also counts the runs before a resume).
+func fetchSummary(dst string, st fetch.Status, run fetch.RunStats, hadRecord bool) string {
+	size := humanize.IBytes(uint64(st.FileSize))
+	if run.AlreadyComplete {
+		by := "the SHA-256 matches"
+		if hadRecord {
+			by = "same size, ETag and Last-Modified as its record " + dst + ".journal"
+		}
+		return fmt.Sprintf("%s: already complete (%s; %s); nothing downloaded (--force fetches it again)", dst, size, by)
+	}
+	secs := run.Duration.Seconds()
+	rate := humanize.IBytes(uint64(float64(run.Bytes) / max(secs, 1e-3)))
+	d := run.Duration.Round(time.Millisecond)
+	if run.Bytes < st.FileSize {
+		return fmt.Sprintf("%s: %s, resumed: %s fetched in %s (%s/s), %s", dst, size,
+			humanize.IBytes(uint64(run.Bytes)), d, rate, plural(st.HttpConnectionCount, "connection"))
+	}
+	return fmt.Sprintf("%s: %s in %s (%s/s), %s", dst, size, d, rate, plural(st.HttpConnectionCount, "connection"))
+}
+
+// plural is "1 connection", "4 connections".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // runWithProgress runs job, feeding a progress bar from its status.

@@ -96,19 +96,16 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := bench.LocalConfig{Exe: exe, Profile: p, Size: n, Seed: *seed, Runs: *runs,
 		Out: *out, Keep: *keep, NoTools: *noTools, Phases: *phases}
+	bp := newBenchProgress(e, "bench local", !*jsonOut)
 	if !*jsonOut {
-		cfg.Log = benchLog(e)
+		cfg.Log, cfg.Step = bp.Logf, bp.Step
 	}
 	rep, err := bench.Local(ctx, cfg)
+	bp.Done()
 	if err != nil {
 		return err
 	}
 	return reportBench(e, *out, *jsonOut, rep)
-}
-
-// benchLog is a benchmark's progress log: lines on stderr.
-func benchLog(e *env) func(format string, a ...any) {
-	return func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }
 }
 
 // reportBench saves rep in dir (report.json, .txt, .svg) and prints it:

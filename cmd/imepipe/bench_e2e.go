@@ -46,10 +46,12 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	if *only != "" {
 		cfg.Only = strings.Split(*only, ",")
 	}
+	bp := newBenchProgress(e, "bench", !*jsonOut)
 	if !*jsonOut {
-		cfg.Logf = benchLog(e)
+		cfg.Logf, cfg.Step = bp.Logf, bp.Step
 	}
 	rep, err := e2e.Run(ctx, cfg)
+	bp.Done()
 	if err != nil {
 		return err
 	}

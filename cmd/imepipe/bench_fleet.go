@@ -55,10 +55,13 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := fleet.Config{Agents: *agents, Size: n, BadPeers: *bad, Mode: *mode, OriginRate: r,
 		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS}
+	bp := newBenchProgress(e, "bench fleet", !*jsonOut)
+	cfg.Step = bp.Step
 	if *verbose {
-		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) }
+		cfg.Logf = bp.Logf
 	}
 	rep, err := fleet.Run(ctx, cfg)
+	bp.Done()
 	if err != nil {
 		return err
 	}

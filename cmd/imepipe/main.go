@@ -31,7 +31,8 @@ type command struct {
 type env struct {
 	stdin          io.Reader // nil: none (unpack --keys-file - fails)
 	stdout, stderr io.Writer
-	tty            bool
+	tty            bool // stdout is a terminal
+	errTTY         bool // stderr is a terminal (bench's progress bar goes there)
 }
 
 var commands = map[string]command{}
@@ -53,7 +54,7 @@ func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout)}, os.Args[1:])
+	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout), errTTY: isTerminal(os.Stderr)}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -110,7 +110,9 @@ func (d *demo) pack(ctx context.Context, payload int64) error {
 	}
 	d.apps = filepath.Join(d.work, "apps")
 	appDir := filepath.Join(d.apps, "contoso-demo")
-	if err := runPack(ctx, d.e, []string{"-c", src, "-s", "install.sh", "-o", appDir}); err != nil {
+	// -q: the sample is all payload beside a small script, which the
+	// setup-folder warning would call a Downloads folder at large --size.
+	if err := runPack(ctx, d.e, []string{"-q", "-c", src, "-s", "install.sh", "-o", appDir}); err != nil {
 		return err
 	}
 	d.pkg = filepath.Join(appDir, "install.intunewin")

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/fetch"
 )
 
 // countingOrigin serves content with http.ServeContent (ETag and
@@ -77,5 +79,19 @@ func TestFetchTwice(t *testing.T) {
 	code, stdout, _ = runCLI(t, "fetch", "--force", "-o", dst, srv.URL+"/f.bin")
 	if code != 0 || strings.Contains(stdout, "already") || o.sent.Load()-before < int64(len(content)) {
 		t.Fatalf("--force: exit %d, stdout %q, origin sent %d", code, stdout, o.sent.Load()-before)
+	}
+}
+
+// TestFetchSummaryThisRun: after a resume the line gives this run's
+// bytes, time and rate, not the record's total over both runs.
+func TestFetchSummaryThisRun(t *testing.T) {
+	st := fetch.Status{FileSize: 8 << 20, TotalBytesDownloaded: 8 << 20, DownloadDuration: fetch.TimeSpan(10 * time.Second), HttpConnectionCount: 1}
+	got := fetchSummary("f.bin", st, fetch.RunStats{Bytes: 2 << 20, Duration: 2 * time.Second}, true)
+	if want := "f.bin: 8.0 MiB, resumed: 2.0 MiB fetched in 2s (1.0 MiB/s), 1 connection"; got != want {
+		t.Errorf("resumed: %q, want %q", got, want)
+	}
+	got = fetchSummary("f.bin", st, fetch.RunStats{Bytes: 8 << 20, Duration: 4 * time.Second}, false)
+	if want := "f.bin: 8.0 MiB in 4s (2.0 MiB/s), 1 connection"; got != want {
+		t.Errorf("whole: %q, want %q", got, want)
 	}
 }

@@ -38,7 +38,7 @@ func createPackageFile(dir, prefix string) (*os.File, error) {
 			return f, err
 		}
 	}
-	return nil, fmt.Errorf("decrypt: no free temporary name in %s", dir)
+	return nil, fmt.Errorf("no free temporary name in %s", dir) // Pack adds "decrypt: "
 }
 
 // catalogFile is one file of the catalog folder.

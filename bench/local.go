@@ -33,6 +33,9 @@ type LocalConfig struct {
 	Phases bool
 	// Log, if set, receives a line per step.
 	Log func(format string, a ...any)
+	// Step, if set, is called after each timed run with how many of the
+	// total (rounds × contenders) are done, for a progress bar.
+	Step func(done, total int)
 }
 
 // DefaultSize is the default dataset size: 1 GiB.
@@ -114,6 +117,9 @@ func Local(ctx context.Context, cfg LocalConfig) (*Report, error) {
 	if cfg.Keep {
 		cfg.Log("output folders of the last round stay in %s", runs)
 	}
+	if cfg.Step != nil {
+		cfg.Step(0, cfg.Runs*len(contenders))
+	}
 	samples := make([][]Sample, len(contenders))
 	dropped := true
 	for round := 1; round <= cfg.Runs; round++ {
@@ -131,6 +137,9 @@ func Local(ctx context.Context, cfg LocalConfig) (*Report, error) {
 			samples[i] = append(samples[i], s)
 			cfg.Log("run %d/%d %-17s %6.2fs wall, %6.2fs user, %6.2fs sys, %s peak RSS",
 				round, cfg.Runs, c.Name, s.Wall.Seconds(), s.User.Seconds(), s.Sys.Seconds(), mib(s.PeakRSS))
+			if cfg.Step != nil {
+				cfg.Step((round-1)*len(contenders)+i+1, cfg.Runs*len(contenders))
+			}
 		}
 	}
 	rep.CacheDropped = dropped

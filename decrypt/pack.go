@@ -28,6 +28,9 @@ type PackOptions struct {
 	Now      func() time.Time // ZIP timestamps; nil: time.Now
 	// Keys, when set, are used instead of fresh random ones (tests).
 	Keys *Keys
+	// CatalogFolder, when set, is IntuneWinAppUtil's -a: every file in it
+	// goes into the package under CatalogsPath (Windows 10 S mode).
+	CatalogFolder string
 }
 
 // PackResult describes a written package.
@@ -58,6 +61,12 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 	if err != nil {
 		return res, err
 	}
+	var catalogs []catalogFile
+	if opt.CatalogFolder != "" {
+		if catalogs, err = readCatalogs(opt.CatalogFolder); err != nil {
+			return res, err
+		}
+	}
 	keys := opt.Keys
 	if keys == nil {
 		k, err := NewKeys()
@@ -70,7 +79,7 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 	if opt.Now != nil {
 		now = opt.Now
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(outPath), "."+filepath.Base(outPath)+".partial-*")
+	tmp, err := createPackageFile(filepath.Dir(outPath), "."+filepath.Base(outPath)+".partial-")
 	if err != nil {
 		return res, fmt.Errorf("decrypt: %w", err)
 	}
@@ -129,6 +138,11 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 	xmlData := info.Marshal()
 	if err := o.add(DetectionPath, xmlData, crc32.ChecksumIEEE(xmlData)); err != nil {
 		return res, err
+	}
+	for _, c := range catalogs {
+		if err := o.add(CatalogsPath+c.name, c.data, crc32.ChecksumIEEE(c.data)); err != nil {
+			return res, err
+		}
 	}
 	if err := o.close(); err != nil {
 		return res, err

@@ -34,6 +34,7 @@ type Job struct {
 	started  time.Time
 	elapsed  time.Duration // from earlier runs and finished parts of this one
 	running  bool
+	run      runState // what the latest Run itself did
 }
 
 // sourceState is a Source with the Job's view of it.
@@ -176,9 +177,13 @@ func (j *Job) Run(ctx context.Context) (Status, error) {
 		return Status{}, fmt.Errorf("fetch: %s: Run called twice at once", j.path)
 	}
 	j.running, j.started, j.state = true, j.opt.Now(), StateCaching
+	j.run = runState{begin: j.started}
+	for k := range numKinds {
+		j.run.before += j.cnt.from[k].Load()
+	}
 	j.mu.Unlock()
 
-	err := j.runOnce(ctx, false)
+	err := j.runOnce(ctx, j.opt.Fresh)
 	for restarts := 0; errors.Is(err, ErrChanged) && restarts < maxRestarts && ctx.Err() == nil; restarts++ {
 		j.opt.Logf("fetch: %s: content changed, starting again from zero: %v", j.path, err)
 		err = j.runOnce(ctx, true)
@@ -187,6 +192,7 @@ func (j *Job) Run(ctx context.Context) (Status, error) {
 	j.mu.Lock()
 	j.running = false
 	j.elapsed += j.opt.Now().Sub(j.started)
+	j.run.end = j.opt.Now()
 	switch {
 	case err == nil:
 		j.state = StateComplete
@@ -245,6 +251,9 @@ func (j *Job) runOnce(ctx context.Context, fresh bool) error {
 func (j *Job) finish() error {
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("fetch: %s: %w", j.path, diskErr(err))
+	}
+	if j.opt.KeepJournal {
+		return j.flush(true) // every piece recorded: the completion record
 	}
 	if err := os.Remove(journalPath(j.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("fetch: %s: %w", j.path, err)

@@ -61,6 +61,15 @@ type Options struct {
 	FileID string
 	// DownloadMode is DO's mode, reported as is (0 HTTP only … 100 Bypass).
 	DownloadMode int
+	// Fresh starts over: any journal and whatever the file holds are
+	// discarded and everything is fetched again.
+	Fresh bool
+	// KeepJournal keeps the journal after success, every piece recorded,
+	// as the file's completion record: a later Run for the same content
+	// (size and ETag/Last-Modified, re-checked by one Stat) re-hashes the
+	// file locally and fetches nothing. Without it the journal is removed
+	// (the agent's IMECache reads "no journal" as complete).
+	KeepJournal bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logf receives one line per notable event (retries, bans, restarts).

@@ -34,7 +34,20 @@ func (j *Job) open(want *journal, fresh bool) error {
 	}
 	pc := newPieces(want.Size, want.PieceSize)
 	resumed := old != nil && old.sameContent(want)
-	if resumed {
+	adopted := false
+	if !resumed && old == nil && !fresh && j.opt.SHA256 != nil {
+		var err error
+		if pc, adopted, err = adoptComplete(f, j.path, want, j.opt.SHA256); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("fetch: %s: checking the file there: %w", j.path, err)
+		}
+		if adopted {
+			j.opt.Logf("fetch: %s: already complete (size and SHA-256 match)", j.path)
+		}
+	}
+	switch {
+	case adopted: // every piece recorded: nothing to fetch
+	case resumed:
 		pc = old.pieces
 		if bad, err := rehash(f, pc); err != nil {
 			_ = f.Close()
@@ -42,7 +55,7 @@ func (j *Job) open(want *journal, fresh bool) error {
 		} else if bad > 0 {
 			j.opt.Logf("fetch: %s: %d recorded pieces are damaged and will be fetched again", j.path, bad)
 		}
-	} else {
+	default:
 		if old != nil {
 			j.opt.Logf("fetch: %s: the journal is for other content, starting from zero", j.path)
 		}
@@ -57,6 +70,10 @@ func (j *Job) open(want *journal, fresh bool) error {
 	}
 	j.mu.Lock()
 	j.f, j.pc, j.hdr = f, pc, want
+	if !j.run.started {
+		j.run.started = true
+		j.run.AlreadyComplete = pc.completeBytes() == want.Size
+	}
 	if resumed {
 		j.cnt.previous = old.Bytes
 		j.elapsed += time.Duration(old.Elapsed)

@@ -55,6 +55,9 @@ type Config struct {
 	// be its own; LAN peers are plain HTTP by design).
 	TLS  bool
 	Logf func(format string, args ...any)
+	// Step, if set, is called after each timed run with how many of the
+	// total (rounds × runs) are done, for a progress bar.
+	Step func(done, total int)
 }
 
 func (c *Config) defaults() {
@@ -131,6 +134,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Step != nil {
+		cfg.Step(0, cfg.Runs*len(runs))
+	}
 	rounds := make([][]Result, len(runs))
 	for round := 1; round <= cfg.Runs; round++ {
 		s.round = round
@@ -142,6 +148,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			cfg.Logf("round %d/%d %-15s content in %.2fs, all done in %.2fs; %s from the origin, %s", round, cfg.Runs,
 				r.Name, r.ContentS, r.WallS, humanize.IBytes(uint64(r.OriginBytes)), sources(r.DO))
 			rounds[i] = append(rounds[i], r)
+			if cfg.Step != nil {
+				cfg.Step((round-1)*len(runs)+i+1, cfg.Runs*len(runs))
+			}
 		}
 	}
 	for _, rs := range rounds {

@@ -48,9 +48,14 @@ func TestRunSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: skipped with -short")
 	}
-	rep, err := Run(context.Background(), Config{Size: 3 << 20, Profile: bench.Installer, Dir: tempDir(t), Connections: 4, Runs: 2})
+	var steps [][2]int // Step's calls: a progress bar's view
+	rep, err := Run(context.Background(), Config{Size: 3 << 20, Profile: bench.Installer, Dir: tempDir(t), Connections: 4, Runs: 2,
+		Step: func(done, total int) { steps = append(steps, [2]int{done, total}) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(steps) != 9 || steps[0] != [2]int{0, 8} || steps[8] != [2]int{8, 8} {
+		t.Errorf("Step calls %v, want 0/8 … 8/8 (2 rounds × 4 runs)", steps)
 	}
 	if len(rep.Results) != 4 {
 		t.Fatalf("%d results, want 4", len(rep.Results))

@@ -45,6 +45,9 @@ type Config struct {
 	// agents trust (the origin and LAN peers stay plain HTTP).
 	TLS  bool
 	Logf func(format string, args ...any)
+	// Step, if set, is called after the measured run and the baseline
+	// with how many of them are done, for a progress bar.
+	Step func(done, total int)
 }
 
 func (c *Config) defaults() {
@@ -131,9 +134,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer site.stop()
 
+	total := 1
+	if cfg.Baseline {
+		total = 2
+	}
+	if cfg.Step != nil {
+		cfg.Step(0, total)
+	}
 	rep, err := site.run(ctx, cfg, cfg.Mode, cfg.BadPeers)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Step != nil {
+		cfg.Step(1, total)
 	}
 	if cfg.Baseline {
 		base, err := site.run(ctx, cfg, peer.ModeHTTPOnly, 0)
@@ -141,6 +154,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 		rep.Baseline = &Baseline{Mode: base.Mode, OriginBytes: base.OriginBytes, CompletionS: base.CompletionS, AllVerified: base.AllVerified}
+		if cfg.Step != nil {
+			cfg.Step(2, total)
+		}
 	}
 	return rep, nil
 }

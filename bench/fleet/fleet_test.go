@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -18,9 +19,14 @@ func smallConfig(t *testing.T) Config {
 func TestFleetMode1(t *testing.T) {
 	cfg := smallConfig(t)
 	cfg.Mode, cfg.Baseline = peer.ModeLAN, true
+	var steps [][2]int
+	cfg.Step = func(done, total int) { steps = append(steps, [2]int{done, total}) }
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := [][2]int{{0, 2}, {1, 2}, {2, 2}}; fmt.Sprint(steps) != fmt.Sprint(want) {
+		t.Errorf("Step calls %v, want %v", steps, want)
 	}
 	size := float64(rep.Size)
 	t.Logf("mode 1: origin %.2f × size in %.2fs; mode 0: %.2f × in %.2fs",

@@ -113,6 +113,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	attempts := fs.Int("max-attempts", 0, "attempts before GRS (default 3)")
 	timeout := fs.Duration("install-timeout", 0, "installer time limit (default: the app's maxRunTimeInMinutes, or 60m)")
 	persist := fs.Bool("persist-content", false, "keep every app's content after install (source resiliency)")
+	applyPersist := persistFlags(fs)
 	name := fs.String("device-name", "", "device name at enrollment (default: host name)")
 	quiet := fs.Bool("q", false, "do not echo the log on stderr")
 	jsonOut := fs.Bool("json", false, "with --once: print the status as JSON")
@@ -154,6 +155,9 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		DownloadMode: *mode, CacheHost: *cacheHost, PeerAddr: *peerAddr,
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
+	}
+	if err := applyPersist(&cfg); err != nil {
+		return err
 	}
 	trust := *caFile
 	if trust == "" {

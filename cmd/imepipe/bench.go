@@ -4,12 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"math"
 	"os"
 	"strings"
-
-	"github.com/dustin/go-humanize"
 
 	"github.com/imepipe/imepipe/bench"
 )
@@ -18,16 +14,9 @@ func init() {
 	register("bench", "benchmark on generated data against baselines (bench local, bench fleet)", runBench)
 }
 
-func benchUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: imepipe bench [BENCHMARK] [flags]")
-	fmt.Fprintln(w, "  (none)     end to end: service, origin, cache and agents on loopback; the IME's sequential way vs imepipe's, DO bytes per source")
-	fmt.Fprintln(w, "  local      unpack a generated package with imepipe, a sequential stdlib program and unzip+openssl, side by side")
-	fmt.Fprintln(w, "  fleet      N agents on loopback share one package through DO peers; origin bytes and completion vs mode 0")
-}
-
 func runBench(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelp(args[0])) {
-		return runBenchE2E(ctx, e, args)
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return runBenchE2E(ctx, e, args) // its --help lists the benchmarks too
 	}
 	switch args[0] {
 	case "local":
@@ -38,9 +27,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return runBenchStdlib(ctx, e, args[1:])
 	case "e2e":
 		return runBenchE2E(ctx, e, args[1:])
-	case "-h", "-help", "--help", "help":
-		benchUsage(e.stderr)
-		return flag.ErrHelp
+	case "help":
+		return runBenchE2E(ctx, e, []string{"--help"})
 	default:
 		return usagef("unknown benchmark %q (want local, fleet, or flags for the end-to-end one)", args[0])
 	}
@@ -54,38 +42,31 @@ func parseBenchFlags(fs *flag.FlagSet, args []string, size, profile *string) (in
 		return 0, "", err
 	}
 	if len(rest) > 0 {
-		return 0, "", usagef("unexpected argument %q", rest[0])
+		return 0, "", usagef("unexpected argument %q (see imepipe %s --help)", rest[0], cmdName(fs))
 	}
 	return parseDataset(*size, *profile)
 }
 
 // parseDataset reads the --size and --profile of a generated dataset.
 func parseDataset(size, profile string) (int64, bench.Profile, error) {
-	n, err := humanize.ParseBytes(size)
-	if err != nil || n > math.MaxInt64 {
-		return 0, "", usagef("--size %q is not a size", size)
-	}
-	if n < bench.MinSize {
-		return 0, "", usagef("--size %s is below the minimum of %s", size, humanize.IBytes(bench.MinSize))
+	n, err := sizeFlag("size", size, bench.MinSize)
+	if err != nil {
+		return 0, "", err
 	}
 	p, err := bench.ParseProfile(profile)
 	if err != nil {
-		return 0, "", usagef("--profile %q: want installer, many-small or single-large", profile)
+		return 0, "", badValue("profile", profile, "want installer, many-small or single-large")
 	}
-	return int64(n), p, nil
+	return n, p, nil
 }
 
 // parseRate reads a bytes-per-second flag; 0 is allowed only with zeroOK.
 func parseRate(name, v string, zeroOK bool) (int64, error) {
-	r, err := humanize.ParseBytes(v)
-	if err != nil || r > math.MaxInt64 || (r == 0 && !zeroOK) {
-		return 0, usagef("--%s %q is not a rate in bytes per second", name, v)
+	r, err := parseSize(v)
+	if err != nil || (r == 0 && !zeroOK) {
+		return 0, badValue(name, v, "not a rate in bytes per second (e.g. 100MiB)")
 	}
-	return int64(r), nil
-}
-
-func isHelp(arg string) bool {
-	return arg == "-h" || arg == "-help" || arg == "--help"
+	return r, nil
 }
 
 func runBenchLocal(ctx context.Context, e *env, args []string) error {
@@ -99,19 +80,15 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	keep := fs.Bool("keep", false, "keep the setup folder and the last round's output folders")
 	noTools := fs.Bool("no-tools", false, "leave out the unzip + openssl baseline")
 	phases := fs.Bool("phases", false, "also time each phase of imepipe and of the stdlib baseline, in process")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: imepipe bench local [--size SIZE] [--profile installer|many-small|single-large] [--runs N] [--json] [--out DIR] [--keep] [--no-tools] [--phases]")
-		fs.PrintDefaults()
-	}
 	n, p, err := parseBenchFlags(fs, args, size, profile)
 	if err != nil {
 		return err
 	}
 	if *runs < 1 {
-		return usagef("--runs must be at least 1")
+		return badValue("runs", fmt.Sprint(*runs), "want at least 1")
 	}
 	if *seed == 0 {
-		return usagef("--seed must not be 0")
+		return badValue("seed", "0", "want a seed other than 0")
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -119,19 +96,16 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := bench.LocalConfig{Exe: exe, Profile: p, Size: n, Seed: *seed, Runs: *runs,
 		Out: *out, Keep: *keep, NoTools: *noTools, Phases: *phases}
+	bp := newBenchProgress(e, "bench local", !*jsonOut)
 	if !*jsonOut {
-		cfg.Log = benchLog(e)
+		cfg.Log, cfg.Step = bp.Logf, bp.Step
 	}
 	rep, err := bench.Local(ctx, cfg)
+	bp.Done()
 	if err != nil {
 		return err
 	}
 	return reportBench(e, *out, *jsonOut, rep)
-}
-
-// benchLog is a benchmark's progress log: lines on stderr.
-func benchLog(e *env) func(format string, a ...any) {
-	return func(format string, a ...any) { fmt.Fprintf(e.stderr, "bench: "+format+"\n", a...) }
 }
 
 // reportBench saves rep in dir (report.json, .txt, .svg) and prints it:

@@ -25,12 +25,6 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	useTLS := fs.Bool("tls", false, "serve the service API over HTTPS (a generated CA the agents trust)")
 	out := fs.String("out", filepath.Join(bench.DefaultOut(), "e2e"), "folder for the cached package, the runs and the report (json, txt, svg chart)")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: imepipe bench [--size SIZE] [--profile installer|many-small|single-large] [--origin-rate RATE] [--connections N] [--runs N] [--only RUNS] [--keep] [--tls] [--json] [--out DIR]")
-		fmt.Fprintln(e.stderr, "  end to end on loopback: service, origin, Connected Cache and agents; the IME's sequential")
-		fmt.Fprintln(e.stderr, "  download-verify-decrypt-unzip against imepipe from the origin, a warm cache and a LAN peer")
-		fs.PrintDefaults()
-	}
 	n, p, err := parseBenchFlags(fs, args, size, profile)
 	if err != nil {
 		return err
@@ -40,22 +34,24 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *seed == 0 {
-		return usagef("--seed must not be 0")
+		return badValue("seed", "0", "want a seed other than 0")
 	}
 	if *runs < 1 {
-		return usagef("--runs must be at least 1")
+		return badValue("runs", fmt.Sprint(*runs), "want at least 1")
 	}
 	if *conns < 0 {
-		return usagef("--connections must not be negative")
+		return badValue("connections", fmt.Sprint(*conns), "want 0 or more")
 	}
 	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns, Runs: *runs, Keep: *keep, TLS: *useTLS}
 	if *only != "" {
 		cfg.Only = strings.Split(*only, ",")
 	}
+	bp := newBenchProgress(e, "bench", !*jsonOut)
 	if !*jsonOut {
-		cfg.Logf = benchLog(e)
+		cfg.Logf, cfg.Step = bp.Logf, bp.Step
 	}
 	rep, err := e2e.Run(ctx, cfg)
+	bp.Done()
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -33,28 +32,36 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
+		return usagef("unexpected argument %q (see imepipe bench fleet --help)", rest[0])
 	}
-	n, err := humanize.ParseBytes(*size)
-	if err != nil || n == 0 || n > math.MaxInt64 {
-		return usagef("--size %q is not a size", *size)
+	n, err := sizeFlag("size", *size, 1)
+	if err != nil {
+		return err
 	}
 	r, err := parseRate("origin-rate", *rate, false)
 	if err != nil {
 		return err
 	}
-	if *agents < 1 || *bad < 0 || *bad >= *agents {
-		return usagef("want --agents ≥ 1 and 0 ≤ --bad-peers < --agents")
+	switch {
+	case *agents < 1:
+		return badValue("agents", fmt.Sprint(*agents), "want at least 1")
+	case *bad < 0 || *bad >= *agents:
+		return badValue("bad-peers", fmt.Sprint(*bad), "want 0 ≤ --bad-peers < --agents")
+	case *conns < 0:
+		return badValue("connections", fmt.Sprint(*conns), "want 0 or more (0: 4)")
 	}
 	if err := peer.CheckMode(*mode); err != nil {
-		return usagef("--mode: %v", err)
+		return badValue("mode", fmt.Sprint(*mode), "want 0, 1, 2, 3, 99 or 100")
 	}
-	cfg := fleet.Config{Agents: *agents, Size: int64(n), BadPeers: *bad, Mode: *mode, OriginRate: r,
+	cfg := fleet.Config{Agents: *agents, Size: n, BadPeers: *bad, Mode: *mode, OriginRate: r,
 		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS}
+	bp := newBenchProgress(e, "bench fleet", !*jsonOut)
+	cfg.Step = bp.Step
 	if *verbose {
-		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) }
+		cfg.Logf = bp.Logf
 	}
 	rep, err := fleet.Run(ctx, cfg)
+	bp.Done()
 	if err != nil {
 		return err
 	}

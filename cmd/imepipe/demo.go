@@ -37,12 +37,16 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo")
 	keep := fs.Bool("keep", false, "keep the demo folder")
 	size := fs.String("size", "64MiB", "size of the sample's installer payload")
-	if _, err := parseFlags(fs, args); err != nil {
+	rest, err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
-	payload, err := humanize.ParseBytes(*size)
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q (see imepipe demo --help)", rest[0])
+	}
+	payload, err := sizeFlag("size", *size, 1)
 	if err != nil {
-		return usagef("--size: %v", err)
+		return err
 	}
 	work, err := os.MkdirTemp("", "imepipe-demo-")
 	if err != nil {
@@ -106,7 +110,9 @@ func (d *demo) pack(ctx context.Context, payload int64) error {
 	}
 	d.apps = filepath.Join(d.work, "apps")
 	appDir := filepath.Join(d.apps, "contoso-demo")
-	if err := runPack(ctx, d.e, []string{"-c", src, "-s", "install.sh", "-o", appDir}); err != nil {
+	// -q: the sample is all payload beside a small script, which the
+	// setup-folder warning would call a Downloads folder at large --size.
+	if err := runPack(ctx, d.e, []string{"-q", "-c", src, "-s", "install.sh", "-o", appDir}); err != nil {
 		return err
 	}
 	d.pkg = filepath.Join(appDir, "install.intunewin")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +18,12 @@ func init() {
 }
 
 func runDO(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && (isHelp(args[0]) || args[0] == "help") {
+		writeHelp(e.stdout, "do", nil)
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "status" {
-		return usagef("want: do status [--root DIR] [--json]")
+		return usagef("want: do status [--root DIR] [--json] (see imepipe do --help)")
 	}
 	fs := newFlags(e, "do status")
 	root := fs.String("root", doDefaultRoot(), "agent root folder (its DOCache holds the records)")
@@ -28,7 +33,7 @@ func runDO(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
+		return usagef("unexpected argument %q (see imepipe do status --help)", rest[0])
 	}
 	recs, err := peer.ReadStatus(filepath.Join(*root, "DOCache"))
 	if err != nil {

@@ -34,19 +34,15 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	force := fs.Bool("force", false, "replace an existing, non-empty output folder")
 	workers := fs.Int("j", 0, "entries extracted at once (default: two per CPU)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: imepipe extract [-o DIR] [--force] [-j N] [--json] FILE.zip")
-		fs.PrintDefaults()
-	}
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("want one FILE.zip, got %d arguments", len(pos))
+		return usagef("want one FILE.zip, got %d arguments (see imepipe extract --help)", len(pos))
 	}
 	if *workers < 0 {
-		return usagef("-j must be positive")
+		return badValue("j", fmt.Sprint(*workers), "want 0 or more")
 	}
 	src := pos[0]
 	dir := *out

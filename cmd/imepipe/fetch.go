@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 	"time"
@@ -32,30 +32,33 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	background := fs.Bool("background", false, "background priority: fewer connections")
 	jsonOut := fs.Bool("json", false, "print the DO-style status record as JSON")
 	verbose := fs.Bool("v", false, "log retries, bans and restarts to stderr")
+	force := fs.Bool("force", false, "start over: fetch everything again, even into a complete or half-done FILE")
 	caFile := fs.String("ca-file", "", "also trust the CA certificates in `FILE` (PEM; serve --tls writes DATA/ca.pem) for https")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("want exactly one URL, got %d arguments", len(pos))
+		return usagef("want exactly one URL, got %d arguments (see imepipe fetch --help)", len(pos))
 	}
 	rawURL := pos[0]
-	opt := fetch.Options{Connections: *conns}
+	// The journal stays as FILE's completion record: a second fetch of
+	// the same content notices it is complete and downloads nothing.
+	opt := fetch.Options{Connections: *conns, KeepJournal: true, Fresh: *force}
 	if *conns < 1 || *conns > 256 {
-		return usagef("--connections must be 1..256, got %d", *conns)
+		return badValue("connections", fmt.Sprint(*conns), "want 1..256")
 	}
-	if opt.ChunkSize, err = parseSize(*chunk); err != nil || opt.ChunkSize <= 0 {
-		return usagef("--chunk-size %q: want a size such as 16MiB", *chunk)
+	if opt.ChunkSize, err = sizeFlag("chunk-size", *chunk, 1); err != nil {
+		return err
 	}
 	if *maxRate != "" {
 		if opt.MaxRate, err = parseSize(strings.TrimSuffix(*maxRate, "/s")); err != nil || opt.MaxRate <= 0 {
-			return usagef("--max-rate %q: want a rate such as 25MB", *maxRate)
+			return badValue("max-rate", *maxRate, "not a rate (e.g. 25MB or 10MiB, per second)")
 		}
 	}
 	if *sum != "" {
 		if opt.SHA256, err = hex.DecodeString(*sum); err != nil || len(opt.SHA256) != 32 {
-			return usagef("--sha256 %q: want 64 hex digits", *sum)
+			return badValue("sha256", *sum, "want 64 hex digits")
 		}
 	}
 	if *background {
@@ -88,6 +91,8 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 			return usagef("cannot name the output after %q: give -o FILE", rawURL)
 		}
 	}
+	_, jerr := os.Stat(dst + ".journal")
+	hadRecord := jerr == nil
 	job, err := fetch.New(dst, sources, opt)
 	if err != nil {
 		return err
@@ -103,10 +108,37 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if *jsonOut {
 		return writeJSON(e, st)
 	}
-	secs := time.Duration(st.DownloadDuration).Seconds()
-	sayf(e.stdout, "%s: %s in %s (%s/s), %d connections", dst, humanize.IBytes(uint64(st.FileSize)),
-		st.DownloadDuration, humanize.IBytes(uint64(float64(st.TotalBytesDownloaded)/max(secs, 1e-3))), st.HttpConnectionCount)
+	sayf(e.stdout, "%s", fetchSummary(dst, st, job.LastRun(), hadRecord))
 	return nil
+}
+
+// fetchSummary is fetch's one line: what this run did, in this run's
+// time (st's DownloadDuration also counts the runs before a resume).
+func fetchSummary(dst string, st fetch.Status, run fetch.RunStats, hadRecord bool) string {
+	size := humanize.IBytes(uint64(st.FileSize))
+	if run.AlreadyComplete {
+		by := "the SHA-256 matches"
+		if hadRecord {
+			by = "same size, ETag and Last-Modified as its record " + dst + ".journal"
+		}
+		return fmt.Sprintf("%s: already complete (%s; %s); nothing downloaded (--force fetches it again)", dst, size, by)
+	}
+	secs := run.Duration.Seconds()
+	rate := humanize.IBytes(uint64(float64(run.Bytes) / max(secs, 1e-3)))
+	d := run.Duration.Round(time.Millisecond)
+	if run.Bytes < st.FileSize {
+		return fmt.Sprintf("%s: %s, resumed: %s fetched in %s (%s/s), %s", dst, size,
+			humanize.IBytes(uint64(run.Bytes)), d, rate, plural(st.HttpConnectionCount, "connection"))
+	}
+	return fmt.Sprintf("%s: %s in %s (%s/s), %s", dst, size, d, rate, plural(st.HttpConnectionCount, "connection"))
+}
+
+// plural is "1 connection", "4 connections".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // runWithProgress runs job, feeding a progress bar from its status.
@@ -146,18 +178,6 @@ func runWithProgress(ctx context.Context, e *env, job *fetch.Job, name string, q
 			update()
 		}
 	}
-}
-
-// parseSize reads 16MiB, 25MB, 4096 and the like.
-func parseSize(s string) (int64, error) {
-	n, err := humanize.ParseBytes(s)
-	if err != nil {
-		return 0, err
-	}
-	if n > 1<<62 {
-		return 0, errors.New("too large")
-	}
-	return int64(n), nil
 }
 
 // defaultName is the URL's last path element, if it is a plain file name.

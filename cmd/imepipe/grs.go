@@ -17,7 +17,7 @@ func runGRS(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) != 2 || pos[0] != "reset" {
-		return usagef("usage: imepipe grs reset APPID [--root DIR]")
+		return usagef("usage: imepipe grs reset APPID[_REV] [--root DIR] (see imepipe grs --help)")
 	}
 	c, closer, err := connect(ctx, *root)
 	if err != nil {

@@ -27,7 +27,7 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	}
 	pkg, f, err := decrypt.OpenFile(rest[0])
 	if err != nil {
-		return err
+		return packageHint(rest[0], err)
 	}
 	defer f.Close()
 	info, enc := pkg.Info, pkg.Info.Encryption

@@ -31,7 +31,8 @@ type command struct {
 type env struct {
 	stdin          io.Reader // nil: none (unpack --keys-file - fails)
 	stdout, stderr io.Writer
-	tty            bool
+	tty            bool // stdout is a terminal
+	errTTY         bool // stderr is a terminal (bench's progress bar goes there)
 }
 
 var commands = map[string]command{}
@@ -53,23 +54,31 @@ func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout)}, os.Args[1:])
+	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout), errTTY: isTerminal(os.Stderr)}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
 
 // run dispatches args to a subcommand and maps its error to an exit status.
 func run(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		printUsage(e.stderr)
-		if len(args) == 0 {
+		return 2
+	}
+	if isHelp(args[0]) || args[0] == "help" {
+		if len(args) > 1 && args[0] == "help" {
+			if _, ok := commands[args[1]]; ok {
+				return run(ctx, e, append(args[1:2:2], "--help"))
+			}
+			sayf(e.stderr, "imepipe help: unknown command %q (see imepipe --help)", args[1])
 			return 2
 		}
+		printUsage(e.stdout)
 		return 0
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		sayf(e.stderr, "imepipe: unknown command %q (see imepipe help)", args[0])
+		sayf(e.stderr, "imepipe: unknown command %q (see imepipe --help)", args[0])
 		return 2
 	}
 	err := cmd.run(ctx, e, args[1:])
@@ -98,35 +107,5 @@ func printUsage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].synopsis)
 	}
-}
-
-// newFlags returns a FlagSet that reports errors instead of exiting; parse
-// with parseFlags so that bad flags become usage errors (exit 2).
-func newFlags(e *env, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("imepipe "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
-}
-
-// parseFlags parses args, allowing flags after positional arguments
-// ("unpack FILE -o DIR"), and returns the positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usagef("%v", err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
+	fmt.Fprintln(w, "imepipe COMMAND --help (or imepipe help COMMAND) shows a command's arguments, flags and an example.")
 }

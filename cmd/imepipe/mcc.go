@@ -34,7 +34,7 @@ func runMCC(ctx context.Context, e *env, args []string) error {
 		return usagef("--dir is required")
 	}
 	if *scheme != "http" && *scheme != "https" {
-		return usagef("--scheme must be http or https")
+		return badValue("scheme", *scheme, "want http or https")
 	}
 	cfg := peer.MCCConfig{Dir: *dir, Scheme: *scheme, AnyOrigin: *anyOrigin,
 		Logf: func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) }}

@@ -24,18 +24,31 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	folder := fs.String("c", "", "setup folder (all of it is packed)")
 	setup := fs.String("s", "", "setup file, inside the setup folder")
 	outDir := fs.String("o", "", "output folder; the package is named after the setup file")
-	quiet := fs.Bool("q", false, "quiet: replace an existing output without asking")
+	catalogs := fs.String("a", "", "catalog `FOLDER`: every file in it is a catalog file for Windows 10 S mode (IntuneWinAppUtil's -a)")
+	quiet := fs.Bool("q", false, "quiet: replace an existing output without asking, and no warning about the setup folder")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
-	workers := fs.Int("j", 0, "compression workers (0: one per CPU)")
+	workers := fs.Int("j", 0, "compression `N` workers (0: one per CPU)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
+		return usagef("unexpected argument %q (see imepipe pack --help)", rest[0])
 	}
 	if *folder == "" || *setup == "" || *outDir == "" {
-		return usagef("-c SETUP_FOLDER, -s SETUP_FILE and -o OUTPUT_FOLDER are required")
+		return usagef("-c SETUP_FOLDER, -s SETUP_FILE and -o OUTPUT_FOLDER are required (see imepipe pack --help)")
+	}
+	if *workers < 0 {
+		return badValue("j", fmt.Sprint(*workers), "want 0 or more")
+	}
+	var total int64 // the folder's size: for the warning and the progress bar
+	if !*quiet || (e.tty && !*jsonOut) {
+		total = folderSize(*folder)
+	}
+	if rel, err := decrypt.SetupFileIn(*folder, *setup); err == nil && !*quiet {
+		if w := packWarning(*folder, rel, total); w != "" {
+			sayf(e.stderr, "imepipe pack: %s", w)
+		}
 	}
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return fmt.Errorf("output folder: %w", err)
@@ -43,14 +56,10 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	name := filepath.Base(strings.ReplaceAll(*setup, `\`, "/"))
 	out := filepath.Join(*outDir, strings.TrimSuffix(name, filepath.Ext(name))+".intunewin")
 
-	var total int64
-	if e.tty && !*jsonOut {
-		total = folderSize(*folder)
-	}
 	bar := newProgress(e, *jsonOut, "pack", total)
 	start := time.Now()
 	res, err := decrypt.Pack(ctx, *folder, *setup, out, decrypt.PackOptions{
-		Replace: *quiet, Workers: *workers, Progress: bar.Add,
+		Replace: *quiet, Workers: *workers, Progress: bar.Add, CatalogFolder: *catalogs,
 	})
 	bar.Done()
 	if err != nil {

@@ -25,14 +25,21 @@ func newProgress(e *env, quiet bool, name string, total int64) *progress {
 	pr.p = mpb.New(mpb.WithOutput(e.stdout), mpb.WithWidth(40))
 	// A bar made with total 0 keeps its total adjustable, so Done can
 	// complete it at whatever count the work really reached.
-	pr.bar = pr.p.AddBar(0,
-		mpb.PrependDecorators(decor.Name(name+" "), decor.CountersKibiByte("% .1f / % .1f")),
-		mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), " % .1f"), decor.Percentage(decor.WC{W: 5})),
-	)
+	pre, app := barDecorators(name)
+	pr.bar = pr.p.AddBar(0, mpb.PrependDecorators(pre...), mpb.AppendDecorators(app...))
 	if total > 0 {
 		pr.bar.SetTotal(total, false)
 	}
 	return pr
+}
+
+// barDecorators are a byte bar's texts: before it the name and the
+// counts, after it the speed and the percentage. The percentage is 5 wide
+// ("100 %") and padded to 6, so a space always parts it from the speed
+// ("3.9 MiB/s 100 %").
+func barDecorators(name string) (prepend, append []decor.Decorator) {
+	return []decor.Decorator{decor.Name(name + " "), decor.CountersKibiByte("% .1f / % .1f")},
+		[]decor.Decorator{decor.AverageSpeed(decor.SizeB1024(0), " % .1f"), decor.Percentage(decor.WC{W: 6})}
 }
 
 // Add records n more bytes done.

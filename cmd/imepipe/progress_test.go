@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"os"
+	"regexp"
 	"testing"
 	"time"
+
+	"github.com/vbauerster/mpb/v8/decor"
 )
 
 // TestProgressDone: a bar with a total that the work does not reach
@@ -36,5 +39,20 @@ func TestIsTerminalDevNull(t *testing.T) {
 	defer f.Close()
 	if isTerminal(f) {
 		t.Fatal("/dev/null taken for a terminal")
+	}
+}
+
+// TestProgressSpacing: at 100 % a space parts the speed from the
+// percentage (it once printed "3.9 MiB/s100 %").
+func TestProgressSpacing(t *testing.T) {
+	_, app := barDecorators("x")
+	var line string
+	for _, d := range app { // a frame before the end sets the speed, then the last one
+		d.Decor(decor.Statistics{Total: 4 << 20, Current: 3 << 20})
+		s, _ := d.Decor(decor.Statistics{Total: 4 << 20, Current: 4 << 20, Completed: true})
+		line += s
+	}
+	if !regexp.MustCompile(`B/s 100 %$`).MatchString(line) {
+		t.Errorf("after the bar: %q, want the speed, a space, then 100 %%", line)
 	}
 }

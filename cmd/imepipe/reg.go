@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -22,15 +23,20 @@ func runReg(ctx context.Context, e *env, args []string) error {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
+		case isHelp(a):
+			writeHelp(e.stdout, "reg", fs)
+			return flag.ErrHelp
 		case a == "--root" || a == "-root":
 			if i+1 >= len(args) {
-				return usagef("--root needs a DIR")
+				return usagef("flag needs an argument: --root DIR (see imepipe reg --help)")
 			}
 			*root, i = args[i+1], i+1
 		case strings.HasPrefix(a, "--root=") || strings.HasPrefix(a, "-root="):
 			*root = a[strings.IndexByte(a, '=')+1:]
 		case a == "--json" || a == "-json":
 			*jsonOut = true
+		case strings.HasPrefix(a, "-"): // reg.exe's options start with /, keys never with -
+			return usagef("flag provided but not defined: %s (see imepipe reg --help)", a)
 		default:
 			rest = append(rest, a)
 		}

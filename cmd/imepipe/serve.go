@@ -42,9 +42,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	case *apps == "":
 		return usagef("--apps DIR is required")
 	case *blobTTL < time.Second:
-		return usagef("--blob-ttl %v: want at least 1s", *blobTTL)
+		return badValue("blob-ttl", blobTTL.String(), "want at least 1s")
 	case *peerTTL < time.Second:
-		return usagef("--peer-ttl %v: want at least 1s", *peerTTL)
+		return badValue("peer-ttl", peerTTL.String(), "want at least 1s")
 	case (*tlsCert == "") != (*tlsKey == ""):
 		return usagef("--tls-cert and --tls-key go together")
 	case *tlsCert != "" && !*useTLS:

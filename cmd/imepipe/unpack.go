@@ -87,7 +87,10 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	}
 	bar.Done()
 	if err != nil {
-		return existsHint(err, dir)
+		if lerr := lfsPointer(path); lerr != nil {
+			return lerr
+		}
+		return existsHint(packageHint(path, err), dir)
 	}
 	secs := time.Since(start).Seconds()
 	verified := res.Open.Verified()

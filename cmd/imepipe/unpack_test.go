@@ -203,3 +203,35 @@ func TestPackRefusesExisting(t *testing.T) {
 		t.Fatal("setup file outside the folder accepted")
 	}
 }
+
+// TestUnpackHints: an encrypted .bin given without keys points at
+// --keys-file, and a Git LFS pointer says to run git lfs pull, each in
+// one line (not "not a valid zip file"), creating nothing.
+func TestUnpackHints(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "app.intunewin.bin")
+	if err := os.WriteFile(bin, bytes.Repeat([]byte{0x9c, 0x41, 0x07}, 4000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lfs := filepath.Join(dir, "app.intunewin")
+	if err := os.WriteFile(lfs, []byte("version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"unpack", "-o", filepath.Join(dir, "out1"), bin}, "--keys-file"},
+		{[]string{"unpack", "-o", filepath.Join(dir, "out2"), lfs}, "git lfs pull"},
+		{[]string{"inspect", lfs}, "Git LFS pointer"},
+	} {
+		code, stdout, stderr := runCLI(t, c.args...)
+		if code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "not a valid zip") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want one line with %q", c.args, code, stdout, stderr, c.want)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Errorf("the failed runs left %d entries in %s, want the 2 inputs", len(ents), dir)
+	}
+}

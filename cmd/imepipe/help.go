@@ -1,0 +1,181 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// helpText is what `imepipe CMD --help` prints above the flags: the
+// arguments, what the command does, and examples to copy.
+type helpText struct {
+	usage    string   // after "usage: imepipe ": the command, its arguments and [flags]
+	about    string   // a few lines; may be empty
+	examples []string // command lines, without the leading "imepipe "
+}
+
+// helps is keyed by the name given to newFlags ("grs", "do status",
+// "bench fleet"). Every registered command has an entry (TestHelpTable).
+var helps = map[string]helpText{
+	"agent": {
+		usage: "agent [--service URL --enrollment-secret-file FILE] [--root DIR] [--once] [flags]",
+		about: "Run the endpoint agent: enroll (first run), sync, detect, download, install, report.\n" +
+			"--service and --enrollment-secret-file are needed until the root is enrolled.",
+		examples: []string{
+			"agent --service https://127.0.0.1:8080 --ca-file imepipe-data/ca.pem --enrollment-secret-file imepipe-data/enrollment-secret --root /var/lib/imepipe --once",
+			"agent --root /var/lib/imepipe --persist-max-size 20GiB --persist-max-apps 40",
+		},
+	},
+	"bench": {
+		usage: "bench [local|fleet] [flags]",
+		about: "Benchmarks on generated data against baselines; without a BENCHMARK, the end-to-end one:\n" +
+			"service, origin, Connected Cache and agents on loopback; the IME's sequential\n" +
+			"download-verify-decrypt-unzip against imepipe from the origin, a warm cache and a LAN peer.\n" +
+			"  local   unpack a generated package with imepipe, a sequential stdlib program and unzip+openssl\n" +
+			"  fleet   N agents on loopback share one package through DO peers; origin bytes vs mode 0\n" +
+			"imepipe bench local --help and imepipe bench fleet --help list their flags; these are the end-to-end one's.",
+		examples: []string{"bench --size 256MiB --runs 1", "bench local --size 1GiB", "bench fleet --agents 10 --size 128MiB"},
+	},
+	"bench local": {
+		usage:    "bench local [flags]",
+		about:    "Unpack a generated package with imepipe, a sequential standard-library program and unzip+openssl, side by side.",
+		examples: []string{"bench local --size 300MiB --profile many-small --runs 3"},
+	},
+	"bench fleet": {
+		usage:    "bench fleet [flags]",
+		about:    "N agents on loopback share one package through DO peers; origin bytes and completion against mode 0.",
+		examples: []string{"bench fleet --agents 20 --size 1GiB --origin-rate 100MiB"},
+	},
+	"bench baseline-stdlib": {
+		usage: "bench baseline-stdlib PKG DIR",
+		about: "Internal: the sequential standard-library child process that bench local times.",
+	},
+	"demo": {
+		usage:    "demo [--size SIZE] [--keep]",
+		about:    "First run: pack an app, serve it, and let three agents install it, sharing it as LAN peers, all on loopback in a temporary folder.",
+		examples: []string{"demo", "demo --size 16MiB --keep"},
+	},
+	"do": {
+		usage:    "do status [--root DIR] [--json]",
+		about:    "Delivery Optimization: the DO records of an agent root, as Get-DeliveryOptimizationStatus prints them.",
+		examples: []string{"do status --root /var/lib/imepipe"},
+	},
+	"do status": {
+		usage:    "do status [--root DIR] [--json]",
+		about:    "The DO records of an agent root, as Get-DeliveryOptimizationStatus | Format-List prints them.",
+		examples: []string{"do status --root /var/lib/imepipe --json"},
+	},
+	"extract": {
+		usage:    "extract [-o DIR] [--force] [-j N] [--json] FILE.zip",
+		about:    "Extract a ZIP safely (no entry may leave DIR) and in parallel into a new folder.",
+		examples: []string{"extract -o setup setup.zip"},
+	},
+	"fetch": {
+		usage: "fetch [-o FILE] [flags] URL",
+		about: "Download URL resumably over many connections. A file already complete (same size and\n" +
+			"validators, or --sha256) is left alone without downloading; --force starts over.",
+		examples: []string{"fetch -o app.intunewin.bin --connections 8 https://example.test/blobs/app.bin", "fetch --force --sha256 HEX https://example.test/app.bin"},
+	},
+	"grs": {
+		usage:    "grs reset APPID[_REV] [--root DIR]",
+		about:    "Clear an app's attempts and GRS (global re-evaluation schedule) so it is tried at the next sync.",
+		examples: []string{"grs reset 0b5c7c3e-6f0d-4a8e-9d3b-1c2e3f4a5b6c_1 --root /var/lib/imepipe"},
+	},
+	"health": {
+		usage:    "health [--root DIR] [--json]",
+		about:    "Check an agent root: layout, enrollment, last sync. Exit 1 when unhealthy.",
+		examples: []string{"health --root /var/lib/imepipe"},
+	},
+	"inspect": {
+		usage:    "inspect [--json] [--show-keys] FILE.intunewin",
+		about:    "Show an .intunewin's Detection.xml facts; the keys stay hidden unless --show-keys.",
+		examples: []string{"inspect Setup.intunewin", "inspect --json --show-keys Setup.intunewin > keys.json"},
+	},
+	"install": {
+		usage:    "install APPID [--root DIR] [--json]",
+		about:    "Install an available app now, as from the Company Portal.",
+		examples: []string{"install 0b5c7c3e-6f0d-4a8e-9d3b-1c2e3f4a5b6c --root /var/lib/imepipe"},
+	},
+	"uninstall": {
+		usage:    "uninstall APPID [--root DIR] [--json]",
+		about:    "Uninstall an available app now.",
+		examples: []string{"uninstall 0b5c7c3e-6f0d-4a8e-9d3b-1c2e3f4a5b6c --root /var/lib/imepipe"},
+	},
+	"mcc": {
+		usage:    "mcc --dir DIR --origins HOST[:PORT],... [--addr HOST:PORT] [--scheme http|https]",
+		about:    "Run a Connected-Cache-style caching HTTP server (requests carry ?cacheHostOrigin=).",
+		examples: []string{"mcc --dir /srv/mcc --origins 127.0.0.1:8080 --addr 127.0.0.1:8090"},
+	},
+	"pack": {
+		usage: "pack -c SETUP_FOLDER -s SETUP_FILE -o OUTPUT_FOLDER [-a CATALOG_FOLDER] [-q] [flags]",
+		about: "Make an .intunewin from a setup folder, as IntuneWinAppUtil does (same -c -s -o -a -q).\n" +
+			"All of SETUP_FOLDER is packed; a warning says when it looks like much more than the app.",
+		examples: []string{"pack -c ./Setup -s setup.exe -o ./out", "pack -c ./Setup -s setup.msi -o ./out -a ./Catalogs -q"},
+	},
+	"reg": {
+		usage: "reg add|query|delete KEY [/v NAME | /ve | /va] [/t TYPE] [/d DATA] [/f] [--root DIR] [--json]",
+		about: "The agent's emulated registry, with reg.exe's arguments.",
+		examples: []string{`reg query HKLM\SOFTWARE\Contoso --root /var/lib/imepipe`,
+			`reg add HKLM\SOFTWARE\Contoso /v Version /t REG_SZ /d 1.0 /f`},
+	},
+	"serve": {
+		usage:    "serve --apps DIR [--data DIR] [--addr HOST:PORT] [--tls] [flags]",
+		about:    "Run the emulated cloud service (Intune + DO) over an apps folder: one folder per app with app.json and one .intunewin.",
+		examples: []string{"serve --apps ./apps --data ./imepipe-data --tls"},
+	},
+	"status": {
+		usage:    "status [--root DIR] [--json]",
+		about:    "Show the agent's apps: intent, enforcement and compliance states, attempts, GRS, errors.",
+		examples: []string{"status --root /var/lib/imepipe"},
+	},
+	"sync": {
+		usage:    "sync [app|compliance] [--root DIR]",
+		about:    "Make the agent sync now (app sync by default).",
+		examples: []string{"sync --root /var/lib/imepipe", "sync compliance"},
+	},
+	"unpack": {
+		usage: "unpack [-o DIR] [--force] [flags] FILE.intunewin\n       imepipe unpack --keys-file KEYS.json [flags] FILE.intunewin.bin",
+		about: "Verify, decrypt and extract an .intunewin, or a raw encrypted .bin (IMECache's, the\n" +
+			"service's blob) with its keys from --keys-file (inspect --json --show-keys) or --key/--iv.",
+		examples: []string{"unpack -o setup Setup.intunewin", "unpack --keys-file keys.json -o setup app.intunewin.bin"},
+	},
+}
+
+// printHelp prints the help of fs's command on the stdout newFlags saw.
+func printHelp(fs *flag.FlagSet) {
+	v, ok := helpOut.Load(fs)
+	if !ok {
+		return
+	}
+	w := v.(io.Writer)
+	writeHelp(w, cmdName(fs), fs)
+}
+
+// writeHelp prints name's help text and, when fs is not nil, its flags.
+func writeHelp(w io.Writer, name string, fs *flag.FlagSet) {
+	h, ok := helps[name]
+	if !ok {
+		h = helpText{usage: name + " [flags]"}
+	}
+	fmt.Fprintf(w, "usage: imepipe %s\n", h.usage)
+	if h.about != "" {
+		fmt.Fprintf(w, "\n%s\n", h.about)
+	}
+	if len(h.examples) > 0 {
+		fmt.Fprintln(w, "\nexamples:")
+		for _, ex := range h.examples {
+			fmt.Fprintf(w, "  imepipe %s\n", ex)
+		}
+	}
+	if fs == nil {
+		return
+	}
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	if b.Len() > 0 {
+		fmt.Fprintf(w, "\nflags:\n%s", b.String())
+	}
+}

@@ -14,9 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // Agent is the endpoint agent of one root folder. Create it with New,
@@ -28,7 +28,7 @@ type Agent struct {
 	layout  Layout
 	store   *state.Store
 	log     *cmtrace.Writer
-	client  *service.Client
+	client  *imeapi.Client
 	priv    *ecdh.PrivateKey
 	dl      Downloader
 	peer    *peering // DO peer side, when Config.PeerAddr is set
@@ -165,12 +165,12 @@ func (a *Agent) loadIdentity() error {
 			return fmt.Errorf("orchestrate: stored device key: %w", err)
 		}
 		a.priv = priv
-		a.client = service.NewClient(id.ServiceURL, a.cfg.HTTP)
+		a.client = imeapi.NewClient(id.ServiceURL, a.cfg.HTTP)
 		a.client.Token, a.client.DeviceID = id.Token, id.DeviceID
 		return nil
 	}
 	if url != "" {
-		a.client = service.NewClient(url, a.cfg.HTTP)
+		a.client = imeapi.NewClient(url, a.cfg.HTTP)
 	}
 	return nil
 }

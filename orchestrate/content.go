@@ -11,13 +11,13 @@ import (
 
 	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // content gets an app's content into IMECache/<key>: content info, a
 // verified cached .bin or a download, then verify-decrypt-extract. It
 // returns the folder and the DO record.
-func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key string) (string, fetch.Status, error) {
+func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key string) (string, fetch.Status, error) {
 	var st fetch.Status
 	fail := func(step string, err error) (string, fetch.Status, error) {
 		return "", st, &StepError{Step: step, Code: CodeFailure, Err: err}
@@ -36,7 +36,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 	if err != nil {
 		return fail("decrypt info", err)
 	}
-	keys, err := di.Keys(info.UnencryptedContentSize)
+	keys, err := decrypt.KeysFromDecryptInfo(di, info.UnencryptedContentSize)
 	if err != nil {
 		return fail("decrypt info", err)
 	}
@@ -101,7 +101,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 }
 
 // verifyFile checks a cached .bin against ContentInfo's size and SHA-256.
-func verifyFile(path string, info service.ContentInfo) error {
+func verifyFile(path string, info imeapi.ContentInfo) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err

@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/reap"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // crashRig is an app whose installer the test holds: install.sh appends
@@ -220,7 +220,7 @@ func (r *crashRig) finalChecks(enf int) {
 			r.t.Errorf("%s left behind", p)
 		}
 	}
-	var mine []service.Report
+	var mine []imeapi.Report
 	r.h.logMu.Lock()
 	for _, rep := range *r.h.reports {
 		if rep.AppID == r.app.id() {
@@ -268,14 +268,14 @@ func TestAgentKilledDuringInstallReadoptsRun(t *testing.T) {
 	if !strings.HasPrefix(string(res), "all ") || strings.Contains(string(res), "missing") {
 		t.Errorf("installer's file check: %q", res)
 	}
-	r.h.wantState(r.app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
+	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, ComplianceInstalled, 0)
 	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 0 {
 		t.Errorf("attempts %+v, want 1 run, 0 failures", att)
 	}
 	if !strings.Contains(r.h.log(), "waiting for its process tree instead of starting another installer") {
 		t.Errorf("no re-adoption line in the log:\n%s", r.h.log())
 	}
-	r.finalChecks(service.EnforcementSuccess)
+	r.finalChecks(imeapi.EnforcementSuccess)
 }
 
 // Past the recorded deadline the re-adopted tree is killed and the
@@ -292,11 +292,11 @@ func TestReadoptedRunKilledPastDeadline(t *testing.T) {
 	if s := strings.Join(r.starts(), " "); strings.Count(s, "start") != 1 || strings.Contains(s, "end") {
 		t.Errorf("installer runs %q, want one start, killed before its end", s)
 	}
-	r.h.wantState(r.app.id(), service.EnforcementError, ComplianceError, CodeTimeout)
+	r.h.wantState(r.app.id(), imeapi.EnforcementError, ComplianceError, CodeTimeout)
 	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 1 {
 		t.Errorf("attempts %+v, want 1 run, 1 failure", att)
 	}
-	r.finalChecks(service.EnforcementError)
+	r.finalChecks(imeapi.EnforcementError)
 }
 
 // A reaper gone without a Result (killed with the agent) is one failed
@@ -325,14 +325,14 @@ func TestReadoptedReaperGoneWithoutResult(t *testing.T) {
 	if s := strings.Join(r.starts(), " "); strings.Count(s, "start") != 1 || strings.Contains(s, "end") {
 		t.Errorf("installer runs %q, want the one start only", s)
 	}
-	r.h.wantState(r.app.id(), service.EnforcementError, ComplianceError, CodeFailure)
+	r.h.wantState(r.app.id(), imeapi.EnforcementError, ComplianceError, CodeFailure)
 	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 1 {
 		t.Errorf("attempts %+v, want 1 run, 1 failure", att)
 	}
 	if !strings.Contains(r.h.log(), "is gone without a result") {
 		t.Errorf("no failure line for the lost reaper:\n%s", r.h.log())
 	}
-	r.finalChecks(service.EnforcementError)
+	r.finalChecks(imeapi.EnforcementError)
 }
 
 // Within one agent process, a second flow of an app whose installer runs
@@ -378,8 +378,8 @@ func TestGuardOneInstallerPerAppInProcess(t *testing.T) {
 	if !strings.HasPrefix(string(res), "all ") {
 		t.Errorf("installer's file check: %q", res)
 	}
-	r.h.wantState(r.app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
-	r.finalChecks(service.EnforcementSuccess)
+	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, ComplianceInstalled, 0)
+	r.finalChecks(imeapi.EnforcementSuccess)
 	// The guard is released: the next flow runs (detects, nothing to install).
 	a.processApp(ctx, p, modeInstall, false)
 	if got := strings.Count(r.h.log(), "is already detected; nothing to install"); got != 1 {
@@ -440,9 +440,9 @@ func TestAgentStopDetachesFromInstaller(t *testing.T) {
 	if s := strings.Join(r.starts(), " "); strings.Count(s, "start") != 1 || strings.Count(s, "end") != 1 {
 		t.Errorf("installer runs %q, want one start and its end", s)
 	}
-	r.h.wantState(r.app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
+	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, ComplianceInstalled, 0)
 	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 0 {
 		t.Errorf("attempts %+v, want 1 run, 0 failures", att)
 	}
-	r.finalChecks(service.EnforcementSuccess)
+	r.finalChecks(imeapi.EnforcementSuccess)
 }

@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // DownloadRequest is one content download.
@@ -16,7 +16,7 @@ type DownloadRequest struct {
 	AppID, Version string
 	// Info is the service's ContentInfo: UploadLocation, DoFileId, Size,
 	// SHA256, PieceSize and PieceHashesUrl.
-	Info service.ContentInfo
+	Info imeapi.ContentInfo
 	// Path is the target, Content/Incoming/<appId>_<rev>.bin.
 	Path string
 	// Foreground is the assignment's DO priority.

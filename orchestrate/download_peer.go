@@ -8,15 +8,15 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/peer"
-	"github.com/imepipe/imepipe/service"
 )
 
 // PeerService is what a PeerDownloader needs of the service: the piece
 // hash files and the DO Array (*service.Client has both).
 type PeerService interface {
 	peer.ArrayClient
-	PieceHashes(ctx context.Context, url string) (service.PieceHashes, error)
+	PieceHashes(ctx context.Context, url string) (imeapi.PieceHashes, error)
 }
 
 // PeerDownloader downloads the way Delivery Optimization does

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
-	"github.com/imepipe/imepipe/service"
 )
 
 func TestRequiredAppInstallsAndReports(t *testing.T) {
@@ -89,7 +89,7 @@ func TestRequirementsNotMet(t *testing.T) {
 	arch := fileApp("ArmOnly", "required").with("applicableArchitectures", "arm64")
 	reg := fileApp("RegReq", "required").with("rules", []any{
 		fileApp("RegReq", "").fields["rules"].([]any)[0],
-		map[string]any{"@odata.type": service.TypeRegistryRule, "ruleType": "requirement", "keyPath": `HKLM\SOFTWARE\Contoso`, "valueName": "Ring", "operationType": "string", "operator": "equal", "comparisonValue": "pilot"},
+		map[string]any{"@odata.type": imeapi.TypeRegistryRule, "ruleType": "requirement", "keyPath": `HKLM\SOFTWARE\Contoso`, "valueName": "Ring", "operationType": "string", "operator": "equal", "comparisonValue": "pilot"},
 	})
 	ok := fileApp("Fits", "required").with("minimumMemoryInMB", 1024, "applicableArchitectures", "x64,arm64", "minimumNumberOfProcessors", 2)
 	h := newHarness(t, []testApp{mem, arch, reg, ok}, nil)
@@ -160,9 +160,9 @@ func TestExitCodeMapping(t *testing.T) {
 }
 
 func TestMapReturnCode(t *testing.T) {
-	custom := []service.ReturnCode{{ReturnCode: 0, Type: "success"}, {ReturnCode: 42, Type: "retry"}, {ReturnCode: 7, Type: "bogus"}}
+	custom := []imeapi.ReturnCode{{ReturnCode: 0, Type: "success"}, {ReturnCode: 42, Type: "retry"}, {ReturnCode: 7, Type: "bogus"}}
 	cases := []struct {
-		codes  []service.ReturnCode
+		codes  []imeapi.ReturnCode
 		code   int64
 		want   Outcome
 		mapped bool

@@ -21,8 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // lyingProxy sits between the agent and the real service (an on-path
@@ -58,7 +58,7 @@ func lie(t *testing.T, h *harness) *lyingProxy {
 		// Ask the service for the real app, whatever the agent asks for:
 		// the lie is served real content.
 		body, _ := io.ReadAll(r.Body)
-		var req service.ContentInfoRequest
+		var req imeapi.ContentInfoRequest
 		_ = json.Unmarshal(body, &req)
 		lp.mu.Lock()
 		req.AppID, req.Version = lp.realID, "1"
@@ -290,8 +290,8 @@ func TestLyingServiceIdentifiers(t *testing.T) {
 	})
 }
 
-func policyOf(m map[string]any) service.Policy {
-	return service.Policy{AppID: m["appId"].(string), Version: m["version"].(string)}
+func policyOf(m map[string]any) imeapi.Policy {
+	return imeapi.Policy{AppID: m["appId"].(string), Version: m["version"].(string)}
 }
 
 // TestLyingServiceDoFileId: a content info whose DoFileId would name a

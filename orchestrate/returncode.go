@@ -1,6 +1,6 @@
 package orchestrate
 
-import "github.com/imepipe/imepipe/service"
+import "github.com/imepipe/imepipe/imeapi"
 
 // Outcome is what an installer's exit code means (win32LobAppReturnCode types).
 type Outcome string
@@ -15,7 +15,7 @@ const (
 )
 
 // DefaultReturnCodes are Intune's defaults for a new Win32 app.
-var DefaultReturnCodes = []service.ReturnCode{
+var DefaultReturnCodes = []imeapi.ReturnCode{
 	{ReturnCode: 0, Type: string(Success)},
 	{ReturnCode: 1707, Type: string(Success)},
 	{ReturnCode: 3010, Type: string(SoftReboot)},
@@ -26,7 +26,7 @@ var DefaultReturnCodes = []service.ReturnCode{
 // MapReturnCode maps an exit code with the app's return codes (the
 // defaults when it lists none); a code not listed is Failed. mapped says
 // whether the code was found.
-func MapReturnCode(codes []service.ReturnCode, code int64) (o Outcome, mapped bool) {
+func MapReturnCode(codes []imeapi.ReturnCode, code int64) (o Outcome, mapped bool) {
 	if len(codes) == 0 {
 		codes = DefaultReturnCodes
 	}

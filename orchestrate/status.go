@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // AppStatus is one app revision as `imepipe status` shows it.
@@ -60,11 +60,11 @@ type Status struct {
 // IntentName names an IME intent.
 func IntentName(i int) string {
 	switch i {
-	case service.IntentAvailable:
+	case imeapi.IntentAvailable:
 		return "available"
-	case service.IntentRequired:
+	case imeapi.IntentRequired:
 		return "required"
-	case service.IntentUninstall:
+	case imeapi.IntentUninstall:
 		return "uninstall"
 	}
 	return "notTargeted"
@@ -127,9 +127,9 @@ func (a *Agent) statusOf(ap state.App, kept []state.Persisted, reqs map[string]i
 	}
 	s.IntentName = IntentName(s.Intent)
 	switch reqs[appID] {
-	case service.IntentAvailable:
+	case imeapi.IntentAvailable:
 		s.Request = "install"
-	case service.IntentUninstall:
+	case imeapi.IntentUninstall:
 		s.Request = "uninstall"
 	}
 	if c := ap.Compliance; c != nil {
@@ -156,7 +156,7 @@ func (a *Agent) statusOf(ap state.App, kept []state.Persisted, reqs map[string]i
 			at := r.SentAt
 			s.ReportedAt = &at
 		}
-		var rep service.Report
+		var rep imeapi.Report
 		if json.Unmarshal(r.Body, &rep) == nil && len(rep.DOStatus) > 0 {
 			s.DOStatus = rep.DOStatus
 		}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // DownloadConfig is one DO download on an agent. Info, Path and (for the
@@ -19,7 +19,7 @@ import (
 type DownloadConfig struct {
 	// Info is the service's ContentInfo: UploadLocation (the signed
 	// origin URL), DoFileId, Size, PieceSize.
-	Info service.ContentInfo
+	Info imeapi.ContentInfo
 	// Hashes are the SHA-256 of every piece (the piece hash file).
 	Hashes [][32]byte
 	// Path is the download target, Content/Incoming/<appId>_<rev>.bin.
@@ -244,7 +244,7 @@ func rescan(ct *Content, strict bool) error {
 }
 
 // ParseHashes converts a piece hash file's hex list.
-func ParseHashes(ph service.PieceHashes) ([][32]byte, error) {
+func ParseHashes(ph imeapi.PieceHashes) ([][32]byte, error) {
 	hs, err := decodeHashes(ph.Pieces)
 	if err != nil {
 		return nil, err

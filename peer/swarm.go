@@ -13,13 +13,13 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // ArrayClient is what a Swarm needs of the service: the DO Array
 // (*service.Client implements it).
 type ArrayClient interface {
-	Array(ctx context.Context, req service.ArrayRequest) (service.ArrayResponse, error)
+	Array(ctx context.Context, req imeapi.ArrayRequest) (imeapi.ArrayResponse, error)
 }
 
 // Defaults of SwarmConfig.
@@ -196,7 +196,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 		return nil
 	}
 	have, complete := s.cfg.Content.Bitmap()
-	req := service.ArrayRequest{DoFileID: s.file, PeerID: s.cfg.PeerID, Addr: s.cfg.Addr, LanID: s.cfg.LanID,
+	req := imeapi.ArrayRequest{DoFileID: s.file, PeerID: s.cfg.PeerID, Addr: s.cfg.Addr, LanID: s.cfg.LanID,
 		GroupID: s.cfg.GroupID, DownloadMode: s.cfg.Mode, Complete: complete}
 	if !complete {
 		req.Pieces = have

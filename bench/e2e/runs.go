@@ -15,9 +15,10 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/bench"
+	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
-	"github.com/imepipe/imepipe/service"
 )
 
 // sequential is the IME's order of work, timed phase by phase.
@@ -28,7 +29,7 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("e2e: %w", err)
 	}
-	c := service.NewClient(s.svcURL, s.hc)
+	c := imeapi.NewClient(s.svcURL, s.hc)
 	if _, err := c.Enroll(ctx, fmt.Sprintf("E2E-SEQUENTIAL-%d", s.round), s.secret, priv.PublicKey()); err != nil {
 		return res, err
 	}
@@ -48,7 +49,7 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	keys, err := di.Keys(ci.ContentInfo.UnencryptedContentSize)
+	keys, err := decrypt.KeysFromDecryptInfo(di, ci.ContentInfo.UnencryptedContentSize)
 	if err != nil {
 		return res, err
 	}

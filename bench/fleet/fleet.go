@@ -13,6 +13,7 @@ import (
 
 	"github.com/imepipe/imepipe/bench"
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/peer"
 	"github.com/imepipe/imepipe/service"
 )
@@ -163,13 +164,13 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	if err := os.RemoveAll(apps); err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
-	g := service.Win32LobApp{
-		ODataType: service.TypeWin32LobApp, ID: "00000000-0000-4000-8000-00000000f1ee", Version: "1",
+	g := imeapi.Win32LobApp{
+		ODataType: imeapi.TypeWin32LobApp, ID: "00000000-0000-4000-8000-00000000f1ee", Version: "1",
 		DisplayName: "fleet package", SetupFilePath: "setup.exe",
 		InstallCommandLine: "setup.exe /S", UninstallCommandLine: "setup.exe /uninstall",
-		Rules: []service.Rule{{ODataType: service.TypeFileSystemRule, RuleType: "detection", Path: `C:\Program Files\Fleet`,
+		Rules: []imeapi.Rule{{ODataType: imeapi.TypeFileSystemRule, RuleType: "detection", Path: `C:\Program Files\Fleet`,
 			FileOrFolderName: "fleet.exe", OperationType: "exists"}},
-		Assignments: []service.Assignment{{Intent: "required", Target: service.AssignmentTarget{ODataType: service.TypeAllDevices}}},
+		Assignments: []imeapi.Assignment{{Intent: "required", Target: imeapi.AssignmentTarget{ODataType: imeapi.TypeAllDevices}}},
 	}
 	if err := bench.WriteApp(apps, "fleet-app", g, pkg); err != nil {
 		return nil, err
@@ -242,7 +243,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode, bad int) (*Report, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i] = a.fetch(ctx, cfg, service.NewClient(s.svcURL, s.hc), s.secret, start)
+			outs[i] = a.fetch(ctx, cfg, imeapi.NewClient(s.svcURL, s.hc), s.secret, start)
 		}()
 	}
 	wg.Wait()

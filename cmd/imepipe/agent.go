@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
 	"github.com/imepipe/imepipe/orchestrate/reap"
-	"github.com/imepipe/imepipe/service"
 )
 
 func init() {
@@ -186,7 +186,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		// A service whose certificate is refused would only be logged,
 		// sync after sync: before the first enrollment, say it and exit.
 		if st, err := a.Status(ctx); err == nil && !st.Enrolled {
-			var te *service.TrustError
+			var te *imeapi.TrustError
 			if err := a.SyncKind(ctx, orchestrate.SyncCompliance); errors.As(err, &te) {
 				return trustHint(err, trust)
 			}
@@ -208,7 +208,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 // Connected Cache alike. LAN peers are reached over plain HTTP whatever
 // this says (their content is verified by piece hashes and the HMAC).
 func trustingClient(caFile string) (*http.Client, error) {
-	conf, err := service.ClientTLS(caFile)
+	conf, err := imeapi.ClientTLS(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("--ca-file: %w", err)
 	}
@@ -218,7 +218,7 @@ func trustingClient(caFile string) (*http.Client, error) {
 // trustHint turns a refused service certificate into its one line, with
 // what to do about it; other errors pass unchanged.
 func trustHint(err error, caFile string) error {
-	var te *service.TrustError
+	var te *imeapi.TrustError
 	if !errors.As(err, &te) {
 		return err
 	}

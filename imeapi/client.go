@@ -1,4 +1,4 @@
-package service
+package imeapi
 
 import (
 	"bytes"
@@ -137,7 +137,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &APIError{StatusCode: resp.StatusCode}
-		var eb errorBody
+		var eb ErrorBody
 		if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
 			e.Message, e.Field = eb.Error, eb.Field
 		} else {

@@ -1,4 +1,4 @@
-package service
+package imeapi
 
 import (
 	"encoding/json"
@@ -90,6 +90,10 @@ type ContentInfo struct {
 	PieceSize      int64  `json:"PieceSize"`
 	PieceHashesURL string `json:"PieceHashesUrl"`
 }
+
+// DoFileID is the DO file id of an app version, in the IME's form
+// ("intunewin-bin_<appId>_<version>"), as ContentInfo.DoFileID carries it.
+func DoFileID(appID, version string) string { return "intunewin-bin_" + appID + "_" + version }
 
 // ContentInfoResponse is the answer to POST /api/v1/contentinfo.
 type ContentInfoResponse struct {
@@ -237,8 +241,8 @@ type AppStatus struct {
 	DOBytes map[string]int64 `json:"doBytes,omitempty"`
 }
 
-// errorBody is the JSON of every error answer.
-type errorBody struct {
+// ErrorBody is the JSON of every error answer.
+type ErrorBody struct {
 	Error string `json:"error"`
 	Field string `json:"field,omitempty"`
 }

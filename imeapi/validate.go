@@ -1,4 +1,4 @@
-package service
+package imeapi
 
 import (
 	"encoding/base64"
@@ -8,25 +8,34 @@ import (
 	"strings"
 )
 
-// fieldError is a validation failure of one JSON field.
-type fieldError struct {
+// FieldError is a validation failure of one JSON field: Field is its JSON
+// path ("rules[0].keyPath"), Err wraps ErrRequired or ErrInvalid.
+type FieldError struct {
 	Field string
 	Err   error
 }
 
-func (e *fieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *fieldError) Unwrap() error { return e.Err }
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
 
+// Reasons of a FieldError. They carry no package prefix: a FieldError
+// reads "<field>: required" or "<field>: invalid value: …".
 var (
-	errRequired = errors.New("required")
-	errInvalid  = errors.New("invalid value")
+	ErrRequired = errors.New("required")
+	ErrInvalid  = errors.New("invalid value")
+)
+
+// Delivery Optimization priorities of an assignment's settings.
+const (
+	PriorityNotConfigured = "notConfigured" // background
+	PriorityForeground    = "foreground"
 )
 
 func bad(field string, format string, a ...any) error {
-	return &fieldError{Field: field, Err: fmt.Errorf("%w: "+format, append([]any{errInvalid}, a...)...)}
+	return &FieldError{Field: field, Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, a...)...)}
 }
 
-func required(field string) error { return &fieldError{Field: field, Err: errRequired} }
+func required(field string) error { return &FieldError{Field: field, Err: ErrRequired} }
 
 var (
 	guidRE    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -45,7 +54,7 @@ var (
 	architectures = set("none", "x86", "x64", "arm", "arm64", "neutral")
 	intents       = set("available", "required", "uninstall", "availableWithoutEnrollment")
 	targetTypes   = set(TypeAllDevices, TypeAllUsers, TypeGroup, TypeExclusionGroup)
-	doPriorities  = set("notConfigured", "foreground")
+	doPriorities  = set(PriorityNotConfigured, PriorityForeground)
 	ruleKinds     = map[string]ruleKind{
 		TypeFileSystemRule:        {list: "rules", ops: fileOps},
 		TypeRegistryRule:          {list: "rules", ops: registryOps},

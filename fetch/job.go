@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Job downloads one file from its sources. Create it with New, run it
@@ -30,7 +32,7 @@ type Job struct {
 	f        file
 	prefixCh chan struct{}
 	dirty    chan struct{}
-	state    string
+	state    imeapi.DOStatus
 	started  time.Time
 	elapsed  time.Duration // from earlier runs and finished parts of this one
 	running  bool
@@ -63,7 +65,7 @@ func New(path string, sources []Source, opt Options) (*Job, error) {
 		return nil, fmt.Errorf("fetch: SHA-256 must be %d bytes, got %d", sha256.Size, len(opt.SHA256))
 	}
 	opt = opt.withDefaults()
-	j := &Job{path: path, opt: opt, prefixCh: make(chan struct{}), dirty: make(chan struct{}, 1), state: StateCaching}
+	j := &Job{path: path, opt: opt, prefixCh: make(chan struct{}), dirty: make(chan struct{}, 1), state: imeapi.DOCaching}
 	j.limit = NewPacer(opt.rate(), opt.Now, opt.Retry.Sleep)
 	for _, s := range sources {
 		st := &sourceState{src: s, kind: s.Kind(), maxConns: 1 << 30}
@@ -175,7 +177,7 @@ func (j *Job) Run(ctx context.Context) (Status, error) {
 		j.mu.Unlock()
 		return Status{}, fmt.Errorf("fetch: %s: Run called twice at once", j.path)
 	}
-	j.running, j.started, j.state = true, j.opt.Now(), StateCaching
+	j.running, j.started, j.state = true, j.opt.Now(), imeapi.DOCaching
 	j.mu.Unlock()
 
 	err := j.runOnce(ctx, false)
@@ -189,11 +191,11 @@ func (j *Job) Run(ctx context.Context) (Status, error) {
 	j.elapsed += j.opt.Now().Sub(j.started)
 	switch {
 	case err == nil:
-		j.state = StateComplete
+		j.state = imeapi.DOComplete
 	case ctx.Err() != nil:
-		j.state = StatePaused
+		j.state = imeapi.DOPaused
 	default:
-		j.state = StateError
+		j.state = imeapi.DOError
 	}
 	if j.f != nil {
 		_ = j.f.Close()

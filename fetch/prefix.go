@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // ErrPrefixLost: the job started its file again from zero (the content
@@ -62,9 +64,9 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 				err = io.ErrUnexpectedEOF // shorter than the job says it wrote
 			}
 			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, err)
-		case state == StateComplete && r.off == size:
+		case state == imeapi.DOComplete && r.off == size:
 			return 0, io.EOF
-		case !running && state != StateCaching: // a run ended without the whole file
+		case !running && state != imeapi.DOCaching: // a run ended without the whole file
 			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, ErrEnded)
 		}
 		select {
@@ -87,7 +89,7 @@ func (r *PrefixReader) Close() error {
 
 // progress is Prefix, the file's size (known once a run has learnt it),
 // whether a run is going on, and the state the last one left.
-func (j *Job) progress() (prefix, size int64, running bool, state string) {
+func (j *Job) progress() (prefix, size int64, running bool, state imeapi.DOStatus) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.pc != nil {

@@ -29,20 +29,12 @@ type EnrollResponse struct {
 	Token string `json:"token"`
 }
 
-// IME intents, as its policies carry them.
-const (
-	IntentNotTargeted = 0
-	IntentAvailable   = 1
-	IntentRequired    = 3
-	IntentUninstall   = 4
-)
-
 // Policy is one app assigned to the device.
 type Policy struct {
 	AppID   string `json:"appId"`
 	Version string `json:"version"`
-	// Intent is the IME's: 1 available, 3 required, 4 uninstall.
-	Intent int `json:"intent"`
+	// Intent is the IME's: available, required or uninstall.
+	Intent Intent `json:"intent"`
 	// DeliveryOptimizationPriority from the winning assignment's settings:
 	// "foreground" or "notConfigured" (background).
 	DeliveryOptimizationPriority string `json:"deliveryOptimizationPriority,omitempty"`
@@ -155,9 +147,8 @@ type ArrayRequest struct {
 	// address /24 (IPv4) or /64 (IPv6): tests on one host use it.
 	LanID   string `json:"lanId,omitempty"`
 	GroupID string `json:"groupId,omitempty"`
-	// DownloadMode: 0 HTTP only, 1 LAN, 2 Group, 3 Internet, 99 Simple,
-	// 100 Bypass. 0, 99 and 100 neither register nor get peers.
-	DownloadMode int `json:"downloadMode"`
+	// DownloadMode: 0, 99 and 100 neither register nor get peers.
+	DownloadMode DownloadMode `json:"downloadMode"`
 	// Complete, or Pieces: a bitmap (bit i of byte i/8, most significant
 	// first) of the pieces held; base64 in JSON.
 	Complete bool   `json:"complete,omitempty"`
@@ -186,24 +177,14 @@ type ArrayResponse struct {
 	Peers      []Peer `json:"peers"`
 }
 
-// IME enforcement states.
-const (
-	EnforcementSuccess            = 1000
-	EnforcementInProgress         = 2000
-	EnforcementRequirementsNotMet = 3000
-	EnforcementUnknown            = 4000
-	EnforcementError              = 5000
-	EnforcementNotAttempted       = 6000
-)
-
 // Report is the result of one app on one device, as the IME reports it.
 type Report struct {
-	AppID            string `json:"appId"`
-	Version          string `json:"version"`
-	EnforcementState int    `json:"enforcementState"` // 1000 … 6000
-	ComplianceState  int    `json:"complianceState"`  // 1 installed, 2 not installed, 4 error, 5 unknown
-	ErrorCode        int64  `json:"errorCode"`
-	ErrorMessage     string `json:"errorMessage,omitempty"`
+	AppID            string           `json:"appId"`
+	Version          string           `json:"version"`
+	EnforcementState EnforcementState `json:"enforcementState"`
+	ComplianceState  ComplianceState  `json:"complianceState"`
+	ErrorCode        int64            `json:"errorCode"`
+	ErrorMessage     string           `json:"errorMessage,omitempty"`
 	// DOStatus is the DO telemetry record of the download, with
 	// Get-DeliveryOptimizationStatus field names (a JSON object).
 	DOStatus json.RawMessage `json:"doStatus,omitempty"`
@@ -232,7 +213,7 @@ type DeviceStatus struct {
 type AppStatus struct {
 	AppID       string `json:"appId"`
 	DisplayName string `json:"displayName,omitempty"`
-	Intent      int    `json:"intent"`
+	Intent      Intent `json:"intent"`
 	// Report is the last one received (nil: none yet); ReportedAt when.
 	Report     *Report    `json:"report,omitempty"`
 	ReportedAt *time.Time `json:"reportedAt,omitempty"`

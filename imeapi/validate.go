@@ -48,7 +48,6 @@ var (
 	fileOps       = set("notConfigured", "exists", "modifiedDate", "createdDate", "version", "sizeInMB", "doesNotExist", "sizeInBytes", "appVersion")
 	registryOps   = set("notConfigured", "exists", "doesNotExist", "string", "integer", "version")
 	scriptOps     = set("notConfigured", "string", "dateTime", "integer", "float", "version", "boolean")
-	returnTypes   = set("success", "softReboot", "hardReboot", "retry", "failed")
 	runAs         = set("system", "user")
 	restarts      = set("basedOnReturnCode", "allow", "suppress", "force")
 	architectures = set("none", "x86", "x64", "arm", "arm64", "neutral")
@@ -112,7 +111,7 @@ func (a *Win32LobApp) Validate() error {
 	seen := map[int]bool{}
 	for i, rc := range a.ReturnCodes {
 		f := fmt.Sprintf("returnCodes[%d]", i)
-		if !returnTypes[rc.Type] {
+		if !rc.Type.Valid() {
 			return bad(f+".type", "%q, want one of success, softReboot, hardReboot, retry, failed", rc.Type)
 		}
 		if seen[rc.ReturnCode] {

@@ -13,18 +13,10 @@ import (
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
-// IME compliance states.
-const (
-	ComplianceInstalled    = 1
-	ComplianceNotInstalled = 2
-	ComplianceError        = 4
-	ComplianceUnknown      = 5
-)
-
 // result is the outcome of one app's processing, as recorded and reported.
 type result struct {
-	enforcement   int
-	compliance    int
+	enforcement   imeapi.EnforcementState
+	compliance    imeapi.ComplianceState
 	code          int64
 	message       string
 	applicability int
@@ -66,36 +58,36 @@ func (a *Agent) processApp(ctx context.Context, p imeapi.Policy, m mode, onDeman
 
 	detected, err := a.detect(ctx, t, app)
 	if err != nil {
-		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
+		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
 		return
 	}
 	switch {
 	case m == modeDetect:
-		r := result{enforcement: imeapi.EnforcementNotAttempted, compliance: ComplianceNotInstalled}
+		r := result{enforcement: imeapi.EnforcementNotAttempted, compliance: imeapi.ComplianceNotInstalled}
 		if detected {
-			r = result{enforcement: imeapi.EnforcementSuccess, compliance: ComplianceInstalled}
+			r = result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceInstalled}
 		}
 		a.finish(ctx, t, p, app, m, r)
 		return
 	case m == modeInstall && detected:
 		t.info("[Win32App] App %s is already detected; nothing to install", p.AppID)
-		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementSuccess, compliance: ComplianceInstalled})
+		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceInstalled})
 		return
 	case m == modeUninstall && !detected:
 		t.info("[Win32App] App %s is not detected; nothing to uninstall", p.AppID)
-		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementSuccess, compliance: ComplianceNotInstalled})
+		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceNotInstalled})
 		return
 	}
 	if m == modeInstall {
 		t.info("[Win32App] ===Step=== Check applicability")
 		why, err := a.applicability(ctx, app, t)
 		if err != nil {
-			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
+			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
 			return
 		}
 		if why != "" {
 			t.warn("[Win32App] Requirements not met for app %s: %s", p.AppID, why)
-			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementRequirementsNotMet, compliance: ComplianceNotInstalled, applicability: 1, message: "requirements not met: " + why})
+			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementRequirementsNotMet, compliance: imeapi.ComplianceNotInstalled, applicability: 1, message: "requirements not met: " + why})
 			return
 		}
 		t.info("[Win32App] applicationRequirementCheck: Met")
@@ -114,7 +106,7 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 			code = se.Code
 		}
 		t.error("[Win32App] %v", err)
-		return result{enforcement: imeapi.EnforcementError, compliance: ComplianceError, code: code, message: err.Error(), failed: true}
+		return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: code, message: err.Error(), failed: true}
 	}
 	var dir string
 	var do fetch.Status
@@ -231,7 +223,7 @@ func (a *Agent) finish(ctx context.Context, t *tracer, p imeapi.Policy, app imea
 		ctxNum = 1
 	}
 	cm := state.ComplianceStateMessage{Applicability: r.applicability, ComplianceState: r.compliance, DesiredState: desired, ErrorCode: r.code, InstallContext: ctxNum, TargetType: 2}
-	if r.compliance == ComplianceInstalled && app.DisplayVersion != "" {
+	if r.compliance == imeapi.ComplianceInstalled && app.DisplayVersion != "" {
 		v := app.DisplayVersion
 		cm.ProductVersion = &v
 	}

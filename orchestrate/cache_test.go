@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // seedIncoming copies the service's blob of app into the agent's
@@ -46,7 +47,7 @@ func TestStaleCacheIsVerified(t *testing.T) {
 	h.sync()
 	h.wantState(bad.id(), 1000, 1, 0)
 	h.wantState(good.id(), 1000, 1, 0)
-	if do := reportedDO(t, h, bad.id()); do.TotalBytesDownloaded != size || do.Status != fetch.StateComplete {
+	if do := reportedDO(t, h, bad.id()); do.TotalBytesDownloaded != size || do.Status != imeapi.DOComplete {
 		t.Fatalf("damaged cache: downloaded %d of %d (%s)", do.TotalBytesDownloaded, size, do.Status)
 	}
 	if do := reportedDO(t, h, good.id()); do.TotalBytesDownloaded != 0 || do.FileSizeInCache == 0 {

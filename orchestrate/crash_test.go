@@ -208,7 +208,7 @@ func (r *crashRig) checkNoOrphan() {
 
 // finalChecks: the run's record, result file and content folder are gone,
 // and reports holds exactly one report of the app, in state enf.
-func (r *crashRig) finalChecks(enf int) {
+func (r *crashRig) finalChecks(enf imeapi.EnforcementState) {
 	r.t.Helper()
 	recs, err := r.h.agent.store.Installs()
 	must(r.t, err)
@@ -268,7 +268,7 @@ func TestAgentKilledDuringInstallReadoptsRun(t *testing.T) {
 	if !strings.HasPrefix(string(res), "all ") || strings.Contains(string(res), "missing") {
 		t.Errorf("installer's file check: %q", res)
 	}
-	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, ComplianceInstalled, 0)
+	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 0 {
 		t.Errorf("attempts %+v, want 1 run, 0 failures", att)
 	}
@@ -292,7 +292,7 @@ func TestReadoptedRunKilledPastDeadline(t *testing.T) {
 	if s := strings.Join(r.starts(), " "); strings.Count(s, "start") != 1 || strings.Contains(s, "end") {
 		t.Errorf("installer runs %q, want one start, killed before its end", s)
 	}
-	r.h.wantState(r.app.id(), imeapi.EnforcementError, ComplianceError, CodeTimeout)
+	r.h.wantState(r.app.id(), imeapi.EnforcementError, imeapi.ComplianceError, CodeTimeout)
 	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 1 {
 		t.Errorf("attempts %+v, want 1 run, 1 failure", att)
 	}
@@ -325,7 +325,7 @@ func TestReadoptedReaperGoneWithoutResult(t *testing.T) {
 	if s := strings.Join(r.starts(), " "); strings.Count(s, "start") != 1 || strings.Contains(s, "end") {
 		t.Errorf("installer runs %q, want the one start only", s)
 	}
-	r.h.wantState(r.app.id(), imeapi.EnforcementError, ComplianceError, CodeFailure)
+	r.h.wantState(r.app.id(), imeapi.EnforcementError, imeapi.ComplianceError, CodeFailure)
 	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 1 {
 		t.Errorf("attempts %+v, want 1 run, 1 failure", att)
 	}
@@ -378,7 +378,7 @@ func TestGuardOneInstallerPerAppInProcess(t *testing.T) {
 	if !strings.HasPrefix(string(res), "all ") {
 		t.Errorf("installer's file check: %q", res)
 	}
-	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, ComplianceInstalled, 0)
+	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	r.finalChecks(imeapi.EnforcementSuccess)
 	// The guard is released: the next flow runs (detects, nothing to install).
 	a.processApp(ctx, p, modeInstall, false)
@@ -440,7 +440,7 @@ func TestAgentStopDetachesFromInstaller(t *testing.T) {
 	if s := strings.Join(r.starts(), " "); strings.Count(s, "start") != 1 || strings.Count(s, "end") != 1 {
 		t.Errorf("installer runs %q, want one start and its end", s)
 	}
-	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, ComplianceInstalled, 0)
+	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if att := r.h.app(r.app.id()).Attempts; att.Runs != 1 || att.Count != 0 {
 		t.Errorf("attempts %+v, want 1 run, 0 failures", att)
 	}

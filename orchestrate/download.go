@@ -55,14 +55,14 @@ type Downloader interface {
 type FetchDownloader struct {
 	HTTP         *http.Client
 	CacheHost    string
-	DownloadMode int
+	DownloadMode imeapi.DownloadMode
 	Options      fetch.Options // base options (Connections, Retry, Now, Logf, …)
 }
 
 // Download implements Downloader.
 func (d *FetchDownloader) Download(ctx context.Context, req DownloadRequest) (fetch.Status, error) {
 	var sources []fetch.Source
-	if d.CacheHost != "" && d.DownloadMode != 100 {
+	if d.CacheHost != "" && d.DownloadMode != imeapi.ModeBypass {
 		c, err := fetch.NewCache(req.Info.UploadLocation, d.CacheHost, d.HTTP)
 		if err != nil {
 			return fetch.Status{}, fmt.Errorf("orchestrate: %w", err)

@@ -45,7 +45,7 @@ type PeerDownloader struct {
 // Download implements Downloader.
 func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fetch.Status, error) {
 	mode := d.Fetch.DownloadMode
-	if len(peer.PeerKinds(mode)) == 0 || d.Service == nil || d.PeerID == nil || d.PeerID() == "" {
+	if len(peer.Kinds(mode)) == 0 || d.Service == nil || d.PeerID == nil || d.PeerID() == "" {
 		return d.Fetch.Download(ctx, req)
 	}
 	if req.Info.PieceHashesURL == "" {
@@ -94,7 +94,7 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 // (at start-up, and again before the Array's registrations expire).
 // Nothing is said in modes 0, 99 and 100 or before the device enrolls.
 func (d *PeerDownloader) Announce(ctx context.Context) error {
-	if len(peer.PeerKinds(d.Fetch.DownloadMode)) == 0 || d.Service == nil || d.PeerID == nil || d.PeerID() == "" {
+	if len(peer.Kinds(d.Fetch.DownloadMode)) == 0 || d.Service == nil || d.PeerID == nil || d.PeerID() == "" {
 		return nil
 	}
 	for _, ct := range d.Cache.List() {
@@ -147,7 +147,7 @@ func (a *Agent) startPeering() error {
 	}
 	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Logf: logf}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
 	p.dl = &PeerDownloader{
-		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: a.cfg.DownloadMode},
+		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode},
 		Cache: cache, PeerAddr: announced(p.addr), Logf: logf,
 		PeerID: func() string { return a.client.DeviceID },
 	}
@@ -171,7 +171,7 @@ func (a *Agent) startPeering() error {
 		a.announceLoop(p)
 	}()
 	a.peer = p
-	a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, a.cfg.DownloadMode)
+	a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, *a.cfg.DownloadMode)
 	return nil
 }
 

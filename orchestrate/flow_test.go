@@ -120,20 +120,21 @@ func TestExitCodeMapping(t *testing.T) {
 		return fileApp(name, "required").script("install.sh", body)
 	}
 	cases := []struct {
-		app       testApp
-		enf, comp int
-		code      int64
-		reboot    string
-		attempts  int
+		app      testApp
+		enf      imeapi.EnforcementState
+		comp     imeapi.ComplianceState
+		code     int64
+		reboot   string
+		attempts int
 	}{
-		{withCode("Ok1707", 1707, true), 1000, 1, 0, "", 0},
-		{withCode("Soft", 3010, true), 1000, 1, 3010, "softReboot", 0},
-		{withCode("Hard", 1641, true), 1000, 1, 1641, "hardReboot", 0},
-		{withCode("Busy", 1618, false), 2000, 5, 1618, "", 1},
-		{withCode("Fail", 5, false), 5000, 4, 5, "", 1},
-		{withCode("Ghost", 0, false), 5000, 4, CodeNotDetected, "", 1},
-		{withCode("Custom", 17, true).with("returnCodes", []any{map[string]any{"returnCode": 17, "type": "success"}}), 1000, 1, 0, "", 0},
-		{withCode("ZeroNotListed", 0, true).with("returnCodes", []any{map[string]any{"returnCode": 17, "type": "success"}}), 5000, 4, 0, "", 1},
+		{withCode("Ok1707", 1707, true), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0, "", 0},
+		{withCode("Soft", 3010, true), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 3010, "softReboot", 0},
+		{withCode("Hard", 1641, true), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 1641, "hardReboot", 0},
+		{withCode("Busy", 1618, false), imeapi.EnforcementInProgress, imeapi.ComplianceUnknown, 1618, "", 1},
+		{withCode("Fail", 5, false), imeapi.EnforcementError, imeapi.ComplianceError, 5, "", 1},
+		{withCode("Ghost", 0, false), imeapi.EnforcementError, imeapi.ComplianceError, CodeNotDetected, "", 1},
+		{withCode("Custom", 17, true).with("returnCodes", []any{map[string]any{"returnCode": 17, "type": "success"}}), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0, "", 0},
+		{withCode("ZeroNotListed", 0, true).with("returnCodes", []any{map[string]any{"returnCode": 17, "type": "success"}}), imeapi.EnforcementError, imeapi.ComplianceError, 0, "", 1},
 	}
 	var apps []testApp
 	for _, c := range cases {
@@ -164,19 +165,19 @@ func TestMapReturnCode(t *testing.T) {
 	cases := []struct {
 		codes  []imeapi.ReturnCode
 		code   int64
-		want   Outcome
+		want   imeapi.ReturnCodeType
 		mapped bool
 	}{
-		{nil, 0, Success, true},
-		{nil, 1707, Success, true},
-		{nil, 3010, SoftReboot, true},
-		{nil, 1641, HardReboot, true},
-		{nil, 1618, Retry, true},
-		{nil, 1, Failed, false},
-		{nil, -2147467259, Failed, false},
-		{custom, 42, Retry, true},
-		{custom, 3010, Failed, false},
-		{custom, 7, Failed, true},
+		{nil, 0, imeapi.ReturnSuccess, true},
+		{nil, 1707, imeapi.ReturnSuccess, true},
+		{nil, 3010, imeapi.ReturnSoftReboot, true},
+		{nil, 1641, imeapi.ReturnHardReboot, true},
+		{nil, 1618, imeapi.ReturnRetry, true},
+		{nil, 1, imeapi.ReturnFailed, false},
+		{nil, -2147467259, imeapi.ReturnFailed, false},
+		{custom, 42, imeapi.ReturnRetry, true},
+		{custom, 3010, imeapi.ReturnFailed, false},
+		{custom, 7, imeapi.ReturnFailed, true},
 	}
 	for _, c := range cases {
 		got, mapped := MapReturnCode(c.codes, c.code)

@@ -226,7 +226,7 @@ func (h *harness) app(id string) state.App {
 }
 
 // wantState checks the stored enforcement, compliance and error code.
-func (h *harness) wantState(id string, enf, comp int, code int64) {
+func (h *harness) wantState(id string, enf imeapi.EnforcementState, comp imeapi.ComplianceState, code int64) {
 	h.t.Helper()
 	ap := h.app(id)
 	if ap.Enforcement == nil || ap.Compliance == nil {

@@ -98,12 +98,12 @@ func (a *Agent) refuse(ctx context.Context, t *tracer, p imeapi.Policy, err erro
 	}
 	t.error("[Win32App] Refusing the policy of app %s version %s: %v", shown(p.AppID), shown(p.Version), err)
 	_ = a.store.PutPolicy(user, key, state.Policy{AppID: plain(p.AppID), Version: plain(p.Version), Intent: p.Intent, UpdatedAt: a.cfg.Now()})
-	_ = a.store.PutCompliance(user, key, state.ComplianceStateMessage{ComplianceState: ComplianceError, ErrorCode: CodeFailure, TargetType: 2})
+	_ = a.store.PutCompliance(user, key, state.ComplianceStateMessage{ComplianceState: imeapi.ComplianceError, ErrorCode: CodeFailure, TargetType: 2})
 	_ = a.store.PutEnforcement(user, key, state.EnforcementStateMessage{EnforcementState: imeapi.EnforcementError, ErrorCode: CodeFailure, ErrorMessage: msg})
 	if imeapi.CheckAppID(p.AppID) != nil {
 		return
 	}
-	rep := imeapi.Report{AppID: p.AppID, Version: plain(p.Version), EnforcementState: imeapi.EnforcementError, ComplianceState: ComplianceError, ErrorCode: CodeFailure, ErrorMessage: msg}
+	rep := imeapi.Report{AppID: p.AppID, Version: plain(p.Version), EnforcementState: imeapi.EnforcementError, ComplianceState: imeapi.ComplianceError, ErrorCode: CodeFailure, ErrorMessage: msg}
 	if err := a.client.Report(ctx, rep); err != nil {
 		t.warn("[StatusService] Report of refused app %s not sent: %v", p.AppID, err)
 	}

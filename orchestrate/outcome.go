@@ -22,14 +22,14 @@ func (a *Agent) judge(ctx context.Context, t *tracer, p imeapi.Policy, app imeap
 	t.info("[Win32App] lpExitCode %s is defined as %s", describeCode(code), outcome)
 	r := result{do: do}
 	switch outcome {
-	case Failed:
+	case imeapi.ReturnFailed:
 		r = failure(t, &StepError{Step: "install", Code: code, Err: fmt.Errorf("installer exit code %d is a failure", code)})
 		r.do = do
 		return r
-	case Retry:
+	case imeapi.ReturnRetry:
 		t.warn("[Win32App] Installer asks for a retry (exit code %d); next attempt after %v", code, a.cfg.RetryInterval)
-		return result{enforcement: imeapi.EnforcementInProgress, compliance: ComplianceUnknown, code: code, message: "installer asked for a retry", failed: true, do: do}
-	case SoftReboot, HardReboot:
+		return result{enforcement: imeapi.EnforcementInProgress, compliance: imeapi.ComplianceUnknown, code: code, message: "installer asked for a retry", failed: true, do: do}
+	case imeapi.ReturnSoftReboot, imeapi.ReturnHardReboot:
 		r.reboot = string(outcome)
 		r.code = code
 		t.info("[Win32App] Device restart behavior %s: restart %s is pending (not performed by the agent)", restartBehavior(app), outcome)
@@ -44,14 +44,14 @@ func (a *Agent) judge(ctx context.Context, t *tracer, p imeapi.Policy, app imeap
 	switch {
 	case m == modeInstall && !detected:
 		t.error("[Win32App] Installer succeeded but the app is not detected: 0x87D1041C")
-		return result{enforcement: imeapi.EnforcementError, compliance: ComplianceError, code: CodeNotDetected, message: "the application was not detected after installation completed successfully", failed: true, do: do}
+		return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeNotDetected, message: "the application was not detected after installation completed successfully", failed: true, do: do}
 	case m == modeUninstall && detected:
 		t.error("[Win32App] Uninstaller succeeded but the app is still detected")
-		return result{enforcement: imeapi.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: "the application is still detected after uninstall", failed: true, do: do}
+		return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: "the application is still detected after uninstall", failed: true, do: do}
 	case m == modeUninstall:
-		r.enforcement, r.compliance = imeapi.EnforcementSuccess, ComplianceNotInstalled
+		r.enforcement, r.compliance = imeapi.EnforcementSuccess, imeapi.ComplianceNotInstalled
 	default:
-		r.enforcement, r.compliance = imeapi.EnforcementSuccess, ComplianceInstalled
+		r.enforcement, r.compliance = imeapi.EnforcementSuccess, imeapi.ComplianceInstalled
 	}
 	return r
 }
@@ -65,5 +65,5 @@ func failure(t *tracer, err error) result {
 		code = se.Code
 	}
 	t.error("[Win32App] %v", err)
-	return result{enforcement: imeapi.EnforcementError, compliance: ComplianceError, code: code, message: err.Error(), failed: true}
+	return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: code, message: err.Error(), failed: true}
 }

@@ -38,7 +38,7 @@ func TestOlderRevisionRunFinishedBeforeNewInstall(t *testing.T) {
 	if !strings.Contains(h.log(), "is gone without a result") {
 		t.Errorf("no failure line for the lost run:\n%s", h.log())
 	}
-	h.wantState(app.id(), imeapi.EnforcementSuccess, ComplianceInstalled, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if recs, _ := a.store.Installs(); len(recs) != 0 {
 		t.Errorf("records left: %+v", recs)
 	}

@@ -30,7 +30,7 @@ const (
 
 // modeFor: required installs, uninstall uninstalls, available only
 // detects unless the user asked (imepipe install / uninstall).
-func modeFor(intent, request int) mode {
+func modeFor(intent, request imeapi.Intent) mode {
 	switch {
 	case intent == imeapi.IntentRequired:
 		return modeInstall
@@ -142,7 +142,7 @@ func (a *Agent) Uninstall(ctx context.Context, appID string) (AppStatus, error) 
 	return a.onDemand(ctx, appID, imeapi.IntentUninstall)
 }
 
-func (a *Agent) onDemand(ctx context.Context, appID string, request int) (AppStatus, error) {
+func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Intent) (AppStatus, error) {
 	if err := a.lock(); err != nil {
 		return AppStatus{}, err
 	}

@@ -27,8 +27,8 @@ type DownloadConfig struct {
 	// Cache is the DO cache the content is linked into and served from
 	// while and after it downloads; nil caches and serves nothing.
 	Cache *Cache
-	// Mode is DO's download mode (0, 1, 2, 3, 99, 100).
-	Mode int
+	// Mode is DO's download mode.
+	Mode imeapi.DownloadMode
 	// PeerID, PeerAddr, LanID and GroupID are as in SwarmConfig.
 	PeerID, PeerAddr, LanID, GroupID string
 	// Array is the service's DO Array; unused by modes 0, 99 and 100.
@@ -68,7 +68,7 @@ type Result struct {
 // not check the whole file; the caller verifies it (decrypt.Open).
 func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 	var res Result
-	if err := CheckMode(cfg.Mode); err != nil {
+	if err := checkMode(cfg.Mode); err != nil {
 		return res, err
 	}
 	if cfg.Logf == nil {

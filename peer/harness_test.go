@@ -97,7 +97,9 @@ func (a *fakeArray) Array(ctx context.Context, req imeapi.ArrayRequest) (imeapi.
 	for _, b := range req.Pieces {
 		holds = holds || b != 0
 	}
-	sharing := func(m int) bool { return m >= 1 && m <= 3 }
+	sharing := func(m imeapi.DownloadMode) bool {
+		return m == imeapi.ModeLAN || m == imeapi.ModeGroup || m == imeapi.ModeInternet
+	}
 	if holds && sharing(req.DownloadMode) && req.Addr != "" {
 		a.regs[req.PeerID] = req
 	}
@@ -105,14 +107,14 @@ func (a *fakeArray) Array(ctx context.Context, req imeapi.ArrayRequest) (imeapi.
 	if !sharing(req.DownloadMode) {
 		return resp, nil
 	}
-	allows := func(m int, typ string) bool {
+	allows := func(m imeapi.DownloadMode, typ string) bool {
 		switch typ {
 		case imeapi.PeerLAN:
 			return true
 		case imeapi.PeerGroup:
-			return m >= 2
+			return m == imeapi.ModeGroup || m == imeapi.ModeInternet
 		}
-		return m == 3
+		return m == imeapi.ModeInternet
 	}
 	for id, x := range a.regs {
 		if id == req.PeerID || x.DoFileID != req.DoFileID {
@@ -141,13 +143,13 @@ type node struct {
 	addr   string
 	lan    string
 	group  string
-	mode   int
+	mode   imeapi.DownloadMode
 	result Result
 	err    error
 	logf   func(string, ...any)
 }
 
-func newNode(t testing.TB, name, lan, group string, mode int, tamper func(string, int, []byte)) *node {
+func newNode(t testing.TB, name, lan, group string, mode imeapi.DownloadMode, tamper func(string, int, []byte)) *node {
 	t.Helper()
 	root := t.TempDir()
 	c, err := OpenCache(filepath.Join(root, "DOCache"), CacheOptions{})

@@ -49,7 +49,7 @@ func TestAssignmentChecked(t *testing.T) {
 		t.Errorf("403 body %d %s, want a JSON error", code, body)
 	}
 
-	req := imeapi.ArrayRequest{DoFileID: doFile, PeerID: "p", Addr: ":7000", DownloadMode: ModeLAN, Complete: true}
+	req := imeapi.ArrayRequest{DoFileID: doFile, PeerID: "p", Addr: ":7000", DownloadMode: imeapi.ModeLAN, Complete: true}
 	_, err := out.Array(ctx, req)
 	if ae := apiErr(t, "array", err); ae.StatusCode != 403 || ae.Field != "doFileId" {
 		t.Errorf("stranger array: %v (field %q), want 403 doFileId", err, ae.Field)
@@ -112,18 +112,18 @@ func TestPeerAddrRefusedHTTP(t *testing.T) {
 		"127.0.0.1:0":        400,
 		"127.0.0.1":          400,
 	} {
-		_, err := bad.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "evil", Addr: addr, DownloadMode: ModeLAN, Complete: true})
+		_, err := bad.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "evil", Addr: addr, DownloadMode: imeapi.ModeLAN, Complete: true})
 		if ae := apiErr(t, addr, err); ae.StatusCode != code || ae.Field != "addr" {
 			t.Errorf("addr %q: %v, want %d on addr", addr, err, code)
 		}
 	}
 	for _, addr := range []string{"127.0.0.1:7001", "[::1]:7002", "0.0.0.0:7003", ":7004"} {
-		resp, err := good.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "pc", Addr: addr, DownloadMode: ModeLAN, Complete: true})
+		resp, err := good.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "pc", Addr: addr, DownloadMode: imeapi.ModeLAN, Complete: true})
 		if err != nil || !resp.Registered {
 			t.Errorf("loopback addr %q refused: %+v %v", addr, resp, err)
 		}
 	}
-	resp, err := asker.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "asker", DownloadMode: ModeLAN})
+	resp, err := asker.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "asker", DownloadMode: imeapi.ModeLAN})
 	if err != nil || len(resp.Peers) != 1 || resp.Peers[0].PeerID != "pc" || resp.Peers[0].Addr != "127.0.0.1:7004" {
 		t.Fatalf("peers handed out: %+v %v, want only pc at 127.0.0.1:7004", resp, err)
 	}

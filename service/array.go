@@ -9,16 +9,6 @@ import (
 	"github.com/imepipe/imepipe/imeapi"
 )
 
-// DO download modes.
-const (
-	ModeHTTPOnly = 0
-	ModeLAN      = 1
-	ModeGroup    = 2
-	ModeInternet = 3
-	ModeSimple   = 99
-	ModeBypass   = 100
-)
-
 const maxPeers = 64
 
 // registration is what one device's peer holds of one file.
@@ -29,7 +19,7 @@ type registration struct {
 	addr     string
 	lanID    string
 	groupID  string
-	mode     int
+	mode     imeapi.DownloadMode
 	complete bool
 	pieces   []byte
 	seq      uint64 // registration order, newest highest
@@ -53,17 +43,19 @@ func newArray(ttl time.Duration, now func() time.Time) *array {
 }
 
 // sharing reports whether a download mode takes part in peering at all.
-func sharing(mode int) bool { return mode == ModeLAN || mode == ModeGroup || mode == ModeInternet }
+func sharing(mode imeapi.DownloadMode) bool {
+	return mode == imeapi.ModeLAN || mode == imeapi.ModeGroup || mode == imeapi.ModeInternet
+}
 
 // allows reports whether a peer in mode may exchange with a peer of type typ.
-func allows(mode int, typ string) bool {
+func allows(mode imeapi.DownloadMode, typ string) bool {
 	switch typ {
 	case imeapi.PeerLAN:
 		return sharing(mode)
 	case imeapi.PeerGroup:
-		return mode == ModeGroup || mode == ModeInternet
+		return mode == imeapi.ModeGroup || mode == imeapi.ModeInternet
 	case imeapi.PeerInternet:
-		return mode == ModeInternet
+		return mode == imeapi.ModeInternet
 	}
 	return false
 }

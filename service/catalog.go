@@ -33,7 +33,7 @@ type app struct {
 
 // policyKey selects one encoding of an app's policy.
 type policyKey struct {
-	intent   int
+	intent   imeapi.Intent
 	priority string
 }
 
@@ -149,7 +149,7 @@ func loadApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp) (*a
 	}
 	a := &app{graph: g, dir: dir, blob: b, keys: decryptInfoOf(pkg.Info.Encryption), policies: map[policyKey][]byte{}}
 	// Every policy this app can appear as, encoded once.
-	for _, intent := range []int{imeapi.IntentAvailable, imeapi.IntentRequired, imeapi.IntentUninstall} {
+	for _, intent := range []imeapi.Intent{imeapi.IntentAvailable, imeapi.IntentRequired, imeapi.IntentUninstall} {
 		for _, prio := range []string{imeapi.PriorityNotConfigured, imeapi.PriorityForeground} {
 			for _, pr := range []string{"", prio} {
 				p := imeapi.Policy{AppID: g.ID, Version: g.Version, Intent: intent, DeliveryOptimizationPriority: pr, ContentSize: b.size, App: raw}

@@ -297,7 +297,7 @@ func TestIntent(t *testing.T) {
 	}
 	cases := []struct {
 		groups []string
-		want   int
+		want   imeapi.Intent
 	}{
 		{nil, imeapi.IntentRequired},
 		{[]string{"0b6c8f1e-58a4-4b6e-8a7e-2f1d6c9b4a33"}, imeapi.IntentRequired},         // required beats uninstall

@@ -268,10 +268,8 @@ func (s *Server) handleArray(w http.ResponseWriter, r *http.Request, d *device) 
 		forbidUnassigned(w, "doFileId", a)
 		return
 	}
-	switch req.DownloadMode {
-	case ModeHTTPOnly, ModeLAN, ModeGroup, ModeInternet, ModeSimple, ModeBypass:
-	default:
-		writeError(w, http.StatusBadRequest, "downloadMode", "downloadMode %d is not 0, 1, 2, 3, 99 or 100", req.DownloadMode)
+	if !req.DownloadMode.Valid() {
+		writeError(w, http.StatusBadRequest, "downloadMode", "downloadMode %d is not 0, 1, 2, 3, 99 or 100", int(req.DownloadMode))
 		return
 	}
 	for _, f := range []struct{ name, v string }{{"peerId", req.PeerID}, {"lanId", req.LanID}, {"groupId", req.GroupID}} {

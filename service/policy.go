@@ -7,8 +7,8 @@ import "slices"
 // Intune does: an exclusion group that matches wins outright; otherwise
 // the strongest matching intent, required > uninstall > available. It
 // returns the IME intent and the winning assignment's settings.
-func intentFor(a *imeapi.Win32LobApp, groups []string) (int, *imeapi.AssignmentSettings) {
-	rank := map[int]int{imeapi.IntentNotTargeted: 0, imeapi.IntentAvailable: 1, imeapi.IntentUninstall: 2, imeapi.IntentRequired: 3}
+func intentFor(a *imeapi.Win32LobApp, groups []string) (imeapi.Intent, *imeapi.AssignmentSettings) {
+	rank := map[imeapi.Intent]int{imeapi.IntentNotTargeted: 0, imeapi.IntentAvailable: 1, imeapi.IntentUninstall: 2, imeapi.IntentRequired: 3}
 	best, settings := imeapi.IntentNotTargeted, (*imeapi.AssignmentSettings)(nil)
 	for i := range a.Assignments {
 		as := &a.Assignments[i]
@@ -36,7 +36,7 @@ func intentFor(a *imeapi.Win32LobApp, groups []string) (int, *imeapi.AssignmentS
 }
 
 // imeIntent maps a Graph intent to the IME's number.
-func imeIntent(graph string) int {
+func imeIntent(graph string) imeapi.Intent {
 	switch graph {
 	case "required":
 		return imeapi.IntentRequired

@@ -81,7 +81,7 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 	res.ContentS = res.WallS
 	res.OriginBytes = s.origin.Sent() - sent
 	res.DO = fetch.Status{FileId: ci.ContentInfo.DoFileID, FileSize: n, FileSizeInCache: n, TotalBytesDownloaded: n,
-		BytesFromHttp: n, DownloadMode: 100, Status: fetch.StateComplete, HttpConnectionCount: 1,
+		BytesFromHttp: n, DownloadMode: imeapi.ModeBypass, Status: imeapi.DOComplete, HttpConnectionCount: 1,
 		DownloadDuration: fetch.TimeSpan(time.Duration(res.Phases["download"] * float64(time.Second)))}
 	if tree.Files == 0 {
 		return res, fmt.Errorf("%w: %s: nothing extracted", ErrRun, NameSequential)
@@ -125,7 +125,7 @@ func download(ctx context.Context, url, path string) (int64, error) {
 // agentRun is one orchestrate.Agent syncing the required app.
 type agentRun struct {
 	name      string
-	mode      int
+	mode      imeapi.DownloadMode
 	cacheHost bool
 	peer      bool
 }
@@ -145,7 +145,7 @@ func (s *site) newAgent(r agentRun) (*timedAgent, error) {
 	ta := &timedAgent{}
 	cfg := orchestrate.Config{
 		Root: s.root(r.name), ServiceURL: s.svcURL, EnrollmentSecret: s.secret, HTTP: s.hc,
-		DeviceName: fmt.Sprintf("E2E-%s-%d", r.name, s.round), DownloadMode: r.mode,
+		DeviceName: fmt.Sprintf("E2E-%s-%d", r.name, s.round), DownloadMode: new(r.mode),
 		Logf: func(format string, args ...any) {
 			if strings.Contains(fmt.Sprintf(format, args...), contentReady) {
 				ta.mu.Lock()

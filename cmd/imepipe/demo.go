@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
 	"github.com/imepipe/imepipe/peer"
 	"github.com/imepipe/imepipe/service"
@@ -191,7 +192,7 @@ func (d *demo) agents(ctx context.Context) error {
 	start := func(name string) (*orchestrate.Agent, error) {
 		a, err := orchestrate.New(orchestrate.Config{
 			Root: filepath.Join(d.work, name), ServiceURL: d.url, EnrollmentSecret: d.secret, DeviceName: name,
-			DownloadMode: 1, PeerAddr: "127.0.0.1:0", HTTP: d.client,
+			DownloadMode: new(imeapi.ModeLAN), PeerAddr: "127.0.0.1:0", HTTP: d.client,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: %w", err)

@@ -17,12 +17,12 @@ func TestRequiredAppInstallsAndReports(t *testing.T) {
 	app := fileApp("Demo", "required")
 	h := newHarness(t, []testApp{app}, nil)
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if _, err := os.Stat(h.programFiles("Demo", "app.txt")); err != nil {
 		t.Fatalf("installer did not run: %v", err)
 	}
 	rep := h.reported(app.id())
-	if rep == nil || rep.EnforcementState != 1000 || rep.ComplianceState != 1 {
+	if rep == nil || rep.EnforcementState != imeapi.EnforcementSuccess || rep.ComplianceState != imeapi.ComplianceInstalled {
 		t.Fatalf("service report %+v", rep)
 	}
 	var do fetch.Status
@@ -63,7 +63,7 @@ func TestRequiredAppInstallsAndReports(t *testing.T) {
 	// Next sync: detected first, nothing downloaded or run again.
 	must(t, os.Remove(h.agent.layout.Logs+"/Win32AppInstaller-"+app.id()+"_1.log"))
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if _, err := os.Stat(h.agent.layout.Logs + "/Win32AppInstaller-" + app.id() + "_1.log"); !os.IsNotExist(err) {
 		t.Fatalf("installer ran again on a detected app")
 	}
@@ -75,7 +75,7 @@ func TestDetectedFirstSkipsInstall(t *testing.T) {
 	must(t, os.MkdirAll(h.programFiles("Pre"), 0o755))
 	must(t, os.WriteFile(h.programFiles("Pre", "app.txt"), []byte("x"), 0o644))
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if _, err := os.Stat(filepath.Join(h.cfg.Root, "Drive", "C", "ProgramData", "ran.txt")); !os.IsNotExist(err) {
 		t.Fatal("installer ran although the app was detected")
 	}
@@ -94,11 +94,11 @@ func TestRequirementsNotMet(t *testing.T) {
 	ok := fileApp("Fits", "required").with("minimumMemoryInMB", 1024, "applicableArchitectures", "x64,arm64", "minimumNumberOfProcessors", 2)
 	h := newHarness(t, []testApp{mem, arch, reg, ok}, nil)
 	h.sync()
-	h.wantState(mem.id(), 3000, 2, 0)
-	h.wantState(arch.id(), 3000, 2, 0)
-	h.wantState(reg.id(), 3000, 2, 0)
-	h.wantState(ok.id(), 1000, 1, 0)
-	if r := h.reported(mem.id()); r == nil || r.EnforcementState != 3000 {
+	h.wantState(mem.id(), imeapi.EnforcementRequirementsNotMet, imeapi.ComplianceNotInstalled, 0)
+	h.wantState(arch.id(), imeapi.EnforcementRequirementsNotMet, imeapi.ComplianceNotInstalled, 0)
+	h.wantState(reg.id(), imeapi.EnforcementRequirementsNotMet, imeapi.ComplianceNotInstalled, 0)
+	h.wantState(ok.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
+	if r := h.reported(mem.id()); r == nil || r.EnforcementState != imeapi.EnforcementRequirementsNotMet {
 		t.Fatalf("report %+v", r)
 	}
 	if h.app(mem.id()).Attempts.Count != 0 {
@@ -108,7 +108,7 @@ func TestRequirementsNotMet(t *testing.T) {
 	_, err := h.agent.Reg(context.Background(), RegRequest{Action: "add", Key: `HKLM\SOFTWARE\Contoso`, Value: "Ring", HasValue: true, Data: "pilot"})
 	must(t, err)
 	h.sync()
-	h.wantState(reg.id(), 1000, 1, 0)
+	h.wantState(reg.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 }
 
 func TestExitCodeMapping(t *testing.T) {
@@ -161,7 +161,7 @@ func TestExitCodeMapping(t *testing.T) {
 }
 
 func TestMapReturnCode(t *testing.T) {
-	custom := []imeapi.ReturnCode{{ReturnCode: 0, Type: "success"}, {ReturnCode: 42, Type: "retry"}, {ReturnCode: 7, Type: "bogus"}}
+	custom := []imeapi.ReturnCode{{ReturnCode: 0, Type: imeapi.ReturnSuccess}, {ReturnCode: 42, Type: imeapi.ReturnRetry}, {ReturnCode: 7, Type: "bogus"}}
 	cases := []struct {
 		codes  []imeapi.ReturnCode
 		code   int64

@@ -73,7 +73,7 @@ func doRecord(t *testing.T, a *Agent, id string) fetch.Status {
 		if ap.AppID != id {
 			continue
 		}
-		if ap.EnforcementState != 1000 || ap.ComplianceState != 1 {
+		if ap.EnforcementState != imeapi.EnforcementSuccess || ap.ComplianceState != imeapi.ComplianceInstalled {
 			t.Fatalf("%s: EnforcementState %d, ComplianceState %d (%s)", a.cfg.DeviceName, ap.EnforcementState, ap.ComplianceState, ap.ErrorMessage)
 		}
 		var do fetch.Status
@@ -107,7 +107,7 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 		t.Fatal("agent A has no piece server")
 	}
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	a := doRecord(t, h.agent, app.id())
 	t.Logf("A: HTTP %d of %d in %s", a.BytesFromHttp, a.TotalBytesDownloaded, a.DownloadDuration)
 	if a.BytesFromPeers != 0 || a.BytesFromHttp < size {
@@ -204,7 +204,7 @@ func TestPeerAgentAnnouncesCacheAtStart(t *testing.T) {
 		c.DownloadMode, c.PeerAddr = new(imeapi.ModeLAN), "127.0.0.1:0"
 	})
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	// A restarts with a new port: its old registration points nowhere.
 	must(t, h.agent.Close())
 	h.open()

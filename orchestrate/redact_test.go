@@ -31,7 +31,7 @@ func TestSignatureRedacted(t *testing.T) {
 			sig = u.Query().Get("sig")
 		})
 		h.sync()
-		h.wantState(app.id(), 1000, 1, 0)
+		h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 		if len(sig) < 16 {
 			t.Fatalf("no signature seen in the content info (%q)", sig)
 		}

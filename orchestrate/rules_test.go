@@ -94,7 +94,7 @@ func TestRegistryDetectionEndToEnd(t *testing.T) {
 	_, err := h.agent.Reg(context.Background(), RegRequest{Action: "add", Key: UninstallKey + `\` + code, Value: "DisplayVersion", HasValue: true, Data: "2.1.0"})
 	must(t, err)
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if _, err := os.Stat(h.programFiles("Msi", "app.txt")); !os.IsNotExist(err) {
 		t.Fatal("installer ran although the product code was registered")
 	}

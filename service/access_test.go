@@ -59,8 +59,8 @@ func TestAssignmentChecked(t *testing.T) {
 		t.Errorf("assigned array: %+v %v", resp, err)
 	}
 
-	rep := imeapi.Report{AppID: app.ID, Version: app.Version, EnforcementState: imeapi.EnforcementSuccess, ComplianceState: 1}
-	err = out.Report(ctx, imeapi.Report{AppID: other.ID, Version: other.Version, EnforcementState: imeapi.EnforcementSuccess, ComplianceState: 1}, rep)
+	rep := imeapi.Report{AppID: app.ID, Version: app.Version, EnforcementState: imeapi.EnforcementSuccess, ComplianceState: imeapi.ComplianceInstalled}
+	err = out.Report(ctx, imeapi.Report{AppID: other.ID, Version: other.Version, EnforcementState: imeapi.EnforcementSuccess, ComplianceState: imeapi.ComplianceInstalled}, rep)
 	if ae := apiErr(t, "report", err); ae.StatusCode != 403 || ae.Field != "reports[1].appId" {
 		t.Errorf("stranger report: %v (field %q), want 403 reports[1].appId", err, ae.Field)
 	}

@@ -52,9 +52,9 @@ func checkReport(r imeapi.Report, c *catalog) (string, string) {
 		return "appId", fmt.Sprintf("no app %q is served", r.AppID)
 	case len(r.Version) > maxIDLen:
 		return "version", "too long"
-	case r.EnforcementState%1000 != 0 || r.EnforcementState < imeapi.EnforcementSuccess || r.EnforcementState > imeapi.EnforcementNotAttempted:
+	case !r.EnforcementState.Valid():
 		return "enforcementState", fmt.Sprintf("%d is not one of 1000, 2000, 3000, 4000, 5000, 6000", r.EnforcementState)
-	case r.ComplianceState < 0 || r.ComplianceState > 5:
+	case !r.ComplianceState.Valid():
 		return "complianceState", fmt.Sprintf("%d is not 0 to 5", r.ComplianceState)
 	case len(r.ErrorMessage) > maxErrMsgLen:
 		return "errorMessage", fmt.Sprintf("longer than %d bytes", maxErrMsgLen)

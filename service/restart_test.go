@@ -20,7 +20,7 @@ func TestRestart(t *testing.T) {
 	ctx := context.Background()
 	c, priv := e.enroll(t, "pc-1", "group-a")
 	app := e.apps["desktopinfo.intunewin"]
-	rep := imeapi.Report{AppID: app.ID, Version: app.Version, EnforcementState: imeapi.EnforcementError, ComplianceState: 4,
+	rep := imeapi.Report{AppID: app.ID, Version: app.Version, EnforcementState: imeapi.EnforcementError, ComplianceState: imeapi.ComplianceError,
 		ErrorCode: -2016345060, DOStatus: json.RawMessage(`{"FileId":"x","BytesFromHttp":100,"BytesFromLanPeers":2000000,"DownloadMode":1}`)}
 	if err := c.Report(ctx, rep); err != nil {
 		t.Fatal(err)

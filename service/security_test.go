@@ -70,7 +70,7 @@ func TestStatusIsolation(t *testing.T) {
 	a, _ := e.enroll(t, "pc-a")
 	b, _ := e.enroll(t, "pc-b")
 	app := e.apps["7zip.intunewin"]
-	if err := b.Report(ctx, imeapi.Report{AppID: app.ID, Version: "1", EnforcementState: imeapi.EnforcementSuccess, ComplianceState: 1}); err != nil {
+	if err := b.Report(ctx, imeapi.Report{AppID: app.ID, Version: "1", EnforcementState: imeapi.EnforcementSuccess, ComplianceState: imeapi.ComplianceInstalled}); err != nil {
 		t.Fatal(err)
 	}
 	// A's own view holds only A.
@@ -274,10 +274,10 @@ func TestNoKeyLeak(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.get(t, "/blobs/"+BlobName(p.AppID, p.Version)+"?se=1&sig=AAAA", "")
-		if _, err := c.Array(ctx, imeapi.ArrayRequest{DoFileID: ci.ContentInfo.DoFileID, PeerID: "p", Addr: ":7000", DownloadMode: 1, Complete: true}); err != nil {
+		if _, err := c.Array(ctx, imeapi.ArrayRequest{DoFileID: ci.ContentInfo.DoFileID, PeerID: "p", Addr: ":7000", DownloadMode: imeapi.ModeLAN, Complete: true}); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Report(ctx, imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: 1000, ComplianceState: 1, DOStatus: json.RawMessage(`{"BytesFromHttp":10}`)}); err != nil {
+		if err := c.Report(ctx, imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: imeapi.EnforcementSuccess, ComplianceState: imeapi.ComplianceInstalled, DOStatus: json.RawMessage(`{"BytesFromHttp":10}`)}); err != nil {
 			t.Fatal(err)
 		}
 	}

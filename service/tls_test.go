@@ -242,7 +242,7 @@ func TestTLSEndToEnd(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || n != info.Size {
 		t.Fatalf("blob: %s, %d bytes, want %d", resp.Status, n, info.Size)
 	}
-	if err := c.Report(ctx, imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: 1000, ComplianceState: 1}); err != nil {
+	if err := c.Report(ctx, imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: imeapi.EnforcementSuccess, ComplianceState: imeapi.ComplianceInstalled}); err != nil {
 		t.Fatal(err)
 	}
 }

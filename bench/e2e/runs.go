@@ -192,7 +192,7 @@ func (s *site) sync(ctx context.Context, a *timedAgent, name string) (Result, er
 		if app.AppID != appID {
 			continue
 		}
-		if app.EnforcementState != 1000 || app.ComplianceState != 1 {
+		if app.EnforcementState != imeapi.EnforcementSuccess || app.ComplianceState != imeapi.ComplianceInstalled {
 			return res, fmt.Errorf("%w: %s: EnforcementState %d, ComplianceState %d (see %s)", ErrRun, name, app.EnforcementState, app.ComplianceState, a.LogPath())
 		}
 		if err := json.Unmarshal(app.DOStatus, &res.DO); err != nil {
@@ -205,7 +205,7 @@ func (s *site) sync(ctx context.Context, a *timedAgent, name string) (Result, er
 
 // imepipe is the agent straight from the origin (download mode 0).
 func (s *site) imepipe(ctx context.Context) (Result, error) {
-	a, err := s.newAgent(agentRun{name: NameImepipe, mode: 0})
+	a, err := s.newAgent(agentRun{name: NameImepipe, mode: imeapi.ModeHTTPOnly})
 	if err != nil {
 		return Result{}, err
 	}
@@ -217,7 +217,7 @@ func (s *site) imepipe(ctx context.Context) (Result, error) {
 // agent's download through it (not timed; once).
 func (s *site) mcc(ctx context.Context) (Result, error) {
 	if !s.mccWarm {
-		warm, err := s.newAgent(agentRun{name: "mcc-warm", mode: 0, cacheHost: true})
+		warm, err := s.newAgent(agentRun{name: "mcc-warm", mode: imeapi.ModeHTTPOnly, cacheHost: true})
 		if err != nil {
 			return Result{}, err
 		}
@@ -228,7 +228,7 @@ func (s *site) mcc(ctx context.Context) (Result, error) {
 		warm.Close()
 		s.mccWarm = true
 	}
-	a, err := s.newAgent(agentRun{name: NameMCC, mode: 0, cacheHost: true})
+	a, err := s.newAgent(agentRun{name: NameMCC, mode: imeapi.ModeHTTPOnly, cacheHost: true})
 	if err != nil {
 		return Result{}, err
 	}
@@ -239,7 +239,7 @@ func (s *site) mcc(ctx context.Context) (Result, error) {
 // lan is the agent in download mode 1 beside a LAN peer that installed
 // the app first (not timed) and serves its DO cache.
 func (s *site) lan(ctx context.Context) (Result, error) {
-	seed, err := s.newAgent(agentRun{name: "lan-seed", mode: 1, peer: true})
+	seed, err := s.newAgent(agentRun{name: "lan-seed", mode: imeapi.ModeLAN, peer: true})
 	if err != nil {
 		return Result{}, err
 	}
@@ -247,7 +247,7 @@ func (s *site) lan(ctx context.Context) (Result, error) {
 	if _, err := s.sync(ctx, seed, "lan-seed"); err != nil {
 		return Result{}, err
 	}
-	a, err := s.newAgent(agentRun{name: NameLAN, mode: 1, peer: true})
+	a, err := s.newAgent(agentRun{name: NameLAN, mode: imeapi.ModeLAN, peer: true})
 	if err != nil {
 		return Result{}, err
 	}

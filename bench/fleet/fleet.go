@@ -54,7 +54,7 @@ func (c *Config) defaults() {
 	if c.Size <= 0 {
 		c.Size = 1 << 30
 	}
-	if c.Mode == 0 && c.Baseline {
+	if c.Mode == imeapi.ModeHTTPOnly && c.Baseline {
 		c.Mode = imeapi.ModeLAN
 	}
 	if c.OriginRate <= 0 {

@@ -268,7 +268,7 @@ func (d *demo) result(ctx context.Context, a *orchestrate.Agent, name string) er
 		fmt.Fprintf(d.e.stdout, "%s %s: EnforcementState %d, ComplianceState %d; %s: %s HTTP, %s LAN peers in %s\n",
 			name, app.DisplayName, app.EnforcementState, app.ComplianceState, humanize.IBytes(uint64(do.TotalBytesDownloaded)),
 			humanize.IBytes(uint64(do.BytesFromHttp)), humanize.IBytes(uint64(do.BytesFromLanPeers)), do.DownloadDuration)
-		if app.EnforcementState == 1000 && app.ComplianceState == 1 {
+		if app.EnforcementState == imeapi.EnforcementSuccess && app.ComplianceState == imeapi.ComplianceInstalled {
 			return nil
 		}
 	}

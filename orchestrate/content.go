@@ -71,7 +71,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 			var unpacked bool
 			st, unpacked, err = a.downloadAndUnpack(ctx, t, req, keys, dir)
 			if err != nil {
-				return fail("download", err)
+				return "", st, &StepError{Step: "download", Object: info.DoFileID, Code: CodeFailure, Err: err}
 			}
 			t.info("[Win32App] DO Job set priority is %s, Downloaded %d bytes (HTTP %d, cache server %d, peers %d) in %s", st.Priority, st.TotalBytesDownloaded, st.BytesFromHttp, st.BytesFromCacheServer, st.BytesFromPeers, st.DownloadDuration)
 			if unpacked {

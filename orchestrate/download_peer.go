@@ -49,18 +49,18 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 		return d.Fetch.Download(ctx, req)
 	}
 	if req.Info.PieceHashesURL == "" {
-		return fetch.Status{}, fmt.Errorf("orchestrate: %s has no piece hash file: %w", req.Info.DoFileID, ErrContent)
+		return fetch.Status{}, fmt.Errorf("no piece hash file: %w", ErrContent)
 	}
 	ph, err := d.Service.PieceHashes(ctx, req.Info.PieceHashesURL)
 	if err != nil {
-		return fetch.Status{}, fmt.Errorf("orchestrate: piece hashes of %s: %w", req.Info.DoFileID, err)
+		return fetch.Status{}, fmt.Errorf("piece hashes: %w", err)
 	}
 	hashes, err := peer.ParseHashes(ph)
 	if err != nil {
-		return fetch.Status{}, fmt.Errorf("orchestrate: piece hashes of %s: %w", req.Info.DoFileID, err)
+		return fetch.Status{}, fmt.Errorf("piece hashes: %w", err)
 	}
 	if ph.DoFileID != req.Info.DoFileID || ph.Size != req.Info.Size || ph.PieceSize != req.Info.PieceSize {
-		return fetch.Status{}, fmt.Errorf("orchestrate: piece hashes for %s (%d bytes, pieces of %d) do not match %s (%d, %d): %w",
+		return fetch.Status{}, fmt.Errorf("piece hashes for %s (%d bytes, pieces of %d) do not match %s (%d, %d): %w",
 			ph.DoFileID, ph.Size, ph.PieceSize, req.Info.DoFileID, req.Info.Size, req.Info.PieceSize, ErrContent)
 	}
 	opt := d.Fetch.Options
@@ -82,7 +82,7 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 		CacheHost: d.Fetch.CacheHost, HTTP: d.Fetch.HTTP, Options: opt, Logf: d.Logf, Started: req.Started,
 	})
 	if err != nil {
-		return res.Status, fmt.Errorf("orchestrate: download %s: %w", req.Info.DoFileID, err)
+		return res.Status, err
 	}
 	if len(res.Banned) > 0 && d.Logf != nil {
 		d.Logf("[DO] %s: banned peers that sent bad pieces: %v", req.Info.DoFileID, res.Banned)

@@ -52,12 +52,6 @@ func (g *inflight) release(appID string) {
 	g.mu.Unlock()
 }
 
-func (g *inflight) busy(appID string) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.apps[appID]
-}
-
 // mark notes (on) or forgets (off) that key's run is recorded.
 func (g *inflight) mark(key string, on bool) (was bool) {
 	g.mu.Lock()

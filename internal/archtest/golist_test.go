@@ -6,24 +6,26 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
 // module is the import path of the tree under test.
 const module = "github.com/imepipe/imepipe"
 
-// goTool returns the go command, or skips the test when there is none.
+// goTool returns the go command on PATH or in $GOROOT/bin, or skips the
+// test when there is none.
 func goTool(t *testing.T) string {
 	t.Helper()
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err == nil {
-		return p
+	if root := os.Getenv("GOROOT"); root != "" {
+		p := filepath.Join(root, "bin", "go")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
 	}
-	t.Skip("no go tool on PATH or in GOROOT")
+	t.Skip("no go tool on PATH or in $GOROOT/bin")
 	return ""
 }
 

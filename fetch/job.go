@@ -59,7 +59,7 @@ func (s *sourceState) String() string {
 // given (list peers and the cache host before the origin).
 func New(path string, sources []Source, opt Options) (*Job, error) {
 	if len(sources) == 0 {
-		return nil, fmt.Errorf("fetch: %s: %w", path, ErrNoSource)
+		return nil, fmt.Errorf("%w: %s", ErrNoSource, path)
 	}
 	if opt.SHA256 != nil && len(opt.SHA256) != sha256.Size {
 		return nil, fmt.Errorf("fetch: SHA-256 must be %d bytes, got %d", sha256.Size, len(opt.SHA256))
@@ -246,7 +246,7 @@ func (j *Job) runOnce(ctx context.Context, fresh bool) error {
 // finish makes the completed file durable and removes the journal.
 func (j *Job) finish() error {
 	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("fetch: %s: %w", j.path, diskErr(err))
+		return diskErr(err, j.path)
 	}
 	if err := os.Remove(journalPath(j.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("fetch: %s: %w", j.path, err)

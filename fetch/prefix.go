@@ -13,10 +13,10 @@ import (
 // ErrPrefixLost: the job started its file again from zero (the content
 // changed at the source) after a PrefixReader had read past the new
 // prefix; what it read is stale.
-var ErrPrefixLost = errors.New("the download started again from zero")
+var ErrPrefixLost = errors.New("fetch: the download started again from zero")
 
 // ErrEnded: the run ended before the file was complete.
-var ErrEnded = errors.New("the download ended before the file was complete")
+var ErrEnded = errors.New("fetch: the download ended before the file was complete")
 
 // PrefixReader reads a Job's file from the start while the Job writes it,
 // never past Prefix: the bytes it returns are final for this run. Read
@@ -46,7 +46,7 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 		prefix, size, running, state := r.j.progress()
 		switch {
 		case prefix < r.off:
-			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, ErrPrefixLost)
+			return 0, fmt.Errorf("%w: %s", ErrPrefixLost, r.j.path)
 		case prefix > r.off:
 			if r.f == nil {
 				f, err := os.Open(r.j.path)
@@ -67,7 +67,7 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 		case state == imeapi.DOComplete && r.off == size:
 			return 0, io.EOF
 		case !running && state != imeapi.DOCaching: // a run ended without the whole file
-			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, ErrEnded)
+			return 0, fmt.Errorf("%w: %s", ErrEnded, r.j.path)
 		}
 		select {
 		case <-changed:

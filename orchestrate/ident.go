@@ -31,12 +31,10 @@ func checkPolicy(p imeapi.Policy) error {
 }
 
 // checkContentInfo refuses a content info whose DoFileId could not name
-// a file in the DO cache.
+// a file in the DO cache, with peer's error as it is ("peer: bad
+// DoFileId: …"): the caller's StepError names the step.
 func checkContentInfo(info imeapi.ContentInfo) error {
-	if err := peer.CheckID(info.DoFileID); err != nil {
-		return fmt.Errorf("orchestrate: content info DoFileId: %w", err)
-	}
-	return nil
+	return peer.CheckID(info.DoFileID)
 }
 
 // maxShown bounds an identifier quoted into a log line or a message.

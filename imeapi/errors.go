@@ -28,8 +28,9 @@ var (
 )
 
 // APIError is a non-2xx answer from the service, as the Client sees it.
-// Its text starts "service: HTTP <code>": it names the remote party, not
-// this package.
+// Its text starts "service: HTTP <code>": it reports what the remote
+// party said, as TrustError ("service <url>: …") reports its certificate;
+// every other error this package makes starts "imeapi:".
 type APIError struct {
 	StatusCode int
 	Message    string

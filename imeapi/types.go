@@ -49,7 +49,7 @@ type Policy struct {
 func (p Policy) Win32LobApp() (Win32LobApp, error) {
 	var g Win32LobApp
 	if err := json.Unmarshal(p.App, &g); err != nil {
-		return g, fmt.Errorf("service: policy %s: %w", p.AppID, err)
+		return g, fmt.Errorf("imeapi: policy %s: %w", p.AppID, err)
 	}
 	return g, nil
 }

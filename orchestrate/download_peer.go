@@ -13,7 +13,7 @@ import (
 )
 
 // PeerService is what a PeerDownloader needs of the service: the piece
-// hash files and the DO Array (*service.Client has both).
+// hash files and the DO Array (*imeapi.Client has both).
 type PeerService interface {
 	peer.ArrayClient
 	PieceHashes(ctx context.Context, url string) (imeapi.PieceHashes, error)

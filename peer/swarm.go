@@ -17,7 +17,7 @@ import (
 )
 
 // ArrayClient is what a Swarm needs of the service: the DO Array
-// (*service.Client implements it).
+// (*imeapi.Client implements it).
 type ArrayClient interface {
 	Array(ctx context.Context, req imeapi.ArrayRequest) (imeapi.ArrayResponse, error)
 }

@@ -50,6 +50,7 @@ type listed struct {
 	Export       string
 	Standard     bool
 	ForTest      string
+	DepOnly      bool
 	GoFiles      []string
 	TestGoFiles  []string
 	XTestGoFiles []string

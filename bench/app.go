@@ -5,13 +5,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/service"
 )
 
 // WriteApp lays out one app of a service apps folder for the fleet and
 // end-to-end benchmarks: apps/<name>/app.json (app as Graph returns it)
 // and a link to the package, so that a multi-GB package is not copied.
-func WriteApp(apps, name string, app service.Win32LobApp, pkg string) error {
+func WriteApp(apps, name string, app imeapi.Win32LobApp, pkg string) error {
 	dir := filepath.Join(apps, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("bench: %w", err)

@@ -15,7 +15,8 @@
 // imepipe subcommand) and a shell script of unzip and openssl. Every run's
 // output tree is checked against the source folder before its time counts.
 //
-// The package parses no command line (cmd/imepipe does) and knows nothing
-// of the network; end-to-end runs through fetch and peers are meant to sit
-// beside Local as their own runners.
+// The package parses no command line (cmd/imepipe does). It serves what
+// the networked runs need on loopback only (ServeLoopback, ServeService,
+// a rate-capped origin); those runs themselves, through the service,
+// fetch and peers, are its subpackages e2e and fleet.
 package bench

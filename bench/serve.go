@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/service"
 )
 
@@ -41,7 +42,7 @@ func ServeService(svc http.Handler, dataDir string, useTLS bool) (*http.Server, 
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("bench: %w", err)
 	}
-	cc, err := service.ClientTLS(files.CA)
+	cc, err := imeapi.ClientTLS(files.CA)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("bench: %w", err)
 	}

@@ -108,17 +108,17 @@ func ParseInfo(r io.Reader) (*Info, error) {
 		return nil, fmt.Errorf("decrypt: read detection.xml: %w", err)
 	}
 	if len(data) > maxInfoSize {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInfo, maxInfoSize)
+		return nil, fmt.Errorf("decrypt: %w: larger than %d bytes", ErrInfo, maxInfoSize)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var x xmlInfo
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	if err := dec.Decode(&x); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInfo, err)
+		return nil, fmt.Errorf("decrypt: %w: %w", ErrInfo, err)
 	}
 	if x.Encryption == nil {
-		return nil, fmt.Errorf("%w: no EncryptionInfo element", ErrInfo)
+		return nil, fmt.Errorf("decrypt: %w: no EncryptionInfo element", ErrInfo)
 	}
 	info := &Info{
 		ToolVersion: strings.TrimSpace(x.ToolVersion),
@@ -130,7 +130,7 @@ func ParseInfo(r io.Reader) (*Info, error) {
 	if s := strings.TrimSpace(x.UnencryptedContentSize); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%w: UnencryptedContentSize %q is not a size", ErrInfo, s)
+			return nil, fmt.Errorf("decrypt: %w: UnencryptedContentSize %q is not a size", ErrInfo, s)
 		}
 		info.UnencryptedContentSize = n
 	}
@@ -185,7 +185,7 @@ func (m *xmlMsi) parse() (*MsiInfo, error) {
 		}
 		v, err := strconv.ParseBool(s)
 		if err != nil {
-			return nil, fmt.Errorf("%w: MsiInfo %s %q is not true or false", ErrInfo, b.name, s)
+			return nil, fmt.Errorf("decrypt: %w: MsiInfo %s %q is not true or false", ErrInfo, b.name, s)
 		}
 		*b.out = v
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Sizes of the envelope's parts.
@@ -82,3 +84,23 @@ func DecodeKey(name, b64 string, size int) ([]byte, error) {
 
 // encodeKey is the base64 form Detection.xml uses.
 func encodeKey(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// KeysFromDecryptInfo decodes and checks the key material the service
+// sends (imeapi.DecryptInfo, the same fields as Detection.xml's
+// EncryptionInfo under the IME's names); size is the ContentInfo's
+// UnencryptedContentSize (-1 when unknown).
+func KeysFromDecryptInfo(d imeapi.DecryptInfo, size int64) (Keys, error) {
+	info := Info{
+		UnencryptedContentSize: size,
+		Encryption: EncryptionInfo{
+			EncryptionKey:        d.EncryptionKey,
+			MacKey:               d.MacKey,
+			InitializationVector: d.IV,
+			Mac:                  d.Mac,
+			ProfileIdentifier:    d.ProfileIdentifier,
+			FileDigest:           d.FileDigest,
+			FileDigestAlgorithm:  d.FileDigestAlgorithm,
+		},
+	}
+	return info.Keys()
+}

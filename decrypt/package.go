@@ -60,10 +60,10 @@ func ReadPackage(r io.ReaderAt, size int64) (*Package, error) {
 	}
 	info, err := ParseInfo(rc)
 	if cerr := rc.Close(); err == nil && cerr != nil {
-		err = cerr
+		err = fmt.Errorf("decrypt: close %s: %w", DetectionPath, cerr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("decrypt: %w", err)
+		return nil, err // ParseInfo's errors start "decrypt:"; the zip's read error is wrapped there
 	}
 	p := &Package{Info: info, ContentSize: int64(content.UncompressedSize64), file: content}
 	if content.Method == zip.Store {

@@ -27,12 +27,20 @@ var openFile = func(path string) (file, error) {
 // already has allocated; a variable so tests can pretend a disk is full.
 var freeSpace = diskFree
 
-// diskErr turns "no space left" into ErrDiskFull so callers can test for it.
-func diskErr(err error) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+// diskErr wraps a file error once, with context (the step and the file;
+// empty when err names them): "no space left" as ErrDiskFull, so callers
+// can test for it and the chain starts with that sentinel's prefix only.
+func diskErr(err error, context string) error {
+	full := errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	switch {
+	case full && context == "":
 		return fmt.Errorf("%w: %w", ErrDiskFull, err)
+	case full:
+		return fmt.Errorf("%w: %s: %w", ErrDiskFull, context, err)
+	case context == "":
+		return fmt.Errorf("fetch: %w", err)
 	}
-	return err
+	return fmt.Errorf("fetch: %s: %w", context, err)
 }
 
 // prepareFile checks there is room for the rest of the file and reserves
@@ -40,11 +48,11 @@ func diskErr(err error) error {
 func prepareFile(path string, f file, size int64) error {
 	avail, have, err := freeSpace(path)
 	if err == nil && size-have > avail {
-		return fmt.Errorf("fetch: %s needs %d more bytes, %d free: %w", path, size-have, avail, ErrDiskFull)
+		return fmt.Errorf("%w: %s needs %d more bytes, %d free", ErrDiskFull, path, size-have, avail)
 	}
 	if of, ok := f.(*os.File); ok {
 		if err := preallocate(of, size); err != nil {
-			return fmt.Errorf("fetch: preallocate %s: %w", path, diskErr(err))
+			return diskErr(err, "preallocate "+path)
 		}
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Each fault either completes with the right bytes or fails with a clear
@@ -150,8 +152,8 @@ func TestFaults(t *testing.T) {
 				if strings.Contains(err.Error(), "\n") {
 					t.Errorf("error is not one line: %q", err)
 				}
-				if st.Status != StateError {
-					t.Errorf("Status %q, want %q", st.Status, StateError)
+				if st.Status != imeapi.DOError {
+					t.Errorf("Status %q, want %q", st.Status, imeapi.DOError)
 				}
 				_, ferr := os.Stat(dst)
 				if _, jerr := os.Stat(journalPath(dst)); ferr == nil && jerr != nil {
@@ -167,7 +169,7 @@ func TestFaults(t *testing.T) {
 				want = tc.wantOther
 			}
 			checkFile(t, dst, want)
-			if st.Status != StateComplete || st.FileSizeInCache != int64(len(want)) || st.FileSize != int64(len(want)) {
+			if st.Status != imeapi.DOComplete || st.FileSizeInCache != int64(len(want)) || st.FileSize != int64(len(want)) {
 				t.Errorf("status %+v", st)
 			}
 			if _, jerr := os.Stat(journalPath(dst)); !errors.Is(jerr, os.ErrNotExist) {

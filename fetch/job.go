@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Job downloads one file from its sources. Create it with New, run it
@@ -30,7 +32,7 @@ type Job struct {
 	f        file
 	prefixCh chan struct{}
 	dirty    chan struct{}
-	state    string
+	state    imeapi.DOStatus
 	started  time.Time
 	elapsed  time.Duration // from earlier runs and finished parts of this one
 	running  bool
@@ -58,13 +60,13 @@ func (s *sourceState) String() string {
 // given (list peers and the cache host before the origin).
 func New(path string, sources []Source, opt Options) (*Job, error) {
 	if len(sources) == 0 {
-		return nil, fmt.Errorf("fetch: %s: %w", path, ErrNoSource)
+		return nil, fmt.Errorf("%w: %s", ErrNoSource, path)
 	}
 	if opt.SHA256 != nil && len(opt.SHA256) != sha256.Size {
 		return nil, fmt.Errorf("fetch: SHA-256 must be %d bytes, got %d", sha256.Size, len(opt.SHA256))
 	}
 	opt = opt.withDefaults()
-	j := &Job{path: path, opt: opt, prefixCh: make(chan struct{}), dirty: make(chan struct{}, 1), state: StateCaching}
+	j := &Job{path: path, opt: opt, prefixCh: make(chan struct{}), dirty: make(chan struct{}, 1), state: imeapi.DOCaching}
 	j.limit = NewPacer(opt.rate(), opt.Now, opt.Retry.Sleep)
 	for _, s := range sources {
 		st := &sourceState{src: s, kind: s.Kind(), maxConns: 1 << 30}
@@ -176,7 +178,7 @@ func (j *Job) Run(ctx context.Context) (Status, error) {
 		j.mu.Unlock()
 		return Status{}, fmt.Errorf("fetch: %s: Run called twice at once", j.path)
 	}
-	j.running, j.started, j.state = true, j.opt.Now(), StateCaching
+	j.running, j.started, j.state = true, j.opt.Now(), imeapi.DOCaching
 	j.run = runState{begin: j.started}
 	for k := range numKinds {
 		j.run.before += j.cnt.from[k].Load()
@@ -195,11 +197,11 @@ func (j *Job) Run(ctx context.Context) (Status, error) {
 	j.run.end = j.opt.Now()
 	switch {
 	case err == nil:
-		j.state = StateComplete
+		j.state = imeapi.DOComplete
 	case ctx.Err() != nil:
-		j.state = StatePaused
+		j.state = imeapi.DOPaused
 	default:
-		j.state = StateError
+		j.state = imeapi.DOError
 	}
 	if j.f != nil {
 		_ = j.f.Close()
@@ -250,7 +252,7 @@ func (j *Job) runOnce(ctx context.Context, fresh bool) error {
 // finish makes the completed file durable and removes the journal.
 func (j *Job) finish() error {
 	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("fetch: %s: %w", j.path, diskErr(err))
+		return diskErr(err, j.path)
 	}
 	if j.opt.KeepJournal {
 		return j.flush(true) // every piece recorded: the completion record

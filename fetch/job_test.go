@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 func TestStatusJSONNames(t *testing.T) {
@@ -265,7 +267,7 @@ func TestEmptyFile(t *testing.T) {
 	opt.SHA256 = func() []byte { s := sha256.Sum256(nil); return s[:] }()
 	dst := filepath.Join(t.TempDir(), "empty.bin")
 	st := runJob(t, dst, o.url(), opt)
-	if fi, err := os.Stat(dst); err != nil || fi.Size() != 0 || st.Status != StateComplete {
+	if fi, err := os.Stat(dst); err != nil || fi.Size() != 0 || st.Status != imeapi.DOComplete {
 		t.Fatalf("empty download: %v %v %+v", fi, err, st)
 	}
 }

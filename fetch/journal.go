@@ -152,7 +152,7 @@ func (j *journal) save(file string, data []byte, durable bool) error {
 	// mid-write leaves nothing that the next run does not overwrite.
 	tmp, err := os.OpenFile(dst+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("fetch: journal: %w", diskErr(err))
+		return diskErr(err, "journal")
 	}
 	_, err = tmp.Write(data)
 	if err == nil && durable {
@@ -166,7 +166,7 @@ func (j *journal) save(file string, data []byte, durable bool) error {
 	}
 	if err != nil {
 		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("fetch: journal: %w", diskErr(err))
+		return diskErr(err, "journal")
 	}
 	return nil
 }

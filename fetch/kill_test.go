@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/nginxtest"
 )
 
@@ -61,7 +62,7 @@ func TestKillResume(t *testing.T) {
 		t.Fatalf("final --json: %v\n%s", err, out)
 	}
 	checkCounters(t, st)
-	if st.Status != StateComplete || st.FileSize != size {
+	if st.Status != imeapi.DOComplete || st.FileSize != size {
 		t.Errorf("final status %+v", st)
 	}
 	got := fileSHA256(t, dst)

@@ -2,6 +2,8 @@ package fetch
 
 import (
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Priority is DO's download priority.
@@ -59,8 +61,8 @@ type Options struct {
 	Retry Retry
 	// FileID is DO's FileId for the record (default: a hash of size and validators).
 	FileID string
-	// DownloadMode is DO's mode, reported as is (0 HTTP only … 100 Bypass).
-	DownloadMode int
+	// DownloadMode is DO's mode, reported as is.
+	DownloadMode imeapi.DownloadMode
 	// Fresh starts over: any journal and whatever the file holds are
 	// discarded and everything is fetched again.
 	Fresh bool

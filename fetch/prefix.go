@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // ErrPrefixLost: the job started its file again from zero (the content
 // changed at the source) after a PrefixReader had read past the new
 // prefix; what it read is stale.
-var ErrPrefixLost = errors.New("the download started again from zero")
+var ErrPrefixLost = errors.New("fetch: the download started again from zero")
 
 // ErrEnded: the run ended before the file was complete.
-var ErrEnded = errors.New("the download ended before the file was complete")
+var ErrEnded = errors.New("fetch: the download ended before the file was complete")
 
 // PrefixReader reads a Job's file from the start while the Job writes it,
 // never past Prefix: the bytes it returns are final for this run. Read
@@ -44,7 +46,7 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 		prefix, size, running, state := r.j.progress()
 		switch {
 		case prefix < r.off:
-			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, ErrPrefixLost)
+			return 0, fmt.Errorf("%w: %s", ErrPrefixLost, r.j.path)
 		case prefix > r.off:
 			if r.f == nil {
 				f, err := os.Open(r.j.path)
@@ -62,10 +64,10 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 				err = io.ErrUnexpectedEOF // shorter than the job says it wrote
 			}
 			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, err)
-		case state == StateComplete && r.off == size:
+		case state == imeapi.DOComplete && r.off == size:
 			return 0, io.EOF
-		case !running && state != StateCaching: // a run ended without the whole file
-			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, ErrEnded)
+		case !running && state != imeapi.DOCaching: // a run ended without the whole file
+			return 0, fmt.Errorf("%w: %s", ErrEnded, r.j.path)
 		}
 		select {
 		case <-changed:
@@ -87,7 +89,7 @@ func (r *PrefixReader) Close() error {
 
 // progress is Prefix, the file's size (known once a run has learnt it),
 // whether a run is going on, and the state the last one left.
-func (j *Job) progress() (prefix, size int64, running bool, state string) {
+func (j *Job) progress() (prefix, size int64, running bool, state imeapi.DOStatus) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.pc != nil {

@@ -23,7 +23,7 @@ func (j *Job) open(want *journal, fresh bool) error {
 	j.mu.Unlock()
 	f, err := openFile(j.path)
 	if err != nil {
-		return Permanent(fmt.Errorf("fetch: %w", diskErr(err)))
+		return Permanent(diskErr(err, ""))
 	}
 	var old *journal
 	if !fresh {
@@ -61,7 +61,7 @@ func (j *Job) open(want *journal, fresh bool) error {
 		}
 		if err := f.Truncate(0); err != nil {
 			_ = f.Close()
-			return Permanent(fmt.Errorf("fetch: %s: %w", j.path, diskErr(err)))
+			return Permanent(diskErr(err, j.path))
 		}
 	}
 	if err := prepareFile(j.path, f, want.Size); err != nil {
@@ -148,7 +148,7 @@ func (j *Job) flush(durable bool) error {
 	}
 	if durable && f != nil {
 		if err := f.Sync(); err != nil {
-			return fmt.Errorf("fetch: %s: %w", j.path, diskErr(err))
+			return diskErr(err, j.path)
 		}
 	}
 	return jr.save(j.path, data, durable)

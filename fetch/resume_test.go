@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Every response is cut at a random offset (seeded); the job must still
@@ -67,8 +69,8 @@ func TestResumeAfterStops(t *testing.T) {
 		if err == nil {
 			t.Fatalf("stop %d: finished before the stop at %d bytes", stop, limit)
 		}
-		if st.Status != StatePaused {
-			t.Errorf("stop %d: Status %q, want %q", stop, st.Status, StatePaused)
+		if st.Status != imeapi.DOPaused {
+			t.Errorf("stop %d: Status %q, want %q", stop, st.Status, imeapi.DOPaused)
 		}
 		if _, err := os.Stat(journalPath(dst)); err != nil {
 			t.Fatalf("stop %d: no journal: %v", stop, err)

@@ -97,12 +97,12 @@ func (s *HTTPSource) Stat(ctx context.Context) (Meta, error) {
 	case http.StatusPartialContent:
 		cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if !ok || cr.total < 0 || cr.first != 0 {
-			return Meta{}, fmt.Errorf("fetch: %s: Content-Range %q: %w", s.shown, resp.Header.Get("Content-Range"), ErrBadRange)
+			return Meta{}, fmt.Errorf("%w: %s: Content-Range %q", ErrBadRange, s.shown, resp.Header.Get("Content-Range"))
 		}
 		m.Size, m.Ranges = cr.total, true
 	case http.StatusOK:
 		if resp.ContentLength < 0 {
-			return Meta{}, Permanent(fmt.Errorf("fetch: %s: %w", s.shown, ErrUnknownSize))
+			return Meta{}, Permanent(fmt.Errorf("%w: %s", ErrUnknownSize, s.shown))
 		}
 		m.Size = resp.ContentLength
 	case http.StatusRequestedRangeNotSatisfiable:
@@ -145,7 +145,7 @@ func (s *HTTPSource) Fetch(ctx context.Context, off, n int64, w io.Writer) (int6
 	case http.StatusPartialContent:
 		cr, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if ok && cr.total >= 0 && cr.total != m.Size {
-			return 0, fmt.Errorf("fetch: %s: size %d, was %d: %w", s.shown, cr.total, m.Size, ErrChanged)
+			return 0, fmt.Errorf("%w: %s: size %d, was %d", ErrChanged, s.shown, cr.total, m.Size)
 		}
 		if !ok || cr.first != off || cr.last != off+n-1 {
 			return 0, fmt.Errorf("fetch: %s: asked bytes %d-%d, got Content-Range %q: %w",
@@ -154,13 +154,13 @@ func (s *HTTPSource) Fetch(ctx context.Context, off, n int64, w io.Writer) (int6
 	case http.StatusOK:
 		// The server ignored Range and sends the whole file: skip to off.
 		if resp.ContentLength >= 0 && resp.ContentLength != m.Size {
-			return 0, fmt.Errorf("fetch: %s: size %d, was %d: %w", s.shown, resp.ContentLength, m.Size, ErrChanged)
+			return 0, fmt.Errorf("%w: %s: size %d, was %d", ErrChanged, s.shown, resp.ContentLength, m.Size)
 		}
 		if _, err := io.CopyN(io.Discard, body, off); err != nil {
 			return 0, fmt.Errorf("fetch: %s: skipping to %d: %w", s.shown, off, noEOF(err))
 		}
 	case http.StatusRequestedRangeNotSatisfiable:
-		return 0, fmt.Errorf("fetch: %s: range %d-%d not satisfiable: %w", s.shown, off, off+n-1, ErrChanged)
+		return 0, fmt.Errorf("%w: %s: range %d-%d not satisfiable", ErrChanged, s.shown, off, off+n-1)
 	default:
 		return 0, statusError(resp, s.shown)
 	}
@@ -179,10 +179,10 @@ func (s *HTTPSource) Fetch(ctx context.Context, off, n int64, w io.Writer) (int6
 // sameVersion compares a response's validators with those Stat saw.
 func (s *HTTPSource) sameVersion(m *Meta, resp *http.Response) error {
 	if et := resp.Header.Get("ETag"); m.ETag != "" && et != "" && et != m.ETag {
-		return fmt.Errorf("fetch: %s: ETag %s, was %s: %w", s.shown, et, m.ETag, ErrChanged)
+		return fmt.Errorf("%w: %s: ETag %s, was %s", ErrChanged, s.shown, et, m.ETag)
 	}
 	if lm := resp.Header.Get("Last-Modified"); m.LastModified != "" && lm != "" && lm != m.LastModified {
-		return fmt.Errorf("fetch: %s: Last-Modified %s, was %s: %w", s.shown, lm, m.LastModified, ErrChanged)
+		return fmt.Errorf("%w: %s: Last-Modified %s, was %s", ErrChanged, s.shown, lm, m.LastModified)
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Status is the per-file record of Get-DeliveryOptimizationStatus, with
@@ -27,9 +29,9 @@ type Status struct {
 	BytesToGroupPeers       int64
 	BytesToInternetPeers    int64
 	DownloadDuration        TimeSpan
-	DownloadMode            int
+	DownloadMode            imeapi.DownloadMode
 	Priority                string
-	Status                  string
+	Status                  imeapi.DOStatus
 	NumPeers                int
 	SourceURL               string
 	CacheHost               string
@@ -38,14 +40,6 @@ type Status struct {
 	GroupConnectionCount    int
 	InternetConnectionCount int
 }
-
-// The values of Status.Status.
-const (
-	StateCaching  = "Caching"
-	StateComplete = "Complete"
-	StatePaused   = "Paused"
-	StateError    = "Error"
-)
 
 // TimeSpan is a duration printed as .NET prints one ("01:02:03.4500000"),
 // as DO's DownloadDuration is.

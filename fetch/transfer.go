@@ -138,7 +138,7 @@ func (j *Job) transfer(ctx context.Context, meta Meta) error {
 		j.mu.Unlock()
 		_ = os.Remove(j.path)
 		_ = os.Remove(journalPath(j.path))
-		return fmt.Errorf("fetch: %s: got %x, want %s (file removed): %w", j.path, h.Sum(nil), hex.EncodeToString(j.opt.SHA256), ErrChecksum)
+		return fmt.Errorf("%w: %s: got %x, want %s (file removed)", ErrChecksum, j.path, h.Sum(nil), hex.EncodeToString(j.opt.SHA256))
 	}
 	return nil
 }

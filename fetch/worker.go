@@ -36,7 +36,7 @@ func (j *Job) fill(ctx context.Context, sp span, sz *sizer) error {
 			if lastErr != nil {
 				return fmt.Errorf("fetch: bytes from %d: %w", off, lastErr)
 			}
-			return fmt.Errorf("fetch: bytes from %d: %w", off, ErrNoSource)
+			return fmt.Errorf("%w: bytes from %d", ErrNoSource, off)
 		}
 		err := j.opt.Retry.Do(ctx, func(ctx context.Context) (bool, error) {
 			t0 := j.opt.Now()
@@ -134,7 +134,7 @@ func (j *Job) attempt(ctx context.Context, s *sourceState, sp span) (next int, w
 	case w.err != nil: // the writer's own failure (disk, bad piece) explains the rest
 		err = w.err
 	case ctx.Err() == nil && errors.Is(context.Cause(actx), ErrNoProgress):
-		err = fmt.Errorf("fetch: %s: nothing received for %v: %w", s, j.opt.NoProgress, ErrNoProgress)
+		err = fmt.Errorf("%w: %s: nothing received for %v", ErrNoProgress, s, j.opt.NoProgress)
 	case err == nil && w.idx < sp.end:
 		err = fmt.Errorf("fetch: %s: source stopped at byte %d of %d: %w", s, w.off, off+n, io.ErrUnexpectedEOF)
 	}

@@ -82,7 +82,7 @@ func (w *pieceWriter) Write(p []byte) (int, error) {
 			*w.buf = append(*w.buf, b...)
 		} else {
 			if _, err := w.j.f.WriteAt(b, w.off); err != nil {
-				w.err = fmt.Errorf("fetch: write %s: %w", w.j.path, diskErr(err))
+				w.err = diskErr(err, "write "+w.j.path)
 				return written, w.err
 			}
 			_, _ = w.digest.Write(b)
@@ -105,10 +105,10 @@ func (w *pieceWriter) Write(p []byte) (int, error) {
 func (w *pieceWriter) finishPiece(pieceOff int64) error {
 	if w.verify {
 		if sha256.Sum256(*w.buf) != w.j.opt.PieceHashes[w.idx] {
-			return fmt.Errorf("fetch: %s piece %d: %w", w.kind, w.idx, ErrPieceHash)
+			return fmt.Errorf("%w: %s piece %d", ErrPieceHash, w.kind, w.idx)
 		}
 		if _, err := w.j.f.WriteAt(*w.buf, pieceOff); err != nil {
-			return fmt.Errorf("fetch: write %s: %w", w.j.path, diskErr(err))
+			return diskErr(err, "write "+w.j.path)
 		}
 		_, _ = w.digest.Write(*w.buf)
 		*w.buf = (*w.buf)[:0]

@@ -153,9 +153,6 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-// Tables returns the names of the tables the database defines.
-func (db *Database) Tables() []string { return slices.Clone(db.tables) }
-
 // HasTable reports whether the database defines table name.
 func (db *Database) HasTable(name string) bool { return slices.Contains(db.tables, name) }
 
@@ -213,6 +210,3 @@ func (db *Database) Properties() (map[string]string, error) {
 	}
 	return out, nil
 }
-
-// Codepage returns the string pool's code page (0: neutral).
-func (db *Database) Codepage() int { return db.pool.codepage }

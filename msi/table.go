@@ -24,9 +24,6 @@ type Column struct {
 // IsString reports a string column (stored as a string pool reference).
 func (c Column) IsString() bool { return c.Type&colString != 0 && !c.isBinary() }
 
-// IsKey reports a primary key column.
-func (c Column) IsKey() bool { return c.Type&colKey != 0 }
-
 func (c Column) isBinary() bool { return c.Type&^colNullable == colString|colValid }
 
 // width returns how many bytes a cell of c takes in the table stream.

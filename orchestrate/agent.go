@@ -14,9 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // Agent is the endpoint agent of one root folder. Create it with New,
@@ -28,7 +28,7 @@ type Agent struct {
 	layout  Layout
 	store   *state.Store
 	log     *cmtrace.Writer
-	client  *service.Client
+	client  *imeapi.Client
 	priv    *ecdh.PrivateKey
 	dl      Downloader
 	peer    *peering // DO peer side, when Config.PeerAddr is set
@@ -79,7 +79,7 @@ func New(cfg Config) (*Agent, error) {
 	a.folders = KnownFolders(root, cfg.Folders)
 	a.dl = cfg.Downloader
 	if a.dl == nil {
-		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: cfg.DownloadMode}
+		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: *cfg.DownloadMode}
 	}
 	scriptEnv := append(installerEnv(), folderEnv(a.folders)...)
 	a.rules = &ruleEnv{store: st, folders: a.folders, scripts: scriptRunner{dir: layout.Staging, timeout: cfg.ScriptTimeout, env: scriptEnv}}
@@ -143,11 +143,19 @@ func loadSettings(st *state.Store, cfg *Config) error {
 			*s.v, _ = st.Value(s.name)
 		}
 	}
-	if cfg.DownloadMode != 0 {
-		_ = st.SetValue("DownloadMode", strconv.Itoa(cfg.DownloadMode))
+	mode := imeapi.ModeHTTPOnly
+	if cfg.DownloadMode != nil {
+		mode = *cfg.DownloadMode
+		if err := mode.Check(); err != nil {
+			return fmt.Errorf("orchestrate: %w", err)
+		}
+		_ = st.SetValue("DownloadMode", strconv.Itoa(int(mode)))
 	} else if s, _ := st.Value("DownloadMode"); s != "" {
-		cfg.DownloadMode, _ = strconv.Atoi(s)
+		if m, err := imeapi.ParseDownloadMode(s); err == nil {
+			mode = m
+		}
 	}
+	cfg.DownloadMode = &mode
 	return nil
 }
 
@@ -165,12 +173,12 @@ func (a *Agent) loadIdentity() error {
 			return fmt.Errorf("orchestrate: stored device key: %w", err)
 		}
 		a.priv = priv
-		a.client = service.NewClient(id.ServiceURL, a.cfg.HTTP)
+		a.client = imeapi.NewClient(id.ServiceURL, a.cfg.HTTP)
 		a.client.Token, a.client.DeviceID = id.Token, id.DeviceID
 		return nil
 	}
 	if url != "" {
-		a.client = service.NewClient(url, a.cfg.HTTP)
+		a.client = imeapi.NewClient(url, a.cfg.HTTP)
 	}
 	return nil
 }

@@ -8,23 +8,15 @@ import (
 	"os"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/reap"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
-)
-
-// IME compliance states.
-const (
-	ComplianceInstalled    = 1
-	ComplianceNotInstalled = 2
-	ComplianceError        = 4
-	ComplianceUnknown      = 5
 )
 
 // result is the outcome of one app's processing, as recorded and reported.
 type result struct {
-	enforcement   int
-	compliance    int
+	enforcement   imeapi.EnforcementState
+	compliance    imeapi.ComplianceState
 	code          int64
 	message       string
 	applicability int
@@ -41,7 +33,7 @@ type result struct {
 
 // processApp runs the IME flow for one app. onDemand skips the retry and
 // GRS gates (a user asked).
-func (a *Agent) processApp(ctx context.Context, p service.Policy, m mode, onDemand bool) {
+func (a *Agent) processApp(ctx context.Context, p imeapi.Policy, m mode, onDemand bool) {
 	t := a.tracer()
 	if err := checkPolicy(p); err != nil {
 		a.refuse(ctx, t, p, err)
@@ -66,36 +58,36 @@ func (a *Agent) processApp(ctx context.Context, p service.Policy, m mode, onDema
 
 	detected, err := a.detect(ctx, t, app)
 	if err != nil {
-		a.finish(ctx, t, p, app, m, result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
+		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
 		return
 	}
 	switch {
 	case m == modeDetect:
-		r := result{enforcement: service.EnforcementNotAttempted, compliance: ComplianceNotInstalled}
+		r := result{enforcement: imeapi.EnforcementNotAttempted, compliance: imeapi.ComplianceNotInstalled}
 		if detected {
-			r = result{enforcement: service.EnforcementSuccess, compliance: ComplianceInstalled}
+			r = result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceInstalled}
 		}
 		a.finish(ctx, t, p, app, m, r)
 		return
 	case m == modeInstall && detected:
 		t.info("[Win32App] App %s is already detected; nothing to install", p.AppID)
-		a.finish(ctx, t, p, app, m, result{enforcement: service.EnforcementSuccess, compliance: ComplianceInstalled})
+		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceInstalled})
 		return
 	case m == modeUninstall && !detected:
 		t.info("[Win32App] App %s is not detected; nothing to uninstall", p.AppID)
-		a.finish(ctx, t, p, app, m, result{enforcement: service.EnforcementSuccess, compliance: ComplianceNotInstalled})
+		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceNotInstalled})
 		return
 	}
 	if m == modeInstall {
 		t.info("[Win32App] ===Step=== Check applicability")
 		why, err := a.applicability(ctx, app, t)
 		if err != nil {
-			a.finish(ctx, t, p, app, m, result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
+			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
 			return
 		}
 		if why != "" {
 			t.warn("[Win32App] Requirements not met for app %s: %s", p.AppID, why)
-			a.finish(ctx, t, p, app, m, result{enforcement: service.EnforcementRequirementsNotMet, compliance: ComplianceNotInstalled, applicability: 1, message: "requirements not met: " + why})
+			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementRequirementsNotMet, compliance: imeapi.ComplianceNotInstalled, applicability: 1, message: "requirements not met: " + why})
 			return
 		}
 		t.info("[Win32App] applicationRequirementCheck: Met")
@@ -105,8 +97,8 @@ func (a *Agent) processApp(ctx context.Context, p service.Policy, m mode, onDema
 
 // enforce downloads, unpacks, runs the install or uninstall command,
 // detects again and cleans up.
-func (a *Agent) enforce(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, key string) result {
-	_ = a.store.PutEnforcement(state.DeviceUser, key, state.EnforcementStateMessage{EnforcementState: service.EnforcementInProgress})
+func (a *Agent) enforce(ctx context.Context, t *tracer, p imeapi.Policy, app imeapi.Win32LobApp, m mode, key string) result {
+	_ = a.store.PutEnforcement(state.DeviceUser, key, state.EnforcementStateMessage{EnforcementState: imeapi.EnforcementInProgress})
 	failed := func(err error) result { return failure(t, err) }
 	var dir string
 	var do fetch.Status
@@ -151,7 +143,7 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p service.Policy, app se
 	return a.judge(ctx, t, p, app, m, code, &do)
 }
 
-func restartBehavior(app service.Win32LobApp) string {
+func restartBehavior(app imeapi.Win32LobApp) string {
 	if app.InstallExperience != nil && app.InstallExperience.DeviceRestartBehavior != "" {
 		return app.InstallExperience.DeviceRestartBehavior
 	}
@@ -160,7 +152,7 @@ func restartBehavior(app service.Win32LobApp) string {
 
 // cleanup runs once the installer's whole process tree is gone: it clears
 // Incoming and, unless the app's content is persisted, IMECache/<key>.
-func (a *Agent) cleanup(t *tracer, app service.Win32LobApp, key, dir string, m mode) {
+func (a *Agent) cleanup(t *tracer, app imeapi.Win32LobApp, key, dir string, m mode) {
 	if bin, err := under(a.layout.Incoming, key+".bin"); err == nil {
 		removeBin(bin)
 	}
@@ -182,7 +174,7 @@ func (a *Agent) cleanup(t *tracer, app service.Win32LobApp, key, dir string, m m
 }
 
 // detect evaluates every detection rule (all must hold).
-func (a *Agent) detect(ctx context.Context, t *tracer, app service.Win32LobApp) (bool, error) {
+func (a *Agent) detect(ctx context.Context, t *tracer, app imeapi.Win32LobApp) (bool, error) {
 	t.info("[Win32App] ===Step=== Detection rules")
 	rules := detectionRules(app)
 	if len(rules) == 0 {
@@ -206,7 +198,7 @@ func (a *Agent) detect(ctx context.Context, t *tracer, app service.Win32LobApp) 
 }
 
 // finish records the attempt, writes the state messages and reports.
-func (a *Agent) finish(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, r result) {
+func (a *Agent) finish(ctx context.Context, t *tracer, p imeapi.Policy, app imeapi.Win32LobApp, m mode, r result) {
 	user, key := state.DeviceUser, p.AppID+"_"+p.Version
 	if r.detached {
 		a.runs.mark(key, false) // the record stays in state.db
@@ -223,7 +215,7 @@ func (a *Agent) finish(ctx context.Context, t *tracer, p service.Policy, app ser
 		ctxNum = 1
 	}
 	cm := state.ComplianceStateMessage{Applicability: r.applicability, ComplianceState: r.compliance, DesiredState: desired, ErrorCode: r.code, InstallContext: ctxNum, TargetType: 2}
-	if r.compliance == ComplianceInstalled && app.DisplayVersion != "" {
+	if r.compliance == imeapi.ComplianceInstalled && app.DisplayVersion != "" {
 		v := app.DisplayVersion
 		cm.ProductVersion = &v
 	}
@@ -243,5 +235,5 @@ func (a *Agent) finish(ctx context.Context, t *tracer, p service.Policy, app ser
 			_ = a.store.PutPolicy(user, key, pol)
 		}
 	}
-	a.report(ctx, t, user, key, service.Report{AppID: p.AppID, Version: p.Version, EnforcementState: r.enforcement, ComplianceState: r.compliance, ErrorCode: r.code, ErrorMessage: r.message}, r.do)
+	a.report(ctx, t, user, key, imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: r.enforcement, ComplianceState: r.compliance, ErrorCode: r.code, ErrorMessage: r.message}, r.do)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // seedIncoming copies the service's blob of app into the agent's
@@ -44,9 +45,9 @@ func TestStaleCacheIsVerified(t *testing.T) {
 	size := seedIncoming(t, h, bad, true)
 	seedIncoming(t, h, good, false)
 	h.sync()
-	h.wantState(bad.id(), 1000, 1, 0)
-	h.wantState(good.id(), 1000, 1, 0)
-	if do := reportedDO(t, h, bad.id()); do.TotalBytesDownloaded != size || do.Status != fetch.StateComplete {
+	h.wantState(bad.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
+	h.wantState(good.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
+	if do := reportedDO(t, h, bad.id()); do.TotalBytesDownloaded != size || do.Status != imeapi.DOComplete {
 		t.Fatalf("damaged cache: downloaded %d of %d (%s)", do.TotalBytesDownloaded, size, do.Status)
 	}
 	if do := reportedDO(t, h, good.id()); do.TotalBytesDownloaded != 0 || do.FileSizeInCache == 0 {
@@ -67,7 +68,7 @@ func TestTruncatedCacheIsDiscarded(t *testing.T) {
 	bin := filepath.Join(h.agent.layout.Incoming, app.id()+"_1.bin")
 	must(t, os.Truncate(bin, size/2))
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if do := reportedDO(t, h, app.id()); do.TotalBytesDownloaded != size {
 		t.Fatalf("downloaded %d, want %d", do.TotalBytesDownloaded, size)
 	}
@@ -85,7 +86,7 @@ func TestTamperedOriginInstallsNothing(t *testing.T) {
 	b[len(b)/2] ^= 0x40
 	must(t, os.WriteFile(blob, b, 0o644))
 	h.sync()
-	h.wantState(app.id(), 5000, 4, CodeFailure)
+	h.wantState(app.id(), imeapi.EnforcementError, imeapi.ComplianceError, CodeFailure)
 	if _, err := os.Stat(h.programFiles("Tampered", "app.txt")); err == nil {
 		t.Fatal("the installer ran on tampered content")
 	}

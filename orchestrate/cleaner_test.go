@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // chainedInstaller is an installer that starts a detached grandchild
@@ -88,7 +90,7 @@ func TestCleanerWaitsForProcessTree(t *testing.T) {
 		t.Fatalf("grandchild copy: %q %v", got, err)
 	}
 	// Post-detection ran after the grandchild: the app is detected.
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if ents, _ := os.ReadDir(h.agent.layout.IMECache); len(ents) != 0 {
 		t.Fatalf("IMECache not cleaned after the tree finished: %v", ents)
 	}

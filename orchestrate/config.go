@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/privdir"
 )
 
@@ -36,8 +37,11 @@ type Config struct {
 	// Downloader fetches content; nil: FetchDownloader over the origin,
 	// with CacheHost (a Connected Cache host) first when set, or with
 	// PeerAddr set a PeerDownloader over the DO cache and LAN peers.
-	Downloader   Downloader
-	DownloadMode int    // DO download mode (0 HTTP only, 1 LAN, 2 Group, 3 Internet, 99, 100)
+	Downloader Downloader
+	// DownloadMode is DO's download mode, stored in state.db; nil keeps
+	// the stored one (HTTP only when none is), so that CLI commands on
+	// the root do not change it and an explicit ModeHTTPOnly (0) is kept.
+	DownloadMode *imeapi.DownloadMode
 	CacheHost    string // MCC host[:port]
 	// PeerAddr, when set (host:port; "127.0.0.1:0" picks a port), makes
 	// the agent share its DOCache with peers: a peer.Server listens there

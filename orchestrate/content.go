@@ -11,13 +11,13 @@ import (
 
 	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // content gets an app's content into IMECache/<key>: content info, a
 // verified cached .bin or a download, then verify-decrypt-extract. It
 // returns the folder and the DO record.
-func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key string) (string, fetch.Status, error) {
+func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key string) (string, fetch.Status, error) {
 	var st fetch.Status
 	fail := func(step string, err error) (string, fetch.Status, error) {
 		return "", st, &StepError{Step: step, Code: CodeFailure, Err: err}
@@ -36,7 +36,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 	if err != nil {
 		return fail("decrypt info", err)
 	}
-	keys, err := di.Keys(info.UnencryptedContentSize)
+	keys, err := decrypt.KeysFromDecryptInfo(di, info.UnencryptedContentSize)
 	if err != nil {
 		return fail("decrypt info", err)
 	}
@@ -61,7 +61,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 		} else {
 			t.info("[Win32App] Cached content verified (size and SHA-256), skip downloading")
 			cached = true
-			st = fetch.Status{FileId: info.DoFileID, FileSize: info.Size, FileSizeInCache: info.Size, Status: fetch.StateComplete, DownloadMode: a.cfg.DownloadMode}
+			st = fetch.Status{FileId: info.DoFileID, FileSize: info.Size, FileSizeInCache: info.Size, Status: imeapi.DOComplete, DownloadMode: *a.cfg.DownloadMode}
 		}
 	}
 	for try := 0; ; try++ {
@@ -71,7 +71,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 			var unpacked bool
 			st, unpacked, err = a.downloadAndUnpack(ctx, t, req, keys, dir)
 			if err != nil {
-				return fail("download", err)
+				return "", st, &StepError{Step: "download", Object: info.DoFileID, Code: CodeFailure, Err: err}
 			}
 			t.info("[Win32App] DO Job set priority is %s, Downloaded %d bytes (HTTP %d, cache server %d, peers %d) in %s", st.Priority, st.TotalBytesDownloaded, st.BytesFromHttp, st.BytesFromCacheServer, st.BytesFromPeers, st.DownloadDuration)
 			if unpacked {
@@ -101,7 +101,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p service.Policy, key st
 }
 
 // verifyFile checks a cached .bin against ContentInfo's size and SHA-256.
-func verifyFile(path string, info service.ContentInfo) error {
+func verifyFile(path string, info imeapi.ContentInfo) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
@@ -28,7 +29,7 @@ func TestControlSocket(t *testing.T) {
 	must(t, c.SyncKind(ctx, SyncApp))
 	st, err := c.Install(ctx, app.id())
 	must(t, err)
-	if st.EnforcementState != 1000 {
+	if st.EnforcementState != imeapi.EnforcementSuccess {
 		t.Fatalf("remote install: %+v", st)
 	}
 	if _, err := c.Install(ctx, "nope"); !errors.Is(err, ErrUnknownApp) {
@@ -62,7 +63,7 @@ func TestControlSocket(t *testing.T) {
 	}
 	off, err := c.Status(ctx)
 	must(t, err)
-	if off.AgentRunning || len(off.Apps) != 1 || off.Apps[0].EnforcementState != 1000 || off.DeviceID == "" {
+	if off.AgentRunning || len(off.Apps) != 1 || off.Apps[0].EnforcementState != imeapi.EnforcementSuccess || off.DeviceID == "" {
 		t.Fatalf("offline status: %+v", off)
 	}
 	n, err := c.ResetGRS(ctx, app.id())
@@ -97,7 +98,7 @@ func TestPersistContentLRU(t *testing.T) {
 	// Repair: the app disappears; the next sync reinstalls from kept content.
 	must(t, os.Remove(h.programFiles("Keep2", "app.txt")))
 	h.sync()
-	h.wantState(a2.id(), 1000, 1, 0)
+	h.wantState(a2.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if !strings.Contains(h.log(), "Using persisted content") {
 		t.Fatal("kept content not reused")
 	}

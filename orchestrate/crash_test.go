@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/reap"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // crashRig is an app whose installer the test holds: install.sh appends
@@ -227,7 +227,7 @@ func (r *crashRig) wantAttempts(t *testing.T, runs, failures int) {
 }
 
 // and reports holds exactly one report of the app, in state enf.
-func (r *crashRig) finalChecks(enf int) {
+func (r *crashRig) finalChecks(enf imeapi.EnforcementState) {
 	r.t.Helper()
 	recs, err := r.h.agent.store.Installs()
 	must(r.t, err)
@@ -239,7 +239,7 @@ func (r *crashRig) finalChecks(enf int) {
 			r.t.Errorf("%s left behind", p)
 		}
 	}
-	var mine []service.Report
+	var mine []imeapi.Report
 	r.h.logMu.Lock()
 	for _, rep := range *r.h.reports {
 		if rep.AppID == r.app.id() {
@@ -285,12 +285,12 @@ func TestAgentKilledDuringInstallReadoptsRun(t *testing.T) {
 	if !strings.HasPrefix(string(res), "all ") || strings.Contains(string(res), "missing") {
 		t.Errorf("installer's file check: %q", res)
 	}
-	r.h.wantState(r.app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
+	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	r.wantAttempts(t, 1, 0)
 	if !strings.Contains(r.h.log(), "waiting for its process tree instead of starting another installer") {
 		t.Errorf("no re-adoption line in the log:\n%s", r.h.log())
 	}
-	r.finalChecks(service.EnforcementSuccess)
+	r.finalChecks(imeapi.EnforcementSuccess)
 }
 
 // Past the recorded deadline the re-adopted tree is killed and the
@@ -305,9 +305,9 @@ func TestReadoptedRunKilledPastDeadline(t *testing.T) {
 		t.Fatal("reaper still alive")
 	}
 	r.wantOneRun(t, false)
-	r.h.wantState(r.app.id(), service.EnforcementError, ComplianceError, CodeTimeout)
+	r.h.wantState(r.app.id(), imeapi.EnforcementError, imeapi.ComplianceError, CodeTimeout)
 	r.wantAttempts(t, 1, 1)
-	r.finalChecks(service.EnforcementError)
+	r.finalChecks(imeapi.EnforcementError)
 }
 
 // A reaper gone without a Result (killed with the agent) is one failed
@@ -334,12 +334,12 @@ func TestReadoptedReaperGoneWithoutResult(t *testing.T) {
 		t.Fatal("the orphaned installer was not killed")
 	}
 	r.wantOneRun(t, false)
-	r.h.wantState(r.app.id(), service.EnforcementError, ComplianceError, CodeFailure)
+	r.h.wantState(r.app.id(), imeapi.EnforcementError, imeapi.ComplianceError, CodeFailure)
 	r.wantAttempts(t, 1, 1)
 	if !strings.Contains(r.h.log(), "is gone without a result") {
 		t.Errorf("no failure line for the lost reaper:\n%s", r.h.log())
 	}
-	r.finalChecks(service.EnforcementError)
+	r.finalChecks(imeapi.EnforcementError)
 }
 
 // Within one agent process, a second flow of an app whose installer runs
@@ -385,8 +385,8 @@ func TestGuardOneInstallerPerAppInProcess(t *testing.T) {
 	if !strings.HasPrefix(string(res), "all ") {
 		t.Errorf("installer's file check: %q", res)
 	}
-	r.h.wantState(r.app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
-	r.finalChecks(service.EnforcementSuccess)
+	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
+	r.finalChecks(imeapi.EnforcementSuccess)
 	// The guard is released: the next flow runs (detects, nothing to install).
 	a.processApp(ctx, p, modeInstall, false)
 	if got := strings.Count(r.h.log(), "is already detected; nothing to install"); got != 1 {
@@ -447,7 +447,7 @@ func TestAgentStopDetachesFromInstaller(t *testing.T) {
 	if s := strings.Join(r.starts(), " "); strings.Count(s, "start") != 1 || strings.Count(s, "end") != 1 {
 		t.Errorf("installer runs %q, want one start and its end", s)
 	}
-	r.h.wantState(r.app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
+	r.h.wantState(r.app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	r.wantAttempts(t, 1, 0)
-	r.finalChecks(service.EnforcementSuccess)
+	r.finalChecks(imeapi.EnforcementSuccess)
 }

@@ -35,7 +35,7 @@
 // retries and GRS are visible in Status and resettable.
 //
 // Identifiers from the network are not trusted with paths: a policy's
-// appId must be a GUID and its version pass service.CheckVersion, a
+// appId must be a GUID and its version pass imeapi.CheckVersion, a
 // DoFileId peer.CheckID, before any path is built from them, and every
 // such path is checked to be one plain name inside its folder. A refused
 // policy ends in an error state naming the field (keyed by its quoted

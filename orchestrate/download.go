@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // DownloadRequest is one content download.
@@ -16,7 +16,7 @@ type DownloadRequest struct {
 	AppID, Version string
 	// Info is the service's ContentInfo: UploadLocation, DoFileId, Size,
 	// SHA256, PieceSize and PieceHashesUrl.
-	Info service.ContentInfo
+	Info imeapi.ContentInfo
 	// Path is the target, Content/Incoming/<appId>_<rev>.bin.
 	Path string
 	// Foreground is the assignment's DO priority.
@@ -38,13 +38,15 @@ func (req DownloadRequest) wholeFileHash() ([]byte, error) {
 	}
 	sum, err := hex.DecodeString(req.Info.SHA256)
 	if err != nil || len(sum) != sha256.Size {
-		return nil, fmt.Errorf("orchestrate: ContentInfo SHA256 %q: %w", req.Info.SHA256, ErrContent)
+		return nil, fmt.Errorf("ContentInfo SHA256 %q: %w", req.Info.SHA256, ErrContent)
 	}
 	return sum, nil
 }
 
 // Downloader puts an app's encrypted content at DownloadRequest.Path and
-// returns its DO record. A peer-backed implementation plugs in here.
+// returns its DO record. A peer-backed implementation plugs in here. Its
+// errors name only what the caller does not know: the agent wraps them
+// once in a StepError naming the package, the step and the DoFileId.
 type Downloader interface {
 	Download(ctx context.Context, req DownloadRequest) (fetch.Status, error)
 }
@@ -55,23 +57,23 @@ type Downloader interface {
 type FetchDownloader struct {
 	HTTP         *http.Client
 	CacheHost    string
-	DownloadMode int
+	DownloadMode imeapi.DownloadMode
 	Options      fetch.Options // base options (Connections, Retry, Now, Logf, …)
 }
 
 // Download implements Downloader.
 func (d *FetchDownloader) Download(ctx context.Context, req DownloadRequest) (fetch.Status, error) {
 	var sources []fetch.Source
-	if d.CacheHost != "" && d.DownloadMode != 100 {
+	if d.CacheHost != "" && d.DownloadMode != imeapi.ModeBypass {
 		c, err := fetch.NewCache(req.Info.UploadLocation, d.CacheHost, d.HTTP)
 		if err != nil {
-			return fetch.Status{}, fmt.Errorf("orchestrate: %w", err)
+			return fetch.Status{}, err
 		}
 		sources = append(sources, c)
 	}
 	origin, err := fetch.NewHTTP(req.Info.UploadLocation, d.HTTP)
 	if err != nil {
-		return fetch.Status{}, fmt.Errorf("orchestrate: %w", err)
+		return fetch.Status{}, err
 	}
 	sources = append(sources, origin)
 	opt := d.Options
@@ -87,14 +89,10 @@ func (d *FetchDownloader) Download(ctx context.Context, req DownloadRequest) (fe
 	opt.SHA256 = sum
 	job, err := fetch.New(req.Path, sources, opt)
 	if err != nil {
-		return fetch.Status{}, fmt.Errorf("orchestrate: %w", err)
+		return fetch.Status{}, err
 	}
 	if req.Started != nil {
 		req.Started(job)
 	}
-	st, err := job.Run(ctx)
-	if err != nil {
-		return st, fmt.Errorf("orchestrate: download %s: %w", req.Info.DoFileID, err)
-	}
-	return st, nil
+	return job.Run(ctx)
 }

@@ -8,15 +8,15 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/peer"
-	"github.com/imepipe/imepipe/service"
 )
 
 // PeerService is what a PeerDownloader needs of the service: the piece
-// hash files and the DO Array (*service.Client has both).
+// hash files and the DO Array (*imeapi.Client has both).
 type PeerService interface {
 	peer.ArrayClient
-	PieceHashes(ctx context.Context, url string) (service.PieceHashes, error)
+	PieceHashes(ctx context.Context, url string) (imeapi.PieceHashes, error)
 }
 
 // PeerDownloader downloads the way Delivery Optimization does
@@ -45,22 +45,22 @@ type PeerDownloader struct {
 // Download implements Downloader.
 func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fetch.Status, error) {
 	mode := d.Fetch.DownloadMode
-	if len(peer.PeerKinds(mode)) == 0 || d.Service == nil || d.PeerID == nil || d.PeerID() == "" {
+	if len(peer.Kinds(mode)) == 0 || d.Service == nil || d.PeerID == nil || d.PeerID() == "" {
 		return d.Fetch.Download(ctx, req)
 	}
 	if req.Info.PieceHashesURL == "" {
-		return fetch.Status{}, fmt.Errorf("orchestrate: %s has no piece hash file: %w", req.Info.DoFileID, ErrContent)
+		return fetch.Status{}, fmt.Errorf("no piece hash file: %w", ErrContent)
 	}
 	ph, err := d.Service.PieceHashes(ctx, req.Info.PieceHashesURL)
 	if err != nil {
-		return fetch.Status{}, fmt.Errorf("orchestrate: piece hashes of %s: %w", req.Info.DoFileID, err)
+		return fetch.Status{}, fmt.Errorf("piece hashes: %w", err)
 	}
 	hashes, err := peer.ParseHashes(ph)
 	if err != nil {
-		return fetch.Status{}, fmt.Errorf("orchestrate: piece hashes of %s: %w", req.Info.DoFileID, err)
+		return fetch.Status{}, fmt.Errorf("piece hashes: %w", err)
 	}
 	if ph.DoFileID != req.Info.DoFileID || ph.Size != req.Info.Size || ph.PieceSize != req.Info.PieceSize {
-		return fetch.Status{}, fmt.Errorf("orchestrate: piece hashes for %s (%d bytes, pieces of %d) do not match %s (%d, %d): %w",
+		return fetch.Status{}, fmt.Errorf("piece hashes for %s (%d bytes, pieces of %d) do not match %s (%d, %d): %w",
 			ph.DoFileID, ph.Size, ph.PieceSize, req.Info.DoFileID, req.Info.Size, req.Info.PieceSize, ErrContent)
 	}
 	opt := d.Fetch.Options
@@ -82,7 +82,7 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 		CacheHost: d.Fetch.CacheHost, HTTP: d.Fetch.HTTP, Options: opt, Logf: d.Logf, Started: req.Started,
 	})
 	if err != nil {
-		return res.Status, fmt.Errorf("orchestrate: download %s: %w", req.Info.DoFileID, err)
+		return res.Status, err
 	}
 	if len(res.Banned) > 0 && d.Logf != nil {
 		d.Logf("[DO] %s: banned peers that sent bad pieces: %v", req.Info.DoFileID, res.Banned)
@@ -94,7 +94,7 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 // (at start-up, and again before the Array's registrations expire).
 // Nothing is said in modes 0, 99 and 100 or before the device enrolls.
 func (d *PeerDownloader) Announce(ctx context.Context) error {
-	if len(peer.PeerKinds(d.Fetch.DownloadMode)) == 0 || d.Service == nil || d.PeerID == nil || d.PeerID() == "" {
+	if len(peer.Kinds(d.Fetch.DownloadMode)) == 0 || d.Service == nil || d.PeerID == nil || d.PeerID() == "" {
 		return nil
 	}
 	for _, ct := range d.Cache.List() {
@@ -147,7 +147,7 @@ func (a *Agent) startPeering() error {
 	}
 	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Logf: logf}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
 	p.dl = &PeerDownloader{
-		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: a.cfg.DownloadMode},
+		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode},
 		Cache: cache, PeerAddr: announced(p.addr), Logf: logf,
 		PeerID: func() string { return a.client.DeviceID },
 	}
@@ -171,7 +171,7 @@ func (a *Agent) startPeering() error {
 		a.announceLoop(p)
 	}()
 	a.peer = p
-	a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, a.cfg.DownloadMode)
+	a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, *a.cfg.DownloadMode)
 	return nil
 }
 

@@ -38,14 +38,23 @@ const (
 )
 
 // StepError is a failed step of one app's flow, with the code recorded.
+// It is the one layer that names the package: its text is "orchestrate:
+// <step> [<object>]: <cause> (0x<code>)", and what it wraps names only
+// what it adds (a Downloader's error starts with fetch's or peer's own
+// prefix, not with "orchestrate: download").
 type StepError struct {
-	Step string // "download", "unpack", "install", "detect", …
-	Code int64
-	Err  error
+	Step   string // "download", "unpack", "install", "detect", …
+	Object string // what the step worked on, e.g. the DoFileId; may be empty
+	Code   int64
+	Err    error
 }
 
 func (e *StepError) Error() string {
-	return fmt.Sprintf("orchestrate: %s: %v (0x%08X)", e.Step, e.Err, uint32(e.Code))
+	step := e.Step
+	if e.Object != "" {
+		step += " " + e.Object
+	}
+	return fmt.Sprintf("orchestrate: %s: %v (0x%08X)", step, e.Err, uint32(e.Code))
 }
 
 func (e *StepError) Unwrap() error { return e.Err }

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/reap"
-	"github.com/imepipe/imepipe/service"
 )
 
 // EnvExitCodeFile names the file an installer may write its full 32-bit
@@ -21,7 +21,7 @@ import (
 const EnvExitCodeFile = "IMEPIPE_EXIT_CODE_FILE"
 
 // installTimeout is the configured override, else maxRunTimeInMinutes, else 60 min.
-func (a *Agent) installTimeout(app service.Win32LobApp) time.Duration {
+func (a *Agent) installTimeout(app imeapi.Win32LobApp) time.Duration {
 	if a.cfg.InstallTimeout > 0 {
 		return a.cfg.InstallTimeout
 	}
@@ -32,7 +32,7 @@ func (a *Agent) installTimeout(app service.Win32LobApp) time.Duration {
 }
 
 // runAs is "system" or "user".
-func runAs(app service.Win32LobApp) string {
+func runAs(app imeapi.Win32LobApp) string {
 	if ie := app.InstallExperience; ie != nil && strings.EqualFold(ie.RunAsAccount, "user") {
 		return "user"
 	}
@@ -54,7 +54,7 @@ func runAs(app service.Win32LobApp) string {
 // output goes to Logs/Win32AppInstaller-<key>.log, a file the reaper and
 // the installer hold themselves (no pipe through the agent), so neither
 // depends on the agent staying alive.
-func (a *Agent) execute(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, key, dir, cmdline string) (int64, error) {
+func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app imeapi.Win32LobApp, m mode, key, dir, cmdline string) (int64, error) {
 	timeout := a.installTimeout(app)
 	// The agent stopping (ctx cancelled) detaches from the run instead of
 	// killing it: the next agent re-adopts it. Only the timeout kills.

@@ -9,20 +9,20 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
-	"github.com/imepipe/imepipe/service"
 )
 
 func TestRequiredAppInstallsAndReports(t *testing.T) {
 	app := fileApp("Demo", "required")
 	h := newHarness(t, []testApp{app}, nil)
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if _, err := os.Stat(h.programFiles("Demo", "app.txt")); err != nil {
 		t.Fatalf("installer did not run: %v", err)
 	}
 	rep := h.reported(app.id())
-	if rep == nil || rep.EnforcementState != 1000 || rep.ComplianceState != 1 {
+	if rep == nil || rep.EnforcementState != imeapi.EnforcementSuccess || rep.ComplianceState != imeapi.ComplianceInstalled {
 		t.Fatalf("service report %+v", rep)
 	}
 	var do fetch.Status
@@ -63,7 +63,7 @@ func TestRequiredAppInstallsAndReports(t *testing.T) {
 	// Next sync: detected first, nothing downloaded or run again.
 	must(t, os.Remove(h.agent.layout.Logs+"/Win32AppInstaller-"+app.id()+"_1.log"))
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if _, err := os.Stat(h.agent.layout.Logs + "/Win32AppInstaller-" + app.id() + "_1.log"); !os.IsNotExist(err) {
 		t.Fatalf("installer ran again on a detected app")
 	}
@@ -75,7 +75,7 @@ func TestDetectedFirstSkipsInstall(t *testing.T) {
 	must(t, os.MkdirAll(h.programFiles("Pre"), 0o755))
 	must(t, os.WriteFile(h.programFiles("Pre", "app.txt"), []byte("x"), 0o644))
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if _, err := os.Stat(filepath.Join(h.cfg.Root, "Drive", "C", "ProgramData", "ran.txt")); !os.IsNotExist(err) {
 		t.Fatal("installer ran although the app was detected")
 	}
@@ -89,16 +89,16 @@ func TestRequirementsNotMet(t *testing.T) {
 	arch := fileApp("ArmOnly", "required").with("applicableArchitectures", "arm64")
 	reg := fileApp("RegReq", "required").with("rules", []any{
 		fileApp("RegReq", "").fields["rules"].([]any)[0],
-		map[string]any{"@odata.type": service.TypeRegistryRule, "ruleType": "requirement", "keyPath": `HKLM\SOFTWARE\Contoso`, "valueName": "Ring", "operationType": "string", "operator": "equal", "comparisonValue": "pilot"},
+		map[string]any{"@odata.type": imeapi.TypeRegistryRule, "ruleType": "requirement", "keyPath": `HKLM\SOFTWARE\Contoso`, "valueName": "Ring", "operationType": "string", "operator": "equal", "comparisonValue": "pilot"},
 	})
 	ok := fileApp("Fits", "required").with("minimumMemoryInMB", 1024, "applicableArchitectures", "x64,arm64", "minimumNumberOfProcessors", 2)
 	h := newHarness(t, []testApp{mem, arch, reg, ok}, nil)
 	h.sync()
-	h.wantState(mem.id(), 3000, 2, 0)
-	h.wantState(arch.id(), 3000, 2, 0)
-	h.wantState(reg.id(), 3000, 2, 0)
-	h.wantState(ok.id(), 1000, 1, 0)
-	if r := h.reported(mem.id()); r == nil || r.EnforcementState != 3000 {
+	h.wantState(mem.id(), imeapi.EnforcementRequirementsNotMet, imeapi.ComplianceNotInstalled, 0)
+	h.wantState(arch.id(), imeapi.EnforcementRequirementsNotMet, imeapi.ComplianceNotInstalled, 0)
+	h.wantState(reg.id(), imeapi.EnforcementRequirementsNotMet, imeapi.ComplianceNotInstalled, 0)
+	h.wantState(ok.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
+	if r := h.reported(mem.id()); r == nil || r.EnforcementState != imeapi.EnforcementRequirementsNotMet {
 		t.Fatalf("report %+v", r)
 	}
 	if h.app(mem.id()).Attempts.Count != 0 {
@@ -108,7 +108,7 @@ func TestRequirementsNotMet(t *testing.T) {
 	_, err := h.agent.Reg(context.Background(), RegRequest{Action: "add", Key: `HKLM\SOFTWARE\Contoso`, Value: "Ring", HasValue: true, Data: "pilot"})
 	must(t, err)
 	h.sync()
-	h.wantState(reg.id(), 1000, 1, 0)
+	h.wantState(reg.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 }
 
 func TestExitCodeMapping(t *testing.T) {
@@ -120,20 +120,21 @@ func TestExitCodeMapping(t *testing.T) {
 		return fileApp(name, "required").script("install.sh", body)
 	}
 	cases := []struct {
-		app       testApp
-		enf, comp int
-		code      int64
-		reboot    string
-		attempts  int
+		app      testApp
+		enf      imeapi.EnforcementState
+		comp     imeapi.ComplianceState
+		code     int64
+		reboot   string
+		attempts int
 	}{
-		{withCode("Ok1707", 1707, true), 1000, 1, 0, "", 0},
-		{withCode("Soft", 3010, true), 1000, 1, 3010, "softReboot", 0},
-		{withCode("Hard", 1641, true), 1000, 1, 1641, "hardReboot", 0},
-		{withCode("Busy", 1618, false), 2000, 5, 1618, "", 1},
-		{withCode("Fail", 5, false), 5000, 4, 5, "", 1},
-		{withCode("Ghost", 0, false), 5000, 4, CodeNotDetected, "", 1},
-		{withCode("Custom", 17, true).with("returnCodes", []any{map[string]any{"returnCode": 17, "type": "success"}}), 1000, 1, 0, "", 0},
-		{withCode("ZeroNotListed", 0, true).with("returnCodes", []any{map[string]any{"returnCode": 17, "type": "success"}}), 5000, 4, 0, "", 1},
+		{withCode("Ok1707", 1707, true), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0, "", 0},
+		{withCode("Soft", 3010, true), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 3010, "softReboot", 0},
+		{withCode("Hard", 1641, true), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 1641, "hardReboot", 0},
+		{withCode("Busy", 1618, false), imeapi.EnforcementInProgress, imeapi.ComplianceUnknown, 1618, "", 1},
+		{withCode("Fail", 5, false), imeapi.EnforcementError, imeapi.ComplianceError, 5, "", 1},
+		{withCode("Ghost", 0, false), imeapi.EnforcementError, imeapi.ComplianceError, CodeNotDetected, "", 1},
+		{withCode("Custom", 17, true).with("returnCodes", []any{map[string]any{"returnCode": 17, "type": "success"}}), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0, "", 0},
+		{withCode("ZeroNotListed", 0, true).with("returnCodes", []any{map[string]any{"returnCode": 17, "type": "success"}}), imeapi.EnforcementError, imeapi.ComplianceError, 0, "", 1},
 	}
 	var apps []testApp
 	for _, c := range cases {
@@ -160,23 +161,23 @@ func TestExitCodeMapping(t *testing.T) {
 }
 
 func TestMapReturnCode(t *testing.T) {
-	custom := []service.ReturnCode{{ReturnCode: 0, Type: "success"}, {ReturnCode: 42, Type: "retry"}, {ReturnCode: 7, Type: "bogus"}}
+	custom := []imeapi.ReturnCode{{ReturnCode: 0, Type: imeapi.ReturnSuccess}, {ReturnCode: 42, Type: imeapi.ReturnRetry}, {ReturnCode: 7, Type: "bogus"}}
 	cases := []struct {
-		codes  []service.ReturnCode
+		codes  []imeapi.ReturnCode
 		code   int64
-		want   Outcome
+		want   imeapi.ReturnCodeType
 		mapped bool
 	}{
-		{nil, 0, Success, true},
-		{nil, 1707, Success, true},
-		{nil, 3010, SoftReboot, true},
-		{nil, 1641, HardReboot, true},
-		{nil, 1618, Retry, true},
-		{nil, 1, Failed, false},
-		{nil, -2147467259, Failed, false},
-		{custom, 42, Retry, true},
-		{custom, 3010, Failed, false},
-		{custom, 7, Failed, true},
+		{nil, 0, imeapi.ReturnSuccess, true},
+		{nil, 1707, imeapi.ReturnSuccess, true},
+		{nil, 3010, imeapi.ReturnSoftReboot, true},
+		{nil, 1641, imeapi.ReturnHardReboot, true},
+		{nil, 1618, imeapi.ReturnRetry, true},
+		{nil, 1, imeapi.ReturnFailed, false},
+		{nil, -2147467259, imeapi.ReturnFailed, false},
+		{custom, 42, imeapi.ReturnRetry, true},
+		{custom, 3010, imeapi.ReturnFailed, false},
+		{custom, 7, imeapi.ReturnFailed, true},
 	}
 	for _, c := range cases {
 		got, mapped := MapReturnCode(c.codes, c.code)

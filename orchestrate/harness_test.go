@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/clocktest"
 	"github.com/imepipe/imepipe/orchestrate/reap"
 	"github.com/imepipe/imepipe/orchestrate/state"
@@ -59,10 +60,10 @@ func fileApp(name, intent string) testApp {
 			"installCommandLine":   "sh install.sh",
 			"uninstallCommandLine": "sh uninstall.sh",
 			"rules": []any{map[string]any{
-				"@odata.type": service.TypeFileSystemRule, "ruleType": "detection",
+				"@odata.type": imeapi.TypeFileSystemRule, "ruleType": "detection",
 				"path": `%ProgramFiles%\` + name, "fileOrFolderName": "app.txt", "operationType": "exists", "operator": "notConfigured",
 			}},
-			"assignments": []any{map[string]any{"intent": intent, "target": map[string]any{"@odata.type": service.TypeAllDevices}}},
+			"assignments": []any{map[string]any{"intent": intent, "target": map[string]any{"@odata.type": imeapi.TypeAllDevices}}},
 		},
 	}
 }
@@ -105,7 +106,7 @@ type harness struct {
 	logs   *strings.Builder
 	logMu  *sync.Mutex
 	// reports is every report the service received, in order.
-	reports *[]service.Report
+	reports *[]imeapi.Report
 }
 
 // newHarness packs the apps, serves them, and opens an agent (not yet synced).
@@ -126,7 +127,7 @@ func newHarness(t *testing.T, apps []testApp, tweak func(*Config)) *harness {
 		if _, err := decrypt.Pack(ctx, src, "install.sh", filepath.Join(out, ap.name+".intunewin"), decrypt.PackOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		fields := map[string]any{"@odata.type": service.TypeWin32LobApp, "version": "1"}
+		fields := map[string]any{"@odata.type": imeapi.TypeWin32LobApp, "version": "1"}
 		for k, v := range ap.fields {
 			fields[k] = v
 		}
@@ -137,7 +138,7 @@ func newHarness(t *testing.T, apps []testApp, tweak func(*Config)) *harness {
 	h.secret = "test-enrollment-secret-0123456789"
 	secretFile := filepath.Join(h.dir, "secret")
 	must(t, os.WriteFile(secretFile, []byte(h.secret), 0o600))
-	srv, err := service.New(service.Config{AppsDir: appsDir, DataDir: filepath.Join(h.dir, "data"), EnrollmentSecretFile: secretFile})
+	srv, err := service.NewContext(context.Background(), service.Config{AppsDir: appsDir, DataDir: filepath.Join(h.dir, "data"), EnrollmentSecretFile: secretFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func newHarness(t *testing.T, apps []testApp, tweak func(*Config)) *harness {
 		t.Fatalf("service skipped apps: %v", sk)
 	}
 	h.srv = srv
-	h.reports = new([]service.Report)
+	h.reports = new([]imeapi.Report)
 	h.http = httptest.NewServer(h.recordReports(srv))
 	t.Cleanup(func() { h.http.Close(); srv.Close() })
 	h.cfg = Config{
@@ -178,7 +179,7 @@ func (h *harness) recordReports(next http.Handler) http.Handler {
 		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/reports" {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			var req service.ReportRequest
+			var req imeapi.ReportRequest
 			if json.Unmarshal(body, &req) == nil {
 				h.logMu.Lock()
 				*h.reports = append(*h.reports, req.Reports...)
@@ -225,7 +226,7 @@ func (h *harness) app(id string) state.App {
 }
 
 // wantState checks the stored enforcement, compliance and error code.
-func (h *harness) wantState(id string, enf, comp int, code int64) {
+func (h *harness) wantState(id string, enf imeapi.EnforcementState, comp imeapi.ComplianceState, code int64) {
 	h.t.Helper()
 	ap := h.app(id)
 	if ap.Enforcement == nil || ap.Compliance == nil {
@@ -238,7 +239,7 @@ func (h *harness) wantState(id string, enf, comp int, code int64) {
 }
 
 // reported returns what the service holds for this device and app.
-func (h *harness) reported(id string) *service.Report {
+func (h *harness) reported(id string) *imeapi.Report {
 	h.t.Helper()
 	st, err := h.agent.client.Status(context.Background())
 	if err != nil {

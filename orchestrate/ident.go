@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
 	"github.com/imepipe/imepipe/peer"
-	"github.com/imepipe/imepipe/service"
 )
 
 // Identifiers from the network (a policy's appId and version, a content
@@ -20,23 +20,21 @@ import (
 
 // checkPolicy returns an error naming the first bad identifier of p: an
 // appId that is not a GUID, a version the service would not accept.
-func checkPolicy(p service.Policy) error {
-	if err := service.CheckAppID(p.AppID); err != nil {
+func checkPolicy(p imeapi.Policy) error {
+	if err := imeapi.CheckAppID(p.AppID); err != nil {
 		return fmt.Errorf("orchestrate: policy appId %s: %w", shown(p.AppID), err)
 	}
-	if err := service.CheckVersion(p.Version); err != nil {
+	if err := imeapi.CheckVersion(p.Version); err != nil {
 		return fmt.Errorf("orchestrate: policy version %s: %w", shown(p.Version), err)
 	}
 	return nil
 }
 
 // checkContentInfo refuses a content info whose DoFileId could not name
-// a file in the DO cache.
-func checkContentInfo(info service.ContentInfo) error {
-	if err := peer.CheckID(info.DoFileID); err != nil {
-		return fmt.Errorf("orchestrate: content info DoFileId: %w", err)
-	}
-	return nil
+// a file in the DO cache, with peer's error as it is ("peer: bad
+// DoFileId: …"): the caller's StepError names the step.
+func checkContentInfo(info imeapi.ContentInfo) error {
+	return peer.CheckID(info.DoFileID)
 }
 
 // maxShown bounds an identifier quoted into a log line or a message.
@@ -55,7 +53,7 @@ func shown(s string) string {
 // plain is an identifier as it may stand in a state key: itself when it
 // is made of the version charset, else its shown form.
 func plain(s string) string {
-	if service.CheckVersion(s) == nil {
+	if imeapi.CheckVersion(s) == nil {
 		return s
 	}
 	return shown(s)
@@ -64,7 +62,7 @@ func plain(s string) string {
 // refusedKey is the state key a refused policy is recorded under. bbolt
 // keys are not paths, but they are printed (imepipe status), so a bad
 // identifier is stored in its quoted, bounded form.
-func refusedKey(p service.Policy) string { return plain(p.AppID) + "_" + plain(p.Version) }
+func refusedKey(p imeapi.Policy) string { return plain(p.AppID) + "_" + plain(p.Version) }
 
 // under joins dir and name, a single file or folder name built from
 // identifiers, and refuses any name that is not one local path element
@@ -90,7 +88,7 @@ func inside(dir, path string) bool {
 // policy refused the same way before is not logged or reported again.
 // The report is sent once, never kept pending: a service that refuses it
 // must not hold up the reports queued behind it.
-func (a *Agent) refuse(ctx context.Context, t *tracer, p service.Policy, err error) {
+func (a *Agent) refuse(ctx context.Context, t *tracer, p imeapi.Policy, err error) {
 	user, key := state.DeviceUser, refusedKey(p)
 	msg := err.Error()
 	if ap, err := a.store.App(user, key); err == nil && ap.Enforcement != nil && ap.Enforcement.ErrorMessage == msg {
@@ -98,12 +96,12 @@ func (a *Agent) refuse(ctx context.Context, t *tracer, p service.Policy, err err
 	}
 	t.error("[Win32App] Refusing the policy of app %s version %s: %v", shown(p.AppID), shown(p.Version), err)
 	_ = a.store.PutPolicy(user, key, state.Policy{AppID: plain(p.AppID), Version: plain(p.Version), Intent: p.Intent, UpdatedAt: a.cfg.Now()})
-	_ = a.store.PutCompliance(user, key, state.ComplianceStateMessage{ComplianceState: ComplianceError, ErrorCode: CodeFailure, TargetType: 2})
-	_ = a.store.PutEnforcement(user, key, state.EnforcementStateMessage{EnforcementState: service.EnforcementError, ErrorCode: CodeFailure, ErrorMessage: msg})
-	if service.CheckAppID(p.AppID) != nil {
+	_ = a.store.PutCompliance(user, key, state.ComplianceStateMessage{ComplianceState: imeapi.ComplianceError, ErrorCode: CodeFailure, TargetType: 2})
+	_ = a.store.PutEnforcement(user, key, state.EnforcementStateMessage{EnforcementState: imeapi.EnforcementError, ErrorCode: CodeFailure, ErrorMessage: msg})
+	if imeapi.CheckAppID(p.AppID) != nil {
 		return
 	}
-	rep := service.Report{AppID: p.AppID, Version: plain(p.Version), EnforcementState: service.EnforcementError, ComplianceState: ComplianceError, ErrorCode: CodeFailure, ErrorMessage: msg}
+	rep := imeapi.Report{AppID: p.AppID, Version: plain(p.Version), EnforcementState: imeapi.EnforcementError, ComplianceState: imeapi.ComplianceError, ErrorCode: CodeFailure, ErrorMessage: msg}
 	if err := a.client.Report(ctx, rep); err != nil {
 		t.warn("[StatusService] Report of refused app %s not sent: %v", p.AppID, err)
 	}

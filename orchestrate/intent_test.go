@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"testing"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 func TestUninstallIntent(t *testing.T) {
@@ -14,8 +16,8 @@ func TestUninstallIntent(t *testing.T) {
 	must(t, os.MkdirAll(h.programFiles("Old"), 0o755))
 	must(t, os.WriteFile(h.programFiles("Old", "app.txt"), []byte("x"), 0o644))
 	h.sync()
-	h.wantState(app.id(), 1000, 2, 0)
-	h.wantState(absent.id(), 1000, 2, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceNotInstalled, 0)
+	h.wantState(absent.id(), imeapi.EnforcementSuccess, imeapi.ComplianceNotInstalled, 0)
 	if _, err := os.Stat(h.programFiles("Old", "app.txt")); !os.IsNotExist(err) {
 		t.Fatal("uninstall command did not run")
 	}
@@ -29,13 +31,13 @@ func TestAvailableInstallsOnlyOnRequest(t *testing.T) {
 	req := fileApp("Req", "required")
 	h := newHarness(t, []testApp{app, req}, nil)
 	h.sync()
-	h.wantState(app.id(), 6000, 2, 0)
+	h.wantState(app.id(), imeapi.EnforcementNotAttempted, imeapi.ComplianceNotInstalled, 0)
 	if _, err := os.Stat(h.programFiles("Portal", "app.txt")); !os.IsNotExist(err) {
 		t.Fatal("available app installed without a request")
 	}
 	st, err := h.agent.Install(context.Background(), app.id())
 	must(t, err)
-	if st.EnforcementState != 1000 || st.ComplianceState != 1 || st.Request != "install" {
+	if st.EnforcementState != imeapi.EnforcementSuccess || st.ComplianceState != imeapi.ComplianceInstalled || st.Request != "install" {
 		t.Fatalf("install: %+v", st)
 	}
 	if _, err := h.agent.Install(context.Background(), "no-such-app"); !errors.Is(err, ErrUnknownApp) {
@@ -46,7 +48,7 @@ func TestAvailableInstallsOnlyOnRequest(t *testing.T) {
 	}
 	st, err = h.agent.Uninstall(context.Background(), app.id())
 	must(t, err)
-	if st.EnforcementState != 1000 || st.ComplianceState != 2 {
+	if st.EnforcementState != imeapi.EnforcementSuccess || st.ComplianceState != imeapi.ComplianceNotInstalled {
 		t.Fatalf("uninstall: %+v", st)
 	}
 	if _, err := os.Stat(h.programFiles("Portal", "app.txt")); !os.IsNotExist(err) {

@@ -21,8 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // lyingProxy sits between the agent and the real service (an on-path
@@ -58,7 +58,7 @@ func lie(t *testing.T, h *harness) *lyingProxy {
 		// Ask the service for the real app, whatever the agent asks for:
 		// the lie is served real content.
 		body, _ := io.ReadAll(r.Body)
-		var req service.ContentInfoRequest
+		var req imeapi.ContentInfoRequest
 		_ = json.Unmarshal(body, &req)
 		lp.mu.Lock()
 		req.AppID, req.Version = lp.realID, "1"
@@ -258,7 +258,7 @@ func TestLyingServiceIdentifiers(t *testing.T) {
 			key := refusedKey(policyOf(p))
 			ap, err := h.agent.store.App(state.DeviceUser, key)
 			must(t, err)
-			if ap.Enforcement == nil || ap.Enforcement.EnforcementState != 5000 {
+			if ap.Enforcement == nil || ap.Enforcement.EnforcementState != imeapi.EnforcementError {
 				t.Fatalf("state %q: %+v", key, ap.Enforcement)
 			}
 			if msg := ap.Enforcement.ErrorMessage; !strings.Contains(msg, "policy "+c.field+" ") || len(msg) > 300 || strings.ContainsAny(msg, "\x00\x1b\n") {
@@ -280,7 +280,7 @@ func TestLyingServiceIdentifiers(t *testing.T) {
 	t.Run("honest", func(t *testing.T) {
 		lp.set(nil, nil)
 		h.sync()
-		h.wantState(app.id(), 1000, 1, 0)
+		h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 		if lp.blobBytes.Load() == 0 {
 			t.Fatal("the content did not come through the proxy")
 		}
@@ -290,8 +290,8 @@ func TestLyingServiceIdentifiers(t *testing.T) {
 	})
 }
 
-func policyOf(m map[string]any) service.Policy {
-	return service.Policy{AppID: m["appId"].(string), Version: m["version"].(string)}
+func policyOf(m map[string]any) imeapi.Policy {
+	return imeapi.Policy{AppID: m["appId"].(string), Version: m["version"].(string)}
 }
 
 // TestLyingServiceDoFileId: a content info whose DoFileId would name a
@@ -316,7 +316,7 @@ func TestLyingServiceDoFileId(t *testing.T) {
 				lp.set(nil, func(ci map[string]any) { ci["DoFileId"] = id })
 				h.sync()
 				ap := h.app(app.id())
-				if ap.Enforcement == nil || ap.Enforcement.EnforcementState != 5000 || !strings.Contains(ap.Enforcement.ErrorMessage, "DoFileId") {
+				if ap.Enforcement == nil || ap.Enforcement.EnforcementState != imeapi.EnforcementError || !strings.Contains(ap.Enforcement.ErrorMessage, "DoFileId") {
 					t.Fatalf("DoFileId %q: state %+v", id, ap.Enforcement)
 				}
 				if d := diffSnapshots(outside, snapshot(t, box, h.cfg.Root)); len(d) > 0 {

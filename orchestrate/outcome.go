@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // judge turns an installer's exit code into the attempt's result: the
@@ -14,7 +14,7 @@ import (
 // shared by a run this agent started (enforce) and one it re-adopted
 // after a restart (adopt), so both finish an attempt the same way. do is
 // the download's DO record (nil for a re-adopted run).
-func (a *Agent) judge(ctx context.Context, t *tracer, p service.Policy, app service.Win32LobApp, m mode, code int64, do *fetch.Status) result {
+func (a *Agent) judge(ctx context.Context, t *tracer, p imeapi.Policy, app imeapi.Win32LobApp, m mode, code int64, do *fetch.Status) result {
 	outcome, mapped := MapReturnCode(app.ReturnCodes, code)
 	if !mapped {
 		t.info("[Win32App] Admin did NOT set mapping for lpExitCode: %d of app: %s", code, p.AppID)
@@ -22,14 +22,14 @@ func (a *Agent) judge(ctx context.Context, t *tracer, p service.Policy, app serv
 	t.info("[Win32App] lpExitCode %s is defined as %s", describeCode(code), outcome)
 	r := result{do: do}
 	switch outcome {
-	case Failed:
+	case imeapi.ReturnFailed:
 		r = failure(t, &StepError{Step: "install", Code: code, Err: fmt.Errorf("installer exit code %d is a failure", code)})
 		r.do = do
 		return r
-	case Retry:
+	case imeapi.ReturnRetry:
 		t.warn("[Win32App] Installer asks for a retry (exit code %d); next attempt after %v", code, a.cfg.RetryInterval)
-		return result{enforcement: service.EnforcementInProgress, compliance: ComplianceUnknown, code: code, message: "installer asked for a retry", failed: true, do: do}
-	case SoftReboot, HardReboot:
+		return result{enforcement: imeapi.EnforcementInProgress, compliance: imeapi.ComplianceUnknown, code: code, message: "installer asked for a retry", failed: true, do: do}
+	case imeapi.ReturnSoftReboot, imeapi.ReturnHardReboot:
 		r.reboot = string(outcome)
 		r.code = code
 		t.info("[Win32App] Device restart behavior %s: restart %s is pending (not performed by the agent)", restartBehavior(app), outcome)
@@ -44,14 +44,14 @@ func (a *Agent) judge(ctx context.Context, t *tracer, p service.Policy, app serv
 	switch {
 	case m == modeInstall && !detected:
 		t.error("[Win32App] Installer succeeded but the app is not detected: 0x87D1041C")
-		return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeNotDetected, message: "the application was not detected after installation completed successfully", failed: true, do: do}
+		return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeNotDetected, message: "the application was not detected after installation completed successfully", failed: true, do: do}
 	case m == modeUninstall && detected:
 		t.error("[Win32App] Uninstaller succeeded but the app is still detected")
-		return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: CodeFailure, message: "the application is still detected after uninstall", failed: true, do: do}
+		return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: "the application is still detected after uninstall", failed: true, do: do}
 	case m == modeUninstall:
-		r.enforcement, r.compliance = service.EnforcementSuccess, ComplianceNotInstalled
+		r.enforcement, r.compliance = imeapi.EnforcementSuccess, imeapi.ComplianceNotInstalled
 	default:
-		r.enforcement, r.compliance = service.EnforcementSuccess, ComplianceInstalled
+		r.enforcement, r.compliance = imeapi.EnforcementSuccess, imeapi.ComplianceInstalled
 	}
 	return r
 }
@@ -65,5 +65,5 @@ func failure(t *tracer, err error) result {
 		code = se.Code
 	}
 	t.error("[Win32App] %v", err)
-	return result{enforcement: service.EnforcementError, compliance: ComplianceError, code: code, message: err.Error(), failed: true}
+	return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: code, message: err.Error(), failed: true}
 }

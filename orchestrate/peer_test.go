@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/peer"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // blobCounter serves the service and counts the blob bytes it sends
@@ -46,11 +46,11 @@ func (c countingResponse) Write(p []byte) (int, error) {
 }
 
 // peerAgent opens another agent on h's service (through url) with its own root.
-func peerAgent(t *testing.T, h *harness, name, url string, mode int) *Agent {
+func peerAgent(t *testing.T, h *harness, name, url string, mode imeapi.DownloadMode) *Agent {
 	t.Helper()
 	cfg := h.cfg
 	cfg.Root = filepath.Join(h.dir, name)
-	cfg.DeviceName, cfg.ServiceURL, cfg.DownloadMode, cfg.PeerAddr = name, url, mode, "127.0.0.1:0"
+	cfg.DeviceName, cfg.ServiceURL, cfg.DownloadMode, cfg.PeerAddr = name, url, &mode, "127.0.0.1:0"
 	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +73,7 @@ func doRecord(t *testing.T, a *Agent, id string) fetch.Status {
 		if ap.AppID != id {
 			continue
 		}
-		if ap.EnforcementState != 1000 || ap.ComplianceState != 1 {
+		if ap.EnforcementState != imeapi.EnforcementSuccess || ap.ComplianceState != imeapi.ComplianceInstalled {
 			t.Fatalf("%s: EnforcementState %d, ComplianceState %d (%s)", a.cfg.DeviceName, ap.EnforcementState, ap.ComplianceState, ap.ErrorMessage)
 		}
 		var do fetch.Status
@@ -101,13 +101,13 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 	_, _ = rng.Read(payload)
 	app := fileApp("Shared", "required").script("payload.bin", string(payload))
 	h := newHarness(t, []testApp{app}, func(c *Config) {
-		c.DownloadMode, c.PeerAddr = peer.ModeLAN, "127.0.0.1:0"
+		c.DownloadMode, c.PeerAddr = new(imeapi.ModeLAN), "127.0.0.1:0"
 	})
 	if h.agent.PeerAddr() == "" {
 		t.Fatal("agent A has no piece server")
 	}
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	a := doRecord(t, h.agent, app.id())
 	t.Logf("A: HTTP %d of %d in %s", a.BytesFromHttp, a.TotalBytesDownloaded, a.DownloadDuration)
 	if a.BytesFromPeers != 0 || a.BytesFromHttp < size {
@@ -131,7 +131,7 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 	counter := &blobCounter{h: h.srv}
 	lan := httptest.NewServer(counter)
 	t.Cleanup(lan.Close)
-	agents := []*Agent{peerAgent(t, h, "pc-b", lan.URL, peer.ModeLAN), peerAgent(t, h, "pc-c", lan.URL, peer.ModeLAN)}
+	agents := []*Agent{peerAgent(t, h, "pc-b", lan.URL, imeapi.ModeLAN), peerAgent(t, h, "pc-c", lan.URL, imeapi.ModeLAN)}
 	errs := make([]error, len(agents))
 	var wg sync.WaitGroup
 	for i, ag := range agents {
@@ -151,7 +151,7 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 		}
 		do := doRecord(t, ag, app.id())
 		t.Logf("%s: HTTP %d, LAN peers %d of %d in %s (%d peers)", ag.cfg.DeviceName, do.BytesFromHttp, do.BytesFromLanPeers, do.TotalBytesDownloaded, do.DownloadDuration, do.NumPeers)
-		if do.BytesFromLanPeers == 0 || do.DownloadMode != peer.ModeLAN || do.TotalBytesDownloaded < pkgSize {
+		if do.BytesFromLanPeers == 0 || do.DownloadMode != imeapi.ModeLAN || do.TotalBytesDownloaded < pkgSize {
 			t.Errorf("%s: want LAN peer bytes: %+v", ag.cfg.DeviceName, do)
 		}
 		if do.BytesFromHttp >= pkgSize/2 {
@@ -176,7 +176,7 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 
 	// Mode 0 beside them: HTTP only, and the DO cache stays empty.
 	before := counter.sent.Load()
-	http0 := peerAgent(t, h, "pc-http", lan.URL, peer.ModeHTTPOnly)
+	http0 := peerAgent(t, h, "pc-http", lan.URL, imeapi.ModeHTTPOnly)
 	if err := http0.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -201,10 +201,10 @@ func TestPeerAgentAnnouncesCacheAtStart(t *testing.T) {
 	_, _ = rand.NewChaCha8([32]byte{9}).Read(payload)
 	app := fileApp("Again", "required").script("payload.bin", string(payload))
 	h := newHarness(t, []testApp{app}, func(c *Config) {
-		c.DownloadMode, c.PeerAddr = peer.ModeLAN, "127.0.0.1:0"
+		c.DownloadMode, c.PeerAddr = new(imeapi.ModeLAN), "127.0.0.1:0"
 	})
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	// A restarts with a new port: its old registration points nowhere.
 	must(t, h.agent.Close())
 	h.open()
@@ -216,7 +216,7 @@ func TestPeerAgentAnnouncesCacheAtStart(t *testing.T) {
 	counter := &blobCounter{h: h.srv}
 	lan := httptest.NewServer(counter)
 	t.Cleanup(lan.Close)
-	b := peerAgent(t, h, "pc-b", lan.URL, peer.ModeLAN)
+	b := peerAgent(t, h, "pc-b", lan.URL, imeapi.ModeLAN)
 	must(t, b.Sync(context.Background()))
 	do := doRecord(t, b, app.id())
 	if do.BytesFromLanPeers == 0 || do.BytesFromHttp >= do.FileSize/2 {
@@ -232,7 +232,7 @@ func TestReinstallFromDOCache(t *testing.T) {
 	_, _ = rand.NewChaCha8([32]byte{11}).Read(payload)
 	app := fileApp("Reinstall", "available").script("payload.bin", string(payload))
 	h := newHarness(t, []testApp{app}, func(c *Config) {
-		c.DownloadMode, c.PeerAddr = peer.ModeLAN, "127.0.0.1:0"
+		c.DownloadMode, c.PeerAddr = new(imeapi.ModeLAN), "127.0.0.1:0"
 	})
 	ctx := context.Background()
 	if _, err := h.agent.Install(ctx, app.id()); err != nil {

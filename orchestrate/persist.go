@@ -5,13 +5,13 @@ import (
 	"os"
 	"strings"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // persistFor says whether an app's content is kept after install: the
 // agent-wide PersistContent, or "persistContent": true in the app.
-func (a *Agent) persistFor(app service.Win32LobApp) bool {
+func (a *Agent) persistFor(app imeapi.Win32LobApp) bool {
 	if a.cfg.PersistContent {
 		return true
 	}

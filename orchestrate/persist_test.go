@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // TestKeptContentVerifiedBeforeReuse is issue #11 (5): kept (persisted)
@@ -20,7 +22,7 @@ func TestKeptContentVerifiedBeforeReuse(t *testing.T) {
 	runs := filepath.Join(h.cfg.Root, "Drive", "C", "ProgramData", "runs.txt")
 	kept := filepath.Join(h.agent.layout.IMECache, app.id()+"_1")
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if lp.blobBytes.Load() == 0 {
 		t.Fatal("first install downloaded nothing")
 	}
@@ -52,7 +54,7 @@ func TestKeptContentVerifiedBeforeReuse(t *testing.T) {
 			s.tamper()
 			before, logBefore := lp.blobBytes.Load(), len(h.log())
 			h.sync()
-			h.wantState(app.id(), 1000, 1, 0)
+			h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 			log := h.log()[logBefore:]
 			got := lp.blobBytes.Load() - before
 			switch {

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/reap"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // DefaultOrphanPoll is how often an agent looks again at an installer
@@ -69,7 +69,7 @@ func (g *inflight) mark(key string, on bool) (was bool) {
 }
 
 // installRecord is the state.Install of a run about to start.
-func (a *Agent) installRecord(p service.Policy, m mode, key, dir string, timeout time.Duration) state.Install {
+func (a *Agent) installRecord(p imeapi.Policy, m mode, key, dir string, timeout time.Duration) state.Install {
 	st, _ := a.store.App(state.DeviceUser, key)
 	pol, _ := json.Marshal(p)
 	now := a.cfg.Now()
@@ -110,7 +110,7 @@ func (a *Agent) endInstall(t *tracer, key string) {
 // never taken, when this flow must not go on: another flow of the app
 // runs in this process, the re-adopted run was of this very revision (its
 // attempt is this sync's), or ctx ended while waiting for it.
-func (a *Agent) begin(ctx context.Context, t *tracer, p service.Policy) (release func(), ok bool) {
+func (a *Agent) begin(ctx context.Context, t *tracer, p imeapi.Policy) (release func(), ok bool) {
 	if !a.runs.claim(p.AppID) {
 		t.warn("[Win32App] App %s is already being processed in this agent; not starting another flow for it", p.AppID)
 		return nil, false
@@ -168,9 +168,9 @@ func (a *Agent) adopt(ctx context.Context, t *tracer, rec state.Install) bool {
 			h.PID, h.Start = found.PID, found.Start
 		}
 	}
-	var p service.Policy
+	var p imeapi.Policy
 	if err := json.Unmarshal(rec.Policy, &p); err != nil || p.AppID == "" {
-		p = service.Policy{AppID: rec.AppID, Version: rec.Version}
+		p = imeapi.Policy{AppID: rec.AppID, Version: rec.Version}
 	}
 	app, appErr := p.Win32LobApp()
 	m := mode(rec.Mode)

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // A run of an older revision left recorded (its reaper gone, no Result)
@@ -22,7 +22,7 @@ func TestOlderRevisionRunFinishedBeforeNewInstall(t *testing.T) {
 	oldDir := filepath.Join(a.layout.IMECache, oldKey)
 	must(t, os.MkdirAll(oldDir, 0o755))
 	must(t, os.WriteFile(filepath.Join(oldDir, "install.sh"), []byte("exit 0\n"), 0o644))
-	pol, _ := json.Marshal(service.Policy{AppID: app.id(), Version: "0", Intent: service.IntentRequired, App: json.RawMessage(`{"id":"` + app.id() + `"}`)})
+	pol, _ := json.Marshal(imeapi.Policy{AppID: app.id(), Version: "0", Intent: imeapi.IntentRequired, App: json.RawMessage(`{"id":"` + app.id() + `"}`)})
 	must(t, a.store.PutInstall(state.Install{User: state.DeviceUser, Key: oldKey, AppID: app.id(), Version: "0", Mode: string(modeInstall),
 		Dir: oldDir, ResultPath: filepath.Join(a.layout.Staging, oldKey+".reap.json"), CodeFile: filepath.Join(a.layout.Staging, oldKey+".exitcode"),
 		Attempt: 1, Started: h.clock.Now(), Deadline: h.clock.Now().Add(DefaultInstallTimeout), Policy: pol}))
@@ -32,13 +32,13 @@ func TestOlderRevisionRunFinishedBeforeNewInstall(t *testing.T) {
 	}
 	old, err := a.store.App(state.DeviceUser, oldKey)
 	must(t, err)
-	if old.Attempts.Count != 1 || old.Enforcement == nil || old.Enforcement.EnforcementState != service.EnforcementError {
+	if old.Attempts.Count != 1 || old.Enforcement == nil || old.Enforcement.EnforcementState != imeapi.EnforcementError {
 		t.Errorf("old revision: attempts %+v enforcement %+v, want one failure", old.Attempts, old.Enforcement)
 	}
 	if !strings.Contains(h.log(), "is gone without a result") {
 		t.Errorf("no failure line for the lost run:\n%s", h.log())
 	}
-	h.wantState(app.id(), service.EnforcementSuccess, ComplianceInstalled, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if recs, _ := a.store.Installs(); len(recs) != 0 {
 		t.Errorf("records left: %+v", recs)
 	}
@@ -61,7 +61,7 @@ func TestRecordedAttemptCountedOnce(t *testing.T) {
 	a := h.agent
 	key := app.id() + "_1"
 	must(t, a.store.PutAttempts(state.DeviceUser, key, state.Attempts{Count: 1, Last: h.clock.Now().Add(-DefaultRetryInterval)}))
-	pol, _ := json.Marshal(service.Policy{AppID: app.id(), Version: "1", Intent: service.IntentRequired})
+	pol, _ := json.Marshal(imeapi.Policy{AppID: app.id(), Version: "1", Intent: imeapi.IntentRequired})
 	must(t, a.store.PutInstall(state.Install{User: state.DeviceUser, Key: key, AppID: app.id(), Version: "1", Mode: string(modeInstall),
 		Dir: filepath.Join(a.layout.IMECache, key), ResultPath: filepath.Join(a.layout.Staging, key+".reap.json"),
 		Attempt: 1, Started: h.clock.Now(), Policy: pol}))

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/peer"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // TestSignatureRedacted: after a download the report the service holds,
@@ -21,7 +21,7 @@ func TestSignatureRedacted(t *testing.T) {
 		app := fileApp("Sig", "required")
 		h := newHarness(t, []testApp{app}, func(c *Config) {
 			if peering {
-				c.DownloadMode, c.PeerAddr = peer.ModeLAN, "127.0.0.1:0"
+				c.DownloadMode, c.PeerAddr = new(imeapi.ModeLAN), "127.0.0.1:0"
 			}
 		})
 		lp := lie(t, h)
@@ -31,7 +31,7 @@ func TestSignatureRedacted(t *testing.T) {
 			sig = u.Query().Get("sig")
 		})
 		h.sync()
-		h.wantState(app.id(), 1000, 1, 0)
+		h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 		if len(sig) < 16 {
 			t.Fatalf("no signature seen in the content info (%q)", sig)
 		}

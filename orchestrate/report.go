@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // report stores the app's report under Reporting and sends it; one that
 // cannot be sent stays pending for the next sync.
-func (a *Agent) report(ctx context.Context, t *tracer, user, key string, rep service.Report, do *fetch.Status) {
+func (a *Agent) report(ctx context.Context, t *tracer, user, key string, rep imeapi.Report, do *fetch.Status) {
 	if do != nil && do.FileId != "" {
 		rep.DOStatus, _ = json.Marshal(do)
 	}
@@ -38,7 +38,7 @@ func (a *Agent) flushReports(ctx context.Context, t *tracer) {
 		if ap.Report == nil || ap.Report.Sent {
 			continue
 		}
-		var rep service.Report
+		var rep imeapi.Report
 		if json.Unmarshal(ap.Report.Body, &rep) != nil {
 			continue
 		}

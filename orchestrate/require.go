@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // applicability checks an app's requirements: free disk, memory, CPUs,
 // CPU speed, architecture, then every requirement rule. It returns the
 // first unmet requirement ("" when all are met).
-func (a *Agent) applicability(ctx context.Context, app service.Win32LobApp, t *tracer) (string, error) {
+func (a *Agent) applicability(ctx context.Context, app imeapi.Win32LobApp, t *tracer) (string, error) {
 	si, err := a.cfg.System()
 	if err != nil {
 		return "", fmt.Errorf("orchestrate: system info: %w", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 func TestRetryThenGRSThenReset(t *testing.T) {
@@ -36,7 +38,7 @@ func TestRetryThenGRSThenReset(t *testing.T) {
 		if runs() != s.attempts || !ap.GRS.IsZero() != s.grs {
 			t.Fatalf("step %d: attempts %d GRS %v, want %d %v\n%s", i, runs(), ap.GRS, s.attempts, s.grs, h.log())
 		}
-		h.wantState(app.id(), 5000, 4, 2)
+		h.wantState(app.id(), imeapi.EnforcementError, imeapi.ComplianceError, 2)
 	}
 	st, err := h.agent.Status(context.Background())
 	must(t, err)
@@ -107,5 +109,5 @@ func TestInstallTimeoutKillsTree(t *testing.T) {
 	if el := time.Since(start); el > 20*time.Second {
 		t.Fatalf("timeout took %v", el)
 	}
-	h.wantState(app.id(), 5000, 4, CodeTimeout)
+	h.wantState(app.id(), imeapi.EnforcementError, imeapi.ComplianceError, CodeTimeout)
 }

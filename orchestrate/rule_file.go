@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // fileRule checks a file or folder: exists, doesNotExist, sizeInMB,
 // modifiedDate, createdDate (the change time on Linux) or version (file
 // versions are a PE resource: not available here, never matches).
-func (e *ruleEnv) fileRule(r service.Rule) (bool, string, error) {
+func (e *ruleEnv) fileRule(r imeapi.Rule) (bool, string, error) {
 	dir, err := MapPath(r.Path, e.folders, r.Check32BitOn64System)
 	if err != nil {
 		return false, "", err

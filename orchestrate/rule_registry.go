@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // UninstallKey is where MSI product codes are registered.
@@ -28,7 +28,7 @@ func wow64Key(key string) string {
 
 // registryRule checks the emulated registry: exists / doesNotExist (the
 // key, or the value when valueName is set), string, integer, version.
-func (e *ruleEnv) registryRule(r service.Rule) (bool, string, error) {
+func (e *ruleEnv) registryRule(r imeapi.Rule) (bool, string, error) {
 	key := r.KeyPath
 	if r.Check32BitOn64System {
 		key = wow64Key(key)
@@ -71,7 +71,7 @@ func (e *ruleEnv) registryRule(r service.Rule) (bool, string, error) {
 
 // productCodeRule checks an MSI product code under the Uninstall key (64-
 // and 32-bit views), and its DisplayVersion when an operator is set.
-func (e *ruleEnv) productCodeRule(r service.Rule) (bool, string, error) {
+func (e *ruleEnv) productCodeRule(r imeapi.Rule) (bool, string, error) {
 	code := strings.TrimSpace(r.ProductCode)
 	if code == "" || strings.ContainsAny(code, `\/`) {
 		return false, "", fmt.Errorf("orchestrate: product code %q: %w", r.ProductCode, ErrRule)

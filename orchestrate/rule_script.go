@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // scriptRunner runs detection and requirement scripts. PowerShell is not
@@ -85,7 +85,7 @@ func (s scriptRunner) run(ctx context.Context, content string) (int, string, err
 // scriptRule: as detection, detected when the script exits 0 and writes
 // something to stdout; as a requirement, stdout is compared with the
 // rule's value (string, integer, float, version, boolean, dateTime).
-func (e *ruleEnv) scriptRule(ctx context.Context, r service.Rule, detection bool) (bool, string, error) {
+func (e *ruleEnv) scriptRule(ctx context.Context, r imeapi.Rule, detection bool) (bool, string, error) {
 	code, out, err := e.scripts.run(ctx, r.ScriptContent)
 	if err != nil {
 		return false, "", err

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // ruleEnv is what rules are evaluated against: the emulated registry, the
@@ -18,8 +18,8 @@ type ruleEnv struct {
 }
 
 // detectionRules are an app's detection rules, v1.0 and legacy forms.
-func detectionRules(app service.Win32LobApp) []service.Rule {
-	var out []service.Rule
+func detectionRules(app imeapi.Win32LobApp) []imeapi.Rule {
+	var out []imeapi.Rule
 	for _, r := range app.Rules {
 		if strings.EqualFold(r.RuleType, "detection") {
 			out = append(out, r)
@@ -29,8 +29,8 @@ func detectionRules(app service.Win32LobApp) []service.Rule {
 }
 
 // requirementRules are an app's additional requirement rules.
-func requirementRules(app service.Win32LobApp) []service.Rule {
-	var out []service.Rule
+func requirementRules(app imeapi.Win32LobApp) []imeapi.Rule {
+	var out []imeapi.Rule
 	for _, r := range app.Rules {
 		if strings.EqualFold(r.RuleType, "requirement") {
 			out = append(out, r)
@@ -42,13 +42,13 @@ func requirementRules(app service.Win32LobApp) []service.Rule {
 // ruleKind names a rule's family from its @odata.type.
 func ruleKind(t string) string {
 	switch t {
-	case service.TypeFileSystemRule, service.TypeFileSystemDetection, service.TypeFileSystemRequirement:
+	case imeapi.TypeFileSystemRule, imeapi.TypeFileSystemDetection, imeapi.TypeFileSystemRequirement:
 		return "FileSystem"
-	case service.TypeRegistryRule, service.TypeRegistryDetection, service.TypeRegistryRequirement:
+	case imeapi.TypeRegistryRule, imeapi.TypeRegistryDetection, imeapi.TypeRegistryRequirement:
 		return "Registry"
-	case service.TypeProductCodeRule, service.TypeProductCodeDetection:
+	case imeapi.TypeProductCodeRule, imeapi.TypeProductCodeDetection:
 		return "ProductCode"
-	case service.TypeScriptRule, service.TypeScriptDetection, service.TypeScriptRequirement:
+	case imeapi.TypeScriptRule, imeapi.TypeScriptDetection, imeapi.TypeScriptRequirement:
 		return "Script"
 	}
 	return ""
@@ -56,7 +56,7 @@ func ruleKind(t string) string {
 
 // opOf is the rule's operation (v1.0 operationType or legacy detectionType)
 // and value (comparisonValue or detectionValue).
-func opOf(r service.Rule) (op, value string) {
+func opOf(r imeapi.Rule) (op, value string) {
 	op, value = r.OperationType, r.ComparisonValue
 	if op == "" {
 		op = r.DetectionType
@@ -73,7 +73,7 @@ func opOf(r service.Rule) (op, value string) {
 // eval evaluates one rule; detection selects the script semantics
 // (detected when exit 0 and stdout non-empty) over the requirement ones
 // (stdout compared with the rule's value). detail says what was seen.
-func (e *ruleEnv) eval(ctx context.Context, r service.Rule, detection bool) (bool, string, error) {
+func (e *ruleEnv) eval(ctx context.Context, r imeapi.Rule, detection bool) (bool, string, error) {
 	switch ruleKind(r.ODataType) {
 	case "FileSystem":
 		return e.fileRule(r)

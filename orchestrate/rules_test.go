@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 func TestRulesOnEmulatedRegistryAndFiles(t *testing.T) {
@@ -34,30 +34,30 @@ func TestRulesOnEmulatedRegistryAndFiles(t *testing.T) {
 
 	cases := []struct {
 		name   string
-		rule   service.Rule
+		rule   imeapi.Rule
 		detect bool
 		want   bool
 	}{
-		{"msi code", service.Rule{ODataType: service.TypeProductCodeDetection, ProductCode: "{A39A1B33-CEB9-4875-BA5B-980AD93D91FC}"}, true, true},
-		{"msi version ge", service.Rule{ODataType: service.TypeProductCodeRule, ProductCode: "{A39A1B33-CEB9-4875-BA5B-980AD93D91FC}", ProductVersionOperator: "greaterThanOrEqual", ProductVersion: "1.10"}, true, false},
-		{"msi version lt", service.Rule{ODataType: service.TypeProductCodeRule, ProductCode: "{A39A1B33-CEB9-4875-BA5B-980AD93D91FC}", ProductVersionOperator: "lessThan", ProductVersion: "1.10"}, true, true},
-		{"msi absent", service.Rule{ODataType: service.TypeProductCodeRule, ProductCode: "{00000000-0000-0000-0000-000000000001}"}, true, false},
-		{"reg string equal, case-insensitive", service.Rule{ODataType: service.TypeRegistryRule, KeyPath: `HKEY_LOCAL_MACHINE\Software\contoso`, ValueName: "ring", OperationType: "string", Operator: "equal", ComparisonValue: "pilot"}, true, true},
-		{"reg integer wow64", service.Rule{ODataType: service.TypeRegistryDetection, KeyPath: `HKLM\SOFTWARE\Contoso`, ValueName: "Build", Check32BitOn64System: true, DetectionType: "integer", Operator: "greaterThan", DetectionValue: "31"}, true, true},
-		{"reg integer 64-bit view lacks it", service.Rule{ODataType: service.TypeRegistryDetection, KeyPath: `HKLM\SOFTWARE\Contoso`, ValueName: "Build", DetectionType: "integer", Operator: "greaterThan", DetectionValue: "31"}, true, false},
-		{"reg key exists", service.Rule{ODataType: service.TypeRegistryRule, KeyPath: `HKLM\SOFTWARE\Contoso`, OperationType: "exists"}, true, true},
-		{"reg key doesNotExist", service.Rule{ODataType: service.TypeRegistryRule, KeyPath: `HKLM\SOFTWARE\Fabrikam`, OperationType: "doesNotExist"}, true, true},
-		{"file size", service.Rule{ODataType: service.TypeFileSystemRule, Path: `%ProgramFiles%\App`, FileOrFolderName: "big.bin", OperationType: "sizeInMB", Operator: "greaterThanOrEqual", ComparisonValue: "3"}, true, true},
-		{"file size too small", service.Rule{ODataType: service.TypeFileSystemRule, Path: `%ProgramFiles%\App`, FileOrFolderName: "big.bin", OperationType: "sizeInMB", Operator: "greaterThan", ComparisonValue: "3"}, true, false},
-		{"folder exists via C:", service.Rule{ODataType: service.TypeFileSystemDetection, Path: `C:\Program Files`, FileOrFolderName: "App", DetectionType: "exists"}, true, true},
-		{"file doesNotExist", service.Rule{ODataType: service.TypeFileSystemRule, Path: `%ProgramFiles%\App`, FileOrFolderName: "nope.exe", OperationType: "doesNotExist"}, true, true},
-		{"x86 program files", service.Rule{ODataType: service.TypeFileSystemRule, Path: `%ProgramFiles%\App`, FileOrFolderName: "big.bin", Check32BitOn64System: true, OperationType: "exists"}, true, false},
-		{"modified after 2000", service.Rule{ODataType: service.TypeFileSystemRule, Path: `%ProgramFiles%\App`, FileOrFolderName: "big.bin", OperationType: "modifiedDate", Operator: "greaterThan", ComparisonValue: "2000-01-01T00:00:00Z"}, true, true},
-		{"script detected", service.Rule{ODataType: service.TypeScriptDetection, ScriptContent: script("echo found; exit 0")}, true, true},
-		{"script exit 0 silent", service.Rule{ODataType: service.TypeScriptDetection, ScriptContent: script("exit 0")}, true, false},
-		{"script output but exit 1", service.Rule{ODataType: service.TypeScriptRule, RuleType: "detection", ScriptContent: script("echo found; exit 1")}, true, false},
-		{"script requirement boolean", service.Rule{ODataType: service.TypeScriptRequirement, ScriptContent: script("echo True"), DetectionType: "boolean", Operator: "equal", DetectionValue: "true"}, false, true},
-		{"script requirement version", service.Rule{ODataType: service.TypeScriptRule, RuleType: "requirement", ScriptContent: script("echo 10.0.19045"), OperationType: "version", Operator: "greaterThanOrEqual", ComparisonValue: "10.0.17763"}, false, true},
+		{"msi code", imeapi.Rule{ODataType: imeapi.TypeProductCodeDetection, ProductCode: "{A39A1B33-CEB9-4875-BA5B-980AD93D91FC}"}, true, true},
+		{"msi version ge", imeapi.Rule{ODataType: imeapi.TypeProductCodeRule, ProductCode: "{A39A1B33-CEB9-4875-BA5B-980AD93D91FC}", ProductVersionOperator: "greaterThanOrEqual", ProductVersion: "1.10"}, true, false},
+		{"msi version lt", imeapi.Rule{ODataType: imeapi.TypeProductCodeRule, ProductCode: "{A39A1B33-CEB9-4875-BA5B-980AD93D91FC}", ProductVersionOperator: "lessThan", ProductVersion: "1.10"}, true, true},
+		{"msi absent", imeapi.Rule{ODataType: imeapi.TypeProductCodeRule, ProductCode: "{00000000-0000-0000-0000-000000000001}"}, true, false},
+		{"reg string equal, case-insensitive", imeapi.Rule{ODataType: imeapi.TypeRegistryRule, KeyPath: `HKEY_LOCAL_MACHINE\Software\contoso`, ValueName: "ring", OperationType: "string", Operator: "equal", ComparisonValue: "pilot"}, true, true},
+		{"reg integer wow64", imeapi.Rule{ODataType: imeapi.TypeRegistryDetection, KeyPath: `HKLM\SOFTWARE\Contoso`, ValueName: "Build", Check32BitOn64System: true, DetectionType: "integer", Operator: "greaterThan", DetectionValue: "31"}, true, true},
+		{"reg integer 64-bit view lacks it", imeapi.Rule{ODataType: imeapi.TypeRegistryDetection, KeyPath: `HKLM\SOFTWARE\Contoso`, ValueName: "Build", DetectionType: "integer", Operator: "greaterThan", DetectionValue: "31"}, true, false},
+		{"reg key exists", imeapi.Rule{ODataType: imeapi.TypeRegistryRule, KeyPath: `HKLM\SOFTWARE\Contoso`, OperationType: "exists"}, true, true},
+		{"reg key doesNotExist", imeapi.Rule{ODataType: imeapi.TypeRegistryRule, KeyPath: `HKLM\SOFTWARE\Fabrikam`, OperationType: "doesNotExist"}, true, true},
+		{"file size", imeapi.Rule{ODataType: imeapi.TypeFileSystemRule, Path: `%ProgramFiles%\App`, FileOrFolderName: "big.bin", OperationType: "sizeInMB", Operator: "greaterThanOrEqual", ComparisonValue: "3"}, true, true},
+		{"file size too small", imeapi.Rule{ODataType: imeapi.TypeFileSystemRule, Path: `%ProgramFiles%\App`, FileOrFolderName: "big.bin", OperationType: "sizeInMB", Operator: "greaterThan", ComparisonValue: "3"}, true, false},
+		{"folder exists via C:", imeapi.Rule{ODataType: imeapi.TypeFileSystemDetection, Path: `C:\Program Files`, FileOrFolderName: "App", DetectionType: "exists"}, true, true},
+		{"file doesNotExist", imeapi.Rule{ODataType: imeapi.TypeFileSystemRule, Path: `%ProgramFiles%\App`, FileOrFolderName: "nope.exe", OperationType: "doesNotExist"}, true, true},
+		{"x86 program files", imeapi.Rule{ODataType: imeapi.TypeFileSystemRule, Path: `%ProgramFiles%\App`, FileOrFolderName: "big.bin", Check32BitOn64System: true, OperationType: "exists"}, true, false},
+		{"modified after 2000", imeapi.Rule{ODataType: imeapi.TypeFileSystemRule, Path: `%ProgramFiles%\App`, FileOrFolderName: "big.bin", OperationType: "modifiedDate", Operator: "greaterThan", ComparisonValue: "2000-01-01T00:00:00Z"}, true, true},
+		{"script detected", imeapi.Rule{ODataType: imeapi.TypeScriptDetection, ScriptContent: script("echo found; exit 0")}, true, true},
+		{"script exit 0 silent", imeapi.Rule{ODataType: imeapi.TypeScriptDetection, ScriptContent: script("exit 0")}, true, false},
+		{"script output but exit 1", imeapi.Rule{ODataType: imeapi.TypeScriptRule, RuleType: "detection", ScriptContent: script("echo found; exit 1")}, true, false},
+		{"script requirement boolean", imeapi.Rule{ODataType: imeapi.TypeScriptRequirement, ScriptContent: script("echo True"), DetectionType: "boolean", Operator: "equal", DetectionValue: "true"}, false, true},
+		{"script requirement version", imeapi.Rule{ODataType: imeapi.TypeScriptRule, RuleType: "requirement", ScriptContent: script("echo 10.0.19045"), OperationType: "version", Operator: "greaterThanOrEqual", ComparisonValue: "10.0.17763"}, false, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -67,13 +67,13 @@ func TestRulesOnEmulatedRegistryAndFiles(t *testing.T) {
 			}
 		})
 	}
-	bad := []service.Rule{
+	bad := []imeapi.Rule{
 		{ODataType: "#microsoft.graph.somethingElse"},
-		{ODataType: service.TypeFileSystemRule, Path: `%NOPE%\x`, OperationType: "exists"},
-		{ODataType: service.TypeFileSystemRule, Path: `%ProgramFiles%`, FileOrFolderName: `..\..\etc`, OperationType: "exists"},
-		{ODataType: service.TypeRegistryRule, KeyPath: `HKXX\Foo`, OperationType: "exists"},
-		{ODataType: service.TypeRegistryRule, KeyPath: `HKLM\SOFTWARE\Contoso`, ValueName: "Ring", OperationType: "string", Operator: "sideways", ComparisonValue: "x"},
-		{ODataType: service.TypeScriptDetection, ScriptContent: "not base64!"},
+		{ODataType: imeapi.TypeFileSystemRule, Path: `%NOPE%\x`, OperationType: "exists"},
+		{ODataType: imeapi.TypeFileSystemRule, Path: `%ProgramFiles%`, FileOrFolderName: `..\..\etc`, OperationType: "exists"},
+		{ODataType: imeapi.TypeRegistryRule, KeyPath: `HKXX\Foo`, OperationType: "exists"},
+		{ODataType: imeapi.TypeRegistryRule, KeyPath: `HKLM\SOFTWARE\Contoso`, ValueName: "Ring", OperationType: "string", Operator: "sideways", ComparisonValue: "x"},
+		{ODataType: imeapi.TypeScriptDetection, ScriptContent: "not base64!"},
 	}
 	for i, r := range bad {
 		if _, _, err := env.eval(context.Background(), r, true); !errors.Is(err, ErrRule) && !errors.Is(err, state.ErrBadKey) {
@@ -87,14 +87,14 @@ func TestRulesOnEmulatedRegistryAndFiles(t *testing.T) {
 func TestRegistryDetectionEndToEnd(t *testing.T) {
 	const code = "{11111111-2222-3333-4444-555555555555}"
 	app := fileApp("Msi", "required").with("rules", nil, "detectionRules", []any{map[string]any{
-		"@odata.type": service.TypeProductCodeDetection, "productCode": code, "productVersionOperator": "greaterThanOrEqual", "productVersion": "2.0",
+		"@odata.type": imeapi.TypeProductCodeDetection, "productCode": code, "productVersionOperator": "greaterThanOrEqual", "productVersion": "2.0",
 	}})
 	h := newHarness(t, []testApp{app}, nil)
 	// The "installer" is simulated by the admin adding the key first: detection finds it and nothing runs.
 	_, err := h.agent.Reg(context.Background(), RegRequest{Action: "add", Key: UninstallKey + `\` + code, Value: "DisplayVersion", HasValue: true, Data: "2.1.0"})
 	must(t, err)
 	h.sync()
-	h.wantState(app.id(), 1000, 1, 0)
+	h.wantState(app.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	if _, err := os.Stat(h.programFiles("Msi", "app.txt")); !os.IsNotExist(err) {
 		t.Fatal("installer ran although the product code was registered")
 	}

@@ -7,27 +7,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // AppStatus is one app revision as `imepipe status` shows it.
 type AppStatus struct {
-	AppID            string `json:"appId"`
-	Version          string `json:"version"`
-	User             string `json:"user"`
-	DisplayName      string `json:"displayName,omitempty"`
-	Intent           int    `json:"intent"`
-	IntentName       string `json:"intentName"`
-	Request          string `json:"request,omitempty"` // install / uninstall asked by the user
-	EnforcementState int    `json:"enforcementState"`
-	ComplianceState  int    `json:"complianceState"`
-	ErrorCode        int64  `json:"errorCode"`
-	ErrorCodeHex     string `json:"errorCodeHex,omitempty"`
-	ErrorMessage     string `json:"errorMessage,omitempty"`
-	Attempts         int    `json:"attempts"`
-	MaxAttempts      int    `json:"maxAttempts"`
-	LastError        string `json:"lastError,omitempty"`
+	AppID            string                  `json:"appId"`
+	Version          string                  `json:"version"`
+	User             string                  `json:"user"`
+	DisplayName      string                  `json:"displayName,omitempty"`
+	Intent           imeapi.Intent           `json:"intent"`
+	IntentName       string                  `json:"intentName"`
+	Request          string                  `json:"request,omitempty"` // install / uninstall asked by the user
+	EnforcementState imeapi.EnforcementState `json:"enforcementState"`
+	ComplianceState  imeapi.ComplianceState  `json:"complianceState"`
+	ErrorCode        int64                   `json:"errorCode"`
+	ErrorCodeHex     string                  `json:"errorCodeHex,omitempty"`
+	ErrorMessage     string                  `json:"errorMessage,omitempty"`
+	Attempts         int                     `json:"attempts"`
+	MaxAttempts      int                     `json:"maxAttempts"`
+	LastError        string                  `json:"lastError,omitempty"`
 	// LastAttempt and NextAttempt: when a failed app was last tried and
 	// when it may be tried again (retry gap or GRS window).
 	LastAttempt   *time.Time `json:"lastAttempt,omitempty"`
@@ -44,30 +44,17 @@ type AppStatus struct {
 
 // Status is the agent's state as `imepipe status` shows it.
 type Status struct {
-	Root         string               `json:"root"`
-	ServiceURL   string               `json:"serviceUrl,omitempty"`
-	DeviceID     string               `json:"deviceId,omitempty"`
-	Enrolled     bool                 `json:"enrolled"`
-	Times        map[string]time.Time `json:"times"`
-	LastResult   string               `json:"lastSyncResult,omitempty"`
-	Settings     map[string]string    `json:"settings"`
-	Apps         []AppStatus          `json:"apps"`
-	Persisted    []state.Persisted    `json:"persisted"`
-	Requests     map[string]int       `json:"requests,omitempty"`
-	AgentRunning bool                 `json:"agentRunning"`
-}
-
-// IntentName names an IME intent.
-func IntentName(i int) string {
-	switch i {
-	case service.IntentAvailable:
-		return "available"
-	case service.IntentRequired:
-		return "required"
-	case service.IntentUninstall:
-		return "uninstall"
-	}
-	return "notTargeted"
+	Root         string                   `json:"root"`
+	ServiceURL   string                   `json:"serviceUrl,omitempty"`
+	DeviceID     string                   `json:"deviceId,omitempty"`
+	Enrolled     bool                     `json:"enrolled"`
+	Times        map[string]time.Time     `json:"times"`
+	LastResult   string                   `json:"lastSyncResult,omitempty"`
+	Settings     map[string]string        `json:"settings"`
+	Apps         []AppStatus              `json:"apps"`
+	Persisted    []state.Persisted        `json:"persisted"`
+	Requests     map[string]imeapi.Intent `json:"requests,omitempty"`
+	AgentRunning bool                     `json:"agentRunning"`
 }
 
 // Status reads the agent's state.
@@ -119,17 +106,17 @@ func (a *Agent) appStatus(key string) (AppStatus, error) {
 	return a.statusOf(ap, kept, reqs), nil
 }
 
-func (a *Agent) statusOf(ap state.App, kept []state.Persisted, reqs map[string]int) AppStatus {
+func (a *Agent) statusOf(ap state.App, kept []state.Persisted, reqs map[string]imeapi.Intent) AppStatus {
 	appID, ver, _ := strings.Cut(ap.Key, "_")
 	s := AppStatus{AppID: appID, Version: ver, User: ap.User, MaxAttempts: a.cfg.MaxAttempts, Attempts: ap.Attempts.Count, LastError: ap.Attempts.LastError}
 	if p := ap.Policy; p != nil {
 		s.DisplayName, s.Intent, s.RebootPending = p.DisplayName, p.Intent, p.RebootPending
 	}
-	s.IntentName = IntentName(s.Intent)
+	s.IntentName = s.Intent.String()
 	switch reqs[appID] {
-	case service.IntentAvailable:
+	case imeapi.IntentAvailable:
 		s.Request = "install"
-	case service.IntentUninstall:
+	case imeapi.IntentUninstall:
 		s.Request = "uninstall"
 	}
 	if c := ap.Compliance; c != nil {
@@ -156,7 +143,7 @@ func (a *Agent) statusOf(ap state.App, kept []state.Persisted, reqs map[string]i
 			at := r.SentAt
 			s.ReportedAt = &at
 		}
-		var rep service.Report
+		var rep imeapi.Report
 		if json.Unmarshal(r.Body, &rep) == nil && len(rep.DOStatus) > 0 {
 			s.DOStatus = rep.DOStatus
 		}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/service"
 )
 
 // ErrRequiredApp: a user asked to uninstall a required app (it would be
@@ -30,15 +30,15 @@ const (
 
 // modeFor: required installs, uninstall uninstalls, available only
 // detects unless the user asked (imepipe install / uninstall).
-func modeFor(intent, request int) mode {
+func modeFor(intent, request imeapi.Intent) mode {
 	switch {
-	case intent == service.IntentRequired:
+	case intent == imeapi.IntentRequired:
 		return modeInstall
-	case intent == service.IntentUninstall:
+	case intent == imeapi.IntentUninstall:
 		return modeUninstall
-	case request == service.IntentAvailable:
+	case request == imeapi.IntentAvailable:
 		return modeInstall
-	case request == service.IntentUninstall:
+	case request == imeapi.IntentUninstall:
 		return modeUninstall
 	}
 	return modeDetect
@@ -103,7 +103,7 @@ func (a *Agent) lock() error {
 }
 
 // policies enrolls if needed and fetches the device's policies.
-func (a *Agent) policies(ctx context.Context, t *tracer) ([]service.Policy, error) {
+func (a *Agent) policies(ctx context.Context, t *tracer) ([]imeapi.Policy, error) {
 	if err := a.enroll(ctx, t); err != nil {
 		return nil, err
 	}
@@ -116,17 +116,17 @@ func (a *Agent) policies(ctx context.Context, t *tracer) ([]service.Policy, erro
 }
 
 // policy finds one app among the policies.
-func (a *Agent) policy(ctx context.Context, t *tracer, appID string) (service.Policy, error) {
+func (a *Agent) policy(ctx context.Context, t *tracer, appID string) (imeapi.Policy, error) {
 	pols, err := a.policies(ctx, t)
 	if err != nil {
-		return service.Policy{}, err
+		return imeapi.Policy{}, err
 	}
 	for _, p := range pols {
 		if p.AppID == appID {
 			return p, nil
 		}
 	}
-	return service.Policy{}, fmt.Errorf("orchestrate: %s: %w", appID, ErrUnknownApp)
+	return imeapi.Policy{}, fmt.Errorf("orchestrate: %s: %w", appID, ErrUnknownApp)
 }
 
 // Install installs an app now at the user's request (an available app, as
@@ -134,15 +134,15 @@ func (a *Agent) policy(ctx context.Context, t *tracer, appID string) (service.Po
 // request is kept: later syncs keep the app installed. Attempts and GRS
 // of the app are reset first.
 func (a *Agent) Install(ctx context.Context, appID string) (AppStatus, error) {
-	return a.onDemand(ctx, appID, service.IntentAvailable)
+	return a.onDemand(ctx, appID, imeapi.IntentAvailable)
 }
 
 // Uninstall removes an app now at the user's request (not a required one).
 func (a *Agent) Uninstall(ctx context.Context, appID string) (AppStatus, error) {
-	return a.onDemand(ctx, appID, service.IntentUninstall)
+	return a.onDemand(ctx, appID, imeapi.IntentUninstall)
 }
 
-func (a *Agent) onDemand(ctx context.Context, appID string, request int) (AppStatus, error) {
+func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Intent) (AppStatus, error) {
 	if err := a.lock(); err != nil {
 		return AppStatus{}, err
 	}
@@ -152,10 +152,10 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request int) (AppSta
 	if err != nil {
 		return AppStatus{}, err
 	}
-	if request == service.IntentUninstall && p.Intent == service.IntentRequired {
+	if request == imeapi.IntentUninstall && p.Intent == imeapi.IntentRequired {
 		return AppStatus{}, fmt.Errorf("orchestrate: %s is required on this device: %w", appID, ErrRequiredApp)
 	}
-	if request == service.IntentAvailable && p.Intent == service.IntentUninstall {
+	if request == imeapi.IntentAvailable && p.Intent == imeapi.IntentUninstall {
 		return AppStatus{}, fmt.Errorf("orchestrate: %s is assigned for uninstall: %w", appID, ErrRequiredApp)
 	}
 	if err := a.store.SetRequest(appID, request); err != nil {
@@ -165,7 +165,7 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request int) (AppSta
 		return AppStatus{}, fmt.Errorf("orchestrate: %w", err)
 	}
 	m := modeFor(p.Intent, request)
-	if p.Intent == service.IntentRequired {
+	if p.Intent == imeapi.IntentRequired {
 		m = modeInstall
 	}
 	a.processApp(ctx, p, m, true)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 func TestCacheReloadAndExpire(t *testing.T) {
@@ -21,7 +23,7 @@ func TestCacheReloadAndExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := filepath.Join(root, "a.bin")
-	res, err := Download(context.Background(), DownloadConfig{Info: infoOf(f, o), Hashes: f.hashes, Path: target, Cache: c, Mode: ModeHTTPOnly})
+	res, err := Download(context.Background(), DownloadConfig{Info: infoOf(f, o), Hashes: f.hashes, Path: target, Cache: c, Mode: imeapi.ModeHTTPOnly})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestMetrics(t *testing.T) {
 func TestReinstallFromCache(t *testing.T) {
 	f := newTestFile(t, 6*testPiece+123, 9)
 	o := newOrigin(t, f, 0)
-	n := newNode(t, "again", "lan1", "", ModeLAN, nil)
+	n := newNode(t, "again", "lan1", "", imeapi.ModeLAN, nil)
 	ctx := context.Background()
 	n.download(ctx, f, o, newFakeArray(), "")
 	n.verify(t, f)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // DownloadConfig is one DO download on an agent. Info, Path and (for the
@@ -19,7 +19,7 @@ import (
 type DownloadConfig struct {
 	// Info is the service's ContentInfo: UploadLocation (the signed
 	// origin URL), DoFileId, Size, PieceSize.
-	Info service.ContentInfo
+	Info imeapi.ContentInfo
 	// Hashes are the SHA-256 of every piece (the piece hash file).
 	Hashes [][32]byte
 	// Path is the download target, Content/Incoming/<appId>_<rev>.bin.
@@ -27,8 +27,8 @@ type DownloadConfig struct {
 	// Cache is the DO cache the content is linked into and served from
 	// while and after it downloads; nil caches and serves nothing.
 	Cache *Cache
-	// Mode is DO's download mode (0, 1, 2, 3, 99, 100).
-	Mode int
+	// Mode is DO's download mode.
+	Mode imeapi.DownloadMode
 	// PeerID, PeerAddr, LanID and GroupID are as in SwarmConfig.
 	PeerID, PeerAddr, LanID, GroupID string
 	// Array is the service's DO Array; unused by modes 0, 99 and 100.
@@ -68,7 +68,7 @@ type Result struct {
 // not check the whole file; the caller verifies it (decrypt.Open).
 func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 	var res Result
-	if err := CheckMode(cfg.Mode); err != nil {
+	if err := checkMode(cfg.Mode); err != nil {
 		return res, err
 	}
 	if cfg.Logf == nil {
@@ -244,7 +244,7 @@ func rescan(ct *Content, strict bool) error {
 }
 
 // ParseHashes converts a piece hash file's hex list.
-func ParseHashes(ph service.PieceHashes) ([][32]byte, error) {
+func ParseHashes(ph imeapi.PieceHashes) ([][32]byte, error) {
 	hs, err := decodeHashes(ph.Pieces)
 	if err != nil {
 		return nil, err

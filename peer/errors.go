@@ -17,7 +17,8 @@ var (
 	ErrBusy = errors.New("peer: busy")
 	// ErrCorrupt means bytes on disk no longer match their piece hash.
 	ErrCorrupt = errors.New("peer: cached piece does not match its hash")
-	// ErrMode means a download mode outside 0, 1, 2, 3, 99 and 100.
+	// ErrMode means a download mode outside 0, 1, 2, 3, 99 and 100 (it also
+	// matches imeapi.ErrCode).
 	ErrMode = errors.New("peer: bad download mode")
 	// ErrHashes means the piece hash list does not fit the content.
 	ErrHashes = errors.New("peer: piece hashes do not fit the content")

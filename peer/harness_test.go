@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 const testPiece = 64 << 10
@@ -83,13 +83,13 @@ func newOrigin(t testing.TB, f *testFile, rate int64) *origin {
 // registers only peers that hold something.
 type fakeArray struct {
 	mu    sync.Mutex
-	regs  map[string]service.ArrayRequest
+	regs  map[string]imeapi.ArrayRequest
 	calls atomic.Int64
 }
 
-func newFakeArray() *fakeArray { return &fakeArray{regs: map[string]service.ArrayRequest{}} }
+func newFakeArray() *fakeArray { return &fakeArray{regs: map[string]imeapi.ArrayRequest{}} }
 
-func (a *fakeArray) Array(ctx context.Context, req service.ArrayRequest) (service.ArrayResponse, error) {
+func (a *fakeArray) Array(ctx context.Context, req imeapi.ArrayRequest) (imeapi.ArrayResponse, error) {
 	a.calls.Add(1)
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -97,36 +97,38 @@ func (a *fakeArray) Array(ctx context.Context, req service.ArrayRequest) (servic
 	for _, b := range req.Pieces {
 		holds = holds || b != 0
 	}
-	sharing := func(m int) bool { return m >= 1 && m <= 3 }
+	sharing := func(m imeapi.DownloadMode) bool {
+		return m == imeapi.ModeLAN || m == imeapi.ModeGroup || m == imeapi.ModeInternet
+	}
 	if holds && sharing(req.DownloadMode) && req.Addr != "" {
 		a.regs[req.PeerID] = req
 	}
-	resp := service.ArrayResponse{DoFileID: req.DoFileID, Registered: holds, Peers: []service.Peer{}}
+	resp := imeapi.ArrayResponse{DoFileID: req.DoFileID, Registered: holds, Peers: []imeapi.Peer{}}
 	if !sharing(req.DownloadMode) {
 		return resp, nil
 	}
-	allows := func(m int, typ string) bool {
+	allows := func(m imeapi.DownloadMode, typ string) bool {
 		switch typ {
-		case service.PeerLAN:
+		case imeapi.PeerLAN:
 			return true
-		case service.PeerGroup:
-			return m >= 2
+		case imeapi.PeerGroup:
+			return m == imeapi.ModeGroup || m == imeapi.ModeInternet
 		}
-		return m == 3
+		return m == imeapi.ModeInternet
 	}
 	for id, x := range a.regs {
 		if id == req.PeerID || x.DoFileID != req.DoFileID {
 			continue
 		}
-		typ := service.PeerInternet
+		typ := imeapi.PeerInternet
 		switch {
 		case x.LanID == req.LanID:
-			typ = service.PeerLAN
+			typ = imeapi.PeerLAN
 		case x.GroupID != "" && x.GroupID == req.GroupID:
-			typ = service.PeerGroup
+			typ = imeapi.PeerGroup
 		}
 		if allows(req.DownloadMode, typ) && allows(x.DownloadMode, typ) {
-			resp.Peers = append(resp.Peers, service.Peer{PeerID: id, Addr: x.Addr, Type: typ, Complete: x.Complete, Pieces: x.Pieces})
+			resp.Peers = append(resp.Peers, imeapi.Peer{PeerID: id, Addr: x.Addr, Type: typ, Complete: x.Complete, Pieces: x.Pieces})
 		}
 	}
 	return resp, nil
@@ -141,13 +143,13 @@ type node struct {
 	addr   string
 	lan    string
 	group  string
-	mode   int
+	mode   imeapi.DownloadMode
 	result Result
 	err    error
 	logf   func(string, ...any)
 }
 
-func newNode(t testing.TB, name, lan, group string, mode int, tamper func(string, int, []byte)) *node {
+func newNode(t testing.TB, name, lan, group string, mode imeapi.DownloadMode, tamper func(string, int, []byte)) *node {
 	t.Helper()
 	root := t.TempDir()
 	c, err := OpenCache(filepath.Join(root, "DOCache"), CacheOptions{})
@@ -174,7 +176,7 @@ func (n *node) path() string { return filepath.Join(n.root, "Incoming", "app_1.b
 
 // download runs one Download of f from o for n, with test timings.
 func (n *node) download(ctx context.Context, f *testFile, o *origin, arr ArrayClient, cacheHost string) {
-	info := service.ContentInfo{UploadLocation: o.URL + "/blob", DoFileID: f.id, Size: int64(len(f.data)), PieceSize: testPiece}
+	info := imeapi.ContentInfo{UploadLocation: o.URL + "/blob", DoFileID: f.id, Size: int64(len(f.data)), PieceSize: testPiece}
 	n.result, n.err = Download(ctx, DownloadConfig{
 		Info: info, Hashes: f.hashes, Path: n.path(), Cache: n.cache, Mode: n.mode,
 		PeerID: n.name, PeerAddr: n.addr, LanID: n.lan, GroupID: n.group, Array: arr, CacheHost: cacheHost,
@@ -199,8 +201,8 @@ func (n *node) verify(t testing.TB, f *testFile) {
 	}
 }
 
-func infoOf(f *testFile, o *origin) service.ContentInfo {
-	return service.ContentInfo{UploadLocation: o.URL + "/blob", DoFileID: f.id, Size: int64(len(f.data)), PieceSize: testPiece}
+func infoOf(f *testFile, o *origin) imeapi.ContentInfo {
+	return imeapi.ContentInfo{UploadLocation: o.URL + "/blob", DoFileID: f.id, Size: int64(len(f.data)), PieceSize: testPiece}
 }
 
 func ct2kind(typ string) fetch.SourceKind { k, _ := kindOf(typ); return k }

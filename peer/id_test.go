@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // TestHostileDoFileIdStaysInCache: a DoFileId a lying service sends is
@@ -35,7 +36,7 @@ func TestHostileDoFileIdStaysInCache(t *testing.T) {
 		}
 		info := infoOf(f, o)
 		info.DoFileID = id
-		if _, err := Download(context.Background(), DownloadConfig{Info: info, Hashes: f.hashes, Path: target, Cache: c, Mode: ModeHTTPOnly}); !errors.Is(err, ErrBadID) {
+		if _, err := Download(context.Background(), DownloadConfig{Info: info, Hashes: f.hashes, Path: target, Cache: c, Mode: imeapi.ModeHTTPOnly}); !errors.Is(err, ErrBadID) {
 			t.Errorf("Download(DoFileId %q): %v, want ErrBadID", id, err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/clocktest"
 )
 
@@ -27,7 +28,7 @@ func TestMCC(t *testing.T) {
 	cache := httptest.NewServer(m)
 	host := strings.TrimPrefix(cache.URL, "http://")
 	for i, name := range []string{"first", "second"} {
-		n := newNode(t, name, "lan1", "", ModeHTTPOnly, nil)
+		n := newNode(t, name, "lan1", "", imeapi.ModeHTTPOnly, nil)
 		n.download(context.Background(), f, o, nil, host)
 		n.verify(t, f)
 		st := n.result.Status
@@ -43,7 +44,7 @@ func TestMCC(t *testing.T) {
 	}
 	cache.Close()
 	before := o.sent.Load()
-	n := newNode(t, "third", "lan1", "", ModeHTTPOnly, nil)
+	n := newNode(t, "third", "lan1", "", imeapi.ModeHTTPOnly, nil)
 	n.download(context.Background(), f, o, nil, host)
 	n.verify(t, f)
 	if st := n.result.Status; st.BytesFromCacheServer != 0 || st.BytesFromHttp != size || o.sent.Load()-before < size {

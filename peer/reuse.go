@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // fromCache puts content the DO cache already holds complete at path, as
@@ -79,6 +80,6 @@ func verifyFile(path string, ct *Content) error {
 
 // cachedStatus is the DO record of a download served from the local
 // cache: complete, nothing downloaded.
-func cachedStatus(id string, size int64, mode int) fetch.Status {
-	return fetch.Status{FileId: id, FileSize: size, FileSizeInCache: size, Status: fetch.StateComplete, DownloadMode: mode}
+func cachedStatus(id string, size int64, mode imeapi.DownloadMode) fetch.Status {
+	return fetch.Status{FileId: id, FileSize: size, FileSizeInCache: size, Status: imeapi.DOComplete, DownloadMode: mode}
 }

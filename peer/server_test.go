@@ -13,12 +13,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // servingNode returns a node whose cache holds f with only the pieces in have.
 func servingNode(t *testing.T, f *testFile, have []int, cfg ServerConfig) (*node, *Content) {
 	t.Helper()
-	n := newNode(t, "srv", "lan1", "", ModeLAN, nil)
+	n := newNode(t, "srv", "lan1", "", imeapi.ModeLAN, nil)
 	if cfg.MaxConns > 0 || cfg.MaxUploads > 0 || cfg.onAccept != nil {
 		// A server of its own with these limits (the node's runs already:
 		// changing its settings would race with its Serve).

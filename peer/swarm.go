@@ -13,13 +13,13 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/service"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // ArrayClient is what a Swarm needs of the service: the DO Array
-// (*service.Client implements it).
+// (*imeapi.Client implements it).
 type ArrayClient interface {
-	Array(ctx context.Context, req service.ArrayRequest) (service.ArrayResponse, error)
+	Array(ctx context.Context, req imeapi.ArrayRequest) (imeapi.ArrayResponse, error)
 }
 
 // Defaults of SwarmConfig.
@@ -37,7 +37,7 @@ type SwarmConfig struct {
 	// Content is this device's copy: what it holds is announced, and
 	// pieces taken from peers are marked in it as they are written.
 	Content *Content
-	Mode    int
+	Mode    imeapi.DownloadMode
 	// PeerID names this peer at the Array; Addr is its piece server
 	// (host:port; an empty host means the address the Array sees). With
 	// no Addr it downloads from peers but is never listed.
@@ -153,7 +153,7 @@ func NewSwarm(cfg SwarmConfig) (*Swarm, error) {
 	if cfg.Content == nil || cfg.PeerID == "" || cfg.Array == nil {
 		return nil, fmt.Errorf("peer: swarm needs Content, PeerID and Array")
 	}
-	if err := CheckMode(cfg.Mode); err != nil {
+	if err := checkMode(cfg.Mode); err != nil {
 		return nil, err
 	}
 	cfg.defaults()
@@ -165,7 +165,7 @@ func NewSwarm(cfg SwarmConfig) (*Swarm, error) {
 // first; none for modes 0, 99 and 100.
 func (s *Swarm) Sources() []fetch.Source {
 	var out []fetch.Source
-	for _, k := range PeerKinds(s.cfg.Mode) {
+	for _, k := range Kinds(s.cfg.Mode) {
 		out = append(out, &Source{s: s, kind: k})
 	}
 	return out
@@ -196,7 +196,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 		return nil
 	}
 	have, complete := s.cfg.Content.Bitmap()
-	req := service.ArrayRequest{DoFileID: s.file, PeerID: s.cfg.PeerID, Addr: s.cfg.Addr, LanID: s.cfg.LanID,
+	req := imeapi.ArrayRequest{DoFileID: s.file, PeerID: s.cfg.PeerID, Addr: s.cfg.Addr, LanID: s.cfg.LanID,
 		GroupID: s.cfg.GroupID, DownloadMode: s.cfg.Mode, Complete: complete}
 	if !complete {
 		req.Pieces = have
@@ -207,7 +207,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 		return fmt.Errorf("peer: array: %w", err)
 	}
 	allowed := map[fetch.SourceKind]bool{}
-	for _, k := range PeerKinds(s.cfg.Mode) {
+	for _, k := range Kinds(s.cfg.Mode) {
 		allowed[k] = true
 	}
 	n := s.cfg.Content.Pieces()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // runFleet downloads f on every node at once and waits for all.
@@ -31,7 +32,7 @@ func TestSwarmSharesOverLAN(t *testing.T) {
 	arr := newFakeArray()
 	var nodes []*node
 	for i := range 5 {
-		nodes = append(nodes, newNode(t, fmt.Sprintf("agent%d", i), "lan1", "", ModeLAN, nil))
+		nodes = append(nodes, newNode(t, fmt.Sprintf("agent%d", i), "lan1", "", imeapi.ModeLAN, nil))
 	}
 	t0 := time.Now()
 	runFleet(t, nodes, f, o, arr)
@@ -76,7 +77,7 @@ func TestSwarmBansBadPeers(t *testing.T) {
 		if bad[name] {
 			tamper = corrupt
 		}
-		nodes = append(nodes, newNode(t, name, "lan1", "", ModeLAN, tamper))
+		nodes = append(nodes, newNode(t, name, "lan1", "", imeapi.ModeLAN, tamper))
 	}
 	runFleet(t, nodes, f, o, arr)
 	bannedBy := map[string]int{}
@@ -107,24 +108,24 @@ func TestModeRules(t *testing.T) {
 	size := int64(len(f.data))
 	cases := []struct {
 		name             string
-		mode             int
+		mode             imeapi.DownloadMode
 		seedLan          string // the seed's LAN: "lan1" is ours; it is in our group g1
 		wantLan, wantGrp bool
 		wantArray        bool
 	}{
-		{"http-only", ModeHTTPOnly, "lan1", false, false, false},
-		{"simple", ModeSimple, "lan1", false, false, false},
-		{"bypass", ModeBypass, "lan1", false, false, false},
-		{"lan-seed-mode1", ModeLAN, "lan1", true, false, true},
-		{"group-seed-mode1", ModeLAN, "lan2", false, false, true},
-		{"group-seed-mode2", ModeGroup, "lan2", false, true, true},
-		{"lan-seed-mode2", ModeGroup, "lan1", true, false, true},
+		{"http-only", imeapi.ModeHTTPOnly, "lan1", false, false, false},
+		{"simple", imeapi.ModeSimple, "lan1", false, false, false},
+		{"bypass", imeapi.ModeBypass, "lan1", false, false, false},
+		{"lan-seed-mode1", imeapi.ModeLAN, "lan1", true, false, true},
+		{"group-seed-mode1", imeapi.ModeLAN, "lan2", false, false, true},
+		{"group-seed-mode2", imeapi.ModeGroup, "lan2", false, true, true},
+		{"lan-seed-mode2", imeapi.ModeGroup, "lan1", true, false, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := newOrigin(t, f, 0)
 			arr := newFakeArray()
-			seed := newNode(t, "seed", c.seedLan, "g1", ModeGroup, nil)
+			seed := newNode(t, "seed", c.seedLan, "g1", imeapi.ModeGroup, nil)
 			seed.download(context.Background(), f, o, arr, "")
 			seed.verify(t, f)
 			o.sent.Store(0)
@@ -171,7 +172,7 @@ func TestModeRules(t *testing.T) {
 func TestLoneDeviceIsNotHeldBack(t *testing.T) {
 	f := newTestFile(t, 24*testPiece, 7)
 	o := newOrigin(t, f, 0)
-	n := newNode(t, "alone", "lan1", "", ModeLAN, nil)
+	n := newNode(t, "alone", "lan1", "", imeapi.ModeLAN, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var mu sync.Mutex

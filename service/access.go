@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // What a device may name: only the apps assigned to it (targeted by the
@@ -17,7 +19,7 @@ import (
 // targets reports whether a is assigned to d (any intent, uninstall too).
 func targets(a *app, d *device) bool {
 	intent, _ := intentFor(&a.graph, d.Groups)
-	return intent != IntentNotTargeted
+	return intent != imeapi.IntentNotTargeted
 }
 
 // forbidUnassigned answers 403 for an app that is served but not assigned to d.
@@ -49,11 +51,11 @@ var errPeerAddr = errors.New("not an address of this device")
 func checkPeerAddr(addr, remote string, self []netip.AddrPort) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", fmt.Errorf("%w: %q is not host:port", errInvalid, addr)
+		return "", fmt.Errorf("%w: %q is not host:port", imeapi.ErrInvalid, addr)
 	}
 	n, err := strconv.Atoi(port)
 	if err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("%w: %q: port must be 1 to 65535", errInvalid, addr)
+		return "", fmt.Errorf("%w: %q: port must be 1 to 65535", imeapi.ErrInvalid, addr)
 	}
 	src, err := netip.ParseAddrPort(remote)
 	if err != nil {
@@ -64,7 +66,7 @@ func checkPeerAddr(addr, remote string, self []netip.AddrPort) (string, error) {
 	if host == "" {
 		ip = from
 	} else if ip, err = netip.ParseAddr(host); err != nil || ip.Zone() != "" {
-		return "", fmt.Errorf("%w: %q: the host must be an IP address", errInvalid, addr)
+		return "", fmt.Errorf("%w: %q: the host must be an IP address", imeapi.ErrInvalid, addr)
 	}
 	ip = ip.Unmap()
 	if ip.IsUnspecified() {

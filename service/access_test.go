@@ -6,12 +6,14 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // apiErr returns err as an *APIError, failing the test when it is not one.
-func apiErr(t *testing.T, what string, err error) *APIError {
+func apiErr(t *testing.T, what string, err error) *imeapi.APIError {
 	t.Helper()
-	var ae *APIError
+	var ae *imeapi.APIError
 	if !errors.As(err, &ae) {
 		t.Fatalf("%s: %v, want an API error", what, err)
 	}
@@ -28,13 +30,13 @@ func TestAssignmentChecked(t *testing.T) {
 	in, _ := e.enroll(t, "assigned", group)
 	out, _ := e.enroll(t, "stranger")
 	app := e.apps["7zip.intunewin"]
-	doFile := DoFileID(app.ID, app.Version)
-	upper := DoFileID(strings.ToUpper(app.ID), app.Version)
+	doFile := imeapi.DoFileID(app.ID, app.Version)
+	upper := imeapi.DoFileID(strings.ToUpper(app.ID), app.Version)
 	other := e.apps["desktopinfo.intunewin"] // all devices
 
 	for _, id := range []string{doFile, upper} {
 		_, err := out.PieceHashes(ctx, "/phf/"+id)
-		if ae := apiErr(t, "phf "+id, err); !errors.Is(err, ErrForbidden) || !strings.Contains(ae.Message, "not assigned") {
+		if ae := apiErr(t, "phf "+id, err); !errors.Is(err, imeapi.ErrForbidden) || !strings.Contains(ae.Message, "not assigned") {
 			t.Errorf("stranger phf %s: %v, want 403 not assigned", id, err)
 		}
 		ph, err := in.PieceHashes(ctx, "/phf/"+id)
@@ -47,7 +49,7 @@ func TestAssignmentChecked(t *testing.T) {
 		t.Errorf("403 body %d %s, want a JSON error", code, body)
 	}
 
-	req := ArrayRequest{DoFileID: doFile, PeerID: "p", Addr: ":7000", DownloadMode: ModeLAN, Complete: true}
+	req := imeapi.ArrayRequest{DoFileID: doFile, PeerID: "p", Addr: ":7000", DownloadMode: imeapi.ModeLAN, Complete: true}
 	_, err := out.Array(ctx, req)
 	if ae := apiErr(t, "array", err); ae.StatusCode != 403 || ae.Field != "doFileId" {
 		t.Errorf("stranger array: %v (field %q), want 403 doFileId", err, ae.Field)
@@ -57,8 +59,8 @@ func TestAssignmentChecked(t *testing.T) {
 		t.Errorf("assigned array: %+v %v", resp, err)
 	}
 
-	rep := Report{AppID: app.ID, Version: app.Version, EnforcementState: EnforcementSuccess, ComplianceState: 1}
-	err = out.Report(ctx, Report{AppID: other.ID, Version: other.Version, EnforcementState: EnforcementSuccess, ComplianceState: 1}, rep)
+	rep := imeapi.Report{AppID: app.ID, Version: app.Version, EnforcementState: imeapi.EnforcementSuccess, ComplianceState: imeapi.ComplianceInstalled}
+	err = out.Report(ctx, imeapi.Report{AppID: other.ID, Version: other.Version, EnforcementState: imeapi.EnforcementSuccess, ComplianceState: imeapi.ComplianceInstalled}, rep)
 	if ae := apiErr(t, "report", err); ae.StatusCode != 403 || ae.Field != "reports[1].appId" {
 		t.Errorf("stranger report: %v (field %q), want 403 reports[1].appId", err, ae.Field)
 	}
@@ -76,7 +78,7 @@ func TestAssignmentChecked(t *testing.T) {
 }
 
 // reported counts the apps of a device status that carry a report.
-func reported(ds DeviceStatus) int {
+func reported(ds imeapi.DeviceStatus) int {
 	n := 0
 	for _, a := range ds.Apps {
 		if a.Report != nil {
@@ -96,7 +98,7 @@ func TestPeerAddrRefusedHTTP(t *testing.T) {
 	good, _ := e.enroll(t, "pc")
 	asker, _ := e.enroll(t, "asker")
 	app := e.apps["desktopinfo.intunewin"]
-	id := DoFileID(app.ID, app.Version)
+	id := imeapi.DoFileID(app.ID, app.Version)
 	self := e.ts.Listener.Addr().String()
 	for addr, code := range map[string]int{
 		"169.254.169.254:80": 403,
@@ -110,18 +112,18 @@ func TestPeerAddrRefusedHTTP(t *testing.T) {
 		"127.0.0.1:0":        400,
 		"127.0.0.1":          400,
 	} {
-		_, err := bad.Array(ctx, ArrayRequest{DoFileID: id, PeerID: "evil", Addr: addr, DownloadMode: ModeLAN, Complete: true})
+		_, err := bad.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "evil", Addr: addr, DownloadMode: imeapi.ModeLAN, Complete: true})
 		if ae := apiErr(t, addr, err); ae.StatusCode != code || ae.Field != "addr" {
 			t.Errorf("addr %q: %v, want %d on addr", addr, err, code)
 		}
 	}
 	for _, addr := range []string{"127.0.0.1:7001", "[::1]:7002", "0.0.0.0:7003", ":7004"} {
-		resp, err := good.Array(ctx, ArrayRequest{DoFileID: id, PeerID: "pc", Addr: addr, DownloadMode: ModeLAN, Complete: true})
+		resp, err := good.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "pc", Addr: addr, DownloadMode: imeapi.ModeLAN, Complete: true})
 		if err != nil || !resp.Registered {
 			t.Errorf("loopback addr %q refused: %+v %v", addr, resp, err)
 		}
 	}
-	resp, err := asker.Array(ctx, ArrayRequest{DoFileID: id, PeerID: "asker", DownloadMode: ModeLAN})
+	resp, err := asker.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "asker", DownloadMode: imeapi.ModeLAN})
 	if err != nil || len(resp.Peers) != 1 || resp.Peers[0].PeerID != "pc" || resp.Peers[0].Addr != "127.0.0.1:7004" {
 		t.Fatalf("peers handed out: %+v %v, want only pc at 127.0.0.1:7004", resp, err)
 	}
@@ -166,7 +168,7 @@ func TestCheckPeerAddr(t *testing.T) {
 				t.Errorf("%q from %s: %q %v, want refused", c.addr, c.remote, got, err)
 			}
 		case "bad":
-			if !errors.Is(err, errInvalid) {
+			if !errors.Is(err, imeapi.ErrInvalid) {
 				t.Errorf("%q from %s: %q %v, want malformed", c.addr, c.remote, got, err)
 			}
 		default:

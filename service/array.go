@@ -5,16 +5,8 @@ import (
 	"sort"
 	"sync"
 	"time"
-)
 
-// DO download modes.
-const (
-	ModeHTTPOnly = 0
-	ModeLAN      = 1
-	ModeGroup    = 2
-	ModeInternet = 3
-	ModeSimple   = 99
-	ModeBypass   = 100
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 const maxPeers = 64
@@ -27,7 +19,7 @@ type registration struct {
 	addr     string
 	lanID    string
 	groupID  string
-	mode     int
+	mode     imeapi.DownloadMode
 	complete bool
 	pieces   []byte
 	seq      uint64 // registration order, newest highest
@@ -51,17 +43,19 @@ func newArray(ttl time.Duration, now func() time.Time) *array {
 }
 
 // sharing reports whether a download mode takes part in peering at all.
-func sharing(mode int) bool { return mode == ModeLAN || mode == ModeGroup || mode == ModeInternet }
+func sharing(mode imeapi.DownloadMode) bool {
+	return mode == imeapi.ModeLAN || mode == imeapi.ModeGroup || mode == imeapi.ModeInternet
+}
 
 // allows reports whether a peer in mode may exchange with a peer of type typ.
-func allows(mode int, typ string) bool {
+func allows(mode imeapi.DownloadMode, typ string) bool {
 	switch typ {
-	case PeerLAN:
+	case imeapi.PeerLAN:
 		return sharing(mode)
-	case PeerGroup:
-		return mode == ModeGroup || mode == ModeInternet
-	case PeerInternet:
-		return mode == ModeInternet
+	case imeapi.PeerGroup:
+		return mode == imeapi.ModeGroup || mode == imeapi.ModeInternet
+	case imeapi.PeerInternet:
+		return mode == imeapi.ModeInternet
 	}
 	return false
 }
@@ -70,16 +64,16 @@ func allows(mode int, typ string) bool {
 func peerType(aLan, aGroup, bLan, bGroup string) string {
 	switch {
 	case aLan == bLan:
-		return PeerLAN
+		return imeapi.PeerLAN
 	case aGroup != "" && aGroup == bGroup:
-		return PeerGroup
+		return imeapi.PeerGroup
 	}
-	return PeerInternet
+	return imeapi.PeerInternet
 }
 
 // query registers r (when it shares and holds something) and returns the
 // peers r may use. Both sides' modes must allow the pair's type.
-func (a *array) query(r registration, holds bool, limit int) ArrayResponse {
+func (a *array) query(r registration, holds bool, limit int) imeapi.ArrayResponse {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
@@ -93,7 +87,7 @@ func (a *array) query(r registration, holds bool, limit int) ArrayResponse {
 			delete(regs, id)
 		}
 	}
-	resp := ArrayResponse{LanID: r.lanID, Peers: []Peer{}}
+	resp := imeapi.ArrayResponse{LanID: r.lanID, Peers: []imeapi.Peer{}}
 	if !sharing(r.mode) {
 		delete(regs, r.deviceID)
 		return resp
@@ -118,7 +112,7 @@ func (a *array) query(r registration, holds bool, limit int) ArrayResponse {
 			types = append(types, t)
 		}
 	}
-	order := map[string]int{PeerLAN: 0, PeerGroup: 1, PeerInternet: 2}
+	order := map[string]int{imeapi.PeerLAN: 0, imeapi.PeerGroup: 1, imeapi.PeerInternet: 2}
 	idx := make([]int, len(found))
 	for i := range idx {
 		idx[i] = i
@@ -138,7 +132,7 @@ func (a *array) query(r registration, holds bool, limit int) ArrayResponse {
 	}
 	for _, i := range idx[:min(limit, len(idx))] {
 		x := found[i]
-		resp.Peers = append(resp.Peers, Peer{PeerID: x.peerID, Addr: x.addr, Type: types[i], Complete: x.complete, Pieces: x.pieces})
+		resp.Peers = append(resp.Peers, imeapi.Peer{PeerID: x.peerID, Addr: x.addr, Type: types[i], Complete: x.complete, Pieces: x.pieces})
 	}
 	if len(regs) == 0 {
 		delete(a.files, r.fileID)

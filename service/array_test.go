@@ -3,27 +3,30 @@ package service
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 func TestArrayMatching(t *testing.T) {
 	type peer struct {
 		name, lan, group string
-		mode             int
+		mode             imeapi.DownloadMode
 	}
 	// Every peer registers first (complete), then each asks; the table
 	// says what each one sees.
 	peers := []peer{
-		{"a", "lan1", "g1", ModeLAN},
-		{"b", "lan1", "g1", ModeGroup},
-		{"c", "lan2", "g1", ModeGroup},
-		{"d", "lan3", "g2", ModeInternet},
-		{"e", "lan1", "", ModeHTTPOnly},
-		{"f", "lan2", "g1", ModeInternet},
-		{"g", "lan1", "g1", ModeBypass},
-		{"h", "lan4", "g3", ModeSimple},
+		{"a", "lan1", "g1", imeapi.ModeLAN},
+		{"b", "lan1", "g1", imeapi.ModeGroup},
+		{"c", "lan2", "g1", imeapi.ModeGroup},
+		{"d", "lan3", "g2", imeapi.ModeInternet},
+		{"e", "lan1", "", imeapi.ModeHTTPOnly},
+		{"f", "lan2", "g1", imeapi.ModeInternet},
+		{"g", "lan1", "g1", imeapi.ModeBypass},
+		{"h", "lan4", "g3", imeapi.ModeSimple},
 	}
 	want := map[string][]string{
 		"a": {"b:LAN"},
@@ -55,7 +58,7 @@ func TestArrayMatching(t *testing.T) {
 	}
 	// Registrations expire: after the TTL, b asking alone sees nobody.
 	clock.Advance(time.Minute)
-	if resp := arr.query(registration{fileID: "f1", deviceID: "b", peerID: "b", lanID: "lan1", groupID: "g1", mode: ModeGroup}, false, 0); len(resp.Peers) != 0 || resp.Registered {
+	if resp := arr.query(registration{fileID: "f1", deviceID: "b", peerID: "b", lanID: "lan1", groupID: "g1", mode: imeapi.ModeGroup}, false, 0); len(resp.Peers) != 0 || resp.Registered {
 		t.Fatalf("after expiry: %+v", resp)
 	}
 	if len(arr.files) != 0 {
@@ -76,7 +79,7 @@ func equalOrdered(got, want []string) bool {
 			return false
 		}
 	}
-	rank := map[string]int{PeerLAN: 0, PeerGroup: 1, PeerInternet: 2}
+	rank := map[string]int{imeapi.PeerLAN: 0, imeapi.PeerGroup: 1, imeapi.PeerInternet: 2}
 	last := 0
 	for _, s := range got {
 		r := rank[s[len(s)-len(typeOf(s)):]]
@@ -105,40 +108,40 @@ func TestArrayHTTP(t *testing.T) {
 	a, _ := e.enroll(t, "pc-a")
 	b, _ := e.enroll(t, "pc-b")
 	app := e.apps["desktopinfo.intunewin"]
-	id := DoFileID(app.ID, app.Version)
-	ra, err := a.Array(ctx, ArrayRequest{DoFileID: id, PeerID: "pa", Addr: ":7001", DownloadMode: ModeLAN, Pieces: []byte{0x80}})
+	id := imeapi.DoFileID(app.ID, app.Version)
+	ra, err := a.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "pa", Addr: ":7001", DownloadMode: imeapi.ModeLAN, Pieces: []byte{0x80}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ra.LanID != "127.0.0.0/24" || !ra.Registered || len(ra.Peers) != 0 {
 		t.Fatalf("a: %+v", ra)
 	}
-	rb, err := b.Array(ctx, ArrayRequest{DoFileID: id, PeerID: "pb", DownloadMode: ModeLAN})
+	rb, err := b.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "pb", DownloadMode: imeapi.ModeLAN})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rb.Registered || len(rb.Peers) != 1 || rb.Peers[0].Addr != "127.0.0.1:7001" || rb.Peers[0].Type != PeerLAN || rb.Peers[0].Pieces[0] != 0x80 {
+	if rb.Registered || len(rb.Peers) != 1 || rb.Peers[0].Addr != "127.0.0.1:7001" || rb.Peers[0].Type != imeapi.PeerLAN || rb.Peers[0].Pieces[0] != 0x80 {
 		t.Fatalf("b: %+v", rb)
 	}
 	// With another LAN id (tests on one host) and mode 1, b sees nobody.
-	rb, err = b.Array(ctx, ArrayRequest{DoFileID: id, PeerID: "pb", DownloadMode: ModeLAN, LanID: "elsewhere"})
+	rb, err = b.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "pb", DownloadMode: imeapi.ModeLAN, LanID: "elsewhere"})
 	if err != nil || len(rb.Peers) != 0 {
 		t.Fatalf("b elsewhere: %+v %v", rb, err)
 	}
 	// a now holds nothing: it is removed.
-	if _, err := a.Array(ctx, ArrayRequest{DoFileID: id, PeerID: "pa", Addr: ":7001", DownloadMode: ModeLAN}); err != nil {
+	if _, err := a.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "pa", Addr: ":7001", DownloadMode: imeapi.ModeLAN}); err != nil {
 		t.Fatal(err)
 	}
-	if rb, _ = b.Array(ctx, ArrayRequest{DoFileID: id, PeerID: "pb", DownloadMode: ModeLAN}); len(rb.Peers) != 0 {
+	if rb, _ = b.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "pb", DownloadMode: imeapi.ModeLAN}); len(rb.Peers) != 0 {
 		t.Fatalf("peer holding nothing still listed: %+v", rb)
 	}
-	_, err = a.Array(ctx, ArrayRequest{DoFileID: "intunewin-bin_nope_1", PeerID: "pa", DownloadMode: ModeLAN})
-	if !errors.Is(err, ErrNotFound) {
+	_, err = a.Array(ctx, imeapi.ArrayRequest{DoFileID: "intunewin-bin_nope_1", PeerID: "pa", DownloadMode: imeapi.ModeLAN})
+	if !errors.Is(err, imeapi.ErrNotFound) {
 		t.Fatalf("unknown file: %v", err)
 	}
-	_, err = a.Array(ctx, ArrayRequest{DoFileID: id, PeerID: "pa", DownloadMode: ModeLAN, Pieces: make([]byte, 10)})
-	var ae *APIError
-	if !errors.As(err, &ae) || ae.Field != "pieces" || ae.Retryable() {
+	_, err = a.Array(ctx, imeapi.ArrayRequest{DoFileID: id, PeerID: "pa", DownloadMode: imeapi.ModeLAN, Pieces: make([]byte, 10)})
+	var ae *imeapi.APIError
+	if !errors.As(err, &ae) || ae.Field != "pieces" || ae.StatusCode != http.StatusBadRequest {
 		t.Fatalf("oversized bitmap: %v", err)
 	}
 }

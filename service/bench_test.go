@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 func BenchmarkDecodeApp(b *testing.B) {
@@ -18,7 +20,7 @@ func BenchmarkDecodeApp(b *testing.B) {
 	}
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		var g Win32LobApp
+		var g imeapi.Win32LobApp
 		if err := json.Unmarshal(data, &g); err != nil {
 			b.Fatal(err)
 		}
@@ -30,7 +32,7 @@ func BenchmarkEncodeApp(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var g Win32LobApp
+	var g imeapi.Win32LobApp
 	if err := json.Unmarshal(data, &g); err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // PieceSize is the size of a DO piece: every piece but the last is this long.
@@ -45,19 +46,16 @@ type blobMeta struct {
 	Pieces        []string `json:"pieces"`
 }
 
-// DoFileID is the DO file id of an app version, in the IME's form.
-func DoFileID(appID, version string) string { return "intunewin-bin_" + appID + "_" + version }
-
 // BlobName is the file name under /blobs/ of an app version's content.
 func BlobName(appID, version string) string { return appID + "_" + version + ".intunewin.bin" }
 
 // cacheBlob returns the cached blob of g's package if it was cut from the
 // same source, or verifies the package (HMAC and FileDigest) while
 // copying its encrypted inner file and hashing its pieces, all in one pass.
-func cacheBlob(ctx context.Context, blobDir string, g Win32LobApp, pkg *decrypt.Package, keys decrypt.Keys, src source) (blob, error) {
+func cacheBlob(ctx context.Context, blobDir string, g imeapi.Win32LobApp, pkg *decrypt.Package, keys decrypt.Keys, src source) (blob, error) {
 	b := blob{
 		name:      BlobName(g.ID, g.Version),
-		doFileID:  DoFileID(g.ID, g.Version),
+		doFileID:  imeapi.DoFileID(g.ID, g.Version),
 		pieceSize: PieceSize,
 		plainSize: pkg.Info.UnencryptedContentSize,
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // AppFile is the name of the Graph object in each app folder.
@@ -23,16 +24,16 @@ const maxAppJSON = 4 << 20 // bytes of app.json read at most
 // app is one servable app: its Graph object, its cached blob and the key
 // material that DecryptInfo carries.
 type app struct {
-	graph    Win32LobApp
+	graph    imeapi.Win32LobApp
 	policies map[policyKey][]byte // encoded Policy, by intent and DO priority
 	dir      string
 	blob     blob
-	keys     DecryptInfo // never logged, never sent in the clear
+	keys     imeapi.DecryptInfo // never logged, never sent in the clear
 }
 
 // policyKey selects one encoding of an app's policy.
 type policyKey struct {
-	intent   int
+	intent   imeapi.Intent
 	priority string
 }
 
@@ -80,7 +81,7 @@ func loadCatalog(ctx context.Context, appsDir, blobDir string, logf func(string,
 			// cache file. GUIDs match case-insensitively (fold.go).
 			if prev, dup := c.byID[foldID(g.ID)]; dup {
 				err = &AppError{Dir: dir, File: filepath.Join(dir, AppFile), Field: "id",
-					Err: fmt.Errorf("%w: %s is the id %s already served from %s (GUIDs are case-insensitive)", errInvalid, g.ID, prev.graph.ID, prev.dir)}
+					Err: fmt.Errorf("%w: %s is the id %s already served from %s (GUIDs are case-insensitive)", imeapi.ErrInvalid, g.ID, prev.graph.ID, prev.dir)}
 			}
 		}
 		if err == nil {
@@ -113,7 +114,7 @@ func loadCatalog(ctx context.Context, appsDir, blobDir string, logf func(string,
 
 // loadApp verifies the package of one app folder whose app.json is g,
 // and cuts (or finds cached) its blob.
-func loadApp(ctx context.Context, dir, blobDir string, g Win32LobApp) (*app, error) {
+func loadApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp) (*app, error) {
 	jsonPath := filepath.Join(dir, AppFile)
 	pkgPath, err := findPackage(dir)
 	if err != nil {
@@ -126,7 +127,7 @@ func loadApp(ctx context.Context, dir, blobDir string, g Win32LobApp) (*app, err
 	defer f.Close()
 	if g.SetupFilePath != "" && !strings.EqualFold(g.SetupFilePath, pkg.Info.SetupFile) {
 		return nil, &AppError{Dir: dir, File: jsonPath, Field: "setupFilePath",
-			Err: fmt.Errorf("%w: %q, but the package's SetupFile is %q", errInvalid, g.SetupFilePath, pkg.Info.SetupFile)}
+			Err: fmt.Errorf("%w: %q, but the package's SetupFile is %q", imeapi.ErrInvalid, g.SetupFilePath, pkg.Info.SetupFile)}
 	}
 	keys, err := pkg.Info.Keys()
 	if err != nil {
@@ -148,10 +149,10 @@ func loadApp(ctx context.Context, dir, blobDir string, g Win32LobApp) (*app, err
 	}
 	a := &app{graph: g, dir: dir, blob: b, keys: decryptInfoOf(pkg.Info.Encryption), policies: map[policyKey][]byte{}}
 	// Every policy this app can appear as, encoded once.
-	for _, intent := range []int{IntentAvailable, IntentRequired, IntentUninstall} {
-		for prio := range doPriorities {
+	for _, intent := range []imeapi.Intent{imeapi.IntentAvailable, imeapi.IntentRequired, imeapi.IntentUninstall} {
+		for _, prio := range []string{imeapi.PriorityNotConfigured, imeapi.PriorityForeground} {
 			for _, pr := range []string{"", prio} {
-				p := Policy{AppID: g.ID, Version: g.Version, Intent: intent, DeliveryOptimizationPriority: pr, ContentSize: b.size, App: raw}
+				p := imeapi.Policy{AppID: g.ID, Version: g.Version, Intent: intent, DeliveryOptimizationPriority: pr, ContentSize: b.size, App: raw}
 				if a.policies[policyKey{intent, pr}], err = json.Marshal(p); err != nil {
 					return nil, &AppError{Dir: dir, File: jsonPath, Err: err}
 				}
@@ -162,10 +163,10 @@ func loadApp(ctx context.Context, dir, blobDir string, g Win32LobApp) (*app, err
 }
 
 // readApp decodes and validates an app.json; errors name the file and field.
-func readApp(path string) (Win32LobApp, error) {
-	var g Win32LobApp
+func readApp(path string) (imeapi.Win32LobApp, error) {
+	var g imeapi.Win32LobApp
 	dir := filepath.Dir(path)
-	fail := func(field string, err error) (Win32LobApp, error) {
+	fail := func(field string, err error) (imeapi.Win32LobApp, error) {
 		return g, &AppError{Dir: dir, File: path, Field: field, Err: err}
 	}
 	f, err := os.Open(path)
@@ -178,20 +179,20 @@ func readApp(path string) (Win32LobApp, error) {
 		return fail("", err)
 	}
 	if len(data) > maxAppJSON {
-		return fail("", fmt.Errorf("%w: larger than %d bytes", errInvalid, maxAppJSON))
+		return fail("", fmt.Errorf("%w: larger than %d bytes", imeapi.ErrInvalid, maxAppJSON))
 	}
 	// Before the decode, which would silently keep the last of two.
 	var dk *dupKeyError
 	if err := checkDuplicateKeys(data); errors.As(err, &dk) {
 		line, col := position(data, dk.Offset)
-		return fail(dk.Path, fmt.Errorf("%w: %v (line %d, column %d)", errInvalid, dk, line, col))
+		return fail(dk.Path, fmt.Errorf("%w: %v (line %d, column %d)", imeapi.ErrInvalid, dk, line, col))
 	}
 	if err := json.Unmarshal(data, &g); err != nil {
 		field, msg := describeJSONError(data, err)
-		return fail(field, fmt.Errorf("%w: %s", errInvalid, msg))
+		return fail(field, fmt.Errorf("%w: %s", imeapi.ErrInvalid, msg))
 	}
 	if err := g.Validate(); err != nil {
-		var fe *fieldError
+		var fe *imeapi.FieldError
 		if errors.As(err, &fe) {
 			return fail(fe.Field, fe.Err)
 		}
@@ -218,11 +219,11 @@ func findPackage(dir string) (string, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("%w: no .intunewin file", errInvalid)
+		return "", fmt.Errorf("%w: no .intunewin file", imeapi.ErrInvalid)
 	case 1:
 		return filepath.Join(dir, found[0]), nil
 	default:
-		return "", fmt.Errorf("%w: %d .intunewin files (%s), want one", errInvalid, len(found), strings.Join(found, ", "))
+		return "", fmt.Errorf("%w: %d .intunewin files (%s), want one", imeapi.ErrInvalid, len(found), strings.Join(found, ", "))
 	}
 }
 

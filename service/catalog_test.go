@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
@@ -102,7 +103,7 @@ func TestAppValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			apps := t.TempDir()
-			dir := writeAppDir(t, apps, "app", Win32LobApp{}, tc.raw(t), pkg)
+			dir := writeAppDir(t, apps, "app", imeapi.Win32LobApp{}, tc.raw(t), pkg)
 			g, err := readApp(filepath.Join(dir, AppFile))
 			if err == nil {
 				_, err = loadApp(context.Background(), dir, t.TempDir(), g)
@@ -128,7 +129,7 @@ func TestBadAppsSkipped(t *testing.T) {
 	apps := filepath.Join(root, "apps")
 	good := fixtures.Path(t, "7zip.intunewin")
 	writeAppDir(t, apps, "good", testApp(1, "good", "install.ps1"), nil, good)
-	writeAppDir(t, apps, "badjson", Win32LobApp{}, []byte(`{"id": [}`), good)
+	writeAppDir(t, apps, "badjson", imeapi.Win32LobApp{}, []byte(`{"id": [}`), good)
 	writeAppDir(t, apps, "nopkg", testApp(3, "nopkg", ""), nil, "")
 	twoPkgs := writeAppDir(t, apps, "twopkgs", testApp(4, "two", ""), nil, good)
 	os.Symlink(mustAbs(t, fixtures.Path(t, "desktopinfo.intunewin")), filepath.Join(twoPkgs, "b.intunewin"))
@@ -142,7 +143,7 @@ func TestBadAppsSkipped(t *testing.T) {
 	writeAppDir(t, apps, "junk", testApp(6, "junk", ""), nil, notZip)
 
 	logs := &logSink{}
-	srv, err := New(Config{AppsDir: apps, DataDir: filepath.Join(root, "data"), Logf: logs.Logf})
+	srv, err := NewContext(context.Background(), Config{AppsDir: apps, DataDir: filepath.Join(root, "data"), Logf: logs.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestUnknownFieldsKept(t *testing.T) {
 		rule(m, 0)["futureField"] = 42
 		m["assignments"].([]any)[0].(map[string]any)["target"].(map[string]any)["deviceAndAppManagementAssignmentFilterType"] = "none"
 	})
-	var g Win32LobApp
+	var g imeapi.Win32LobApp
 	if err := json.Unmarshal(raw, &g); err != nil {
 		t.Fatal(err)
 	}
@@ -230,13 +231,13 @@ func TestUnknownFieldsKept(t *testing.T) {
 			t.Errorf("re-encoded app lacks %s", s)
 		}
 	}
-	var back Win32LobApp
+	var back imeapi.Win32LobApp
 	if err := json.Unmarshal(out, &back); err != nil || back.Validate() != nil || back.Rules[0].Path != g.Rules[0].Path {
 		t.Fatalf("round trip: %v", err)
 	}
 	// And through the server: the policy carries them, without the assignments.
 	root := t.TempDir()
-	writeAppDir(t, filepath.Join(root, "apps"), "a", Win32LobApp{}, raw, fixtures.Path(t, "desktopinfo.intunewin"))
+	writeAppDir(t, filepath.Join(root, "apps"), "a", imeapi.Win32LobApp{}, raw, fixtures.Path(t, "desktopinfo.intunewin"))
 	e := &env{clock: newClock(), logs: &logSink{}}
 	e.cfg = Config{AppsDir: filepath.Join(root, "apps"), DataDir: filepath.Join(root, "data"), Now: e.clock.Now, Logf: e.logs.Logf}
 	e.start(t)
@@ -249,7 +250,7 @@ func TestUnknownFieldsKept(t *testing.T) {
 	if !bytes.Contains(p.App, []byte(`"futureField":42`)) || !bytes.Contains(p.App, []byte(`"largeIcon"`)) || bytes.Contains(p.App, []byte(`"assignments"`)) {
 		t.Fatalf("policy app %s", p.App)
 	}
-	if p.DeliveryOptimizationPriority != "foreground" || p.Intent != IntentRequired {
+	if p.DeliveryOptimizationPriority != "foreground" || p.Intent != imeapi.IntentRequired {
 		t.Fatalf("policy %+v", p)
 	}
 }
@@ -289,19 +290,19 @@ func TestBlobCache(t *testing.T) {
 }
 
 func TestIntent(t *testing.T) {
-	var g Win32LobApp
+	var g imeapi.Win32LobApp
 	data, _ := os.ReadFile("testdata/app-example.json")
 	if err := json.Unmarshal(data, &g); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		groups []string
-		want   int
+		want   imeapi.Intent
 	}{
-		{nil, IntentRequired},
-		{[]string{"0b6c8f1e-58a4-4b6e-8a7e-2f1d6c9b4a33"}, IntentRequired},         // required beats uninstall
-		{[]string{"7d1e2c3b-4a5f-4e6d-9c8b-1a2b3c4d5e6f"}, IntentNotTargeted},      // excluded
-		{[]string{"x", "7d1e2c3b-4a5f-4e6d-9c8b-1a2b3c4d5e6f"}, IntentNotTargeted}, // excluded wins
+		{nil, imeapi.IntentRequired},
+		{[]string{"0b6c8f1e-58a4-4b6e-8a7e-2f1d6c9b4a33"}, imeapi.IntentRequired},         // required beats uninstall
+		{[]string{"7d1e2c3b-4a5f-4e6d-9c8b-1a2b3c4d5e6f"}, imeapi.IntentNotTargeted},      // excluded
+		{[]string{"x", "7d1e2c3b-4a5f-4e6d-9c8b-1a2b3c4d5e6f"}, imeapi.IntentNotTargeted}, // excluded wins
 	}
 	for _, tc := range cases {
 		if got, _ := intentFor(&g, tc.groups); got != tc.want {
@@ -309,10 +310,10 @@ func TestIntent(t *testing.T) {
 		}
 	}
 	g.Assignments = g.Assignments[1:] // only the uninstall group and the exclusion remain
-	if got, _ := intentFor(&g, []string{"0b6c8f1e-58a4-4b6e-8a7e-2f1d6c9b4a33"}); got != IntentUninstall {
+	if got, _ := intentFor(&g, []string{"0b6c8f1e-58a4-4b6e-8a7e-2f1d6c9b4a33"}); got != imeapi.IntentUninstall {
 		t.Errorf("uninstall group: %d", got)
 	}
-	if got, _ := intentFor(&g, nil); got != IntentNotTargeted {
+	if got, _ := intentFor(&g, nil); got != imeapi.IntentNotTargeted {
 		t.Errorf("no group: %d", got)
 	}
 }
@@ -331,7 +332,7 @@ func TestReadmeExample(t *testing.T) {
 		if !bytes.Contains(readme, bytes.TrimSpace(data)) {
 			t.Errorf("README.md does not contain %s verbatim", f)
 		}
-		var g Win32LobApp
+		var g imeapi.Win32LobApp
 		if err := json.Unmarshal(data, &g); err != nil {
 			t.Fatal(err)
 		}
@@ -351,7 +352,7 @@ func FuzzReadApp(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var g Win32LobApp
+		var g imeapi.Win32LobApp
 		if json.Unmarshal(data, &g) != nil || g.Validate() != nil {
 			return
 		}
@@ -359,7 +360,7 @@ func FuzzReadApp(f *testing.F) {
 		if err != nil {
 			t.Fatalf("valid app does not encode: %v", err)
 		}
-		var back Win32LobApp
+		var back imeapi.Win32LobApp
 		if err := json.Unmarshal(out, &back); err != nil {
 			t.Fatalf("re-encoded app does not decode: %v", err)
 		}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // decodeError is a request body that cannot be used: Status is 400 or 413.
@@ -138,5 +140,5 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // writeError writes the error body every failure uses.
 func writeError(w http.ResponseWriter, code int, field, format string, a ...any) {
-	writeJSON(w, code, errorBody{Error: fmt.Sprintf(format, a...), Field: field})
+	writeJSON(w, code, imeapi.ErrorBody{Error: fmt.Sprintf(format, a...), Field: field})
 }

@@ -1,6 +1,8 @@
 // Package service is the cloud side that imepipe's agents talk to: an
 // emulation of the Intune endpoints the Intune Management Extension uses
-// and of the Delivery Optimization peer-matching service, with its client.
+// and of the Delivery Optimization peer-matching service. What goes over
+// the wire (the Graph model, request and response bodies, codes) and the
+// client are package imeapi's: agents import imeapi, never service.
 //
 // The Server loads an apps folder (one subfolder per app: a Graph
 // win32LobApp app.json and one .intunewin), verifies every package (HMAC and
@@ -14,14 +16,11 @@
 // ingestion and a status view. Enrollments, tokens and reports persist in
 // bbolt; peer registrations live in memory and expire.
 //
-// The Client is the typed counterpart used by the agent and the fleet
-// bench; OpenDecryptInfo opens a sealed DecryptInfo with the device key.
-//
 // The package does not download, decrypt or install anything for a device
 // (that is fetch, decrypt, stage and orchestrate) and speaks no real Intune
 // or Graph protocol on the wire. The Server is a plain http.Handler; for
 // HTTPS the caller wraps its listener: ServerTLS generates (once, into the
-// data folder) a CA and a server certificate, ClientTLS trusts that CA,
+// data folder) a CA and a server certificate, imeapi.ClientTLS trusts that CA,
 // and generated URLs follow the connection's scheme. Peer-to-peer traffic
 // (package peer) stays HTTP, as DO's own port 7680 protocol does.
 package service

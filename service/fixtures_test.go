@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
@@ -49,7 +50,7 @@ func TestFixturesEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Run(g.DisplayName, func(t *testing.T) {
-			if p.Intent != IntentRequired || g.ID != p.AppID || g.InstallCommandLine == "" || len(g.Assignments) != 0 || g.Validate() != nil {
+			if p.Intent != imeapi.IntentRequired || g.ID != p.AppID || g.InstallCommandLine == "" || len(g.Assignments) != 0 || g.Validate() != nil {
 				t.Fatalf("policy %+v", p)
 			}
 			ci, err := c.ContentInfo(ctx, p.AppID, p.Version)
@@ -57,14 +58,14 @@ func TestFixturesEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			info := ci.ContentInfo
-			if info.DoFileID != DoFileID(p.AppID, p.Version) || info.Size != p.ContentSize || info.PieceSize != PieceSize {
+			if info.DoFileID != imeapi.DoFileID(p.AppID, p.Version) || info.Size != p.ContentSize || info.PieceSize != PieceSize {
 				t.Fatalf("content info %+v", info)
 			}
 			di, err := c.OpenDecryptInfo(priv, ci.DecryptInfo)
 			if err != nil {
 				t.Fatal(err)
 			}
-			keys, err := di.Keys(info.UnencryptedContentSize)
+			keys, err := decrypt.KeysFromDecryptInfo(di, info.UnencryptedContentSize)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +109,7 @@ func download(t *testing.T, e *env, url string, size int64) []byte {
 }
 
 // checkPieces checks every piece of blob against the piece hash file.
-func checkPieces(t *testing.T, blob []byte, phf PieceHashes) {
+func checkPieces(t *testing.T, blob []byte, phf imeapi.PieceHashes) {
 	t.Helper()
 	want := (int64(len(blob)) + phf.PieceSize - 1) / phf.PieceSize
 	if int64(len(phf.Pieces)) != want || phf.Size != int64(len(blob)) {

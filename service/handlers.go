@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Bounds on request fields.
@@ -40,7 +42,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	var req EnrollRequest
+	var req imeapi.EnrollRequest
 	if !s.decode(w, r, &req) {
 		return
 	}
@@ -90,7 +92,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	s.devices.Store(th, d)
 	s.cfg.Logf("device enrolled: %s %q from %s", d.ID, d.Name, r.RemoteAddr)
-	writeJSON(w, http.StatusOK, EnrollResponse{DeviceID: d.ID, Token: token})
+	writeJSON(w, http.StatusOK, imeapi.EnrollResponse{DeviceID: d.ID, Token: token})
 }
 
 func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, d *device) {
@@ -102,7 +104,7 @@ func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, d *devic
 	n := 0
 	for _, a := range s.cat.apps {
 		intent, settings := intentFor(&a.graph, d.Groups)
-		if intent == IntentNotTargeted {
+		if intent == imeapi.IntentNotTargeted {
 			continue
 		}
 		k := policyKey{intent: intent}
@@ -127,14 +129,14 @@ func (s *Server) assigned(d *device, id, version string) *app {
 	if a == nil || a.graph.Version != version {
 		return nil
 	}
-	if intent, _ := intentFor(&a.graph, d.Groups); intent == IntentNotTargeted {
+	if intent, _ := intentFor(&a.graph, d.Groups); intent == imeapi.IntentNotTargeted {
 		return nil
 	}
 	return a
 }
 
 func (s *Server) handleContentInfo(w http.ResponseWriter, r *http.Request, d *device) {
-	var req ContentInfoRequest
+	var req imeapi.ContentInfoRequest
 	if !s.decode(w, r, &req) {
 		return
 	}
@@ -163,8 +165,8 @@ func (s *Server) handleContentInfo(w http.ResponseWriter, r *http.Request, d *de
 	if s.cfg.BlobBaseURL != "" {
 		loc = s.cfg.BlobBaseURL + "/" + a.blob.name
 	}
-	writeJSON(w, http.StatusOK, ContentInfoResponse{
-		ContentInfo: ContentInfo{
+	writeJSON(w, http.StatusOK, imeapi.ContentInfoResponse{
+		ContentInfo: imeapi.ContentInfo{
 			UploadLocation:         loc,
 			ExpiresAt:              exp.UTC(),
 			DoFileID:               a.blob.doFileID,
@@ -184,7 +186,7 @@ const maxSealed = 1 << 16
 // envelope returns a's DecryptInfo sealed to d. Sealing costs two X25519
 // operations, so the envelope of a device and app version is kept and
 // returned again: it is the same secret for the same recipient.
-func (s *Server) envelope(d *device, a *app) (Envelope, error) {
+func (s *Server) envelope(d *device, a *app) (imeapi.Envelope, error) {
 	key := d.ID + "\x00" + a.blob.doFileID
 	s.sealMu.Lock()
 	env, ok := s.sealed[key]
@@ -196,7 +198,7 @@ func (s *Server) envelope(d *device, a *app) (Envelope, error) {
 	if err != nil {
 		return env, fmt.Errorf("service: device key: %w", err)
 	}
-	if env, err = sealDecryptInfo(pub, d.ID, a.keys); err != nil {
+	if env, err = imeapi.SealDecryptInfo(pub, d.ID, a.keys); err != nil {
 		return env, err
 	}
 	s.sealMu.Lock()
@@ -218,7 +220,7 @@ func (s *Server) handlePHF(w http.ResponseWriter, r *http.Request, d *device) {
 		forbidUnassigned(w, "", a)
 		return
 	}
-	writeJSON(w, http.StatusOK, PieceHashes{DoFileID: a.blob.doFileID, Size: a.blob.size, SHA256: a.blob.sha256,
+	writeJSON(w, http.StatusOK, imeapi.PieceHashes{DoFileID: a.blob.doFileID, Size: a.blob.size, SHA256: a.blob.sha256,
 		PieceSize: a.blob.pieceSize, Pieces: a.blob.pieces})
 }
 
@@ -249,7 +251,7 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleArray(w http.ResponseWriter, r *http.Request, d *device) {
-	var req ArrayRequest
+	var req imeapi.ArrayRequest
 	if !s.decode(w, r, &req) {
 		return
 	}
@@ -266,10 +268,8 @@ func (s *Server) handleArray(w http.ResponseWriter, r *http.Request, d *device) 
 		forbidUnassigned(w, "doFileId", a)
 		return
 	}
-	switch req.DownloadMode {
-	case ModeHTTPOnly, ModeLAN, ModeGroup, ModeInternet, ModeSimple, ModeBypass:
-	default:
-		writeError(w, http.StatusBadRequest, "downloadMode", "downloadMode %d is not 0, 1, 2, 3, 99 or 100", req.DownloadMode)
+	if !req.DownloadMode.Valid() {
+		writeError(w, http.StatusBadRequest, "downloadMode", "downloadMode %d is not 0, 1, 2, 3, 99 or 100", int(req.DownloadMode))
 		return
 	}
 	for _, f := range []struct{ name, v string }{{"peerId", req.PeerID}, {"lanId", req.LanID}, {"groupId", req.GroupID}} {

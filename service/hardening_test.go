@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
@@ -29,7 +30,7 @@ func TestGUIDCase(t *testing.T) {
 	g2 := testApp(0xabc, "second", "install.ps1")
 	g2.ID = strings.ToUpper(g.ID)
 	writeAppDir(t, apps, "b-second", g2, nil, fixtures.Path(t, "desktopinfo.intunewin"))
-	e := &env{clock: newClock(), logs: &logSink{}, apps: map[string]Win32LobApp{}}
+	e := &env{clock: newClock(), logs: &logSink{}, apps: map[string]imeapi.Win32LobApp{}}
 	e.cfg = Config{AppsDir: apps, DataDir: filepath.Join(root, "data"), Now: e.clock.Now, Logf: e.logs.Logf}
 	e.start(t)
 	if got := e.srv.Apps(); len(got) != 1 || got[0].DisplayName != "first" {
@@ -43,14 +44,14 @@ func TestGUIDCase(t *testing.T) {
 	ctx := context.Background()
 	c, _ := e.enroll(t, "pc")
 	ci, err := c.ContentInfo(ctx, strings.ToUpper(g.ID), g.Version)
-	if err != nil || ci.ContentInfo.DoFileID != DoFileID(g.ID, g.Version) {
+	if err != nil || ci.ContentInfo.DoFileID != imeapi.DoFileID(g.ID, g.Version) {
 		t.Fatalf("contentinfo by upper-case id: %+v %v", ci.ContentInfo, err)
 	}
-	if _, err := c.PieceHashes(ctx, "/phf/"+DoFileID(strings.ToUpper(g.ID), g.Version)); err != nil {
+	if _, err := c.PieceHashes(ctx, "/phf/"+imeapi.DoFileID(strings.ToUpper(g.ID), g.Version)); err != nil {
 		t.Fatalf("phf by upper-case id: %v", err)
 	}
 	// The version stays case-sensitive.
-	if _, err := c.PieceHashes(ctx, "/phf/"+DoFileID(g.ID, "1X")); !errors.Is(err, ErrNotFound) {
+	if _, err := c.PieceHashes(ctx, "/phf/"+imeapi.DoFileID(g.ID, "1X")); !errors.Is(err, imeapi.ErrNotFound) {
 		t.Fatalf("phf of another version: %v", err)
 	}
 }
@@ -99,7 +100,7 @@ func TestDuplicateKeyApp(t *testing.T) {
 		t.Fatalf("no fileOrFolderName in %s", raw)
 	}
 	writeAppDir(t, apps, "dup", g, []byte(dup), fixtures.Path(t, "7zip.intunewin"))
-	srv, err := New(Config{AppsDir: apps, DataDir: filepath.Join(root, "data")})
+	srv, err := NewContext(context.Background(), Config{AppsDir: apps, DataDir: filepath.Join(root, "data")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/clocktest"
 	"github.com/imepipe/imepipe/internal/fixtures"
 )
@@ -49,23 +50,23 @@ func (l *logSink) String() string {
 }
 
 // testApp is a minimal valid app for a package with setup file setup.
-func testApp(i int, name, setup string) Win32LobApp {
-	return Win32LobApp{
-		ODataType:            TypeWin32LobApp,
+func testApp(i int, name, setup string) imeapi.Win32LobApp {
+	return imeapi.Win32LobApp{
+		ODataType:            imeapi.TypeWin32LobApp,
 		ID:                   fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
 		Version:              "1",
 		DisplayName:          name,
 		SetupFilePath:        setup,
 		InstallCommandLine:   "install.cmd",
 		UninstallCommandLine: "uninstall.cmd",
-		Rules: []Rule{{ODataType: TypeFileSystemRule, RuleType: "detection", Path: `C:\Program Files\X`,
+		Rules: []imeapi.Rule{{ODataType: imeapi.TypeFileSystemRule, RuleType: "detection", Path: `C:\Program Files\X`,
 			FileOrFolderName: "x.exe", OperationType: "exists"}},
-		Assignments: []Assignment{{Intent: "required", Target: AssignmentTarget{ODataType: TypeAllDevices}}},
+		Assignments: []imeapi.Assignment{{Intent: "required", Target: imeapi.AssignmentTarget{ODataType: imeapi.TypeAllDevices}}},
 	}
 }
 
 // writeAppDir writes app.json (g, or raw when not nil) and links pkg into appsDir/name.
-func writeAppDir(t testing.TB, appsDir, name string, g Win32LobApp, raw []byte, pkg string) string {
+func writeAppDir(t testing.TB, appsDir, name string, g imeapi.Win32LobApp, raw []byte, pkg string) string {
 	t.Helper()
 	dir := filepath.Join(appsDir, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -108,13 +109,13 @@ type env struct {
 	clock  *fakeClock
 	logs   *logSink
 	cfg    Config
-	apps   map[string]Win32LobApp // fixture file name → app
+	apps   map[string]imeapi.Win32LobApp // fixture file name → app
 	mu     sync.Mutex
 	bodies bytes.Buffer // every response body, when recording
 	record bool
 	secret string
 	// assign, when set for a fixture file name, replaces that app's assignments.
-	assign map[string][]Assignment
+	assign map[string][]imeapi.Assignment
 }
 
 type envOption func(*env)
@@ -125,16 +126,16 @@ func recordBodies(e *env) { e.record = true }
 func assignOnly(fixture, group string) envOption {
 	return func(e *env) {
 		if e.assign == nil {
-			e.assign = map[string][]Assignment{}
+			e.assign = map[string][]imeapi.Assignment{}
 		}
-		e.assign[fixture] = []Assignment{{Intent: "required", Target: AssignmentTarget{ODataType: TypeGroup, GroupID: group}}}
+		e.assign[fixture] = []imeapi.Assignment{{Intent: "required", Target: imeapi.AssignmentTarget{ODataType: imeapi.TypeGroup, GroupID: group}}}
 	}
 }
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	root := t.TempDir()
-	e := &env{clock: newClock(), logs: &logSink{}, apps: map[string]Win32LobApp{}}
+	e := &env{clock: newClock(), logs: &logSink{}, apps: map[string]imeapi.Win32LobApp{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -156,7 +157,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 // start (re)starts the server on e.cfg.
 func (e *env) start(t testing.TB) {
 	t.Helper()
-	srv, err := New(e.cfg)
+	srv, err := NewContext(context.Background(), e.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,10 +200,10 @@ func (e *env) stop() {
 	}
 }
 
-func (e *env) client() *Client { return NewClient(e.ts.URL, e.ts.Client()) }
+func (e *env) client() *imeapi.Client { return imeapi.NewClient(e.ts.URL, e.ts.Client()) }
 
 // enroll enrolls a new device and returns its client and key.
-func (e *env) enroll(t testing.TB, name string, groups ...string) (*Client, *ecdh.PrivateKey) {
+func (e *env) enroll(t testing.TB, name string, groups ...string) (*imeapi.Client, *ecdh.PrivateKey) {
 	t.Helper()
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
@@ -216,7 +217,7 @@ func (e *env) enroll(t testing.TB, name string, groups ...string) (*Client, *ecd
 }
 
 // adminClient is a client holding the admin token.
-func (e *env) adminClient(t testing.TB) *Client {
+func (e *env) adminClient(t testing.TB) *imeapi.Client {
 	t.Helper()
 	data, err := os.ReadFile(e.srv.AdminTokenPath())
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // loadParams are the load test's size: by default 10 agents for 2 s,
@@ -50,7 +52,7 @@ func TestLoad(t *testing.T) {
 	tr := &http.Transport{MaxIdleConns: agents * 2, MaxIdleConnsPerHost: agents * 2, MaxConnsPerHost: agents * 2}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	clients := make([]*Client, agents)
+	clients := make([]*imeapi.Client, agents)
 	for i := range clients {
 		c, _ := e.enroll(t, "load-"+strconv.Itoa(i))
 		c.HTTP = hc
@@ -99,7 +101,7 @@ func TestLoad(t *testing.T) {
 				tick = tk.C
 			}
 			for ctx.Err() == nil {
-				var pol Policies
+				var pol imeapi.Policies
 				if !call(func() (err error) { pol, err = c.Policies(ctx); return err }) {
 					continue
 				}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/nginxtest"
 )
 
@@ -68,7 +69,7 @@ func TestBlobThroughputVsNginx(t *testing.T) {
 		t.Fatal(err)
 	}
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
-	c := NewClient(base, nil)
+	c := imeapi.NewClient(base, nil)
 	if _, err := c.Enroll(context.Background(), "pc", strings.TrimSpace(string(secret)), priv.PublicKey()); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestHelperServer(t *testing.T) {
 	if os.Getenv("IMEPIPE_HELPER_SERVER") != "1" {
 		t.Skip("helper process for TestBlobThroughputVsNginx")
 	}
-	srv, err := New(Config{AppsDir: os.Getenv("IMEPIPE_HELPER_APPS"), DataDir: os.Getenv("IMEPIPE_HELPER_DATA")})
+	srv, err := NewContext(context.Background(), Config{AppsDir: os.Getenv("IMEPIPE_HELPER_APPS"), DataDir: os.Getenv("IMEPIPE_HELPER_DATA")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,26 +1,27 @@
 package service
 
+import "github.com/imepipe/imepipe/imeapi"
 import "slices"
 
 // intentFor resolves an app's assignments for a device in groups, as
 // Intune does: an exclusion group that matches wins outright; otherwise
 // the strongest matching intent, required > uninstall > available. It
 // returns the IME intent and the winning assignment's settings.
-func intentFor(a *Win32LobApp, groups []string) (int, *AssignmentSettings) {
-	rank := map[int]int{IntentNotTargeted: 0, IntentAvailable: 1, IntentUninstall: 2, IntentRequired: 3}
-	best, settings := IntentNotTargeted, (*AssignmentSettings)(nil)
+func intentFor(a *imeapi.Win32LobApp, groups []string) (imeapi.Intent, *imeapi.AssignmentSettings) {
+	rank := map[imeapi.Intent]int{imeapi.IntentNotTargeted: 0, imeapi.IntentAvailable: 1, imeapi.IntentUninstall: 2, imeapi.IntentRequired: 3}
+	best, settings := imeapi.IntentNotTargeted, (*imeapi.AssignmentSettings)(nil)
 	for i := range a.Assignments {
 		as := &a.Assignments[i]
 		t := as.Target
 		matches := false
 		switch t.ODataType {
-		case TypeAllDevices, TypeAllUsers:
+		case imeapi.TypeAllDevices, imeapi.TypeAllUsers:
 			matches = true
-		case TypeGroup:
+		case imeapi.TypeGroup:
 			matches = slices.Contains(groups, t.GroupID)
-		case TypeExclusionGroup:
+		case imeapi.TypeExclusionGroup:
 			if slices.Contains(groups, t.GroupID) {
-				return IntentNotTargeted, nil
+				return imeapi.IntentNotTargeted, nil
 			}
 		}
 		if !matches {
@@ -35,14 +36,14 @@ func intentFor(a *Win32LobApp, groups []string) (int, *AssignmentSettings) {
 }
 
 // imeIntent maps a Graph intent to the IME's number.
-func imeIntent(graph string) int {
+func imeIntent(graph string) imeapi.Intent {
 	switch graph {
 	case "required":
-		return IntentRequired
+		return imeapi.IntentRequired
 	case "uninstall":
-		return IntentUninstall
+		return imeapi.IntentUninstall
 	case "available", "availableWithoutEnrollment":
-		return IntentAvailable
+		return imeapi.IntentAvailable
 	}
-	return IntentNotTargeted
+	return imeapi.IntentNotTargeted
 }

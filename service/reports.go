@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"os"
 	"strings"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 func (s *Server) handleReports(w http.ResponseWriter, r *http.Request, d *device) {
-	var req ReportRequest
+	var req imeapi.ReportRequest
 	if !s.decode(w, r, &req) {
 		return
 	}
@@ -42,7 +44,7 @@ func (s *Server) handleReports(w http.ResponseWriter, r *http.Request, d *device
 }
 
 // checkReport returns the offending field of a report and why, or "".
-func checkReport(r Report, c *catalog) (string, string) {
+func checkReport(r imeapi.Report, c *catalog) (string, string) {
 	switch {
 	case r.AppID == "":
 		return "appId", "required"
@@ -50,9 +52,9 @@ func checkReport(r Report, c *catalog) (string, string) {
 		return "appId", fmt.Sprintf("no app %q is served", r.AppID)
 	case len(r.Version) > maxIDLen:
 		return "version", "too long"
-	case r.EnforcementState%1000 != 0 || r.EnforcementState < EnforcementSuccess || r.EnforcementState > EnforcementNotAttempted:
+	case !r.EnforcementState.Valid():
 		return "enforcementState", fmt.Sprintf("%d is not one of 1000, 2000, 3000, 4000, 5000, 6000", r.EnforcementState)
-	case r.ComplianceState < 0 || r.ComplianceState > 5:
+	case !r.ComplianceState.Valid():
 		return "complianceState", fmt.Sprintf("%d is not 0 to 5", r.ComplianceState)
 	case len(r.ErrorMessage) > maxErrMsgLen:
 		return "errorMessage", fmt.Sprintf("longer than %d bytes", maxErrMsgLen)
@@ -104,7 +106,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		devs = []device{*d}
 	}
-	out := Status{Devices: []DeviceStatus{}}
+	out := imeapi.Status{Devices: []imeapi.DeviceStatus{}}
 	for _, d := range devs {
 		ds, err := s.deviceStatus(d)
 		if err != nil {
@@ -118,19 +120,19 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // deviceStatus is one device's row: every app assigned to it or reported by it.
-func (s *Server) deviceStatus(d device) (DeviceStatus, error) {
+func (s *Server) deviceStatus(d device) (imeapi.DeviceStatus, error) {
 	reps, err := s.st.reports(d.ID)
 	if err != nil {
-		return DeviceStatus{}, err
+		return imeapi.DeviceStatus{}, err
 	}
-	ds := DeviceStatus{DeviceID: d.ID, DeviceName: d.Name, EnrolledAt: d.EnrolledAt, Apps: []AppStatus{}}
+	ds := imeapi.DeviceStatus{DeviceID: d.ID, DeviceName: d.Name, EnrolledAt: d.EnrolledAt, Apps: []imeapi.AppStatus{}}
 	for _, a := range s.cat.apps {
 		intent, _ := intentFor(&a.graph, d.Groups)
 		rep, ok := reps[a.graph.ID]
-		if intent == IntentNotTargeted && !ok {
+		if intent == imeapi.IntentNotTargeted && !ok {
 			continue
 		}
-		as := AppStatus{AppID: a.graph.ID, DisplayName: a.graph.DisplayName, Intent: intent}
+		as := imeapi.AppStatus{AppID: a.graph.ID, DisplayName: a.graph.DisplayName, Intent: intent}
 		if ok {
 			as.Report = &rep.Report
 			at := rep.ReceivedAt

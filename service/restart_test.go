@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // TestRestart: enrollments, tokens, reports, secrets and the blob signing
@@ -18,7 +20,7 @@ func TestRestart(t *testing.T) {
 	ctx := context.Background()
 	c, priv := e.enroll(t, "pc-1", "group-a")
 	app := e.apps["desktopinfo.intunewin"]
-	rep := Report{AppID: app.ID, Version: app.Version, EnforcementState: EnforcementError, ComplianceState: 4,
+	rep := imeapi.Report{AppID: app.ID, Version: app.Version, EnforcementState: imeapi.EnforcementError, ComplianceState: imeapi.ComplianceError,
 		ErrorCode: -2016345060, DOStatus: json.RawMessage(`{"FileId":"x","BytesFromHttp":100,"BytesFromLanPeers":2000000,"DownloadMode":1}`)}
 	if err := c.Report(ctx, rep); err != nil {
 		t.Fatal(err)
@@ -41,7 +43,7 @@ func TestRestart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("token lost across the restart: %v", err)
 	}
-	var got *AppStatus
+	var got *imeapi.AppStatus
 	for i, a := range st.Devices[0].Apps {
 		if a.AppID == app.ID {
 			got = &st.Devices[0].Apps[i]
@@ -70,7 +72,7 @@ func TestRestart(t *testing.T) {
 		t.Fatalf("pre-restart blob URL: HTTP %d", code)
 	}
 	// A second server on the same data folder is refused, not corrupting it.
-	_, err = New(e.cfg)
+	_, err = NewContext(context.Background(), e.cfg)
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second server on the same data: %v, want ErrLocked", err)
 	}
@@ -88,11 +90,11 @@ func TestEnrollmentSecretFile(t *testing.T) {
 	os.MkdirAll(apps, 0o755)
 	sf := filepath.Join(root, "secret")
 	os.WriteFile(sf, []byte("short\n"), 0o600)
-	if _, err := New(Config{AppsDir: apps, DataDir: filepath.Join(root, "d1"), EnrollmentSecretFile: sf}); err == nil {
+	if _, err := NewContext(context.Background(), Config{AppsDir: apps, DataDir: filepath.Join(root, "d1"), EnrollmentSecretFile: sf}); err == nil {
 		t.Fatal("a 5-character secret was accepted")
 	}
 	os.WriteFile(sf, []byte("a-long-enough-shared-secret\n"), 0o600)
-	srv, err := New(Config{AppsDir: apps, DataDir: filepath.Join(root, "d2"), EnrollmentSecretFile: sf})
+	srv, err := NewContext(context.Background(), Config{AppsDir: apps, DataDir: filepath.Join(root, "d2"), EnrollmentSecretFile: sf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +123,7 @@ func TestBlobBaseURL(t *testing.T) {
 	if want := "http://cdn.example/imepipe/" + BlobName(app.ID, app.Version); ci.ContentInfo.UploadLocation != want {
 		t.Fatalf("UploadLocation %s, want %s", ci.ContentInfo.UploadLocation, want)
 	}
-	if want := "http://service.example:8080/phf/" + DoFileID(app.ID, app.Version); ci.ContentInfo.PieceHashesURL != want {
+	if want := "http://service.example:8080/phf/" + imeapi.DoFileID(app.ID, app.Version); ci.ContentInfo.PieceHashesURL != want {
 		t.Fatalf("PieceHashesUrl %s, want %s", ci.ContentInfo.PieceHashesURL, want)
 	}
 }

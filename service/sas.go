@@ -41,18 +41,18 @@ func (s *signer) sign(path string) (string, time.Time) {
 func (s *signer) verify(path string, q url.Values) error {
 	se, sig := q.Get("se"), q.Get("sig")
 	if se == "" || sig == "" {
-		return fmt.Errorf("%w: blob URL not signed (se and sig required)", ErrForbidden)
+		return fmt.Errorf("%w: blob URL not signed (se and sig required)", errForbidden)
 	}
 	got, err := base64.RawURLEncoding.DecodeString(sig)
 	if err != nil || !hmac.Equal(got, s.mac(path, se)) {
-		return fmt.Errorf("%w: blob URL signature does not match", ErrForbidden)
+		return fmt.Errorf("%w: blob URL signature does not match", errForbidden)
 	}
 	exp, err := strconv.ParseInt(se, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: blob URL expiry %q is not a Unix time", ErrForbidden, se)
+		return fmt.Errorf("%w: blob URL expiry %q is not a Unix time", errForbidden, se)
 	}
 	if !s.now().Before(time.Unix(exp, 0)) {
-		return fmt.Errorf("%w: blob URL expired at %s", ErrForbidden, time.Unix(exp, 0).UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: blob URL expired at %s", errForbidden, time.Unix(exp, 0).UTC().Format(time.RFC3339))
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 func TestUnauthorized(t *testing.T) {
@@ -30,8 +31,8 @@ func TestUnauthorized(t *testing.T) {
 		{"POST", "/api/v1/contentinfo", `{"appId":"` + app.ID + `","version":"1"}`},
 		{"POST", "/api/v1/reports", `{"reports":[{"appId":"` + app.ID + `","enforcementState":1000}]}`},
 		{"GET", "/api/v1/status", ""},
-		{"GET", "/phf/" + DoFileID(app.ID, app.Version), ""},
-		{"POST", "/do/v1/array", `{"doFileId":"` + DoFileID(app.ID, app.Version) + `","peerId":"p","downloadMode":1}`},
+		{"GET", "/phf/" + imeapi.DoFileID(app.ID, app.Version), ""},
+		{"POST", "/do/v1/array", `{"doFileId":"` + imeapi.DoFileID(app.ID, app.Version) + `","peerId":"p","downloadMode":1}`},
 	}
 	headers := map[string]string{
 		"no token":      "",
@@ -58,7 +59,7 @@ func TestUnauthorized(t *testing.T) {
 	// A wrong enrollment secret is refused too.
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	_, err := e.client().Enroll(context.Background(), "pc", "wrong-secret-wrong-secret", priv.PublicKey())
-	if !errors.Is(err, ErrUnauthorized) {
+	if !errors.Is(err, imeapi.ErrUnauthorized) {
 		t.Fatalf("enroll with a wrong secret: %v, want ErrUnauthorized", err)
 	}
 }
@@ -69,7 +70,7 @@ func TestStatusIsolation(t *testing.T) {
 	a, _ := e.enroll(t, "pc-a")
 	b, _ := e.enroll(t, "pc-b")
 	app := e.apps["7zip.intunewin"]
-	if err := b.Report(ctx, Report{AppID: app.ID, Version: "1", EnforcementState: EnforcementSuccess, ComplianceState: 1}); err != nil {
+	if err := b.Report(ctx, imeapi.Report{AppID: app.ID, Version: "1", EnforcementState: imeapi.EnforcementSuccess, ComplianceState: imeapi.ComplianceInstalled}); err != nil {
 		t.Fatal(err)
 	}
 	// A's own view holds only A.
@@ -170,7 +171,7 @@ func TestPathTraversal(t *testing.T) {
 		"/blobs/./" + name + q,
 		"/phf/..%2f..%2fservice.db",
 		"/phf/../../etc/passwd",
-		"/phf/" + DoFileID(app.ID, app.Version) + "%2f..",
+		"/phf/" + imeapi.DoFileID(app.ID, app.Version) + "%2f..",
 		"/phf/%2e%2e",
 		"/../../etc/passwd",
 	}
@@ -212,7 +213,7 @@ func TestMalformedJSON(t *testing.T) {
 	e := newEnv(t)
 	c, _ := e.enroll(t, "pc")
 	app := e.apps["7zip.intunewin"]
-	doFile := DoFileID(app.ID, app.Version)
+	doFile := imeapi.DoFileID(app.ID, app.Version)
 	cases := []struct {
 		name, path, body, field, msg string
 	}{
@@ -238,7 +239,7 @@ func TestMalformedJSON(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, e.ts.URL+tc.path, strings.NewReader(tc.body))
 			req.Header.Set("Authorization", "Bearer "+c.Token)
 			code, body := e.do(t, req)
-			var eb errorBody
+			var eb imeapi.ErrorBody
 			if code != http.StatusBadRequest || json.Unmarshal(body, &eb) != nil {
 				t.Fatalf("HTTP %d %s, want 400 with a JSON error", code, body)
 			}
@@ -273,10 +274,10 @@ func TestNoKeyLeak(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.get(t, "/blobs/"+BlobName(p.AppID, p.Version)+"?se=1&sig=AAAA", "")
-		if _, err := c.Array(ctx, ArrayRequest{DoFileID: ci.ContentInfo.DoFileID, PeerID: "p", Addr: ":7000", DownloadMode: 1, Complete: true}); err != nil {
+		if _, err := c.Array(ctx, imeapi.ArrayRequest{DoFileID: ci.ContentInfo.DoFileID, PeerID: "p", Addr: ":7000", DownloadMode: imeapi.ModeLAN, Complete: true}); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Report(ctx, Report{AppID: p.AppID, Version: p.Version, EnforcementState: 1000, ComplianceState: 1, DOStatus: json.RawMessage(`{"BytesFromHttp":10}`)}); err != nil {
+		if err := c.Report(ctx, imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: imeapi.EnforcementSuccess, ComplianceState: imeapi.ComplianceInstalled, DOStatus: json.RawMessage(`{"BytesFromHttp":10}`)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -329,45 +330,5 @@ func TestNoKeyLeak(t *testing.T) {
 	}
 	if checked == 0 || len(responses) < 1000 {
 		t.Fatalf("checked %d forms over %d response bytes", checked, len(responses))
-	}
-}
-
-func TestEnvelope(t *testing.T) {
-	dev, _ := ecdh.X25519().GenerateKey(rand.Reader)
-	other, _ := ecdh.X25519().GenerateKey(rand.Reader)
-	want := DecryptInfo{EncryptionKey: "k", MacKey: "m", IV: "iv", Mac: "mac", FileDigest: "d", FileDigestAlgorithm: "SHA256", ProfileIdentifier: "ProfileVersion1"}
-	env, err := sealDecryptInfo(dev.PublicKey(), "dev-1", want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := OpenDecryptInfo(dev, "dev-1", env)
-	if err != nil || got != want {
-		t.Fatalf("open: %v, %v", got, err)
-	}
-	tamper := func(s string) string {
-		b, _ := base64.StdEncoding.DecodeString(s)
-		b[len(b)-1] ^= 1
-		return base64.StdEncoding.EncodeToString(b)
-	}
-	cases := map[string]struct {
-		key *ecdh.PrivateKey
-		id  string
-		env Envelope
-	}{
-		"other device key": {other, "dev-1", env},
-		"other device id":  {dev, "dev-2", env},
-		"tampered ct":      {dev, "dev-1", Envelope{env.Alg, env.Ephemeral, env.Nonce, tamper(env.Ciphertext)}},
-		"tampered nonce":   {dev, "dev-1", Envelope{env.Alg, env.Ephemeral, tamper(env.Nonce), env.Ciphertext}},
-		"tampered epk":     {dev, "dev-1", Envelope{env.Alg, tamper(env.Ephemeral), env.Nonce, env.Ciphertext}},
-		"other alg":        {dev, "dev-1", Envelope{"none", env.Ephemeral, env.Nonce, env.Ciphertext}},
-		"not base64":       {dev, "dev-1", Envelope{env.Alg, "!", env.Nonce, env.Ciphertext}},
-	}
-	for name, tc := range cases {
-		if _, err := OpenDecryptInfo(tc.key, tc.id, tc.env); !errors.Is(err, ErrEnvelope) {
-			t.Errorf("%s: %v, want ErrEnvelope", name, err)
-		}
-	}
-	if s := want.String() + " " + want.GoString(); strings.Contains(s, "mac") || strings.Contains(s, "SHA256") {
-		t.Fatalf("DecryptInfo prints its keys: %s", s)
 	}
 }

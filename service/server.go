@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Defaults for the Config fields left zero.
@@ -72,13 +74,11 @@ type Server struct {
 	adminPath  string
 	devices    sync.Map // [32]byte token hash → *device (tokens are never revoked)
 	sealMu     sync.Mutex
-	sealed     map[string]Envelope // device id \x00 DoFileId → sealed DecryptInfo
+	sealed     map[string]imeapi.Envelope // device id \x00 DoFileId → sealed DecryptInfo
 }
 
-// New loads the apps, opens the state and returns a ready Server.
-func New(cfg Config) (*Server, error) { return NewContext(context.Background(), cfg) }
-
-// NewContext is New with a context that cancels app loading.
+// NewContext loads the apps, opens the state and returns a ready Server;
+// ctx cancels the loading of apps.
 func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.AppsDir == "" || cfg.DataDir == "" {
 		return nil, errors.New("service: AppsDir and DataDir are required")
@@ -107,7 +107,7 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(blobDir, 0o700); err != nil {
 		return nil, fmt.Errorf("service: data folder: %w", err)
 	}
-	s := &Server{cfg: cfg, sealed: map[string]Envelope{}}
+	s := &Server{cfg: cfg, sealed: map[string]imeapi.Envelope{}}
 	var err error
 	if s.secretPath, s.secretHash, err = loadSecret(cfg.EnrollmentSecretFile, filepath.Join(cfg.DataDir, "enrollment-secret")); err != nil {
 		return nil, err

@@ -9,6 +9,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // ErrLocked means another process holds the data folder's database.
@@ -32,8 +34,8 @@ type device struct {
 
 // storedReport is the last report of one app on one device.
 type storedReport struct {
-	Report     Report    `json:"report"`
-	ReceivedAt time.Time `json:"receivedAt"`
+	Report     imeapi.Report `json:"report"`
+	ReceivedAt time.Time     `json:"receivedAt"`
 }
 
 // store is the service's persistent state: devices, token hashes, reports

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // readTLSFiles returns the bytes of every generated file.
@@ -151,7 +153,7 @@ func TestServerTLSHalfCA(t *testing.T) {
 	ca := filepath.Join(dir, CAFile)
 	os.WriteFile(ca, []byte("not mine to replace\n"), 0o644)
 	_, _, err := ServerTLS(dir, "127.0.0.1:0", time.Now())
-	if !errors.Is(err, ErrTLS) {
+	if !errors.Is(err, imeapi.ErrTLS) {
 		t.Fatalf("err %v, want ErrTLS", err)
 	}
 	if b, _ := os.ReadFile(ca); string(b) != "not mine to replace\n" {
@@ -163,10 +165,10 @@ func TestServerTLSHalfCA(t *testing.T) {
 func TestClientTLSBadCAFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(p, []byte("hello\n"), 0o644)
-	if _, err := ClientTLS(p); !errors.Is(err, ErrTLS) {
+	if _, err := imeapi.ClientTLS(p); !errors.Is(err, imeapi.ErrTLS) {
 		t.Fatalf("err %v", err)
 	}
-	if _, err := ClientTLS(p + ".missing"); !errors.Is(err, ErrTLS) {
+	if _, err := imeapi.ClientTLS(p + ".missing"); !errors.Is(err, imeapi.ErrTLS) {
 		t.Fatalf("err %v", err)
 	}
 }
@@ -185,13 +187,13 @@ func startTLS(t *testing.T, e *env) (string, TLSFiles) {
 	return ts.URL, files
 }
 
-func clientFor(t *testing.T, url, caFile string) *Client {
+func clientFor(t *testing.T, url, caFile string) *imeapi.Client {
 	t.Helper()
-	conf, err := ClientTLS(caFile)
+	conf, err := imeapi.ClientTLS(caFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewClient(url, &http.Client{Transport: &http.Transport{TLSClientConfig: conf}})
+	return imeapi.NewClient(url, &http.Client{Transport: &http.Transport{TLSClientConfig: conf}})
 }
 
 // TestTLSEndToEnd: with the right CA a device enrolls, reads policies and
@@ -240,7 +242,7 @@ func TestTLSEndToEnd(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || n != info.Size {
 		t.Fatalf("blob: %s, %d bytes, want %d", resp.Status, n, info.Size)
 	}
-	if err := c.Report(ctx, Report{AppID: p.AppID, Version: p.Version, EnforcementState: 1000, ComplianceState: 1}); err != nil {
+	if err := c.Report(ctx, imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: imeapi.EnforcementSuccess, ComplianceState: imeapi.ComplianceInstalled}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -255,7 +257,7 @@ func TestTLSUntrusted(t *testing.T) {
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	ctx := context.Background()
 	_, err := clientFor(t, url, "").Enroll(ctx, "pc", e.secret, priv.PublicKey())
-	var te *TrustError
+	var te *imeapi.TrustError
 	if !errors.As(err, &te) || !te.UnknownAuthority() {
 		t.Fatalf("err %v, want a *TrustError for an unknown authority", err)
 	}
@@ -271,14 +273,14 @@ func TestTLSUntrusted(t *testing.T) {
 	}
 
 	// Our CA and certificate, but the wrong name.
-	conf, _ := ClientTLS(files.CA)
+	conf, _ := imeapi.ClientTLS(files.CA)
 	conf.ServerName = "imepipe.invalid"
-	c := NewClient(url, &http.Client{Transport: &http.Transport{TLSClientConfig: conf}})
+	c := imeapi.NewClient(url, &http.Client{Transport: &http.Transport{TLSClientConfig: conf}})
 	if _, err = c.Enroll(ctx, "pc", e.secret, priv.PublicKey()); !errors.As(err, &te) || te.UnknownAuthority() {
 		t.Fatalf("wrong name: err %v, want a hostname *TrustError", err)
 	}
 
-	if _, err := NewClient("http://"+strings.TrimPrefix(url, "https://"), nil).Enroll(ctx, "pc", e.secret, priv.PublicKey()); err == nil {
+	if _, err := imeapi.NewClient("http://"+strings.TrimPrefix(url, "https://"), nil).Enroll(ctx, "pc", e.secret, priv.PublicKey()); err == nil {
 		t.Fatal("plain HTTP to the TLS port enrolled")
 	}
 }

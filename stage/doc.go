@@ -1,6 +1,7 @@
-// Package stage is the ZIP layer of imepipe: it extracts a verified inner
-// ZIP from Content/Staging into IMECache, and it writes the ZIP of a setup
-// folder for pack. It knows nothing of encryption, Detection.xml or the
+// Package stage is the ZIP layer of imepipe: it extracts the decrypted
+// inner ZIP into IMECache — as a stream piped from package decrypt while
+// the download runs (ExtractStream), or from a file through io.ReaderAt
+// (Extract) — and it writes the ZIP of a setup folder for pack. It knows nothing of encryption, Detection.xml or the
 // network: package decrypt hands it the decrypted inner ZIP and seals what
 // Write produces.
 //

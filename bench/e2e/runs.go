@@ -15,9 +15,10 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/bench"
+	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
-	"github.com/imepipe/imepipe/service"
 )
 
 // sequential is the IME's order of work, timed phase by phase.
@@ -28,7 +29,7 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("e2e: %w", err)
 	}
-	c := service.NewClient(s.svcURL, s.hc)
+	c := imeapi.NewClient(s.svcURL, s.hc)
 	if _, err := c.Enroll(ctx, fmt.Sprintf("E2E-SEQUENTIAL-%d", s.round), s.secret, priv.PublicKey()); err != nil {
 		return res, err
 	}
@@ -48,7 +49,7 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	keys, err := di.Keys(ci.ContentInfo.UnencryptedContentSize)
+	keys, err := decrypt.KeysFromDecryptInfo(di, ci.ContentInfo.UnencryptedContentSize)
 	if err != nil {
 		return res, err
 	}
@@ -80,7 +81,7 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 	res.ContentS = res.WallS
 	res.OriginBytes = s.origin.Sent() - sent
 	res.DO = fetch.Status{FileId: ci.ContentInfo.DoFileID, FileSize: n, FileSizeInCache: n, TotalBytesDownloaded: n,
-		BytesFromHttp: n, DownloadMode: 100, Status: fetch.StateComplete, HttpConnectionCount: 1,
+		BytesFromHttp: n, DownloadMode: imeapi.ModeBypass, Status: imeapi.DOComplete, HttpConnectionCount: 1,
 		DownloadDuration: fetch.TimeSpan(time.Duration(res.Phases["download"] * float64(time.Second)))}
 	if tree.Files == 0 {
 		return res, fmt.Errorf("%w: %s: nothing extracted", ErrRun, NameSequential)
@@ -124,7 +125,7 @@ func download(ctx context.Context, url, path string) (int64, error) {
 // agentRun is one orchestrate.Agent syncing the required app.
 type agentRun struct {
 	name      string
-	mode      int
+	mode      imeapi.DownloadMode
 	cacheHost bool
 	peer      bool
 }
@@ -144,7 +145,7 @@ func (s *site) newAgent(r agentRun) (*timedAgent, error) {
 	ta := &timedAgent{}
 	cfg := orchestrate.Config{
 		Root: s.root(r.name), ServiceURL: s.svcURL, EnrollmentSecret: s.secret, HTTP: s.hc,
-		DeviceName: fmt.Sprintf("E2E-%s-%d", r.name, s.round), DownloadMode: r.mode,
+		DeviceName: fmt.Sprintf("E2E-%s-%d", r.name, s.round), DownloadMode: new(r.mode),
 		Logf: func(format string, args ...any) {
 			if strings.Contains(fmt.Sprintf(format, args...), contentReady) {
 				ta.mu.Lock()
@@ -191,7 +192,7 @@ func (s *site) sync(ctx context.Context, a *timedAgent, name string) (Result, er
 		if app.AppID != appID {
 			continue
 		}
-		if app.EnforcementState != 1000 || app.ComplianceState != 1 {
+		if app.EnforcementState != imeapi.EnforcementSuccess || app.ComplianceState != imeapi.ComplianceInstalled {
 			return res, fmt.Errorf("%w: %s: EnforcementState %d, ComplianceState %d (see %s)", ErrRun, name, app.EnforcementState, app.ComplianceState, a.LogPath())
 		}
 		if err := json.Unmarshal(app.DOStatus, &res.DO); err != nil {
@@ -204,7 +205,7 @@ func (s *site) sync(ctx context.Context, a *timedAgent, name string) (Result, er
 
 // imepipe is the agent straight from the origin (download mode 0).
 func (s *site) imepipe(ctx context.Context) (Result, error) {
-	a, err := s.newAgent(agentRun{name: NameImepipe, mode: 0})
+	a, err := s.newAgent(agentRun{name: NameImepipe, mode: imeapi.ModeHTTPOnly})
 	if err != nil {
 		return Result{}, err
 	}
@@ -216,7 +217,7 @@ func (s *site) imepipe(ctx context.Context) (Result, error) {
 // agent's download through it (not timed; once).
 func (s *site) mcc(ctx context.Context) (Result, error) {
 	if !s.mccWarm {
-		warm, err := s.newAgent(agentRun{name: "mcc-warm", mode: 0, cacheHost: true})
+		warm, err := s.newAgent(agentRun{name: "mcc-warm", mode: imeapi.ModeHTTPOnly, cacheHost: true})
 		if err != nil {
 			return Result{}, err
 		}
@@ -227,7 +228,7 @@ func (s *site) mcc(ctx context.Context) (Result, error) {
 		warm.Close()
 		s.mccWarm = true
 	}
-	a, err := s.newAgent(agentRun{name: NameMCC, mode: 0, cacheHost: true})
+	a, err := s.newAgent(agentRun{name: NameMCC, mode: imeapi.ModeHTTPOnly, cacheHost: true})
 	if err != nil {
 		return Result{}, err
 	}
@@ -238,7 +239,7 @@ func (s *site) mcc(ctx context.Context) (Result, error) {
 // lan is the agent in download mode 1 beside a LAN peer that installed
 // the app first (not timed) and serves its DO cache.
 func (s *site) lan(ctx context.Context) (Result, error) {
-	seed, err := s.newAgent(agentRun{name: "lan-seed", mode: 1, peer: true})
+	seed, err := s.newAgent(agentRun{name: "lan-seed", mode: imeapi.ModeLAN, peer: true})
 	if err != nil {
 		return Result{}, err
 	}
@@ -246,7 +247,7 @@ func (s *site) lan(ctx context.Context) (Result, error) {
 	if _, err := s.sync(ctx, seed, "lan-seed"); err != nil {
 		return Result{}, err
 	}
-	a, err := s.newAgent(agentRun{name: NameLAN, mode: 1, peer: true})
+	a, err := s.newAgent(agentRun{name: NameLAN, mode: imeapi.ModeLAN, peer: true})
 	if err != nil {
 		return Result{}, err
 	}

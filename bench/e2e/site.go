@@ -11,6 +11,7 @@ import (
 
 	"github.com/imepipe/imepipe/bench"
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/peer"
 	"github.com/imepipe/imepipe/service"
 )
@@ -114,13 +115,13 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 			return nil, fmt.Errorf("e2e: %w", err)
 		}
 	}
-	app := service.Win32LobApp{
-		ODataType: service.TypeWin32LobApp, ID: appID, Version: "1",
+	app := imeapi.Win32LobApp{
+		ODataType: imeapi.TypeWin32LobApp, ID: appID, Version: "1",
 		DisplayName: "imepipe bench package", SetupFilePath: "install.sh",
 		InstallCommandLine: "sh install.sh", UninstallCommandLine: "true",
-		Rules: []service.Rule{{ODataType: service.TypeFileSystemRule, RuleType: "detection", Path: `%ProgramFiles%\ImepipeBench`,
+		Rules: []imeapi.Rule{{ODataType: imeapi.TypeFileSystemRule, RuleType: "detection", Path: `%ProgramFiles%\ImepipeBench`,
 			FileOrFolderName: "installed.txt", OperationType: "exists"}},
-		Assignments: []service.Assignment{{Intent: "required", Target: service.AssignmentTarget{ODataType: service.TypeAllDevices}}},
+		Assignments: []imeapi.Assignment{{Intent: "required", Target: imeapi.AssignmentTarget{ODataType: imeapi.TypeAllDevices}}},
 	}
 	if err := bench.WriteApp(apps, "bench-app", app, pkg); err != nil {
 		return nil, err

@@ -13,8 +13,8 @@ import (
 
 	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/peer"
-	"github.com/imepipe/imepipe/service"
 )
 
 // agent is a minimal endpoint: it enrolls, learns its one app, downloads
@@ -68,7 +68,7 @@ type outcome struct {
 }
 
 // fetch runs the agent's download of its first assigned app.
-func (a *agent) fetch(ctx context.Context, cfg Config, c *service.Client, secret string, start time.Time) outcome {
+func (a *agent) fetch(ctx context.Context, cfg Config, c *imeapi.Client, secret string, start time.Time) outcome {
 	var out outcome
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
@@ -105,7 +105,7 @@ func (a *agent) fetch(ctx context.Context, cfg Config, c *service.Client, secret
 		out.err = err
 		return out
 	}
-	keys, err := di.Keys(ci.ContentInfo.UnencryptedContentSize)
+	keys, err := decrypt.KeysFromDecryptInfo(di, ci.ContentInfo.UnencryptedContentSize)
 	if err != nil {
 		out.err = err
 		return out

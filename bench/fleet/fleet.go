@@ -13,16 +13,16 @@ import (
 
 	"github.com/imepipe/imepipe/bench"
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/peer"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/service"
 )
 
 // Config is one fleet run. Zero fields take the defaults below.
 type Config struct {
-	Agents   int   // agents fetching at once (default 20)
-	Size     int64 // setup folder bytes; the package is about as large (default 1 GiB)
-	BadPeers int   // agents that serve corrupt pieces (default 0)
-	Mode     int   // DO download mode of the measured run (default 1)
+	Agents   int                 // agents fetching at once (default 20)
+	Size     int64               // setup folder bytes; the package is about as large (default 1 GiB)
+	BadPeers int                 // agents that serve corrupt pieces (default 0)
+	Mode     imeapi.DownloadMode // DO download mode of the measured run (ModeLAN when 0 and Baseline)
 	// OriginRate caps the origin's egress in bytes per second, shared by
 	// all connections (default 100 MiB/s).
 	OriginRate int64
@@ -57,8 +57,8 @@ func (c *Config) defaults() {
 	if c.Size <= 0 {
 		c.Size = 1 << 30
 	}
-	if c.Mode == 0 && c.Baseline {
-		c.Mode = peer.ModeLAN
+	if c.Mode == imeapi.ModeHTTPOnly && c.Baseline {
+		c.Mode = imeapi.ModeLAN
 	}
 	if c.OriginRate <= 0 {
 		c.OriginRate = 100 << 20
@@ -93,32 +93,32 @@ type AgentRecord struct {
 
 // Baseline is the same fleet in another mode (0: every agent from the origin).
 type Baseline struct {
-	Mode        int     `json:"mode"`
-	OriginBytes int64   `json:"originBytes"`
-	CompletionS float64 `json:"completion_s"`
-	AllVerified bool    `json:"allVerified"`
+	Mode        imeapi.DownloadMode `json:"mode"`
+	OriginBytes int64               `json:"originBytes"`
+	CompletionS float64             `json:"completion_s"`
+	AllVerified bool                `json:"allVerified"`
 }
 
 // Report is the result of Run.
 type Report struct {
-	Agents      int           `json:"agents"`
-	Size        int64         `json:"size"` // the package (blob) bytes every agent fetches
-	Mode        int           `json:"mode"`
-	OriginRate  int64         `json:"originRate"`
-	OriginBytes int64         `json:"originBytes"`
-	CompletionS float64       `json:"completion_s"`
-	AllVerified bool          `json:"allVerified"`
-	BannedPeers int           `json:"bannedPeers"`
-	Banned      []string      `json:"banned"`
-	PerAgent    []AgentRecord `json:"perAgent"`
-	Baseline    *Baseline     `json:"baseline,omitempty"`
+	Agents      int                 `json:"agents"`
+	Size        int64               `json:"size"` // the package (blob) bytes every agent fetches
+	Mode        imeapi.DownloadMode `json:"mode"`
+	OriginRate  int64               `json:"originRate"`
+	OriginBytes int64               `json:"originBytes"`
+	CompletionS float64             `json:"completion_s"`
+	AllVerified bool                `json:"allVerified"`
+	BannedPeers int                 `json:"bannedPeers"`
+	Banned      []string            `json:"banned"`
+	PerAgent    []AgentRecord       `json:"perAgent"`
+	Baseline    *Baseline           `json:"baseline,omitempty"`
 }
 
 // Run sets up the service and the capped origin, runs the fleet in
 // cfg.Mode (and in mode 0 when cfg.Baseline), and reports.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.defaults()
-	if err := peer.CheckMode(cfg.Mode); err != nil {
+	if err := cfg.Mode.Check(); err != nil {
 		return nil, err
 	}
 	if cfg.BadPeers < 0 || cfg.BadPeers >= cfg.Agents {
@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Step(1, total)
 	}
 	if cfg.Baseline {
-		base, err := site.run(ctx, cfg, peer.ModeHTTPOnly, 0)
+		base, err := site.run(ctx, cfg, imeapi.ModeHTTPOnly, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -179,13 +179,13 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	if err := os.RemoveAll(apps); err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
-	g := service.Win32LobApp{
-		ODataType: service.TypeWin32LobApp, ID: "00000000-0000-4000-8000-00000000f1ee", Version: "1",
+	g := imeapi.Win32LobApp{
+		ODataType: imeapi.TypeWin32LobApp, ID: "00000000-0000-4000-8000-00000000f1ee", Version: "1",
 		DisplayName: "fleet package", SetupFilePath: "setup.exe",
 		InstallCommandLine: "setup.exe /S", UninstallCommandLine: "setup.exe /uninstall",
-		Rules: []service.Rule{{ODataType: service.TypeFileSystemRule, RuleType: "detection", Path: `C:\Program Files\Fleet`,
+		Rules: []imeapi.Rule{{ODataType: imeapi.TypeFileSystemRule, RuleType: "detection", Path: `C:\Program Files\Fleet`,
 			FileOrFolderName: "fleet.exe", OperationType: "exists"}},
-		Assignments: []service.Assignment{{Intent: "required", Target: service.AssignmentTarget{ODataType: service.TypeAllDevices}}},
+		Assignments: []imeapi.Assignment{{Intent: "required", Target: imeapi.AssignmentTarget{ODataType: imeapi.TypeAllDevices}}},
 	}
 	if err := bench.WriteApp(apps, "fleet-app", g, pkg); err != nil {
 		return nil, err
@@ -224,7 +224,7 @@ func (s *site) stop() {
 }
 
 // run starts the agents, lets them all fetch at once, and reports.
-func (s *site) run(ctx context.Context, cfg Config, mode, bad int) (*Report, error) {
+func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, bad int) (*Report, error) {
 	if err := os.RemoveAll(s.runDir); err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
@@ -258,7 +258,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode, bad int) (*Report, err
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i] = a.fetch(ctx, cfg, service.NewClient(s.svcURL, s.hc), s.secret, start)
+			outs[i] = a.fetch(ctx, cfg, imeapi.NewClient(s.svcURL, s.hc), s.secret, start)
 		}()
 	}
 	wg.Wait()

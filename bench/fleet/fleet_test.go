@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imepipe/imepipe/peer"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 func smallConfig(t *testing.T) Config {
@@ -18,7 +18,7 @@ func smallConfig(t *testing.T) Config {
 // TestFleetMode1: one site, 5 agents, mode 1 against the mode-0 baseline.
 func TestFleetMode1(t *testing.T) {
 	cfg := smallConfig(t)
-	cfg.Mode, cfg.Baseline = peer.ModeLAN, true
+	cfg.Mode, cfg.Baseline = imeapi.ModeLAN, true
 	var steps [][2]int
 	cfg.Step = func(done, total int) { steps = append(steps, [2]int{done, total}) }
 	rep, err := Run(context.Background(), cfg)
@@ -49,7 +49,7 @@ func TestFleetMode1(t *testing.T) {
 	for _, a := range rep.PerAgent {
 		from += a.BytesFromLanPeers
 		to += a.BytesToLanPeers
-		if a.DownloadMode != peer.ModeLAN || a.FileId == "" || a.BytesFromGroupPeers != 0 {
+		if a.DownloadMode != imeapi.ModeLAN || a.FileId == "" || a.BytesFromGroupPeers != 0 {
 			t.Errorf("%s: record %+v", a.Agent, a.Status)
 		}
 	}
@@ -67,7 +67,7 @@ func TestFleetBadPeers(t *testing.T) {
 		t.Skip("short")
 	}
 	cfg := smallConfig(t)
-	cfg.Agents, cfg.BadPeers, cfg.Mode, cfg.Size = 6, 2, peer.ModeLAN, 32<<20
+	cfg.Agents, cfg.BadPeers, cfg.Mode, cfg.Size = 6, 2, imeapi.ModeLAN, 32<<20
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func TestFleetBadPeers(t *testing.T) {
 func TestFleetTLS(t *testing.T) {
 	cfg := smallConfig(t)
 	cfg.Agents, cfg.Size, cfg.OriginRate = 3, 4<<20, 0
-	cfg.Mode, cfg.TLS = peer.ModeLAN, true
+	cfg.Mode, cfg.TLS = imeapi.ModeLAN, true
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

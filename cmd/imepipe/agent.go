@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
 	"github.com/imepipe/imepipe/orchestrate/reap"
-	"github.com/imepipe/imepipe/service"
 )
 
 func init() {
@@ -104,7 +104,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	root := rootFlag(fs)
 	once := fs.Bool("once", false, "run one sync and exit")
 	peerAddr := fs.String("peer-addr", "", "`HOST:PORT` to share the DO cache with LAN peers on (e.g. :7680, 127.0.0.1:0; stored)")
-	mode := fs.Int("download-mode", 1, "DO download `MODE`: 0 HTTP, 1 LAN, 2 Group, 3 Internet, 99 Simple, 100 Bypass")
+	mode := fs.Int("download-mode", int(imeapi.ModeLAN), "DO download `MODE`: 0 HTTP, 1 LAN, 2 Group, 3 Internet, 99 Simple, 100 Bypass")
 	groups := fs.String("group-id", "", "group `IDs` (comma-separated) for assignments and DO Group mode")
 	cacheHost := fs.String("cache-host", "", "Connected Cache `HOST[:PORT]` tried before the origin")
 	syncEvery := fs.Duration("sync-interval", 0, "time between syncs (default 60m)")
@@ -124,9 +124,8 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("unexpected arguments %q", pos)
 	}
-	switch *mode {
-	case 0, 1, 2, 3, 99, 100:
-	default:
+	dm := imeapi.DownloadMode(*mode)
+	if !dm.Valid() {
 		return usagef("--download-mode %d: want 0, 1, 2, 3, 99 or 100", *mode)
 	}
 	for _, d := range []*time.Duration{syncEvery, retry, grs, timeout} {
@@ -152,7 +151,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := orchestrate.Config{
 		Root: *root, ServiceURL: *svc, EnrollmentSecret: secret, DeviceName: *name,
-		DownloadMode: *mode, CacheHost: *cacheHost, PeerAddr: *peerAddr,
+		DownloadMode: &dm, CacheHost: *cacheHost, PeerAddr: *peerAddr,
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
 	}
@@ -190,7 +189,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		// A service whose certificate is refused would only be logged,
 		// sync after sync: before the first enrollment, say it and exit.
 		if st, err := a.Status(ctx); err == nil && !st.Enrolled {
-			var te *service.TrustError
+			var te *imeapi.TrustError
 			if err := a.SyncKind(ctx, orchestrate.SyncCompliance); errors.As(err, &te) {
 				return trustHint(err, trust)
 			}
@@ -212,7 +211,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 // Connected Cache alike. LAN peers are reached over plain HTTP whatever
 // this says (their content is verified by piece hashes and the HMAC).
 func trustingClient(caFile string) (*http.Client, error) {
-	conf, err := service.ClientTLS(caFile)
+	conf, err := imeapi.ClientTLS(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("--ca-file: %w", err)
 	}
@@ -222,7 +221,7 @@ func trustingClient(caFile string) (*http.Client, error) {
 // trustHint turns a refused service certificate into its one line, with
 // what to do about it; other errors pass unchanged.
 func trustHint(err error, caFile string) error {
-	var te *service.TrustError
+	var te *imeapi.TrustError
 	if !errors.As(err, &te) {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
 )
 
@@ -49,12 +50,12 @@ func runAppCmd(ctx context.Context, e *env, name string, args []string) error {
 		return writeJSON(e, st)
 	}
 	line := fmt.Sprintf("%s %s_%s: enforcement %d %s, compliance %d %s", name, st.AppID, st.Version,
-		st.EnforcementState, enforcementNames[st.EnforcementState], st.ComplianceState, complianceNames[st.ComplianceState])
+		st.EnforcementState, codeName(st.EnforcementState), st.ComplianceState, codeName(st.ComplianceState))
 	if st.ErrorCode != 0 {
 		line += fmt.Sprintf(", error %s: %s", st.ErrorCodeHex, st.ErrorMessage)
 	}
 	sayf(e.stdout, "%s", line)
-	if st.EnforcementState != 1000 {
+	if st.EnforcementState != imeapi.EnforcementSuccess {
 		return fmt.Errorf("%s %s: enforcement state %d", name, st.AppID, st.EnforcementState)
 	}
 	return nil

@@ -8,7 +8,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/imepipe/imepipe/bench/fleet"
-	"github.com/imepipe/imepipe/peer"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // runBenchFleet is `imepipe bench fleet`.
@@ -17,7 +17,7 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	agents := fs.Int("agents", 20, "agents fetching at once")
 	size := fs.String("size", "1GiB", "package size (1GiB, 64MiB, …)")
 	bad := fs.Int("bad-peers", 0, "agents that serve corrupt pieces")
-	mode := fs.Int("mode", peer.ModeLAN, "DO download mode of the measured run (0, 1, 2, 3, 99, 100)")
+	mode := fs.Int("mode", int(imeapi.ModeLAN), "DO download mode of the measured run (0, 1, 2, 3, 99, 100)")
 	rate := fs.String("origin-rate", "100MiB", "origin egress cap per second, shared by all agents (the internet link)")
 	baseline := fs.Bool("baseline", true, "also run mode 0 as the baseline")
 	group := fs.String("group-id", "", "DO GroupID of every agent")
@@ -50,10 +50,10 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	case *conns < 0:
 		return badValue("connections", fmt.Sprint(*conns), "want 0 or more (0: 4)")
 	}
-	if err := peer.CheckMode(*mode); err != nil {
+	if err := imeapi.DownloadMode(*mode).Check(); err != nil {
 		return badValue("mode", fmt.Sprint(*mode), "want 0, 1, 2, 3, 99 or 100")
 	}
-	cfg := fleet.Config{Agents: *agents, Size: n, BadPeers: *bad, Mode: *mode, OriginRate: r,
+	cfg := fleet.Config{Agents: *agents, Size: n, BadPeers: *bad, Mode: imeapi.DownloadMode(*mode), OriginRate: r,
 		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS}
 	bp := newBenchProgress(e, "bench fleet", !*jsonOut)
 	cfg.Step = bp.Step

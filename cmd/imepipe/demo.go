@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
 	"github.com/imepipe/imepipe/peer"
 	"github.com/imepipe/imepipe/service"
@@ -197,7 +198,7 @@ func (d *demo) agents(ctx context.Context) error {
 	start := func(name string) (*orchestrate.Agent, error) {
 		a, err := orchestrate.New(orchestrate.Config{
 			Root: filepath.Join(d.work, name), ServiceURL: d.url, EnrollmentSecret: d.secret, DeviceName: name,
-			DownloadMode: 1, PeerAddr: "127.0.0.1:0", HTTP: d.client,
+			DownloadMode: new(imeapi.ModeLAN), PeerAddr: "127.0.0.1:0", HTTP: d.client,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
@@ -273,7 +274,7 @@ func (d *demo) result(ctx context.Context, a *orchestrate.Agent, name string) er
 		fmt.Fprintf(d.e.stdout, "%s %s: EnforcementState %d, ComplianceState %d; %s: %s HTTP, %s LAN peers in %s\n",
 			name, app.DisplayName, app.EnforcementState, app.ComplianceState, humanize.IBytes(uint64(do.TotalBytesDownloaded)),
 			humanize.IBytes(uint64(do.BytesFromHttp)), humanize.IBytes(uint64(do.BytesFromLanPeers)), do.DownloadDuration)
-		if app.EnforcementState == 1000 && app.ComplianceState == 1 {
+		if app.EnforcementState == imeapi.EnforcementSuccess && app.ComplianceState == imeapi.ComplianceInstalled {
 			return nil
 		}
 	}

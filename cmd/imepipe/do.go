@@ -10,6 +10,7 @@ import (
 	"reflect"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/peer"
 )
 
@@ -71,7 +72,9 @@ func formatList(w io.Writer, recs []fetch.Status) error {
 		v := reflect.ValueOf(r)
 		for i := range t.NumField() {
 			val := v.Field(i).Interface()
-			if s, ok := val.(fmt.Stringer); ok {
+			if m, ok := val.(imeapi.DownloadMode); ok {
+				val = int(m) // DO prints the number
+			} else if s, ok := val.(fmt.Stringer); ok {
 				val = s.String()
 			}
 			if _, err := fmt.Fprintf(w, "%-*s : %v\n", width, t.Field(i).Name, val); err != nil {

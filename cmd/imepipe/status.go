@@ -54,8 +54,17 @@ func showStatus(e *env, st orchestrate.Status, jsonOut bool) error {
 	return nil
 }
 
-var enforcementNames = map[int]string{1000: "Success", 2000: "InProgress", 3000: "RequirementsNotMet", 4000: "Unknown", 5000: "Error", 6000: "NotAttempted"}
-var complianceNames = map[int]string{1: "Installed", 2: "NotInstalled", 4: "Error", 5: "Unknown"}
+// codeName is an IME code's name beside its number in the status text;
+// empty for a value the IME does not name.
+func codeName(c interface {
+	Valid() bool
+	String() string
+}) string {
+	if !c.Valid() {
+		return ""
+	}
+	return c.String()
+}
 
 func printStatus(w io.Writer, st orchestrate.Status) {
 	running := "not running"
@@ -81,7 +90,7 @@ func printStatus(w io.Writer, st orchestrate.Status) {
 			}
 		}
 		fmt.Fprintf(tw, "%s_%s\t%s\t%s\t%d %s\t%d %s\t%s\t%d/%d\t%s\n", a.AppID, a.Version, safeLine(a.DisplayName), a.IntentName,
-			a.EnforcementState, enforcementNames[a.EnforcementState], a.ComplianceState, complianceNames[a.ComplianceState],
+			a.EnforcementState, codeName(a.EnforcementState), a.ComplianceState, codeName(a.ComplianceState),
 			errCode, a.Attempts, a.MaxAttempts, next)
 	}
 	tw.Flush()

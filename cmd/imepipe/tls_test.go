@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
 	"github.com/imepipe/imepipe/service"
 )
@@ -125,7 +126,7 @@ func checkInstalled(t *testing.T, stdout, url string) {
 	if st.ServiceURL != url || len(st.Apps) != 1 {
 		t.Fatalf("status: service %q, %d apps", st.ServiceURL, len(st.Apps))
 	}
-	if a := st.Apps[0]; a.EnforcementState != 1000 || a.ComplianceState != 1 {
+	if a := st.Apps[0]; a.EnforcementState != imeapi.EnforcementSuccess || a.ComplianceState != imeapi.ComplianceInstalled {
 		t.Fatalf("app: EnforcementState %d ComplianceState %d, want installed", a.EnforcementState, a.ComplianceState)
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Identity returns the enrolled device; ok is false before enrollment.
@@ -72,28 +75,29 @@ func (s *Store) Value(name string) (string, error) {
 	return v, err
 }
 
-// SetRequest records a user request for appID (an intent: 1 install an
-// available app, 4 uninstall); 0 removes it.
-func (s *Store) SetRequest(appID string, intent int) error {
+// SetRequest records a user request for appID (an intent: available
+// installs an available app, uninstall removes it); IntentNotTargeted
+// removes the request. It is stored as the intent's number.
+func (s *Store) SetRequest(appID string, intent imeapi.Intent) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRequests)
-		if intent == 0 {
+		if intent == imeapi.IntentNotTargeted {
 			return b.Delete([]byte(appID))
 		}
-		return b.Put([]byte(appID), []byte(fmt.Sprint(intent)))
+		return b.Put([]byte(appID), []byte(strconv.Itoa(int(intent))))
 	})
 }
 
 // Requests returns the user requests by app id.
-func (s *Store) Requests() (map[string]int, error) {
-	m := map[string]int{}
+func (s *Store) Requests() (map[string]imeapi.Intent, error) {
+	m := map[string]imeapi.Intent{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRequests).ForEach(func(k, v []byte) error {
 			var n int
 			if _, err := fmt.Sscan(string(v), &n); err != nil {
 				return err
 			}
-			m[string(k)] = n
+			m[string(k)] = imeapi.Intent(n)
 			return nil
 		})
 	})

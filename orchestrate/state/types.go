@@ -1,29 +1,33 @@
 package state
 
-import "time"
+import (
+	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
+)
 
 // DeviceUser is the user id the IME uses for device (system) context.
 const DeviceUser = "00000000-0000-0000-0000-000000000000"
 
 // ComplianceStateMessage is the IME's ComplianceStateMessage value.
 type ComplianceStateMessage struct {
-	Applicability       int      `json:"Applicability"`   // 0 applicable, 1 requirements not met
-	ComplianceState     int      `json:"ComplianceState"` // 1 installed, 2 not installed, 4 error, 5 unknown
-	DesiredState        int      `json:"DesiredState"`    // 2 present, 1 absent
-	ErrorCode           int64    `json:"ErrorCode"`
-	TargetingMethod     int      `json:"TargetingMethod"` // 0 assigned
-	InstallContext      int      `json:"InstallContext"`  // 1 user, 2 system
-	TargetType          int      `json:"TargetType"`      // 1 user, 2 device
-	ProductVersion      *string  `json:"ProductVersion"`
-	AssignmentFilterIds []string `json:"AssignmentFilterIds"`
+	Applicability       int                    `json:"Applicability"` // 0 applicable, 1 requirements not met
+	ComplianceState     imeapi.ComplianceState `json:"ComplianceState"`
+	DesiredState        int                    `json:"DesiredState"` // 2 present, 1 absent
+	ErrorCode           int64                  `json:"ErrorCode"`
+	TargetingMethod     int                    `json:"TargetingMethod"` // 0 assigned
+	InstallContext      int                    `json:"InstallContext"`  // 1 user, 2 system
+	TargetType          int                    `json:"TargetType"`      // 1 user, 2 device
+	ProductVersion      *string                `json:"ProductVersion"`
+	AssignmentFilterIds []string               `json:"AssignmentFilterIds"`
 }
 
 // EnforcementStateMessage is the IME's EnforcementStateMessage value.
 type EnforcementStateMessage struct {
-	EnforcementState int    `json:"EnforcementState"` // 1000 … 6000
-	ErrorCode        int64  `json:"ErrorCode"`
-	TargetingMethod  int    `json:"TargetingMethod"`
-	ErrorMessage     string `json:"ErrorMessage,omitempty"` // ours: a readable reason
+	EnforcementState imeapi.EnforcementState `json:"EnforcementState"`
+	ErrorCode        int64                   `json:"ErrorCode"`
+	TargetingMethod  int                     `json:"TargetingMethod"`
+	ErrorMessage     string                  `json:"ErrorMessage,omitempty"` // ours: a readable reason
 }
 
 // Attempts counts enforcement attempts of one app revision.
@@ -38,10 +42,10 @@ type Attempts struct {
 
 // Policy is what the agent last knew of an app revision.
 type Policy struct {
-	AppID       string `json:"AppId"`
-	Version     string `json:"Version"`
-	DisplayName string `json:"DisplayName"`
-	Intent      int    `json:"Intent"`
+	AppID       string        `json:"AppId"`
+	Version     string        `json:"Version"`
+	DisplayName string        `json:"DisplayName"`
+	Intent      imeapi.Intent `json:"Intent"`
 	// RebootPending is set by a soft or hard reboot return code.
 	RebootPending string    `json:"RebootPending,omitempty"`
 	UpdatedAt     time.Time `json:"UpdatedAt"`

@@ -1,4 +1,4 @@
-package service
+package imeapi
 
 import (
 	"bytes"
@@ -101,7 +101,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("service: encode request: %w", err)
+			return fmt.Errorf("imeapi: encode request: %w", err)
 		}
 		body = bytes.NewReader(b)
 	}
@@ -111,7 +111,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
-		return fmt.Errorf("service: %w", err)
+		return fmt.Errorf("imeapi: %w", err)
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -128,16 +128,16 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		if te := trustError(req.URL.Scheme+"://"+req.URL.Host, err); te != nil {
 			return te
 		}
-		return fmt.Errorf("service: %s %s: %w", method, path, err)
+		return fmt.Errorf("imeapi: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return fmt.Errorf("service: %s %s: %w", method, path, err)
+		return fmt.Errorf("imeapi: %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &APIError{StatusCode: resp.StatusCode}
-		var eb errorBody
+		var eb ErrorBody
 		if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
 			e.Message, e.Field = eb.Error, eb.Field
 		} else {
@@ -149,7 +149,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("service: %s %s: decode answer: %w", method, path, err)
+		return fmt.Errorf("imeapi: %s %s: decode answer: %w", method, path, err)
 	}
 	return nil
 }

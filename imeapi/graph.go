@@ -1,4 +1,4 @@
-package service
+package imeapi
 
 import "encoding/json"
 
@@ -88,8 +88,8 @@ type InstallExperience struct {
 
 // ReturnCode is win32LobAppReturnCode.
 type ReturnCode struct {
-	ReturnCode int    `json:"returnCode"`
-	Type       string `json:"type"` // success | softReboot | hardReboot | retry | failed
+	ReturnCode int            `json:"returnCode"`
+	Type       ReturnCodeType `json:"type"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 }

@@ -1,4 +1,4 @@
-package service
+package imeapi
 
 import (
 	"crypto/aes"
@@ -10,8 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-
-	"github.com/imepipe/imepipe/decrypt"
 )
 
 // EnvelopeAlg names the only sealing scheme.
@@ -26,21 +24,21 @@ func envelopeKey(shared, ephPub, devPub []byte) ([]byte, error) {
 	return hkdf.Key(sha256.New, shared, salt, envelopeInfo, 32)
 }
 
-// sealDecryptInfo encrypts d to the device's public key, with the device id
+// SealDecryptInfo encrypts d to the device's public key, with the device id
 // as associated data, so that an envelope copied to another device does
 // not open there.
-func sealDecryptInfo(dev *ecdh.PublicKey, deviceID string, d DecryptInfo) (Envelope, error) {
+func SealDecryptInfo(dev *ecdh.PublicKey, deviceID string, d DecryptInfo) (Envelope, error) {
 	eph, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
-		return Envelope{}, fmt.Errorf("service: seal: %w", err)
+		return Envelope{}, fmt.Errorf("imeapi: seal decrypt info: %w", err)
 	}
 	shared, err := eph.ECDH(dev)
 	if err != nil {
-		return Envelope{}, fmt.Errorf("service: seal: %w", err)
+		return Envelope{}, fmt.Errorf("imeapi: seal decrypt info: %w", err)
 	}
 	key, err := envelopeKey(shared, eph.PublicKey().Bytes(), dev.Bytes())
 	if err != nil {
-		return Envelope{}, fmt.Errorf("service: seal: %w", err)
+		return Envelope{}, fmt.Errorf("imeapi: seal decrypt info: %w", err)
 	}
 	aead, err := newGCM(key)
 	if err != nil {
@@ -48,7 +46,7 @@ func sealDecryptInfo(dev *ecdh.PublicKey, deviceID string, d DecryptInfo) (Envel
 	}
 	plain, err := json.Marshal(d)
 	if err != nil {
-		return Envelope{}, fmt.Errorf("service: seal: %w", err)
+		return Envelope{}, fmt.Errorf("imeapi: seal decrypt info: %w", err)
 	}
 	nonce := make([]byte, aead.NonceSize())
 	rand.Read(nonce)
@@ -68,40 +66,40 @@ func sealDecryptInfo(dev *ecdh.PublicKey, deviceID string, d DecryptInfo) (Envel
 func OpenDecryptInfo(priv *ecdh.PrivateKey, deviceID string, env Envelope) (DecryptInfo, error) {
 	var d DecryptInfo
 	if env.Alg != EnvelopeAlg {
-		return d, fmt.Errorf("service: %w: alg %q, want %s", ErrEnvelope, env.Alg, EnvelopeAlg)
+		return d, fmt.Errorf("%w: alg %q, want %s", ErrEnvelope, env.Alg, EnvelopeAlg)
 	}
 	epk, err1 := base64.StdEncoding.DecodeString(env.Ephemeral)
 	nonce, err2 := base64.StdEncoding.DecodeString(env.Nonce)
 	ct, err3 := base64.StdEncoding.DecodeString(env.Ciphertext)
 	if err1 != nil || err2 != nil || err3 != nil {
-		return d, fmt.Errorf("service: %w: not base64", ErrEnvelope)
+		return d, fmt.Errorf("%w: not base64", ErrEnvelope)
 	}
 	eph, err := ecdh.X25519().NewPublicKey(epk)
 	if err != nil {
-		return d, fmt.Errorf("service: %w: %w", ErrEnvelope, err)
+		return d, fmt.Errorf("%w: %w", ErrEnvelope, err)
 	}
 	shared, err := priv.ECDH(eph)
 	if err != nil {
-		return d, fmt.Errorf("service: %w: %w", ErrEnvelope, err)
+		return d, fmt.Errorf("%w: %w", ErrEnvelope, err)
 	}
 	key, err := envelopeKey(shared, epk, priv.PublicKey().Bytes())
 	if err != nil {
-		return d, fmt.Errorf("service: %w: %w", ErrEnvelope, err)
+		return d, fmt.Errorf("%w: %w", ErrEnvelope, err)
 	}
 	aead, err := newGCM(key)
 	if err != nil {
 		return d, err
 	}
 	if len(nonce) != aead.NonceSize() {
-		return d, fmt.Errorf("service: %w: nonce is %d bytes", ErrEnvelope, len(nonce))
+		return d, fmt.Errorf("%w: nonce is %d bytes", ErrEnvelope, len(nonce))
 	}
 	plain, err := aead.Open(nil, nonce, ct, []byte(deviceID))
 	if err != nil {
-		return d, fmt.Errorf("service: %w: authentication failed", ErrEnvelope)
+		return d, fmt.Errorf("%w: authentication failed", ErrEnvelope)
 	}
 	defer clear(plain)
 	if err := json.Unmarshal(plain, &d); err != nil {
-		return d, fmt.Errorf("service: %w: %w", ErrEnvelope, err)
+		return d, fmt.Errorf("%w: %w", ErrEnvelope, err)
 	}
 	return d, nil
 }
@@ -109,11 +107,11 @@ func OpenDecryptInfo(priv *ecdh.PrivateKey, deviceID string, env Envelope) (Decr
 func newGCM(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("service: %w", err)
+		return nil, fmt.Errorf("imeapi: %w", err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, fmt.Errorf("service: %w", err)
+		return nil, fmt.Errorf("imeapi: %w", err)
 	}
 	return aead, nil
 }
@@ -126,38 +124,3 @@ func (d DecryptInfo) String() string { return "DecryptInfo{redacted}" }
 
 // GoString redacts as String does, for %#v.
 func (d DecryptInfo) GoString() string { return d.String() }
-
-// Keys decodes the key material for decrypt.Open; size is the
-// UnencryptedContentSize from ContentInfo (-1 when unknown).
-func (d DecryptInfo) Keys(size int64) (decrypt.Keys, error) {
-	info := decrypt.Info{
-		UnencryptedContentSize: size,
-		Encryption: decrypt.EncryptionInfo{
-			EncryptionKey:        d.EncryptionKey,
-			MacKey:               d.MacKey,
-			InitializationVector: d.IV,
-			Mac:                  d.Mac,
-			ProfileIdentifier:    d.ProfileIdentifier,
-			FileDigest:           d.FileDigest,
-			FileDigestAlgorithm:  d.FileDigestAlgorithm,
-		},
-	}
-	k, err := info.Keys()
-	if err != nil {
-		return k, fmt.Errorf("service: decrypt info: %w", err)
-	}
-	return k, nil
-}
-
-// decryptInfoOf takes a package's key material from its Detection.xml.
-func decryptInfoOf(e decrypt.EncryptionInfo) DecryptInfo {
-	return DecryptInfo{
-		EncryptionKey:       e.EncryptionKey,
-		MacKey:              e.MacKey,
-		IV:                  e.InitializationVector,
-		Mac:                 e.Mac,
-		ProfileIdentifier:   e.ProfileIdentifier,
-		FileDigest:          e.FileDigest,
-		FileDigestAlgorithm: e.FileDigestAlgorithm,
-	}
-}

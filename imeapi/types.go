@@ -1,4 +1,4 @@
-package service
+package imeapi
 
 import (
 	"encoding/json"
@@ -29,20 +29,12 @@ type EnrollResponse struct {
 	Token string `json:"token"`
 }
 
-// IME intents, as its policies carry them.
-const (
-	IntentNotTargeted = 0
-	IntentAvailable   = 1
-	IntentRequired    = 3
-	IntentUninstall   = 4
-)
-
 // Policy is one app assigned to the device.
 type Policy struct {
 	AppID   string `json:"appId"`
 	Version string `json:"version"`
-	// Intent is the IME's: 1 available, 3 required, 4 uninstall.
-	Intent int `json:"intent"`
+	// Intent is the IME's: available, required or uninstall.
+	Intent Intent `json:"intent"`
 	// DeliveryOptimizationPriority from the winning assignment's settings:
 	// "foreground" or "notConfigured" (background).
 	DeliveryOptimizationPriority string `json:"deliveryOptimizationPriority,omitempty"`
@@ -57,7 +49,7 @@ type Policy struct {
 func (p Policy) Win32LobApp() (Win32LobApp, error) {
 	var g Win32LobApp
 	if err := json.Unmarshal(p.App, &g); err != nil {
-		return g, fmt.Errorf("service: policy %s: %w", p.AppID, err)
+		return g, fmt.Errorf("imeapi: policy %s: %w", p.AppID, err)
 	}
 	return g, nil
 }
@@ -90,6 +82,10 @@ type ContentInfo struct {
 	PieceSize      int64  `json:"PieceSize"`
 	PieceHashesURL string `json:"PieceHashesUrl"`
 }
+
+// DoFileID is the DO file id of an app version, in the IME's form
+// ("intunewin-bin_<appId>_<version>"), as ContentInfo.DoFileID carries it.
+func DoFileID(appID, version string) string { return "intunewin-bin_" + appID + "_" + version }
 
 // ContentInfoResponse is the answer to POST /api/v1/contentinfo.
 type ContentInfoResponse struct {
@@ -151,9 +147,8 @@ type ArrayRequest struct {
 	// address /24 (IPv4) or /64 (IPv6): tests on one host use it.
 	LanID   string `json:"lanId,omitempty"`
 	GroupID string `json:"groupId,omitempty"`
-	// DownloadMode: 0 HTTP only, 1 LAN, 2 Group, 3 Internet, 99 Simple,
-	// 100 Bypass. 0, 99 and 100 neither register nor get peers.
-	DownloadMode int `json:"downloadMode"`
+	// DownloadMode: 0, 99 and 100 neither register nor get peers.
+	DownloadMode DownloadMode `json:"downloadMode"`
 	// Complete, or Pieces: a bitmap (bit i of byte i/8, most significant
 	// first) of the pieces held; base64 in JSON.
 	Complete bool   `json:"complete,omitempty"`
@@ -182,24 +177,14 @@ type ArrayResponse struct {
 	Peers      []Peer `json:"peers"`
 }
 
-// IME enforcement states.
-const (
-	EnforcementSuccess            = 1000
-	EnforcementInProgress         = 2000
-	EnforcementRequirementsNotMet = 3000
-	EnforcementUnknown            = 4000
-	EnforcementError              = 5000
-	EnforcementNotAttempted       = 6000
-)
-
 // Report is the result of one app on one device, as the IME reports it.
 type Report struct {
-	AppID            string `json:"appId"`
-	Version          string `json:"version"`
-	EnforcementState int    `json:"enforcementState"` // 1000 … 6000
-	ComplianceState  int    `json:"complianceState"`  // 1 installed, 2 not installed, 4 error, 5 unknown
-	ErrorCode        int64  `json:"errorCode"`
-	ErrorMessage     string `json:"errorMessage,omitempty"`
+	AppID            string           `json:"appId"`
+	Version          string           `json:"version"`
+	EnforcementState EnforcementState `json:"enforcementState"`
+	ComplianceState  ComplianceState  `json:"complianceState"`
+	ErrorCode        int64            `json:"errorCode"`
+	ErrorMessage     string           `json:"errorMessage,omitempty"`
 	// DOStatus is the DO telemetry record of the download, with
 	// Get-DeliveryOptimizationStatus field names (a JSON object).
 	DOStatus json.RawMessage `json:"doStatus,omitempty"`
@@ -228,7 +213,7 @@ type DeviceStatus struct {
 type AppStatus struct {
 	AppID       string `json:"appId"`
 	DisplayName string `json:"displayName,omitempty"`
-	Intent      int    `json:"intent"`
+	Intent      Intent `json:"intent"`
 	// Report is the last one received (nil: none yet); ReportedAt when.
 	Report     *Report    `json:"report,omitempty"`
 	ReportedAt *time.Time `json:"reportedAt,omitempty"`
@@ -237,8 +222,8 @@ type AppStatus struct {
 	DOBytes map[string]int64 `json:"doBytes,omitempty"`
 }
 
-// errorBody is the JSON of every error answer.
-type errorBody struct {
+// ErrorBody is the JSON of every error answer.
+type ErrorBody struct {
 	Error string `json:"error"`
 	Field string `json:"field,omitempty"`
 }

@@ -1,4 +1,4 @@
-package service
+package imeapi
 
 import (
 	"encoding/base64"
@@ -8,25 +8,34 @@ import (
 	"strings"
 )
 
-// fieldError is a validation failure of one JSON field.
-type fieldError struct {
+// FieldError is a validation failure of one JSON field: Field is its JSON
+// path ("rules[0].keyPath"), Err wraps ErrRequired or ErrInvalid.
+type FieldError struct {
 	Field string
 	Err   error
 }
 
-func (e *fieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *fieldError) Unwrap() error { return e.Err }
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
 
+// Reasons of a FieldError. They carry no package prefix: a FieldError
+// reads "<field>: required" or "<field>: invalid value: …".
 var (
-	errRequired = errors.New("required")
-	errInvalid  = errors.New("invalid value")
+	ErrRequired = errors.New("required")
+	ErrInvalid  = errors.New("invalid value")
+)
+
+// Delivery Optimization priorities of an assignment's settings.
+const (
+	PriorityNotConfigured = "notConfigured" // background
+	PriorityForeground    = "foreground"
 )
 
 func bad(field string, format string, a ...any) error {
-	return &fieldError{Field: field, Err: fmt.Errorf("%w: "+format, append([]any{errInvalid}, a...)...)}
+	return &FieldError{Field: field, Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, a...)...)}
 }
 
-func required(field string) error { return &fieldError{Field: field, Err: errRequired} }
+func required(field string) error { return &FieldError{Field: field, Err: ErrRequired} }
 
 var (
 	guidRE    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -39,13 +48,12 @@ var (
 	fileOps       = set("notConfigured", "exists", "modifiedDate", "createdDate", "version", "sizeInMB", "doesNotExist", "sizeInBytes", "appVersion")
 	registryOps   = set("notConfigured", "exists", "doesNotExist", "string", "integer", "version")
 	scriptOps     = set("notConfigured", "string", "dateTime", "integer", "float", "version", "boolean")
-	returnTypes   = set("success", "softReboot", "hardReboot", "retry", "failed")
 	runAs         = set("system", "user")
 	restarts      = set("basedOnReturnCode", "allow", "suppress", "force")
 	architectures = set("none", "x86", "x64", "arm", "arm64", "neutral")
 	intents       = set("available", "required", "uninstall", "availableWithoutEnrollment")
 	targetTypes   = set(TypeAllDevices, TypeAllUsers, TypeGroup, TypeExclusionGroup)
-	doPriorities  = set("notConfigured", "foreground")
+	doPriorities  = set(PriorityNotConfigured, PriorityForeground)
 	ruleKinds     = map[string]ruleKind{
 		TypeFileSystemRule:        {list: "rules", ops: fileOps},
 		TypeRegistryRule:          {list: "rules", ops: registryOps},
@@ -103,7 +111,7 @@ func (a *Win32LobApp) Validate() error {
 	seen := map[int]bool{}
 	for i, rc := range a.ReturnCodes {
 		f := fmt.Sprintf("returnCodes[%d]", i)
-		if !returnTypes[rc.Type] {
+		if !rc.Type.Valid() {
 			return bad(f+".type", "%q, want one of success, softReboot, hardReboot, retry, failed", rc.Type)
 		}
 		if seen[rc.ReturnCode] {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/internal/fixtures"
+	"github.com/imepipe/imepipe/internal/linkfile"
 )
 
 // mutate decodes the example app.json into a generic map, applies f and re-encodes.
@@ -131,7 +132,9 @@ func TestBadAppsSkipped(t *testing.T) {
 	writeAppDir(t, apps, "badjson", Win32LobApp{}, []byte(`{"id": [}`), good)
 	writeAppDir(t, apps, "nopkg", testApp(3, "nopkg", ""), nil, "")
 	twoPkgs := writeAppDir(t, apps, "twopkgs", testApp(4, "two", ""), nil, good)
-	os.Symlink(mustAbs(t, fixtures.Path(t, "desktopinfo.intunewin")), filepath.Join(twoPkgs, "b.intunewin"))
+	if err := linkfile.Make(mustAbs(t, fixtures.Path(t, "desktopinfo.intunewin")), filepath.Join(twoPkgs, "b.intunewin")); err != nil {
+		t.Fatal(err)
+	}
 	writeAppDir(t, apps, "zz-dupid", testApp(1, "dup", ""), nil, fixtures.Path(t, "irfanview-backslash.intunewin"))
 	// A package whose ciphertext has one bit flipped: HMAC fails.
 	tampered := filepath.Join(root, "tampered.intunewin")

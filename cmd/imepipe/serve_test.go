@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/internal/fixtures"
+	"github.com/imepipe/imepipe/internal/linkfile"
 )
 
 // lineWriter collects output and signals every write.
@@ -49,7 +50,7 @@ func TestServe(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(apps, "app.json"), example, 0o644)
 	pkg := fixtures.Path(t, "desktopinfo.intunewin")
-	if err := os.Symlink(pkg, filepath.Join(apps, "desktopinfo.intunewin")); err != nil {
+	if err := linkfile.Make(pkg, filepath.Join(apps, "desktopinfo.intunewin")); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -30,15 +30,16 @@ start=$(date +%s)
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/log"
 "$here/prefix.sh" "$prefix"
-# "_" keeps the copy out of ./... when $out is inside the module.
-overlay=$("$here/overlay.sh" "$out/_overlay")
+# The patched copy lives outside the module, so ./... and gofmt never see it.
+tmp=$(mktemp -d)
+overlay=$("$here/overlay.sh" "$tmp")
 
 export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY
 # One wineserver for the whole run (each binary would otherwise start its own);
 # -k at exit stops only this prefix's server.
 wineserver -p
-trap 'wineserver -k 2>/dev/null || true' EXIT
+trap 'wineserver -k 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 # Packages that have tests on Windows: "importpath dir".
 mapfile -t pkgs < <(GOOS=windows GOARCH=amd64 $GO list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' "$@" | grep .)

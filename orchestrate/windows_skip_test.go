@@ -8,7 +8,8 @@ import (
 // Reasons for the tests that cannot run on Windows (under Wine) until the
 // Windows backend lands; make test-windows lists every skip with its reason.
 const (
-	// skipAgentScenarios: the harness's apps install with install.sh, and the
+	// skipAgentScenarios: the harness's apps install with install.sh, detect
+	// through file rules on the emulated drive (mapPath, Linux backend), and the
 	// agent's control socket is AF_UNIX, which Wine lacks.
 	skipAgentScenarios = "agent scenarios use /bin/sh installers; Windows installers come with the Windows backend"
 	// skipEmulatedFiles: file rules map C:\ onto root/Drive/C, the Linux backend.

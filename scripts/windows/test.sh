@@ -44,6 +44,11 @@ trap 'wineserver -k 2>/dev/null || true; rm -rf "$tmp"' EXIT
 # Packages that have tests on Windows: "importpath dir".
 mapfile -t pkgs < <(GOOS=windows GOARCH=amd64 $GO list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' "$@" | grep .)
 
+# Tests that run the imepipe CLI as a program (bench) take this one: no Go
+# toolchain runs inside Wine to build it. Wine maps / to Z:.
+GOOS=windows GOARCH=amd64 $GO build -o "$out/bin/imepipe.exe" ./cmd/imepipe
+export IMEPIPE_BIN="Z:$(echo "$out/bin/imepipe.exe" | tr / '\\')"
+
 failed_pkgs=()
 total_pass=0 total_fail=0 total_skip=0
 summary="$out/summary.txt"

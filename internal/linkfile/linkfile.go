@@ -16,13 +16,15 @@ import (
 // to resolve to a regular file), then a hard link, then a copy; it removes
 // what a failed try left at dst, and never touches src.
 func Make(src, dst string) error {
+	// Checked first: Wine 8's symlink call "succeeds" over an existing file.
+	if _, err := os.Lstat(dst); err == nil {
+		return fmt.Errorf("linkfile: %s: %w", dst, os.ErrExist)
+	}
 	if err := os.Symlink(src, dst); err == nil {
 		if st, err := os.Stat(dst); err == nil && st.Mode().IsRegular() {
 			return nil
 		}
-		os.Remove(dst)
-	} else if _, lerr := os.Lstat(dst); lerr == nil {
-		return fmt.Errorf("linkfile: %w", err) // dst exists: not ours to replace
+		os.Remove(dst) // the link just made, which does not resolve
 	}
 	if err := os.Link(src, dst); err == nil {
 		return nil

@@ -2,6 +2,7 @@ package linkfile
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,8 +36,8 @@ func TestMakeKeepsExistingDst(t *testing.T) {
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	os.WriteFile(src, []byte("new"), 0o644)
 	os.WriteFile(dst, []byte("old"), 0o644)
-	if err := Make(src, dst); err == nil {
-		t.Fatal("Make over an existing dst succeeded")
+	if err := Make(src, dst); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("Make over an existing dst: %v, want ErrExist", err)
 	}
 	if got, _ := os.ReadFile(dst); string(got) != "old" {
 		t.Fatalf("dst now %q, want it untouched", got)

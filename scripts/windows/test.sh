@@ -46,7 +46,7 @@ mapfile -t pkgs < <(GOOS=windows GOARCH=amd64 $GO list -f '{{if or .TestGoFiles 
 
 # Tests that run the imepipe CLI as a program (bench) take this one: no Go
 # toolchain runs inside Wine to build it. Wine maps / to Z:.
-GOOS=windows GOARCH=amd64 $GO build -o "$out/bin/imepipe.exe" ./cmd/imepipe
+GOOS=windows GOARCH=amd64 $GO build -overlay "$overlay" -o "$out/bin/imepipe.exe" ./cmd/imepipe
 export IMEPIPE_BIN="Z:$(echo "$out/bin/imepipe.exe" | tr / '\\')"
 
 failed_pkgs=()

@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/imepipe
 PKGS    := ./...
 
-.PHONY: demo test build vet cross lint fuzz bench deps clean
+.PHONY: demo test test-windows build vet cross lint fuzz bench deps deps-windows clean
 
 ## demo: build and run the first-run demo on loopback (no set-up).
 demo: build
@@ -48,6 +48,21 @@ bench:
 deps:
 	@command -v nginx >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nginx-light)
 	@command -v unzip >/dev/null 2>&1 || apt-get install -y -qq unzip
+
+## deps-windows: what test-windows needs (Debian packages; needs root): Wine 8, the
+## mingw-w64 C compiler (for the ProcessPrng stand-in DLL) and wixl (MSI builds).
+deps-windows:
+	@command -v wine >/dev/null 2>&1 && command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 && \
+		command -v wixl >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			wine64 gcc-mingw-w64-x86-64 wixl)
+
+## test-windows: build every package's tests for windows/amd64 and run them under
+## Wine in a headless prefix (scripts/windows/test.sh; installs its tools first when
+## run as root). Prints tests run/passed/failed/skipped per package and every skip.
+test-windows:
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps-windows; fi
+	GO=$(GO) ./scripts/windows/test.sh $(PKGS)
 
 clean:
 	rm -rf bin

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -21,9 +22,14 @@ var (
 	binDir    string
 )
 
-// imepipeBinary builds cmd/imepipe once for the tests of this package.
+// imepipeBinary builds cmd/imepipe once for the tests of this package, or
+// takes $IMEPIPE_BIN when set: make test-windows sets it to an imepipe.exe it
+// built, since no Go toolchain runs inside Wine.
 func imepipeBinary(t *testing.T) string {
 	t.Helper()
+	if p := os.Getenv("IMEPIPE_BIN"); p != "" {
+		return p
+	}
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "imepipe-bench-bin-")
 		if buildErr != nil {
@@ -157,7 +163,7 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "local", "--profile", "huge"}, 2, "profile"},
 		{[]string{"bench", "local", "--runs", "0"}, 2, "runs"},
 		{[]string{"bench", StdlibCommand, "only-one"}, 2, "PKG DIR"},
-		{[]string{"bench", StdlibCommand, "/nonexistent.intunewin", out}, 1, "no such file"},
+		{[]string{"bench", StdlibCommand, "/nonexistent.intunewin", out}, 1, notFoundText(t)},
 	}
 	for _, tt := range tests {
 		stdout, stderr, err := runCLI(t, tt.args...)
@@ -182,12 +188,18 @@ func TestRunOnceRejectsWrongOutput(t *testing.T) {
 	runs := t.TempDir()
 	pk := Packed{Dataset: Dataset{Files: 3, Bytes: 100}, Package: "unused"}
 	empty := Contender{Name: "empty", Command: func(ctx context.Context, _, dir, _ string) *exec.Cmd {
+		if runtime.GOOS == "windows" {
+			return exec.CommandContext(ctx, "cmd.exe", "/c", "mkdir", dir)
+		}
 		return exec.CommandContext(ctx, "mkdir", dir)
 	}}
 	if _, err := runOnce(context.Background(), empty, pk, runs, 1); !errors.Is(err, ErrOutput) {
 		t.Errorf("a contender that extracts nothing: %v, want ErrOutput", err)
 	}
 	failing := Contender{Name: "failing", Command: func(ctx context.Context, _, _, _ string) *exec.Cmd {
+		if runtime.GOOS == "windows" {
+			return exec.CommandContext(ctx, "cmd.exe", "/c", "echo broken 1>&2 & exit 4")
+		}
 		return exec.CommandContext(ctx, "sh", "-c", "echo broken >&2; exit 4")
 	}}
 	_, err := runOnce(context.Background(), failing, pk, runs, 1)
@@ -264,4 +276,17 @@ func TestContendersOnPackage(t *testing.T) {
 			t.Errorf("%s on a tampered package: %v, want ErrRun", c.Name, err)
 		}
 	}
+}
+
+// notFoundText is how this system words a missing file ("no such file or
+// directory" on Linux, "The system cannot find the file specified." on
+// Windows): the CLI passes the system's words through.
+func notFoundText(t *testing.T) string {
+	t.Helper()
+	_, err := os.Open(filepath.Join(t.TempDir(), "absent"))
+	var pe *os.PathError
+	if !errors.As(err, &pe) {
+		t.Fatalf("open of a missing file: %v", err)
+	}
+	return pe.Err.Error()
 }

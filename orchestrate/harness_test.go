@@ -112,6 +112,7 @@ type harness struct {
 // newHarness packs the apps, serves them, and opens an agent (not yet synced).
 func newHarness(t *testing.T, apps []testApp, tweak func(*Config)) *harness {
 	t.Helper()
+	skipOnWindows(t, skipAgentScenarios)
 	h := &harness{t: t, dir: t.TempDir(), clock: newClock(), logs: &strings.Builder{}, logMu: &sync.Mutex{}}
 	appsDir := filepath.Join(h.dir, "apps")
 	ctx := context.Background()

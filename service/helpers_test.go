@@ -18,6 +18,7 @@ import (
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/clocktest"
 	"github.com/imepipe/imepipe/internal/fixtures"
+	"github.com/imepipe/imepipe/internal/linkfile"
 )
 
 // fixtureFiles are the real .intunewin fixtures, sorted.
@@ -86,7 +87,7 @@ func writeAppDir(t testing.TB, appsDir, name string, g imeapi.Win32LobApp, raw [
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Symlink(abs, filepath.Join(dir, filepath.Base(pkg))); err != nil {
+		if err := linkfile.Make(abs, filepath.Join(dir, filepath.Base(pkg))); err != nil {
 			t.Fatal(err)
 		}
 	}

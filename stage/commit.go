@@ -228,18 +228,3 @@ func (t *target) swap(opt Options) error {
 	}
 	return nil
 }
-
-func syncDir(p string) error {
-	d, err := os.Open(p)
-	if err != nil {
-		return fmt.Errorf("stage: sync: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("stage: sync %s: %w", p, err)
-	}
-	return nil
-}

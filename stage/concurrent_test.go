@@ -104,6 +104,9 @@ func TestConcurrentExtractsNeverMix(t *testing.T) {
 // old inside, not held) is removed by the next extraction into the same
 // folder; a live run's, a user's look-alikes and other names are not.
 func TestSweepStale(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows cannot lock a folder: stale temp folders are left in place there by design (stage/lock_windows.go)")
+	}
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "out")
 	mk := func(rel string) string {

@@ -5,6 +5,7 @@ package stage
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/windows"
 )
@@ -12,11 +13,14 @@ import (
 // targetLock is an exclusive lock on one destination, held only around
 // the short steps that must not interleave with another extraction into
 // it (see commit.go): a hidden file beside the destination, locked with
-// LockFileEx. (Compiled and vetted, not run here: no Windows machine.)
+// LockFileEx. (Run under Wine by make test-windows.)
 type targetLock struct {
 	f  *os.File
 	ol windows.Overlapped
 }
+
+// lockTries bounds lockTarget's retries of a lock file being deleted.
+const lockTries = 1000
 
 // lockTarget opens (creating) the lock file path and waits for its lock.
 // The file is opened without FILE_SHARE_DELETE, so the holder's removal
@@ -28,12 +32,20 @@ func lockTarget(path string) (*targetLock, error) {
 		return nil, fmt.Errorf("stage: lock: %w", err)
 	}
 	var h windows.Handle
-	for range 1000 { // a file being deleted cannot be opened for a moment
+	// A file being deleted cannot be opened for a moment: access denied
+	// once it is marked for deletion, a sharing violation while the
+	// remover's handle (which has DELETE access, which this open does not
+	// share) is open. Retry, yielding after the first few tries; bounded
+	// to about a second.
+	for try := range lockTries {
 		h, err = windows.CreateFile(p, windows.GENERIC_READ|windows.GENERIC_WRITE,
 			windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE, nil, windows.OPEN_ALWAYS,
 			windows.FILE_ATTRIBUTE_HIDDEN, 0)
-		if err != windows.ERROR_ACCESS_DENIED {
+		if err != windows.ERROR_ACCESS_DENIED && err != windows.ERROR_SHARING_VIOLATION {
 			break
+		}
+		if try >= 10 {
+			time.Sleep(time.Millisecond)
 		}
 	}
 	if err != nil {

@@ -247,6 +247,10 @@ func TestWriteRefusesSymlink(t *testing.T) {
 	if err := os.Symlink("/etc/passwd", filepath.Join(root, "passwd")); err != nil {
 		t.Skipf("cannot make symlinks here: %v", err)
 	}
+	if fi, err := os.Lstat(filepath.Join(root, "passwd")); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		// Wine 8 reports success and makes no link.
+		t.Skipf("symlink reported made but absent (%v): this system makes no symbolic links", err)
+	}
 	_, err := Write(context.Background(), io.Discard, root, WriteOptions{})
 	if !errors.Is(err, ErrUnsafePath) {
 		t.Fatalf("err = %v, want ErrUnsafePath", err)

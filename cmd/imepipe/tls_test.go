@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -77,9 +78,13 @@ func TestAgentTLS(t *testing.T) {
 	ca := filepath.Join(data, "ca.pem")
 	secret := filepath.Join(data, "enrollment-secret")
 	for _, f := range []string{"ca-key.pem", "server-key.pem"} {
-		if fi, err := os.Stat(filepath.Join(data, f)); err != nil || fi.Mode().Perm() != 0o600 {
+		// Private by mode bits; Windows keeps none (its ACLs are not checked here).
+		if fi, err := os.Stat(filepath.Join(data, f)); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
 			t.Fatalf("%s: %v %v", f, fi, err)
 		}
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("runs agents: their control socket is AF_UNIX (absent in Wine) and their apps install with /bin/sh; Windows versions come with the Windows backend")
 	}
 
 	code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", filepath.Join(t.TempDir(), "r"), "--service", url, "--enrollment-secret-file", secret)

@@ -148,20 +148,39 @@ func (j *job) pids() ([]uint32, error) {
 	return ids, nil
 }
 
+// terminate ends pid if it is still in the job. Windows accepts a
+// PROCESS_QUERY_LIMITED_INFORMATION handle for IsProcessInJob; Wine (8)
+// wants PROCESS_QUERY_INFORMATION and answers access denied, so a refused
+// check is retried once with that right before giving up.
 func (j *job) terminate(pid, status uint32) error {
-	h, err := windows.OpenProcess(windows.PROCESS_TERMINATE|windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
+	h, err := j.openInJob(pid, windows.PROCESS_QUERY_LIMITED_INFORMATION)
+	if errors.Is(err, windows.ERROR_ACCESS_DENIED) {
+		h, err = j.openInJob(pid, windows.PROCESS_QUERY_INFORMATION)
+	}
 	if err != nil {
-		return fmt.Errorf("OpenProcess %d: %w", pid, err)
+		return err
 	}
 	defer windows.CloseHandle(h)
+	return windows.TerminateProcess(h, status)
+}
+
+// openInJob opens pid with PROCESS_TERMINATE and query, and checks that it
+// is in the job (a listed id may since name a process outside it).
+func (j *job) openInJob(pid, query uint32) (windows.Handle, error) {
+	h, err := windows.OpenProcess(windows.PROCESS_TERMINATE|query, false, pid)
+	if err != nil {
+		return 0, fmt.Errorf("OpenProcess %d: %w", pid, err)
+	}
 	var in int32
 	if r, _, e := procIsProcessInJob.Call(uintptr(h), uintptr(j.h), uintptr(unsafe.Pointer(&in))); r == 0 {
-		return fmt.Errorf("IsProcessInJob %d: %w", pid, e)
+		windows.CloseHandle(h)
+		return 0, fmt.Errorf("IsProcessInJob %d: %w", pid, e)
 	}
 	if in == 0 {
-		return fmt.Errorf("terminate %d: %w", pid, errNotInJob)
+		windows.CloseHandle(h)
+		return 0, fmt.Errorf("terminate %d: %w", pid, errNotInJob)
 	}
-	return windows.TerminateProcess(h, status)
+	return h, nil
 }
 
 // seal sets the job's active process limit to one, the reaper: a process

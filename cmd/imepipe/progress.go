@@ -2,7 +2,9 @@ package main
 
 import (
 	"sync/atomic"
+	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
@@ -39,7 +41,23 @@ func newProgress(e *env, quiet bool, name string, total int64) *progress {
 // ("3.9 MiB/s 100 %").
 func barDecorators(name string) (prepend, append []decor.Decorator) {
 	return []decor.Decorator{decor.Name(name + " "), decor.CountersKibiByte("% .1f / % .1f")},
-		[]decor.Decorator{decor.AverageSpeed(decor.SizeB1024(0), " % .1f"), decor.Percentage(decor.WC{W: 6})}
+		[]decor.Decorator{averageSpeed(time.Now), decor.Percentage(decor.WC{W: 6})}
+}
+
+// averageSpeed is the bytes per second since the bar was made. Unlike
+// mpb's AverageSpeed it survives a bar that ends within one tick of a
+// coarse clock (Windows': ~15 ms), where dividing by the zero elapsed
+// time printed "-9223372036854775808.0 b/s": the speed is then unknown
+// ("? B/s").
+func averageSpeed(now func() time.Time) decor.Decorator {
+	start := now()
+	return decor.Any(func(s decor.Statistics) string {
+		el := now().Sub(start)
+		if el <= 0 {
+			return " ? B/s"
+		}
+		return " " + humanize.IBytes(uint64(float64(s.Current)/el.Seconds())) + "/s"
+	})
 }
 
 // Add records n more bytes done.

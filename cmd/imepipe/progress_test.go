@@ -56,3 +56,18 @@ func TestProgressSpacing(t *testing.T) {
 		t.Errorf("after the bar: %q, want the speed, a space, then 100 %%", line)
 	}
 }
+
+// TestSpeedOnCoarseClock: a bar that ends in the tick it began (Windows'
+// clock) shows an unknown speed, not an overflowed one; a later frame
+// shows the average.
+func TestSpeedOnCoarseClock(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	d := averageSpeed(func() time.Time { return at })
+	if s, _ := d.Decor(decor.Statistics{Total: 1 << 20, Current: 1 << 20, Completed: true}); s != " ? B/s" {
+		t.Errorf("no time elapsed: %q, want \" ? B/s\"", s)
+	}
+	at = at.Add(2 * time.Second)
+	if s, _ := d.Decor(decor.Statistics{Total: 8 << 20, Current: 8 << 20}); s != " 4.0 MiB/s" {
+		t.Errorf("8 MiB in 2 s: %q, want \" 4.0 MiB/s\"", s)
+	}
+}

@@ -52,6 +52,25 @@ func (m MinimumOS) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
+// osReleases are the windowsMinimumOperatingSystem flags, oldest first.
+var osReleases = []string{"v8_0", "v8_1", "v10_0", "v10_1607", "v10_1703", "v10_1709", "v10_1803", "v10_1809",
+	"v10_1903", "v10_1909", "v10_2004", "v10_2H20", "v10_21H1", "v10_21H2", "v10_22H2", "v11_21H2", "v11_22H2", "v11_23H2", "v11_24H2"}
+
+// Minimum is the effective minimum: the oldest release set true (a
+// device that runs a newer one meets "this or later"). Flags this package
+// does not know count only when no known one is set; "" when none is set.
+func (m *MinimumOS) Minimum() string {
+	for _, r := range osReleases {
+		if m.Versions[r] {
+			return r
+		}
+	}
+	if all := m.Minimums(); len(all) > 0 {
+		return all[0]
+	}
+	return ""
+}
+
 // Minimums lists the releases set true, sorted.
 func (m *MinimumOS) Minimums() []string {
 	var out []string

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -123,7 +124,8 @@ func (n *Int64) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: %s is not an Int64", ErrInvalid, b)
+		// A type error, so that the decoder names the field.
+		return &json.UnmarshalTypeError{Value: "string " + strconv.Quote(s) + " (not an Int64)", Type: reflect.TypeOf(int64(0))}
 	}
 	*n = Int64(v)
 	return nil

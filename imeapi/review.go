@@ -16,7 +16,11 @@ import (
 // app only when told to (serve --allow-unsupported). Each entry is a JSON
 // path, with "=value" where the value is what is unsupported; both lists
 // are sorted. OData annotations (@odata.type, @odata.context) and null
-// fields are never listed.
+// or empty-string fields are never listed. minimumSupportedOperatingSystem
+// counts by its oldest release set true; it and
+// minimumSupportedWindowsRelease are met by every device up to 1607,
+// the IME's own minimum, and unsupported above it until the agent checks
+// OS versions.
 type Review struct {
 	Ignored     []string `json:"ignored"`
 	Unsupported []string `json:"unsupported"`
@@ -34,7 +38,7 @@ func (a *Win32LobApp) Review() Review {
 	var r Review
 	ign := func(path string, extra map[string]json.RawMessage) {
 		for k, v := range extra {
-			if isAnnotation(k) || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			if v = bytes.TrimSpace(v); isAnnotation(k) || bytes.Equal(v, []byte("null")) || bytes.Equal(v, []byte(`""`)) {
 				continue
 			}
 			r.Ignored = append(r.Ignored, join(path, k))
@@ -71,10 +75,8 @@ func (a *Win32LobApp) Review() Review {
 		}
 	}
 	if m := a.MinimumSupportedOperatingSystem; m != nil {
-		for _, v := range m.Minimums() {
-			if !imeFloor[v] {
-				uns("minimumSupportedOperatingSystem", v) // OS versions are not checked yet
-			}
+		if v := m.Minimum(); v != "" && !imeFloor[v] {
+			uns("minimumSupportedOperatingSystem", v) // OS versions are not checked yet
 		}
 	}
 	if v := a.MinimumSupportedWindowsRelease; v != "" && !releaseFloor[v] {

@@ -344,7 +344,8 @@ func TestReadmeExample(t *testing.T) {
 
 func FuzzReadApp(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.json")
-	for _, s := range seeds {
+	graph, _ := filepath.Glob("testdata/graph/*.json")
+	for _, s := range append(seeds, graph...) {
 		data, err := os.ReadFile(s)
 		if err != nil {
 			f.Fatal(err)

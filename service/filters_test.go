@@ -128,3 +128,28 @@ func TestFiltersFileBroken(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// TestAllowUnsupported: an app with unsupported settings is skipped,
+// naming them, unless Config.AllowUnsupported, which serves it and logs them.
+func TestAllowUnsupported(t *testing.T) {
+	root := t.TempDir()
+	apps := filepath.Join(root, "apps")
+	g := testApp(1, "user", "install.ps1")
+	g.InstallExperience = &imeapi.InstallExperience{RunAsAccount: "user"}
+	writeAppDir(t, apps, "user", g, nil, fixtures.Path(t, "desktopinfo.intunewin"))
+	for _, allow := range []bool{false, true} {
+		logs := &logSink{}
+		srv, err := NewContext(context.Background(), Config{AppsDir: apps, DataDir: filepath.Join(root, "data"), AllowUnsupported: allow, Logf: logs.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		served, skipped := len(srv.Apps()), srv.Skipped()
+		srv.Close()
+		switch {
+		case !allow && (served != 0 || len(skipped) != 1 || !errors.Is(skipped[0], ErrUnsupported) || !strings.Contains(skipped[0].Error(), "installExperience.runAsAccount=user")):
+			t.Errorf("without: %d served, skipped %v", served, skipped)
+		case allow && (served != 1 || !strings.Contains(logs.String(), "served with unsupported settings (--allow-unsupported): installExperience.runAsAccount=user")):
+			t.Errorf("with: %d served, log %s", served, logs.String())
+		}
+	}
+}

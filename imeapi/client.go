@@ -26,6 +26,9 @@ type Client struct {
 	DeviceID string
 	// HTTP is the client used; http.DefaultClient if nil.
 	HTTP *http.Client
+	// DeviceProperties, when not nil, are sent at enrollment and with
+	// every Policies call (then a POST with a SyncRequest).
+	DeviceProperties map[string]string
 }
 
 // NewClient returns a Client of the service at baseURL.
@@ -36,7 +39,8 @@ func NewClient(baseURL string, hc *http.Client) *Client {
 // Enroll enrolls a device with the shared secret and its X25519 public
 // key, and keeps the returned token and device id.
 func (c *Client) Enroll(ctx context.Context, name, secret string, pub *ecdh.PublicKey, groups ...string) (EnrollResponse, error) {
-	req := EnrollRequest{DeviceName: name, EnrollmentSecret: secret, PublicKey: base64.StdEncoding.EncodeToString(pub.Bytes()), Groups: groups}
+	req := EnrollRequest{DeviceName: name, EnrollmentSecret: secret, PublicKey: base64.StdEncoding.EncodeToString(pub.Bytes()), Groups: groups,
+		DeviceProperties: c.DeviceProperties}
 	var resp EnrollResponse
 	if err := c.do(ctx, http.MethodPost, "/api/v1/enroll", req, &resp); err != nil {
 		return resp, err
@@ -45,9 +49,14 @@ func (c *Client) Enroll(ctx context.Context, name, secret string, pub *ecdh.Publ
 	return resp, nil
 }
 
-// Policies returns the apps assigned to this device.
+// Policies returns the apps assigned to this device, reporting
+// DeviceProperties when set.
 func (c *Client) Policies(ctx context.Context) (Policies, error) {
 	var p Policies
+	if c.DeviceProperties != nil {
+		err := c.do(ctx, http.MethodPost, "/api/v1/policies", SyncRequest{DeviceProperties: c.DeviceProperties}, &p)
+		return p, err
+	}
 	err := c.do(ctx, http.MethodGet, "/api/v1/policies", nil, &p)
 	return p, err
 }

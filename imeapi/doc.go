@@ -4,7 +4,11 @@
 //
 // It holds the Microsoft Graph model an app.json carries (Win32LobApp, its
 // rules, return codes, install experience and assignments, with unknown
-// fields kept) and its schema check (Validate), the request and response
+// fields kept), read the way Graph writes it (odata.go), its schema check
+// (Validate), what loading leaves out (Review: ignored and unsupported
+// fields), the effective architectures (EffectiveArchitectures), the
+// relationships, install-time settings and assignment-filter references
+// it models for the service to act on, the request and response
 // bodies of the service API (enrollment, Policy, ContentInfo, the sealed
 // DecryptInfo Envelope, PieceHashes, the DO Array, Report, Status), the
 // IME and Delivery Optimization codes as types (EnforcementState,

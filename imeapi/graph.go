@@ -5,7 +5,16 @@ import "encoding/json"
 // The Microsoft Graph objects an app.json holds, as Graph returns them
 // (GET deviceAppManagement/mobileApps/{id}?$expand=assignments), plus our
 // id and version. Fields this package does not model are kept in Extra and
-// written back unchanged, so a policy carries the whole object.
+// written back unchanged, so a policy carries the whole object; Review
+// lists them (ignored) and the modelled settings nothing implements yet
+// (unsupported).
+//
+// Decoding reads Graph the way Graph writes it (odata.go): @odata.type
+// with or without "#" and in any case of its "microsoft.graph." prefix
+// (kept in canonical form), a {"value": …} wrapper around the app,
+// Int64 fields as IEEE754Compatible strings, committedContentVersion as
+// the version when version is absent, and a product-code rule in rules[]
+// without ruleType as the detection rule it can only be.
 
 // Graph @odata.type values this package understands.
 const (
@@ -15,6 +24,19 @@ const (
 	TypeAllUsers       = "#microsoft.graph.allLicensedUsersAssignmentTarget"
 	TypeGroup          = "#microsoft.graph.groupAssignmentTarget"
 	TypeExclusionGroup = "#microsoft.graph.exclusionGroupAssignmentTarget"
+	TypeSettings       = "#microsoft.graph.win32LobAppAssignmentSettings"
+
+	// Graph relationships[] of an app (beta).
+	TypeDependency   = "#microsoft.graph.mobileAppDependency"
+	TypeSupersedence = "#microsoft.graph.mobileAppSupersedence"
+
+	// Nested objects.
+	TypeInstallExperience = "#microsoft.graph.win32LobAppInstallExperience"
+	TypeReturnCode        = "#microsoft.graph.win32LobAppReturnCode"
+	TypeMsiInformation    = "#microsoft.graph.win32LobAppMsiInformation"
+	TypeMinimumOS         = "#microsoft.graph.windowsMinimumOperatingSystem"
+	TypeInstallTime       = "#microsoft.graph.mobileAppInstallTimeSettings"
+	TypeScriptReference   = "#microsoft.graph.mobileAppScriptReference"
 
 	// v1.0 rules (rules[], each with ruleType detection or requirement).
 	TypeFileSystemRule  = "#microsoft.graph.win32LobAppFileSystemRule"
@@ -41,13 +63,15 @@ type Win32LobApp struct {
 	// committedContentVersion), free-form [A-Za-z0-9._-].
 	ID      string `json:"id"`
 	Version string `json:"version"`
+	// CommittedContentVersion is Graph's; a GET has it and no version.
+	CommittedContentVersion string `json:"committedContentVersion,omitempty"`
 
 	DisplayName          string `json:"displayName"`
 	Description          string `json:"description,omitempty"`
 	Publisher            string `json:"publisher,omitempty"`
 	DisplayVersion       string `json:"displayVersion,omitempty"`
 	FileName             string `json:"fileName,omitempty"`
-	Size                 int64  `json:"size,omitempty"`
+	Size                 Int64  `json:"size,omitempty"`
 	SetupFilePath        string `json:"setupFilePath,omitempty"`
 	InstallCommandLine   string `json:"installCommandLine"`
 	UninstallCommandLine string `json:"uninstallCommandLine"`
@@ -69,8 +93,19 @@ type Win32LobApp struct {
 	MinimumNumberOfProcessors       *int            `json:"minimumNumberOfProcessors,omitempty"`
 	MinimumCpuSpeedInMHz            *int            `json:"minimumCpuSpeedInMHz,omitempty"`
 	MinimumSupportedWindowsRelease  string          `json:"minimumSupportedWindowsRelease,omitempty"`
-	MinimumSupportedOperatingSystem map[string]bool `json:"minimumSupportedOperatingSystem,omitempty"`
+	MinimumSupportedOperatingSystem *MinimumOS      `json:"minimumSupportedOperatingSystem,omitempty"`
 	MsiInformation                  *MsiInformation `json:"msiInformation,omitempty"`
+
+	// AllowAvailableUninstall (beta) lets a user uninstall an available
+	// app from the Company Portal; there is no portal here.
+	AllowAvailableUninstall *bool `json:"allowAvailableUninstall,omitempty"`
+	// ActiveInstallScript and ActiveUninstallScript (beta) replace the
+	// command lines by a script; not implemented by the agent yet.
+	ActiveInstallScript   *ScriptReference `json:"activeInstallScript,omitempty"`
+	ActiveUninstallScript *ScriptReference `json:"activeUninstallScript,omitempty"`
+	// Relationships are the app's dependencies and supersedences (Graph
+	// beta, $expand=relationships); modelled, not processed yet.
+	Relationships []Relationship `json:"relationships,omitempty"`
 
 	Assignments []Assignment `json:"assignments,omitempty"`
 
@@ -158,6 +193,11 @@ type Assignment struct {
 type AssignmentTarget struct {
 	ODataType string `json:"@odata.type"`
 	GroupID   string `json:"groupId,omitempty"` // group and exclusion-group targets
+	// FilterID names a deviceAndAppManagementAssignmentFilter (filters.json);
+	// FilterType says whether a device must match it (include) or not
+	// (exclude); none or empty: no filter.
+	FilterID   string `json:"deviceAndAppManagementAssignmentFilterId,omitempty"`
+	FilterType string `json:"deviceAndAppManagementAssignmentFilterType,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -167,6 +207,9 @@ type AssignmentSettings struct {
 	ODataType                    string `json:"@odata.type,omitempty"`
 	Notifications                string `json:"notifications,omitempty"`                // showAll | showReboot | hideAll
 	DeliveryOptimizationPriority string `json:"deliveryOptimizationPriority,omitempty"` // notConfigured | foreground
+	// InstallTimeSettings schedules a required app; not implemented by
+	// the agent yet.
+	InstallTimeSettings *InstallTimeSettings `json:"installTimeSettings,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
 }
@@ -175,7 +218,15 @@ type AssignmentSettings struct {
 
 func (a *Win32LobApp) UnmarshalJSON(b []byte) error {
 	type plain Win32LobApp
-	return unmarshalKeeping(b, (*plain)(a), &a.Extra)
+	b, err := unwrapValue(b)
+	if err != nil {
+		return err
+	}
+	if err := unmarshalKeeping(b, (*plain)(a), &a.Extra); err != nil {
+		return err
+	}
+	a.normalize()
+	return nil
 }
 
 func (a Win32LobApp) MarshalJSON() ([]byte, error) {
@@ -205,7 +256,11 @@ func (x ReturnCode) MarshalJSON() ([]byte, error) {
 
 func (x *Rule) UnmarshalJSON(b []byte) error {
 	type plain Rule
-	return unmarshalKeeping(b, (*plain)(x), &x.Extra)
+	if err := unmarshalKeeping(b, (*plain)(x), &x.Extra); err != nil {
+		return err
+	}
+	x.ODataType = CanonicalType(x.ODataType)
+	return nil
 }
 
 func (x Rule) MarshalJSON() ([]byte, error) {
@@ -225,7 +280,11 @@ func (x MsiInformation) MarshalJSON() ([]byte, error) {
 
 func (x *Assignment) UnmarshalJSON(b []byte) error {
 	type plain Assignment
-	return unmarshalKeeping(b, (*plain)(x), &x.Extra)
+	if err := unmarshalKeeping(b, (*plain)(x), &x.Extra); err != nil {
+		return err
+	}
+	x.ODataType = CanonicalType(x.ODataType)
+	return nil
 }
 
 func (x Assignment) MarshalJSON() ([]byte, error) {
@@ -235,7 +294,11 @@ func (x Assignment) MarshalJSON() ([]byte, error) {
 
 func (x *AssignmentTarget) UnmarshalJSON(b []byte) error {
 	type plain AssignmentTarget
-	return unmarshalKeeping(b, (*plain)(x), &x.Extra)
+	if err := unmarshalKeeping(b, (*plain)(x), &x.Extra); err != nil {
+		return err
+	}
+	x.ODataType = CanonicalType(x.ODataType)
+	return nil
 }
 
 func (x AssignmentTarget) MarshalJSON() ([]byte, error) {
@@ -245,7 +308,11 @@ func (x AssignmentTarget) MarshalJSON() ([]byte, error) {
 
 func (x *AssignmentSettings) UnmarshalJSON(b []byte) error {
 	type plain AssignmentSettings
-	return unmarshalKeeping(b, (*plain)(x), &x.Extra)
+	if err := unmarshalKeeping(b, (*plain)(x), &x.Extra); err != nil {
+		return err
+	}
+	x.ODataType = CanonicalType(x.ODataType)
+	return nil
 }
 
 func (x AssignmentSettings) MarshalJSON() ([]byte, error) {

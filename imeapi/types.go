@@ -19,6 +19,30 @@ type EnrollRequest struct {
 	// Groups are the Entra group ids the device is a member of, for
 	// groupAssignmentTarget and exclusionGroupAssignmentTarget.
 	Groups []string `json:"groups,omitempty"`
+	// DeviceProperties are what assignment filters look at (see
+	// DeviceProperties); every sync reports them again (SyncRequest).
+	DeviceProperties map[string]string `json:"deviceProperties,omitempty"`
+}
+
+// DeviceProperties names the device properties an agent reports, as
+// assignment filter rules name them without "device.": deviceName,
+// manufacturer, model, osVersion, operatingSystemSKU, deviceOwnership,
+// enrollmentProfileName, deviceCategory. Values are at most
+// MaxPropertyLen bytes of UTF-8.
+var DeviceProperties = []string{
+	"deviceName", "manufacturer", "model", "osVersion", "operatingSystemSKU",
+	"deviceOwnership", "enrollmentProfileName", "deviceCategory",
+}
+
+// MaxPropertyLen bounds a device property's value.
+const MaxPropertyLen = 256
+
+// SyncRequest is the body of POST /api/v1/policies: a sync that reports
+// the device's current properties. GET /api/v1/policies is the same sync
+// without a report; the last properties reported (or those of the
+// enrollment) stay in force.
+type SyncRequest struct {
+	DeviceProperties map[string]string `json:"deviceProperties"`
 }
 
 // EnrollResponse is the answer to an enrollment.

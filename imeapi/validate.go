@@ -42,18 +42,27 @@ var (
 	versionRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 )
 
-// Enumerations from the Graph schema.
+// UnknownFutureValue is the member Graph adds to every evolvable
+// enumeration. It loads; Review lists it as unsupported.
+const UnknownFutureValue = "unknownFutureValue"
+
+// Enumerations from the Graph schema; each evolvable one also accepts
+// UnknownFutureValue.
 var (
-	operators     = set("notConfigured", "equal", "notEqual", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual")
-	fileOps       = set("notConfigured", "exists", "modifiedDate", "createdDate", "version", "sizeInMB", "doesNotExist", "sizeInBytes", "appVersion")
-	registryOps   = set("notConfigured", "exists", "doesNotExist", "string", "integer", "version")
-	scriptOps     = set("notConfigured", "string", "dateTime", "integer", "float", "version", "boolean")
-	runAs         = set("system", "user")
-	restarts      = set("basedOnReturnCode", "allow", "suppress", "force")
+	operators     = set("notConfigured", "equal", "notEqual", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual", UnknownFutureValue)
+	fileOps       = set("notConfigured", "exists", "modifiedDate", "createdDate", "version", "sizeInMB", "doesNotExist", "sizeInBytes", "appVersion", UnknownFutureValue)
+	registryOps   = set("notConfigured", "exists", "doesNotExist", "string", "integer", "version", "appVersion", UnknownFutureValue)
+	scriptOps     = set("notConfigured", "string", "dateTime", "integer", "float", "version", "boolean", UnknownFutureValue)
+	runAs         = set("system", "user", UnknownFutureValue)
+	restarts      = set("basedOnReturnCode", "allow", "suppress", "force", UnknownFutureValue)
 	architectures = set("none", "x86", "x64", "arm", "arm64", "neutral")
 	intents       = set("available", "required", "uninstall", "availableWithoutEnrollment")
 	targetTypes   = set(TypeAllDevices, TypeAllUsers, TypeGroup, TypeExclusionGroup)
 	doPriorities  = set(PriorityNotConfigured, PriorityForeground)
+	filterTypes   = set("none", "include", "exclude")
+	dependencies  = set(DependencyAutoInstall, DependencyDetect, UnknownFutureValue)
+	supersedences = set(SupersedenceUpdate, SupersedenceReplace, UnknownFutureValue)
+	targetKinds   = set(TargetChild, TargetParent, UnknownFutureValue)
 	ruleKinds     = map[string]ruleKind{
 		TypeFileSystemRule:        {list: "rules", ops: fileOps},
 		TypeRegistryRule:          {list: "rules", ops: registryOps},
@@ -95,9 +104,13 @@ func (a *Win32LobApp) Validate() error {
 	case !guidRE.MatchString(a.ID):
 		return bad("id", "%q is not a GUID", a.ID)
 	case a.Version == "":
-		return required("version")
+		return &FieldError{Field: "version", Err: fmt.Errorf("%w (or committedContentVersion)", ErrRequired)}
 	case CheckVersion(a.Version) != nil:
-		return bad("version", "%q: use 1-64 of A-Z a-z 0-9 . _ -, not only dots, no trailing dot", a.Version)
+		f := "version"
+		if a.Version == a.CommittedContentVersion {
+			f = "committedContentVersion"
+		}
+		return bad(f, "%q: use 1-64 of A-Z a-z 0-9 . _ -, not only dots, no trailing dot", a.Version)
 	case strings.TrimSpace(a.DisplayName) == "":
 		return required("displayName")
 	case strings.TrimSpace(a.InstallCommandLine) == "":
@@ -144,6 +157,44 @@ func (a *Win32LobApp) Validate() error {
 		if err := validateAssignment(fmt.Sprintf("assignments[%d]", i), &a.Assignments[i]); err != nil {
 			return err
 		}
+	}
+	for i := range a.Relationships {
+		if err := validateRelationship(fmt.Sprintf("relationships[%d]", i), &a.Relationships[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateRelationship(f string, r *Relationship) error {
+	switch r.ODataType {
+	case TypeDependency:
+		if r.DependencyType == "" {
+			return required(f + ".dependencyType")
+		}
+		if !dependencies[r.DependencyType] {
+			return bad(f+".dependencyType", "%q, want autoInstall or detect", r.DependencyType)
+		}
+	case TypeSupersedence:
+		if r.SupersedenceType == "" {
+			return required(f + ".supersedenceType")
+		}
+		if !supersedences[r.SupersedenceType] {
+			return bad(f+".supersedenceType", "%q, want update or replace", r.SupersedenceType)
+		}
+	case "":
+		return required(f + ".@odata.type")
+	default:
+		return bad(f+".@odata.type", "%q, want %s or %s", r.ODataType, TypeDependency, TypeSupersedence)
+	}
+	if r.TargetID == "" {
+		return required(f + ".targetId")
+	}
+	if !guidRE.MatchString(r.TargetID) {
+		return bad(f+".targetId", "%q is not a GUID", r.TargetID)
+	}
+	if r.TargetType != "" && !targetKinds[r.TargetType] {
+		return bad(f+".targetType", "%q, want child or parent", r.TargetType)
 	}
 	return nil
 }
@@ -284,6 +335,12 @@ func validateAssignment(f string, a *Assignment) error {
 	}
 	if (t.ODataType == TypeGroup || t.ODataType == TypeExclusionGroup) && t.GroupID == "" {
 		return required(f + ".target.groupId")
+	}
+	if t.FilterType != "" && !filterTypes[t.FilterType] {
+		return bad(f+".target.deviceAndAppManagementAssignmentFilterType", "%q, want none, include or exclude", t.FilterType)
+	}
+	if (t.FilterType == "include" || t.FilterType == "exclude") && t.FilterID == "" {
+		return required(f + ".target.deviceAndAppManagementAssignmentFilterId")
 	}
 	if s := a.Settings; s != nil && s.DeliveryOptimizationPriority != "" && !doPriorities[s.DeliveryOptimizationPriority] {
 		return bad(f+".settings.deliveryOptimizationPriority", "%q, want notConfigured or foreground", s.DeliveryOptimizationPriority)

@@ -175,10 +175,12 @@ func (a *Agent) loadIdentity() error {
 		a.priv = priv
 		a.client = imeapi.NewClient(id.ServiceURL, a.cfg.HTTP)
 		a.client.Token, a.client.DeviceID = id.Token, id.DeviceID
+		a.client.DeviceProperties = a.cfg.DeviceProperties
 		return nil
 	}
 	if url != "" {
 		a.client = imeapi.NewClient(url, a.cfg.HTTP)
+		a.client.DeviceProperties = a.cfg.DeviceProperties
 	}
 	return nil
 }

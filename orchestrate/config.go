@@ -32,6 +32,9 @@ type Config struct {
 	EnrollmentSecret string
 	DeviceName       string   // default: the host name
 	Groups           []string // Entra group ids sent at enrollment (--group-id)
+	// DeviceProperties are reported at enrollment and every sync, for
+	// assignment filters (imeapi.DeviceProperties); nil: none reported.
+	DeviceProperties map[string]string
 	HTTP             *http.Client
 
 	// Downloader fetches content; nil: FetchDownloader over the origin,

@@ -112,6 +112,13 @@ type harness struct {
 // newHarness packs the apps, serves them, and opens an agent (not yet synced).
 func newHarness(t *testing.T, apps []testApp, tweak func(*Config)) *harness {
 	t.Helper()
+	return newHarnessFilters(t, apps, "", tweak)
+}
+
+// newHarnessFilters is newHarness with filters (service.FiltersFile's
+// JSON, when not empty) in the apps folder.
+func newHarnessFilters(t *testing.T, apps []testApp, filters string, tweak func(*Config)) *harness {
+	t.Helper()
 	skipOnWindows(t, skipAgentScenarios)
 	h := &harness{t: t, dir: t.TempDir(), clock: newClock(), logs: &strings.Builder{}, logMu: &sync.Mutex{}}
 	appsDir := filepath.Join(h.dir, "apps")
@@ -135,6 +142,9 @@ func newHarness(t *testing.T, apps []testApp, tweak func(*Config)) *harness {
 		data, err := json.Marshal(fields)
 		must(t, err)
 		must(t, os.WriteFile(filepath.Join(out, "app.json"), data, 0o644))
+	}
+	if filters != "" {
+		must(t, os.WriteFile(filepath.Join(appsDir, service.FiltersFile), []byte(filters), 0o644))
 	}
 	h.secret = "test-enrollment-secret-0123456789"
 	secretFile := filepath.Join(h.dir, "secret")

@@ -38,12 +38,8 @@ func (a *Agent) applicability(ctx context.Context, app imeapi.Win32LobApp, t *tr
 			return c, nil
 		}
 	}
-	archs := app.ApplicableArchitectures
-	if archs == "" {
-		archs = app.AllowedArchitectures
-	}
-	if archs != "" && !archAllowed(archs, si.Arch) {
-		return fmt.Sprintf("architecture %s not in %q", si.Arch, archs), nil
+	if !app.AllowsArchitecture(si.Arch) {
+		return fmt.Sprintf("architecture %s not in %q", si.Arch, strings.Join(app.EffectiveArchitectures(), ",")), nil
 	}
 	if app.MinimumSupportedWindowsRelease != "" {
 		t.info("[Win32App] minimumSupportedWindowsRelease %s is not checked on this OS", app.MinimumSupportedWindowsRelease)
@@ -60,14 +56,4 @@ func (a *Agent) applicability(ctx context.Context, app imeapi.Win32LobApp, t *tr
 		}
 	}
 	return "", nil
-}
-
-func archAllowed(list, arch string) bool {
-	for _, a := range strings.Split(list, ",") {
-		a = strings.ToLower(strings.TrimSpace(a))
-		if a == "neutral" || a == strings.ToLower(arch) {
-			return true
-		}
-	}
-	return false
 }

@@ -17,8 +17,8 @@ import (
 // address it could plausibly have.
 
 // targets reports whether a is assigned to d (any intent, uninstall too).
-func targets(a *app, d *device) bool {
-	intent, _ := intentFor(&a.graph, d.Groups)
+func (s *Server) targets(a *app, d *device) bool {
+	intent, _ := s.intentOf(a, d)
 	return intent != imeapi.IntentNotTargeted
 }
 

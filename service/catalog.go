@@ -14,10 +14,16 @@ import (
 
 	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/service/filter"
 )
 
 // AppFile is the name of the Graph object in each app folder.
 const AppFile = "app.json"
+
+// FiltersFile, in the apps folder, holds the assignment filters
+// (deviceAndAppManagementAssignmentFilter objects: an array, or Graph's
+// {"value": [...]}). Absent: no filters.
+const FiltersFile = "filters.json"
 
 const maxAppJSON = 4 << 20 // bytes of app.json read at most
 
@@ -25,6 +31,7 @@ const maxAppJSON = 4 << 20 // bytes of app.json read at most
 // material that DecryptInfo carries.
 type app struct {
 	graph    imeapi.Win32LobApp
+	review   imeapi.Review
 	policies map[policyKey][]byte // encoded Policy, by intent and DO priority
 	dir      string
 	blob     blob
@@ -46,6 +53,18 @@ type catalog struct {
 	byBlob   map[string]*app // folded blob file name (foldBlob) → app
 	byDoFile map[string]*app // folded DoFileId (foldDoFile) → app
 	skipped  []*AppError
+	checks   []AppCheck                // every app folder's verdict, in folder order
+	filters  map[string]*filter.Filter // assignment filters by folded id (FiltersFile)
+}
+
+// loadOptions says how loadCatalog loads.
+type loadOptions struct {
+	// blobDir caches blobs; empty: check only (apps check), no blob is
+	// cut and nothing is written.
+	blobDir string
+	// allowUnsupported serves apps with unsupported settings (listed and logged).
+	allowUnsupported bool
+	logf             func(string, ...any)
 }
 
 // app returns the app with id, in any case; nil if none.
@@ -60,12 +79,17 @@ func (c *catalog) appByBlob(name string) *app { return c.byBlob[foldBlob(name)] 
 // loadCatalog loads every app folder under appsDir, caching blobs under
 // blobDir. Apps that fail are reported in skipped; only an unreadable
 // appsDir is an error.
-func loadCatalog(ctx context.Context, appsDir, blobDir string, logf func(string, ...any)) (*catalog, error) {
+func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog, error) {
+	logf := opt.logf
 	entries, err := os.ReadDir(appsDir)
 	if err != nil {
 		return nil, fmt.Errorf("service: apps folder: %w", err)
 	}
-	c := &catalog{byID: map[string]*app{}, byBlob: map[string]*app{}, byDoFile: map[string]*app{}}
+	filters, err := filter.ReadFile(filepath.Join(appsDir, FiltersFile))
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	c := &catalog{byID: map[string]*app{}, byBlob: map[string]*app{}, byDoFile: map[string]*app{}, filters: filters}
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -76,6 +100,13 @@ func loadCatalog(ctx context.Context, appsDir, blobDir string, logf func(string,
 		dir := filepath.Join(appsDir, e.Name())
 		var a *app
 		g, err := readApp(filepath.Join(dir, AppFile))
+		check := AppCheck{Dir: dir, ID: g.ID, DisplayName: g.DisplayName, Version: g.Version, Ignored: []string{}, Unsupported: []string{}}
+		var review imeapi.Review
+		if err == nil {
+			review = g.Review()
+			check.Ignored, check.Unsupported = review.Ignored, review.Unsupported
+			err = admit(dir, &g, review, filters, opt.allowUnsupported)
+		}
 		if err == nil {
 			// Checked before the blob is cut: both would write the same
 			// cache file. GUIDs match case-insensitively (fold.go).
@@ -85,7 +116,7 @@ func loadCatalog(ctx context.Context, appsDir, blobDir string, logf func(string,
 			}
 		}
 		if err == nil {
-			a, err = loadApp(ctx, dir, blobDir, g)
+			a, err = loadApp(ctx, dir, opt.blobDir, g)
 		}
 		if err != nil {
 			var ae *AppError
@@ -93,8 +124,22 @@ func loadCatalog(ctx context.Context, appsDir, blobDir string, logf func(string,
 				ae = &AppError{Dir: dir, File: dir, Err: err}
 			}
 			c.skipped = append(c.skipped, ae)
+			check.Error = ae.Error()
+			c.checks = append(c.checks, check)
 			logf("app skipped: %v", ae)
 			continue
+		}
+		check.Loaded = true
+		c.checks = append(c.checks, check)
+		a.review = review
+		if len(review.Ignored) > 0 {
+			logf("app %s: ignored fields: %s", g.ID, strings.Join(review.Ignored, ", "))
+		}
+		if len(review.Unsupported) > 0 {
+			logf("app %s: served with unsupported settings (--allow-unsupported): %s", g.ID, strings.Join(review.Unsupported, ", "))
+		}
+		if opt.blobDir == "" {
+			continue // checked, not served
 		}
 		c.apps = append(c.apps, a)
 		c.byID[foldID(a.graph.ID)] = a
@@ -136,6 +181,9 @@ func loadApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp) (*a
 	st, err := f.Stat()
 	if err != nil {
 		return nil, &AppError{Dir: dir, File: pkgPath, Err: err}
+	}
+	if blobDir == "" {
+		return &app{graph: g, dir: dir}, nil // apps check: verified, nothing written
 	}
 	b, err := cacheBlob(ctx, blobDir, g, pkg, keys, source{path: pkgPath, size: st.Size(), modTime: st.ModTime()})
 	if err != nil {
@@ -188,6 +236,10 @@ func readApp(path string) (imeapi.Win32LobApp, error) {
 		return fail(dk.Path, fmt.Errorf("%w: %v (line %d, column %d)", imeapi.ErrInvalid, dk, line, col))
 	}
 	if err := json.Unmarshal(data, &g); err != nil {
+		var fe *imeapi.FieldError
+		if errors.As(err, &fe) {
+			return fail(fe.Field, fe.Err)
+		}
 		field, msg := describeJSONError(data, err)
 		return fail(field, fmt.Errorf("%w: %s", imeapi.ErrInvalid, msg))
 	}

@@ -310,15 +310,15 @@ func TestIntent(t *testing.T) {
 		{[]string{"x", "7d1e2c3b-4a5f-4e6d-9c8b-1a2b3c4d5e6f"}, imeapi.IntentNotTargeted}, // excluded wins
 	}
 	for _, tc := range cases {
-		if got, _ := intentFor(&g, tc.groups); got != tc.want {
+		if got, _ := intentFor(&g, viewer{groups: tc.groups}); got != tc.want {
 			t.Errorf("groups %v: intent %d, want %d", tc.groups, got, tc.want)
 		}
 	}
 	g.Assignments = g.Assignments[1:] // only the uninstall group and the exclusion remain
-	if got, _ := intentFor(&g, []string{"0b6c8f1e-58a4-4b6e-8a7e-2f1d6c9b4a33"}); got != imeapi.IntentUninstall {
+	if got, _ := intentFor(&g, viewer{groups: []string{"0b6c8f1e-58a4-4b6e-8a7e-2f1d6c9b4a33"}}); got != imeapi.IntentUninstall {
 		t.Errorf("uninstall group: %d", got)
 	}
-	if got, _ := intentFor(&g, nil); got != imeapi.IntentNotTargeted {
+	if got, _ := intentFor(&g, viewer{}); got != imeapi.IntentNotTargeted {
 		t.Errorf("no group: %d", got)
 	}
 }
@@ -349,7 +349,8 @@ func TestReadmeExample(t *testing.T) {
 
 func FuzzReadApp(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.json")
-	for _, s := range seeds {
+	graph, _ := filepath.Glob("testdata/graph/*.json")
+	for _, s := range append(seeds, graph...) {
 		data, err := os.ReadFile(s)
 		if err != nil {
 			f.Fatal(err)

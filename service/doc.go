@@ -16,6 +16,13 @@
 // ingestion and a status view. Enrollments, tokens and reports persist in
 // bbolt; peer registrations live in memory and expire.
 //
+// Targeting follows Intune: exclusion groups beat inclusion, and an
+// assignment's filter (FiltersFile, package service/filter) is evaluated
+// against the device properties the agent reports at enrollment and with
+// every sync. An app whose settings the agent does not implement yet
+// (imeapi.Review's Unsupported) is refused unless Config.AllowUnsupported;
+// CheckApps gives each app folder's verdict without serving or writing.
+//
 // The package does not download, decrypt or install anything for a device
 // (that is fetch, decrypt, stage and orchestrate) and speaks no real Intune
 // or Graph protocol on the wire. The Server is a plain http.Handler; for

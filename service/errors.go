@@ -13,6 +13,10 @@ var (
 	// errForbidden prefixes why a blob URL was refused; the handler
 	// answers 403 with it.
 	errForbidden = errors.New("forbidden")
+	// ErrUnsupported: an app with settings the agent does not implement
+	// yet (imeapi.Review), refused unless Config.AllowUnsupported. It is
+	// always inside an AppError, which names the package.
+	ErrUnsupported = errors.New("unsupported settings")
 )
 
 // AppError says why one app folder was skipped: the file and, when known,

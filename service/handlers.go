@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/service/filter"
 )
 
 // Bounds on request fields.
@@ -72,6 +73,11 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		unauthorized(w, "enrollment secret does not match")
 		return
 	}
+	props, field, msg := checkProperties(req.DeviceProperties)
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, field, "%s", msg)
+		return
+	}
 	pub, err := base64.StdEncoding.DecodeString(req.PublicKey)
 	if err == nil {
 		_, err = ecdh.X25519().NewPublicKey(pub)
@@ -84,7 +90,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	rand.Read(tok)
 	token := base64.RawURLEncoding.EncodeToString(tok)
 	th := sha256.Sum256([]byte(token))
-	d := &device{ID: newGUID(), Name: req.DeviceName, PublicKey: pub, Groups: req.Groups, EnrolledAt: s.cfg.Now().UTC()}
+	d := &device{ID: newGUID(), Name: req.DeviceName, PublicKey: pub, Groups: req.Groups, EnrolledAt: s.cfg.Now().UTC(), Properties: props}
 	if err := s.st.addDevice(*d, th[:]); err != nil {
 		s.cfg.Logf("internal error: %v", err)
 		writeError(w, http.StatusInternalServerError, "", "internal error")
@@ -95,6 +101,49 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, imeapi.EnrollResponse{DeviceID: d.ID, Token: token})
 }
 
+// handleSync is POST /api/v1/policies: the device reports its
+// properties, then gets its policies as from GET.
+func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, d *device) {
+	var req imeapi.SyncRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	props, field, msg := checkProperties(req.DeviceProperties)
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, field, "%s", msg)
+		return
+	}
+	if props == nil {
+		props = map[string]string{}
+	}
+	s.props.Store(d.ID, props)
+	s.handlePolicies(w, r, d)
+}
+
+// checkProperties validates reported device properties and returns them
+// with canonical names; on failure, the field and message of the 400.
+func checkProperties(in map[string]string) (map[string]string, string, string) {
+	if in == nil {
+		return nil, "", ""
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		name, ok := filter.CanonicalProperty(k)
+		field := "deviceProperties." + k
+		switch {
+		case !ok:
+			return nil, field, fmt.Sprintf("unknown device property %q; want one of %s", k, strings.Join(imeapi.DeviceProperties, ", "))
+		case len(v) > imeapi.MaxPropertyLen || !utf8.ValidString(v):
+			return nil, field, fmt.Sprintf("%s must be UTF-8 of at most %d bytes", k, imeapi.MaxPropertyLen)
+		}
+		if _, dup := out[name]; dup {
+			return nil, field, fmt.Sprintf("%s given twice", name)
+		}
+		out[name] = v
+	}
+	return out, "", ""
+}
+
 func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, d *device) {
 	id, _ := json.Marshal(d.ID)
 	var buf bytes.Buffer
@@ -103,7 +152,7 @@ func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, d *devic
 	buf.WriteString(`,"policies":[`)
 	n := 0
 	for _, a := range s.cat.apps {
-		intent, settings := intentFor(&a.graph, d.Groups)
+		intent, settings := s.intentOf(a, d)
 		if intent == imeapi.IntentNotTargeted {
 			continue
 		}
@@ -129,7 +178,7 @@ func (s *Server) assigned(d *device, id, version string) *app {
 	if a == nil || a.graph.Version != version {
 		return nil
 	}
-	if intent, _ := intentFor(&a.graph, d.Groups); intent == imeapi.IntentNotTargeted {
+	if intent, _ := s.intentOf(a, d); intent == imeapi.IntentNotTargeted {
 		return nil
 	}
 	return a
@@ -216,7 +265,7 @@ func (s *Server) handlePHF(w http.ResponseWriter, r *http.Request, d *device) {
 		writeError(w, http.StatusNotFound, "", "no such DO file")
 		return
 	}
-	if !targets(a, d) {
+	if !s.targets(a, d) {
 		forbidUnassigned(w, "", a)
 		return
 	}
@@ -264,7 +313,7 @@ func (s *Server) handleArray(w http.ResponseWriter, r *http.Request, d *device) 
 		writeError(w, http.StatusNotFound, "", "no such DO file")
 		return
 	}
-	if !targets(a, d) {
+	if !s.targets(a, d) {
 		forbidUnassigned(w, "doFileId", a)
 		return
 	}

@@ -28,7 +28,7 @@ func (s *Server) handleReports(w http.ResponseWriter, r *http.Request, d *device
 			return
 		}
 		a := s.cat.app(rep.AppID)
-		if !targets(a, d) {
+		if !s.targets(a, d) {
 			forbidUnassigned(w, fmt.Sprintf("reports[%d].appId", i), a)
 			return
 		}
@@ -127,7 +127,7 @@ func (s *Server) deviceStatus(d device) (imeapi.DeviceStatus, error) {
 	}
 	ds := imeapi.DeviceStatus{DeviceID: d.ID, DeviceName: d.Name, EnrolledAt: d.EnrolledAt, Apps: []imeapi.AppStatus{}}
 	for _, a := range s.cat.apps {
-		intent, _ := intentFor(&a.graph, d.Groups)
+		intent, _ := s.intentOf(a, &d)
 		rep, ok := reps[a.graph.ID]
 		if intent == imeapi.IntentNotTargeted && !ok {
 			continue

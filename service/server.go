@@ -56,6 +56,11 @@ type Config struct {
 	// connection is closed. Headers are the http.Server's ReadHeaderTimeout.
 	BodyTimeout time.Duration
 
+	// AllowUnsupported serves apps whose settings the agent does not
+	// implement yet (imeapi.Review's Unsupported); they are refused
+	// otherwise (serve --allow-unsupported).
+	AllowUnsupported bool
+
 	Now  func() time.Time              // clock; time.Now if nil
 	Logf func(format string, a ...any) // logger; silent if nil. Never sees key material.
 }
@@ -73,6 +78,7 @@ type Server struct {
 	secretPath string
 	adminPath  string
 	devices    sync.Map // [32]byte token hash → *device (tokens are never revoked)
+	props      sync.Map // device id → map[string]string reported at its last sync
 	sealMu     sync.Mutex
 	sealed     map[string]imeapi.Envelope // device id \x00 DoFileId → sealed DecryptInfo
 }
@@ -115,7 +121,7 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	if s.adminPath, s.adminHash, err = loadSecret(cfg.AdminTokenFile, filepath.Join(cfg.DataDir, "admin-token")); err != nil {
 		return nil, err
 	}
-	if s.cat, err = loadCatalog(ctx, cfg.AppsDir, blobDir, cfg.Logf); err != nil {
+	if s.cat, err = loadCatalog(ctx, cfg.AppsDir, loadOptions{blobDir: blobDir, allowUnsupported: cfg.AllowUnsupported, logf: cfg.Logf}); err != nil {
 		return nil, err
 	}
 	if s.st, err = openStore(filepath.Join(cfg.DataDir, "service.db")); err != nil {
@@ -149,6 +155,8 @@ type AppInfo struct {
 	BlobName                 string
 	Size                     int64
 	Pieces                   int
+	// Ignored and Unsupported are the app's imeapi.Review.
+	Ignored, Unsupported []string
 }
 
 // Apps lists the apps being served.
@@ -156,7 +164,8 @@ func (s *Server) Apps() []AppInfo {
 	out := make([]AppInfo, 0, len(s.cat.apps))
 	for _, a := range s.cat.apps {
 		out = append(out, AppInfo{ID: a.graph.ID, Version: a.graph.Version, DisplayName: a.graph.DisplayName,
-			DoFileID: a.blob.doFileID, BlobName: a.blob.name, Size: a.blob.size, Pieces: len(a.blob.pieces)})
+			DoFileID: a.blob.doFileID, BlobName: a.blob.name, Size: a.blob.size, Pieces: len(a.blob.pieces),
+			Ignored: a.review.Ignored, Unsupported: a.review.Unsupported})
 	}
 	return out
 }
@@ -168,6 +177,7 @@ func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /api/v1/enroll", s.handleEnroll)
 	m.HandleFunc("GET /api/v1/policies", s.authed(s.handlePolicies))
+	m.HandleFunc("POST /api/v1/policies", s.authed(s.handleSync))
 	m.HandleFunc("POST /api/v1/contentinfo", s.authed(s.handleContentInfo))
 	m.HandleFunc("POST /api/v1/reports", s.authed(s.handleReports))
 	m.HandleFunc("GET /api/v1/status", s.handleStatus)

@@ -30,6 +30,9 @@ type device struct {
 	PublicKey  []byte    `json:"publicKey"` // X25519, 32 bytes
 	Groups     []string  `json:"groups,omitempty"`
 	EnrolledAt time.Time `json:"enrolledAt"`
+	// Properties are the device.* values reported at enrollment, for
+	// assignment filters; later syncs' values are Server.props.
+	Properties map[string]string `json:"properties,omitempty"`
 }
 
 // storedReport is the last report of one app on one device.

@@ -115,6 +115,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	persist := fs.Bool("persist-content", false, "keep every app's content after install (source resiliency)")
 	applyPersist := persistFlags(fs)
 	name := fs.String("device-name", "", "device name at enrollment (default: host name)")
+	props := devicePropertyFlag(fs)
 	quiet := fs.Bool("q", false, "do not echo the log on stderr")
 	jsonOut := fs.Bool("json", false, "with --once: print the status as JSON")
 	pos, err := parseFlags(fs, args)
@@ -154,6 +155,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		DownloadMode: &dm, CacheHost: *cacheHost, PeerAddr: *peerAddr,
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
+		DeviceProperties: props(*name),
 	}
 	if err := applyPersist(&cfg); err != nil {
 		return err

@@ -27,6 +27,18 @@ var helps = map[string]helpText{
 			"agent --root /var/lib/imepipe --persist-max-size 20GiB --persist-max-apps 40",
 		},
 	},
+	"apps": {
+		usage: "apps check DIR [--json] [--allow-unsupported]",
+		about: "Load an apps folder exactly as serve would (app.json, filters.json, each package's keys),\n" +
+			"without writing anything, and print per app folder its id, displayName, content version,\n" +
+			"loaded or why it is refused, and its ignored and unsupported fields. Exit 1 when any app is refused.",
+		examples: []string{"apps check ./apps", "apps check ./apps --json"},
+	},
+	"apps check": {
+		usage:    "apps check DIR [--json] [--allow-unsupported]",
+		about:    "Load an apps folder as serve would and list each app's verdict; exit 1 when any app is refused.",
+		examples: []string{"apps check ./apps --json"},
+	},
 	"bench": {
 		usage: "bench [local|fleet] [flags]",
 		about: "Benchmarks on generated data against baselines; without a BENCHMARK, the end-to-end one:\n" +

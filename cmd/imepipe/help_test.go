@@ -15,6 +15,9 @@ var cliTable = []struct {
 }{
 	{[]string{"agent"}, []string{"--service URL", "--root DIR"}, []usageCase{
 		{[]string{"--bogus"}, "-bogus"}, {[]string{"--download-mode", "7"}, "--download-mode"}, {[]string{"--sync-interval", "soon"}, "--sync-interval"}}},
+	{[]string{"apps"}, []string{"apps check DIR"}, []usageCase{
+		{[]string{"check"}, "DIR"}, {[]string{"check", "d", "--json=maybe"}, "--json"}, {[]string{"check", "d", "--bogus"}, "-bogus"}}},
+	{[]string{"apps", "check"}, []string{"DIR", "--json"}, nil},
 	{[]string{"bench"}, []string{"local|fleet"}, []usageCase{
 		{[]string{"--size", "banana"}, "--size"}, {[]string{"--runs", "0"}, "--runs"}, {[]string{"--origin-rate", "fast"}, "--origin-rate"}}},
 	{[]string{"bench", "local"}, []string{"bench local"}, []usageCase{

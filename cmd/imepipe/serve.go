@@ -31,6 +31,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a certificate generated once into DIR (ca.pem is what agents trust with --ca-file)")
 	tlsCert := fs.String("tls-cert", "", "with --tls: the server certificate `FILE` (PEM) instead of a generated one")
 	tlsKey := fs.String("tls-key", "", "with --tls-cert: its private key `FILE` (PEM)")
+	allow := fs.Bool("allow-unsupported", false, "serve apps with settings the agent does not implement yet (listed at load; see imepipe apps check)")
 	quiet := fs.Bool("q", false, "log only problems (skipped apps), not enrollments and refusals")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -61,7 +62,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		AppsDir: *apps, DataDir: *data,
 		EnrollmentSecretFile: *secretFile, AdminTokenFile: *adminFile,
 		BaseURL: *baseURL, BlobTTL: *blobTTL, PeerTTL: *peerTTL,
-		Logf: logf,
+		AllowUnsupported: *allow,
+		Logf:             logf,
 	})
 	if err != nil {
 		return err

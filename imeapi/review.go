@@ -1,0 +1,183 @@
+package imeapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Review is what loading an app leaves out, so that nothing is silent.
+// Ignored are fields that do not change what the agent does and that
+// nothing uses (unknown Graph properties, Company Portal and notification
+// settings); Unsupported are settings that would change what the agent
+// does and that it does not implement yet: the service serves such an
+// app only when told to (serve --allow-unsupported). Each entry is a JSON
+// path, with "=value" where the value is what is unsupported; both lists
+// are sorted. OData annotations (@odata.type, @odata.context) and null
+// or empty-string fields are never listed. minimumSupportedOperatingSystem
+// counts by its oldest release set true; it and
+// minimumSupportedWindowsRelease are met by every device up to 1607,
+// the IME's own minimum, and unsupported above it until the agent checks
+// OS versions.
+type Review struct {
+	Ignored     []string `json:"ignored"`
+	Unsupported []string `json:"unsupported"`
+}
+
+// imeFloor are the minimumSupportedOperatingSystem flags every device
+// meets: the IME itself needs Windows 10 1607 or later.
+var imeFloor = set("v8_0", "v8_1", "v10_0", "v10_1607")
+
+// releaseFloor are the minimumSupportedWindowsRelease values every device meets.
+var releaseFloor = set("1507", "1511", "1607")
+
+// Review lists a's ignored and unsupported fields (see Review).
+func (a *Win32LobApp) Review() Review {
+	var r Review
+	ign := func(path string, extra map[string]json.RawMessage) {
+		for k, v := range extra {
+			if v = bytes.TrimSpace(v); isAnnotation(k) || bytes.Equal(v, []byte("null")) || bytes.Equal(v, []byte(`""`)) {
+				continue
+			}
+			r.Ignored = append(r.Ignored, join(path, k))
+		}
+	}
+	uns := func(path, value string) { r.Unsupported = append(r.Unsupported, path+"="+value) }
+	future := func(path, value string) {
+		if value == UnknownFutureValue {
+			uns(path, value)
+		}
+	}
+
+	ign("", a.Extra)
+	if x := a.InstallExperience; x != nil {
+		ign("installExperience", x.Extra)
+		if strings.EqualFold(x.RunAsAccount, "user") {
+			uns("installExperience.runAsAccount", x.RunAsAccount) // the agent runs installers as itself
+		}
+		future("installExperience.runAsAccount", x.RunAsAccount)
+		future("installExperience.deviceRestartBehavior", x.DeviceRestartBehavior)
+	}
+	for i, rc := range a.ReturnCodes {
+		ign(fmt.Sprintf("returnCodes[%d]", i), rc.Extra)
+	}
+	if m := a.MsiInformation; m != nil {
+		ign("msiInformation", m.Extra)
+	}
+	for _, l := range []struct {
+		name  string
+		rules []Rule
+	}{{"rules", a.Rules}, {"detectionRules", a.DetectionRules}, {"requirementRules", a.RequirementRules}} {
+		for i, rule := range l.rules {
+			reviewRule(fmt.Sprintf("%s[%d]", l.name, i), rule, ign, uns)
+		}
+	}
+	if m := a.MinimumSupportedOperatingSystem; m != nil {
+		if v := m.Minimum(); v != "" && !imeFloor[v] {
+			uns("minimumSupportedOperatingSystem", v) // OS versions are not checked yet
+		}
+	}
+	if v := a.MinimumSupportedWindowsRelease; v != "" && !releaseFloor[v] {
+		uns("minimumSupportedWindowsRelease", v)
+	}
+	if a.AllowAvailableUninstall != nil && *a.AllowAvailableUninstall {
+		r.Ignored = append(r.Ignored, "allowAvailableUninstall") // no Company Portal
+	}
+	for _, s := range []struct {
+		name string
+		ref  *ScriptReference
+	}{{"activeInstallScript", a.ActiveInstallScript}, {"activeUninstallScript", a.ActiveUninstallScript}} {
+		if s.ref != nil {
+			uns(s.name, s.ref.TargetID)
+		}
+	}
+	for i, rel := range a.Relationships {
+		f := fmt.Sprintf("relationships[%d]", i)
+		ign(f, rel.Extra)
+		kind := strings.TrimPrefix(rel.ODataType, "#"+graphNS) + " " + rel.DependencyType + rel.SupersedenceType
+		if rel.TargetType != "" {
+			kind += " " + rel.TargetType
+		}
+		uns(f, kind+" "+rel.TargetID) // not processed by the agent yet
+	}
+	for i, as := range a.Assignments {
+		f := fmt.Sprintf("assignments[%d]", i)
+		ign(f, as.Extra)
+		ign(f+".target", as.Target.Extra)
+		if s := as.Settings; s != nil {
+			ign(f+".settings", s.Extra)
+			if s.Notifications != "" {
+				r.Ignored = append(r.Ignored, f+".settings.notifications") // no toasts here
+			}
+			if t := s.InstallTimeSettings; t != nil {
+				ign(f+".settings.installTimeSettings", t.Extra)
+				if t.StartDateTime != nil {
+					uns(f+".settings.installTimeSettings.startDateTime", *t.StartDateTime)
+				}
+				if t.DeadlineDateTime != nil {
+					uns(f+".settings.installTimeSettings.deadlineDateTime", *t.DeadlineDateTime)
+				}
+			}
+		}
+	}
+	slices.Sort(r.Ignored)
+	slices.Sort(r.Unsupported)
+	r.Ignored = slices.Compact(r.Ignored)
+	r.Unsupported = slices.Compact(r.Unsupported)
+	if r.Ignored == nil {
+		r.Ignored = []string{}
+	}
+	if r.Unsupported == nil {
+		r.Unsupported = []string{}
+	}
+	return r
+}
+
+// unimplementedOps are rule operations the agent cannot evaluate yet,
+// by rule family.
+var unimplementedOps = map[string]map[string]bool{
+	"file":     set("version", "appVersion", "sizeInBytes", UnknownFutureValue),
+	"registry": set("appVersion", UnknownFutureValue),
+	"script":   set(UnknownFutureValue),
+}
+
+func reviewRule(f string, r Rule, ign func(string, map[string]json.RawMessage), uns func(string, string)) {
+	ign(f, r.Extra)
+	op, opField := r.OperationType, ".operationType"
+	if r.DetectionType != "" {
+		op, opField = r.DetectionType, ".detectionType"
+	}
+	family := ""
+	switch r.ODataType {
+	case TypeFileSystemRule, TypeFileSystemDetection, TypeFileSystemRequirement:
+		family = "file"
+	case TypeRegistryRule, TypeRegistryDetection, TypeRegistryRequirement:
+		family = "registry"
+	case TypeScriptRule, TypeScriptDetection, TypeScriptRequirement:
+		family = "script"
+		if strings.EqualFold(r.RunAsAccount, "user") {
+			uns(f+".runAsAccount", r.RunAsAccount)
+		}
+		if r.EnforceSignatureCheck {
+			uns(f+".enforceSignatureCheck", "true")
+		}
+	}
+	if unimplementedOps[family][op] {
+		uns(f+opField, op)
+	}
+	if r.Operator == UnknownFutureValue {
+		uns(f+".operator", r.Operator)
+	}
+	if r.ProductVersionOperator == UnknownFutureValue {
+		uns(f+".productVersionOperator", r.ProductVersionOperator)
+	}
+}
+
+func join(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}

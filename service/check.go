@@ -1,0 +1,61 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/service/filter"
+)
+
+// AppCheck is the verdict on one app folder, as serve would load it:
+// Loaded, or Error saying why it is refused; and the fields Review
+// lists. Its JSON is what `imepipe apps check --json` prints per app.
+type AppCheck struct {
+	Dir         string   `json:"dir"`
+	ID          string   `json:"id"`
+	DisplayName string   `json:"displayName"`
+	Version     string   `json:"version"`
+	Loaded      bool     `json:"loaded"`
+	Error       string   `json:"error"`
+	Ignored     []string `json:"ignored"`
+	Unsupported []string `json:"unsupported"`
+}
+
+// CheckApps loads appsDir exactly as NewContext would (app.json, filters,
+// the package's keys and setup file) without cutting blobs or writing
+// anything, and returns one AppCheck per app folder, in folder order.
+// The error is for an appsDir or filters file that cannot be used.
+func CheckApps(ctx context.Context, appsDir string, allowUnsupported bool) ([]AppCheck, error) {
+	c, err := loadCatalog(ctx, appsDir, loadOptions{allowUnsupported: allowUnsupported, logf: func(string, ...any) {}})
+	if err != nil {
+		return nil, err
+	}
+	return c.checks, nil
+}
+
+// admit refuses an app whose settings the service cannot honour: an
+// assignment filter that is not in filters.json or is unusable, or
+// unsupported settings unless allowUnsupported.
+func admit(dir string, g *imeapi.Win32LobApp, r imeapi.Review, filters map[string]*filter.Filter, allowUnsupported bool) error {
+	file := dir + "/" + AppFile
+	for i, as := range g.Assignments {
+		t := as.Target
+		if !strings.EqualFold(t.FilterType, "include") && !strings.EqualFold(t.FilterType, "exclude") {
+			continue
+		}
+		field := fmt.Sprintf("assignments[%d].target.deviceAndAppManagementAssignmentFilterId", i)
+		f := filters[strings.ToLower(t.FilterID)]
+		if f == nil {
+			return &AppError{Dir: dir, File: file, Field: field, Err: fmt.Errorf("%w: no filter %s in %s", imeapi.ErrInvalid, t.FilterID, FiltersFile)}
+		}
+		if f.Err != nil {
+			return &AppError{Dir: dir, File: file, Field: field, Err: fmt.Errorf("%w: %w", imeapi.ErrInvalid, f.Err)}
+		}
+	}
+	if len(r.Unsupported) > 0 && !allowUnsupported {
+		return &AppError{Dir: dir, File: file, Err: fmt.Errorf("%w: %s (serve --allow-unsupported serves it anyway)", ErrUnsupported, strings.Join(r.Unsupported, ", "))}
+	}
+	return nil
+}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/peer"
 )
 
 // Identifiers from the network (a policy's appId and version, a content
@@ -28,13 +27,6 @@ func checkPolicy(p imeapi.Policy) error {
 		return fmt.Errorf("orchestrate: policy version %s: %w", shown(p.Version), err)
 	}
 	return nil
-}
-
-// checkContentInfo refuses a content info whose DoFileId could not name
-// a file in the DO cache, with peer's error as it is ("peer: bad
-// DoFileId: …"): the caller's StepError names the step.
-func checkContentInfo(info imeapi.ContentInfo) error {
-	return peer.CheckID(info.DoFileID)
 }
 
 // maxShown bounds an identifier quoted into a log line or a message.

@@ -9,7 +9,9 @@ import (
 // contract; it must not link the server. peer shares pieces and never
 // unpacks, so it must not link the package format or the extractor
 // either; orchestrate unpacks (decrypt, stage) but still not the server.
-// imeapi itself imports nothing of imepipe.
+// imeapi itself imports nothing of imepipe. delivery, shared by the agent
+// and bench fleet, does not import orchestrate (nor its Agent); neither do
+// the rules.
 func TestAgentSideDoesNotDependOnServer(t *testing.T) {
 	forbidden := func(pkg string) []string {
 		switch {
@@ -17,12 +19,16 @@ func TestAgentSideDoesNotDependOnServer(t *testing.T) {
 			return []string{"service", "decrypt", "stage", "msi", "internal/inflate", "orchestrate"}
 		case pkg == module+"/imeapi":
 			return []string{""} // anything of imepipe
+		case pkg == module+"/delivery":
+			return []string{"service", "orchestrate"}
+		case pkg == module+"/orchestrate/rules":
+			return []string{"service", "orchestrate"} // the rules need no Agent
 		case pkg == module+"/orchestrate" || strings.HasPrefix(pkg, module+"/orchestrate/"):
 			return []string{"service"}
 		}
 		return nil
 	}
-	all := goList(t, "-deps", "./peer", "./imeapi", "./orchestrate/...")
+	all := goList(t, "-deps", "./peer", "./imeapi", "./delivery", "./orchestrate/...")
 	imports := map[string][]string{}
 	for _, p := range all {
 		imports[p.ImportPath] = p.Imports

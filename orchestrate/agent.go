@@ -16,6 +16,7 @@ import (
 
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
+	"github.com/imepipe/imepipe/orchestrate/rules"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
@@ -32,7 +33,7 @@ type Agent struct {
 	priv    *ecdh.PrivateKey
 	dl      Downloader
 	peer    *peering // DO peer side, when Config.PeerAddr is set
-	rules   *ruleEnv
+	rules   *rules.Env
 	folders map[string]string
 	threads atomic.Int64
 	runs    inflight // per-app guard and recorded installer runs
@@ -76,13 +77,13 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("orchestrate: %w", err)
 	}
 	a := &Agent{cfg: cfg, layout: layout, store: st, log: lw}
-	a.folders = KnownFolders(root, cfg.Folders)
+	a.folders = rules.KnownFolders(root, cfg.Folders)
 	a.dl = cfg.Downloader
 	if a.dl == nil {
 		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: *cfg.DownloadMode}
 	}
-	scriptEnv := append(installerEnv(), folderEnv(a.folders)...)
-	a.rules = &ruleEnv{store: st, folders: a.folders, scripts: scriptRunner{dir: layout.Staging, timeout: cfg.ScriptTimeout, env: scriptEnv}}
+	scriptEnv := append(installerEnv(), rules.FolderEnv(a.folders)...)
+	a.rules = &rules.Env{Registry: st, Folders: a.folders, Scripts: rules.Scripts{Dir: layout.Staging, Timeout: cfg.ScriptTimeout, Env: scriptEnv}}
 	if err := a.loadIdentity(); err != nil {
 		a.closeFiles()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/privdir"
+	"github.com/imepipe/imepipe/orchestrate/rules"
 )
 
 // Defaults of the intervals, as the IME has them.
@@ -17,7 +18,7 @@ const (
 	DefaultMaxAttempts    = 3
 	DefaultGRSWindow      = 24 * time.Hour
 	DefaultInstallTimeout = 60 * time.Minute
-	DefaultScriptTimeout  = 60 * time.Second
+	DefaultScriptTimeout  = rules.DefaultScriptTimeout
 )
 
 // Config is an agent's configuration. Root is required; ServiceURL and

@@ -45,11 +45,40 @@ type Agent struct {
 	closed    atomic.Bool
 }
 
-// New opens the agent's root (creating its folders, state.db and log) and
-// starts its control socket. It does not touch the network: enrollment
-// happens at the first sync. An agent already running on the root makes
-// New fail with state.ErrLocked.
+// New starts the agent daemon on cfg.Root: it opens the root (as Open
+// does) and starts its control socket and, with Config.PeerAddr, its DO
+// peer side. It does not touch the network: enrollment happens at the
+// first sync. An agent already running on the root makes New fail with
+// state.ErrLocked.
 func New(cfg Config) (*Agent, error) {
+	a, err := Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.listen(); err != nil {
+		a.closeFiles()
+		return nil, err
+	}
+	if a.cfg.PeerAddr != "" {
+		if err := a.startPeering(); err != nil {
+			a.Close()
+			return nil, err
+		}
+		if cfg.Downloader == nil {
+			a.dl = a.peer.dl
+		}
+	}
+	a.tracer().info("[Win32App] imepipe agent started on %s (sync every %v, retry after %v, %d attempts, GRS %v)", a.cfg.Root, a.cfg.SyncInterval, a.cfg.RetryInterval, a.cfg.MaxAttempts, a.cfg.GRSWindow)
+	return a, nil
+}
+
+// Open is the handle of a CLI command acting on cfg.Root's state.db while
+// no agent runs there (Connect uses it): it opens the root (creating its
+// folders, state.db and log) and the device's identity, and starts
+// nothing — no control socket, no peer server, no loop. Its methods
+// (Status, Sync, Install, Reg, …) act once; Close releases state.db. An
+// agent running on the root makes Open fail with state.ErrLocked.
+func Open(cfg Config) (*Agent, error) {
 	if cfg.Root == "" {
 		return nil, fmt.Errorf("orchestrate: Config.Root is required")
 	}
@@ -88,25 +117,6 @@ func New(cfg Config) (*Agent, error) {
 		a.closeFiles()
 		return nil, err
 	}
-	if cfg.ControlSocket != "-" {
-		if err := a.listen(); err != nil {
-			a.closeFiles()
-			return nil, err
-		}
-	}
-	if cfg.ControlSocket == "-" {
-		return a, nil // a CLI command acting on state.db, not an agent
-	}
-	if cfg.PeerAddr != "" {
-		if err := a.startPeering(); err != nil {
-			a.Close()
-			return nil, err
-		}
-		if cfg.Downloader == nil {
-			a.dl = a.peer.dl
-		}
-	}
-	a.tracer().info("[Win32App] imepipe agent started on %s (sync every %v, retry after %v, %d attempts, GRS %v)", root, cfg.SyncInterval, cfg.RetryInterval, cfg.MaxAttempts, cfg.GRSWindow)
 	return a, nil
 }
 

@@ -82,7 +82,6 @@ type Config struct {
 	// (reap.Main must run first in its main); default os.Executable().
 	Reaper string
 
-
 	LogMaxSize int64 // IntuneManagementExtension.log rotation size (2 MiB)
 	LogKeep    int   // rotated logs kept (1)
 

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
 	"github.com/imepipe/imepipe/orchestrate/rules"
@@ -100,7 +101,7 @@ func Open(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	lw, err := cmtrace.Open(filepath.Join(layout.Logs, "IntuneManagementExtension.log"), cmtrace.Options{MaxSize: cfg.LogMaxSize, Keep: cfg.LogKeep, Now: cfg.Now})
+	lw, err := cmtrace.Open(filepath.Join(layout.Logs, "IntuneManagementExtension.log"), cmtrace.Options{MaxSize: cfg.LogMaxSize, Keep: cfg.LogKeep, Clock: cfg.Clock})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("orchestrate: %w", err)
@@ -109,7 +110,7 @@ func Open(cfg Config) (*Agent, error) {
 	a.folders = rules.KnownFolders(root, cfg.Folders)
 	a.dl = cfg.Downloader
 	if a.dl == nil {
-		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: *cfg.DownloadMode}
+		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: *cfg.DownloadMode, Options: fetch.Options{Clock: cfg.Clock}}
 	}
 	scriptEnv := append(installerEnv(), rules.FolderEnv(a.folders)...)
 	a.rules = &rules.Env{Registry: st, Folders: a.folders, Scripts: rules.Scripts{Dir: layout.Staging, Timeout: cfg.ScriptTimeout, Env: scriptEnv}}
@@ -241,7 +242,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-a.cfg.After(wait):
+		case <-a.cfg.Clock.After(wait):
 		}
 	}
 }
@@ -253,7 +254,7 @@ func (a *Agent) nextWake() time.Duration {
 	if err != nil {
 		return wait
 	}
-	now := a.cfg.Now()
+	now := a.cfg.Clock.Now()
 	for _, ap := range apps {
 		var due time.Time
 		switch {

@@ -52,7 +52,7 @@ func (a *Agent) processApp(ctx context.Context, p imeapi.Policy, m mode, onDeman
 		return
 	}
 	defer release()
-	_ = a.store.PutPolicy(user, key, state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Now()})
+	_ = a.store.PutPolicy(user, key, state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Clock.Now()})
 	if m != modeDetect && !onDemand && !a.due(t, user, key, p.AppID) {
 		return
 	}

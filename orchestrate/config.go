@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/internal/clock"
 	"github.com/imepipe/imepipe/internal/privdir"
 	"github.com/imepipe/imepipe/orchestrate/rules"
 )
@@ -85,10 +86,11 @@ type Config struct {
 	LogMaxSize int64 // IntuneManagementExtension.log rotation size (2 MiB)
 	LogKeep    int   // rotated logs kept (1)
 
-	// Now is the clock; After waits (the sync loop's timer). Tests drive
-	// both; defaults time.Now and time.After.
-	Now   func() time.Time
-	After func(d time.Duration) <-chan time.Time
+	// Clock is the agent's one time source, passed down to its log, DO
+	// cache, piece server, Swarm and downloads: Now dates, After waits
+	// (the sync loop, the orphan poll, the announcer). Tests drive it;
+	// nil: the real clock.
+	Clock Clock
 	// Logf also receives every log line in plain text (nil: silent).
 	Logf func(format string, args ...any)
 }
@@ -121,11 +123,8 @@ func (c Config) withDefaults() Config {
 	if c.DeviceName == "" {
 		c.DeviceName, _ = os.Hostname()
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.After == nil {
-		c.After = time.After
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
@@ -169,4 +168,12 @@ func (l Layout) create() error {
 		}
 	}
 	return os.MkdirAll(l.Logs, 0o755)
+}
+
+// Clock is the agent's time source (internal/clock's Real; tests pass
+// internal/clocktest's). Its value also serves as the log's, the DO
+// cache's, the piece server's, the Swarm's and the downloads' clock.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
 }

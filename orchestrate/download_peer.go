@@ -29,7 +29,9 @@ type PeerDownloader struct {
 	// empty host means the address the Array sees the device at).
 	PeerAddr string
 	GroupID  string
-	Logf     func(format string, args ...any)
+	// Clock times the Swarm (nil: the real clock; the agent passes its own).
+	Clock peer.Clock
+	Logf  func(format string, args ...any)
 }
 
 // Start implements Downloader.
@@ -52,7 +54,7 @@ func (d *PeerDownloader) Start(ctx context.Context, req delivery.Request) (*deli
 	tr, err := peer.Start(ctx, peer.DownloadConfig{
 		Info: req.Info, Hashes: hashes, Path: req.Path, Cache: d.Cache, Mode: mode,
 		PeerID: d.PeerID(), PeerAddr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service,
-		CacheHost: d.Fetch.CacheHost, HTTP: d.Fetch.HTTP, Options: opt, Logf: d.Logf,
+		CacheHost: d.Fetch.CacheHost, HTTP: d.Fetch.HTTP, Options: opt, Clock: d.Clock, Logf: d.Logf,
 	})
 	if err != nil {
 		return nil, err

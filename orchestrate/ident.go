@@ -87,7 +87,7 @@ func (a *Agent) refuse(ctx context.Context, t *tracer, p imeapi.Policy, err erro
 		return
 	}
 	t.error("[Win32App] Refusing the policy of app %s version %s: %v", shown(p.AppID), shown(p.Version), err)
-	_ = a.store.PutPolicy(user, key, state.Policy{AppID: plain(p.AppID), Version: plain(p.Version), Intent: p.Intent, UpdatedAt: a.cfg.Now()})
+	_ = a.store.PutPolicy(user, key, state.Policy{AppID: plain(p.AppID), Version: plain(p.Version), Intent: p.Intent, UpdatedAt: a.cfg.Clock.Now()})
 	_ = a.store.PutCompliance(user, key, state.ComplianceStateMessage{ComplianceState: imeapi.ComplianceError, ErrorCode: CodeFailure, TargetType: 2})
 	_ = a.store.PutEnforcement(user, key, state.EnforcementStateMessage{EnforcementState: imeapi.EnforcementError, ErrorCode: CodeFailure, ErrorMessage: msg})
 	if imeapi.CheckAppID(p.AppID) != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/peer"
 )
 
@@ -23,7 +24,7 @@ func announce(ctx context.Context, d *PeerDownloader) error {
 			continue // still downloading: its own Swarm announces it
 		}
 		sw, err := peer.NewSwarm(peer.SwarmConfig{Content: ct, Mode: d.Fetch.DownloadMode, PeerID: d.PeerID(),
-			Addr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service, Logf: d.Logf})
+			Addr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service, Clock: d.Clock, Logf: d.Logf})
 		if err != nil {
 			return fmt.Errorf("orchestrate: announce %s: %w", ct.ID, err)
 		}
@@ -57,7 +58,7 @@ type peering struct {
 // and the announcer, and builds the PeerDownloader.
 func (a *Agent) startPeering() error {
 	logf := func(format string, args ...any) { a.tracer().info("[DO] "+format, args...) }
-	cache, err := peer.OpenCache(a.layout.DOCache, peer.CacheOptions{Now: a.cfg.Now, Logf: logf})
+	cache, err := peer.OpenCache(a.layout.DOCache, peer.CacheOptions{Clock: a.cfg.Clock, Logf: logf})
 	if err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
@@ -66,10 +67,10 @@ func (a *Agent) startPeering() error {
 		cache.Close()
 		return fmt.Errorf("orchestrate: peer server: %w", err)
 	}
-	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Logf: logf}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
+	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Clock: a.cfg.Clock, Logf: logf}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
 	p.dl = &PeerDownloader{
-		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode},
-		Cache: cache, PeerAddr: announced(p.addr), Logf: logf,
+		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode, Options: fetch.Options{Clock: a.cfg.Clock}},
+		Cache: cache, PeerAddr: announced(p.addr), Clock: a.cfg.Clock, Logf: logf,
 		PeerID: func() string { return a.client.DeviceID },
 	}
 	if a.client != nil {
@@ -135,7 +136,7 @@ func (a *Agent) announceLoop(p *peering) {
 		select {
 		case <-p.done:
 			return
-		case <-a.cfg.After(DefaultAnnounceInterval):
+		case <-a.cfg.Clock.After(DefaultAnnounceInterval):
 		}
 	}
 }

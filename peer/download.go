@@ -43,7 +43,10 @@ type DownloadConfig struct {
 	Options fetch.Options
 	// Swarm timings and limits (zero: the Swarm defaults).
 	RefreshInterval, OwnerWait, StallTimeout, PeerBan time.Duration
-	Logf                                              func(format string, args ...any)
+	// Clock is the Swarm's and (unless Options has one) the Job's time
+	// source (nil: the real clock).
+	Clock Clock
+	Logf  func(format string, args ...any)
 }
 
 // Result is what a Download did.
@@ -174,7 +177,7 @@ func start(ctx context.Context, cfg DownloadConfig) (Result, *running, error) {
 	if peering {
 		sw, err = NewSwarm(SwarmConfig{Content: ct, Mode: cfg.Mode, PeerID: cfg.PeerID, Addr: cfg.PeerAddr,
 			LanID: cfg.LanID, GroupID: cfg.GroupID, Array: cfg.Array, RefreshInterval: cfg.RefreshInterval,
-			OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout, BanDuration: cfg.PeerBan, Logf: cfg.Logf})
+			OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout, BanDuration: cfg.PeerBan, Clock: cfg.Clock, Logf: cfg.Logf})
 		if err != nil {
 			return res, nil, err
 		}
@@ -203,6 +206,9 @@ func start(ctx context.Context, cfg DownloadConfig) (Result, *running, error) {
 	opt.PieceHashes = nil
 	if opt.Logf == nil {
 		opt.Logf = cfg.Logf
+	}
+	if opt.Clock == nil && cfg.Clock != nil {
+		opt.Clock = cfg.Clock
 	}
 	if sw != nil {
 		// One piece per request, so that pieces spread over peers, and a

@@ -336,7 +336,7 @@ func (m *MCC) fetch(ctx context.Context, key, upstream string) error {
 	if err != nil {
 		return err
 	}
-	meta := mccMeta{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), ModTime: time.Now().UTC()}
+	meta := mccMeta{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), ModTime: m.cfg.Clock.Now().UTC()}
 	if t, err := http.ParseTime(meta.LastModified); err == nil {
 		meta.ModTime = t
 	}

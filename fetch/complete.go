@@ -42,7 +42,7 @@ func (j *Job) LastRun() RunStats {
 	}
 	end := j.run.end
 	if j.running || end.IsZero() {
-		end = j.opt.Now()
+		end = j.opt.Clock.Now()
 	}
 	if j.run.begin.IsZero() {
 		return RunStats{}

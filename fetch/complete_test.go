@@ -135,7 +135,7 @@ func TestLastRunIsThisRun(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1700000000, 0)}
 	var sl sleeps
 	opt := testOptions(&sl)
-	opt.Now = clk.Now
+	opt.Clock = clk
 	dst := filepath.Join(t.TempDir(), "out.bin")
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -67,7 +67,7 @@ func New(path string, sources []Source, opt Options) (*Job, error) {
 	}
 	opt = opt.withDefaults()
 	j := &Job{path: path, opt: opt, prefixCh: make(chan struct{}), dirty: make(chan struct{}, 1), state: imeapi.DOCaching}
-	j.limit = NewPacer(opt.rate(), opt.Now, opt.Retry.Sleep)
+	j.limit = NewPacer(opt.rate(), opt.Clock.Now, opt.Retry.Sleep)
 	for _, s := range sources {
 		st := &sourceState{src: s, kind: s.Kind(), maxConns: 1 << 30}
 		if l, ok := s.(Limiter); ok && l.MaxConnections() > 0 {
@@ -117,7 +117,7 @@ func (j *Job) Status() Status {
 	}
 	d := j.elapsed
 	if j.running {
-		d += j.opt.Now().Sub(j.started)
+		d += j.opt.Clock.Now().Sub(j.started)
 	}
 	s.DownloadDuration = TimeSpan(d)
 	if j.hdr != nil {
@@ -178,7 +178,7 @@ func (j *Job) Run(ctx context.Context) (Status, error) {
 		j.mu.Unlock()
 		return Status{}, fmt.Errorf("fetch: %s: Run called twice at once", j.path)
 	}
-	j.running, j.started, j.state = true, j.opt.Now(), imeapi.DOCaching
+	j.running, j.started, j.state = true, j.opt.Clock.Now(), imeapi.DOCaching
 	j.run = runState{begin: j.started}
 	for k := range numKinds {
 		j.run.before += j.cnt.from[k].Load()
@@ -193,8 +193,8 @@ func (j *Job) Run(ctx context.Context) (Status, error) {
 
 	j.mu.Lock()
 	j.running = false
-	j.elapsed += j.opt.Now().Sub(j.started)
-	j.run.end = j.opt.Now()
+	j.elapsed += j.opt.Clock.Now().Sub(j.started)
+	j.run.end = j.opt.Clock.Now()
 	switch {
 	case err == nil:
 		j.state = imeapi.DOComplete

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/internal/clock"
 )
 
 // Priority is DO's download priority.
@@ -72,10 +73,17 @@ type Options struct {
 	// file locally and fetches nothing. Without it the journal is removed
 	// (the agent's IMECache reads "no journal" as complete).
 	KeepJournal bool
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// Clock is the time source of durations, bans and pacing (nil: the
+	// real clock).
+	Clock Clock
 	// Logf receives one line per notable event (retries, bans, restarts).
 	Logf func(format string, args ...any)
+}
+
+// Clock is the time source a Job reads (internal/clock's Real, or a
+// test's clock).
+type Clock interface {
+	Now() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -99,8 +107,8 @@ func (o Options) withDefaults() Options {
 	if o.BanDuration <= 0 {
 		o.BanDuration = 15 * time.Minute
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}

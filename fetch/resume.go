@@ -137,7 +137,7 @@ func (j *Job) flush(durable bool) error {
 	}
 	el := j.elapsed
 	if j.running {
-		el += j.opt.Now().Sub(j.started)
+		el += j.opt.Clock.Now().Sub(j.started)
 	}
 	jr.Elapsed = int64(el)
 	data, err := jr.encode()

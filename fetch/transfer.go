@@ -21,7 +21,7 @@ func (j *Job) statSources(ctx context.Context) (Meta, error) {
 	var firstErr error
 	for i, s := range j.sources {
 		j.mu.Lock()
-		banned := j.opt.Now().Before(s.banned)
+		banned := j.opt.Clock.Now().Before(s.banned)
 		j.mu.Unlock()
 		if banned {
 			continue

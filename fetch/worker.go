@@ -39,12 +39,12 @@ func (j *Job) fill(ctx context.Context, sp span, sz *sizer) error {
 			return fmt.Errorf("%w: bytes from %d", ErrNoSource, off)
 		}
 		err := j.opt.Retry.Do(ctx, func(ctx context.Context) (bool, error) {
-			t0 := j.opt.Now()
+			t0 := j.opt.Clock.Now()
 			next, w, err := j.attempt(ctx, s, sp)
 			progress := next > sp.first
 			sp.first = next
 			if w.got >= j.opt.PieceSize {
-				sz.adapt(w.got, w.first.Sub(t0), j.opt.Now().Sub(w.first))
+				sz.adapt(w.got, w.first.Sub(t0), j.opt.Clock.Now().Sub(w.first))
 			}
 			if errors.Is(err, ErrNotHave) {
 				return progress, Permanent(err) // not a failure: ask another source, do not back off
@@ -147,7 +147,7 @@ func (j *Job) attempt(ctx context.Context, s *sourceState, sp span) (next int, w
 func (j *Job) pick(skip map[*sourceState]bool) *sourceState {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	now := j.opt.Now()
+	now := j.opt.Clock.Now()
 	var full *sourceState
 	for _, s := range j.sources {
 		if !s.usable || skip[s] || now.Before(s.banned) {
@@ -177,7 +177,7 @@ func (j *Job) release(s *sourceState) {
 func (j *Job) hasAlternative(s *sourceState, skip map[*sourceState]bool) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	now := j.opt.Now()
+	now := j.opt.Clock.Now()
 	for _, o := range j.sources {
 		if o != s && o.usable && !skip[o] && !now.Before(o.banned) {
 			return true
@@ -188,7 +188,7 @@ func (j *Job) hasAlternative(s *sourceState, skip map[*sourceState]bool) bool {
 
 func (j *Job) ban(s *sourceState, d time.Duration, why error) {
 	j.mu.Lock()
-	s.banned = j.opt.Now().Add(d)
+	s.banned = j.opt.Clock.Now().Add(d)
 	j.mu.Unlock()
 	j.opt.Logf("fetch: %s: banned for %v: %v", s, d, why)
 }

@@ -62,7 +62,7 @@ func (w *pieceWriter) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	if w.got == 0 && len(p) > 0 {
-		w.first = w.j.opt.Now()
+		w.first = w.j.opt.Clock.Now()
 	}
 	written := 0
 	for len(p) > 0 {

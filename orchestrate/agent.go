@@ -14,8 +14,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
+	"github.com/imepipe/imepipe/orchestrate/rules"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
@@ -32,7 +34,7 @@ type Agent struct {
 	priv    *ecdh.PrivateKey
 	dl      Downloader
 	peer    *peering // DO peer side, when Config.PeerAddr is set
-	rules   *ruleEnv
+	rules   *rules.Env
 	folders map[string]string
 	threads atomic.Int64
 	runs    inflight // per-app guard and recorded installer runs
@@ -44,11 +46,40 @@ type Agent struct {
 	closed    atomic.Bool
 }
 
-// New opens the agent's root (creating its folders, state.db and log) and
-// starts its control socket. It does not touch the network: enrollment
-// happens at the first sync. An agent already running on the root makes
-// New fail with state.ErrLocked.
+// New starts the agent daemon on cfg.Root: it opens the root (as Open
+// does) and starts its control socket and, with Config.PeerAddr, its DO
+// peer side. It does not touch the network: enrollment happens at the
+// first sync. An agent already running on the root makes New fail with
+// state.ErrLocked.
 func New(cfg Config) (*Agent, error) {
+	a, err := Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.listen(); err != nil {
+		a.closeFiles()
+		return nil, err
+	}
+	if a.cfg.PeerAddr != "" {
+		if err := a.startPeering(); err != nil {
+			a.Close()
+			return nil, err
+		}
+		if cfg.Downloader == nil {
+			a.dl = a.peer.dl
+		}
+	}
+	a.tracer().info("[Win32App] imepipe agent started on %s (sync every %v, retry after %v, %d attempts, GRS %v)", a.cfg.Root, a.cfg.SyncInterval, a.cfg.RetryInterval, a.cfg.MaxAttempts, a.cfg.GRSWindow)
+	return a, nil
+}
+
+// Open is the handle of a CLI command acting on cfg.Root's state.db while
+// no agent runs there (Connect uses it): it opens the root (creating its
+// folders, state.db and log) and the device's identity, and starts
+// nothing — no control socket, no peer server, no loop. Its methods
+// (Status, Sync, Install, Reg, …) act once; Close releases state.db. An
+// agent running on the root makes Open fail with state.ErrLocked.
+func Open(cfg Config) (*Agent, error) {
 	if cfg.Root == "" {
 		return nil, fmt.Errorf("orchestrate: Config.Root is required")
 	}
@@ -70,42 +101,23 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	lw, err := cmtrace.Open(filepath.Join(layout.Logs, "IntuneManagementExtension.log"), cmtrace.Options{MaxSize: cfg.LogMaxSize, Keep: cfg.LogKeep, Now: cfg.Now})
+	lw, err := cmtrace.Open(filepath.Join(layout.Logs, "IntuneManagementExtension.log"), cmtrace.Options{MaxSize: cfg.LogMaxSize, Keep: cfg.LogKeep, Clock: cfg.Clock})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("orchestrate: %w", err)
 	}
 	a := &Agent{cfg: cfg, layout: layout, store: st, log: lw}
-	a.folders = KnownFolders(root, cfg.Folders)
+	a.folders = rules.KnownFolders(root, cfg.Folders)
 	a.dl = cfg.Downloader
 	if a.dl == nil {
-		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: *cfg.DownloadMode}
+		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: *cfg.DownloadMode, Options: fetch.Options{Clock: cfg.Clock}}
 	}
-	scriptEnv := append(installerEnv(), folderEnv(a.folders)...)
-	a.rules = &ruleEnv{store: st, folders: a.folders, scripts: scriptRunner{dir: layout.Staging, timeout: cfg.ScriptTimeout, env: scriptEnv}}
+	scriptEnv := append(installerEnv(), rules.FolderEnv(a.folders)...)
+	a.rules = &rules.Env{Registry: st, Folders: a.folders, Scripts: rules.Scripts{Dir: layout.Staging, Timeout: cfg.ScriptTimeout, Env: scriptEnv}}
 	if err := a.loadIdentity(); err != nil {
 		a.closeFiles()
 		return nil, err
 	}
-	if cfg.ControlSocket != "-" {
-		if err := a.listen(); err != nil {
-			a.closeFiles()
-			return nil, err
-		}
-	}
-	if cfg.ControlSocket == "-" {
-		return a, nil // a CLI command acting on state.db, not an agent
-	}
-	if cfg.PeerAddr != "" {
-		if err := a.startPeering(); err != nil {
-			a.Close()
-			return nil, err
-		}
-		if cfg.Downloader == nil {
-			a.dl = a.peer.dl
-		}
-	}
-	a.tracer().info("[Win32App] imepipe agent started on %s (sync every %v, retry after %v, %d attempts, GRS %v)", root, cfg.SyncInterval, cfg.RetryInterval, cfg.MaxAttempts, cfg.GRSWindow)
 	return a, nil
 }
 
@@ -232,7 +244,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-a.cfg.After(wait):
+		case <-a.cfg.Clock.After(wait):
 		}
 	}
 }
@@ -244,7 +256,7 @@ func (a *Agent) nextWake() time.Duration {
 	if err != nil {
 		return wait
 	}
-	now := a.cfg.Now()
+	now := a.cfg.Clock.Now()
 	for _, ap := range apps {
 		var due time.Time
 		switch {

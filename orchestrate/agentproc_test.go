@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/imepipe/imepipe/internal/clocktest"
 )
 
 // envTestAgent makes the test binary an agent process: its value is a
@@ -33,7 +35,7 @@ func testAgentMain() {
 		os.Exit(2)
 	}
 	a, err := New(Config{Root: c.Root, ServiceURL: c.ServiceURL, EnrollmentSecret: c.Secret, DeviceName: "test-pc",
-		Now: func() time.Time { return c.Now }, InstallTimeout: c.InstallTimeout,
+		Clock: clocktest.Func(func() time.Time { return c.Now }), InstallTimeout: c.InstallTimeout,
 		Logf: func(f string, args ...any) { fmt.Fprintf(os.Stderr, f+"\n", args...) }})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "test agent:", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/reap"
+	"github.com/imepipe/imepipe/orchestrate/rules"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
@@ -51,7 +52,7 @@ func (a *Agent) processApp(ctx context.Context, p imeapi.Policy, m mode, onDeman
 		return
 	}
 	defer release()
-	_ = a.store.PutPolicy(user, key, state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Now()})
+	_ = a.store.PutPolicy(user, key, state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Clock.Now()})
 	if m != modeDetect && !onDemand && !a.due(t, user, key, p.AppID) {
 		return
 	}
@@ -176,17 +177,17 @@ func (a *Agent) cleanup(t *tracer, app imeapi.Win32LobApp, key, dir string, m mo
 // detect evaluates every detection rule (all must hold).
 func (a *Agent) detect(ctx context.Context, t *tracer, app imeapi.Win32LobApp) (bool, error) {
 	t.info("[Win32App] ===Step=== Detection rules")
-	rules := detectionRules(app)
-	if len(rules) == 0 {
+	detect := rules.Detection(app)
+	if len(detect) == 0 {
 		return false, fmt.Errorf("orchestrate: app %s has no detection rule: %w", app.ID, ErrRule)
 	}
 	detected := true
-	for i, r := range rules {
-		ok, detail, err := a.rules.eval(ctx, r, true)
+	for i, r := range detect {
+		ok, detail, err := a.rules.Eval(ctx, r, true)
 		if err != nil {
 			return false, fmt.Errorf("orchestrate: detection rule %d: %w", i, err)
 		}
-		t.info("[Win32App] Detection rule %d (%s): %s", i, ruleKind(r.ODataType), detail)
+		t.info("[Win32App] Detection rule %d (%s): %s", i, rules.Kind(r.ODataType), detail)
 		if !ok {
 			detected = false
 			break

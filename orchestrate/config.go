@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/internal/clock"
 	"github.com/imepipe/imepipe/internal/privdir"
+	"github.com/imepipe/imepipe/orchestrate/rules"
 )
 
 // Defaults of the intervals, as the IME has them.
@@ -17,7 +19,7 @@ const (
 	DefaultMaxAttempts    = 3
 	DefaultGRSWindow      = 24 * time.Hour
 	DefaultInstallTimeout = 60 * time.Minute
-	DefaultScriptTimeout  = 60 * time.Second
+	DefaultScriptTimeout  = rules.DefaultScriptTimeout
 )
 
 // Config is an agent's configuration. Root is required; ServiceURL and
@@ -84,17 +86,14 @@ type Config struct {
 	// (reap.Main must run first in its main); default os.Executable().
 	Reaper string
 
-	// ControlSocket is the Unix socket the agent serves while it holds
-	// state.db: "" means Root/agent.sock, "-" none.
-	ControlSocket string
-
 	LogMaxSize int64 // IntuneManagementExtension.log rotation size (2 MiB)
 	LogKeep    int   // rotated logs kept (1)
 
-	// Now is the clock; After waits (the sync loop's timer). Tests drive
-	// both; defaults time.Now and time.After.
-	Now   func() time.Time
-	After func(d time.Duration) <-chan time.Time
+	// Clock is the agent's one time source, passed down to its log, DO
+	// cache, piece server, Swarm and downloads: Now dates, After waits
+	// (the sync loop, the orphan poll, the announcer). Tests drive it;
+	// nil: the real clock.
+	Clock Clock
 	// Logf also receives every log line in plain text (nil: silent).
 	Logf func(format string, args ...any)
 }
@@ -127,11 +126,8 @@ func (c Config) withDefaults() Config {
 	if c.DeviceName == "" {
 		c.DeviceName, _ = os.Hostname()
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.After == nil {
-		c.After = time.After
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
@@ -175,4 +171,12 @@ func (l Layout) create() error {
 		}
 	}
 	return os.MkdirAll(l.Logs, 0o755)
+}
+
+// Clock is the agent's time source (internal/clock's Real; tests pass
+// internal/clocktest's). Its value also serves as the log's, the DO
+// cache's, the piece server's, the Swarm's and the downloads' clock.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
 }

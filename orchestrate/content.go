@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/delivery"
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 )
@@ -23,23 +24,17 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 		return "", st, &StepError{Step: step, Code: CodeFailure, Err: err}
 	}
 	t.info("[Win32App] ===Step=== Get content info")
-	ci, err := a.client.ContentInfo(ctx, p.AppID, p.Version)
+	c, err := delivery.Resolve(ctx, a.client, a.priv, p.AppID, p.Version)
 	if err != nil {
+		var se *delivery.StepError
+		if errors.As(err, &se) {
+			return fail(se.Step, se.Err)
+		}
 		return fail("content info", err)
 	}
-	info := ci.ContentInfo
-	if err := checkContentInfo(info); err != nil {
-		return fail("content info", err)
-	}
+	info := c.Info
 	t.info("[Win32App] ContentInfo: UploadLocation=%s, DoFileId=%s, Size=%d", fetch.RedactURL(info.UploadLocation), info.DoFileID, info.Size)
-	di, err := a.client.OpenDecryptInfo(a.priv, ci.DecryptInfo)
-	if err != nil {
-		return fail("decrypt info", err)
-	}
-	keys, err := decrypt.KeysFromDecryptInfo(di, info.UnencryptedContentSize)
-	if err != nil {
-		return fail("decrypt info", err)
-	}
+	keys := c.Keys
 	bin, err := under(a.layout.Incoming, key+".bin")
 	if err != nil {
 		return fail("content info", err)
@@ -49,8 +44,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 		return fail("content info", err)
 	}
 	// The HMAC, checked on every path below, covers every byte of the .bin.
-	req := DownloadRequest{AppID: p.AppID, Version: p.Version, Info: info, Path: bin,
-		Foreground: p.DeliveryOptimizationPriority == "foreground", CallerVerifies: true}
+	target := delivery.Target{Bin: bin, Dir: dir, Foreground: p.DeliveryOptimizationPriority == "foreground"}
 
 	cached := false
 	if _, err := os.Stat(bin); err == nil && !exists(bin+".journal") {
@@ -69,7 +63,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 			t.info("[Win32App] ===Step=== Download")
 			t.info("[Win32App] Downloading app on session 0. App: %s, DoFileId: %s", p.AppID, info.DoFileID)
 			var unpacked bool
-			st, unpacked, err = a.downloadAndUnpack(ctx, t, req, keys, dir)
+			st, unpacked, err = a.deliver(ctx, t, c, target)
 			if err != nil {
 				return "", st, &StepError{Step: "download", Object: info.DoFileID, Code: CodeFailure, Err: err}
 			}
@@ -134,6 +128,31 @@ func isVerifyError(err error) bool {
 		}
 	}
 	return false
+}
+
+// deliver downloads c into target with the agent's Downloader while the
+// part already complete is verified, decrypted and extracted
+// (delivery.Start). It returns the download's record and error, and
+// whether target.Dir now holds the verified content; when not (no Job to
+// follow, the inner ZIP needs random access, the download started again
+// from zero, or the content does not verify) the caller unpacks the
+// completed file the ordinary way, which decides.
+func (a *Agent) deliver(ctx context.Context, t *tracer, c *delivery.Content, target delivery.Target) (fetch.Status, bool, error) {
+	d, err := delivery.Start(ctx, c, a.dl, target)
+	if err != nil {
+		return fetch.Status{}, false, err
+	}
+	if d.Job != nil {
+		t.info("[Win32App] Verifying, decrypting and unzipping while the download runs, into %s", target.Dir)
+	}
+	res, err := d.Wait()
+	if err != nil {
+		return res.Status, false, err
+	}
+	if res.UnpackErr != nil {
+		t.warn("[Win32App] Unzipping during the download did not complete (%v); unpacking the downloaded file", res.UnpackErr)
+	}
+	return res.Status, res.Unpacked, nil
 }
 
 func removeBin(bin string) {

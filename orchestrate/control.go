@@ -261,8 +261,8 @@ func (r *Remote) Health(ctx context.Context) (h Health, err error) {
 }
 
 // Connect reaches the agent of root: through its control socket when one
-// is running, else by opening state.db directly (an *Agent without a
-// socket; close it with the returned closer). cfg.Root is set to root.
+// is running, else by opening state.db directly (Open: an *Agent without
+// a socket; close it with the returned closer). cfg.Root is set to root.
 func Connect(ctx context.Context, root string, cfg Config) (Control, io.Closer, error) {
 	r := &Remote{Socket: LayoutOf(root).Socket}
 	var d net.Dialer
@@ -273,8 +273,8 @@ func Connect(ctx context.Context, root string, cfg Config) (Control, io.Closer, 
 		c.Close()
 		return r, io.NopCloser(nil), nil
 	}
-	cfg.Root, cfg.ControlSocket = root, "-"
-	a, err := New(cfg)
+	cfg.Root = root
+	a, err := Open(cfg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -68,13 +68,15 @@ exit $missing`).script("data/a.txt", "a").script("data/deep/b.txt", "b").script(
 	var once sync.Once
 	r.h = newHarness(t, []testApp{app}, func(c *Config) {
 		c.OrphanPoll = crashPoll
-		c.After = func(d time.Duration) <-chan time.Time {
+		tc := c.Clock.(testClock)
+		tc.after = func(d time.Duration) <-chan time.Time {
 			if d == crashPoll {
 				once.Do(func() { close(r.polled) })
 				r.h.clock.Advance(advance)
 			}
 			return time.After(d)
 		}
+		c.Clock = tc
 	})
 	r.h.agent.Close()  // the agent process needs state.db
 	t.Cleanup(func() { // a failed test leaves no installer behind

@@ -14,10 +14,12 @@
 // For every app a sync reads from the service, it runs the IME flow:
 // detection (file/folder, emulated registry, MSI product code, script) →
 // applicability (disk, memory, CPUs, CPU speed, architecture, requirement
-// rules → 3000) → content info → download into Incoming (a Downloader:
-// fetch from the origin and an optional Connected Cache host, or, with
-// PeerAddr, a PeerDownloader over LAN/Group peers and the DO cache) →
-// verify, decrypt and extract into IMECache →
+// rules → 3000; the rules are package rules) → content info → download
+// into Incoming (a Downloader: fetch from the origin and an optional
+// Connected Cache host, or, with PeerAddr, a PeerDownloader over LAN/Group
+// peers and the DO cache; its peer server and Array registrations are
+// peering.go) → verify, decrypt and extract into IMECache while the
+// download runs (package delivery) →
 // the install (or uninstall) command under /bin/sh -c in that folder →
 // exit code mapped with the app's return codes → detection again (success
 // but not detected: 0x87D1041C) → ComplianceStateMessage and
@@ -69,9 +71,10 @@
 // (compiled, not run here).
 //
 // CLI access: state.db is a bbolt file, which one process holds at a time.
-// While an agent runs it serves agent.sock, a Unix socket speaking one JSON
-// request and one JSON response per connection; Connect dials it and
-// otherwise opens state.db itself, so `imepipe status`, `install`, `grs
+// New starts the daemon; while it runs it serves agent.sock, a Unix socket
+// speaking one JSON request and one JSON response per connection. Open is
+// the CLI's handle (no socket, no peer server); Connect dials the socket
+// and otherwise Opens state.db itself, so `imepipe status`, `install`, `grs
 // reset`, `reg` … work whether or not an agent is running.
 //
 // Installers on Linux: the command line runs with /bin/sh -c; the known
@@ -88,7 +91,7 @@
 // a .ps1, .cmd/.bat or .msi first token is wrapped in powershell.exe,
 // cmd.exe or msiexec.exe (exec_windows.go); the whole tree runs in a Job
 // Object (package reap). Known folders are the real ones there (from the
-// environment, KnownFolders), so detection looks where installers write.
+// environment, rules.KnownFolders), so detection looks where installers write.
 //
 // The package does not reboot the device, does not check OS versions,
 // and cannot read file versions (a PE resource). A reinstall downloads

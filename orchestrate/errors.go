@@ -3,13 +3,15 @@ package orchestrate
 import (
 	"errors"
 	"fmt"
+
+	"github.com/imepipe/imepipe/orchestrate/rules"
 )
 
 // Sentinel errors; test with errors.Is.
 var (
 	// ErrRule: a detection or requirement rule that cannot be evaluated
-	// (unknown type or operator, bad value, unmapped path).
-	ErrRule = errors.New("invalid rule")
+	// (unknown type or operator, bad value, unmapped path); rules.ErrRule.
+	ErrRule = rules.ErrRule
 	// ErrNotEnrolled: no identity in state.db and no service/secret given.
 	ErrNotEnrolled = errors.New("device not enrolled")
 	// ErrUnknownApp: the app id is not among the device's policies.

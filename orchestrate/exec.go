@@ -113,7 +113,7 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 		t.error("[Win32App] Cannot record the installer run of app %s; not starting it: %v", p.AppID, err)
 		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 	}
-	start := a.cfg.Now()
+	start := a.cfg.Clock.Now()
 	res, err := reap.Run(ctx, spec)
 	if err != nil {
 		if errors.Is(err, reap.ErrDetached) {
@@ -127,7 +127,7 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 	}
 	code := exitCode(res, codeFile)
-	t.info("[Win32App] process %d exited; waited for its whole process tree (%d more processes reaped) in %v", res.PID, res.Reaped, a.cfg.Now().Sub(start).Round(time.Millisecond))
+	t.info("[Win32App] process %d exited; waited for its whole process tree (%d more processes reaped) in %v", res.PID, res.Reaped, a.cfg.Clock.Now().Sub(start).Round(time.Millisecond))
 	t.info("[Win32App] lpExitCode %d", code)
 	return code, nil
 }

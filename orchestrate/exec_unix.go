@@ -2,7 +2,10 @@
 
 package orchestrate
 
-import "github.com/imepipe/imepipe/orchestrate/reap"
+import (
+	"github.com/imepipe/imepipe/orchestrate/reap"
+	"github.com/imepipe/imepipe/orchestrate/rules"
+)
 
 // setCommand makes s run cmdline the Linux stand-in's way: /bin/sh -c
 // CMDLINE in the content folder. A Windows line (setup.exe /S) does not
@@ -16,4 +19,4 @@ func setCommand(s *reap.Spec, cmdline string) error {
 // installerFolderEnv points the installer's known-folder variables
 // (ProgramFiles, ProgramData, SystemRoot, …) at the emulated drive,
 // Root/Drive/C/… (Config.Folders), where detection rules look.
-func installerFolderEnv(folders map[string]string) []string { return folderEnv(folders) }
+func installerFolderEnv(folders map[string]string) []string { return rules.FolderEnv(folders) }

@@ -34,6 +34,21 @@ type fakeClock = clocktest.Clock
 
 func newClock() *fakeClock { return clocktest.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
+// testClock is the harness's Config.Clock: Now is the fake clock's;
+// After waits real time unless the test sets after (the agent's loops
+// run as they would; tests that drive the waits give their own).
+type testClock struct {
+	*fakeClock
+	after func(d time.Duration) <-chan time.Time
+}
+
+func (c testClock) After(d time.Duration) <-chan time.Time {
+	if c.after != nil {
+		return c.after(d)
+	}
+	return time.After(d)
+}
+
 // testApp is one app for the emulated service: files of its setup folder
 // and app.json fields over the defaults.
 type testApp struct {
@@ -165,7 +180,7 @@ func newHarnessFilters(t *testing.T, apps []testApp, filters string, tweak func(
 		ServiceURL:       h.http.URL,
 		EnrollmentSecret: h.secret,
 		DeviceName:       "test-pc",
-		Now:              h.clock.Now,
+		Clock:            testClock{fakeClock: h.clock},
 		InstallTimeout:   30 * time.Second,
 		System: func() (SystemInfo, error) {
 			return SystemInfo{FreeDiskMB: 100000, MemoryMB: 8192, CPUs: 4, CPUSpeedMHz: 2400, Arch: "x64"}, nil

@@ -49,7 +49,7 @@ func (a *Agent) Health(ctx context.Context) (Health, error) {
 	case !ok:
 		add("last sync", false, "never synced")
 	default:
-		age := a.cfg.Now().Sub(last)
+		age := a.cfg.Clock.Now().Sub(last)
 		fresh := age <= 2*a.cfg.SyncInterval+time.Minute
 		add("last sync", fresh && st.LastResult == "ok", "%s ago (%s), result %q", age.Round(time.Second), last.Format(time.RFC3339), st.LastResult)
 	}

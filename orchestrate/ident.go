@@ -9,7 +9,6 @@ import (
 
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/state"
-	"github.com/imepipe/imepipe/peer"
 )
 
 // Identifiers from the network (a policy's appId and version, a content
@@ -28,13 +27,6 @@ func checkPolicy(p imeapi.Policy) error {
 		return fmt.Errorf("orchestrate: policy version %s: %w", shown(p.Version), err)
 	}
 	return nil
-}
-
-// checkContentInfo refuses a content info whose DoFileId could not name
-// a file in the DO cache, with peer's error as it is ("peer: bad
-// DoFileId: …"): the caller's StepError names the step.
-func checkContentInfo(info imeapi.ContentInfo) error {
-	return peer.CheckID(info.DoFileID)
 }
 
 // maxShown bounds an identifier quoted into a log line or a message.
@@ -95,7 +87,7 @@ func (a *Agent) refuse(ctx context.Context, t *tracer, p imeapi.Policy, err erro
 		return
 	}
 	t.error("[Win32App] Refusing the policy of app %s version %s: %v", shown(p.AppID), shown(p.Version), err)
-	_ = a.store.PutPolicy(user, key, state.Policy{AppID: plain(p.AppID), Version: plain(p.Version), Intent: p.Intent, UpdatedAt: a.cfg.Now()})
+	_ = a.store.PutPolicy(user, key, state.Policy{AppID: plain(p.AppID), Version: plain(p.Version), Intent: p.Intent, UpdatedAt: a.cfg.Clock.Now()})
 	_ = a.store.PutCompliance(user, key, state.ComplianceStateMessage{ComplianceState: imeapi.ComplianceError, ErrorCode: CodeFailure, TargetType: 2})
 	_ = a.store.PutEnforcement(user, key, state.EnforcementStateMessage{EnforcementState: imeapi.EnforcementError, ErrorCode: CodeFailure, ErrorMessage: msg})
 	if imeapi.CheckAppID(p.AppID) != nil {

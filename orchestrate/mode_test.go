@@ -15,7 +15,7 @@ func TestDownloadModeZeroAfterLANIsStored(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "root")
 	open := func(mode *imeapi.DownloadMode) (imeapi.DownloadMode, string) {
 		t.Helper()
-		a, err := New(Config{Root: root, ControlSocket: "-", DownloadMode: mode})
+		a, err := Open(Config{Root: root, DownloadMode: mode})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +43,7 @@ func TestDownloadModeZeroAfterLANIsStored(t *testing.T) {
 		}
 	}
 	bad := imeapi.DownloadMode(7)
-	if _, err := New(Config{Root: root, ControlSocket: "-", DownloadMode: &bad}); !errors.Is(err, imeapi.ErrCode) {
+	if _, err := Open(Config{Root: root, DownloadMode: &bad}); !errors.Is(err, imeapi.ErrCode) {
 		t.Fatalf("mode 7: %v, want ErrCode", err)
 	}
 	if got, stored := open(nil); got != imeapi.ModeBypass || stored != "100" {

@@ -47,7 +47,7 @@ func (a *Agent) keptDir(t *tracer, key string) string {
 			return ""
 		}
 		t.info("[Win32App] Persisted content at %s verified (%d entries, sizes and SHA-256)", p.Path, len(p.Files))
-		p.LastUsed = a.cfg.Now()
+		p.LastUsed = a.cfg.Clock.Now()
 		_ = a.store.PutPersisted(p)
 		return p.Path
 	}
@@ -66,7 +66,7 @@ func (a *Agent) persist(t *tracer, key, dir string) {
 		_ = os.RemoveAll(dir)
 		return
 	}
-	_ = a.store.PutPersisted(state.Persisted{Key: key, Path: dir, Size: size, LastUsed: a.cfg.Now(), Files: files})
+	_ = a.store.PutPersisted(state.Persisted{Key: key, Path: dir, Size: size, LastUsed: a.cfg.Clock.Now(), Files: files})
 	t.info("[Win32App] Content of %s kept at %s for source resiliency (manifest of %d entries)", key, dir, len(files))
 	list, err := a.store.Persisted()
 	if err != nil {

@@ -72,7 +72,7 @@ func (g *inflight) mark(key string, on bool) (was bool) {
 func (a *Agent) installRecord(p imeapi.Policy, m mode, key, dir string, timeout time.Duration) state.Install {
 	st, _ := a.store.App(state.DeviceUser, key)
 	pol, _ := json.Marshal(p)
-	now := a.cfg.Now()
+	now := a.cfg.Clock.Now()
 	return state.Install{
 		User: state.DeviceUser, Key: key, AppID: p.AppID, Version: p.Version, Mode: string(m),
 		ReaperJob:  `Local\imepipe-` + key,
@@ -178,7 +178,7 @@ func (a *Agent) adopt(ctx context.Context, t *tracer, rec state.Install) bool {
 		rec.AppID, rec.Key, rec.Started.Format(time.RFC3339), h.PID, rec.Attempt)
 	timedOut, killAt := false, time.Time{}
 	for h.Running() {
-		now := a.cfg.Now()
+		now := a.cfg.Clock.Now()
 		switch {
 		case !h.Alive():
 			h.Kill() // the reaper died: nothing waits for what is left of its tree
@@ -195,7 +195,7 @@ func (a *Agent) adopt(ctx context.Context, t *tracer, rec state.Install) bool {
 		case <-ctx.Done():
 			t.warn("[Win32App] Stopped waiting for the installer of app %s (%v); the next agent run waits again", rec.AppID, ctx.Err())
 			return false
-		case <-a.cfg.After(a.cfg.OrphanPoll):
+		case <-a.cfg.Clock.After(a.cfg.OrphanPoll):
 		}
 	}
 	res, err := reap.ReadResult(rec.ResultPath)

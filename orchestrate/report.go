@@ -16,12 +16,12 @@ func (a *Agent) report(ctx context.Context, t *tracer, user, key string, rep ime
 		rep.DOStatus, _ = json.Marshal(do)
 	}
 	body, _ := json.Marshal(rep)
-	rec := state.ReportRecord{Body: body, At: a.cfg.Now()}
+	rec := state.ReportRecord{Body: body, At: a.cfg.Clock.Now()}
 	t.info("[StatusService] Sending app result: app %s, EnforcementState %d, ComplianceState %d, ErrorCode %d", rep.AppID, rep.EnforcementState, rep.ComplianceState, rep.ErrorCode)
 	if err := a.client.Report(ctx, rep); err != nil {
 		t.warn("[StatusService] Report of app %s not sent (%v); kept for the next sync", rep.AppID, err)
 	} else {
-		rec.Sent, rec.SentAt = true, a.cfg.Now()
+		rec.Sent, rec.SentAt = true, a.cfg.Clock.Now()
 	}
 	if err := a.store.PutReport(user, key, rec); err != nil {
 		t.error("[StatusService] %v", err)
@@ -47,7 +47,7 @@ func (a *Agent) flushReports(ctx context.Context, t *tracer) {
 			return
 		}
 		rec := *ap.Report
-		rec.Sent, rec.SentAt = true, a.cfg.Now()
+		rec.Sent, rec.SentAt = true, a.cfg.Clock.Now()
 		_ = a.store.PutReport(ap.User, ap.Key, rec)
 		t.info("[StatusService] Pending report of app %s sent", rep.AppID)
 	}

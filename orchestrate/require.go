@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/rules"
 )
 
 // applicability checks an app's requirements: free disk, memory, CPUs,
@@ -45,14 +46,14 @@ func (a *Agent) applicability(ctx context.Context, app imeapi.Win32LobApp, t *tr
 		t.info("[Win32App] minimumSupportedWindowsRelease %s is not checked on this OS", app.MinimumSupportedWindowsRelease)
 	}
 	t.info("[Win32App] ===Step=== Check Extended requirement rules")
-	for i, r := range requirementRules(app) {
-		ok, detail, err := a.rules.eval(ctx, r, false)
+	for i, r := range rules.Requirements(app) {
+		ok, detail, err := a.rules.Eval(ctx, r, false)
 		if err != nil {
 			return "", fmt.Errorf("orchestrate: requirement rule %d: %w", i, err)
 		}
-		t.info("[Win32App] Requirement rule %d (%s): %s", i, ruleKind(r.ODataType), detail)
+		t.info("[Win32App] Requirement rule %d (%s): %s", i, rules.Kind(r.ODataType), detail)
 		if !ok {
-			return fmt.Sprintf("requirement rule %d (%s): %s", i, ruleKind(r.ODataType), detail), nil
+			return fmt.Sprintf("requirement rule %d (%s): %s", i, rules.Kind(r.ODataType), detail), nil
 		}
 	}
 	return "", nil

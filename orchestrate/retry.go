@@ -14,7 +14,7 @@ func (a *Agent) due(t *tracer, user, key, appID string) bool {
 	if err != nil {
 		return true // nothing recorded yet
 	}
-	now := a.cfg.Now()
+	now := a.cfg.Clock.Now()
 	if !st.GRS.IsZero() {
 		until := st.GRS.Add(a.cfg.GRSWindow)
 		if now.Before(until) {
@@ -50,7 +50,7 @@ func (a *Agent) recordAttempt(t *tracer, user, key, appID string, r result) {
 		t.info("[Win32App] Attempt %d of app %s is already counted", r.attempt, appID)
 		return
 	}
-	now := a.cfg.Now()
+	now := a.cfg.Clock.Now()
 	att := state.Attempts{Count: st.Attempts.Count + 1, Runs: st.Attempts.Runs, Last: now, LastError: r.message}
 	_ = a.store.PutAttempts(user, key, att)
 	if att.Count >= a.cfg.MaxAttempts {

@@ -77,7 +77,9 @@ func TestRunWakesForRetries(t *testing.T) {
 	h := newHarness(t, []testApp{app}, func(c *Config) {
 		c.RetryInterval = 5 * time.Minute
 		c.SyncInterval = time.Hour
-		c.After = func(d time.Duration) <-chan time.Time { waits <- d; return fire }
+		tc := c.Clock.(testClock)
+		tc.after = func(d time.Duration) <-chan time.Time { waits <- d; return fire }
+		c.Clock = tc
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

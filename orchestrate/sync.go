@@ -87,7 +87,7 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 	if kind == SyncCompliance {
 		name = "LastComplianceSyncTime"
 	}
-	_ = a.store.SetTime(name, a.cfg.Now())
+	_ = a.store.SetTime(name, a.cfg.Clock.Now())
 	_ = a.store.SetValue("LastSyncResult", "ok")
 	t.info("[Win32App] ----------------------------------------------------- application poller stopped. -----------------------------------------------------")
 	return nil

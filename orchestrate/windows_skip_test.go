@@ -12,10 +12,6 @@ const (
 	// through file rules on the emulated drive (mapPath, Linux backend), and the
 	// agent's control socket is AF_UNIX, which Wine lacks.
 	skipAgentScenarios = "agent scenarios use /bin/sh installers; Windows installers come with the Windows backend"
-	// skipEmulatedFiles: file rules map C:\ onto root/Drive/C, the Linux backend.
-	skipEmulatedFiles = "file rules map C:\\ onto the emulated drive (Linux backend); real known folders come with the Windows backend"
-	// skipShScripts: script rules run through /bin/sh here.
-	skipShScripts = "script rules run through /bin/sh; powershell.exe comes with the Windows backend"
 )
 
 // skipOnWindows skips t with reason when the tests run on Windows.

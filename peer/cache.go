@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/internal/clock"
 	"github.com/imepipe/imepipe/internal/privdir"
 )
 
@@ -35,8 +36,9 @@ type CacheOptions struct {
 	// MaxBytes caps the complete content kept; the least recently used
 	// goes first (0: no cap).
 	MaxBytes int64
-	Now      func() time.Time
-	Logf     func(format string, args ...any)
+	// Clock dates use and expiry (nil: the real clock).
+	Clock Clock
+	Logf  func(format string, args ...any)
 }
 
 // Cache is the DO cache folder (DOCache/): for every DoFileId a data file
@@ -57,8 +59,8 @@ func OpenCache(dir string, opt CacheOptions) (*Cache, error) {
 	if opt.MaxAge <= 0 {
 		opt.MaxAge = DefaultMaxAge
 	}
-	if opt.Now == nil {
-		opt.Now = time.Now
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
 	}
 	if opt.Logf == nil {
 		opt.Logf = func(string, ...any) {}
@@ -215,7 +217,7 @@ func (c *Cache) Begin(id string, size, pieceSize int64, hashes [][32]byte, targe
 		c.opt.Logf("peer: DO cache: cannot link %s (%v); serving it from %s", id, err, target)
 		ct.path = target
 	}
-	now := c.opt.Now()
+	now := c.opt.Clock.Now()
 	ct.created, ct.used = now, now
 	c.mu.Lock()
 	c.items[id] = ct
@@ -245,7 +247,7 @@ func (c *Cache) Finish(ct *Content, s fetch.Status) error {
 		ct.mu.Unlock()
 	}
 	ct.mu.Lock()
-	ct.complete, ct.used = true, c.opt.Now()
+	ct.complete, ct.used = true, c.opt.Clock.Now()
 	ct.mu.Unlock()
 	return c.Save(ct)
 }
@@ -300,7 +302,7 @@ func (c *Cache) Remove(id string) error {
 // recently used until the rest fits MaxBytes. Content still downloading
 // is never removed. It returns the DoFileIds removed.
 func (c *Cache) Expire() ([]string, error) {
-	now := c.opt.Now()
+	now := c.opt.Clock.Now()
 	var done []*Content
 	for _, ct := range c.List() {
 		ct.mu.Lock()
@@ -337,7 +339,7 @@ func lastUsed(ct *Content) time.Time {
 
 // touch marks ct used now.
 func (c *Cache) touch(ct *Content) {
-	now := c.opt.Now()
+	now := c.opt.Clock.Now()
 	ct.mu.Lock()
 	ct.used = now
 	ct.mu.Unlock()

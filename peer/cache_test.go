@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/internal/clocktest"
 )
 
 func TestCacheReloadAndExpire(t *testing.T) {
@@ -18,7 +19,7 @@ func TestCacheReloadAndExpire(t *testing.T) {
 	root := t.TempDir()
 	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	c, err := OpenCache(filepath.Join(root, "DOCache"), CacheOptions{MaxAge: time.Hour, Now: clock})
+	c, err := OpenCache(filepath.Join(root, "DOCache"), CacheOptions{MaxAge: time.Hour, Clock: clocktest.Func(clock)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestCacheReloadAndExpire(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(c.Dir(), "other"+dataSuffix), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c2, err := OpenCache(c.Dir(), CacheOptions{MaxAge: time.Hour, Now: clock})
+	c2, err := OpenCache(c.Dir(), CacheOptions{MaxAge: time.Hour, Clock: clocktest.Func(clock)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestCacheReloadAndExpire(t *testing.T) {
 func TestCacheSizeCap(t *testing.T) {
 	root := t.TempDir()
 	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	c, err := OpenCache(root, CacheOptions{MaxBytes: 5 * testPiece, Now: func() time.Time { return now }})
+	c, err := OpenCache(root, CacheOptions{MaxBytes: 5 * testPiece, Clock: clocktest.Func(func() time.Time { return now })})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,10 +43,10 @@ type DownloadConfig struct {
 	Options fetch.Options
 	// Swarm timings and limits (zero: the Swarm defaults).
 	RefreshInterval, OwnerWait, StallTimeout, PeerBan time.Duration
-	// Started, when set, is called with the Job before it runs, so the
-	// caller can verify the file while it grows (Job.Prefix).
-	Started func(*fetch.Job)
-	Logf    func(format string, args ...any)
+	// Clock is the Swarm's and (unless Options has one) the Job's time
+	// source (nil: the real clock).
+	Clock Clock
+	Logf  func(format string, args ...any)
 }
 
 // Result is what a Download did.
@@ -67,9 +67,69 @@ type Result struct {
 // origin, while serving the pieces it holds from the DO cache. It does
 // not check the whole file; the caller verifies it (decrypt.Open).
 func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
+	t, err := Start(ctx, cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	return t.Wait()
+}
+
+// Transfer is a started Download: its Job, readable while it grows
+// (Job.NewPrefixReader), and Wait for what it did.
+type Transfer struct {
+	job  *fetch.Job
+	done chan struct{}
+	res  Result
+	err  error
+}
+
+// Job is the download's Job, or nil when nothing downloads (the content
+// came whole from the DO cache).
+func (t *Transfer) Job() *fetch.Job { return t.job }
+
+// Wait blocks until the download, its DO cache bookkeeping and its last
+// announcement are done, and returns what it did. It may be called more
+// than once.
+func (t *Transfer) Wait() (Result, error) {
+	<-t.done
+	return t.res, t.err
+}
+
+// Start begins Download's work and returns once the Job exists and runs
+// (or, for content the DO cache holds, once it is in place); ctx governs
+// the whole download. An error before the Job starts is returned here.
+func Start(ctx context.Context, cfg DownloadConfig) (*Transfer, error) {
+	t := &Transfer{done: make(chan struct{})}
+	res, run, err := start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if run == nil {
+		t.res = res
+		close(t.done)
+		return t, nil
+	}
+	t.job = run.job
+	go func() {
+		defer close(t.done)
+		t.res, t.err = run.wait(ctx)
+	}()
+	return t, nil
+}
+
+// running is a prepared Job with what its run needs afterwards.
+type running struct {
+	cfg DownloadConfig
+	job *fetch.Job
+	ct  *Content
+	sw  *Swarm
+}
+
+// start prepares the Job (or serves the content from the DO cache: run nil).
+func start(ctx context.Context, cfg DownloadConfig) (Result, *running, error) {
 	var res Result
 	if err := checkMode(cfg.Mode); err != nil {
-		return res, err
+		return res, nil, err
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
@@ -77,23 +137,23 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 	info := cfg.Info
 	peering := usesArray(cfg.Mode) && cfg.Array != nil
 	if peering && (cfg.Hashes == nil || cfg.PeerID == "") {
-		return res, fmt.Errorf("peer: download mode %d needs piece hashes and a peer id", cfg.Mode)
+		return res, nil, fmt.Errorf("peer: download mode %d needs piece hashes and a peer id", cfg.Mode)
 	}
 	var ct *Content
 	var err error
 	if cfg.Hashes != nil {
 		if err := CheckID(info.DoFileID); err != nil {
-			return res, err
+			return res, nil, err
 		}
 		if cfg.Cache != nil {
 			var hit bool
 			if hit, err = cfg.Cache.fromCache(info.DoFileID, info.Size, info.PieceSize, cfg.Hashes, cfg.Path); err != nil {
-				return res, err
+				return res, nil, err
 			}
 			if hit {
 				cfg.Logf("peer: %s served from the DO cache", info.DoFileID)
 				res.Status = cachedStatus(info.DoFileID, info.Size, cfg.Mode)
-				return res, nil
+				return res, nil, nil
 			}
 			ct, err = cfg.Cache.Begin(info.DoFileID, info.Size, info.PieceSize, cfg.Hashes, cfg.Path)
 		} else {
@@ -103,11 +163,11 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 			}
 		}
 		if err != nil {
-			return res, err
+			return res, nil, err
 		}
 		if _, err := os.Stat(cfg.Path + ".journal"); err == nil {
 			if err := rescan(ct, false); err != nil {
-				return res, err
+				return res, nil, err
 			}
 		}
 	}
@@ -117,22 +177,22 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 	if peering {
 		sw, err = NewSwarm(SwarmConfig{Content: ct, Mode: cfg.Mode, PeerID: cfg.PeerID, Addr: cfg.PeerAddr,
 			LanID: cfg.LanID, GroupID: cfg.GroupID, Array: cfg.Array, RefreshInterval: cfg.RefreshInterval,
-			OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout, BanDuration: cfg.PeerBan, Logf: cfg.Logf})
+			OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout, BanDuration: cfg.PeerBan, Clock: cfg.Clock, Logf: cfg.Logf})
 		if err != nil {
-			return res, err
+			return res, nil, err
 		}
 		sources = append(sources, sw.Sources()...)
 	}
 	if cfg.CacheHost != "" && UsesCacheHost(cfg.Mode) {
 		mcc, err := fetch.NewCache(info.UploadLocation, cfg.CacheHost, cfg.HTTP)
 		if err != nil {
-			return res, err
+			return res, nil, err
 		}
 		sources = append(sources, track(mcc, ct))
 	}
 	origin, err := fetch.NewHTTP(info.UploadLocation, cfg.HTTP)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	sources = append(sources, track(origin, ct))
 
@@ -147,6 +207,9 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 	if opt.Logf == nil {
 		opt.Logf = cfg.Logf
 	}
+	if opt.Clock == nil && cfg.Clock != nil {
+		opt.Clock = cfg.Clock
+	}
 	if sw != nil {
 		// One piece per request, so that pieces spread over peers, and a
 		// watchdog longer than a wait for a piece's owner.
@@ -155,19 +218,27 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 	}
 	job, err := fetch.New(cfg.Path, sources, opt)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
 	if sw != nil {
 		if err := sw.Refresh(ctx); err != nil {
 			cfg.Logf("peer: %v (starting without peers)", err)
 		}
-		go sw.Run(runCtx)
 	}
-	if cfg.Started != nil {
-		cfg.Started(job)
+	return res, &running{cfg: cfg, job: job, ct: ct, sw: sw}, nil
+}
+
+// wait runs the Job (and the Swarm beside it), then marks the content
+// complete in the DO cache and announces it.
+func (r *running) wait(ctx context.Context) (Result, error) {
+	var res Result
+	cfg, job, ct, sw := r.cfg, r.job, r.ct, r.sw
+	info := cfg.Info
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	if sw != nil {
+		go sw.Run(runCtx)
 	}
 	st, err := job.Run(ctx)
 	stop()

@@ -22,7 +22,7 @@ func limitedNode(t *testing.T, f *testFile, clock *clocktest.Clock) (*node, chan
 	for i := range all {
 		all[i] = i
 	}
-	n, _ := servingNode(t, f, all, ServerConfig{MaxConns: DefaultMaxConns, Now: clock.Now,
+	n, _ := servingNode(t, f, all, ServerConfig{MaxConns: DefaultMaxConns, Clock: clock,
 		HeaderTimeout: time.Minute, IdleTimeout: time.Minute, ConnGrace: time.Second,
 		onAccept: func() { accepted <- struct{}{} }})
 	return n, accepted

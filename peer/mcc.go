@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/imepipe/imepipe/internal/clock"
 )
 
 // DefaultAuthTTL is how long an origin's yes to one URL (path and query)
@@ -37,8 +39,8 @@ type MCCConfig struct {
 	// AuthTTL is how long an origin's answer to one URL authorises hits
 	// for that same URL (DefaultAuthTTL).
 	AuthTTL time.Duration
-	// Now is the clock of AuthTTL (time.Now if nil).
-	Now func() time.Time
+	// Clock times AuthTTL (nil: the real clock).
+	Clock Clock
 	// Scheme is how origins are reached ("http" unless "https").
 	Scheme string
 	// HTTP is the client for the origins (nil: a default one).
@@ -89,8 +91,8 @@ func NewMCC(cfg MCCConfig) (*MCC, error) {
 	if cfg.AuthTTL <= 0 {
 		cfg.AuthTTL = DefaultAuthTTL
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("peer: mcc: %w", err)
@@ -251,7 +253,7 @@ func (m *MCC) ensure(ctx context.Context, key, upstream string) (filled bool, er
 // request's path and query), unless it said yes within AuthTTL: one GET
 // of one byte. An origin's refusal is an *upstreamStatus.
 func (m *MCC) authorize(ctx context.Context, upstream string) error {
-	now := m.cfg.Now()
+	now := m.cfg.Clock.Now()
 	m.mu.Lock()
 	until, ok := m.auth[upstream]
 	m.mu.Unlock()
@@ -281,7 +283,7 @@ func (m *MCC) authorize(ctx context.Context, upstream string) error {
 
 // allow remembers that the origin serves upstream, for AuthTTL.
 func (m *MCC) allow(upstream string) {
-	now := m.cfg.Now()
+	now := m.cfg.Clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.auth) >= maxAuth {
@@ -334,7 +336,7 @@ func (m *MCC) fetch(ctx context.Context, key, upstream string) error {
 	if err != nil {
 		return err
 	}
-	meta := mccMeta{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), ModTime: time.Now().UTC()}
+	meta := mccMeta{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified"), ModTime: m.cfg.Clock.Now().UTC()}
 	if t, err := http.ParseTime(meta.LastModified); err == nil {
 		meta.ModTime = t
 	}

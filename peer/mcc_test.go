@@ -87,7 +87,7 @@ func TestMCCAuthorises(t *testing.T) {
 	}))
 	defer origin.Close()
 	clock := clocktest.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
-	m, err := NewMCC(MCCConfig{Dir: t.TempDir(), Origins: []string{strings.TrimPrefix(origin.URL, "http://")}, Now: clock.Now, AuthTTL: time.Minute})
+	m, err := NewMCC(MCCConfig{Dir: t.TempDir(), Origins: []string{strings.TrimPrefix(origin.URL, "http://")}, Clock: clock, AuthTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

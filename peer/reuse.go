@@ -39,7 +39,7 @@ func (c *Cache) fromCache(id string, size, pieceSize int64, hashes [][32]byte, p
 		}
 	}
 	ct.mu.Lock()
-	ct.used = c.opt.Now()
+	ct.used = c.opt.Clock.Now()
 	ct.mu.Unlock()
 	return true, c.Save(ct)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/internal/clock"
 )
 
 // Protocol paths and headers of the piece server.
@@ -65,8 +66,9 @@ type ServerConfig struct {
 	Tamper func(id string, piece int, b []byte)
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
-	Now     func() time.Time
-	Logf    func(format string, args ...any)
+	// Clock paces uploads and ages connections (nil: the real clock).
+	Clock Clock
+	Logf  func(format string, args ...any)
 
 	onAccept func() // test hook: the listener accepted and counted a connection
 }
@@ -113,13 +115,13 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.ConnGrace <= 0 {
 		cfg.ConnGrace = DefaultConnGrace
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxUploads), pace: fetch.NewPacer(cfg.UploadRate, cfg.Now, nil)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxUploads), pace: fetch.NewPacer(cfg.UploadRate, cfg.Clock.Now, nil)}
 	s.mux.HandleFunc("GET "+pathPrefix+"{id}/bitmap", s.handleBitmap)
 	s.mux.HandleFunc("GET "+pathPrefix+"{id}/piece/{i}", s.handlePiece)
 	if cfg.Metrics != nil {
@@ -133,7 +135,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 // Serve accepts connections on ln until Shutdown, at most MaxConns open.
 func (s *Server) Serve(ln net.Listener) error {
-	lis := newLimitListener(ln, s.cfg.MaxConns, s.cfg.ConnGrace, min(s.cfg.HeaderTimeout, time.Second), s.cfg.Now)
+	lis := newLimitListener(ln, s.cfg.MaxConns, s.cfg.ConnGrace, min(s.cfg.HeaderTimeout, time.Second), s.cfg.Clock.Now)
 	lis.onAccept = s.cfg.onAccept
 	// No ReadTimeout: requests have no body, and its deadline would cancel
 	// a paced piece upload's context mid-send.

@@ -206,7 +206,7 @@ func (s *Swarm) request(ctx context.Context, r *remote, i int, wait time.Duratio
 	case errors.Is(err, errPeerBusy):
 	default:
 		s.mu.Lock()
-		r.bannedUntil = s.cfg.Now().Add(s.cfg.BanDuration)
+		r.bannedUntil = s.cfg.Clock.Now().Add(s.cfg.BanDuration)
 		s.mu.Unlock()
 		s.cfg.Logf("peer: %s: avoided for %v: %v", r.id, s.cfg.BanDuration, err)
 	}

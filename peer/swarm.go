@@ -14,6 +14,7 @@ import (
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/internal/clock"
 )
 
 // ArrayClient is what a Swarm needs of the service: the DO Array
@@ -65,8 +66,10 @@ type SwarmConfig struct {
 	// two peers is asked of both and the first good answer wins
 	// (DefaultEndgamePieces).
 	EndgamePieces int
-	Now           func() time.Time
-	Logf          func(format string, args ...any)
+	// Clock times refreshes, bans and the held-back workers' waits (nil:
+	// the real clock).
+	Clock Clock
+	Logf  func(format string, args ...any)
 }
 
 func (c *SwarmConfig) defaults() {
@@ -88,8 +91,8 @@ func (c *SwarmConfig) defaults() {
 	if c.EndgamePieces <= 0 {
 		c.EndgamePieces = DefaultEndgamePieces
 	}
-	if c.Now == nil {
-		c.Now = time.Now
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
@@ -158,7 +161,7 @@ func NewSwarm(cfg SwarmConfig) (*Swarm, error) {
 	}
 	cfg.defaults()
 	return &Swarm{cfg: cfg, file: cfg.Content.ID, peers: map[string]*remote{}, bad: map[string]bool{},
-		refreshed: make(chan struct{}), started: cfg.Now()}, nil
+		refreshed: make(chan struct{}), started: cfg.Clock.Now()}, nil
 }
 
 // Sources returns one fetch.Source per peer kind the mode allows, LAN
@@ -213,7 +216,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 	n := s.cfg.Content.Pieces()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.registered, s.lastRefresh = resp.Registered, s.cfg.Now()
+	s.registered, s.lastRefresh = resp.Registered, s.cfg.Clock.Now()
 	seen := map[string]bool{}
 	for _, p := range resp.Peers {
 		k, ok := kindOf(p.Type)
@@ -264,7 +267,7 @@ func (s *Swarm) holdBack(ctx context.Context) bool {
 	have := s.cfg.Content.Pieces() - s.cfg.Content.Missing()
 	s.mu.Lock()
 	alone := true
-	now := s.cfg.Now()
+	now := s.cfg.Clock.Now()
 	for _, r := range s.peers {
 		if s.usable(r, now) {
 			alone = false
@@ -280,11 +283,9 @@ func (s *Swarm) holdBack(ctx context.Context) bool {
 		if s.soloGranted-landed >= 1+landed {
 			ch := s.refreshed
 			s.mu.Unlock()
-			t := time.NewTimer(min(s.cfg.RefreshInterval, holdPoll))
-			defer t.Stop()
 			select {
 			case <-ch:
-			case <-t.C:
+			case <-s.cfg.Clock.After(min(s.cfg.RefreshInterval, holdPoll)):
 			case <-ctx.Done():
 			}
 			return true
@@ -304,8 +305,7 @@ func (s *Swarm) Run(ctx context.Context) {
 	if !usesArray(s.cfg.Mode) {
 		return
 	}
-	t := time.NewTimer(s.cfg.RefreshInterval)
-	defer t.Stop()
+	tick := s.cfg.Clock.After(s.cfg.RefreshInterval)
 	ct := s.cfg.Content
 	for {
 		ct.mu.Lock()
@@ -325,12 +325,12 @@ func (s *Swarm) Run(ctx context.Context) {
 			if ct.Missing() > 0 && registered {
 				continue
 			}
-		case <-t.C:
+		case <-tick:
 		}
 		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Logf("%v", err)
 		}
-		t.Reset(s.cfg.RefreshInterval)
+		tick = s.cfg.Clock.After(s.cfg.RefreshInterval)
 	}
 }
 
@@ -342,7 +342,7 @@ func (s *Swarm) usable(r *remote, now time.Time) bool {
 // holders returns the usable peers of kind k that hold piece i and have
 // a request slot, least busy first (ties in random order); s.mu held.
 func (s *Swarm) holders(k fetch.SourceKind, i int, skip map[*remote]bool) []*remote {
-	now := s.cfg.Now()
+	now := s.cfg.Clock.Now()
 	var out []*remote
 	for _, r := range s.peers {
 		if r.kind == k && r.have.Has(i) && !skip[r] && r.active < s.cfg.MaxPerPeer && s.usable(r, now) {
@@ -357,7 +357,7 @@ func (s *Swarm) holders(k fetch.SourceKind, i int, skip map[*remote]bool) []*rem
 // heldByOther reports whether a usable peer of a kind other than k holds
 // piece i; s.mu held.
 func (s *Swarm) heldByOther(k fetch.SourceKind, i int) bool {
-	now := s.cfg.Now()
+	now := s.cfg.Clock.Now()
 	for _, r := range s.peers {
 		if r.kind != k && r.have.Has(i) && s.usable(r, now) {
 			return true
@@ -371,7 +371,7 @@ func (s *Swarm) heldByOther(k fetch.SourceKind, i int) bool {
 // this peer. s.mu held.
 func (s *Swarm) owner(i int) *remote {
 	best, bestScore := (*remote)(nil), score(s.cfg.PeerID, s.file, i)
-	now := s.cfg.Now()
+	now := s.cfg.Clock.Now()
 	for _, r := range s.peers {
 		if !s.usable(r, now) {
 			continue

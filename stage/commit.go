@@ -94,6 +94,31 @@ func vacant(dir string, replace bool) error {
 	return nil
 }
 
+// into is the one commit core behind both extractors: it begins a fresh
+// temp folder beside dir (begin), has fill write the tree under its root,
+// runs opt.Verify (when set) once fill succeeded, and commits; any error
+// removes the temp folder and leaves dir as it was.
+func into(dir string, opt Options, fill func(root string) (Result, error)) (Result, error) {
+	t, err := begin(dir, opt)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := fill(t.root)
+	if err == nil && opt.Verify != nil {
+		if verr := opt.Verify(); verr != nil {
+			err = fmt.Errorf("stage: verify: %w", verr)
+		}
+	}
+	if err != nil {
+		t.abort()
+		return Result{}, err
+	}
+	if err := t.commit(opt); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
 // begin checks dir (unless opt.Replace, it must be free) and makes the
 // temp folder an extraction of it writes into.
 func begin(dir string, opt Options) (*target, error) {

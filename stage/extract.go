@@ -82,20 +82,10 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, dir string, opt Opt
 	if err != nil {
 		return Result{}, err
 	}
-	t, err := begin(dir, opt)
-	if err != nil {
-		return Result{}, err
-	}
-	x := &extractor{p: p, root: t.root, opt: opt, size: size}
-	res, err := x.run(ctx)
-	if err != nil {
-		t.abort()
-		return Result{}, err
-	}
-	if err := t.commit(opt); err != nil {
-		return Result{}, err
-	}
-	return res, nil
+	return into(dir, opt, func(root string) (Result, error) {
+		x := &extractor{p: p, root: root, opt: opt, size: size}
+		return x.run(ctx)
+	})
 }
 
 // extractor runs one plan into root.
@@ -182,11 +172,6 @@ func (x *extractor) run(ctx context.Context) (Result, error) {
 	}
 	if err := x.finishDirs(); err != nil {
 		return Result{}, err
-	}
-	if x.opt.Verify != nil {
-		if err := x.opt.Verify(); err != nil {
-			return Result{}, fmt.Errorf("stage: verify: %w", err)
-		}
 	}
 	return Result{Files: len(x.p.files), Dirs: len(x.p.dirs), Bytes: int64(x.p.bytes)}, nil
 }

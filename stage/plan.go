@@ -3,7 +3,6 @@ package stage
 import (
 	"archive/zip"
 	"cmp"
-	"fmt"
 	"io/fs"
 	"path"
 	"slices"
@@ -63,20 +62,17 @@ func newPlan(zr *zip.Reader) (*plan, error) {
 			return nil, err
 		}
 		mode := f.Mode()
-		q := quoteName(f.Name)
-		switch {
-		case mode&fs.ModeSymlink != 0:
-			return nil, fmt.Errorf("stage: entry %s: symlink: %w", q, ErrUnsafePath)
-		case mode&(fs.ModeType&^fs.ModeDir) != 0:
-			return nil, fmt.Errorf("stage: entry %s: special file (%v): %w", q, mode.Type(), ErrUnsafePath)
-		case f.Flags&flagEncrypted != 0:
-			return nil, fmt.Errorf("stage: entry %s: encrypted: %w", q, ErrUnsupported)
-		case f.Method != zip.Store && f.Method != zip.Deflate:
-			return nil, fmt.Errorf("stage: entry %s: compression method %d: %w", q, f.Method, ErrUnsupported)
+		if err := checkKind(f.Name, mode); err != nil {
+			return nil, err
+		}
+		if err := checkMethod(f.Name, f.Flags, f.Method); err != nil {
+			return nil, err
 		}
 		isDir = isDir || mode.IsDir()
-		if isDir && f.UncompressedSize64 != 0 {
-			return nil, fmt.Errorf("stage: entry %s: directory with %d bytes of data: %w", q, f.UncompressedSize64, ErrCorrupt)
+		if isDir {
+			if err := checkDirData(f.Name, f.UncompressedSize64); err != nil {
+				return nil, err
+			}
 		}
 		if err := names.admit(f.Name, name, isDir); err != nil {
 			return nil, err
@@ -156,12 +152,8 @@ func permOf(f *zip.File, isDir bool) fs.FileMode {
 	if f.CreatorVersion>>8 != creatorUnix {
 		return def
 	}
-	perm := f.Mode().Perm()
-	if perm == 0 {
-		return def
+	if perm := unixPerm(f.Mode(), isDir); perm != 0 {
+		return perm
 	}
-	if isDir {
-		return perm | 0o700
-	}
-	return perm | 0o600
+	return def
 }

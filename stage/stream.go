@@ -37,32 +37,17 @@ import (
 // streamed by the reading goroutine. The caller's
 // opt.Verify runs after the end of the ZIP has been read and checked.
 func ExtractStream(ctx context.Context, r io.Reader, dir string, opt Options) (Result, error) {
-	t, err := begin(dir, opt)
-	if err != nil {
-		return Result{}, err
-	}
-	s := &streamer{
-		root:    t.root,
-		opt:     opt,
-		in:      &countReader{r: bufio.NewReaderSize(r, streamBufSize)},
-		names:   newAdmission(64),
-		seen:    map[string]bool{},
-		implied: map[string]bool{},
-	}
-	res, err := s.run(ctx)
-	if err == nil && opt.Verify != nil {
-		if verr := opt.Verify(); verr != nil {
-			err = fmt.Errorf("stage: verify: %w", verr)
+	return into(dir, opt, func(root string) (Result, error) {
+		s := &streamer{
+			root:    root,
+			opt:     opt,
+			in:      &countReader{r: bufio.NewReaderSize(r, streamBufSize)},
+			names:   newAdmission(64),
+			seen:    map[string]bool{},
+			implied: map[string]bool{},
 		}
-	}
-	if err != nil {
-		t.abort()
-		return Result{}, err
-	}
-	if err := t.commit(opt); err != nil {
-		return Result{}, err
-	}
-	return res, nil
+		return s.run(ctx)
+	})
 }
 
 // ErrNotStreamable reports a well-formed ZIP that ExtractStream cannot
@@ -220,15 +205,19 @@ func (s *streamer) entry(ctx context.Context, q *workQueues) error {
 	}
 	e.clean, e.dir = clean, isDir
 	e.descriptor = flags&flagDescriptor != 0
-	switch {
-	case flags&flagEncrypted != 0:
-		return fmt.Errorf("stage: entry %s: encrypted: %w", quoteName(e.name), ErrUnsupported)
-	case method != methodStore && method != methodDeflate:
-		return fmt.Errorf("stage: entry %s: compression method %d: %w", quoteName(e.name), method, ErrUnsupported)
-	case e.descriptor && method == methodStore:
+	if err := checkMethod(e.name, flags, method); err != nil {
+		return err
+	}
+	if e.descriptor && method == methodStore {
 		return fmt.Errorf("stage: entry %s: stored entry with a data descriptor: %w", quoteName(e.name), ErrNotStreamable)
-	case isDir && (e.usize != 0 || (!e.descriptor && e.csize > 2)):
-		return corruptf(e.name, "directory with data")
+	}
+	if isDir {
+		if err := checkDirData(e.name, e.usize); err != nil {
+			return err
+		}
+		if !e.descriptor && e.csize > 2 { // an empty Deflate stream is 2 bytes
+			return corruptf(e.name, "directory with %d compressed bytes", e.csize)
+		}
 	}
 	if err := s.claim(e.name, clean, isDir); err != nil {
 		return err

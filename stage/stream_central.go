@@ -2,7 +2,6 @@ package stage
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -63,7 +62,7 @@ func (s *streamer) central() error {
 			return corruptf(name, "central directory disagrees with the local header of %s", quoteName(e.name))
 		}
 		if madeBy>>8 == creatorUnix {
-			s.modes = append(s.modes, pendingMode{e: e, mode: fs.FileMode(external >> 16)})
+			s.modes = append(s.modes, pendingMode{e: e, mode: unixMode(external >> 16)})
 		}
 		i++
 		sigb, ok := take(4)
@@ -112,22 +111,13 @@ func (s *streamer) central() error {
 
 // applyMode sets the permission bits of a Unix-made entry the way Extract
 // does (owner keeps read and write; setuid, setgid and sticky dropped).
-func (s *streamer) applyMode(e streamEntry, unixMode fs.FileMode) error {
-	kind := uint32(unixMode) & unixIFMT
-	switch {
-	case kind == unixIFLNK:
-		return fmt.Errorf("stage: entry %s: symlink: %w", quoteName(e.name), ErrUnsafePath)
-	case kind != 0 && kind != unixIFREG && kind != unixIFDIR:
-		return fmt.Errorf("stage: entry %s: special file: %w", quoteName(e.name), ErrUnsafePath)
+func (s *streamer) applyMode(e streamEntry, mode fs.FileMode) error {
+	if err := checkKind(e.name, mode); err != nil {
+		return err
 	}
-	perm := unixMode.Perm()
+	perm := unixPerm(mode, e.dir)
 	if perm == 0 {
 		return nil
-	}
-	if e.dir {
-		perm |= 0o700
-	} else {
-		perm |= 0o600
 	}
 	if err := os.Chmod(s.path(e.clean), perm); err != nil {
 		return entryErr(e.name, err)

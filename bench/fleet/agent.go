@@ -5,20 +5,19 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/imepipe/imepipe/decrypt"
+	"github.com/imepipe/imepipe/delivery"
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/peer"
 )
 
 // agent is a minimal endpoint: it enrolls, learns its one app, downloads
-// it through peer.Download, verifies it, and serves it from its DO cache.
+// it through delivery and peer.Download, verifies it, and serves it from its DO cache.
 type agent struct {
 	name  string
 	root  string
@@ -85,29 +84,9 @@ func (a *agent) fetch(ctx context.Context, cfg Config, c *imeapi.Client, secret 
 		return out
 	}
 	p := pol.Policies[0]
-	ci, err := c.ContentInfo(ctx, p.AppID, p.Version)
+	content, err := delivery.Resolve(ctx, c, priv, p.AppID, p.Version)
 	if err != nil {
-		out.err = err
-		return out
-	}
-	ph, err := c.PieceHashes(ctx, ci.ContentInfo.PieceHashesURL)
-	if err != nil {
-		out.err = err
-		return out
-	}
-	hashes, err := peer.ParseHashes(ph)
-	if err != nil {
-		out.err = err
-		return out
-	}
-	di, err := c.OpenDecryptInfo(priv, ci.DecryptInfo)
-	if err != nil {
-		out.err = err
-		return out
-	}
-	keys, err := decrypt.KeysFromDecryptInfo(di, ci.ContentInfo.UnencryptedContentSize)
-	if err != nil {
-		out.err = err
+		out.err = fmt.Errorf("fleet: %s: %w", a.name, err)
 		return out
 	}
 	incoming := filepath.Join(a.root, "Content", "Incoming")
@@ -117,41 +96,52 @@ func (a *agent) fetch(ctx context.Context, cfg Config, c *imeapi.Client, secret 
 	}
 	path := filepath.Join(incoming, p.AppID+"_"+p.Version+".bin")
 	// The package is verified while it downloads, following the Job.
-	type verdict struct {
-		ok  bool
-		err error
+	dl := &peers{agent: a, cfg: cfg, array: c}
+	d, err := delivery.Start(ctx, content, dl, delivery.Target{Bin: path, Foreground: true})
+	if err == nil {
+		var res delivery.Result
+		res, err = d.Wait()
+		out.res = res.Result
+		if err == nil && res.UnpackErr != nil {
+			out.finished = time.Since(start)
+			out.err = fmt.Errorf("fleet: %s: verify: %w", a.name, res.UnpackErr)
+			return out
+		}
+		out.verified = res.Unpacked
 	}
-	vctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	verified := make(chan verdict, 1)
-	started := func(job *fetch.Job) {
-		go func() {
-			pr := job.NewPrefixReader(vctx)
-			defer pr.Close()
-			r, err := decrypt.Open(vctx, io.Discard, pr, keys)
-			verified <- verdict{ok: err == nil && r.Verified(), err: err}
-		}()
+	out.finished = time.Since(start)
+	if err != nil {
+		out.err = fmt.Errorf("fleet: %s: %w", a.name, err)
 	}
-	out.res, out.err = peer.Download(ctx, peer.DownloadConfig{
-		Info: ci.ContentInfo, Hashes: hashes, Path: path, Cache: a.cache, Mode: cfg.Mode,
-		PeerID: a.name, PeerAddr: a.addr, LanID: "fleet-lan", GroupID: cfg.GroupID, Array: c,
+	return out
+}
+
+// peers is the fleet agent's download strategy: always peer.Download
+// (the content is linked into the agent's DO cache in every mode), with
+// the fleet's Swarm timings.
+type peers struct {
+	agent *agent
+	cfg   Config
+	array peer.ArrayClient
+}
+
+// Start implements delivery.Downloader.
+func (d *peers) Start(ctx context.Context, req delivery.Request) (*delivery.Transfer, error) {
+	hashes, err := req.PieceHashes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := d.cfg
+	tr, err := peer.Start(ctx, peer.DownloadConfig{
+		Info: req.Info, Hashes: hashes, Path: req.Path, Cache: d.agent.cache, Mode: cfg.Mode,
+		PeerID: d.agent.name, PeerAddr: d.agent.addr, LanID: "fleet-lan", GroupID: cfg.GroupID, Array: d.array,
 		CacheHost:       cfg.CacheHost,
 		Options:         fetch.Options{Connections: cfg.Connections},
 		RefreshInterval: cfg.RefreshInterval, OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout,
-		Started: started, Logf: cfg.Logf,
+		Logf: cfg.Logf,
 	})
-	if out.err != nil {
-		cancel()
-		out.finished = time.Since(start)
-		out.err = fmt.Errorf("fleet: %s: %w", a.name, out.err)
-		return out
+	if err != nil {
+		return nil, err
 	}
-	v := <-verified
-	out.finished = time.Since(start)
-	if v.err != nil {
-		out.err = fmt.Errorf("fleet: %s: verify: %w", a.name, v.err)
-		return out
-	}
-	out.verified = v.ok
-	return out
+	return delivery.PeerTransfer(tr), nil
 }

@@ -8,5 +8,7 @@
 //
 // The agents here only download, verify and serve; installing is the
 // orchestrate package's job. The reusable part of an agent's download
-// lives in package peer (peer.Download); this package wires N of them.
+// is package delivery (content info, keys, piece hashes checked against
+// the content info, the download, verification while it grows), the
+// same step the agent runs, over peer.Start; this package wires N of them.
 package fleet

@@ -9,7 +9,9 @@ import (
 // contract; it must not link the server. peer shares pieces and never
 // unpacks, so it must not link the package format or the extractor
 // either; orchestrate unpacks (decrypt, stage) but still not the server.
-// imeapi itself imports nothing of imepipe.
+// imeapi itself imports nothing of imepipe. delivery, shared by the agent
+// and bench fleet, does not import orchestrate (nor its Agent); neither do
+// the rules.
 func TestAgentSideDoesNotDependOnServer(t *testing.T) {
 	forbidden := func(pkg string) []string {
 		switch {
@@ -17,12 +19,17 @@ func TestAgentSideDoesNotDependOnServer(t *testing.T) {
 			return []string{"service", "decrypt", "stage", "msi", "internal/inflate", "orchestrate"}
 		case pkg == module+"/imeapi":
 			return []string{""} // anything of imepipe
+		case pkg == module+"/delivery":
+			return []string{"service", "orchestrate"}
+		case pkg == module+"/orchestrate/rules":
+			// The rules need no Agent and download nothing ("=" is the package alone).
+			return []string{"service", "=orchestrate", "delivery", "fetch", "peer"}
 		case pkg == module+"/orchestrate" || strings.HasPrefix(pkg, module+"/orchestrate/"):
 			return []string{"service"}
 		}
 		return nil
 	}
-	all := goList(t, "-deps", "./peer", "./imeapi", "./orchestrate/...")
+	all := goList(t, "-deps", "./peer", "./imeapi", "./delivery", "./orchestrate/...")
 	imports := map[string][]string{}
 	for _, p := range all {
 		imports[p.ImportPath] = p.Imports
@@ -42,7 +49,8 @@ func TestAgentSideDoesNotDependOnServer(t *testing.T) {
 			rel := strings.TrimPrefix(d, module+"/")
 			own = append(own, rel)
 			for _, b := range bad {
-				if b == "" || rel == b || strings.HasPrefix(rel, b+"/") {
+				exact, only := strings.CutPrefix(b, "=")
+				if b == "" || rel == exact || !only && strings.HasPrefix(rel, b+"/") {
 					t.Errorf("%s depends on %s: %s", p.ImportPath, d, strings.Join(path(imports, p.ImportPath, d), " → "))
 				}
 			}

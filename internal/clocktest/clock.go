@@ -1,6 +1,7 @@
 // Package clocktest is a manual clock for tests: Now returns a fixed time
-// that only Advance moves, so retry gaps, GRS windows, expiries and
-// intervals are tested without sleeping. It is safe for concurrent use.
+// that only Advance moves, and After's channels fire when Advance reaches
+// their deadline, so retry gaps, GRS windows, expiries, refresh intervals
+// and waits are tested without sleeping. It is safe for concurrent use.
 package clocktest
 
 import (
@@ -10,8 +11,14 @@ import (
 
 // Clock is a manually advanced clock.
 type Clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu      sync.Mutex
+	t       time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
 }
 
 // New returns a clock that reads t until advanced.
@@ -24,9 +31,51 @@ func (c *Clock) Now() time.Time {
 	return c.t
 }
 
-// Advance moves the clock forward by d.
+// After returns a channel that receives the clock's time once Advance
+// has moved it d past now (at once when d <= 0).
+func (c *Clock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.t
+		return ch
+	}
+	c.waiters = append(c.waiters, waiter{at: c.t.Add(d), ch: ch})
+	return ch
+}
+
+// Waiters is how many After channels have not fired yet (a test waits
+// for a goroutine to be waiting before it advances the clock).
+func (c *Clock) Waiters() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
+// Advance moves the clock forward by d and fires the After channels
+// whose deadline it reached.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.t) {
+			kept = append(kept, w)
+			continue
+		}
+		w.ch <- c.t
+	}
+	c.waiters = kept
 	c.mu.Unlock()
 }
+
+// Func is a clock that reads now (a test's own sequence of times); its
+// After waits real time, for tests whose waits are not what they test.
+type Func func() time.Time
+
+// Now calls f.
+func (f Func) Now() time.Time { return f() }
+
+// After is time.After.
+func (Func) After(d time.Duration) <-chan time.Time { return time.After(d) }

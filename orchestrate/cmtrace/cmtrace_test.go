@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imepipe/imepipe/internal/clocktest"
 )
 
 func TestFormatExact(t *testing.T) {
@@ -31,7 +33,7 @@ func TestWriterRoundTripAndRotation(t *testing.T) {
 		return now
 	}
 	path := filepath.Join(dir, "IntuneManagementExtension.log")
-	w, err := Open(path, Options{MaxSize: 1000, Keep: 2, Now: clock})
+	w, err := Open(path, Options{MaxSize: 1000, Keep: 2, Clock: clocktest.Func(clock)})
 	if err != nil {
 		t.Fatal(err)
 	}

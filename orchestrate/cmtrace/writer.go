@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/imepipe/imepipe/internal/clock"
 )
 
 // Options tune a Writer; the zero value gives the IME's defaults.
@@ -20,8 +22,14 @@ type Options struct {
 	Keep int
 	// Component names the writer (default DefaultComponent).
 	Component string
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// Clock dates the records and the rotated files (nil: the real clock).
+	Clock Clock
+}
+
+// Clock is the time source of a Writer (internal/clock's Real, or a
+// test's clock).
+type Clock interface {
+	Now() time.Time
 }
 
 // Writer appends records to a log file, rotating it by size. It is safe
@@ -45,8 +53,8 @@ func Open(path string, opt Options) (*Writer, error) {
 	if opt.Component == "" {
 		opt.Component = DefaultComponent
 	}
-	if opt.Now == nil {
-		opt.Now = time.Now
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
 	}
 	w := &Writer{path: path, opt: opt}
 	if err := w.open(); err != nil {
@@ -77,7 +85,7 @@ func (w *Writer) Path() string { return w.path }
 
 // Log writes one record of type t from thread.
 func (w *Writer) Log(t Type, thread int, msg string) error {
-	line := Format(Entry{Message: msg, Time: w.opt.Now(), Component: w.opt.Component, Type: t, Thread: thread}) + "\r\n"
+	line := Format(Entry{Message: msg, Time: w.opt.Clock.Now(), Component: w.opt.Component, Type: t, Thread: thread}) + "\r\n"
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.f == nil {
@@ -104,7 +112,7 @@ func (w *Writer) rotate() error {
 	}
 	w.f = nil
 	base := strings.TrimSuffix(w.path, filepath.Ext(w.path))
-	stamp := w.opt.Now().Format("20060102-150405")
+	stamp := w.opt.Clock.Now().Format("20060102-150405")
 	dst := base + "-" + stamp + ".log"
 	for i := 1; ; i++ {
 		if _, err := os.Lstat(dst); os.IsNotExist(err) {

@@ -1,4 +1,4 @@
-package orchestrate
+package rules
 
 import (
 	"errors"
@@ -28,21 +28,21 @@ func wow64Key(key string) string {
 
 // registryRule checks the emulated registry: exists / doesNotExist (the
 // key, or the value when valueName is set), string, integer, version.
-func (e *ruleEnv) registryRule(r imeapi.Rule) (bool, string, error) {
+func (e *Env) registryRule(r imeapi.Rule) (bool, string, error) {
 	key := r.KeyPath
 	if r.Check32BitOn64System {
 		key = wow64Key(key)
 	}
 	if _, err := state.NormalizeKey(key); err != nil {
-		return false, "", fmt.Errorf("orchestrate: %w", err)
+		return false, "", fmt.Errorf("rules: %w", err)
 	}
 	op, want := opOf(r)
 	var val state.RegValue
 	var err error
 	if r.ValueName == "" && (strings.EqualFold(op, "exists") || strings.EqualFold(op, "doesNotExist")) {
-		_, _, err = e.store.RegQuery(key)
+		_, _, err = e.Registry.RegQuery(key)
 	} else {
-		val, err = e.store.RegGet(key, r.ValueName)
+		val, err = e.Registry.RegGet(key, r.ValueName)
 	}
 	found := err == nil
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
@@ -63,7 +63,7 @@ func (e *ruleEnv) registryRule(r imeapi.Rule) (bool, string, error) {
 	}
 	kind := map[string]string{"string": "string", "integer": "integer", "version": "version"}[strings.ToLower(op)]
 	if kind == "" {
-		return false, "", fmt.Errorf("orchestrate: registry rule operation %q: %w", op, ErrRule)
+		return false, "", fmt.Errorf("rules: registry rule operation %q: %w", op, ErrRule)
 	}
 	ok, err := compare(kind, r.Operator, val.Data, want)
 	return ok, fmt.Sprintf("%s = %q %s %q: %v", where, val.Data, r.Operator, want, ok), err
@@ -71,19 +71,19 @@ func (e *ruleEnv) registryRule(r imeapi.Rule) (bool, string, error) {
 
 // productCodeRule checks an MSI product code under the Uninstall key (64-
 // and 32-bit views), and its DisplayVersion when an operator is set.
-func (e *ruleEnv) productCodeRule(r imeapi.Rule) (bool, string, error) {
+func (e *Env) productCodeRule(r imeapi.Rule) (bool, string, error) {
 	code := strings.TrimSpace(r.ProductCode)
 	if code == "" || strings.ContainsAny(code, `\/`) {
-		return false, "", fmt.Errorf("orchestrate: product code %q: %w", r.ProductCode, ErrRule)
+		return false, "", fmt.Errorf("rules: product code %q: %w", r.ProductCode, ErrRule)
 	}
 	for _, key := range []string{UninstallKey + `\` + code, wow64Key(UninstallKey + `\` + code)} {
-		if _, _, err := e.store.RegQuery(key); err != nil {
+		if _, _, err := e.Registry.RegQuery(key); err != nil {
 			continue
 		}
 		if r.ProductVersionOperator == "" || strings.EqualFold(r.ProductVersionOperator, "notConfigured") {
 			return true, fmt.Sprintf("product code %s found", code), nil
 		}
-		v, err := e.store.RegGet(key, "DisplayVersion")
+		v, err := e.Registry.RegGet(key, "DisplayVersion")
 		if err != nil {
 			return false, fmt.Sprintf("product code %s found without DisplayVersion", code), nil
 		}

@@ -1,4 +1,4 @@
-package orchestrate
+package rules
 
 import (
 	"bytes"
@@ -15,13 +15,16 @@ import (
 	"github.com/imepipe/imepipe/imeapi"
 )
 
-// scriptRunner runs detection and requirement scripts. PowerShell is not
+// DefaultScriptTimeout bounds a detection or requirement script's run.
+const DefaultScriptTimeout = 60 * time.Second
+
+// Scripts runs detection and requirement scripts. PowerShell is not
 // assumed: the script content runs with /bin/sh (a script whose first line
 // is a #! line runs with that interpreter).
-type scriptRunner struct {
-	dir     string // scratch folder (Content/Staging)
-	timeout time.Duration
-	env     []string
+type Scripts struct {
+	Dir     string        // scratch folder (Content/Staging)
+	Timeout time.Duration // per script (zero: DefaultScriptTimeout)
+	Env     []string      // the script's environment
 }
 
 // maxScriptOutput bounds what is kept of a script's stdout.
@@ -39,14 +42,14 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 // run executes the base64 script and returns its exit code and stdout.
-func (s scriptRunner) run(ctx context.Context, content string) (int, string, error) {
+func (s Scripts) run(ctx context.Context, content string) (int, string, error) {
 	src, err := base64.StdEncoding.DecodeString(strings.TrimSpace(content))
 	if err != nil {
-		return 0, "", fmt.Errorf("orchestrate: script content is not base64: %w", ErrRule)
+		return 0, "", fmt.Errorf("rules: script content is not base64: %w", ErrRule)
 	}
-	f, err := os.CreateTemp(s.dir, "script-*.sh")
+	f, err := os.CreateTemp(s.Dir, "script-*.sh")
 	if err != nil {
-		return 0, "", fmt.Errorf("orchestrate: script: %w", err)
+		return 0, "", fmt.Errorf("rules: script: %w", err)
 	}
 	defer os.Remove(f.Name())
 	_, err = f.Write(src)
@@ -54,9 +57,12 @@ func (s scriptRunner) run(ctx context.Context, content string) (int, string, err
 		err = cerr
 	}
 	if err != nil {
-		return 0, "", fmt.Errorf("orchestrate: script: %w", err)
+		return 0, "", fmt.Errorf("rules: script: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	if s.Timeout <= 0 {
+		s.Timeout = DefaultScriptTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	argv := []string{"/bin/sh", f.Name()}
 	if bytes.HasPrefix(src, []byte("#!")) {
@@ -65,7 +71,7 @@ func (s scriptRunner) run(ctx context.Context, content string) (int, string, err
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = filepath.Dir(f.Name())
-	cmd.Env = s.env
+	cmd.Env = s.Env
 	var out limitedBuffer
 	cmd.Stdout = &out
 	cmd.WaitDelay = time.Second
@@ -75,18 +81,18 @@ func (s scriptRunner) run(ctx context.Context, content string) (int, string, err
 	case err == nil:
 		return 0, out.String(), nil
 	case ctx.Err() != nil:
-		return -1, out.String(), fmt.Errorf("orchestrate: script timed out after %v: %w", s.timeout, ctx.Err())
+		return -1, out.String(), fmt.Errorf("rules: script timed out after %v: %w", s.Timeout, ctx.Err())
 	case errors.As(err, &ee):
 		return ee.ExitCode(), out.String(), nil
 	}
-	return -1, "", fmt.Errorf("orchestrate: script: %w", err)
+	return -1, "", fmt.Errorf("rules: script: %w", err)
 }
 
 // scriptRule: as detection, detected when the script exits 0 and writes
 // something to stdout; as a requirement, stdout is compared with the
 // rule's value (string, integer, float, version, boolean, dateTime).
-func (e *ruleEnv) scriptRule(ctx context.Context, r imeapi.Rule, detection bool) (bool, string, error) {
-	code, out, err := e.scripts.run(ctx, r.ScriptContent)
+func (e *Env) scriptRule(ctx context.Context, r imeapi.Rule, detection bool) (bool, string, error) {
+	code, out, err := e.Scripts.run(ctx, r.ScriptContent)
 	if err != nil {
 		return false, "", err
 	}

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package orchestrate
+package rules
 
 // systemFolders is empty off Windows: the known folders are emulated.
 func systemFolders() map[string]string { return nil }

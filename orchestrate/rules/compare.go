@@ -1,4 +1,4 @@
-package orchestrate
+package rules
 
 import (
 	"fmt"
@@ -19,13 +19,13 @@ func compare(kind, op, actual, want string) (bool, error) {
 	case "string":
 		c = strings.Compare(strings.ToLower(actual), strings.ToLower(want))
 		if op != "equal" && op != "notEqual" {
-			return false, fmt.Errorf("orchestrate: operator %s on strings: %w", op, ErrRule)
+			return false, fmt.Errorf("rules: operator %s on strings: %w", op, ErrRule)
 		}
 	case "integer":
 		a, err1 := strconv.ParseInt(strings.TrimSpace(actual), 0, 64)
 		w, err2 := strconv.ParseInt(strings.TrimSpace(want), 0, 64)
 		if err2 != nil {
-			return false, fmt.Errorf("orchestrate: integer value %q: %w", want, ErrRule)
+			return false, fmt.Errorf("rules: integer value %q: %w", want, ErrRule)
 		}
 		if err1 != nil {
 			return false, nil
@@ -35,7 +35,7 @@ func compare(kind, op, actual, want string) (bool, error) {
 		a, err1 := strconv.ParseFloat(strings.TrimSpace(actual), 64)
 		w, err2 := strconv.ParseFloat(strings.TrimSpace(want), 64)
 		if err2 != nil {
-			return false, fmt.Errorf("orchestrate: number %q: %w", want, ErrRule)
+			return false, fmt.Errorf("rules: number %q: %w", want, ErrRule)
 		}
 		if err1 != nil {
 			return false, nil
@@ -50,7 +50,7 @@ func compare(kind, op, actual, want string) (bool, error) {
 		a, err1 := strconv.ParseBool(strings.TrimSpace(actual))
 		w, err2 := strconv.ParseBool(strings.TrimSpace(want))
 		if err2 != nil {
-			return false, fmt.Errorf("orchestrate: boolean %q: %w", want, ErrRule)
+			return false, fmt.Errorf("rules: boolean %q: %w", want, ErrRule)
 		}
 		if err1 != nil {
 			return false, nil
@@ -64,14 +64,14 @@ func compare(kind, op, actual, want string) (bool, error) {
 		a, err1 := parseTime(actual)
 		w, err2 := parseTime(want)
 		if err2 != nil {
-			return false, fmt.Errorf("orchestrate: date %q: %w", want, ErrRule)
+			return false, fmt.Errorf("rules: date %q: %w", want, ErrRule)
 		}
 		if err1 != nil {
 			return false, nil
 		}
 		c = a.Compare(w)
 	default:
-		return false, fmt.Errorf("orchestrate: value kind %q: %w", kind, ErrRule)
+		return false, fmt.Errorf("rules: value kind %q: %w", kind, ErrRule)
 	}
 	switch op {
 	case "equal":
@@ -87,7 +87,7 @@ func compare(kind, op, actual, want string) (bool, error) {
 	case "lessThanOrEqual":
 		return c <= 0, nil
 	}
-	return false, fmt.Errorf("orchestrate: operator %q: %w", op, ErrRule)
+	return false, fmt.Errorf("rules: operator %q: %w", op, ErrRule)
 }
 
 func cmp3[T int64 | float64](a, b T) int {
@@ -146,5 +146,5 @@ func parseTime(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("orchestrate: time %q: %w", s, ErrRule)
+	return time.Time{}, fmt.Errorf("rules: time %q: %w", s, ErrRule)
 }

@@ -1,4 +1,4 @@
-package orchestrate
+package rules
 
 import (
 	"fmt"
@@ -14,14 +14,14 @@ import (
 // fileRule checks a file or folder: exists, doesNotExist, sizeInMB,
 // modifiedDate, createdDate (the change time on Linux) or version (file
 // versions are a PE resource: not available here, never matches).
-func (e *ruleEnv) fileRule(r imeapi.Rule) (bool, string, error) {
-	dir, err := MapPath(r.Path, e.folders, r.Check32BitOn64System)
+func (e *Env) fileRule(r imeapi.Rule) (bool, string, error) {
+	dir, err := MapPath(r.Path, e.Folders, r.Check32BitOn64System)
 	if err != nil {
 		return false, "", err
 	}
 	name := strings.ReplaceAll(r.FileOrFolderName, `\`, "/")
 	if name != "" && (!filepath.IsLocal(name)) {
-		return false, "", fmt.Errorf("orchestrate: file name %q: %w", r.FileOrFolderName, ErrRule)
+		return false, "", fmt.Errorf("rules: file name %q: %w", r.FileOrFolderName, ErrRule)
 	}
 	p := filepath.Join(dir, name)
 	op, want := opOf(r)
@@ -48,5 +48,5 @@ func (e *ruleEnv) fileRule(r imeapi.Rule) (bool, string, error) {
 	case "version":
 		return false, fmt.Sprintf("%s: file versions are not readable on this platform", p), nil
 	}
-	return false, "", fmt.Errorf("orchestrate: file rule operation %q: %w", op, ErrRule)
+	return false, "", fmt.Errorf("rules: file rule operation %q: %w", op, ErrRule)
 }

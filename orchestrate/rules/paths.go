@@ -1,4 +1,4 @@
-package orchestrate
+package rules
 
 import (
 	"fmt"
@@ -44,7 +44,7 @@ func MapPath(p string, folders map[string]string, wow64 bool) (string, error) {
 		}
 		r, ok := folders[key]
 		if !ok {
-			bad = fmt.Errorf("orchestrate: path %q: unknown variable %s: %w", p, v, ErrRule)
+			bad = fmt.Errorf("rules: path %q: unknown variable %s: %w", p, v, ErrRule)
 			return v
 		}
 		return r
@@ -56,20 +56,20 @@ func MapPath(p string, folders map[string]string, wow64 bool) (string, error) {
 		drive := strings.ToUpper(out[:2])
 		r, ok := folders[drive]
 		if !ok {
-			return "", fmt.Errorf("orchestrate: path %q: unmapped drive %s: %w", p, drive, ErrRule)
+			return "", fmt.Errorf("rules: path %q: unmapped drive %s: %w", p, drive, ErrRule)
 		}
 		out = r + `\` + out[2:]
 	}
 	out = strings.ReplaceAll(out, `\`, "/")
 	if !strings.HasPrefix(out, "/") {
-		return "", fmt.Errorf("orchestrate: path %q is not absolute: %w", p, ErrRule)
+		return "", fmt.Errorf("rules: path %q is not absolute: %w", p, ErrRule)
 	}
 	return filepath.Clean(out), nil
 }
 
-// folderEnv is the installer's view of the known folders as environment
+// FolderEnv is the installer's view of the known folders as environment
 // variables (ProgramFiles, ProgramFilesX86, ProgramData, SystemDrive, …).
-func folderEnv(folders map[string]string) []string {
+func FolderEnv(folders map[string]string) []string {
 	names := map[string]string{
 		"SystemDrive": "%SYSTEMDRIVE%", "ProgramFiles": "%PROGRAMFILES%", "ProgramFilesX86": "%PROGRAMFILES(X86)%",
 		"ProgramData": "%PROGRAMDATA%", "windir": "%WINDIR%", "SystemRoot": "%SYSTEMROOT%", "APPDATA": "%APPDATA%",

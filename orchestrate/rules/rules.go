@@ -1,7 +1,8 @@
-package orchestrate
+package rules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,16 +10,26 @@ import (
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
-// ruleEnv is what rules are evaluated against: the emulated registry, the
-// known folders, and a place to run scripts.
-type ruleEnv struct {
-	store   *state.Store
-	folders map[string]string
-	scripts scriptRunner
+// ErrRule: a detection or requirement rule that cannot be evaluated
+// (unknown type or operator, bad value, unmapped path).
+var ErrRule = errors.New("invalid rule")
+
+// Registry is the registry rules read (*state.Store, the emulated one).
+type Registry interface {
+	RegQuery(key string) (state.RegKey, []string, error)
+	RegGet(key, name string) (state.RegValue, error)
 }
 
-// detectionRules are an app's detection rules, v1.0 and legacy forms.
-func detectionRules(app imeapi.Win32LobApp) []imeapi.Rule {
+// Env is what rules are evaluated against: the registry, the known
+// folders (KnownFolders), and a place to run scripts.
+type Env struct {
+	Registry Registry
+	Folders  map[string]string
+	Scripts  Scripts
+}
+
+// Detection are an app's detection rules, v1.0 and legacy forms.
+func Detection(app imeapi.Win32LobApp) []imeapi.Rule {
 	var out []imeapi.Rule
 	for _, r := range app.Rules {
 		if strings.EqualFold(r.RuleType, "detection") {
@@ -28,8 +39,8 @@ func detectionRules(app imeapi.Win32LobApp) []imeapi.Rule {
 	return append(out, app.DetectionRules...)
 }
 
-// requirementRules are an app's additional requirement rules.
-func requirementRules(app imeapi.Win32LobApp) []imeapi.Rule {
+// Requirements are an app's additional requirement rules.
+func Requirements(app imeapi.Win32LobApp) []imeapi.Rule {
 	var out []imeapi.Rule
 	for _, r := range app.Rules {
 		if strings.EqualFold(r.RuleType, "requirement") {
@@ -39,8 +50,9 @@ func requirementRules(app imeapi.Win32LobApp) []imeapi.Rule {
 	return append(out, app.RequirementRules...)
 }
 
-// ruleKind names a rule's family from its @odata.type.
-func ruleKind(t string) string {
+// Kind names a rule's family from its @odata.type: FileSystem,
+// Registry, ProductCode, Script, or "" for a type it does not know.
+func Kind(t string) string {
 	switch t {
 	case imeapi.TypeFileSystemRule, imeapi.TypeFileSystemDetection, imeapi.TypeFileSystemRequirement:
 		return "FileSystem"
@@ -70,11 +82,11 @@ func opOf(r imeapi.Rule) (op, value string) {
 	return op, value
 }
 
-// eval evaluates one rule; detection selects the script semantics
+// Eval evaluates one rule; detection selects the script semantics
 // (detected when exit 0 and stdout non-empty) over the requirement ones
 // (stdout compared with the rule's value). detail says what was seen.
-func (e *ruleEnv) eval(ctx context.Context, r imeapi.Rule, detection bool) (bool, string, error) {
-	switch ruleKind(r.ODataType) {
+func (e *Env) Eval(ctx context.Context, r imeapi.Rule, detection bool) (bool, string, error) {
+	switch Kind(r.ODataType) {
 	case "FileSystem":
 		return e.fileRule(r)
 	case "Registry":
@@ -84,5 +96,5 @@ func (e *ruleEnv) eval(ctx context.Context, r imeapi.Rule, detection bool) (bool
 	case "Script":
 		return e.scriptRule(ctx, r, detection)
 	}
-	return false, "", fmt.Errorf("orchestrate: rule type %q: %w", r.ODataType, ErrRule)
+	return false, "", fmt.Errorf("rules: rule type %q: %w", r.ODataType, ErrRule)
 }

@@ -1,0 +1,183 @@
+package orchestrate
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/peer"
+)
+
+// announce tells the Array about every complete content in the DO cache
+// (at start-up, and again before the Array's registrations expire), as
+// d would find it. Nothing is said in modes 0, 99 and 100 or before the
+// device enrolls.
+func announce(ctx context.Context, d *PeerDownloader) error {
+	if !d.peering() {
+		return nil
+	}
+	for _, ct := range d.Cache.List() {
+		if ct.Missing() > 0 {
+			continue // still downloading: its own Swarm announces it
+		}
+		sw, err := peer.NewSwarm(peer.SwarmConfig{Content: ct, Mode: d.Fetch.DownloadMode, PeerID: d.PeerID(),
+			Addr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service, Clock: d.Clock, Logf: d.Logf})
+		if err != nil {
+			return fmt.Errorf("orchestrate: announce %s: %w", ct.ID, err)
+		}
+		if err := sw.Refresh(ctx); err != nil {
+			return fmt.Errorf("orchestrate: announce %s: %w", ct.ID, err)
+		}
+	}
+	return nil
+}
+
+// DefaultAnnounceInterval is how often an agent tells the Array again
+// what its DO cache holds: half the service's default registration
+// lifetime (10 minutes).
+const DefaultAnnounceInterval = 5 * time.Minute
+
+// peering is the lifecycle of an agent's DO peer side (Config.PeerAddr set): the DO cache,
+// the piece server that shares it, the downloader over both, and the
+// announcer that keeps the Array's registrations alive.
+type peering struct {
+	cache *peer.Cache
+	srv   *peer.Server
+	ln    net.Listener
+	addr  string // the piece server's bound address
+	dl    *PeerDownloader
+	done  chan struct{}
+	ready chan struct{} // closed after the announcer's first pass
+	wg    sync.WaitGroup
+}
+
+// startPeering opens DOCache, starts the piece server on Config.PeerAddr
+// and the announcer, and builds the PeerDownloader.
+func (a *Agent) startPeering() error {
+	logf := func(format string, args ...any) { a.tracer().info("[DO] "+format, args...) }
+	cache, err := peer.OpenCache(a.layout.DOCache, peer.CacheOptions{Clock: a.cfg.Clock, Logf: logf})
+	if err != nil {
+		return fmt.Errorf("orchestrate: %w", err)
+	}
+	ln, err := net.Listen("tcp", a.cfg.PeerAddr)
+	if err != nil {
+		cache.Close()
+		return fmt.Errorf("orchestrate: peer server: %w", err)
+	}
+	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Clock: a.cfg.Clock, Logf: logf}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
+	p.dl = &PeerDownloader{
+		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode, Options: fetch.Options{Clock: a.cfg.Clock}},
+		Cache: cache, PeerAddr: announced(p.addr), Clock: a.cfg.Clock, Logf: logf,
+		PeerID: func() string { return a.client.DeviceID },
+	}
+	if a.client != nil {
+		p.dl.Service = a.client
+	} else {
+		p.dl.PeerID = nil // not enrolled and no service: nothing to download anyway
+	}
+	if len(a.cfg.Groups) > 0 {
+		p.dl.GroupID = a.cfg.Groups[0]
+	}
+	p.wg.Add(2)
+	go func() {
+		defer p.wg.Done()
+		if err := p.srv.Serve(ln); err != nil && !p.stopping() {
+			logf("piece server stopped: %v", err)
+		}
+	}()
+	go func() {
+		defer p.wg.Done()
+		a.announceLoop(p)
+	}()
+	a.peer = p
+	a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, *a.cfg.DownloadMode)
+	return nil
+}
+
+// announced is the address given to the Array: a wildcard host becomes
+// empty, so that the Array uses the address it sees the device at.
+func announced(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return ":" + port
+	}
+	return addr
+}
+
+// announceLoop expires old DO cache content and announces what is left,
+// now and every DefaultAnnounceInterval, until the agent closes.
+func (a *Agent) announceLoop(p *peering) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-p.done
+		cancel()
+	}()
+	first := false
+	for {
+		if _, err := p.cache.Expire(); err != nil {
+			a.tracer().warn("[DO] %v", err)
+		}
+		if a.enrolled() {
+			if err := announce(ctx, p.dl); err != nil && ctx.Err() == nil {
+				a.tracer().warn("[DO] %v", err)
+			}
+		}
+		if !first {
+			close(p.ready)
+			first = true
+		}
+		select {
+		case <-p.done:
+			return
+		case <-a.cfg.Clock.After(DefaultAnnounceInterval):
+		}
+	}
+}
+
+// enrolled reports whether the device has its identity (read under the
+// flow lock, as enrollment writes it there).
+func (a *Agent) enrolled() bool {
+	if a.lock() != nil {
+		return false
+	}
+	defer a.mu.Unlock()
+	return a.client != nil && a.client.Token != ""
+}
+
+// stop stops the announcer and the piece server (requests in flight get
+// a moment to finish); the cache is closed by close, after the last flow.
+func (p *peering) stop() {
+	close(p.done)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := p.srv.Shutdown(ctx); err != nil {
+		_ = p.srv.Close()
+	}
+	_ = p.ln.Close() // in case Serve had not started yet
+	p.wg.Wait()
+}
+
+func (p *peering) stopping() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// PeerAddr is the bound address of the agent's piece server ("" when it
+// does not share content with peers).
+func (a *Agent) PeerAddr() string {
+	if a.peer == nil {
+		return ""
+	}
+	return a.peer.addr
+}

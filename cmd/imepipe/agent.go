@@ -26,21 +26,18 @@ func init() {
 	register("agent", "run the endpoint agent: sync, detect, download, install, report", runAgent)
 }
 
-// rootFlag adds --root, defaulting to $IMEPIPE_ROOT (set for installers)
-// or ./imepipe-agent.
+// rootFlag adds --root, defaulting to orchestrate.DefaultRoot ($IMEPIPE_ROOT,
+// else the OS's agent root): the same default for every command.
 func rootFlag(fs *flag.FlagSet) *string {
-	def := os.Getenv("IMEPIPE_ROOT")
-	if def == "" {
-		def = "imepipe-agent"
-	}
-	return fs.String("root", def, "agent root `DIR` (state.db, IMECache, Logs, …)")
+	return fs.String("root", orchestrate.DefaultRoot(), "agent root `DIR` (state.db, IMECache, Logs, …)")
 }
 
 // connect reaches the agent of root (its control socket, or state.db).
-// A root that does not exist is an error: a query must not create one.
+// A folder that is not an agent root (no state.db) is an error: a query
+// must not create one.
 func connect(ctx context.Context, root string) (orchestrate.Control, io.Closer, error) {
-	if _, err := os.Stat(root); err != nil {
-		return nil, nil, fmt.Errorf("agent root %s: %w (give --root or set IMEPIPE_ROOT)", root, err)
+	if err := orchestrate.CheckRoot(root); err != nil {
+		return nil, nil, err
 	}
 	var cfg orchestrate.Config
 	if ca := storedCA(root); ca != "" {
@@ -149,6 +146,9 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	if (*svc == "") != (*secretFile == "") {
 		return usagef("--service and --enrollment-secret-file go together")
 	}
+	if *svc == "" && orchestrate.CheckRoot(*root) != nil {
+		return notEnrolled(*root)
+	}
 	cfg := orchestrate.Config{
 		Root: *root, ServiceURL: *svc, EnrollmentSecret: secret, DeviceName: *name,
 		DownloadMode: &dm, CacheHost: *cacheHost, PeerAddr: *peerAddr,
@@ -180,6 +180,11 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if *svc == "" {
+		if st, err := a.Status(ctx); err == nil && !st.Enrolled {
+			return notEnrolled(*root)
+		}
+	}
 	if *caFile != "" {
 		if err := storeCA(*root, *caFile); err != nil {
 			return err
@@ -203,7 +208,53 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return showStatus(e, st, *jsonOut)
+	st.AgentRunning = false // this run ends here
+	if *jsonOut {
+		err = writeJSON(e, st)
+	} else {
+		printStatus(e.stdout, st, true)
+	}
+	if err != nil {
+		return err
+	}
+	return onceResult(e, st)
+}
+
+// notEnrolled is the usage error of an agent asked to start on a root
+// that is not enrolled, without the service to enroll with.
+func notEnrolled(root string) error {
+	return usagef("%s is not enrolled: pass --service URL and --enrollment-secret-file FILE (or --root DIR of an enrolled agent)", root)
+}
+
+// onceResult is agent --once's verdict: nil when every app came to rest
+// as wanted (orchestrate.AppStatus.Failed), else one line per failing app
+// on stderr and an error counting them (exit 1).
+func onceResult(e *env, st orchestrate.Status) error {
+	n := 0
+	for _, a := range st.Apps {
+		if !a.Failed() {
+			continue
+		}
+		n++
+		line := fmt.Sprintf("failed %s_%s", a.AppID, a.Version)
+		if a.DisplayName != "" {
+			line += " (" + a.DisplayName + ")"
+		}
+		line += fmt.Sprintf(": enforcement %d %s", a.EnforcementState, codeName(a.EnforcementState))
+		if a.ErrorCode != 0 {
+			line += ", error " + a.ErrorCodeHex
+		}
+		if msg := a.ErrorMessage; msg != "" {
+			line += ": " + msg
+		} else if a.LastError != "" {
+			line += ": " + a.LastError
+		}
+		sayf(e.stderr, "imepipe agent: %s", line)
+	}
+	if n > 0 {
+		return fmt.Errorf("%d of %d apps failed", n, len(st.Apps))
+	}
+	return nil
 }
 
 // trustingClient is the agent's HTTP client when --ca-file is given: the

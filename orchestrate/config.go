@@ -48,6 +48,16 @@ type Config struct {
 	// while the agent runs (not for CLI commands on the root), and
 	// downloads go through PeerDownloader. Agent.PeerAddr is the bound address.
 	PeerAddr string
+	// DefaultPeerAddr is where the piece server listens when PeerAddr is
+	// neither given nor stored and the download mode is LAN (1) or Group
+	// (2), as Windows DO listens on 7680 there; the CLI gives ":7680",
+	// tests a free port. Empty: no peering unless PeerAddr is set.
+	// PeerAddr "off" (stored too) turns peering off whatever this says.
+	DefaultPeerAddr string
+	// LanID overrides the LAN id the Array derives from the agent's
+	// address (its /24), so that agents on one host can stand for
+	// several LANs (--lan-id); stored.
+	LanID string
 
 	SyncInterval  time.Duration // between syncs (DefaultSyncInterval)
 	RetryInterval time.Duration // minimum gap between attempts (DefaultRetryInterval)

@@ -38,8 +38,10 @@ type PeerDownloader struct {
 	// PeerAddr is the piece server's address as announced (host:port; an
 	// empty host means the address the Array sees the device at).
 	PeerAddr string
-	GroupID  string
-	Logf     func(format string, args ...any)
+	// LanID overrides the LAN id the Array derives from the source
+	// address; GroupID is DO's group.
+	LanID, GroupID string
+	Logf           func(format string, args ...any)
 }
 
 // Download implements Downloader.
@@ -78,7 +80,7 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 	opt.SHA256 = sum
 	res, err := peer.Download(ctx, peer.DownloadConfig{
 		Info: req.Info, Hashes: hashes, Path: req.Path, Cache: d.Cache, Mode: mode,
-		PeerID: d.PeerID(), PeerAddr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service,
+		PeerID: d.PeerID(), PeerAddr: d.PeerAddr, LanID: d.LanID, GroupID: d.GroupID, Array: d.Service,
 		CacheHost: d.Fetch.CacheHost, HTTP: d.Fetch.HTTP, Options: opt, Logf: d.Logf, Started: req.Started,
 	})
 	if err != nil {
@@ -102,7 +104,7 @@ func (d *PeerDownloader) Announce(ctx context.Context) error {
 			continue // still downloading: its own Swarm announces it
 		}
 		sw, err := peer.NewSwarm(peer.SwarmConfig{Content: ct, Mode: d.Fetch.DownloadMode, PeerID: d.PeerID(),
-			Addr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service, Logf: d.Logf})
+			Addr: d.PeerAddr, LanID: d.LanID, GroupID: d.GroupID, Array: d.Service, Logf: d.Logf})
 		if err != nil {
 			return fmt.Errorf("orchestrate: announce %s: %w", ct.ID, err)
 		}
@@ -141,14 +143,23 @@ func (a *Agent) startPeering() error {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
 	ln, err := net.Listen("tcp", a.cfg.PeerAddr)
-	if err != nil {
+	switch {
+	case addrInUse(err):
+		// Another DO (or agent) has the port: download from peers
+		// all the same, without serving or registering.
+		a.tracer().warn("[DO] Peer port %s is in use (%v): not sharing DOCache with peers this run; pass --peer-addr HOST:PORT or --peer-addr off", a.cfg.PeerAddr, err)
+		ln = nil
+	case err != nil:
 		cache.Close()
 		return fmt.Errorf("orchestrate: peer server: %w", err)
 	}
-	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Logf: logf}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
+	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Logf: logf}), ln: ln, done: make(chan struct{}), ready: make(chan struct{})}
+	if ln != nil {
+		p.addr = ln.Addr().String()
+	}
 	p.dl = &PeerDownloader{
 		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode},
-		Cache: cache, PeerAddr: announced(p.addr), Logf: logf,
+		Cache: cache, PeerAddr: announced(p.addr), LanID: a.cfg.LanID, Logf: logf,
 		PeerID: func() string { return a.client.DeviceID },
 	}
 	if a.client != nil {
@@ -159,25 +170,33 @@ func (a *Agent) startPeering() error {
 	if len(a.cfg.Groups) > 0 {
 		p.dl.GroupID = a.cfg.Groups[0]
 	}
-	p.wg.Add(2)
-	go func() {
-		defer p.wg.Done()
-		if err := p.srv.Serve(ln); err != nil && !p.stopping() {
-			logf("piece server stopped: %v", err)
-		}
-	}()
+	if ln != nil {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			if err := p.srv.Serve(ln); err != nil && !p.stopping() {
+				logf("piece server stopped: %v", err)
+			}
+		}()
+	}
+	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		a.announceLoop(p)
 	}()
 	a.peer = p
-	a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, *a.cfg.DownloadMode)
+	if ln != nil {
+		a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, *a.cfg.DownloadMode)
+	}
 	return nil
 }
 
 // announced is the address given to the Array: a wildcard host becomes
 // empty, so that the Array uses the address it sees the device at.
 func announced(addr string) string {
+	if addr == "" {
+		return ""
+	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return addr
@@ -235,11 +254,31 @@ func (p *peering) stop() {
 	close(p.done)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := p.srv.Shutdown(ctx); err != nil {
-		_ = p.srv.Close()
+	if p.ln != nil {
+		if err := p.srv.Shutdown(ctx); err != nil {
+			_ = p.srv.Close()
+		}
+		_ = p.ln.Close() // in case Serve had not started yet
 	}
-	_ = p.ln.Close() // in case Serve had not started yet
 	p.wg.Wait()
+}
+
+// leaveArray removes the device's registrations from the Array when its
+// piece server stops (an agent --once that exits, or a daemon stopped),
+// so that other agents are not sent to a closed port for the
+// registrations' lifetime. Best effort, bounded: the service may be gone.
+func (a *Agent) leaveArray() {
+	if a.peer == nil || a.peer.ln == nil || a.client == nil || a.client.Token == "" || len(peer.Kinds(*a.cfg.DownloadMode)) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, err := a.client.LeaveArray(ctx)
+	if err != nil {
+		a.tracer().warn("[DO] Could not remove this device's peer registrations from the Array: %v", err)
+		return
+	}
+	a.tracer().info("[DO] Removed %d peer registrations from the Array", n)
 }
 
 func (p *peering) stopping() bool {

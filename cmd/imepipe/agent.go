@@ -93,6 +93,11 @@ func storeCA(root, caFile string) error {
 	return nil
 }
 
+// defaultPeerAddr is where an agent in download mode 1 or 2 shares its
+// DO cache when --peer-addr is not given, as Windows DO does on 7680.
+// Tests set a free port instead.
+var defaultPeerAddr = ":7680"
+
 func runAgent(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "agent")
 	svc := fs.String("service", "", "service `URL`, e.g. https://127.0.0.1:8080 (needed until enrolled)")
@@ -100,7 +105,8 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	secretFile := fs.String("enrollment-secret-file", "", "enrollment secret `FILE` (needed until enrolled)")
 	root := rootFlag(fs)
 	once := fs.Bool("once", false, "run one sync and exit")
-	peerAddr := fs.String("peer-addr", "", "`HOST:PORT` to share the DO cache with LAN peers on (e.g. :7680, 127.0.0.1:0; stored)")
+	peerAddr := fs.String("peer-addr", "", "`HOST:PORT` to share the DO cache with peers on (default "+defaultPeerAddr+" in download modes 1 and 2; off: none; stored)")
+	lanID := fs.String("lan-id", "", "DO LAN `ID` given to the Array instead of this host's /24, so agents on one host can stand for several LANs (stored)")
 	mode := fs.Int("download-mode", int(imeapi.ModeLAN), "DO download `MODE`: 0 HTTP, 1 LAN, 2 Group, 3 Internet, 99 Simple, 100 Bypass")
 	groups := fs.String("group-id", "", "group `IDs` (comma-separated) for assignments and DO Group mode")
 	cacheHost := fs.String("cache-host", "", "Connected Cache `HOST[:PORT]` tried before the origin")
@@ -138,9 +144,9 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		}
 		secret = strings.TrimSpace(string(b))
 	}
-	if *peerAddr != "" {
+	if *peerAddr != "" && *peerAddr != orchestrate.PeerOff {
 		if _, _, err := net.SplitHostPort(*peerAddr); err != nil {
-			return usagef("--peer-addr %q: want HOST:PORT", *peerAddr)
+			return usagef("--peer-addr %q: want HOST:PORT or off", *peerAddr)
 		}
 	}
 	if (*svc == "") != (*secretFile == "") {
@@ -151,7 +157,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := orchestrate.Config{
 		Root: *root, ServiceURL: *svc, EnrollmentSecret: secret, DeviceName: *name,
-		DownloadMode: &dm, CacheHost: *cacheHost, PeerAddr: *peerAddr,
+		DownloadMode: &dm, CacheHost: *cacheHost, PeerAddr: *peerAddr, DefaultPeerAddr: defaultPeerAddr, LanID: *lanID,
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
 	}

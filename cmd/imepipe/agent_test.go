@@ -162,7 +162,9 @@ func startDaemon(t *testing.T, args ...string) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	log := &lineWriter{wrote: make(chan struct{}, 1)}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, &env{stdout: &bytes.Buffer{}, stderr: log}, append([]string{"agent"}, args...)) }()
+	go func() {
+		done <- run(ctx, &env{stdout: &bytes.Buffer{}, stderr: log}, append([]string{"agent"}, args...))
+	}()
 	stopped := false
 	stop := func() {
 		if stopped {

@@ -311,3 +311,53 @@ func TestAgentPeerPortBusy(t *testing.T) {
 		t.Fatalf("--peer-addr nope: exit %d %q", code, stderr)
 	}
 }
+
+// TestGRSReset: grs reset takes APPID and APPID_REV (the form status
+// prints), fails for an app the agent never saw, and the reset app stays
+// in status as waiting for the next sync.
+func TestGRSReset(t *testing.T) {
+	url, secret, _ := testService(t, true)
+	root := filepath.Join(t.TempDir(), "r")
+	if code, _, _ := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 1 {
+		t.Fatalf("agent: exit %d, want 1 (the broken app)", code)
+	}
+	for _, id := range []string{"nope", failAppID + "_7"} {
+		if code, stdout, stderr := runCLI(t, "grs", "reset", id, "--root", root); code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 {
+			t.Fatalf("grs reset %s: exit %d, stdout %q, stderr %q", id, code, stdout, stderr)
+		}
+	}
+	code, stdout, stderr := runCLI(t, "grs", "reset", failAppID+"_1", "--root", root)
+	if code != 0 || !strings.Contains(stdout, "entries removed") {
+		t.Fatalf("grs reset APPID_1: exit %d %q %q", code, stdout, stderr)
+	}
+	if code, _, stderr = runCLI(t, "grs", "reset", demoAppID, "--root", root); code != 0 {
+		t.Fatalf("grs reset APPID: exit %d %q", code, stderr)
+	}
+	_, stdout, _ = runCLI(t, "status", "--root", root)
+	if strings.Count(stdout, "waiting for next sync") != 2 {
+		t.Fatalf("status after the resets:\n%s", stdout)
+	}
+	st := agentStatus(t, root)
+	if len(st.Apps) != 2 || !st.Apps[0].WaitingForSync || st.Apps[0].Attempts != 0 {
+		t.Fatalf("status JSON after the resets: %+v", st.Apps)
+	}
+}
+
+// TestReadCommandsRefuseNonRoot: every command that reads or acts on an
+// agent's state refuses a folder that is not an agent root, with one
+// line, and writes nothing there.
+func TestReadCommandsRefuseNonRoot(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"status"}, {"health"}, {"sync"}, {"grs", "reset", demoAppID}, {"install", demoAppID}, {"uninstall", demoAppID},
+		{"do", "status"}, {"reg", "query", `HKLM\SOFTWARE`},
+	} {
+		code, stdout, stderr := runCLI(t, append(args, "--root", dir)...)
+		if code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "not an agent root") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("the commands wrote %v", ents)
+	}
+}

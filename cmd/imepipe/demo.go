@@ -188,19 +188,24 @@ type demoAgent struct {
 	mode             imeapi.DownloadMode
 }
 
-// demoAgents are the demo's devices: the first downloads from the
-// origin; then, together, two take it from LAN peers, one in another LAN
-// of the same group from a Group peer, and one in another LAN and group
-// from an Internet peer (mode 3 on both sides).
+// demoAgents are the demo's devices, in the rounds they sync in: the
+// first downloads from the origin; then, together, two take it from it as
+// LAN peers; then, together, one in another LAN of the same group takes
+// it from a Group peer and one in another LAN and group from an Internet
+// peer (the mode 3 agent of the second round: both sides must allow the
+// kind).
 var demoAgents = []demoAgent{
-	{"DEMO-PC-1", "lan-hq", "group-contoso", imeapi.ModeInternet},
-	{"DEMO-PC-2", "lan-hq", "group-contoso", imeapi.ModeLAN},
+	{"DEMO-PC-1", "lan-hq", "group-contoso", imeapi.ModeLAN},
+	{"DEMO-PC-2", "lan-hq", "group-contoso", imeapi.ModeInternet},
 	{"DEMO-PC-3", "lan-hq", "group-contoso", imeapi.ModeLAN},
 	{"DEMO-PC-4", "lan-branch", "group-contoso", imeapi.ModeGroup},
 	{"DEMO-PC-5", "lan-home", "group-remote", imeapi.ModeInternet},
 }
 
-// agents runs agent 1 alone, then the others together, each with its own
+// demoRounds are demoAgents' indexes by round: [0, 1), [1, 3), [3, 5).
+var demoRounds = []int{1, 3, 5}
+
+// agents runs agent 1 alone, then the others round by round, each with its own
 // root and piece server on loopback, and prints each one's result and a
 // DO summary of where the bytes came from and went.
 func (d *demo) agents(ctx context.Context) error {
@@ -241,28 +246,31 @@ func (d *demo) agents(ctx context.Context) error {
 		}
 	}
 
-	rest := make([]*orchestrate.Agent, 0, len(demoAgents)-1)
-	for _, da := range demoAgents[1:] {
-		a, err := start(da)
-		if err != nil {
-			return err
+	for r := 1; r < len(demoRounds); r++ {
+		round := demoAgents[demoRounds[r-1]:demoRounds[r]]
+		agents := make([]*orchestrate.Agent, 0, len(round))
+		for _, da := range round {
+			a, err := start(da)
+			if err != nil {
+				return err
+			}
+			agents = append(agents, a)
 		}
-		rest = append(rest, a)
-	}
-	t0 = time.Now()
-	var g errgroup.Group
-	for _, a := range rest {
-		g.Go(func() error { return a.Sync(ctx) })
-	}
-	if err := g.Wait(); err != nil {
-		return fmt.Errorf("demo: sync: %w", err)
-	}
-	for i, a := range rest {
-		if err := d.result(ctx, a, demoAgents[i+1].name); err != nil {
-			return err
+		t0 = time.Now()
+		var g errgroup.Group
+		for _, a := range agents {
+			g.Go(func() error { return a.Sync(ctx) })
 		}
+		if err := g.Wait(); err != nil {
+			return fmt.Errorf("demo: sync: %w", err)
+		}
+		for i, a := range agents {
+			if err := d.result(ctx, a, round[i].name); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(d.e.stdout, "%d agents synced from their peers in %.2fs\n", len(agents), time.Since(t0).Seconds())
 	}
-	fmt.Fprintf(d.e.stdout, "%d agents synced from their LAN, Group and Internet peers in %.2fs\n", len(rest), time.Since(t0).Seconds())
 
 	// Closing saves each DO cache's records, with the bytes sent to peers.
 	for _, a := range open {

@@ -87,7 +87,7 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 		return res.Status, err
 	}
 	if len(res.Banned) > 0 && d.Logf != nil {
-		d.Logf("[DO] %s: banned peers that sent bad pieces: %v", req.Info.DoFileID, res.Banned)
+		d.Logf("%s: banned peers that sent bad pieces: %v", req.Info.DoFileID, res.Banned) // Logf adds [DO]
 	}
 	return res.Status, nil
 }

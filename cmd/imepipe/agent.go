@@ -152,9 +152,6 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	if (*svc == "") != (*secretFile == "") {
 		return usagef("--service and --enrollment-secret-file go together")
 	}
-	if *svc == "" && orchestrate.CheckRoot(*root) != nil {
-		return notEnrolled(*root)
-	}
 	cfg := orchestrate.Config{
 		Root: *root, ServiceURL: *svc, EnrollmentSecret: secret, DeviceName: *name,
 		DownloadMode: &dm, CacheHost: *cacheHost, PeerAddr: *peerAddr, DefaultPeerAddr: defaultPeerAddr, LanID: *lanID,
@@ -180,6 +177,9 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	}
 	if !*quiet && !*jsonOut {
 		cfg.Logf = func(format string, a ...any) { sayf(e.stderr, "imepipe agent: "+format, a...) }
+	}
+	if *svc == "" && orchestrate.CheckRoot(*root) != nil {
+		return notEnrolled(*root) // before New creates the root
 	}
 	a, err := orchestrate.New(cfg)
 	if err != nil {

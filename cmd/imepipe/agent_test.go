@@ -361,3 +361,25 @@ func TestReadCommandsRefuseNonRoot(t *testing.T) {
 		t.Fatalf("the commands wrote %v", ents)
 	}
 }
+
+// TestHealthReport: health on an agent root prints its checks and writes
+// them to Logs/HealthReport.json, as the IME does.
+func TestHealthReport(t *testing.T) {
+	url, secret, _ := testService(t, false)
+	root := filepath.Join(t.TempDir(), "r")
+	if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 0 {
+		t.Fatalf("agent: %d %s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, "health", "--root", root)
+	if code != 0 || !strings.Contains(stdout, "enrollment") {
+		t.Fatalf("health: exit %d, %q %q", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "Logs", orchestrate.HealthReportName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h orchestrate.Health
+	if err := json.Unmarshal(data, &h); err != nil || !h.Healthy || len(h.Checks) < 5 || h.CheckedAt.IsZero() {
+		t.Fatalf("HealthReport.json: %+v %v", h, err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/privdir"
 )
@@ -102,6 +103,12 @@ type Config struct {
 	// both; defaults time.Now and time.After.
 	Now   func() time.Time
 	After func(d time.Duration) <-chan time.Time
+	// Progress, when set, is called as each content download starts, with
+	// the app's key (APPID_REV) and the download's Job (read its Status as
+	// it runs); the function it returns is called once the download and
+	// the unpack that overlaps it are over. The CLI draws progress bars
+	// with it. Content served from the caches runs no Job and calls nothing.
+	Progress func(key string, job *fetch.Job) (done func())
 	// Logf also receives every log line in plain text (nil: silent).
 	Logf func(format string, args ...any)
 }

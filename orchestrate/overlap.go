@@ -43,6 +43,10 @@ func (a *Agent) downloadAndUnpack(ctx context.Context, t *tracer, req DownloadRe
 	case o := <-done:
 		return o.st, false, o.err
 	}
+	if a.cfg.Progress != nil {
+		finish := a.cfg.Progress(req.AppID+"_"+req.Version, job)
+		defer finish() // after the unpack below and the download's end
+	}
 	t.info("[Win32App] Verifying, decrypting and unzipping while the download runs, into %s", dir)
 	pr := job.NewPrefixReader(ctx)
 	_, uerr := decrypt.UnpackReader(ctx, pr, keys, dir, decrypt.UnpackOptions{Replace: true})

@@ -36,10 +36,15 @@ func rootFlag(fs *flag.FlagSet) *string {
 // A folder that is not an agent root (no state.db) is an error: a query
 // must not create one.
 func connect(ctx context.Context, root string) (orchestrate.Control, io.Closer, error) {
+	return connectWith(ctx, root, orchestrate.Config{})
+}
+
+// connectWith is connect with cfg's hooks (Logf, Progress) for an agent
+// opened in this process, when none runs on root.
+func connectWith(ctx context.Context, root string, cfg orchestrate.Config) (orchestrate.Control, io.Closer, error) {
 	if err := orchestrate.CheckRoot(root); err != nil {
 		return nil, nil, err
 	}
-	var cfg orchestrate.Config
 	if ca := storedCA(root); ca != "" {
 		hc, err := trustingClient(ca)
 		if err != nil {
@@ -175,8 +180,10 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	if *groups != "" {
 		cfg.Groups = strings.Split(*groups, ",")
 	}
+	bars := newAgentBars(e, *once && !*jsonOut)
+	cfg.Progress = bars.Hook()
 	if !*quiet && !*jsonOut {
-		cfg.Logf = func(format string, a ...any) { sayf(e.stderr, "imepipe agent: "+format, a...) }
+		cfg.Logf = bars.Logf
 	}
 	if *svc == "" && orchestrate.CheckRoot(*root) != nil {
 		return notEnrolled(*root) // before New creates the root
@@ -207,7 +214,9 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		}
 		return a.Run(ctx)
 	}
-	if err := a.Sync(ctx); err != nil {
+	err = a.Sync(ctx)
+	bars.Wait()
+	if err != nil {
 		return trustHint(err, trust)
 	}
 	st, err := a.Status(ctx)

@@ -383,3 +383,35 @@ func TestHealthReport(t *testing.T) {
 		t.Fatalf("HealthReport.json: %+v %v", h, err)
 	}
 }
+
+// TestAgentProgressBars: agent --once and install draw a bar per download
+// on a terminal (here a buffer the env calls one), ending complete, and
+// none when stdout is not a terminal.
+func TestAgentProgressBars(t *testing.T) {
+	url, secret, _ := testService(t, false)
+	runTTY := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), &env{stdout: &out, stderr: &errb, tty: true}, args)
+		return code, out.String(), errb.String()
+	}
+	root := filepath.Join(t.TempDir(), "r")
+	code, stdout, stderr := runTTY("agent", "--once", "--root", root, "--service", url, "--enrollment-secret-file", secret)
+	if code != 0 || !strings.Contains(stdout, demoAppID[:8]+"…_1 ") || !strings.Contains(stdout, "100 %") {
+		t.Fatalf("agent --once on a terminal: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "imepipe agent: [Win32App]") {
+		t.Errorf("the log lines are not printed above the bars:\n%s", stdout)
+	}
+	// install of the (removed) app, with no agent running: a bar again.
+	if err := os.RemoveAll(filepath.Join(root, "Drive", "C", "Program Files", "Contoso")); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runTTY("install", demoAppID, "--root", root)
+	if code != 0 || !strings.Contains(stdout, "100 %") {
+		t.Fatalf("install on a terminal: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, "agent", "--once", "-q", "--root", filepath.Join(t.TempDir(), "plain"), "--service", url, "--enrollment-secret-file", secret)
+	if code != 0 || strings.Contains(stdout, "%") {
+		t.Fatalf("not a terminal: exit %d, stdout:\n%s", code, stdout)
+	}
+}

@@ -15,8 +15,8 @@ import (
 // terminal; while bars are up, the agent's log lines are printed above
 // them. Elsewhere Hook is nil and Logf writes the plain lines to stderr.
 type agentBars struct {
-	e  *env
-	p  *mpb.Progress // nil until the first download
+	e *env
+	p *mpb.Progress // nil until the first download
 }
 
 // newAgentBars returns the bars for e; on gives whether to draw any

@@ -16,7 +16,7 @@ import (
 // them. Elsewhere Hook is nil and Logf writes the plain lines to stderr.
 type agentBars struct {
 	e *env
-	p *mpb.Progress // nil until the first download
+	p *mpb.Progress // nil: no bars (not a terminal, or --json)
 }
 
 // newAgentBars returns the bars for e; on gives whether to draw any

@@ -84,6 +84,15 @@ func (c *Client) Array(ctx context.Context, req ArrayRequest) (ArrayResponse, er
 	return resp, err
 }
 
+// LeaveArray removes every registration of this device from the DO
+// Array (DELETE /do/v1/array), when its peer stops serving; it returns
+// how many were removed.
+func (c *Client) LeaveArray(ctx context.Context) (int, error) {
+	var resp ArrayLeaveResponse
+	err := c.do(ctx, http.MethodDelete, "/do/v1/array", nil, &resp)
+	return resp.Removed, err
+}
+
 // Report sends app results.
 func (c *Client) Report(ctx context.Context, reports ...Report) error {
 	return c.do(ctx, http.MethodPost, "/api/v1/reports", ReportRequest{Reports: reports}, nil)

@@ -201,6 +201,12 @@ type ArrayResponse struct {
 	Peers      []Peer `json:"peers"`
 }
 
+// ArrayLeaveResponse is the answer to DELETE /do/v1/array, which removes
+// every registration of the calling device (its peer stops serving).
+type ArrayLeaveResponse struct {
+	Removed int `json:"removed"` // registrations removed (one per file)
+}
+
 // Report is the result of one app on one device, as the IME reports it.
 type Report struct {
 	AppID            string           `json:"appId"`

@@ -147,7 +147,7 @@ func loadSettings(st *state.Store, cfg *Config) error {
 	strs := []struct {
 		name string
 		v    *string
-	}{{"CacheHost", &cfg.CacheHost}, {"PeerAddr", &cfg.PeerAddr}}
+	}{{"CacheHost", &cfg.CacheHost}, {"PeerAddr", &cfg.PeerAddr}, {"LanID", &cfg.LanID}}
 	for _, s := range strs {
 		if *s.v != "" {
 			_ = st.SetValue(s.name, *s.v)
@@ -168,8 +168,18 @@ func loadSettings(st *state.Store, cfg *Config) error {
 		}
 	}
 	cfg.DownloadMode = &mode
+	switch {
+	case cfg.PeerAddr == PeerOff:
+		cfg.PeerAddr = ""
+	case cfg.PeerAddr == "" && (mode == imeapi.ModeLAN || mode == imeapi.ModeGroup):
+		cfg.PeerAddr = cfg.DefaultPeerAddr
+	}
 	return nil
 }
+
+// PeerOff, as Config.PeerAddr (--peer-addr off), turns peering off; it is
+// stored, so later runs on the root keep it off.
+const PeerOff = "off"
 
 // loadIdentity restores the enrolled device, unless a different service
 // is configured (then the next sync enrolls again).
@@ -290,6 +300,7 @@ func (a *Agent) Close() error {
 		}
 		a.mu.Lock()
 		defer a.mu.Unlock()
+		a.leaveArray() // after the last flow: nothing registers again
 		err = a.closeFiles()
 		if a.peer != nil {
 			if cerr := a.peer.cache.Close(); err == nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/clock"
 	"github.com/imepipe/imepipe/internal/privdir"
@@ -53,6 +54,16 @@ type Config struct {
 	// while the agent runs (not for CLI commands on the root), and
 	// downloads go through PeerDownloader. Agent.PeerAddr is the bound address.
 	PeerAddr string
+	// DefaultPeerAddr is where the piece server listens when PeerAddr is
+	// neither given nor stored and the download mode is LAN (1) or Group
+	// (2), as Windows DO listens on 7680 there; the CLI gives ":7680",
+	// tests a free port. Empty: no peering unless PeerAddr is set.
+	// PeerAddr "off" (stored too) turns peering off whatever this says.
+	DefaultPeerAddr string
+	// LanID overrides the LAN id the Array derives from the agent's
+	// address (its /24), so that agents on one host can stand for
+	// several LANs (--lan-id); stored.
+	LanID string
 
 	SyncInterval  time.Duration // between syncs (DefaultSyncInterval)
 	RetryInterval time.Duration // minimum gap between attempts (DefaultRetryInterval)
@@ -94,6 +105,12 @@ type Config struct {
 	// (the sync loop, the orphan poll, the announcer). Tests drive it;
 	// nil: the real clock.
 	Clock Clock
+	// Progress, when set, is called as each content download starts, with
+	// the app's key (APPID_REV) and the download's Job (read its Status as
+	// it runs); the function it returns is called once the download and
+	// the unpack that overlaps it are over. The CLI draws progress bars
+	// with it. Content served from the caches runs no Job and calls nothing.
+	Progress func(key string, job *fetch.Job) (done func())
 	// Logf also receives every log line in plain text (nil: silent).
 	Logf func(format string, args ...any)
 }

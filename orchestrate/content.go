@@ -67,7 +67,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 			if err != nil {
 				return "", st, &StepError{Step: "download", Object: info.DoFileID, Code: CodeFailure, Err: err}
 			}
-			t.info("[Win32App] DO Job set priority is %s, Downloaded %d bytes (HTTP %d, cache server %d, peers %d) in %s", st.Priority, st.TotalBytesDownloaded, st.BytesFromHttp, st.BytesFromCacheServer, st.BytesFromPeers, st.DownloadDuration)
+			logDownload(t, st)
 			if unpacked {
 				t.info("[Win32App] ===Step=== Decrypt and unzip")
 				t.info("[Win32App] Decryption is done successfully; unzipping is done (HMAC and FileDigest verified during the download)")
@@ -143,6 +143,10 @@ func (a *Agent) deliver(ctx context.Context, t *tracer, c *delivery.Content, tar
 		return fetch.Status{}, false, err
 	}
 	if d.Job != nil {
+		if a.cfg.Progress != nil {
+			finish := a.cfg.Progress(c.AppID+"_"+c.Version, d.Job)
+			defer finish() // after the download's end and the unpack that overlaps it
+		}
 		t.info("[Win32App] Verifying, decrypting and unzipping while the download runs, into %s", target.Dir)
 	}
 	res, err := d.Wait()
@@ -163,4 +167,15 @@ func removeBin(bin string) {
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
+}
+
+// logDownload writes the IME's line after a download: DO's priority and
+// bytes by source, or, when the DO cache already held the whole content
+// (no job ran, no priority), that nothing was downloaded.
+func logDownload(t *tracer, st fetch.Status) {
+	if st.TotalBytesDownloaded == 0 && st.Priority == "" {
+		t.info("[Win32App] DO found the content complete in its cache (%d bytes); nothing downloaded", st.FileSizeInCache)
+		return
+	}
+	t.info("[Win32App] DO Job set priority is %s, Downloaded %d bytes (HTTP %d, cache server %d, peers %d) in %s", st.Priority, st.TotalBytesDownloaded, st.BytesFromHttp, st.BytesFromCacheServer, st.BytesFromPeers, st.DownloadDuration)
 }

@@ -28,7 +28,9 @@ type PeerDownloader struct {
 	// PeerAddr is the piece server's address as announced (host:port; an
 	// empty host means the address the Array sees the device at).
 	PeerAddr string
-	GroupID  string
+	// LanID overrides the LAN id the Array derives from the source
+	// address; GroupID is DO's group.
+	LanID, GroupID string
 	// Clock times the Swarm (nil: the real clock; the agent passes its own).
 	Clock peer.Clock
 	Logf  func(format string, args ...any)
@@ -53,7 +55,7 @@ func (d *PeerDownloader) Start(ctx context.Context, req delivery.Request) (*deli
 	// origin's and the cache host's); the delivery's HMAC covers the rest.
 	tr, err := peer.Start(ctx, peer.DownloadConfig{
 		Info: req.Info, Hashes: hashes, Path: req.Path, Cache: d.Cache, Mode: mode,
-		PeerID: d.PeerID(), PeerAddr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service,
+		PeerID: d.PeerID(), PeerAddr: d.PeerAddr, LanID: d.LanID, GroupID: d.GroupID, Array: d.Service,
 		CacheHost: d.Fetch.CacheHost, HTTP: d.Fetch.HTTP, Options: opt, Clock: d.Clock, Logf: d.Logf,
 	})
 	if err != nil {
@@ -62,7 +64,7 @@ func (d *PeerDownloader) Start(ctx context.Context, req delivery.Request) (*deli
 	return delivery.NewTransfer(tr.Job(), func() (peer.Result, error) {
 		res, err := tr.Wait()
 		if err == nil && len(res.Banned) > 0 && d.Logf != nil {
-			d.Logf("[DO] %s: banned peers that sent bad pieces: %v", req.Info.DoFileID, res.Banned)
+			d.Logf("%s: banned peers that sent bad pieces: %v", req.Info.DoFileID, res.Banned)
 		}
 		return res, err
 	}), nil

@@ -87,11 +87,18 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 	codeFile := rec.CodeFile
 	_ = os.Remove(codeFile)
 	defer os.Remove(codeFile)
-	out, err := os.Create(filepath.Join(a.layout.Logs, "Win32AppInstaller-"+key+".log"))
+	logPath := filepath.Join(a.layout.Logs, "Win32AppInstaller-"+key+".log")
+	out, err := os.Create(logPath)
 	if err != nil {
 		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 	}
-	defer out.Close()
+	detached := false
+	defer func() {
+		out.Close()
+		if !detached {
+			removeEmpty(logPath) // the run is over: an empty log says nothing
+		}
+	}()
 	spec.Stdout = out
 	env := append(installerEnv(), installerFolderEnv(a.folders)...)
 	env = append(env,
@@ -117,6 +124,7 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 	res, err := reap.Run(ctx, spec)
 	if err != nil {
 		if errors.Is(err, reap.ErrDetached) {
+			detached = true // the installer still writes its log
 			t.warn("[Win32App] Agent stopping: installer of app %s left running in %s (reaper %d); the next agent run waits for it and finishes the attempt", p.AppID, dir, rec.ReaperPID)
 			return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 		}
@@ -130,6 +138,13 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 	t.info("[Win32App] process %d exited; waited for its whole process tree (%d more processes reaped) in %v", res.PID, res.Reaped, a.cfg.Clock.Now().Sub(start).Round(time.Millisecond))
 	t.info("[Win32App] lpExitCode %d", code)
 	return code, nil
+}
+
+// removeEmpty removes the file at path when it is empty.
+func removeEmpty(path string) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		_ = os.Remove(path)
+	}
 }
 
 // exitCode is the installer's code: what it wrote in codeFile when that

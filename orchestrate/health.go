@@ -2,6 +2,8 @@ package orchestrate
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,9 +19,10 @@ type Check struct {
 
 // Health is the agent's health (like the IME's HealthReport.json).
 type Health struct {
-	Healthy      bool    `json:"healthy"`
-	AgentRunning bool    `json:"agentRunning"`
-	Checks       []Check `json:"checks"`
+	Healthy      bool      `json:"healthy"`
+	AgentRunning bool      `json:"agentRunning"`
+	Checks       []Check   `json:"checks"`
+	CheckedAt    time.Time `json:"checkedAt"`
 }
 
 // Health checks the root's folders, enrollment, the last sync and the
@@ -59,5 +62,35 @@ func (a *Agent) Health(ctx context.Context) (Health, error) {
 	}
 	_, serr := os.Stat(exe)
 	add("reaper", err == nil && serr == nil, "%s", exe)
+	h.CheckedAt = a.cfg.Clock.Now().UTC()
+	if err := writeFileAtomic(filepath.Join(a.layout.Logs, HealthReportName), h); err != nil {
+		a.tracer().warn("[Win32App] Cannot write %s: %v", HealthReportName, err)
+	}
 	return h, nil
+}
+
+// HealthReportName is the file in Logs that Health writes its result to,
+// as the IME writes HealthReport.json.
+const HealthReportName = "HealthReport.json"
+
+// writeFileAtomic writes v as indented JSON to path: a temp file beside
+// it, synced, then renamed over it.
+func writeFileAtomic(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(data, '\n'))
+	err = errors.Join(err, f.Chmod(0o644), f.Sync(), f.Close())
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }

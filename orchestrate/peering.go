@@ -24,7 +24,7 @@ func announce(ctx context.Context, d *PeerDownloader) error {
 			continue // still downloading: its own Swarm announces it
 		}
 		sw, err := peer.NewSwarm(peer.SwarmConfig{Content: ct, Mode: d.Fetch.DownloadMode, PeerID: d.PeerID(),
-			Addr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service, Clock: d.Clock, Logf: d.Logf})
+			Addr: d.PeerAddr, LanID: d.LanID, GroupID: d.GroupID, Array: d.Service, Clock: d.Clock, Logf: d.Logf})
 		if err != nil {
 			return fmt.Errorf("orchestrate: announce %s: %w", ct.ID, err)
 		}
@@ -63,14 +63,23 @@ func (a *Agent) startPeering() error {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
 	ln, err := net.Listen("tcp", a.cfg.PeerAddr)
-	if err != nil {
+	switch {
+	case addrInUse(err):
+		// Another DO (or agent) has the port: download from peers
+		// all the same, without serving or registering.
+		a.tracer().warn("[DO] Peer port %s is in use (%v): not sharing DOCache with peers this run; pass --peer-addr HOST:PORT or --peer-addr off", a.cfg.PeerAddr, err)
+		ln = nil
+	case err != nil:
 		cache.Close()
 		return fmt.Errorf("orchestrate: peer server: %w", err)
 	}
-	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Clock: a.cfg.Clock, Logf: logf}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
+	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Clock: a.cfg.Clock, Logf: logf}), ln: ln, done: make(chan struct{}), ready: make(chan struct{})}
+	if ln != nil {
+		p.addr = ln.Addr().String()
+	}
 	p.dl = &PeerDownloader{
 		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode, Options: fetch.Options{Clock: a.cfg.Clock}},
-		Cache: cache, PeerAddr: announced(p.addr), Clock: a.cfg.Clock, Logf: logf,
+		Cache: cache, PeerAddr: announced(p.addr), LanID: a.cfg.LanID, Clock: a.cfg.Clock, Logf: logf,
 		PeerID: func() string { return a.client.DeviceID },
 	}
 	if a.client != nil {
@@ -81,25 +90,33 @@ func (a *Agent) startPeering() error {
 	if len(a.cfg.Groups) > 0 {
 		p.dl.GroupID = a.cfg.Groups[0]
 	}
-	p.wg.Add(2)
-	go func() {
-		defer p.wg.Done()
-		if err := p.srv.Serve(ln); err != nil && !p.stopping() {
-			logf("piece server stopped: %v", err)
-		}
-	}()
+	if ln != nil {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			if err := p.srv.Serve(ln); err != nil && !p.stopping() {
+				logf("piece server stopped: %v", err)
+			}
+		}()
+	}
+	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		a.announceLoop(p)
 	}()
 	a.peer = p
-	a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, *a.cfg.DownloadMode)
+	if ln != nil {
+		a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, *a.cfg.DownloadMode)
+	}
 	return nil
 }
 
 // announced is the address given to the Array: a wildcard host becomes
 // empty, so that the Array uses the address it sees the device at.
 func announced(addr string) string {
+	if addr == "" {
+		return ""
+	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return addr
@@ -157,11 +174,31 @@ func (p *peering) stop() {
 	close(p.done)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := p.srv.Shutdown(ctx); err != nil {
-		_ = p.srv.Close()
+	if p.ln != nil {
+		if err := p.srv.Shutdown(ctx); err != nil {
+			_ = p.srv.Close()
+		}
+		_ = p.ln.Close() // in case Serve had not started yet
 	}
-	_ = p.ln.Close() // in case Serve had not started yet
 	p.wg.Wait()
+}
+
+// leaveArray removes the device's registrations from the Array when its
+// piece server stops (an agent --once that exits, or a daemon stopped),
+// so that other agents are not sent to a closed port for the
+// registrations' lifetime. Best effort, bounded: the service may be gone.
+func (a *Agent) leaveArray() {
+	if a.peer == nil || a.peer.ln == nil || a.client == nil || a.client.Token == "" || len(peer.Kinds(*a.cfg.DownloadMode)) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, err := a.client.LeaveArray(ctx)
+	if err != nil {
+		a.tracer().warn("[DO] Could not remove this device's peer registrations from the Array: %v", err)
+		return
+	}
+	a.tracer().info("[DO] Removed %d peer registrations from the Array", n)
 }
 
 func (p *peering) stopping() bool {

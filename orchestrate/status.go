@@ -38,6 +38,9 @@ type AppStatus struct {
 	Reported      bool       `json:"reported"`
 	ReportedAt    *time.Time `json:"reportedAt,omitempty"`
 	Persisted     bool       `json:"persisted"`
+	// WaitingForSync: nothing has been done with this revision yet (new,
+	// or reset by grs reset); the next sync processes it.
+	WaitingForSync bool `json:"waitingForSync,omitempty"`
 	// DOStatus is the DO record of the last download (as reported).
 	DOStatus json.RawMessage `json:"doStatus,omitempty"`
 }
@@ -119,6 +122,7 @@ func (a *Agent) statusOf(ap state.App, kept []state.Persisted, reqs map[string]i
 	case imeapi.IntentUninstall:
 		s.Request = "uninstall"
 	}
+	s.WaitingForSync = ap.Compliance == nil && ap.Enforcement == nil && ap.Attempts.Count == 0
 	if c := ap.Compliance; c != nil {
 		s.ComplianceState = c.ComplianceState
 	}
@@ -154,4 +158,18 @@ func (a *Agent) statusOf(ap state.App, kept []state.Persisted, reqs map[string]i
 		}
 	}
 	return s
+}
+
+// Failed reports whether the app did not come to rest as wanted: its
+// enforcement ended in an error or is unknown, detection failed, or it
+// is still in progress (an installer that asked for a retry, or one still
+// running). Installed, not applicable (requirements not met), not
+// attempted (available, not asked for), uninstalled as intended and not
+// yet processed (waiting for its start or for the next sync) are at rest.
+func (s AppStatus) Failed() bool {
+	switch s.EnforcementState {
+	case imeapi.EnforcementError, imeapi.EnforcementUnknown, imeapi.EnforcementInProgress:
+		return true
+	}
+	return s.ComplianceState == imeapi.ComplianceError
 }

@@ -161,7 +161,7 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Inten
 	if err := a.store.SetRequest(appID, request); err != nil {
 		return AppStatus{}, fmt.Errorf("orchestrate: %w", err)
 	}
-	if _, err := a.store.ResetApp(appID); err != nil {
+	if _, err := a.store.ResetApp(appID); err != nil && !errors.Is(err, state.ErrNotFound) {
 		return AppStatus{}, fmt.Errorf("orchestrate: %w", err)
 	}
 	m := modeFor(p.Intent, request)
@@ -175,12 +175,18 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Inten
 
 // ResetGRS forgets an app's attempts, GRS entry and reports (what an
 // admin does by deleting its registry keys), so the next sync tries it
-// again at once. It returns how many entries were removed.
+// again at once; its policy stays, and status lists it as waiting for the
+// next sync. appID is APPID (every revision) or APPID_REV (one). It
+// returns how many entries were removed; an app the agent never saw is
+// ErrUnknownApp.
 func (a *Agent) ResetGRS(_ context.Context, appID string) (int, error) {
 	if appID == "" {
 		return 0, fmt.Errorf("orchestrate: empty app id: %w", ErrUnknownApp)
 	}
 	n, err := a.store.ResetApp(appID)
+	if errors.Is(err, state.ErrNotFound) {
+		return 0, fmt.Errorf("orchestrate: %s: %w", appID, ErrUnknownApp)
+	}
 	if err != nil {
 		return n, fmt.Errorf("orchestrate: %w", err)
 	}

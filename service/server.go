@@ -183,6 +183,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/status", s.handleStatus)
 	m.HandleFunc("GET /phf/{id}", s.authed(s.handlePHF))
 	m.HandleFunc("POST /do/v1/array", s.authed(s.handleArray))
+	m.HandleFunc("DELETE /do/v1/array", s.authed(s.handleArrayLeave))
 	m.HandleFunc("GET /blobs/{name}", s.handleBlob)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", "no such endpoint")

@@ -26,23 +26,25 @@ func init() {
 	register("agent", "run the endpoint agent: sync, detect, download, install, report", runAgent)
 }
 
-// rootFlag adds --root, defaulting to $IMEPIPE_ROOT (set for installers)
-// or ./imepipe-agent.
+// rootFlag adds --root, defaulting to orchestrate.DefaultRoot ($IMEPIPE_ROOT,
+// else the OS's agent root): the same default for every command.
 func rootFlag(fs *flag.FlagSet) *string {
-	def := os.Getenv("IMEPIPE_ROOT")
-	if def == "" {
-		def = "imepipe-agent"
-	}
-	return fs.String("root", def, "agent root `DIR` (state.db, IMECache, Logs, …)")
+	return fs.String("root", orchestrate.DefaultRoot(), "agent root `DIR` (state.db, IMECache, Logs, …)")
 }
 
 // connect reaches the agent of root (its control socket, or state.db).
-// A root that does not exist is an error: a query must not create one.
+// A folder that is not an agent root (no state.db) is an error: a query
+// must not create one.
 func connect(ctx context.Context, root string) (orchestrate.Control, io.Closer, error) {
-	if _, err := os.Stat(root); err != nil {
-		return nil, nil, fmt.Errorf("agent root %s: %w (give --root or set IMEPIPE_ROOT)", root, err)
+	return connectWith(ctx, root, orchestrate.Config{})
+}
+
+// connectWith is connect with cfg's hooks (Logf, Progress) for an agent
+// opened in this process, when none runs on root.
+func connectWith(ctx context.Context, root string, cfg orchestrate.Config) (orchestrate.Control, io.Closer, error) {
+	if err := orchestrate.CheckRoot(root); err != nil {
+		return nil, nil, err
 	}
-	var cfg orchestrate.Config
 	if ca := storedCA(root); ca != "" {
 		hc, err := trustingClient(ca)
 		if err != nil {
@@ -96,6 +98,11 @@ func storeCA(root, caFile string) error {
 	return nil
 }
 
+// defaultPeerAddr is where an agent in download mode 1 or 2 shares its
+// DO cache when --peer-addr is not given, as Windows DO does on 7680.
+// Tests set a free port instead.
+var defaultPeerAddr = ":7680"
+
 func runAgent(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "agent")
 	svc := fs.String("service", "", "service `URL`, e.g. https://127.0.0.1:8080 (needed until enrolled)")
@@ -103,7 +110,8 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	secretFile := fs.String("enrollment-secret-file", "", "enrollment secret `FILE` (needed until enrolled)")
 	root := rootFlag(fs)
 	once := fs.Bool("once", false, "run one sync and exit")
-	peerAddr := fs.String("peer-addr", "", "`HOST:PORT` to share the DO cache with LAN peers on (e.g. :7680, 127.0.0.1:0; stored)")
+	peerAddr := fs.String("peer-addr", "", "`HOST:PORT` to share the DO cache with peers on (default "+defaultPeerAddr+" in download modes 1 and 2; off: none; stored)")
+	lanID := fs.String("lan-id", "", "DO LAN `ID` given to the Array instead of this host's /24, so agents on one host can stand for several LANs (stored)")
 	mode := fs.Int("download-mode", int(imeapi.ModeLAN), "DO download `MODE`: 0 HTTP, 1 LAN, 2 Group, 3 Internet, 99 Simple, 100 Bypass")
 	groups := fs.String("group-id", "", "group `IDs` (comma-separated) for assignments and DO Group mode")
 	cacheHost := fs.String("cache-host", "", "Connected Cache `HOST[:PORT]` tried before the origin")
@@ -142,9 +150,9 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		}
 		secret = strings.TrimSpace(string(b))
 	}
-	if *peerAddr != "" {
+	if *peerAddr != "" && *peerAddr != orchestrate.PeerOff {
 		if _, _, err := net.SplitHostPort(*peerAddr); err != nil {
-			return usagef("--peer-addr %q: want HOST:PORT", *peerAddr)
+			return usagef("--peer-addr %q: want HOST:PORT or off", *peerAddr)
 		}
 	}
 	if (*svc == "") != (*secretFile == "") {
@@ -152,7 +160,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := orchestrate.Config{
 		Root: *root, ServiceURL: *svc, EnrollmentSecret: secret, DeviceName: *name,
-		DownloadMode: &dm, CacheHost: *cacheHost, PeerAddr: *peerAddr,
+		DownloadMode: &dm, CacheHost: *cacheHost, PeerAddr: *peerAddr, DefaultPeerAddr: defaultPeerAddr, LanID: *lanID,
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
 		DeviceProperties: props(*name),
@@ -174,14 +182,24 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	if *groups != "" {
 		cfg.Groups = strings.Split(*groups, ",")
 	}
+	bars := newAgentBars(e, *once && !*jsonOut)
+	cfg.Progress = bars.Hook()
 	if !*quiet && !*jsonOut {
-		cfg.Logf = func(format string, a ...any) { sayf(e.stderr, "imepipe agent: "+format, a...) }
+		cfg.Logf = bars.Logf
+	}
+	if *svc == "" && orchestrate.CheckRoot(*root) != nil {
+		return notEnrolled(*root) // before New creates the root
 	}
 	a, err := orchestrate.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if *svc == "" {
+		if st, err := a.Status(ctx); err == nil && !st.Enrolled {
+			return notEnrolled(*root)
+		}
+	}
 	if *caFile != "" {
 		if err := storeCA(*root, *caFile); err != nil {
 			return err
@@ -198,14 +216,62 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		}
 		return a.Run(ctx)
 	}
-	if err := a.Sync(ctx); err != nil {
+	err = a.Sync(ctx)
+	bars.Wait()
+	if err != nil {
 		return trustHint(err, trust)
 	}
 	st, err := a.Status(ctx)
 	if err != nil {
 		return err
 	}
-	return showStatus(e, st, *jsonOut)
+	st.AgentRunning = false // this run ends here
+	if *jsonOut {
+		err = writeJSON(e, st)
+	} else {
+		printStatus(e.stdout, st, true)
+	}
+	if err != nil {
+		return err
+	}
+	return onceResult(e, st)
+}
+
+// notEnrolled is the usage error of an agent asked to start on a root
+// that is not enrolled, without the service to enroll with.
+func notEnrolled(root string) error {
+	return usagef("%s is not enrolled: pass --service URL and --enrollment-secret-file FILE (or --root DIR of an enrolled agent)", root)
+}
+
+// onceResult is agent --once's verdict: nil when every app came to rest
+// as wanted (orchestrate.AppStatus.Failed), else one line per failing app
+// on stderr and an error counting them (exit 1).
+func onceResult(e *env, st orchestrate.Status) error {
+	n := 0
+	for _, a := range st.Apps {
+		if !a.Failed() {
+			continue
+		}
+		n++
+		line := fmt.Sprintf("failed %s_%s", a.AppID, a.Version)
+		if a.DisplayName != "" {
+			line += " (" + a.DisplayName + ")"
+		}
+		line += fmt.Sprintf(": enforcement %d %s", a.EnforcementState, codeName(a.EnforcementState))
+		if a.ErrorCode != 0 {
+			line += ", error " + a.ErrorCodeHex
+		}
+		if msg := a.ErrorMessage; msg != "" {
+			line += ": " + msg
+		} else if a.LastError != "" {
+			line += ": " + a.LastError
+		}
+		sayf(e.stderr, "imepipe agent: %s", line)
+	}
+	if n > 0 {
+		return fmt.Errorf("%d of %d apps failed", n, len(st.Apps))
+	}
+	return nil
 }
 
 // trustingClient is the agent's HTTP client when --ca-file is given: the

@@ -32,7 +32,10 @@ func runAppCmd(ctx context.Context, e *env, name string, args []string) error {
 	if len(pos) != 1 {
 		return usagef("usage: imepipe %s APPID [--root DIR] [--json]", name)
 	}
-	c, closer, err := connect(ctx, *root)
+	// With no agent running on the root, the install runs here: a bar
+	// per download when stdout is a terminal.
+	bars := newAgentBars(e, !*jsonOut)
+	c, closer, err := connectWith(ctx, *root, orchestrate.Config{Progress: bars.Hook()})
 	if err != nil {
 		return err
 	}
@@ -43,6 +46,7 @@ func runAppCmd(ctx context.Context, e *env, name string, args []string) error {
 	} else {
 		st, err = c.Uninstall(ctx, pos[0])
 	}
+	bars.Wait()
 	if err != nil {
 		return err
 	}

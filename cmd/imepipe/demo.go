@@ -24,15 +24,15 @@ import (
 )
 
 func init() {
-	register("demo", "first run: pack an app, serve it, and let three agents install it, sharing it as LAN peers — all on loopback", runDemo)
+	register("demo", "first run: pack an app, serve it, and let five agents install it, sharing it as LAN, Group and Internet peers — all on loopback", runDemo)
 }
 
 // demoAppID is the sample app's id (a GUID, as Intune's are).
 const demoAppID = "0b5c7c3e-6f0d-4a8e-9d3b-1c2e3f4a5b6c"
 
 // runDemo runs the whole pipeline on loopback in a temporary folder:
-// pack → inspect → tamper check → service → three agents (download from
-// the origin or LAN peers, verify, decrypt, extract, install, detect,
+// pack → inspect → tamper check → service → five agents (download from
+// the origin or LAN, Group and Internet peers, verify, decrypt, extract, install, detect,
 // report) → a DO summary. Nothing to set up.
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo")
@@ -64,7 +64,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		{"pack a sample app like IntuneWinAppUtil", func(ctx context.Context) error { return d.pack(ctx, int64(payload)) }},
 		{"inspect it, and prove a tampered copy is refused", d.inspect},
 		{"serve it: the emulated Intune + DO service over HTTPS on loopback", d.serve},
-		{"agents: enroll, sync, download (origin, then LAN peers), verify, decrypt, extract, install, detect, report", d.agents},
+		{"agents: enroll, sync, download (origin, then LAN, Group and Internet peers), verify, decrypt, extract, install, detect, report", d.agents},
 	}
 	defer d.close()
 	for i, s := range steps {
@@ -181,11 +181,31 @@ func (d *demo) serve(ctx context.Context) error {
 	return nil
 }
 
-// demoAgents are the demo's devices: the first downloads from the
-// origin, the others from it over the LAN.
-var demoAgents = []string{"DEMO-PC-1", "DEMO-PC-2", "DEMO-PC-3"}
+// demoAgent is one of the demo's devices: its name, DO LAN id and group
+// (--lan-id, --group-id) and download mode.
+type demoAgent struct {
+	name, lan, group string
+	mode             imeapi.DownloadMode
+}
 
-// agents runs agent A alone, then B and C together, each with its own
+// demoAgents are the demo's devices, in the rounds they sync in: the
+// first downloads from the origin; then, together, two take it from it as
+// LAN peers; then, together, one in another LAN of the same group takes
+// it from a Group peer and one in another LAN and group from an Internet
+// peer (the mode 3 agent of the second round: both sides must allow the
+// kind).
+var demoAgents = []demoAgent{
+	{"DEMO-PC-1", "lan-hq", "group-contoso", imeapi.ModeLAN},
+	{"DEMO-PC-2", "lan-hq", "group-contoso", imeapi.ModeInternet},
+	{"DEMO-PC-3", "lan-hq", "group-contoso", imeapi.ModeLAN},
+	{"DEMO-PC-4", "lan-branch", "group-contoso", imeapi.ModeGroup},
+	{"DEMO-PC-5", "lan-home", "group-remote", imeapi.ModeInternet},
+}
+
+// demoRounds are demoAgents' indexes by round: [0, 1), [1, 3), [3, 5).
+var demoRounds = []int{1, 3, 5}
+
+// agents runs agent 1 alone, then the others round by round, each with its own
 // root and piece server on loopback, and prints each one's result and a
 // DO summary of where the bytes came from and went.
 func (d *demo) agents(ctx context.Context) error {
@@ -195,10 +215,10 @@ func (d *demo) agents(ctx context.Context) error {
 			a.Close()
 		}
 	}()
-	start := func(name string) (*orchestrate.Agent, error) {
+	start := func(da demoAgent) (*orchestrate.Agent, error) {
 		a, err := orchestrate.New(orchestrate.Config{
-			Root: filepath.Join(d.work, name), ServiceURL: d.url, EnrollmentSecret: d.secret, DeviceName: name,
-			DownloadMode: new(imeapi.ModeLAN), PeerAddr: "127.0.0.1:0", HTTP: d.client,
+			Root: filepath.Join(d.work, da.name), ServiceURL: d.url, EnrollmentSecret: d.secret, DeviceName: da.name,
+			DownloadMode: &da.mode, PeerAddr: "127.0.0.1:0", LanID: da.lan, Groups: []string{da.group}, HTTP: d.client,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
@@ -214,11 +234,11 @@ func (d *demo) agents(ctx context.Context) error {
 	if err := first.Sync(ctx); err != nil {
 		return fmt.Errorf("demo: sync: %w", err)
 	}
-	if err := d.result(ctx, first, demoAgents[0]); err != nil {
+	if err := d.result(ctx, first, demoAgents[0].name); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.e.stdout, "sync took %.2fs; %s shares its DO cache on %s; its CMTrace log (%s) ends with:\n",
-		time.Since(t0).Seconds(), demoAgents[0], first.PeerAddr(), first.LogPath())
+		time.Since(t0).Seconds(), demoAgents[0].name, first.PeerAddr(), first.LogPath())
 	if log, err := os.ReadFile(first.LogPath()); err == nil {
 		lines := strings.Split(strings.TrimSpace(string(log)), "\n")
 		for _, l := range lines[max(0, len(lines)-6):] {
@@ -226,28 +246,31 @@ func (d *demo) agents(ctx context.Context) error {
 		}
 	}
 
-	rest := make([]*orchestrate.Agent, 0, len(demoAgents)-1)
-	for _, name := range demoAgents[1:] {
-		a, err := start(name)
-		if err != nil {
-			return err
+	for r := 1; r < len(demoRounds); r++ {
+		round := demoAgents[demoRounds[r-1]:demoRounds[r]]
+		agents := make([]*orchestrate.Agent, 0, len(round))
+		for _, da := range round {
+			a, err := start(da)
+			if err != nil {
+				return err
+			}
+			agents = append(agents, a)
 		}
-		rest = append(rest, a)
-	}
-	t0 = time.Now()
-	var g errgroup.Group
-	for _, a := range rest {
-		g.Go(func() error { return a.Sync(ctx) })
-	}
-	if err := g.Wait(); err != nil {
-		return fmt.Errorf("demo: sync: %w", err)
-	}
-	for i, a := range rest {
-		if err := d.result(ctx, a, demoAgents[i+1]); err != nil {
-			return err
+		t0 = time.Now()
+		var g errgroup.Group
+		for _, a := range agents {
+			g.Go(func() error { return a.Sync(ctx) })
 		}
+		if err := g.Wait(); err != nil {
+			return fmt.Errorf("demo: sync: %w", err)
+		}
+		for i, a := range agents {
+			if err := d.result(ctx, a, round[i].name); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(d.e.stdout, "%d agents synced from their peers in %.2fs\n", len(agents), time.Since(t0).Seconds())
 	}
-	fmt.Fprintf(d.e.stdout, "%d agents synced from their LAN peers in %.2fs\n", len(rest), time.Since(t0).Seconds())
 
 	// Closing saves each DO cache's records, with the bytes sent to peers.
 	for _, a := range open {
@@ -271,9 +294,10 @@ func (d *demo) result(ctx context.Context, a *orchestrate.Agent, name string) er
 		}
 		var do fetch.Status
 		_ = json.Unmarshal(app.DOStatus, &do)
-		fmt.Fprintf(d.e.stdout, "%s %s: EnforcementState %d, ComplianceState %d; %s: %s HTTP, %s LAN peers in %s\n",
+		fmt.Fprintf(d.e.stdout, "%s %s: EnforcementState %d, ComplianceState %d; %s: %s HTTP, %s LAN peers, %s Group peers, %s Internet peers in %s\n",
 			name, app.DisplayName, app.EnforcementState, app.ComplianceState, humanize.IBytes(uint64(do.TotalBytesDownloaded)),
-			humanize.IBytes(uint64(do.BytesFromHttp)), humanize.IBytes(uint64(do.BytesFromLanPeers)), do.DownloadDuration)
+			humanize.IBytes(uint64(do.BytesFromHttp)), humanize.IBytes(uint64(do.BytesFromLanPeers)),
+			humanize.IBytes(uint64(do.BytesFromGroupPeers)), humanize.IBytes(uint64(do.BytesFromInternetPeers)), do.DownloadDuration)
 		if app.EnforcementState == imeapi.EnforcementSuccess && app.ComplianceState == imeapi.ComplianceInstalled {
 			return nil
 		}
@@ -282,19 +306,22 @@ func (d *demo) result(ctx context.Context, a *orchestrate.Agent, name string) er
 }
 
 // doSummary prints, per agent, what Get-DeliveryOptimizationStatus
-// would: bytes from HTTP and LAN peers, and bytes sent to LAN peers.
+// would: bytes from HTTP and from LAN, Group and Internet peers, and
+// bytes sent to peers of each kind.
 func (d *demo) doSummary() error {
-	fmt.Fprintln(d.e.stdout, "Delivery Optimization, per agent (Get-DeliveryOptimizationStatus fields):")
+	fmt.Fprintln(d.e.stdout, "Delivery Optimization, per agent (Get-DeliveryOptimizationStatus fields; To: sent to LAN/Group/Internet peers):")
 	tw := tabwriter.NewWriter(d.e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  Agent\tFileId\tBytesFromHttp\tBytesFromLanPeers\tBytesToLanPeers")
-	for _, name := range demoAgents {
-		recs, err := peer.ReadStatus(orchestrate.LayoutOf(filepath.Join(d.work, name)).DOCache)
+	fmt.Fprintln(tw, "  Agent\tMode\tLAN\tGroup\tBytesFromHttp\tBytesFromLanPeers\tBytesFromGroupPeers\tBytesFromInternetPeers\tTo LAN/Group/Internet")
+	b := func(n int64) string { return humanize.IBytes(uint64(n)) }
+	for _, da := range demoAgents {
+		recs, err := peer.ReadStatus(orchestrate.LayoutOf(filepath.Join(d.work, da.name)).DOCache)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		for _, r := range recs {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", name, r.FileId, humanize.IBytes(uint64(r.BytesFromHttp)),
-				humanize.IBytes(uint64(r.BytesFromLanPeers)), humanize.IBytes(uint64(r.BytesToLanPeers)))
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s/%s/%s\n", da.name, int(da.mode), da.lan, da.group,
+				b(r.BytesFromHttp), b(r.BytesFromLanPeers), b(r.BytesFromGroupPeers), b(r.BytesFromInternetPeers),
+				b(r.BytesToLanPeers), b(r.BytesToGroupPeers), b(r.BytesToInternetPeers))
 		}
 	}
 	return tw.Flush()

@@ -8,8 +8,11 @@ import (
 )
 
 // TestDemo runs the first-run demo end to end on loopback: pack, inspect,
-// tamper check, service, three agents installing with a chained
-// installer, the second and third taking the content from LAN peers.
+// tamper check, service, five agents installing with a chained
+// installer, the second and third taking the content from LAN peers, the
+// fourth (another LAN, same group) from a Group peer and the fifth
+// (another LAN and group, mode 3) from an Internet peer; the DO table
+// shows LAN, Group and Internet bytes.
 func TestDemo(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("runs agents: their control socket is AF_UNIX (absent in Wine) and their apps install with /bin/sh; Windows versions come with the Windows backend")
@@ -24,7 +27,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
 	}
-	for _, name := range []string{"DEMO-PC-1", "DEMO-PC-2", "DEMO-PC-3"} {
+	for _, name := range []string{"DEMO-PC-1", "DEMO-PC-2", "DEMO-PC-3", "DEMO-PC-4", "DEMO-PC-5"} {
 		if !strings.Contains(stdout, name+" Contoso Demo: EnforcementState 1000, ComplianceState 1;") {
 			t.Errorf("demo output lacks %s's install:\n%s", name, stdout)
 		}
@@ -33,5 +36,22 @@ func TestDemo(t *testing.T) {
 	peered := regexp.MustCompile(`DEMO-PC-[23] .*: \S+ \S+ HTTP, ([1-9][0-9.]* \S+) LAN peers`)
 	if !peered.MatchString(stdout) {
 		t.Errorf("neither B nor C got bytes from LAN peers:\n%s", stdout)
+	}
+	// The DO table: PC-4's BytesFromGroupPeers and PC-5's
+	// BytesFromInternetPeers (the 3rd and 4th byte counts) are not zero.
+	for _, c := range []struct {
+		name string
+		col  int
+	}{{"DEMO-PC-4", 2}, {"DEMO-PC-5", 3}} {
+		row := regexp.MustCompile(`(?m)^  ` + c.name + `  .*$`).FindString(stdout)
+		f := regexp.MustCompile(`\d+(?:\.\d+)? [KMGT]?i?B`).FindAllString(row, -1)
+		if len(f) < 4 || strings.HasPrefix(f[c.col], "0 ") {
+			t.Errorf("DO row of %s: %q (byte counts %q), want count %d not zero", c.name, row, f, c.col+1)
+		}
+	}
+	for _, col := range []string{"BytesFromGroupPeers", "BytesFromInternetPeers"} {
+		if !strings.Contains(stdout, col) {
+			t.Errorf("DO table lacks %s", col)
+		}
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate"
 	"github.com/imepipe/imepipe/peer"
 )
 
@@ -27,7 +27,7 @@ func runDO(ctx context.Context, e *env, args []string) error {
 		return usagef("want: do status [--root DIR] [--json] (see imepipe do --help)")
 	}
 	fs := newFlags(e, "do status")
-	root := fs.String("root", doDefaultRoot(), "agent root folder (its DOCache holds the records)")
+	root := rootFlag(fs)
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	rest, err := parseFlags(fs, args[1:])
 	if err != nil {
@@ -35,6 +35,9 @@ func runDO(ctx context.Context, e *env, args []string) error {
 	}
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q (see imepipe do status --help)", rest[0])
+	}
+	if err := orchestrate.CheckRoot(*root); err != nil {
+		return err
 	}
 	recs, err := peer.ReadStatus(filepath.Join(*root, "DOCache"))
 	if err != nil {
@@ -47,14 +50,6 @@ func runDO(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e, recs)
 	}
 	return formatList(e.stdout, recs)
-}
-
-// doDefaultRoot is the agent's root when --root is not given.
-func doDefaultRoot() string {
-	if r := os.Getenv("IMEPIPE_ROOT"); r != "" {
-		return r
-	}
-	return filepath.Join(os.TempDir(), "imepipe-agent")
 }
 
 // formatList prints records as PowerShell's Format-List does: a blank

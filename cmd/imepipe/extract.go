@@ -73,7 +73,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e, extractReport{Result: res, Dir: dir, Seconds: secs})
 	}
-	sayf(e.stdout, "extracted %d files, %d folders, %s into %s in %.2fs", res.Files, res.Dirs,
+	sayf(e.stdout, "extracted %s, %s, %s into %s in %.2fs", plural(res.Files, "file"), plural(res.Dirs, "folder"),
 		humanize.IBytes(uint64(res.Bytes)), dir, secs)
 	return nil
 }

@@ -21,10 +21,16 @@ var helps = map[string]helpText{
 	"agent": {
 		usage: "agent [--service URL --enrollment-secret-file FILE] [--root DIR] [--once] [flags]",
 		about: "Run the endpoint agent: enroll (first run), sync, detect, download, install, report.\n" +
-			"--service and --enrollment-secret-file are needed until the root is enrolled.",
+			"--service and --enrollment-secret-file are needed until the root is enrolled (without them\n" +
+			"an un-enrolled root is refused, exit 2). --once exits 1 when any app failed, one line each.\n" +
+			"In download modes 1 and 2 the DO cache is shared with peers on :7680 (--peer-addr off: not);\n" +
+			"--lan-id and --group-id place the agent in a DO LAN and group (Group and Internet peers).\n" +
+			"Default --root for every command: $IMEPIPE_ROOT, else %ProgramData%\\imepipe (Windows),\n" +
+			"/var/lib/imepipe (as root), $XDG_STATE_HOME/imepipe or ~/.local/state/imepipe.",
 		examples: []string{
 			"agent --service https://127.0.0.1:8080 --ca-file imepipe-data/ca.pem --enrollment-secret-file imepipe-data/enrollment-secret --root /var/lib/imepipe --once",
 			"agent --root /var/lib/imepipe --persist-max-size 20GiB --persist-max-apps 40",
+			"agent --once --download-mode 2 --lan-id branch-1 --group-id contoso",
 		},
 	},
 	"apps": {
@@ -65,7 +71,7 @@ var helps = map[string]helpText{
 	},
 	"demo": {
 		usage:    "demo [--size SIZE] [--keep]",
-		about:    "First run: pack an app, serve it, and let three agents install it, sharing it as LAN peers, all on loopback in a temporary folder.",
+		about:    "First run: pack an app, serve it, and let five agents install it, sharing it as LAN, Group and Internet peers, all on loopback in a temporary folder.",
 		examples: []string{"demo", "demo --size 16MiB --keep"},
 	},
 	"do": {
@@ -91,7 +97,7 @@ var helps = map[string]helpText{
 	},
 	"grs": {
 		usage:    "grs reset APPID[_REV] [--root DIR]",
-		about:    "Clear an app's attempts and GRS (global re-evaluation schedule) so it is tried at the next sync.",
+		about:    "Clear an app's attempts and GRS (global re-evaluation schedule) so it is tried at the next sync;\nAPPID resets every revision, APPID_REV (as status prints it) one. An unknown app is an error.",
 		examples: []string{"grs reset 0b5c7c3e-6f0d-4a8e-9d3b-1c2e3f4a5b6c_1 --root /var/lib/imepipe"},
 	},
 	"health": {

@@ -10,6 +10,7 @@ import (
 // (0 was the "unset" value once, and the stored 1 stayed).
 func TestAgentDownloadModeZeroAfterOne(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "r")
+	secret := writeSecret(t)
 	stored := func() string {
 		t.Helper()
 		code, stdout, stderr := runCLI(t, "status", "--json", "--root", root)
@@ -23,15 +24,15 @@ func TestAgentDownloadModeZeroAfterOne(t *testing.T) {
 		return st.Settings["DownloadMode"]
 	}
 	for _, mode := range []string{"1", "0"} {
-		// Not enrolled and no service: the run fails after storing its settings.
-		if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--download-mode", mode); code != 1 {
+		// The service cannot be reached: the run fails after storing its settings.
+		if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--download-mode", mode, "--service", "http://127.0.0.1:1", "--enrollment-secret-file", secret); code != 1 {
 			t.Fatalf("agent --download-mode %s: exit %d, %s", mode, code, stderr)
 		}
 		if got := stored(); got != mode {
 			t.Fatalf("after --download-mode %s the stored mode is %q", mode, got)
 		}
 	}
-	if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--download-mode", "7"); code != 2 || stored() != "0" {
+	if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--download-mode", "7", "--service", "http://127.0.0.1:1", "--enrollment-secret-file", secret); code != 2 || stored() != "0" {
 		t.Fatalf("--download-mode 7: exit %d (%s), stored %q; want a usage error and 0 kept", code, stderr, stored())
 	}
 }

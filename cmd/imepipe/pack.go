@@ -74,7 +74,7 @@ func runPack(ctx context.Context, e *env, args []string) error {
 			"seconds": secs,
 		})
 	}
-	sayf(e.stdout, "packed %s: %d files, %s → %s in %.2fs", res.Path, res.Files,
+	sayf(e.stdout, "packed %s: %s, %s → %s in %.2fs", res.Path, plural(res.Files, "file"),
 		humanize.IBytes(uint64(res.Bytes)), humanize.IBytes(uint64(res.Size)), secs)
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dustin/go-humanize"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
@@ -44,20 +43,37 @@ func barDecorators(name string) (prepend, append []decor.Decorator) {
 		[]decor.Decorator{averageSpeed(time.Now), decor.Percentage(decor.WC{W: 6})}
 }
 
-// averageSpeed is the bytes per second since the bar was made. Unlike
-// mpb's AverageSpeed it survives a bar that ends within one tick of a
-// coarse clock (Windows': ~15 ms), where dividing by the zero elapsed
-// time printed "-9223372036854775808.0 b/s": the speed is then unknown
-// ("? B/s").
+// averageSpeed is mpb's AverageSpeed (timed by mpb on the real clock),
+// except for a bar that ends within one tick of a coarse clock (Windows':
+// ~15 ms), where mpb divides by the zero elapsed time and printed
+// "-9223372036854775808.0 b/s": the speed is then unknown ("? B/s"). now
+// is the clock that tells (time.Now; tests inject one).
 func averageSpeed(now func() time.Time) decor.Decorator {
-	start := now()
-	return decor.Any(func(s decor.Statistics) string {
-		el := now().Sub(start)
-		if el <= 0 {
-			return " ? B/s"
-		}
-		return " " + humanize.IBytes(uint64(float64(s.Current)/el.Seconds())) + "/s"
-	})
+	return &knownSpeed{Decorator: decor.NewAverageSpeed(decor.SizeB1024(0), " % .1f", time.Now()), start: now(), now: now}
+}
+
+// knownSpeed guards an average-speed decorator against a zero elapsed time.
+type knownSpeed struct {
+	decor.Decorator
+	start time.Time
+	now   func() time.Time
+}
+
+func (k *knownSpeed) Decor(s decor.Statistics) (string, int) {
+	if k.now().Sub(k.start) <= 0 {
+		const unknown = " ? B/s"
+		return unknown, len(unknown)
+	}
+	return k.Decorator.Decor(s)
+}
+
+// AverageAdjust moves the start when mpb starts the bar, as it does for
+// its own average decorators.
+func (k *knownSpeed) AverageAdjust(start time.Time) {
+	k.start = start
+	if a, ok := k.Decorator.(decor.AverageDecorator); ok {
+		a.AverageAdjust(start)
+	}
 }
 
 // Add records n more bytes done.

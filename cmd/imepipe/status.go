@@ -50,7 +50,7 @@ func showStatus(e *env, st orchestrate.Status, jsonOut bool) error {
 	if jsonOut {
 		return writeJSON(e, st)
 	}
-	printStatus(e.stdout, st)
+	printStatus(e.stdout, st, false)
 	return nil
 }
 
@@ -66,12 +66,17 @@ func codeName(c interface {
 	return c.String()
 }
 
-func printStatus(w io.Writer, st orchestrate.Status) {
-	running := "not running"
-	if st.AgentRunning {
-		running = "running"
+// printStatus prints the status table; once (agent --once) leaves out
+// whether an agent runs on the root.
+func printStatus(w io.Writer, st orchestrate.Status, once bool) {
+	running := " (agent not running)"
+	switch {
+	case once:
+		running = ""
+	case st.AgentRunning:
+		running = " (agent running)"
 	}
-	fmt.Fprintf(w, "root %s (agent %s), device %s at %s\n", st.Root, running, orDash(st.DeviceID), orDash(st.ServiceURL))
+	fmt.Fprintf(w, "root %s%s, device %s at %s\n", st.Root, running, orDash(st.DeviceID), orDash(st.ServiceURL))
 	if t, ok := st.Times["LastAppSyncTime"]; ok {
 		fmt.Fprintf(w, "last app sync %s (%s)\n", t.Local().Format(time.RFC3339), st.LastResult)
 	}
@@ -89,9 +94,12 @@ func printStatus(w io.Writer, st orchestrate.Status) {
 				next += " (GRS)"
 			}
 		}
-		fmt.Fprintf(tw, "%s_%s\t%s\t%s\t%d %s\t%d %s\t%s\t%d/%d\t%s\n", a.AppID, a.Version, safeLine(a.DisplayName), a.IntentName,
-			a.EnforcementState, codeName(a.EnforcementState), a.ComplianceState, codeName(a.ComplianceState),
-			errCode, a.Attempts, a.MaxAttempts, next)
+		enf, comp := fmt.Sprintf("%d %s", a.EnforcementState, codeName(a.EnforcementState)), fmt.Sprintf("%d %s", a.ComplianceState, codeName(a.ComplianceState))
+		if a.WaitingForSync {
+			enf, comp = "waiting for next sync", "-"
+		}
+		fmt.Fprintf(tw, "%s_%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", a.AppID, a.Version, safeLine(a.DisplayName), a.IntentName,
+			enf, comp, errCode, a.Attempts, a.MaxAttempts, next)
 	}
 	tw.Flush()
 	for _, a := range st.Apps {

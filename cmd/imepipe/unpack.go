@@ -113,8 +113,8 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	if !verified {
 		check = fmt.Sprintf("HMAC checked: %v, FileDigest checked: %v", res.Open.MacChecked, res.Open.DigestChecked)
 	}
-	sayf(e.stdout, "unpacked %s (%s): %d files, %s into %s (%s) in %.2fs", filepath.Base(path),
-		humanize.IBytes(uint64(total)), res.Extract.Files, humanize.IBytes(uint64(res.Extract.Bytes)), dir, check, secs)
+	sayf(e.stdout, "unpacked %s (%s): %s, %s into %s (%s) in %.2fs", filepath.Base(path),
+		humanize.IBytes(uint64(total)), plural(res.Extract.Files, "file"), humanize.IBytes(uint64(res.Extract.Bytes)), dir, check, secs)
 	return nil
 }
 

@@ -85,13 +85,27 @@ func TestResetAppAndLock(t *testing.T) {
 	if err != nil || !a.GRS.Equal(now) || a.Attempts.Count != 3 {
 		t.Fatalf("%+v %v", a, err)
 	}
-	n, err := s.ResetApp("app")
-	if err != nil || n != 3 {
+	// APPID_REV resets that revision only (its attempts; GRS is per app).
+	n, err := s.ResetApp("app_2")
+	if err != nil || n != 2 {
+		t.Fatalf("reset app_2 removed %d: %v", n, err)
+	}
+	if a, _ := s.App(DeviceUser, "app_1"); a.Attempts.Count != 3 {
+		t.Fatalf("reset app_2 touched app_1: %+v", a.Attempts)
+	}
+	n, err = s.ResetApp("app")
+	if err != nil || n != 1 {
 		t.Fatalf("reset removed %d: %v", n, err)
 	}
+	// The revisions stay listed, with nothing done yet; others keep theirs.
 	apps, _ := s.Apps()
-	if len(apps) != 1 || apps[0].Key != "other_1" {
+	if len(apps) != 3 || apps[0].Attempts.Count != 0 || apps[1].Attempts.Count != 0 || !apps[0].GRS.IsZero() || apps[2].Attempts.Count != 3 {
 		t.Fatalf("left %+v", apps)
+	}
+	for _, id := range []string{"nope", "app_9", "ap"} {
+		if _, err := s.ResetApp(id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("reset %s: %v, want ErrNotFound", id, err)
+		}
 	}
 	if _, err := Open(filepath.Join(filepath.Dir(s.db.Path()), "state.db"), 50*time.Millisecond); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second open: %v", err)

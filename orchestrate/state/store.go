@@ -244,44 +244,70 @@ func (s *Store) SetGRS(user, appID string, t time.Time) error {
 	return nil
 }
 
-// ResetApp deletes, for every user, the app's revisions, its GRS entry
-// and its reports: what an admin does in the registry to force a new
-// attempt. It returns how many entries were removed.
-func (s *Store) ResetApp(appID string) (int, error) {
-	n := 0
+// ResetApp forgets, for every user, what the agent did with an app:
+// each revision's compliance, enforcement and attempts, its report and
+// the app's GRS entry (what an admin does in the registry to force a new
+// attempt). id is an app id (every revision) or APPID_REV (one revision,
+// the form status prints). The policy stays, so that the app is still
+// listed (waiting for the next sync). It returns how many entries were
+// removed; ErrNotFound when no revision of that id is stored.
+func (s *Store) ResetApp(id string) (int, error) {
+	n, found := 0, false
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketApps)
 		var users [][]byte
 		_ = root.ForEachBucket(func(u []byte) error { users = append(users, append([]byte(nil), u...)); return nil })
 		for _, user := range users {
 			u := root.Bucket(user)
-			var doomed [][]byte
+			var matched [][]byte
 			_ = u.ForEachBucket(func(k []byte) error {
-				if strings.HasPrefix(string(k), appID+"_") {
-					doomed = append(doomed, append([]byte(nil), k...))
+				if ks := string(k); ks != subGRS && ks != subReporting && (ks == id || strings.HasPrefix(ks, id+"_")) {
+					matched = append(matched, append([]byte(nil), k...))
 				}
 				return nil
 			})
-			for _, k := range doomed {
-				if err := u.DeleteBucket(k); err != nil {
-					return err
+			grsIDs := map[string]bool{}
+			for _, k := range matched {
+				found = true
+				appID, _, _ := strings.Cut(string(k), "_")
+				grsIDs[appID] = true
+				b := u.Bucket(k)
+				for _, name := range [][]byte{keyCompliance, keyEnforcement, keyAttempts} {
+					if b.Get(name) != nil {
+						if err := b.Delete(name); err != nil {
+							return err
+						}
+						n++
+					}
 				}
-				n++
-				if r := u.Bucket([]byte(subReporting)); r != nil {
-					_ = r.Delete(k)
+				if r := u.Bucket([]byte(subReporting)); r != nil && r.Get(k) != nil {
+					if err := r.Delete(k); err != nil {
+						return err
+					}
+					n++
 				}
 			}
-			if g := u.Bucket([]byte(subGRS)); g != nil && g.Get([]byte(appID)) != nil {
-				if err := g.Delete([]byte(appID)); err != nil {
-					return err
+			if !strings.Contains(id, "_") {
+				grsIDs[id] = true // a GRS entry may outlive its revisions
+			}
+			g := u.Bucket([]byte(subGRS))
+			for appID := range grsIDs {
+				if g != nil && g.Get([]byte(appID)) != nil {
+					if err := g.Delete([]byte(appID)); err != nil {
+						return err
+					}
+					found = true
+					n++
 				}
-				n++
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return n, fmt.Errorf("state: reset %s: %w", appID, err)
+	switch {
+	case err != nil:
+		return n, fmt.Errorf("state: reset %s: %w", id, err)
+	case !found:
+		return 0, fmt.Errorf("state: reset %s: %w", id, ErrNotFound)
 	}
 	return n, nil
 }

@@ -43,6 +43,9 @@ type DownloadConfig struct {
 	Options fetch.Options
 	// Swarm timings and limits (zero: the Swarm defaults).
 	RefreshInterval, OwnerWait, StallTimeout, PeerBan time.Duration
+	// Policy is DO's back-to-source policy; its Priority should match
+	// Options.Priority (Download sets it from there when unset).
+	Policy Policy
 	// Started, when set, is called with the Job before it runs, so the
 	// caller can verify the file while it grows (Job.Prefix).
 	Started func(*fetch.Job)
@@ -54,9 +57,11 @@ type Result struct {
 	fetch.Status
 	// Banned are the peers banned for sending bad pieces.
 	Banned []string `json:",omitempty"`
-	// PeerRequests and ArrayCalls count the peer traffic (0 in modes 0, 99, 100).
+	// PeerRequests and ArrayCalls count the peer traffic (0 in modes 0,
+	// 99, 100); PeerBusy the busy (503) answers among the requests.
 	PeerRequests int64 `json:"-"`
 	ArrayCalls   int64 `json:"-"`
+	PeerBusy     int64 `json:"-"`
 }
 
 // Download fetches the content of cfg.Info into cfg.Path the way
@@ -115,9 +120,14 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 	var sources []fetch.Source
 	var sw *Swarm
 	if peering {
+		pol := cfg.Policy
+		if pol.Priority == fetch.Foreground {
+			pol.Priority = cfg.Options.Priority
+		}
 		sw, err = NewSwarm(SwarmConfig{Content: ct, Mode: cfg.Mode, PeerID: cfg.PeerID, Addr: cfg.PeerAddr,
 			LanID: cfg.LanID, GroupID: cfg.GroupID, Array: cfg.Array, RefreshInterval: cfg.RefreshInterval,
-			OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout, BanDuration: cfg.PeerBan, Logf: cfg.Logf})
+			OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout, BanDuration: cfg.PeerBan, Logf: cfg.Logf,
+			Policy: pol, MaxOrigin: max(cfg.Options.Connections, 0)})
 		if err != nil {
 			return res, err
 		}
@@ -149,9 +159,11 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 	}
 	if sw != nil {
 		// One piece per request, so that pieces spread over peers, and a
-		// watchdog longer than a wait for a piece's owner.
+		// watchdog longer than the longest wait for a piece on the LAN
+		// (twice the delay while its holders are busy, then a request).
 		opt.MaxChunk, opt.ChunkSize = opt.PieceSize, opt.PieceSize
-		opt.NoProgress = max(opt.NoProgress, 2*(sw.cfg.OwnerWait+sw.cfg.StallTimeout))
+		d := sw.cfg.Policy.delay(sw.cfg.OwnerWait)
+		opt.NoProgress = max(opt.NoProgress, 2*(sw.cfg.OwnerWait+sw.cfg.StallTimeout), 3*d+2*sw.cfg.StallTimeout)
 	}
 	job, err := fetch.New(cfg.Path, sources, opt)
 	if err != nil {
@@ -173,7 +185,10 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 	stop()
 	res.Status = st
 	if sw != nil {
-		res.Banned, res.PeerRequests, res.ArrayCalls = sw.Banned(), sw.Requests(), sw.ArrayCalls()
+		res.Banned, res.PeerRequests, res.ArrayCalls, res.PeerBusy = sw.Banned(), sw.Requests(), sw.ArrayCalls(), sw.Busy()
+		// DO's NumPeers: the peers found for the download (the Job alone
+		// counts peer sources, one per kind).
+		res.Status.NumPeers = sw.NumPeers()
 	}
 	if err != nil {
 		if ct != nil && cfg.Cache != nil {

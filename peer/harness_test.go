@@ -204,3 +204,11 @@ func infoOf(f *testFile, o *origin) service.ContentInfo {
 }
 
 func ct2kind(typ string) fetch.SourceKind { k, _ := kindOf(typ); return k }
+
+// newCoordArray is the service's own Array matching and back-to-source
+// assignment, in process, for f.
+func newCoordArray(f *testFile) *service.LocalArray {
+	a := service.NewLocalArray(time.Minute, 0, time.Now)
+	a.AddFile(f.id, len(f.hashes))
+	return a
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
@@ -79,11 +80,13 @@ func (s *Swarm) buffer(size int64) *[]byte {
 	return &b
 }
 
-// piece gets piece i from a peer of kind k into buf: from a holder when
-// one is known, else from its owner (waiting up to OwnerWait), else
-// errNotHave.
+// piece gets piece i from a peer of kind k into buf: from a free holder
+// when one is known; else, when the Array coordinates, as its plan says
+// (planned); else (an Array that does not) from its rendezvous owner,
+// waiting up to OwnerWait; errNotHave sends the Job to the next source.
 func (s *Swarm) piece(ctx context.Context, k fetch.SourceKind, i int, buf []byte) ([]byte, error) {
 	tried := map[*remote]bool{}
+	var since time.Time
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -91,8 +94,8 @@ func (s *Swarm) piece(ctx context.Context, k fetch.SourceKind, i int, buf []byte
 		s.mu.Lock()
 		hs := s.holders(k, i, tried)
 		var owner *remote
-		other := false
-		if len(hs) == 0 {
+		other, coordinated := false, s.coordinated
+		if len(hs) == 0 && !coordinated {
 			other = s.heldByOther(k, i)
 			owner = s.owner(i)
 		}
@@ -103,13 +106,24 @@ func (s *Swarm) piece(ctx context.Context, k fetch.SourceKind, i int, buf []byte
 			if err == nil {
 				return b, nil
 			}
-			tried[hs[0]], tried[hs[1]] = true, true
+			for _, r := range hs[:2] {
+				if !s.isBusy(r) {
+					tried[r] = true
+				}
+			}
 		case len(hs) > 0:
 			b, err := s.request(ctx, hs[0], i, 0, buf)
 			if err == nil {
 				return b, nil
 			}
-			tried[hs[0]] = true
+			if !errors.Is(err, errPeerBusy) {
+				tried[hs[0]] = true
+			}
+		case coordinated:
+			b, ok, err := s.planned(ctx, k, i, buf, tried, &since)
+			if err != nil || ok {
+				return b, err
+			}
 		case owner == nil && !other && len(tried) == 0 && s.holdBack(ctx):
 			continue
 		case other || owner == nil || owner.kind != k || tried[owner]:
@@ -127,6 +141,13 @@ func (s *Swarm) piece(ctx context.Context, k fetch.SourceKind, i int, buf []byte
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// isBusy reports whether r answered busy and its Retry-After has not passed.
+func (s *Swarm) isBusy(r *remote) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Now().Before(r.busyUntil)
 }
 
 // race asks two holders for piece i at once and keeps the first good
@@ -172,6 +193,29 @@ var (
 	errPeerStall   = errors.New("peer: peer stalled")
 )
 
+// busyError is a peer's 503 (or a connection it closed unanswered): not
+// a failure; the peer is not asked again before retry (its Retry-After).
+type busyError struct{ retry time.Duration }
+
+func (e *busyError) Error() string { return fmt.Sprintf("peer: peer busy (retry after %v)", e.retry) }
+func (e *busyError) Is(target error) bool { return target == errPeerBusy }
+
+// Bounds of a busy peer's Retry-After as the downloader honours it.
+const (
+	defaultRetryAfter = time.Second
+	maxRetryAfter     = 30 * time.Second
+)
+
+// retryAfter reads a Retry-After header in seconds (the piece server's
+// form); anything else is defaultRetryAfter.
+func retryAfter(h string) time.Duration {
+	n, err := strconv.Atoi(h)
+	if err != nil || n < 0 {
+		return defaultRetryAfter
+	}
+	return min(time.Duration(n)*time.Second, maxRetryAfter)
+}
+
 // request asks r for piece i, waiting up to wait for r to get it, and
 // reads it into buf. A bad piece bans r for good; a stall or failure for
 // BanDuration; "not held" and "busy" only skip r for this piece.
@@ -204,6 +248,15 @@ func (s *Swarm) request(ctx context.Context, r *remote, i int, wait time.Duratio
 		r.have.Clear(i)
 		s.mu.Unlock()
 	case errors.Is(err, errPeerBusy):
+		// Busy is not failed: no ban, no reputation; only its Retry-After.
+		retry := defaultRetryAfter
+		if be := (*busyError)(nil); errors.As(err, &be) {
+			retry = be.retry
+		}
+		s.busy.Add(1)
+		s.mu.Lock()
+		r.busyUntil = s.cfg.Now().Add(retry)
+		s.mu.Unlock()
 	default:
 		s.mu.Lock()
 		r.bannedUntil = s.cfg.Now().Add(s.cfg.BanDuration)
@@ -234,6 +287,9 @@ func (s *Swarm) get(ctx context.Context, r *remote, i int, wait time.Duration, b
 	req.Header.Set(HeaderPeerID, s.cfg.PeerID)
 	resp, err := s.cfg.HTTP.Do(req)
 	if err != nil {
+		if refused(err) && ctx.Err() == nil && context.Cause(rctx) == nil {
+			return nil, fmt.Errorf("peer: %s piece %d: %w: %w", r.id, i, &busyError{retry: defaultRetryAfter}, err)
+		}
 		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, stallCause(rctx, err))
 	}
 	defer resp.Body.Close()
@@ -242,7 +298,7 @@ func (s *Swarm) get(ctx context.Context, r *remote, i int, wait time.Duration, b
 	case http.StatusNotFound:
 		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, errPeerNotHave)
 	case http.StatusServiceUnavailable:
-		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, errPeerBusy)
+		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, &busyError{retry: retryAfter(resp.Header.Get("Retry-After"))})
 	default:
 		return nil, fmt.Errorf("peer: %s piece %d: HTTP %d", r.id, i, resp.StatusCode)
 	}
@@ -263,6 +319,13 @@ func (s *Swarm) get(ctx context.Context, r *remote, i int, wait time.Duration, b
 		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, fetch.ErrPieceHash)
 	}
 	return b, nil
+}
+
+// refused reports whether a request failed because the peer closed or
+// reset the connection before answering: what a full server does to a
+// connection past its overflow; busy, not broken.
+func refused(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // stallCause names a stall as such instead of "context canceled".

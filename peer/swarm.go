@@ -65,8 +65,16 @@ type SwarmConfig struct {
 	// two peers is asked of both and the first good answer wins
 	// (DefaultEndgamePieces).
 	EndgamePieces int
-	Now           func() time.Time
-	Logf          func(format string, args ...any)
+	// Policy is DO's back-to-source policy: priority, delays, QoS.
+	Policy Policy
+	// MaxOrigin is the most pieces the Array may assign this peer to take
+	// from the origin at once (its connections; 0: the Array's default).
+	MaxOrigin int
+	Now       func() time.Time
+	// After is the timer of every wait (time.After; tests inject one
+	// that moves a manual clock).
+	After func(time.Duration) <-chan time.Time
+	Logf  func(format string, args ...any)
 }
 
 func (c *SwarmConfig) defaults() {
@@ -91,6 +99,10 @@ func (c *SwarmConfig) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.After == nil {
+		c.After = time.After
+	}
+	c.Policy.defaults()
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
 	}
@@ -134,9 +146,21 @@ type Swarm struct {
 	soloGranted int
 	soloHave0   int
 
+	// Coordinated back-to-source (the Array's last answer, coord.go).
+	coordinated bool
+	origin      map[int]bool    // pieces this peer is to take from the origin
+	fetching    map[int]*remote // pieces others take from the origin
+	assignees   map[string]*remote
+	want        map[int]int // pieces workers wait on with no plan → workers
+	kick        chan struct{}
+	qosStart    time.Time // start of the QoS window, and pieces held then
+	qosHave     int
+	known       map[string]bool // every peer the Array named (NumPeers)
+
 	bufs       sync.Pool
 	arrayCalls atomic.Int64
 	requests   atomic.Int64
+	busy       atomic.Int64
 }
 
 // remote is what this peer knows of another.
@@ -145,7 +169,8 @@ type remote struct {
 	kind        fetch.SourceKind
 	have        Bitmap
 	active      int
-	bannedUntil time.Time
+	bannedUntil time.Time // a stall or failure: avoided until then
+	busyUntil   time.Time // answered 503: not asked again before its Retry-After
 }
 
 // NewSwarm returns a Swarm for cfg.Content.
@@ -157,8 +182,11 @@ func NewSwarm(cfg SwarmConfig) (*Swarm, error) {
 		return nil, err
 	}
 	cfg.defaults()
+	now := cfg.Now()
 	return &Swarm{cfg: cfg, file: cfg.Content.ID, peers: map[string]*remote{}, bad: map[string]bool{},
-		refreshed: make(chan struct{}), started: cfg.Now()}, nil
+		refreshed: make(chan struct{}), started: now, origin: map[int]bool{}, fetching: map[int]*remote{},
+		assignees: map[string]*remote{}, want: map[int]int{}, kick: make(chan struct{}, 1),
+		qosStart: now, qosHave: cfg.Content.Pieces() - cfg.Content.Missing(), known: map[string]bool{}}, nil
 }
 
 // Sources returns one fetch.Source per peer kind the mode allows, LAN
@@ -190,6 +218,17 @@ func (s *Swarm) ArrayCalls() int64 { return s.arrayCalls.Load() }
 // Requests counts piece requests sent to peers.
 func (s *Swarm) Requests() int64 { return s.requests.Load() }
 
+// Busy counts the 503 (or refused) answers of busy peers; they never
+// count against a peer.
+func (s *Swarm) Busy() int64 { return s.busy.Load() }
+
+// NumPeers is how many distinct peers the Array named for this download.
+func (s *Swarm) NumPeers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.known)
+}
+
 // Refresh tells the Array what this peer holds and learns its peers.
 func (s *Swarm) Refresh(ctx context.Context) error {
 	if !usesArray(s.cfg.Mode) {
@@ -197,9 +236,13 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 	}
 	have, complete := s.cfg.Content.Bitmap()
 	req := service.ArrayRequest{DoFileID: s.file, PeerID: s.cfg.PeerID, Addr: s.cfg.Addr, LanID: s.cfg.LanID,
-		GroupID: s.cfg.GroupID, DownloadMode: s.cfg.Mode, Complete: complete}
+		GroupID: s.cfg.GroupID, DownloadMode: s.cfg.Mode, Complete: complete, MaxOrigin: s.cfg.MaxOrigin}
 	if !complete {
 		req.Pieces = have
+		req.Want = s.wanted()
+	}
+	if b := s.Banned(); len(b) > 0 {
+		req.Avoid = b[:min(len(b), 64)]
 	}
 	s.arrayCalls.Add(1)
 	resp, err := s.cfg.Array.Array(ctx, req)
@@ -221,6 +264,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 			continue
 		}
 		seen[p.PeerID] = true
+		s.known[p.PeerID] = true
 		r := s.peers[p.PeerID]
 		// A remote never changes after it is made (Source reads kind
 		// without the lock): a new address or type makes a new one.
@@ -246,6 +290,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 			delete(s.peers, id)
 		}
 	}
+	s.plan(resp, allowed, n)
 	close(s.refreshed)
 	s.refreshed = make(chan struct{})
 	return nil
@@ -280,13 +325,7 @@ func (s *Swarm) holdBack(ctx context.Context) bool {
 		if s.soloGranted-landed >= 1+landed {
 			ch := s.refreshed
 			s.mu.Unlock()
-			t := time.NewTimer(min(s.cfg.RefreshInterval, holdPoll))
-			defer t.Stop()
-			select {
-			case <-ch:
-			case <-t.C:
-			case <-ctx.Done():
-			}
+			s.wait(ctx, min(s.cfg.RefreshInterval, holdPoll), ch)
 			return true
 		}
 		s.soloGranted++
@@ -298,21 +337,21 @@ func (s *Swarm) holdBack(ctx context.Context) bool {
 // holdPoll is how often a held-back worker looks whether a piece landed.
 const holdPoll = 20 * time.Millisecond
 
-// Run refreshes every RefreshInterval, and at once when this peer gets
-// its first piece or completes, until ctx is done.
+// Run refreshes every RefreshInterval, at once when this peer gets its
+// first piece or completes, and soon (kickGap) when a worker waits on a
+// piece the Array has not planned, until ctx is done.
 func (s *Swarm) Run(ctx context.Context) {
 	if !usesArray(s.cfg.Mode) {
 		return
 	}
-	t := time.NewTimer(s.cfg.RefreshInterval)
-	defer t.Stop()
+	tick := s.cfg.After(s.cfg.RefreshInterval)
 	ct := s.cfg.Content
 	for {
 		ct.mu.Lock()
 		changed, nhave := ct.changed, ct.nhave
 		ct.mu.Unlock()
 		s.mu.Lock()
-		registered := s.registered
+		registered, last := s.registered, s.lastRefresh
 		s.mu.Unlock()
 		wake := changed
 		if registered && nhave < ct.Pieces()-1 {
@@ -325,12 +364,23 @@ func (s *Swarm) Run(ctx context.Context) {
 			if ct.Missing() > 0 && registered {
 				continue
 			}
-		case <-t.C:
+		case <-s.kick:
+			if gap := s.kickGap() - s.cfg.Now().Sub(last); gap > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-s.cfg.After(gap):
+				}
+			}
+		case <-tick:
+			tick = nil
 		}
 		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Logf("%v", err)
 		}
-		t.Reset(s.cfg.RefreshInterval)
+		if tick == nil {
+			tick = s.cfg.After(s.cfg.RefreshInterval)
+		}
 	}
 }
 
@@ -340,12 +390,13 @@ func (s *Swarm) usable(r *remote, now time.Time) bool {
 }
 
 // holders returns the usable peers of kind k that hold piece i and have
-// a request slot, least busy first (ties in random order); s.mu held.
+// a request slot and are not busy (a 503's Retry-After), least loaded
+// first (ties in random order); s.mu held.
 func (s *Swarm) holders(k fetch.SourceKind, i int, skip map[*remote]bool) []*remote {
 	now := s.cfg.Now()
 	var out []*remote
 	for _, r := range s.peers {
-		if r.kind == k && r.have.Has(i) && !skip[r] && r.active < s.cfg.MaxPerPeer && s.usable(r, now) {
+		if r.kind == k && r.have.Has(i) && !skip[r] && r.active < s.cfg.MaxPerPeer && s.usable(r, now) && !now.Before(r.busyUntil) {
 			out = append(out, r)
 		}
 	}

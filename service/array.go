@@ -36,6 +36,7 @@ type registration struct {
 	npieces  int  // pieces of the file (0: no coordination)
 	want     []int
 	maxOrig  int
+	avoid    []string // peer ids this device banned
 	seq      uint64 // registration order, newest highest
 	expires  time.Time
 }

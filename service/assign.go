@@ -20,6 +20,9 @@ import (
 // An assignment stands for the lease (DefaultLease), or until someone in
 // the scope holds the piece, or its device leaves.
 //
+// A device that a member reports for bad pieces (ArrayRequest.Avoid) is
+// given no more pieces and loses the ones it has.
+//
 // What it does not do: it does not watch transfers; a device that never
 // delivers an assigned piece only delays the others until the lease
 // ends, or until their own DO delay sends them to the origin.
@@ -59,8 +62,17 @@ func (a *array) assign(r *registration, regs map[string]*registration, now time.
 	n := r.npieces
 	held := make([]bool, n)
 	members := 0
+	shunned := map[string]bool{}
 	for _, x := range regs {
-		if x.addr == "" || scopeOf(x) != scope || x.npieces != n {
+		if scopeOf(x) == scope {
+			for _, id := range x.avoid {
+				shunned[id] = true
+			}
+		}
+	}
+	for _, x := range regs {
+		// What a shunned device holds counts as held by nobody.
+		if x.addr == "" || x.npieces != n || scopeOf(x) != scope || shunned[x.peerID] {
 			continue
 		}
 		members++
@@ -82,11 +94,11 @@ func (a *array) assign(r *registration, regs map[string]*registration, now time.
 	}
 	for i, l := range ls {
 		x := regs[l.device]
-		if i >= n || held[i] || !now.Before(l.until) || x == nil || scopeOf(x) != scope {
+		if i >= n || held[i] || !now.Before(l.until) || x == nil || scopeOf(x) != scope || shunned[x.peerID] {
 			delete(ls, i)
 		}
 	}
-	if member := regs[r.deviceID] == r; member && len(r.want) > 0 && unheld > 0 {
+	if member := regs[r.deviceID] == r; member && len(r.want) > 0 && unheld > 0 && !shunned[r.peerID] {
 		want := r.maxOrig
 		if want <= 0 {
 			want = defaultMaxOrigin
@@ -170,7 +182,7 @@ func (l *LocalArray) Array(_ context.Context, req ArrayRequest) (ArrayResponse, 
 	}
 	reg := registration{fileID: req.DoFileID, deviceID: req.PeerID, peerID: req.PeerID, addr: req.Addr, lanID: lan,
 		groupID: req.GroupID, mode: req.DownloadMode, complete: req.Complete, npieces: l.pieces[req.DoFileID],
-		want: req.Want, maxOrig: req.MaxOrigin}
+		want: req.Want, maxOrig: req.MaxOrigin, avoid: req.Avoid}
 	holds := req.Complete
 	if !req.Complete {
 		reg.pieces = req.Pieces

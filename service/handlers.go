@@ -296,13 +296,23 @@ func (s *Server) handleArray(w http.ResponseWriter, r *http.Request, d *device) 
 			return
 		}
 	}
+	if len(req.Avoid) > maxPeers {
+		writeError(w, http.StatusBadRequest, "avoid", "avoid lists %d peers; at most %d", len(req.Avoid), maxPeers)
+		return
+	}
+	for _, id := range req.Avoid {
+		if len(id) > maxIDLen {
+			writeError(w, http.StatusBadRequest, "avoid", "avoid: a peer id is longer than %d bytes", maxIDLen)
+			return
+		}
+	}
 	if req.MaxOrigin < 0 || req.MaxOrigin > maxMaxOrigin {
 		writeError(w, http.StatusBadRequest, "maxOrigin", "maxOrigin %d is not in 0..%d", req.MaxOrigin, maxMaxOrigin)
 		return
 	}
 	reg := registration{fileID: a.blob.doFileID, deviceID: d.ID, peerID: req.PeerID, lanID: req.LanID,
 		groupID: req.GroupID, mode: req.DownloadMode, complete: req.Complete,
-		npieces: len(a.blob.pieces), want: req.Want, maxOrig: req.MaxOrigin}
+		npieces: len(a.blob.pieces), want: req.Want, maxOrig: req.MaxOrigin, avoid: req.Avoid}
 	if reg.lanID == "" {
 		reg.lanID = lanOf(r.RemoteAddr)
 	}

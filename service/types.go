@@ -168,6 +168,10 @@ type ArrayRequest struct {
 	// MaxOrigin is the most pieces this peer takes from the origin at
 	// once (its connections; 0: the Array's default, 4).
 	MaxOrigin int `json:"maxOrigin,omitempty"`
+	// Avoid names the peers this peer banned for sending bad pieces: the
+	// Array assigns them no more origin pieces in its LAN (or group) and
+	// gives theirs to others.
+	Avoid []string `json:"avoid,omitempty"`
 }
 
 // PieceFetch is a piece another device was assigned to take from the

@@ -197,7 +197,7 @@ var (
 // a failure; the peer is not asked again before retry (its Retry-After).
 type busyError struct{ retry time.Duration }
 
-func (e *busyError) Error() string { return fmt.Sprintf("peer: peer busy (retry after %v)", e.retry) }
+func (e *busyError) Error() string        { return fmt.Sprintf("peer: peer busy (retry after %v)", e.retry) }
 func (e *busyError) Is(target error) bool { return target == errPeerBusy }
 
 // Bounds of a busy peer's Retry-After as the downloader honours it.

@@ -37,7 +37,7 @@ type registration struct {
 	want     []int
 	maxOrig  int
 	avoid    []string // peer ids this device banned
-	seq      uint64 // registration order, newest highest
+	seq      uint64   // registration order, newest highest
 	expires  time.Time
 }
 

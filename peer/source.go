@@ -48,8 +48,8 @@ func (p *Source) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, e
 	if off%ct.PieceSize != 0 || n <= 0 || off+n > ct.Size {
 		return 0, fetch.Permanent(fmt.Errorf("peer: range %d+%d is not whole pieces of %d", off, n, ct.Size))
 	}
-	bp := p.s.buffer(ct.PieceSize)
-	defer p.s.bufs.Put(bp)
+	bp := pieceBuffer(ct.PieceSize)
+	defer pieceBufs.Put(bp)
 	var done int64
 	for done < n {
 		i := int((off + done) / ct.PieceSize)
@@ -69,15 +69,6 @@ func (p *Source) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, e
 		ct.markHave(i)
 	}
 	return done, nil
-}
-
-func (s *Swarm) buffer(size int64) *[]byte {
-	if bp, ok := s.bufs.Get().(*[]byte); ok && int64(cap(*bp)) >= size {
-		*bp = (*bp)[:size]
-		return bp
-	}
-	b := make([]byte, size)
-	return &b
 }
 
 // piece gets piece i from a peer of kind k into buf: from a free holder
@@ -163,7 +154,7 @@ func (s *Swarm) race(ctx context.Context, rs []*remote, i int, buf []byte) ([]by
 	ch := make(chan result, len(rs))
 	for _, r := range rs {
 		go func() {
-			bp := s.buffer(int64(len(buf)))
+			bp := pieceBuffer(int64(len(buf)))
 			b, err := s.request(ctx, r, i, 0, *bp)
 			ch <- result{b, bp, err}
 		}()
@@ -178,7 +169,7 @@ func (s *Swarm) race(ctx context.Context, rs []*remote, i int, buf []byte) ([]by
 		} else if err == nil {
 			err = res.err
 		}
-		s.bufs.Put(res.bp)
+		pieceBufs.Put(res.bp)
 	}
 	if out != nil {
 		return out, nil

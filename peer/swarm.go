@@ -157,7 +157,6 @@ type Swarm struct {
 	qosHave     int
 	known       map[string]bool // every peer the Array named (NumPeers)
 
-	bufs       sync.Pool
 	arrayCalls atomic.Int64
 	requests   atomic.Int64
 	busy       atomic.Int64

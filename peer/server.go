@@ -74,7 +74,10 @@ type ServerConfig struct {
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
 	Now     func() time.Time
-	Logf    func(format string, args ...any)
+	// After is the timer of a request's QueueWait (time.After; tests
+	// inject their own).
+	After func(time.Duration) <-chan time.Time
+	Logf  func(format string, args ...any)
 
 	onAccept func() // test hook: the listener accepted and counted a connection
 }
@@ -130,6 +133,9 @@ func NewServer(cfg ServerConfig) *Server {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
@@ -281,10 +287,7 @@ func (s *Server) handlePiece(w http.ResponseWriter, r *http.Request) {
 	if who == "" {
 		who = r.RemoteAddr
 	}
-	t := time.NewTimer(s.cfg.QueueWait)
-	ok = s.slots.acquire(r.Context(), who, t.C)
-	t.Stop()
-	if !ok {
+	if !s.slots.acquire(r.Context(), who, s.cfg.After(s.cfg.QueueWait)) {
 		s.refused.Add(1)
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "busy", http.StatusServiceUnavailable)

@@ -39,7 +39,10 @@ type PeerDownloader struct {
 	// empty host means the address the Array sees the device at).
 	PeerAddr string
 	GroupID  string
-	Logf     func(format string, args ...any)
+	// Policy is DO's back-to-source policy (its Priority is set from
+	// each request).
+	Policy peer.Policy
+	Logf   func(format string, args ...any)
 }
 
 // Download implements Downloader.
@@ -76,7 +79,9 @@ func (d *PeerDownloader) Download(ctx context.Context, req DownloadRequest) (fet
 		return fetch.Status{}, err
 	}
 	opt.SHA256 = sum
-	res, err := peer.Download(ctx, peer.DownloadConfig{
+	pol := d.Policy
+	pol.Priority = opt.Priority
+	res, err := peer.Download(ctx, peer.DownloadConfig{Policy: pol,
 		Info: req.Info, Hashes: hashes, Path: req.Path, Cache: d.Cache, Mode: mode,
 		PeerID: d.PeerID(), PeerAddr: d.PeerAddr, GroupID: d.GroupID, Array: d.Service,
 		CacheHost: d.Fetch.CacheHost, HTTP: d.Fetch.HTTP, Options: opt, Logf: d.Logf, Started: req.Started,
@@ -145,10 +150,11 @@ func (a *Agent) startPeering() error {
 		cache.Close()
 		return fmt.Errorf("orchestrate: peer server: %w", err)
 	}
-	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Logf: logf}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
+	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Logf: logf,
+		UploadRate: a.cfg.DOMaxUploadBandwidth}), ln: ln, addr: ln.Addr().String(), done: make(chan struct{}), ready: make(chan struct{})}
 	p.dl = &PeerDownloader{
 		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: a.cfg.DownloadMode},
-		Cache: cache, PeerAddr: announced(p.addr), Logf: logf,
+		Cache: cache, PeerAddr: announced(p.addr), Logf: logf, Policy: a.cfg.DOPolicy,
 		PeerID: func() string { return a.client.DeviceID },
 	}
 	if a.client != nil {

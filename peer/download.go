@@ -36,8 +36,9 @@ type DownloadConfig struct {
 	// CacheHost is a Connected Cache host (host[:port] or a URL); it is
 	// tried before the origin, in every mode but 100.
 	CacheHost string
-	// HTTP is the client for the origin and the cache host (nil: fetch's).
-	HTTP *http.Client
+	// HTTP is the client for the origin and the cache host (nil: fetch's);
+	// PeerHTTP the client for peers (nil: the Swarm's).
+	HTTP, PeerHTTP *http.Client
 	// Options are the Job's options; FileID, DownloadMode, PieceSize and
 	// PieceHashes are set from the above.
 	Options fetch.Options
@@ -62,6 +63,9 @@ type Result struct {
 	PeerRequests int64 `json:"-"`
 	ArrayCalls   int64 `json:"-"`
 	PeerBusy     int64 `json:"-"`
+	// PeerDiscarded is the bytes of whole good pieces dropped after
+	// another peer won an endgame race (received, not in BytesFrom…Peers).
+	PeerDiscarded int64 `json:"-"`
 }
 
 // Download fetches the content of cfg.Info into cfg.Path the way
@@ -127,7 +131,7 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 		sw, err = NewSwarm(SwarmConfig{Content: ct, Mode: cfg.Mode, PeerID: cfg.PeerID, Addr: cfg.PeerAddr,
 			LanID: cfg.LanID, GroupID: cfg.GroupID, Array: cfg.Array, RefreshInterval: cfg.RefreshInterval,
 			OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout, BanDuration: cfg.PeerBan, Logf: cfg.Logf,
-			Policy: pol, MaxOrigin: max(cfg.Options.Connections, 0)})
+			Policy: pol, MaxOrigin: max(cfg.Options.Connections, 0), HTTP: cfg.PeerHTTP})
 		if err != nil {
 			return res, err
 		}
@@ -186,8 +190,9 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 	res.Status = st
 	if sw != nil {
 		res.Banned, res.PeerRequests, res.ArrayCalls, res.PeerBusy = sw.Banned(), sw.Requests(), sw.ArrayCalls(), sw.Busy()
-		// DO's NumPeers: the peers found for the download (the Job alone
-		// counts peer sources, one per kind).
+		res.PeerDiscarded = sw.Discarded()
+		// DO's NumPeers: the peers the service returned for the download
+		// (the Job alone counts peer sources, one per kind).
 		res.Status.NumPeers = sw.NumPeers()
 	}
 	if err != nil {
@@ -213,7 +218,7 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 			cfg.Logf("peer: announcing %s: %v", info.DoFileID, err)
 		}
 		cancel()
-		res.ArrayCalls = sw.ArrayCalls()
+		res.ArrayCalls, res.Status.NumPeers = sw.ArrayCalls(), sw.NumPeers()
 	}
 	return res, nil
 }

@@ -40,7 +40,7 @@ const (
 	DefaultConnGrace = time.Second
 	// DefaultMaxUploadsPerPeer and DefaultQueueWait: see ServerConfig.
 	DefaultMaxUploadsPerPeer = 4
-	DefaultQueueWait         = time.Second
+	DefaultQueueWait         = 100 * time.Millisecond
 )
 
 // ServerConfig configures a Server. Cache is required.
@@ -59,7 +59,8 @@ type ServerConfig struct {
 	// They are shared in turn among the peers asking: one peer holds at
 	// most MaxUploadsPerPeer (DefaultMaxUploadsPerPeer); when none is
 	// free a request waits its peer's turn for up to QueueWait
-	// (DefaultQueueWait), then gets 503 with Retry-After.
+	// (DefaultQueueWait) — at most MaxUploads requests wait, so that
+	// the rest try another peer at once — then gets 503 with Retry-After.
 	MaxUploads        int
 	MaxUploadsPerPeer int
 	QueueWait         time.Duration
@@ -140,7 +141,7 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), slots: newFairSlots(cfg.MaxUploads, cfg.MaxUploadsPerPeer, cfg.MaxConns),
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), slots: newFairSlots(cfg.MaxUploads, cfg.MaxUploadsPerPeer, cfg.MaxUploads),
 		pace: fetch.NewPacer(cfg.UploadRate, cfg.Now, nil), sentTo: map[string]int64{}}
 	s.mux.HandleFunc("GET "+pathPrefix+"{id}/bitmap", s.handleBitmap)
 	s.mux.HandleFunc("GET "+pathPrefix+"{id}/piece/{i}", s.handlePiece)

@@ -163,10 +163,13 @@ func (s *Swarm) race(ctx context.Context, rs []*remote, i int, buf []byte) ([]by
 	var err error
 	for range rs {
 		res := <-ch
-		if res.err == nil && out == nil {
+		switch {
+		case res.err == nil && out == nil:
 			out = buf[:copy(buf, res.b)]
 			cancel()
-		} else if err == nil {
+		case res.err == nil:
+			s.discarded.Add(int64(len(res.b))) // both came whole: one is dropped
+		case err == nil:
 			err = res.err
 		}
 		pieceBufs.Put(res.bp)

@@ -160,6 +160,7 @@ type Swarm struct {
 	arrayCalls atomic.Int64
 	requests   atomic.Int64
 	busy       atomic.Int64
+	discarded  atomic.Int64
 }
 
 // remote is what this peer knows of another.
@@ -220,6 +221,10 @@ func (s *Swarm) Requests() int64 { return s.requests.Load() }
 // Busy counts the 503 (or refused) answers of busy peers; they never
 // count against a peer.
 func (s *Swarm) Busy() int64 { return s.busy.Load() }
+
+// Discarded counts the bytes of good pieces received whole from a peer
+// and dropped because another peer's copy won an endgame race.
+func (s *Swarm) Discarded() int64 { return s.discarded.Load() }
 
 // NumPeers is how many distinct peers the Array named for this download.
 func (s *Swarm) NumPeers() int {

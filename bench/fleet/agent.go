@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -65,11 +66,24 @@ type outcome struct {
 	verified bool
 	finished time.Duration
 	err      error
+	// What the fleet counted at the agent's boundaries: body bytes from
+	// the origin and from each peer (host:port), and the peers the Array
+	// named.
+	fromOrigin int64
+	fromPeers  map[string]int64
+	named      int
 }
 
+// transports are shared by every agent (one pool of connections, as
+// bounded as one agent's); each agent counts through its own wrapper.
+var (
+	originTransport = fetch.NewClient(nil).Transport
+	peerTransport   = &http.Transport{Proxy: nil, MaxIdleConns: 4096, MaxIdleConnsPerHost: 16,
+		IdleConnTimeout: 30 * time.Second, DisableCompression: true}
+)
+
 // fetch runs the agent's download of its first assigned app.
-func (a *agent) fetch(ctx context.Context, cfg Config, c *service.Client, secret string, start time.Time) outcome {
-	var out outcome
+func (a *agent) fetch(ctx context.Context, cfg Config, c *service.Client, secret string, start time.Time) (out outcome) {
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		out.err = err
@@ -132,13 +146,21 @@ func (a *agent) fetch(ctx context.Context, cfg Config, c *service.Client, secret
 			verified <- verdict{ok: err == nil && r.Verified(), err: err}
 		}()
 	}
+	oc, pc := newCounter(originTransport), newCounter(peerTransport)
+	ac := &arrayCounter{ArrayClient: c, self: a.name}
+	defer func() {
+		for _, n := range oc.byHost() {
+			out.fromOrigin += n
+		}
+		out.fromPeers, out.named = pc.byHost(), ac.count()
+	}()
 	out.res, out.err = peer.Download(ctx, peer.DownloadConfig{
 		Info: ci.ContentInfo, Hashes: hashes, Path: path, Cache: a.cache, Mode: cfg.Mode,
-		PeerID: a.name, PeerAddr: a.addr, LanID: "fleet-lan", GroupID: cfg.GroupID, Array: c,
-		CacheHost:       cfg.CacheHost,
-		Options:         fetch.Options{Connections: cfg.Connections},
+		PeerID: a.name, PeerAddr: a.addr, LanID: "fleet-lan", GroupID: cfg.GroupID, Array: ac,
+		CacheHost: cfg.CacheHost, HTTP: &http.Client{Transport: oc}, PeerHTTP: &http.Client{Transport: pc},
+		Options:         fetch.Options{Connections: cfg.Connections, Priority: cfg.Policy.Priority},
 		RefreshInterval: cfg.RefreshInterval, OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout,
-		Started: started, Logf: cfg.Logf,
+		Policy: cfg.Policy, Started: started, Logf: cfg.Logf,
 	})
 	if out.err != nil {
 		cancel()

@@ -116,7 +116,12 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	name := fs.String("device-name", "", "device name at enrollment (default: host name)")
 	quiet := fs.Bool("q", false, "do not echo the log on stderr")
 	jsonOut := fs.Bool("json", false, "with --once: print the status as JSON")
+	doPolicy := doPolicyFlags(fs)
 	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	pol, maxUpload, err := doPolicy()
 	if err != nil {
 		return err
 	}
@@ -154,6 +159,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		DownloadMode: *mode, CacheHost: *cacheHost, PeerAddr: *peerAddr,
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
+		DOPolicy: pol, DOMaxUploadBandwidth: maxUpload,
 	}
 	trust := *caFile
 	if trust == "" {

@@ -9,6 +9,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/imepipe/imepipe/bench/fleet"
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/peer"
 )
 
@@ -28,9 +29,22 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	useTLS := fs.Bool("tls", false, "serve the service API over HTTPS (a generated CA the agents trust)")
 	verbose := fs.Bool("v", false, "log swarm events to stderr")
+	priority := fs.String("priority", "foreground", "DO priority of every agent's download: foreground or background")
+	doPolicy := doPolicyFlags(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	pol, maxUpload, err := doPolicy()
+	if err != nil {
+		return err
+	}
+	switch *priority {
+	case "foreground":
+	case "background":
+		pol.Priority = fetch.Background
+	default:
+		return usagef("--priority %q: want foreground or background", *priority)
 	}
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
@@ -50,7 +64,8 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 		return usagef("--mode: %v", err)
 	}
 	cfg := fleet.Config{Agents: *agents, Size: int64(n), BadPeers: *bad, Mode: *mode, OriginRate: r,
-		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS}
+		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS,
+		Policy: pol, UploadRate: maxUpload}
 	if *verbose {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(e.stderr, format+"\n", a...) }
 	}
@@ -65,6 +80,12 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%d agents, %s package, mode %d, origin capped at %s/s\n", rep.Agents, humanize.IBytes(uint64(rep.Size)), rep.Mode, humanize.IBytes(uint64(rep.OriginRate)))
 	fmt.Fprintf(e.stdout, "mode %d: origin sent %s (%.2f × size), done in %s, all verified: %v, banned peers: %d %v\n",
 		rep.Mode, humanize.IBytes(uint64(rep.OriginBytes)), ratio(rep.OriginBytes), secs(rep.CompletionS), rep.AllVerified, rep.BannedPeers, rep.Banned)
+	fmt.Fprintf(e.stdout, "  per agent p50 %s, p95 %s; PercentPeerCaching %.1f%%; served per agent max %s, median %s; busy answers %d; peak RSS %s\n",
+		secs(rep.P50S), secs(rep.P95S), rep.PercentPeerCaching, humanize.IBytes(uint64(rep.UploadMaxBytes)),
+		humanize.IBytes(uint64(rep.UploadMedianBytes)), rep.PeerBusy, humanize.IBytes(uint64(rep.PeakRSS)))
+	t := rep.Telemetry
+	fmt.Fprintf(e.stdout, "  DO records vs the fleet's counts: agents differing in NumPeers %d, BytesFromHttp %d, BytesFromLanPeers %d, BytesToLanPeers %d (largest difference %s)\n",
+		t.NumPeersMismatch, t.FromHttpMismatch, t.FromLanPeersMismatch, t.ToLanPeersMismatch, humanize.IBytes(uint64(t.MaxDiffBytes)))
 	if b := rep.Baseline; b != nil {
 		fmt.Fprintf(e.stdout, "mode %d: origin sent %s (%.2f × size), done in %s, all verified: %v\n",
 			b.Mode, humanize.IBytes(uint64(b.OriginBytes)), ratio(b.OriginBytes), secs(b.CompletionS), b.AllVerified)

@@ -1,0 +1,129 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestArrayAssignsBackToSource: the Array gives the pieces nobody holds
+// to the devices that want them, a share each, and tells the others who
+// fetches what; held pieces, other LANs, expired leases and reported bad
+// peers are handled as the assign doc says.
+func TestArrayAssignsBackToSource(t *testing.T) {
+	clock := newClock()
+	arr := newArray(time.Minute, clock.Now)
+	ask := func(dev, lan string, want []int, have []byte, avoid ...string) ArrayResponse {
+		return arr.query(registration{fileID: "f1", deviceID: dev, peerID: dev, addr: dev + ":1", lanID: lan, mode: ModeLAN,
+			npieces: 8, want: want, pieces: have, avoid: avoid}, anySet(have), 0)
+	}
+	// Alone, a gets a share of 4 (its maxOrigin default) of what it wants.
+	r := ask("a", "lan1", []int{0, 1, 2, 3, 4, 5}, nil)
+	if !r.Coordinated || fmt.Sprint(r.Origin) != "[0 1 2 3]" || len(r.Fetching) != 0 {
+		t.Fatalf("a alone: origin %v fetching %v", r.Origin, r.Fetching)
+	}
+	// b wants a's pieces: told a fetches them; it gets 4 and 5.
+	r = ask("b", "lan1", []int{0, 1, 4, 5}, nil)
+	if fmt.Sprint(r.Origin) != "[4 5]" || !fetches(r, 0, "a") || !fetches(r, 1, "a") {
+		t.Fatalf("b: origin %v fetching %v", r.Origin, r.Fetching)
+	}
+	// Another LAN is another scope: c takes piece 0 itself.
+	if r = ask("c", "lan2", []int{0}, nil); fmt.Sprint(r.Origin) != "[0]" {
+		t.Fatalf("c on lan2: origin %v", r.Origin)
+	}
+	// a now holds piece 0: its lease ends, nobody is assigned it again.
+	ask("a", "lan1", nil, []byte{0x80})
+	if r = ask("d", "lan1", []int{0}, nil); len(r.Origin) != 0 || fetches(r, 0, "a") {
+		t.Fatalf("d wants a held piece: origin %v fetching %v", r.Origin, r.Fetching)
+	}
+	// b reports a for bad pieces: a's leases go, and what a holds counts
+	// as held by nobody, so b is given piece 0 and 1.
+	if r = ask("b", "lan1", []int{0, 1}, nil, "a"); fmt.Sprint(r.Origin) != "[0 1 4 5]" {
+		t.Fatalf("b after banning a: origin %v", r.Origin)
+	}
+	if r = ask("a", "lan1", []int{6, 7}, []byte{0x80}); len(r.Origin) != 0 {
+		t.Fatalf("a reported bad still gets pieces: %v", r.Origin)
+	}
+	// Leases end: after DefaultLease, d wanting 4 is given it.
+	clock.Advance(DefaultLease)
+	if r = ask("d", "lan1", []int{4}, nil); fmt.Sprint(r.Origin) != "[4]" {
+		t.Fatalf("d after the lease: origin %v", r.Origin)
+	}
+}
+
+// TestArraySpreadsOrigin: four devices all wanting the same four pieces
+// nobody holds get one each (share = ceil(4 unheld / 4 members)).
+func TestArraySpreadsOrigin(t *testing.T) {
+	clock := newClock()
+	arr := newArray(time.Minute, clock.Now)
+	reg := func(dev string, want []int) ArrayResponse {
+		return arr.query(registration{fileID: "f2", deviceID: dev, peerID: dev, addr: dev + ":1", lanID: "lan", mode: ModeLAN,
+			npieces: 4, want: want}, false, 0)
+	}
+	for _, d := range []string{"a", "b", "c", "d"} {
+		reg(d, nil) // all four are members before anyone wants
+	}
+	got := map[int]string{}
+	for _, d := range []string{"a", "b", "c", "d"} {
+		r := reg(d, []int{0, 1, 2, 3})
+		if len(r.Origin) != 1 {
+			t.Fatalf("%s: origin %v, want one piece", d, r.Origin)
+		}
+		if prev, dup := got[r.Origin[0]]; dup {
+			t.Fatalf("piece %d given to %s and %s", r.Origin[0], prev, d)
+		}
+		got[r.Origin[0]] = d
+		if len(r.Peers) != 0 {
+			t.Fatalf("members holding nothing are listed as peers: %v", r.Peers)
+		}
+	}
+}
+
+func fetches(r ArrayResponse, piece int, peer string) bool {
+	for _, f := range r.Fetching {
+		if f.Piece == piece && f.PeerID == peer && f.Addr == peer+":1" && f.Type == PeerLAN {
+			return true
+		}
+	}
+	return false
+}
+
+func anySet(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// TestArrayHTTPAssign: over HTTP a device wanting pieces is assigned
+// them (the service knows the file's piece count), and a want out of
+// range, an oversized maxOrigin or avoid list is one 400 naming its field.
+func TestArrayHTTPAssign(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a, _ := e.enroll(t, "pc-a")
+	app := e.apps["desktopinfo.intunewin"]
+	id := DoFileID(app.ID, app.Version)
+	r, err := a.Array(ctx, ArrayRequest{DoFileID: id, PeerID: "pa", Addr: ":7001", DownloadMode: ModeLAN, Want: []int{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Coordinated || fmt.Sprint(r.Origin) != "[0]" || r.Registered {
+		t.Fatalf("a wanting piece 0: %+v", r)
+	}
+	for field, req := range map[string]ArrayRequest{
+		"want":      {DoFileID: id, PeerID: "pa", DownloadMode: ModeLAN, Want: []int{1 << 20}},
+		"maxOrigin": {DoFileID: id, PeerID: "pa", DownloadMode: ModeLAN, MaxOrigin: 1000},
+		"avoid":     {DoFileID: id, PeerID: "pa", DownloadMode: ModeLAN, Avoid: make([]string, maxPeers+1)},
+	} {
+		_, err := a.Array(ctx, req)
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.Field != field || ae.Retryable() {
+			t.Errorf("bad %s: %v", field, err)
+		}
+	}
+}

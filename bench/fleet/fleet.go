@@ -147,7 +147,8 @@ type Report struct {
 	UploadMaxBytes     int64         `json:"uploadMaxBytes"`
 	UploadMedianBytes  int64         `json:"uploadMedianBytes"`
 	PeakRSS            int64         `json:"peakRSS"`
-	PeerBusy           int64         `json:"peerBusy"` // 503 answers the agents got
+	PeerBusy           int64         `json:"peerBusy"`   // 503 answers the agents got
+	ArrayCalls         int64         `json:"arrayCalls"` // requests to the service's Array, all agents
 	Telemetry          Telemetry     `json:"telemetry"`
 	PerAgent           []AgentRecord `json:"perAgent"`
 	Baseline           *Baseline     `json:"baseline,omitempty"`
@@ -316,6 +317,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode, bad int) (*Report, err
 			Banned: o.res.Banned, Status: o.res.Status,
 			Counted: Counted{FromHttp: o.fromOrigin, FromLanPeers: fromGood[i] - o.res.PeerDiscarded, ToLanPeers: toPeers[agents[i]], NumPeers: o.named}}
 		rep.PeerBusy += o.res.PeerBusy
+		rep.ArrayCalls += o.res.ArrayCalls
 		if ct, ok := agents[i].cache.Get(r.FileId); ok {
 			up := ct.Status()
 			r.BytesToLanPeers, r.BytesToGroupPeers, r.BytesToInternetPeers = up.BytesToLanPeers, up.BytesToGroupPeers, up.BytesToInternetPeers

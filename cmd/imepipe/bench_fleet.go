@@ -80,9 +80,9 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%d agents, %s package, mode %d, origin capped at %s/s\n", rep.Agents, humanize.IBytes(uint64(rep.Size)), rep.Mode, humanize.IBytes(uint64(rep.OriginRate)))
 	fmt.Fprintf(e.stdout, "mode %d: origin sent %s (%.2f × size), done in %s, all verified: %v, banned peers: %d %v\n",
 		rep.Mode, humanize.IBytes(uint64(rep.OriginBytes)), ratio(rep.OriginBytes), secs(rep.CompletionS), rep.AllVerified, rep.BannedPeers, rep.Banned)
-	fmt.Fprintf(e.stdout, "  per agent p50 %s, p95 %s; PercentPeerCaching %.1f%%; served per agent max %s, median %s; busy answers %d; peak RSS %s\n",
+	fmt.Fprintf(e.stdout, "  per agent p50 %s, p95 %s; PercentPeerCaching %.1f%%; served per agent max %s, median %s; busy answers %d; Array calls %d; peak RSS %s\n",
 		secs(rep.P50S), secs(rep.P95S), rep.PercentPeerCaching, humanize.IBytes(uint64(rep.UploadMaxBytes)),
-		humanize.IBytes(uint64(rep.UploadMedianBytes)), rep.PeerBusy, humanize.IBytes(uint64(rep.PeakRSS)))
+		humanize.IBytes(uint64(rep.UploadMedianBytes)), rep.PeerBusy, rep.ArrayCalls, humanize.IBytes(uint64(rep.PeakRSS)))
 	t := rep.Telemetry
 	fmt.Fprintf(e.stdout, "  DO records vs the fleet's counts: agents differing in NumPeers %d, BytesFromHttp %d, BytesFromLanPeers %d, BytesToLanPeers %d (largest difference %s)\n",
 		t.NumPeersMismatch, t.FromHttpMismatch, t.FromLanPeersMismatch, t.ToLanPeersMismatch, humanize.IBytes(uint64(t.MaxDiffBytes)))

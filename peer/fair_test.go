@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -25,8 +26,11 @@ func TestFairSlotsRoundRobin(t *testing.T) {
 				got <- peer
 			}
 		}()
-		for f.queuedCount() == queued { // bounded: the goroutine queues at once
-			time.Sleep(0)
+		for n := 0; f.queuedCount() == queued; n++ { // the goroutine queues at once
+			if n > 1e7 {
+				t.Fatalf("%s's request never queued", peer)
+			}
+			runtime.Gosched()
 		}
 	}
 	enqueue("a")

@@ -18,7 +18,7 @@ import (
 type planArray struct {
 	resp   service.ArrayResponse
 	calls  atomic.Int64
-	wants  atomic.Int64  // requests that listed wanted pieces
+	wants  atomic.Int64 // requests that listed wanted pieces
 	once   sync.Once
 	wanted chan struct{} // closed at the first request with wanted pieces
 }

@@ -12,10 +12,10 @@ import (
 // once. It assigns on demand: a device lists the pieces it needs now and
 // knows no holder of (ArrayRequest.Want); each such piece that no member
 // of its scope holds and nobody is assigned becomes this device's, while
-// it has fewer than its share outstanding — ceil(pieces nobody holds /
-// members), at least 1, at most MaxOrigin (default 4) — so the origin
-// fetches of a fleet spread over its devices, rarest (held by nobody)
-// and most wanted first. The answer lists this device's assignments
+// it has fewer than its share outstanding — ceil(pieces the members want
+// and nobody holds / members), at least 1, at most MaxOrigin (default
+// 4) — so the origin fetches of a fleet spread over its devices, rarest
+// (held by nobody) and lowest first. The answer lists this device's assignments
 // (Origin) and everyone else's (Fetching: wait for them on the LAN).
 // An assignment stands for the lease (DefaultLease), or until someone in
 // the scope holds the piece, or its device leaves.
@@ -104,16 +104,30 @@ func (a *array) assign(r *registration, regs map[string]*registration, now time.
 			want = defaultMaxOrigin
 		}
 		want = min(want, maxMaxOrigin)
-		share := min(max((unheld+members-1)/max(members, 1), 1), want)
+		// The share spreads what the members want now (not the whole
+		// file) over them, so that the pieces fetched at the same time
+		// come from different devices, which then serve them in parallel.
+		wanted := map[int]bool{}
+		for _, x := range regs {
+			if x.addr == "" || x.npieces != n || scopeOf(x) != scope || shunned[x.peerID] {
+				continue
+			}
+			for _, i := range x.want {
+				if i >= 0 && i < n && !held[i] {
+					wanted[i] = true
+				}
+			}
+		}
+		share := min(max((len(wanted)+members-1)/max(members, 1), 1), want)
 		mine := 0
 		for _, l := range ls {
 			if l.device == r.deviceID {
 				mine++
 			}
 		}
-		wanted := append([]int(nil), r.want...)
-		sort.Ints(wanted)
-		for _, i := range wanted {
+		mineWanted := append([]int(nil), r.want...)
+		sort.Ints(mineWanted)
+		for _, i := range mineWanted {
 			if mine >= share {
 				break
 			}

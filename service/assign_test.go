@@ -24,7 +24,8 @@ func TestArrayAssignsBackToSource(t *testing.T) {
 	if !r.Coordinated || fmt.Sprint(r.Origin) != "[0 1 2 3]" || len(r.Fetching) != 0 {
 		t.Fatalf("a alone: origin %v fetching %v", r.Origin, r.Fetching)
 	}
-	// b wants a's pieces: told a fetches them; it gets 4 and 5.
+	// b wants a's pieces: told a fetches them; it gets 4 and 5 (its
+	// share: 6 pieces wanted over 2 members).
 	r = ask("b", "lan1", []int{0, 1, 4, 5}, nil)
 	if fmt.Sprint(r.Origin) != "[4 5]" || !fetches(r, 0, "a") || !fetches(r, 1, "a") {
 		t.Fatalf("b: origin %v fetching %v", r.Origin, r.Fetching)
@@ -39,9 +40,16 @@ func TestArrayAssignsBackToSource(t *testing.T) {
 		t.Fatalf("d wants a held piece: origin %v fetching %v", r.Origin, r.Fetching)
 	}
 	// b reports a for bad pieces: a's leases go, and what a holds counts
-	// as held by nobody, so b is given piece 0 and 1.
-	if r = ask("b", "lan1", []int{0, 1}, nil, "a"); fmt.Sprint(r.Origin) != "[0 1 4 5]" {
+	// as held by nobody, so d, wanting piece 0, is given it; b, at its
+	// share with 4 and 5, is told d fetches it.
+	if r = ask("b", "lan1", []int{0, 1}, nil, "a"); fmt.Sprint(r.Origin) != "[4 5]" {
 		t.Fatalf("b after banning a: origin %v", r.Origin)
+	}
+	if r = ask("d", "lan1", []int{0}, nil); fmt.Sprint(r.Origin) != "[0]" {
+		t.Fatalf("d after a was banned: origin %v", r.Origin)
+	}
+	if r = ask("b", "lan1", []int{0, 1}, nil, "a"); !fetches(r, 0, "d") {
+		t.Fatalf("b: fetching %v, want piece 0 from d", r.Fetching)
 	}
 	if r = ask("a", "lan1", []int{6, 7}, []byte{0x80}); len(r.Origin) != 0 {
 		t.Fatalf("a reported bad still gets pieces: %v", r.Origin)
@@ -51,6 +59,7 @@ func TestArrayAssignsBackToSource(t *testing.T) {
 	if r = ask("d", "lan1", []int{4}, nil); fmt.Sprint(r.Origin) != "[4]" {
 		t.Fatalf("d after the lease: origin %v", r.Origin)
 	}
+
 }
 
 // TestArraySpreadsOrigin: four devices all wanting the same four pieces

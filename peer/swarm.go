@@ -123,12 +123,14 @@ var peerClient = &http.Client{Transport: &http.Transport{
 // against its SHA-256 before it is handed on; a peer that sends a bad
 // piece is banned for good, one that stalls or fails for BanDuration.
 //
-// Who fetches what from the origin: each piece that no peer holds has an
-// owner, chosen by rendezvous hashing over the peers known and this one.
-// The owner takes it from the origin (the Source says ErrNotHave so the
-// Job moves on); every other peer asks the owner and waits up to
-// OwnerWait for it. So a site downloads each piece from the internet
-// about once, and the pieces flow out from their owners over the LAN.
+// Who fetches what from the origin: the Array decides (coordinated
+// back-to-source, coord.go): a piece no peer holds is this device's to
+// take from the origin (the Source says ErrNotHave so the Job moves on)
+// or another's, which this one waits for on the LAN for the Policy's
+// delay. With an Array that does not coordinate, each such piece has an
+// owner chosen by rendezvous hashing over the peers known, who takes it
+// from the origin while the others wait up to OwnerWait. So a site
+// downloads each piece from the internet about once.
 type Swarm struct {
 	cfg  SwarmConfig
 	file string
@@ -301,7 +303,8 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 }
 
 // holdBack decides, for a piece this peer would fetch from the origin
-// while it knows no peer at all, whether to wait. In the first two
+// while it knows no peer at all and the Array does not coordinate,
+// whether to wait. In the first two
 // refresh intervals the origin fetches ramp up like TCP's slow start: one
 // at a time at first, then one more in flight for every piece that lands
 // (a fetch counts as in flight until a piece more is held). A fleet that

@@ -179,6 +179,27 @@ type ArrayRequest struct {
 	Pieces   []byte `json:"pieces,omitempty"`
 	// MaxPeers caps the answer (default and ceiling 64).
 	MaxPeers int `json:"maxPeers,omitempty"`
+	// Want lists the pieces this peer needs now and knows no holder of
+	// (coordinated back-to-source): the Array assigns each to one device
+	// of the LAN (or group) to take from the origin, or says who already
+	// has it assigned (ArrayResponse.Origin, Fetching).
+	Want []int `json:"want,omitempty"`
+	// MaxOrigin is the most pieces this peer takes from the origin at
+	// once (its connections; 0: the Array's default, 4).
+	MaxOrigin int `json:"maxOrigin,omitempty"`
+	// Avoid names the peers this peer banned for sending bad pieces: the
+	// Array assigns them no more origin pieces in its LAN (or group) and
+	// gives theirs to others.
+	Avoid []string `json:"avoid,omitempty"`
+}
+
+// PieceFetch is a piece another device was assigned to take from the
+// origin: wait for it there (GET …/piece/i?wait=ms) rather than fetch it.
+type PieceFetch struct {
+	Piece  int    `json:"piece"`
+	PeerID string `json:"peerId"`
+	Addr   string `json:"addr"`
+	Type   string `json:"type"` // PeerLAN, PeerGroup or PeerInternet
 }
 
 // Peer is one peer returned by the Array.
@@ -199,6 +220,13 @@ type ArrayResponse struct {
 	Registered bool   `json:"registered"`
 	TTLSeconds int64  `json:"ttlSeconds"`
 	Peers      []Peer `json:"peers"`
+	// Coordinated says the Array assigns back-to-source pieces: Origin
+	// are this device's to take from the origin now, Fetching those other
+	// devices of its LAN (or group) are taking. An Array without it leaves
+	// the choice to the peers.
+	Coordinated bool         `json:"coordinated,omitempty"`
+	Origin      []int        `json:"origin,omitempty"`
+	Fetching    []PieceFetch `json:"fetching,omitempty"`
 }
 
 // ArrayLeaveResponse is the answer to DELETE /do/v1/array, which removes

@@ -11,6 +11,7 @@ import (
 	"github.com/imepipe/imepipe/internal/clock"
 	"github.com/imepipe/imepipe/internal/privdir"
 	"github.com/imepipe/imepipe/orchestrate/rules"
+	"github.com/imepipe/imepipe/peer"
 )
 
 // Defaults of the intervals, as the IME has them.
@@ -64,6 +65,12 @@ type Config struct {
 	// address (its /24), so that agents on one host can stand for
 	// several LANs (--lan-id); stored.
 	LanID string
+	// DOPolicy is DO's back-to-source policy for peer downloads (delays,
+	// DOMinBackgroundQos; the priority is each download's own).
+	DOPolicy peer.Policy
+	// DOMaxUploadBandwidth caps the peer server's uploads in bytes per
+	// second (DO's DOMaxUploadBandwidth; 0: no cap).
+	DOMaxUploadBandwidth int64
 
 	SyncInterval  time.Duration // between syncs (DefaultSyncInterval)
 	RetryInterval time.Duration // minimum gap between attempts (DefaultRetryInterval)

@@ -31,6 +31,9 @@ type PeerDownloader struct {
 	// LanID overrides the LAN id the Array derives from the source
 	// address; GroupID is DO's group.
 	LanID, GroupID string
+	// Policy is DO's back-to-source policy (its Priority is set from
+	// each request).
+	Policy peer.Policy
 	// Clock times the Swarm (nil: the real clock; the agent passes its own).
 	Clock peer.Clock
 	Logf  func(format string, args ...any)
@@ -53,7 +56,9 @@ func (d *PeerDownloader) Start(ctx context.Context, req delivery.Request) (*deli
 	// The DO cache serves a piece to peers only once it matched its piece
 	// hash (the Swarm checks peers' pieces, peer's tracked sources the
 	// origin's and the cache host's); the delivery's HMAC covers the rest.
-	tr, err := peer.Start(ctx, peer.DownloadConfig{
+	pol := d.Policy
+	pol.Priority = opt.Priority
+	tr, err := peer.Start(ctx, peer.DownloadConfig{Policy: pol,
 		Info: req.Info, Hashes: hashes, Path: req.Path, Cache: d.Cache, Mode: mode,
 		PeerID: d.PeerID(), PeerAddr: d.PeerAddr, LanID: d.LanID, GroupID: d.GroupID, Array: d.Service,
 		CacheHost: d.Fetch.CacheHost, HTTP: d.Fetch.HTTP, Options: opt, Clock: d.Clock, Logf: d.Logf,

@@ -73,13 +73,14 @@ func (a *Agent) startPeering() error {
 		cache.Close()
 		return fmt.Errorf("orchestrate: peer server: %w", err)
 	}
-	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Clock: a.cfg.Clock, Logf: logf}), ln: ln, done: make(chan struct{}), ready: make(chan struct{})}
+	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Clock: a.cfg.Clock, Logf: logf,
+		UploadRate: a.cfg.DOMaxUploadBandwidth}), ln: ln, done: make(chan struct{}), ready: make(chan struct{})}
 	if ln != nil {
 		p.addr = ln.Addr().String()
 	}
 	p.dl = &PeerDownloader{
 		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode, Options: fetch.Options{Clock: a.cfg.Clock}},
-		Cache: cache, PeerAddr: announced(p.addr), LanID: a.cfg.LanID, Clock: a.cfg.Clock, Logf: logf,
+		Cache: cache, PeerAddr: announced(p.addr), LanID: a.cfg.LanID, Clock: a.cfg.Clock, Logf: logf, Policy: a.cfg.DOPolicy,
 		PeerID: func() string { return a.client.DeviceID },
 	}
 	if a.client != nil {

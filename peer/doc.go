@@ -15,10 +15,21 @@
 // range. Peers are found through the service's Array (package service);
 // modes 0, 99 and 100 never talk to it or to a peer.
 //
-// Which peer fetches a piece from the origin: the piece's owner, chosen
-// by rendezvous hashing over the peers that know each other; the others
-// wait for the owner (GET …/piece/i?wait=ms) and take it over the LAN. A
-// site so downloads each piece from the internet about once.
+// Which peer fetches a piece from the origin: the one the Array assigns
+// (coordinated back-to-source, coord.go): a worker that needs a piece no
+// known peer holds lists it in the next Array request; the answer gives
+// it to this device or names the device fetching it, and the others wait
+// for it there (GET …/piece/i?wait=ms) and take it over the LAN, for DO's
+// delay (Policy: DODelay…DownloadFromHttp by priority, DOMinBackgroundQos)
+// before they go to the origin themselves. A site so downloads each piece
+// from the internet about once. With an Array that does not coordinate,
+// the owner is chosen by rendezvous hashing over the peers known.
+//
+// Overload: a full server answers a request 503 with Retry-After (never
+// before a request); its upload slots go in turn to the peers asking
+// (fair.go). A downloader keeps a busy peer as busy — not asked again
+// before its Retry-After, never banned or counted against it — and asks
+// the least loaded holder instead.
 //
 // What peer does not do: it does not verify whole files (the caller
 // checks the HMAC with package decrypt), decrypt, install, or keep an

@@ -36,8 +36,9 @@ type DownloadConfig struct {
 	// CacheHost is a Connected Cache host (host[:port] or a URL); it is
 	// tried before the origin, in every mode but 100.
 	CacheHost string
-	// HTTP is the client for the origin and the cache host (nil: fetch's).
-	HTTP *http.Client
+	// HTTP is the client for the origin and the cache host (nil: fetch's);
+	// PeerHTTP the client for peers (nil: the Swarm's).
+	HTTP, PeerHTTP *http.Client
 	// Options are the Job's options; FileID, DownloadMode, PieceSize and
 	// PieceHashes are set from the above.
 	Options fetch.Options
@@ -46,7 +47,10 @@ type DownloadConfig struct {
 	// Clock is the Swarm's and (unless Options has one) the Job's time
 	// source (nil: the real clock).
 	Clock Clock
-	Logf  func(format string, args ...any)
+	// Policy is DO's back-to-source policy; its Priority should match
+	// Options.Priority (Download sets it from there when unset).
+	Policy Policy
+	Logf   func(format string, args ...any)
 }
 
 // Result is what a Download did.
@@ -54,9 +58,14 @@ type Result struct {
 	fetch.Status
 	// Banned are the peers banned for sending bad pieces.
 	Banned []string `json:",omitempty"`
-	// PeerRequests and ArrayCalls count the peer traffic (0 in modes 0, 99, 100).
+	// PeerRequests and ArrayCalls count the peer traffic (0 in modes 0,
+	// 99, 100); PeerBusy the busy (503) answers among the requests.
 	PeerRequests int64 `json:"-"`
 	ArrayCalls   int64 `json:"-"`
+	PeerBusy     int64 `json:"-"`
+	// PeerDiscarded is the bytes of whole good pieces dropped after
+	// another peer won an endgame race (received, not in BytesFrom…Peers).
+	PeerDiscarded int64 `json:"-"`
 }
 
 // Download fetches the content of cfg.Info into cfg.Path the way
@@ -175,9 +184,14 @@ func start(ctx context.Context, cfg DownloadConfig) (Result, *running, error) {
 	var sources []fetch.Source
 	var sw *Swarm
 	if peering {
+		pol := cfg.Policy
+		if pol.Priority == fetch.Foreground {
+			pol.Priority = cfg.Options.Priority
+		}
 		sw, err = NewSwarm(SwarmConfig{Content: ct, Mode: cfg.Mode, PeerID: cfg.PeerID, Addr: cfg.PeerAddr,
 			LanID: cfg.LanID, GroupID: cfg.GroupID, Array: cfg.Array, RefreshInterval: cfg.RefreshInterval,
-			OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout, BanDuration: cfg.PeerBan, Clock: cfg.Clock, Logf: cfg.Logf})
+			OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout, BanDuration: cfg.PeerBan, Clock: cfg.Clock, Logf: cfg.Logf,
+			Policy: pol, MaxOrigin: max(cfg.Options.Connections, 0), HTTP: cfg.PeerHTTP})
 		if err != nil {
 			return res, nil, err
 		}
@@ -212,9 +226,11 @@ func start(ctx context.Context, cfg DownloadConfig) (Result, *running, error) {
 	}
 	if sw != nil {
 		// One piece per request, so that pieces spread over peers, and a
-		// watchdog longer than a wait for a piece's owner.
+		// watchdog longer than the longest wait for a piece on the LAN
+		// (twice the delay while its holders are busy, then a request).
 		opt.MaxChunk, opt.ChunkSize = opt.PieceSize, opt.PieceSize
-		opt.NoProgress = max(opt.NoProgress, 2*(sw.cfg.OwnerWait+sw.cfg.StallTimeout))
+		d := sw.cfg.Policy.delay(sw.cfg.OwnerWait)
+		opt.NoProgress = max(opt.NoProgress, 2*(sw.cfg.OwnerWait+sw.cfg.StallTimeout), 3*d+2*sw.cfg.StallTimeout)
 	}
 	job, err := fetch.New(cfg.Path, sources, opt)
 	if err != nil {
@@ -244,7 +260,11 @@ func (r *running) wait(ctx context.Context) (Result, error) {
 	stop()
 	res.Status = st
 	if sw != nil {
-		res.Banned, res.PeerRequests, res.ArrayCalls = sw.Banned(), sw.Requests(), sw.ArrayCalls()
+		res.Banned, res.PeerRequests, res.ArrayCalls, res.PeerBusy = sw.Banned(), sw.Requests(), sw.ArrayCalls(), sw.Busy()
+		res.PeerDiscarded = sw.Discarded()
+		// DO's NumPeers: the peers the service returned for the download
+		// (the Job alone counts peer sources, one per kind).
+		res.Status.NumPeers = sw.NumPeers()
 	}
 	if err != nil {
 		if ct != nil && cfg.Cache != nil {
@@ -269,7 +289,7 @@ func (r *running) wait(ctx context.Context) (Result, error) {
 			cfg.Logf("peer: announcing %s: %v", info.DoFileID, err)
 		}
 		cancel()
-		res.ArrayCalls = sw.ArrayCalls()
+		res.ArrayCalls, res.Status.NumPeers = sw.ArrayCalls(), sw.NumPeers()
 	}
 	return res, nil
 }

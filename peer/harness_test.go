@@ -17,6 +17,7 @@ import (
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/service"
 )
 
 const testPiece = 64 << 10
@@ -206,3 +207,11 @@ func infoOf(f *testFile, o *origin) imeapi.ContentInfo {
 }
 
 func ct2kind(typ string) fetch.SourceKind { k, _ := kindOf(typ); return k }
+
+// newCoordArray is the service's own Array matching and back-to-source
+// assignment, in process, for f.
+func newCoordArray(f *testFile) *service.LocalArray {
+	a := service.NewLocalArray(time.Minute, 0, time.Now)
+	a.AddFile(f.id, len(f.hashes))
+	return a
+}

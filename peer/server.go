@@ -39,6 +39,9 @@ const (
 	// DefaultConnGrace is how long a new connection may go without a
 	// request before, at the cap, it is closed to make room.
 	DefaultConnGrace = time.Second
+	// DefaultMaxUploadsPerPeer and DefaultQueueWait: see ServerConfig.
+	DefaultMaxUploadsPerPeer = 4
+	DefaultQueueWait         = 100 * time.Millisecond
 )
 
 // ServerConfig configures a Server. Cache is required.
@@ -53,9 +56,15 @@ type ServerConfig struct {
 	HeaderTimeout time.Duration
 	IdleTimeout   time.Duration
 	ConnGrace     time.Duration
-	// MaxUploads caps pieces being sent at once; past it a request gets
-	// 503 (DefaultMaxUploads).
-	MaxUploads int
+	// MaxUploads caps pieces being sent at once (DefaultMaxUploads).
+	// They are shared in turn among the peers asking: one peer holds at
+	// most MaxUploadsPerPeer (DefaultMaxUploadsPerPeer); when none is
+	// free a request waits its peer's turn for up to QueueWait
+	// (DefaultQueueWait) — at most MaxUploads requests wait, so that
+	// the rest try another peer at once — then gets 503 with Retry-After.
+	MaxUploads        int
+	MaxUploadsPerPeer int
+	QueueWait         time.Duration
 	// UploadRate caps all uploads together, in bytes per second (0: none).
 	UploadRate int64
 	// MaxWait is the longest a request may wait (?wait=ms) for a piece
@@ -66,7 +75,8 @@ type ServerConfig struct {
 	Tamper func(id string, piece int, b []byte)
 	// Metrics, when set, is served at /metrics.
 	Metrics http.Handler
-	// Clock paces uploads and ages connections (nil: the real clock).
+	// Clock paces uploads, ages connections and times a request's
+	// QueueWait (nil: the real clock; tests inject their own).
 	Clock Clock
 	Logf  func(format string, args ...any)
 
@@ -84,11 +94,12 @@ type ServerConfig struct {
 type Server struct {
 	cfg     ServerConfig
 	mux     *http.ServeMux
-	slots   chan struct{}
+	slots   *fairSlots
 	pace    *fetch.Pacer
-	bufs    sync.Pool
 	served  atomic.Int64
 	refused atomic.Int64
+	sentMu  sync.Mutex
+	sentTo  map[string]int64 // whole pieces' bytes sent, by requesting peer id
 
 	mu  sync.Mutex
 	hs  *http.Server
@@ -106,6 +117,12 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = DefaultMaxWait
 	}
+	if cfg.MaxUploadsPerPeer <= 0 {
+		cfg.MaxUploadsPerPeer = DefaultMaxUploadsPerPeer
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = DefaultQueueWait
+	}
 	if cfg.HeaderTimeout <= 0 {
 		cfg.HeaderTimeout = DefaultHeaderTimeout
 	}
@@ -121,7 +138,8 @@ func NewServer(cfg ServerConfig) *Server {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxUploads), pace: fetch.NewPacer(cfg.UploadRate, cfg.Clock.Now, nil)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), slots: newFairSlots(cfg.MaxUploads, cfg.MaxUploadsPerPeer, cfg.MaxUploads),
+		pace: fetch.NewPacer(cfg.UploadRate, cfg.Clock.Now, nil), sentTo: map[string]int64{}}
 	s.mux.HandleFunc("GET "+pathPrefix+"{id}/bitmap", s.handleBitmap)
 	s.mux.HandleFunc("GET "+pathPrefix+"{id}/piece/{i}", s.handlePiece)
 	if cfg.Metrics != nil {
@@ -263,17 +281,19 @@ func (s *Server) handlePiece(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	default:
+	who := r.Header.Get(HeaderPeerID)
+	if who == "" {
+		who = r.RemoteAddr
+	}
+	if !s.slots.acquire(r.Context(), who, s.cfg.Clock.After(s.cfg.QueueWait)) {
 		s.refused.Add(1)
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
 	}
-	bp := s.buffer(ct.PieceSize)
-	defer s.bufs.Put(bp)
+	defer s.slots.release(who)
+	bp := pieceBuffer(ct.PieceSize)
+	defer pieceBufs.Put(bp)
 	b, err := ct.ReadPiece(i, *bp)
 	switch {
 	case errors.Is(err, ErrNoPiece), errors.Is(err, ErrCorrupt), errors.Is(err, ErrUnknown):
@@ -301,7 +321,22 @@ func (s *Server) handlePiece(w http.ResponseWriter, r *http.Request) {
 	ct.addUploaded(kind, int64(n))
 	if err == nil {
 		s.served.Add(1)
+		s.sentMu.Lock()
+		s.sentTo[who] += int64(n)
+		s.sentMu.Unlock()
 	}
+}
+
+// SentTo returns the bytes of whole pieces sent to each requesting peer
+// (by its X-Do-Peer-Id), as the server counted them.
+func (s *Server) SentTo() map[string]int64 {
+	s.sentMu.Lock()
+	defer s.sentMu.Unlock()
+	out := make(map[string]int64, len(s.sentTo))
+	for k, v := range s.sentTo {
+		out[k] = v
+	}
+	return out
 }
 
 // waitFor waits, when the request asks (?wait=ms) and the content is
@@ -323,8 +358,14 @@ func (s *Server) waitFor(r *http.Request, ct *Content, i int) bool {
 	return ct.waitPiece(i, ctx.Done())
 }
 
-func (s *Server) buffer(size int64) *[]byte {
-	if bp, ok := s.bufs.Get().(*[]byte); ok && int64(cap(*bp)) >= size {
+// pieceBufs holds piece buffers for every server and swarm of the
+// process, so that a fleet in one process needs buffers for the pieces
+// in flight, not for each agent's peak.
+var pieceBufs sync.Pool
+
+// pieceBuffer returns a buffer of size bytes from pieceBufs.
+func pieceBuffer(size int64) *[]byte {
+	if bp, ok := pieceBufs.Get().(*[]byte); ok && int64(cap(*bp)) >= size {
 		*bp = (*bp)[:size]
 		return bp
 	}

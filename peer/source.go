@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
@@ -47,8 +48,8 @@ func (p *Source) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, e
 	if off%ct.PieceSize != 0 || n <= 0 || off+n > ct.Size {
 		return 0, fetch.Permanent(fmt.Errorf("peer: range %d+%d is not whole pieces of %d", off, n, ct.Size))
 	}
-	bp := p.s.buffer(ct.PieceSize)
-	defer p.s.bufs.Put(bp)
+	bp := pieceBuffer(ct.PieceSize)
+	defer pieceBufs.Put(bp)
 	var done int64
 	for done < n {
 		i := int((off + done) / ct.PieceSize)
@@ -70,20 +71,13 @@ func (p *Source) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, e
 	return done, nil
 }
 
-func (s *Swarm) buffer(size int64) *[]byte {
-	if bp, ok := s.bufs.Get().(*[]byte); ok && int64(cap(*bp)) >= size {
-		*bp = (*bp)[:size]
-		return bp
-	}
-	b := make([]byte, size)
-	return &b
-}
-
-// piece gets piece i from a peer of kind k into buf: from a holder when
-// one is known, else from its owner (waiting up to OwnerWait), else
-// errNotHave.
+// piece gets piece i from a peer of kind k into buf: from a free holder
+// when one is known; else, when the Array coordinates, as its plan says
+// (planned); else (an Array that does not) from its rendezvous owner,
+// waiting up to OwnerWait; errNotHave sends the Job to the next source.
 func (s *Swarm) piece(ctx context.Context, k fetch.SourceKind, i int, buf []byte) ([]byte, error) {
 	tried := map[*remote]bool{}
+	var since time.Time
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -91,8 +85,8 @@ func (s *Swarm) piece(ctx context.Context, k fetch.SourceKind, i int, buf []byte
 		s.mu.Lock()
 		hs := s.holders(k, i, tried)
 		var owner *remote
-		other := false
-		if len(hs) == 0 {
+		other, coordinated := false, s.coordinated
+		if len(hs) == 0 && !coordinated {
 			other = s.heldByOther(k, i)
 			owner = s.owner(i)
 		}
@@ -103,13 +97,24 @@ func (s *Swarm) piece(ctx context.Context, k fetch.SourceKind, i int, buf []byte
 			if err == nil {
 				return b, nil
 			}
-			tried[hs[0]], tried[hs[1]] = true, true
+			for _, r := range hs[:2] {
+				if !s.isBusy(r) {
+					tried[r] = true
+				}
+			}
 		case len(hs) > 0:
 			b, err := s.request(ctx, hs[0], i, 0, buf)
 			if err == nil {
 				return b, nil
 			}
-			tried[hs[0]] = true
+			if !errors.Is(err, errPeerBusy) {
+				tried[hs[0]] = true
+			}
+		case coordinated:
+			b, ok, err := s.planned(ctx, k, i, buf, tried, &since)
+			if err != nil || ok {
+				return b, err
+			}
 		case owner == nil && !other && len(tried) == 0 && s.holdBack(ctx):
 			continue
 		case other || owner == nil || owner.kind != k || tried[owner]:
@@ -129,6 +134,13 @@ func (s *Swarm) piece(ctx context.Context, k fetch.SourceKind, i int, buf []byte
 	}
 }
 
+// isBusy reports whether r answered busy and its Retry-After has not passed.
+func (s *Swarm) isBusy(r *remote) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Clock.Now().Before(r.busyUntil)
+}
+
 // race asks two holders for piece i at once and keeps the first good
 // answer (the endgame: a slow peer does not hold up the last pieces).
 func (s *Swarm) race(ctx context.Context, rs []*remote, i int, buf []byte) ([]byte, error) {
@@ -142,7 +154,7 @@ func (s *Swarm) race(ctx context.Context, rs []*remote, i int, buf []byte) ([]by
 	ch := make(chan result, len(rs))
 	for _, r := range rs {
 		go func() {
-			bp := s.buffer(int64(len(buf)))
+			bp := pieceBuffer(int64(len(buf)))
 			b, err := s.request(ctx, r, i, 0, *bp)
 			ch <- result{b, bp, err}
 		}()
@@ -151,13 +163,16 @@ func (s *Swarm) race(ctx context.Context, rs []*remote, i int, buf []byte) ([]by
 	var err error
 	for range rs {
 		res := <-ch
-		if res.err == nil && out == nil {
+		switch {
+		case res.err == nil && out == nil:
 			out = buf[:copy(buf, res.b)]
 			cancel()
-		} else if err == nil {
+		case res.err == nil:
+			s.discarded.Add(int64(len(res.b))) // both came whole: one is dropped
+		case err == nil:
 			err = res.err
 		}
-		s.bufs.Put(res.bp)
+		pieceBufs.Put(res.bp)
 	}
 	if out != nil {
 		return out, nil
@@ -171,6 +186,29 @@ var (
 	errPeerBusy    = errors.New("peer: peer busy")
 	errPeerStall   = errors.New("peer: peer stalled")
 )
+
+// busyError is a peer's 503 (or a connection it closed unanswered): not
+// a failure; the peer is not asked again before retry (its Retry-After).
+type busyError struct{ retry time.Duration }
+
+func (e *busyError) Error() string        { return fmt.Sprintf("peer: peer busy (retry after %v)", e.retry) }
+func (e *busyError) Is(target error) bool { return target == errPeerBusy }
+
+// Bounds of a busy peer's Retry-After as the downloader honours it.
+const (
+	defaultRetryAfter = time.Second
+	maxRetryAfter     = 30 * time.Second
+)
+
+// retryAfter reads a Retry-After header in seconds (the piece server's
+// form); anything else is defaultRetryAfter.
+func retryAfter(h string) time.Duration {
+	n, err := strconv.Atoi(h)
+	if err != nil || n < 0 {
+		return defaultRetryAfter
+	}
+	return min(time.Duration(n)*time.Second, maxRetryAfter)
+}
 
 // request asks r for piece i, waiting up to wait for r to get it, and
 // reads it into buf. A bad piece bans r for good; a stall or failure for
@@ -204,6 +242,15 @@ func (s *Swarm) request(ctx context.Context, r *remote, i int, wait time.Duratio
 		r.have.Clear(i)
 		s.mu.Unlock()
 	case errors.Is(err, errPeerBusy):
+		// Busy is not failed: no ban, no reputation; only its Retry-After.
+		retry := defaultRetryAfter
+		if be := (*busyError)(nil); errors.As(err, &be) {
+			retry = be.retry
+		}
+		s.busy.Add(1)
+		s.mu.Lock()
+		r.busyUntil = s.cfg.Clock.Now().Add(retry)
+		s.mu.Unlock()
 	default:
 		s.mu.Lock()
 		r.bannedUntil = s.cfg.Clock.Now().Add(s.cfg.BanDuration)
@@ -234,6 +281,9 @@ func (s *Swarm) get(ctx context.Context, r *remote, i int, wait time.Duration, b
 	req.Header.Set(HeaderPeerID, s.cfg.PeerID)
 	resp, err := s.cfg.HTTP.Do(req)
 	if err != nil {
+		if refused(err) && ctx.Err() == nil && context.Cause(rctx) == nil {
+			return nil, fmt.Errorf("peer: %s piece %d: %w: %w", r.id, i, &busyError{retry: defaultRetryAfter}, err)
+		}
 		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, stallCause(rctx, err))
 	}
 	defer resp.Body.Close()
@@ -242,7 +292,7 @@ func (s *Swarm) get(ctx context.Context, r *remote, i int, wait time.Duration, b
 	case http.StatusNotFound:
 		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, errPeerNotHave)
 	case http.StatusServiceUnavailable:
-		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, errPeerBusy)
+		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, &busyError{retry: retryAfter(resp.Header.Get("Retry-After"))})
 	default:
 		return nil, fmt.Errorf("peer: %s piece %d: HTTP %d", r.id, i, resp.StatusCode)
 	}
@@ -263,6 +313,13 @@ func (s *Swarm) get(ctx context.Context, r *remote, i int, wait time.Duration, b
 		return nil, fmt.Errorf("peer: %s piece %d: %w", r.id, i, fetch.ErrPieceHash)
 	}
 	return b, nil
+}
+
+// refused reports whether a request failed because the peer closed or
+// reset the connection before answering: what a full server does to a
+// connection past its overflow; busy, not broken.
+func refused(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // stallCause names a stall as such instead of "context canceled".

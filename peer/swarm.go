@@ -66,8 +66,13 @@ type SwarmConfig struct {
 	// two peers is asked of both and the first good answer wins
 	// (DefaultEndgamePieces).
 	EndgamePieces int
-	// Clock times refreshes, bans and the held-back workers' waits (nil:
-	// the real clock).
+	// Policy is DO's back-to-source policy: priority, delays, QoS.
+	Policy Policy
+	// MaxOrigin is the most pieces the Array may assign this peer to take
+	// from the origin at once (its connections; 0: the Array's default).
+	MaxOrigin int
+	// Clock times refreshes, bans and every wait (the held-back workers',
+	// the planned pieces' delays; nil: the real clock).
 	Clock Clock
 	Logf  func(format string, args ...any)
 }
@@ -94,6 +99,7 @@ func (c *SwarmConfig) defaults() {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
+	c.Policy.defaults()
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
 	}
@@ -114,12 +120,14 @@ var peerClient = &http.Client{Transport: &http.Transport{
 // against its SHA-256 before it is handed on; a peer that sends a bad
 // piece is banned for good, one that stalls or fails for BanDuration.
 //
-// Who fetches what from the origin: each piece that no peer holds has an
-// owner, chosen by rendezvous hashing over the peers known and this one.
-// The owner takes it from the origin (the Source says ErrNotHave so the
-// Job moves on); every other peer asks the owner and waits up to
-// OwnerWait for it. So a site downloads each piece from the internet
-// about once, and the pieces flow out from their owners over the LAN.
+// Who fetches what from the origin: the Array decides (coordinated
+// back-to-source, coord.go): a piece no peer holds is this device's to
+// take from the origin (the Source says ErrNotHave so the Job moves on)
+// or another's, which this one waits for on the LAN for the Policy's
+// delay. With an Array that does not coordinate, each such piece has an
+// owner chosen by rendezvous hashing over the peers known, who takes it
+// from the origin while the others wait up to OwnerWait. So a site
+// downloads each piece from the internet about once.
 type Swarm struct {
 	cfg  SwarmConfig
 	file string
@@ -137,9 +145,21 @@ type Swarm struct {
 	soloGranted int
 	soloHave0   int
 
-	bufs       sync.Pool
+	// Coordinated back-to-source (the Array's last answer, coord.go).
+	coordinated bool
+	origin      map[int]bool    // pieces this peer is to take from the origin
+	fetching    map[int]*remote // pieces others take from the origin
+	assignees   map[string]*remote
+	want        map[int]int // pieces workers wait on with no plan → workers
+	kick        chan struct{}
+	qosStart    time.Time // start of the QoS window, and pieces held then
+	qosHave     int
+	known       map[string]bool // every peer the Array named (NumPeers)
+
 	arrayCalls atomic.Int64
 	requests   atomic.Int64
+	busy       atomic.Int64
+	discarded  atomic.Int64
 }
 
 // remote is what this peer knows of another.
@@ -148,7 +168,8 @@ type remote struct {
 	kind        fetch.SourceKind
 	have        Bitmap
 	active      int
-	bannedUntil time.Time
+	bannedUntil time.Time // a stall or failure: avoided until then
+	busyUntil   time.Time // answered 503: not asked again before its Retry-After
 }
 
 // NewSwarm returns a Swarm for cfg.Content.
@@ -160,8 +181,11 @@ func NewSwarm(cfg SwarmConfig) (*Swarm, error) {
 		return nil, err
 	}
 	cfg.defaults()
+	now := cfg.Clock.Now()
 	return &Swarm{cfg: cfg, file: cfg.Content.ID, peers: map[string]*remote{}, bad: map[string]bool{},
-		refreshed: make(chan struct{}), started: cfg.Clock.Now()}, nil
+		refreshed: make(chan struct{}), started: now, origin: map[int]bool{}, fetching: map[int]*remote{},
+		assignees: map[string]*remote{}, want: map[int]int{}, kick: make(chan struct{}, 1),
+		qosStart: now, qosHave: cfg.Content.Pieces() - cfg.Content.Missing(), known: map[string]bool{}}, nil
 }
 
 // Sources returns one fetch.Source per peer kind the mode allows, LAN
@@ -193,6 +217,21 @@ func (s *Swarm) ArrayCalls() int64 { return s.arrayCalls.Load() }
 // Requests counts piece requests sent to peers.
 func (s *Swarm) Requests() int64 { return s.requests.Load() }
 
+// Busy counts the 503 (or refused) answers of busy peers; they never
+// count against a peer.
+func (s *Swarm) Busy() int64 { return s.busy.Load() }
+
+// Discarded counts the bytes of good pieces received whole from a peer
+// and dropped because another peer's copy won an endgame race.
+func (s *Swarm) Discarded() int64 { return s.discarded.Load() }
+
+// NumPeers is how many distinct peers the Array named for this download.
+func (s *Swarm) NumPeers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.known)
+}
+
 // Refresh tells the Array what this peer holds and learns its peers.
 func (s *Swarm) Refresh(ctx context.Context) error {
 	if !usesArray(s.cfg.Mode) {
@@ -200,9 +239,13 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 	}
 	have, complete := s.cfg.Content.Bitmap()
 	req := imeapi.ArrayRequest{DoFileID: s.file, PeerID: s.cfg.PeerID, Addr: s.cfg.Addr, LanID: s.cfg.LanID,
-		GroupID: s.cfg.GroupID, DownloadMode: s.cfg.Mode, Complete: complete}
+		GroupID: s.cfg.GroupID, DownloadMode: s.cfg.Mode, Complete: complete, MaxOrigin: s.cfg.MaxOrigin}
 	if !complete {
 		req.Pieces = have
+		req.Want = s.wanted()
+	}
+	if b := s.Banned(); len(b) > 0 {
+		req.Avoid = b[:min(len(b), 64)]
 	}
 	s.arrayCalls.Add(1)
 	resp, err := s.cfg.Array.Array(ctx, req)
@@ -224,6 +267,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 			continue
 		}
 		seen[p.PeerID] = true
+		s.known[p.PeerID] = true
 		r := s.peers[p.PeerID]
 		// A remote never changes after it is made (Source reads kind
 		// without the lock): a new address or type makes a new one.
@@ -249,13 +293,15 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 			delete(s.peers, id)
 		}
 	}
+	s.plan(resp, allowed, n)
 	close(s.refreshed)
 	s.refreshed = make(chan struct{})
 	return nil
 }
 
 // holdBack decides, for a piece this peer would fetch from the origin
-// while it knows no peer at all, whether to wait. In the first two
+// while it knows no peer at all and the Array does not coordinate,
+// whether to wait. In the first two
 // refresh intervals the origin fetches ramp up like TCP's slow start: one
 // at a time at first, then one more in flight for every piece that lands
 // (a fetch counts as in flight until a piece more is held). A fleet that
@@ -283,11 +329,7 @@ func (s *Swarm) holdBack(ctx context.Context) bool {
 		if s.soloGranted-landed >= 1+landed {
 			ch := s.refreshed
 			s.mu.Unlock()
-			select {
-			case <-ch:
-			case <-s.cfg.Clock.After(min(s.cfg.RefreshInterval, holdPoll)):
-			case <-ctx.Done():
-			}
+			s.wait(ctx, min(s.cfg.RefreshInterval, holdPoll), ch)
 			return true
 		}
 		s.soloGranted++
@@ -299,8 +341,9 @@ func (s *Swarm) holdBack(ctx context.Context) bool {
 // holdPoll is how often a held-back worker looks whether a piece landed.
 const holdPoll = 20 * time.Millisecond
 
-// Run refreshes every RefreshInterval, and at once when this peer gets
-// its first piece or completes, until ctx is done.
+// Run refreshes every RefreshInterval, at once when this peer gets its
+// first piece or completes, and soon (kickGap) when a worker waits on a
+// piece the Array has not planned, until ctx is done.
 func (s *Swarm) Run(ctx context.Context) {
 	if !usesArray(s.cfg.Mode) {
 		return
@@ -312,7 +355,7 @@ func (s *Swarm) Run(ctx context.Context) {
 		changed, nhave := ct.changed, ct.nhave
 		ct.mu.Unlock()
 		s.mu.Lock()
-		registered := s.registered
+		registered, last := s.registered, s.lastRefresh
 		s.mu.Unlock()
 		wake := changed
 		if registered && nhave < ct.Pieces()-1 {
@@ -325,12 +368,23 @@ func (s *Swarm) Run(ctx context.Context) {
 			if ct.Missing() > 0 && registered {
 				continue
 			}
+		case <-s.kick:
+			if gap := s.kickGap() - s.cfg.Clock.Now().Sub(last); gap > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-s.cfg.Clock.After(gap):
+				}
+			}
 		case <-tick:
+			tick = nil
 		}
 		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Logf("%v", err)
 		}
-		tick = s.cfg.Clock.After(s.cfg.RefreshInterval)
+		if tick == nil {
+			tick = s.cfg.Clock.After(s.cfg.RefreshInterval)
+		}
 	}
 }
 
@@ -340,12 +394,13 @@ func (s *Swarm) usable(r *remote, now time.Time) bool {
 }
 
 // holders returns the usable peers of kind k that hold piece i and have
-// a request slot, least busy first (ties in random order); s.mu held.
+// a request slot and are not busy (a 503's Retry-After), least loaded
+// first (ties in random order); s.mu held.
 func (s *Swarm) holders(k fetch.SourceKind, i int, skip map[*remote]bool) []*remote {
 	now := s.cfg.Clock.Now()
 	var out []*remote
 	for _, r := range s.peers {
-		if r.kind == k && r.have.Has(i) && !skip[r] && r.active < s.cfg.MaxPerPeer && s.usable(r, now) {
+		if r.kind == k && r.have.Has(i) && !skip[r] && r.active < s.cfg.MaxPerPeer && s.usable(r, now) && !now.Before(r.busyUntil) {
 			out = append(out, r)
 		}
 	}

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"math/bits"
+	"math/rand/v2"
 	"net/netip"
 	"sort"
 	"sync"
@@ -22,24 +24,38 @@ type registration struct {
 	mode     imeapi.DownloadMode
 	complete bool
 	pieces   []byte
-	seq      uint64 // registration order, newest highest
+	holds    bool // holds something: listed as a peer (else only a member for assignments)
+	npieces  int  // pieces of the file (0: no coordination)
+	want     []int
+	maxOrig  int
+	avoid    []string // peer ids this device banned
+	seq      uint64   // registration order, newest highest
 	expires  time.Time
 }
 
 // array is the DO peer-matching service: per file, the peers that hold
-// (part of) it. One registration per device and file; entries expire
-// after ttl unless renewed. It lives in memory: after a restart peers
-// register again at their next request.
+// (part of) it, and the devices downloading it that can serve (members,
+// for the back-to-source assignments, see assign.go). One registration
+// per device and file; entries expire after ttl unless renewed. It lives
+// in memory: after a restart peers register again at their next request.
 type array struct {
-	mu    sync.Mutex
-	files map[string]map[string]*registration // DoFileId → device id → registration
-	seq   uint64
-	ttl   time.Duration
-	now   func() time.Time
+	mu     sync.Mutex
+	files  map[string]map[string]*registration // DoFileId → device id → registration
+	leases map[string]map[int]lease            // DoFileId + scope → piece → its origin assignment
+	seq    uint64
+	ttl    time.Duration
+	lease  time.Duration // how long an origin assignment stands (DefaultLease)
+	now    func() time.Time
 }
 
+// DefaultLease is how long a device keeps a piece the Array assigned it
+// to take from the origin; past it, a device that asks for the piece may
+// be given it instead.
+const DefaultLease = 15 * time.Second
+
 func newArray(ttl time.Duration, now func() time.Time) *array {
-	return &array{files: map[string]map[string]*registration{}, ttl: ttl, now: now}
+	return &array{files: map[string]map[string]*registration{}, leases: map[string]map[int]lease{},
+		ttl: ttl, lease: DefaultLease, now: now}
 }
 
 // sharing reports whether a download mode takes part in peering at all.
@@ -71,8 +87,11 @@ func peerType(aLan, aGroup, bLan, bGroup string) string {
 	return imeapi.PeerInternet
 }
 
-// query registers r (when it shares and holds something) and returns the
-// peers r may use. Both sides' modes must allow the pair's type.
+// query registers r (when it shares and has a piece server) and returns
+// the peers r may use: those holding something, both sides' modes
+// allowing the pair's type, the most useful to r first (most pieces r
+// lacks; ties in random order, so that load spreads). With r.npieces it
+// also coordinates the back-to-source (assign).
 func (a *array) query(r registration, holds bool, limit int) imeapi.ArrayResponse {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -90,20 +109,24 @@ func (a *array) query(r registration, holds bool, limit int) imeapi.ArrayRespons
 	resp := imeapi.ArrayResponse{LanID: r.lanID, Peers: []imeapi.Peer{}}
 	if !sharing(r.mode) {
 		delete(regs, r.deviceID)
+		a.gc(r.fileID)
 		return resp
 	}
-	if holds && r.addr != "" {
+	if r.addr != "" {
 		a.seq++
+		r.holds = holds
 		r.seq, r.expires = a.seq, now.Add(a.ttl)
 		regs[r.deviceID] = &r
-		resp.Registered, resp.TTLSeconds = true, int64(a.ttl/time.Second)
+		if holds {
+			resp.Registered, resp.TTLSeconds = true, int64(a.ttl/time.Second)
+		}
 	} else {
 		delete(regs, r.deviceID)
 	}
 	var found []*registration
 	var types []string
 	for _, x := range regs {
-		if x.deviceID == r.deviceID {
+		if x.deviceID == r.deviceID || !x.holds {
 			continue
 		}
 		t := peerType(r.lanID, r.groupID, x.lanID, x.groupID)
@@ -113,19 +136,17 @@ func (a *array) query(r registration, holds bool, limit int) imeapi.ArrayRespons
 		}
 	}
 	order := map[string]int{imeapi.PeerLAN: 0, imeapi.PeerGroup: 1, imeapi.PeerInternet: 2}
-	idx := make([]int, len(found))
-	for i := range idx {
-		idx[i] = i
+	useful := make([]int, len(found))
+	for i, x := range found {
+		useful[i] = usefulness(x, &r)
 	}
-	sort.Slice(idx, func(i, j int) bool {
+	idx := rand.Perm(len(found))
+	sort.SliceStable(idx, func(i, j int) bool {
 		x, y := idx[i], idx[j]
 		if order[types[x]] != order[types[y]] {
 			return order[types[x]] < order[types[y]]
 		}
-		if found[x].complete != found[y].complete {
-			return found[x].complete
-		}
-		return found[x].seq > found[y].seq
+		return useful[x] > useful[y]
 	})
 	if limit <= 0 || limit > maxPeers {
 		limit = maxPeers
@@ -134,10 +155,49 @@ func (a *array) query(r registration, holds bool, limit int) imeapi.ArrayRespons
 		x := found[i]
 		resp.Peers = append(resp.Peers, imeapi.Peer{PeerID: x.peerID, Addr: x.addr, Type: types[i], Complete: x.complete, Pieces: x.pieces})
 	}
-	if len(regs) == 0 {
-		delete(a.files, r.fileID)
+	if r.npieces > 0 {
+		a.assign(&r, regs, now, &resp)
 	}
+	a.gc(r.fileID)
 	return resp
+}
+
+// gc drops a file's maps once nobody is registered for it; a.mu held.
+func (a *array) gc(fileID string) {
+	if len(a.files[fileID]) > 0 {
+		return
+	}
+	delete(a.files, fileID)
+	for k := range a.leases {
+		if len(k) > len(fileID) && k[:len(fileID)] == fileID && k[len(fileID)] == 0 {
+			delete(a.leases, k)
+		}
+	}
+}
+
+// usefulness is how many pieces x holds that r lacks (the file's piece
+// count when x is complete and r's bitmap is empty).
+func usefulness(x, r *registration) int {
+	if r.complete {
+		return 0
+	}
+	n := 0
+	for i := range max(len(x.pieces), len(r.pieces)) {
+		var xb, rb byte
+		if x.complete {
+			xb = 0xff
+		} else if i < len(x.pieces) {
+			xb = x.pieces[i]
+		}
+		if i < len(r.pieces) {
+			rb = r.pieces[i]
+		}
+		n += bits.OnesCount8(xb &^ rb)
+	}
+	if x.complete && len(r.pieces) == 0 {
+		n = max(n, r.npieces, 1)
+	}
+	return n
 }
 
 // lanOf is the default LAN id of a remote address: its /24 (IPv4) or /64 (IPv6).

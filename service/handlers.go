@@ -335,8 +335,33 @@ func (s *Server) handleArray(w http.ResponseWriter, r *http.Request, d *device) 
 		writeError(w, http.StatusBadRequest, "pieces", "pieces bitmap is %d bytes; the file has %d pieces (%d bytes)", len(req.Pieces), len(a.blob.pieces), n)
 		return
 	}
+	if len(req.Want) > len(a.blob.pieces) {
+		writeError(w, http.StatusBadRequest, "want", "want lists %d pieces; the file has %d", len(req.Want), len(a.blob.pieces))
+		return
+	}
+	for _, i := range req.Want {
+		if i < 0 || i >= len(a.blob.pieces) {
+			writeError(w, http.StatusBadRequest, "want", "want: piece %d is not in 0..%d", i, len(a.blob.pieces)-1)
+			return
+		}
+	}
+	if len(req.Avoid) > maxPeers {
+		writeError(w, http.StatusBadRequest, "avoid", "avoid lists %d peers; at most %d", len(req.Avoid), maxPeers)
+		return
+	}
+	for _, id := range req.Avoid {
+		if len(id) > maxIDLen {
+			writeError(w, http.StatusBadRequest, "avoid", "avoid: a peer id is longer than %d bytes", maxIDLen)
+			return
+		}
+	}
+	if req.MaxOrigin < 0 || req.MaxOrigin > maxMaxOrigin {
+		writeError(w, http.StatusBadRequest, "maxOrigin", "maxOrigin %d is not in 0..%d", req.MaxOrigin, maxMaxOrigin)
+		return
+	}
 	reg := registration{fileID: a.blob.doFileID, deviceID: d.ID, peerID: req.PeerID, lanID: req.LanID,
-		groupID: req.GroupID, mode: req.DownloadMode, complete: req.Complete}
+		groupID: req.GroupID, mode: req.DownloadMode, complete: req.Complete,
+		npieces: len(a.blob.pieces), want: req.Want, maxOrig: req.MaxOrigin, avoid: req.Avoid}
 	if reg.lanID == "" {
 		reg.lanID = lanOf(r.RemoteAddr)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -64,11 +65,24 @@ type outcome struct {
 	verified bool
 	finished time.Duration
 	err      error
+	// What the fleet counted at the agent's boundaries: body bytes from
+	// the origin and from each peer (host:port), and the peers the Array
+	// named.
+	fromOrigin int64
+	fromPeers  map[string]int64
+	named      int
 }
 
+// transports are shared by every agent (one pool of connections, as
+// bounded as one agent's); each agent counts through its own wrapper.
+var (
+	originTransport = fetch.NewClient(nil).Transport
+	peerTransport   = &http.Transport{Proxy: nil, MaxIdleConns: 4096, MaxIdleConnsPerHost: 16,
+		IdleConnTimeout: 30 * time.Second, DisableCompression: true}
+)
+
 // fetch runs the agent's download of its first assigned app.
-func (a *agent) fetch(ctx context.Context, cfg Config, c *imeapi.Client, secret string, start time.Time) outcome {
-	var out outcome
+func (a *agent) fetch(ctx context.Context, cfg Config, c *imeapi.Client, secret string, start time.Time) (out outcome) {
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		out.err = err
@@ -95,8 +109,18 @@ func (a *agent) fetch(ctx context.Context, cfg Config, c *imeapi.Client, secret 
 		return out
 	}
 	path := filepath.Join(incoming, p.AppID+"_"+p.Version+".bin")
+	// The agent's traffic is counted at its HTTP clients and its Array
+	// answers, to check its DO record against.
+	oc, pc := newCounter(originTransport), newCounter(peerTransport)
+	ac := &arrayCounter{ArrayClient: c, self: a.name}
+	defer func() {
+		for _, n := range oc.byHost() {
+			out.fromOrigin += n
+		}
+		out.fromPeers, out.named = pc.byHost(), ac.count()
+	}()
 	// The package is verified while it downloads, following the Job.
-	dl := &peers{agent: a, cfg: cfg, array: c}
+	dl := &peers{agent: a, cfg: cfg, array: ac, http: &http.Client{Transport: oc}, peerHTTP: &http.Client{Transport: pc}}
 	d, err := delivery.Start(ctx, content, dl, delivery.Target{Bin: path, Foreground: true})
 	if err == nil {
 		var res delivery.Result
@@ -120,9 +144,10 @@ func (a *agent) fetch(ctx context.Context, cfg Config, c *imeapi.Client, secret 
 // (the content is linked into the agent's DO cache in every mode), with
 // the fleet's Swarm timings.
 type peers struct {
-	agent *agent
-	cfg   Config
-	array peer.ArrayClient
+	agent          *agent
+	cfg            Config
+	array          peer.ArrayClient
+	http, peerHTTP *http.Client // counting clients for the origin and the peers
 }
 
 // Start implements delivery.Downloader.
@@ -135,10 +160,10 @@ func (d *peers) Start(ctx context.Context, req delivery.Request) (*delivery.Tran
 	tr, err := peer.Start(ctx, peer.DownloadConfig{
 		Info: req.Info, Hashes: hashes, Path: req.Path, Cache: d.agent.cache, Mode: cfg.Mode,
 		PeerID: d.agent.name, PeerAddr: d.agent.addr, LanID: "fleet-lan", GroupID: cfg.GroupID, Array: d.array,
-		CacheHost:       cfg.CacheHost,
-		Options:         fetch.Options{Connections: cfg.Connections},
+		CacheHost: cfg.CacheHost, HTTP: d.http, PeerHTTP: d.peerHTTP,
+		Options:         fetch.Options{Connections: cfg.Connections, Priority: cfg.Policy.Priority},
 		RefreshInterval: cfg.RefreshInterval, OwnerWait: cfg.OwnerWait, StallTimeout: cfg.StallTimeout,
-		Logf: cfg.Logf,
+		Policy: cfg.Policy, Logf: cfg.Logf,
 	})
 	if err != nil {
 		return nil, err

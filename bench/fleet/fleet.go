@@ -14,6 +14,7 @@ import (
 	"github.com/imepipe/imepipe/bench"
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/peer"
 	"github.com/imepipe/imepipe/service"
 )
 
@@ -39,8 +40,12 @@ type Config struct {
 	Connections int    // per agent (default 4)
 	// Swarm timings (zero: peer's defaults, with RefreshInterval 250 ms).
 	RefreshInterval, OwnerWait, StallTimeout time.Duration
-	// UploadRate caps each agent's uploads, bytes per second (0: none).
+	// UploadRate caps each agent's uploads, bytes per second (0: none;
+	// DO's DOMaxUploadBandwidth).
 	UploadRate int64
+	// Policy is every agent's DO back-to-source policy (priority, delays,
+	// QoS floor); zero: foreground, DO's defaults.
+	Policy peer.Policy
 	// TLS serves the service API over HTTPS with a generated CA that the
 	// agents trust (the origin and LAN peers stay plain HTTP).
 	TLS  bool
@@ -88,7 +93,34 @@ type AgentRecord struct {
 	CompletionS float64  `json:"completion_s"`
 	Banned      []string `json:"banned,omitempty"`
 	Error       string   `json:"error,omitempty"`
+	// Counted is what the fleet counted for this agent, to check the DO
+	// record against.
+	Counted Counted `json:"counted"`
 	fetch.Status
+}
+
+// Counted is one agent's traffic as the fleet counted it at its
+// boundaries: body bytes its origin client read, bytes its peer client
+// read from good peers (less the whole pieces the agent reports dropped
+// after a lost endgame race), bytes the other agents' peer clients read
+// from it, and the peers the Array's answers named.
+type Counted struct {
+	FromHttp     int64 `json:"fromHttp"`
+	FromLanPeers int64 `json:"fromLanPeers"`
+	ToLanPeers   int64 `json:"toLanPeers"`
+	NumPeers     int   `json:"numPeers"`
+}
+
+// Telemetry compares the DO records with the fleet's counts: agents
+// whose field differs from the count, and the largest difference in
+// bytes (a piece cut short by a lost endgame race is read by one side
+// and not counted by the other; bad peers' pieces are read and refused).
+type Telemetry struct {
+	NumPeersMismatch     int   `json:"numPeersMismatch"`
+	FromHttpMismatch     int   `json:"fromHttpMismatch"`
+	FromLanPeersMismatch int   `json:"fromLanPeersMismatch"`
+	ToLanPeersMismatch   int   `json:"toLanPeersMismatch"`
+	MaxDiffBytes         int64 `json:"maxDiffBytes"`
 }
 
 // Baseline is the same fleet in another mode (0: every agent from the origin).
@@ -110,8 +142,20 @@ type Report struct {
 	AllVerified bool                `json:"allVerified"`
 	BannedPeers int                 `json:"bannedPeers"`
 	Banned      []string            `json:"banned"`
-	PerAgent    []AgentRecord       `json:"perAgent"`
-	Baseline    *Baseline           `json:"baseline,omitempty"`
+	// Per-agent completion, the fleet's PercentPeerCaching (bytes from
+	// peers over bytes downloaded, all agents), the bytes served per
+	// agent (largest and median), and the process's peak RSS (0: unknown).
+	P50S               float64       `json:"p50_s"`
+	P95S               float64       `json:"p95_s"`
+	PercentPeerCaching float64       `json:"percentPeerCaching"`
+	UploadMaxBytes     int64         `json:"uploadMaxBytes"`
+	UploadMedianBytes  int64         `json:"uploadMedianBytes"`
+	PeakRSS            int64         `json:"peakRSS"`
+	PeerBusy           int64         `json:"peerBusy"`   // 503 answers the agents got
+	ArrayCalls         int64         `json:"arrayCalls"` // requests to the service's Array, all agents
+	Telemetry          Telemetry     `json:"telemetry"`
+	PerAgent           []AgentRecord `json:"perAgent"`
+	Baseline           *Baseline     `json:"baseline,omitempty"`
 }
 
 // Run sets up the service and the capped origin, runs the fleet in
@@ -250,6 +294,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 		}
 		agents[i] = a
 	}
+	resetPeakRSS()
 	before := s.origin.Sent()
 	start := time.Now()
 	outs := make([]outcome, len(agents))
@@ -263,12 +308,33 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 	}
 	wg.Wait()
 	rep := &Report{Agents: cfg.Agents, Mode: mode, OriginRate: cfg.OriginRate, OriginBytes: s.origin.Sent() - before,
-		CompletionS: time.Since(start).Seconds(), AllVerified: true, Banned: []string{}}
+		CompletionS: time.Since(start).Seconds(), AllVerified: true, Banned: []string{}, PeakRSS: peakRSS()}
+	// Bytes read from each agent's server by the others (bad agents'
+	// pieces are read and refused: not counted as from peers).
+	byAddr := map[string]*agent{}
+	for _, a := range agents {
+		byAddr[a.addr] = a
+	}
+	toPeers := map[*agent]int64{}
+	fromGood := make([]int64, len(outs))
+	for i, o := range outs {
+		for host, n := range o.fromPeers {
+			if a := byAddr[host]; a != nil {
+				toPeers[a] += n
+				if !a.bad {
+					fromGood[i] += n
+				}
+			}
+		}
+	}
 	banned := map[string]bool{}
 	var errs []error
 	for i, o := range outs {
 		r := AgentRecord{Agent: agents[i].name, Bad: agents[i].bad, Verified: o.verified, CompletionS: o.finished.Seconds(),
-			Banned: o.res.Banned, Status: o.res.Status}
+			Banned: o.res.Banned, Status: o.res.Status,
+			Counted: Counted{FromHttp: o.fromOrigin, FromLanPeers: fromGood[i] - o.res.PeerDiscarded, ToLanPeers: toPeers[agents[i]], NumPeers: o.named}}
+		rep.PeerBusy += o.res.PeerBusy
+		rep.ArrayCalls += o.res.ArrayCalls
 		if ct, ok := agents[i].cache.Get(r.FileId); ok {
 			up := ct.Status()
 			r.BytesToLanPeers, r.BytesToGroupPeers, r.BytesToInternetPeers = up.BytesToLanPeers, up.BytesToGroupPeers, up.BytesToInternetPeers
@@ -284,6 +350,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 		}
 		rep.PerAgent = append(rep.PerAgent, r)
 	}
+	rep.summarize()
 	for b := range banned {
 		rep.Banned = append(rep.Banned, b)
 	}

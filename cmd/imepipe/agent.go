@@ -126,7 +126,12 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	props := devicePropertyFlag(fs)
 	quiet := fs.Bool("q", false, "do not echo the log on stderr")
 	jsonOut := fs.Bool("json", false, "with --once: print the status as JSON")
+	doPolicy := doPolicyFlags(fs)
 	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	pol, maxUpload, err := doPolicy()
 	if err != nil {
 		return err
 	}
@@ -164,6 +169,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
 		DeviceProperties: props(*name),
+		DOPolicy:         pol, DOMaxUploadBandwidth: maxUpload,
 	}
 	if err := applyPersist(&cfg); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/imepipe/imepipe/bench/fleet"
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 )
 
@@ -27,9 +28,22 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	useTLS := fs.Bool("tls", false, "serve the service API over HTTPS (a generated CA the agents trust)")
 	verbose := fs.Bool("v", false, "log swarm events to stderr")
+	priority := fs.String("priority", "foreground", "DO priority of every agent's download: foreground or background")
+	doPolicy := doPolicyFlags(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	pol, maxUpload, err := doPolicy()
+	if err != nil {
+		return err
+	}
+	switch *priority {
+	case "foreground":
+	case "background":
+		pol.Priority = fetch.Background
+	default:
+		return badValue("priority", *priority, "want foreground or background")
 	}
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q (see imepipe bench fleet --help)", rest[0])
@@ -54,7 +68,8 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 		return badValue("mode", fmt.Sprint(*mode), "want 0, 1, 2, 3, 99 or 100")
 	}
 	cfg := fleet.Config{Agents: *agents, Size: n, BadPeers: *bad, Mode: imeapi.DownloadMode(*mode), OriginRate: r,
-		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS}
+		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS,
+		Policy: pol, UploadRate: maxUpload}
 	bp := newBenchProgress(e, "bench fleet", !*jsonOut)
 	cfg.Step = bp.Step
 	if *verbose {
@@ -72,6 +87,12 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%d agents, %s package, mode %d, origin capped at %s/s\n", rep.Agents, humanize.IBytes(uint64(rep.Size)), rep.Mode, humanize.IBytes(uint64(rep.OriginRate)))
 	fmt.Fprintf(e.stdout, "mode %d: origin sent %s (%.2f × size), done in %s, all verified: %v, banned peers: %d %v\n",
 		rep.Mode, humanize.IBytes(uint64(rep.OriginBytes)), ratio(rep.OriginBytes), secs(rep.CompletionS), rep.AllVerified, rep.BannedPeers, rep.Banned)
+	fmt.Fprintf(e.stdout, "  per agent p50 %s, p95 %s; PercentPeerCaching %.1f%%; served per agent max %s, median %s; busy answers %d; Array calls %d; peak RSS %s\n",
+		secs(rep.P50S), secs(rep.P95S), rep.PercentPeerCaching, humanize.IBytes(uint64(rep.UploadMaxBytes)),
+		humanize.IBytes(uint64(rep.UploadMedianBytes)), rep.PeerBusy, rep.ArrayCalls, humanize.IBytes(uint64(rep.PeakRSS)))
+	t := rep.Telemetry
+	fmt.Fprintf(e.stdout, "  DO records vs the fleet's counts: agents differing in NumPeers %d, BytesFromHttp %d, BytesFromLanPeers %d, BytesToLanPeers %d (largest difference %s)\n",
+		t.NumPeersMismatch, t.FromHttpMismatch, t.FromLanPeersMismatch, t.ToLanPeersMismatch, humanize.IBytes(uint64(t.MaxDiffBytes)))
 	if b := rep.Baseline; b != nil {
 		fmt.Fprintf(e.stdout, "mode %d: origin sent %s (%.2f × size), done in %s, all verified: %v\n",
 			b.Mode, humanize.IBytes(uint64(b.OriginBytes)), ratio(b.OriginBytes), secs(b.CompletionS), b.AllVerified)

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/imepipe/imepipe/peer"
+)
+
+// doPolicyFlags adds Delivery Optimization's back-to-source policies as
+// flags, in DO's units (seconds, KB/s) and with DO's defaults, and
+// returns a function that reads them once the flags are parsed: the
+// policy (without its priority) and DOMaxUploadBandwidth in bytes per
+// second (0: no cap).
+func doPolicyFlags(fs *flag.FlagSet) func() (peer.Policy, int64, error) {
+	bg := fs.Int("do-delay-background-download-from-http", 0,
+		"DODelayBackgroundDownloadFromHttp: `SECONDS` a background download waits for peers before it takes a piece no peer has over HTTP (0: not set)")
+	fg := fs.Int("do-delay-foreground-download-from-http", 0,
+		"DODelayForegroundDownloadFromHttp: `SECONDS` a foreground download waits for peers before HTTP (0: not set)")
+	qos := fs.Int("do-min-background-qos", peer.DefaultMinBackgroundQos>>10,
+		"DOMinBackgroundQos: `KB/s` below which a background download complements from HTTP")
+	up := fs.Int("do-max-upload-bandwidth", 0, "DOMaxUploadBandwidth: `KB/s` this device uploads to peers at most (0: unlimited)")
+	return func() (peer.Policy, int64, error) {
+		for _, f := range []struct {
+			name string
+			v    int
+		}{{"do-delay-background-download-from-http", *bg}, {"do-delay-foreground-download-from-http", *fg},
+			{"do-min-background-qos", *qos}, {"do-max-upload-bandwidth", *up}} {
+			if f.v < 0 {
+				return peer.Policy{}, 0, badValue(f.name, fmt.Sprint(f.v), "must not be negative")
+			}
+		}
+		p := peer.Policy{
+			DelayBackgroundDownloadFromHttp: time.Duration(*bg) * time.Second,
+			DelayForegroundDownloadFromHttp: time.Duration(*fg) * time.Second,
+			MinBackgroundQos:                int64(*qos) << 10,
+		}
+		if *qos == 0 {
+			p.MinBackgroundQos = -1 // off
+		}
+		return p, int64(*up) << 10, nil
+	}
+}

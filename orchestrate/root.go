@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
+	"strings"
 )
 
 // ErrNotRoot: a folder given to a command that reads an agent's state is
@@ -44,10 +45,11 @@ func defaultRoot(goos string, getenv func(string) string, euid int, home string)
 	if euid == 0 {
 		return "/var/lib/imepipe"
 	}
-	if x := getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
-		return filepath.Join(x, "imepipe")
+	// Unix paths, whatever OS builds them (tests run this for linux on Windows).
+	if x := getenv("XDG_STATE_HOME"); strings.HasPrefix(x, "/") {
+		return path.Join(x, "imepipe")
 	}
-	return filepath.Join(home, ".local", "state", "imepipe")
+	return path.Join(home, ".local", "state", "imepipe")
 }
 
 // CheckRoot reports whether root is an agent root (it holds state.db):

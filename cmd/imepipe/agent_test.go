@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,7 @@ func testService(t *testing.T, failing bool) (string, string, *service.Server) {
 // TestAgentNotEnrolled: an agent with no flags on a root that is not
 // enrolled exits 2 with one line saying what to pass, and creates nothing.
 func TestAgentNotEnrolled(t *testing.T) {
+	skipAgentsOnWindows(t)
 	root := filepath.Join(t.TempDir(), "fresh")
 	t.Setenv("IMEPIPE_ROOT", root)
 	for _, args := range [][]string{{"agent"}, {"agent", "--once"}} {
@@ -108,6 +110,7 @@ func writeSecret(t *testing.T) string {
 // 1 with one line naming the failing app when one fails; the status it
 // prints says nothing of a running agent.
 func TestAgentOnceExitCodes(t *testing.T) {
+	skipAgentsOnWindows(t)
 	url, secret, _ := testService(t, false)
 	code, stdout, stderr := runCLI(t, "agent", "--once", "-q", "--root", filepath.Join(t.TempDir(), "r"), "--service", url, "--enrollment-secret-file", secret)
 	if code != 0 || stderr != "" {
@@ -226,6 +229,7 @@ func arrayPeers(t *testing.T, url, secretFile string, srv *service.Server) []ime
 // --once agent's registration is gone once it exits, the daemon's stays
 // while it runs and goes when it stops.
 func TestAgentDefaultPeering(t *testing.T) {
+	skipAgentsOnWindows(t)
 	url, secret, srv := testService(t, false)
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
@@ -261,6 +265,7 @@ func TestAgentDefaultPeering(t *testing.T) {
 // LAN of the seeder's group takes its bytes from a Group peer, a mode 3
 // agent in another LAN and group from an Internet peer.
 func TestAgentGroupAndInternetPeers(t *testing.T) {
+	skipAgentsOnWindows(t)
 	url, secret, _ := testService(t, false)
 	dir := t.TempDir()
 	startDaemon(t, "--root", filepath.Join(dir, "seed"), "--service", url, "--enrollment-secret-file", secret,
@@ -290,6 +295,7 @@ func TestAgentGroupAndInternetPeers(t *testing.T) {
 // installs all the same (from HTTP, serving nobody); --peer-addr off
 // starts no piece server and is kept for later runs.
 func TestAgentPeerPortBusy(t *testing.T) {
+	skipAgentsOnWindows(t)
 	url, secret, _ := testService(t, false)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -316,6 +322,7 @@ func TestAgentPeerPortBusy(t *testing.T) {
 // prints), fails for an app the agent never saw, and the reset app stays
 // in status as waiting for the next sync.
 func TestGRSReset(t *testing.T) {
+	skipAgentsOnWindows(t)
 	url, secret, _ := testService(t, true)
 	root := filepath.Join(t.TempDir(), "r")
 	if code, _, _ := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 1 {
@@ -365,6 +372,7 @@ func TestReadCommandsRefuseNonRoot(t *testing.T) {
 // TestHealthReport: health on an agent root prints its checks and writes
 // them to Logs/HealthReport.json, as the IME does.
 func TestHealthReport(t *testing.T) {
+	skipAgentsOnWindows(t)
 	url, secret, _ := testService(t, false)
 	root := filepath.Join(t.TempDir(), "r")
 	if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 0 {
@@ -388,6 +396,7 @@ func TestHealthReport(t *testing.T) {
 // on a terminal (here a buffer the env calls one), ending complete, and
 // none when stdout is not a terminal.
 func TestAgentProgressBars(t *testing.T) {
+	skipAgentsOnWindows(t)
 	url, secret, _ := testService(t, false)
 	runTTY := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
@@ -413,5 +422,15 @@ func TestAgentProgressBars(t *testing.T) {
 	code, stdout, _ = runCLI(t, "agent", "--once", "-q", "--root", filepath.Join(t.TempDir(), "plain"), "--service", url, "--enrollment-secret-file", secret)
 	if code != 0 || strings.Contains(stdout, "%") {
 		t.Fatalf("not a terminal: exit %d, stdout:\n%s", code, stdout)
+	}
+}
+
+// skipAgentsOnWindows skips a test that runs agents when the tests run on
+// Windows (under Wine): the agent's control socket is AF_UNIX, which Wine
+// lacks, and the test apps install with /bin/sh.
+func skipAgentsOnWindows(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("runs agents: their control socket is AF_UNIX (absent in Wine) and their apps install with /bin/sh; Windows versions come with the Windows backend")
 	}
 }

@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/imepipe/imepipe/internal/fixtures"
+	"github.com/imepipe/imepipe/internal/linkfile"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/imepipe/imepipe/internal/fixtures"
 )
 
 // appsFolder writes an apps folder with a good, an unsupported and a
@@ -32,7 +32,7 @@ func appsFolder(t *testing.T) string {
 		if err := os.WriteFile(filepath.Join(dir, "app.json"), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Symlink(pkg, filepath.Join(dir, "desktopinfo.intunewin")); err != nil {
+		if err := linkfile.Make(pkg, filepath.Join(dir, "desktopinfo.intunewin")); err != nil {
 			t.Fatal(err)
 		}
 	}

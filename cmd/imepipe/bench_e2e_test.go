@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -11,9 +10,7 @@ import (
 // one JSON document with the four runs and their DO bytes, and rejects
 // bad flags as usage errors.
 func TestBenchE2EJSON(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("runs agents: their control socket is AF_UNIX (absent in Wine) and their apps install with /bin/sh; Windows versions come with the Windows backend")
-	}
+	skipAgentsOnWindows(t)
 	if testing.Short() {
 		t.Skip("end-to-end: skipped with -short")
 	}

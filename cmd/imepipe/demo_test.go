@@ -2,7 +2,6 @@ package main
 
 import (
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -14,9 +13,7 @@ import (
 // (another LAN and group, mode 3) from an Internet peer; the DO table
 // shows LAN, Group and Internet bytes.
 func TestDemo(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("runs agents: their control socket is AF_UNIX (absent in Wine) and their apps install with /bin/sh; Windows versions come with the Windows backend")
-	}
+	skipAgentsOnWindows(t)
 	t.Setenv("TMPDIR", t.TempDir())
 	code, stdout, stderr := runCLI(t, "demo", "--size", "2MiB")
 	if code != 0 {

@@ -83,9 +83,7 @@ func TestAgentTLS(t *testing.T) {
 			t.Fatalf("%s: %v %v", f, fi, err)
 		}
 	}
-	if runtime.GOOS == "windows" {
-		t.Skip("runs agents: their control socket is AF_UNIX (absent in Wine) and their apps install with /bin/sh; Windows versions come with the Windows backend")
-	}
+	skipAgentsOnWindows(t)
 
 	code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", filepath.Join(t.TempDir(), "r"), "--service", url, "--enrollment-secret-file", secret)
 	want := "imepipe agent: service " + url + ": certificate signed by unknown authority (pass --ca-file DIR/ca.pem, DIR the service's --data)\n"

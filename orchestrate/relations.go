@@ -2,7 +2,6 @@ package orchestrate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,9 +18,6 @@ import (
 // that is still assigned is not installed again. The policies of the
 // sync (related) hold every app the service serves this device, the
 // relationships' targets included (imeapi.Policy.DependencyOf).
-
-// ErrDependency: an app's dependency is missing, failed or forms a cycle.
-var ErrDependency = errors.New("orchestrate: dependency not met")
 
 // CodeDependency is the error code of an app whose dependency is not met
 // (0x87D300D9, the code this agent reports for it; the IME's own value

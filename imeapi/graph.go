@@ -104,7 +104,8 @@ type Win32LobApp struct {
 	ActiveInstallScript   *ScriptReference `json:"activeInstallScript,omitempty"`
 	ActiveUninstallScript *ScriptReference `json:"activeUninstallScript,omitempty"`
 	// Relationships are the app's dependencies and supersedences (Graph
-	// beta, $expand=relationships); modelled, not processed yet.
+	// beta, $expand=relationships); the agent processes those naming
+	// their target as child (dependencies first, then supersedence).
 	Relationships []Relationship `json:"relationships,omitempty"`
 
 	Assignments []Assignment `json:"assignments,omitempty"`
@@ -207,8 +208,7 @@ type AssignmentSettings struct {
 	ODataType                    string `json:"@odata.type,omitempty"`
 	Notifications                string `json:"notifications,omitempty"`                // showAll | showReboot | hideAll
 	DeliveryOptimizationPriority string `json:"deliveryOptimizationPriority,omitempty"` // notConfigured | foreground
-	// InstallTimeSettings schedules a required app; not implemented by
-	// the agent yet.
+	// InstallTimeSettings schedules a required app (Policy.InstallTimeSettings).
 	InstallTimeSettings *InstallTimeSettings `json:"installTimeSettings,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`

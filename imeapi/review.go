@@ -18,20 +18,16 @@ import (
 // are sorted. OData annotations (@odata.type, @odata.context) and null
 // or empty-string fields are never listed. minimumSupportedOperatingSystem
 // counts by its oldest release set true; it and
-// minimumSupportedWindowsRelease are met by every device up to 1607,
-// the IME's own minimum, and unsupported above it until the agent checks
-// OS versions.
+// minimumSupportedWindowsRelease are checked by the agent against the
+// device's OS build (ReleaseBuild) and unsupported only for a release
+// this package does not know. installTimeSettings, runAsAccount user and
+// relationships (dependencies and supersedences an app names as child)
+// are implemented by the agent; a relationship with targetType parent is
+// ignored here (the app it names carries it as child).
 type Review struct {
 	Ignored     []string `json:"ignored"`
 	Unsupported []string `json:"unsupported"`
 }
-
-// imeFloor are the minimumSupportedOperatingSystem flags every device
-// meets: the IME itself needs Windows 10 1607 or later.
-var imeFloor = set("v8_0", "v8_1", "v10_0", "v10_1607")
-
-// releaseFloor are the minimumSupportedWindowsRelease values every device meets.
-var releaseFloor = set("1507", "1511", "1607")
 
 // Review lists a's ignored and unsupported fields (see Review).
 func (a *Win32LobApp) Review() Review {
@@ -54,9 +50,6 @@ func (a *Win32LobApp) Review() Review {
 	ign("", a.Extra)
 	if x := a.InstallExperience; x != nil {
 		ign("installExperience", x.Extra)
-		if strings.EqualFold(x.RunAsAccount, "user") {
-			uns("installExperience.runAsAccount", x.RunAsAccount) // the agent runs installers as itself
-		}
 		future("installExperience.runAsAccount", x.RunAsAccount)
 		future("installExperience.deviceRestartBehavior", x.DeviceRestartBehavior)
 	}
@@ -74,13 +67,8 @@ func (a *Win32LobApp) Review() Review {
 			reviewRule(fmt.Sprintf("%s[%d]", l.name, i), rule, ign, uns)
 		}
 	}
-	if m := a.MinimumSupportedOperatingSystem; m != nil {
-		if v := m.Minimum(); v != "" && !imeFloor[v] {
-			uns("minimumSupportedOperatingSystem", v) // OS versions are not checked yet
-		}
-	}
-	if v := a.MinimumSupportedWindowsRelease; v != "" && !releaseFloor[v] {
-		uns("minimumSupportedWindowsRelease", v)
+	if _, _, unknown := a.MinimumBuild(); len(unknown) > 0 {
+		r.Unsupported = append(r.Unsupported, unknown...) // a release the agent cannot compare
 	}
 	if a.AllowAvailableUninstall != nil && *a.AllowAvailableUninstall {
 		r.Ignored = append(r.Ignored, "allowAvailableUninstall") // no Company Portal
@@ -96,11 +84,9 @@ func (a *Win32LobApp) Review() Review {
 	for i, rel := range a.Relationships {
 		f := fmt.Sprintf("relationships[%d]", i)
 		ign(f, rel.Extra)
-		kind := strings.TrimPrefix(rel.ODataType, "#"+graphNS) + " " + rel.DependencyType + rel.SupersedenceType
-		if rel.TargetType != "" {
-			kind += " " + rel.TargetType
+		if strings.EqualFold(rel.TargetType, TargetParent) {
+			r.Ignored = append(r.Ignored, f) // processed from the app that names this one as child
 		}
-		uns(f, kind+" "+rel.TargetID) // not processed by the agent yet
 	}
 	for i, as := range a.Assignments {
 		f := fmt.Sprintf("assignments[%d]", i)
@@ -113,12 +99,6 @@ func (a *Win32LobApp) Review() Review {
 			}
 			if t := s.InstallTimeSettings; t != nil {
 				ign(f+".settings.installTimeSettings", t.Extra)
-				if t.StartDateTime != nil {
-					uns(f+".settings.installTimeSettings.startDateTime", *t.StartDateTime)
-				}
-				if t.DeadlineDateTime != nil {
-					uns(f+".settings.installTimeSettings.deadlineDateTime", *t.DeadlineDateTime)
-				}
 			}
 		}
 	}

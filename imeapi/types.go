@@ -64,6 +64,16 @@ type Policy struct {
 	DeliveryOptimizationPriority string `json:"deliveryOptimizationPriority,omitempty"`
 	// ContentSize is the blob's size in bytes.
 	ContentSize int64 `json:"contentSize"`
+	// InstallTimeSettings is the winning assignment's schedule (nil:
+	// none): the agent does not attempt a required app before its start
+	// and enforces it from its deadline (InstallTimeSettings.Schedule).
+	InstallTimeSettings *InstallTimeSettings `json:"installTimeSettings,omitempty"`
+	// DependencyOf, for a policy with IntentNotTargeted, lists the
+	// assigned apps that depend on this one or supersede it (their
+	// relationships name it): the service serves it, and its content, for
+	// them only; the agent processes it only as their dependency or
+	// superseded app.
+	DependencyOf []string `json:"dependencyOf,omitempty"`
 	// App is the Graph object from app.json as loaded, unknown fields
 	// included, assignments removed; Win32LobApp decodes it.
 	App json.RawMessage `json:"app"`

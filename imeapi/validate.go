@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // FieldError is a validation failure of one JSON field: Field is its JSON
@@ -344,6 +345,15 @@ func validateAssignment(f string, a *Assignment) error {
 	}
 	if s := a.Settings; s != nil && s.DeliveryOptimizationPriority != "" && !doPriorities[s.DeliveryOptimizationPriority] {
 		return bad(f+".settings.deliveryOptimizationPriority", "%q, want notConfigured or foreground", s.DeliveryOptimizationPriority)
+	}
+	if s := a.Settings; s != nil && s.InstallTimeSettings != nil {
+		if _, err := s.InstallTimeSettings.Schedule(time.UTC); err != nil {
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				return &FieldError{Field: f + ".settings." + fe.Field, Err: fe.Err}
+			}
+			return err
+		}
 	}
 	return nil
 }

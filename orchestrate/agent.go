@@ -37,7 +37,8 @@ type Agent struct {
 	rules   *rules.Env
 	folders map[string]string
 	threads atomic.Int64
-	runs    inflight // per-app guard and recorded installer runs
+	runs    inflight   // per-app guard and recorded installer runs
+	related relatedSet // the policies of the current flow (under mu), for relationships
 
 	mu        sync.Mutex // one flow at a time
 	ln        net.Listener

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
@@ -33,8 +35,14 @@ type result struct {
 }
 
 // processApp runs the IME flow for one app. onDemand skips the retry and
-// GRS gates (a user asked).
+// GRS gates (a user asked) and the install schedule.
 func (a *Agent) processApp(ctx context.Context, p imeapi.Policy, m mode, onDemand bool) {
+	a.processChain(ctx, p, m, onDemand, nil)
+}
+
+// processChain is processApp for an app that chain's apps (outermost
+// first) depend on or supersede.
+func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDemand bool, chain []string) {
 	t := a.tracer()
 	if err := checkPolicy(p); err != nil {
 		a.refuse(ctx, t, p, err)
@@ -57,9 +65,21 @@ func (a *Agent) processApp(ctx context.Context, p imeapi.Policy, m mode, onDeman
 		return
 	}
 
+	if m == modeInstall {
+		if c := a.related.dependencyCycle(p.AppID); c != nil {
+			msg := fmt.Sprintf("dependency cycle: %s", strings.Join(c, " -> "))
+			t.error("[Win32App] App %s: the dependency graph has a cycle (%s); the app is not processed", p.AppID, strings.Join(c, " -> "))
+			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeDependency, message: msg})
+			return
+		}
+	}
 	detected, err := a.detect(ctx, t, app)
 	if err != nil {
 		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
+		return
+	}
+	if m == modeInstall && !detected && !onDemand && !a.scheduled(t, p) {
+		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementNotAttempted, compliance: imeapi.ComplianceNotInstalled})
 		return
 	}
 	switch {
@@ -92,6 +112,14 @@ func (a *Agent) processApp(ctx context.Context, p imeapi.Policy, m mode, onDeman
 			return
 		}
 		t.info("[Win32App] applicationRequirementCheck: Met")
+		if err := a.dependencies(ctx, t, app, append(slices.Clone(chain), p.AppID)); err != nil {
+			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeDependency, message: err.Error(), failed: true})
+			return
+		}
+		if err := a.supersede(ctx, t, app, append(slices.Clone(chain), p.AppID)); err != nil {
+			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
+			return
+		}
 	}
 	a.finish(ctx, t, p, app, m, a.enforce(ctx, t, p, app, m, key))
 }

@@ -99,6 +99,19 @@ type Config struct {
 
 	// System reports the machine for requirement rules (default: this host).
 	System func() (SystemInfo, error)
+	// OSVersion is the device's OS version ("10.0.19045") that an app's
+	// minimumSupportedOperatingSystem and minimumSupportedWindowsRelease
+	// are checked against (agent --os-version). Empty: System's (the real
+	// build on Windows), else DefaultOSVersion.
+	OSVersion string
+	// Location is the device's time zone, for installTimeSettings with
+	// useLocalTime (nil: time.Local).
+	Location *time.Location
+	// InstallUser is the account an app with runAsAccount user is
+	// installed as (agent --install-user, Linux and macOS): the installer
+	// runs with that user's uid, gid and groups, which needs the agent to
+	// be root. Empty: such apps fail with ErrInstallUser, never run as root.
+	InstallUser string
 
 	// Reaper is the executable re-run as the process-tree reaper
 	// (reap.Main must run first in its main); default os.Executable().
@@ -158,6 +171,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.System == nil {
 		c.System = hostSystem(c.Root)
+	}
+	if c.Location == nil {
+		c.Location = time.Local
 	}
 	return c
 }

@@ -24,6 +24,11 @@ var (
 	ErrNoAgent = errors.New("no agent is running on this root")
 	// ErrPath: a path built from an identifier would leave its folder.
 	ErrPath = errors.New("path outside the agent root")
+	// ErrInstallUser: a runAsAccount user app cannot run as its user (none
+	// configured, the agent is not root, no such user, Windows).
+	ErrInstallUser = errors.New("cannot run the installer as the user")
+	// ErrDependency: an app's dependency is missing, failed or forms a cycle.
+	ErrDependency = errors.New("dependency not met")
 )
 
 // Error codes the agent records and reports (IME values where it has one).

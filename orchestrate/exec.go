@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +113,21 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 	}
 	t.info("[Win32App] SetCurrentDirectory: %s", dir)
 	t.info("[Win32App] Launch Win32AppInstaller in %s session, timeout %v", session, timeout)
+	if runAs(app) == "user" {
+		cred, userEnv, err := a.userRun(dir)
+		if err != nil {
+			t.error("[Win32App] Cannot launch the installer of app %s in the user session: %v", p.AppID, err)
+			return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
+		}
+		spec.Credential = cred
+		// The exit code file lives in the agent's private Staging: a
+		// user's installer reports through its exit status only.
+		env = slices.DeleteFunc(env, func(kv string) bool {
+			return strings.HasPrefix(kv, EnvExitCodeFile+"=") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "USER=") || strings.HasPrefix(kv, "LOGNAME=")
+		})
+		env = append(env, userEnv...)
+		t.info("[Win32App] Installer runs as user %s (uid %d)", a.cfg.InstallUser, cred.UID)
+	}
 	spec.Env = env
 	if spec.CommandLine != "" && spec.CommandLine != cmdline {
 		t.info("[Win32App] Command line runs as: %s", spec.CommandLine)

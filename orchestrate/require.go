@@ -42,8 +42,8 @@ func (a *Agent) applicability(ctx context.Context, app imeapi.Win32LobApp, t *tr
 	if !app.AllowsArchitecture(si.Arch) {
 		return fmt.Sprintf("architecture %s not in %q", si.Arch, strings.Join(app.EffectiveArchitectures(), ",")), nil
 	}
-	if app.MinimumSupportedWindowsRelease != "" {
-		t.info("[Win32App] minimumSupportedWindowsRelease %s is not checked on this OS", app.MinimumSupportedWindowsRelease)
+	if why, err := a.osRequirement(app, si, t); err != nil || why != "" {
+		return why, err
 	}
 	t.info("[Win32App] ===Step=== Check Extended requirement rules")
 	for i, r := range rules.Requirements(app) {
@@ -56,5 +56,33 @@ func (a *Agent) applicability(ctx context.Context, app imeapi.Win32LobApp, t *tr
 			return fmt.Sprintf("requirement rule %d (%s): %s", i, rules.Kind(r.ODataType), detail), nil
 		}
 	}
+	return "", nil
+}
+
+// osRequirement checks the app's OS minimums against the device's build
+// (Config.OSVersion, else SystemInfo.OSVersion, else DefaultOSVersion).
+func (a *Agent) osRequirement(app imeapi.Win32LobApp, si SystemInfo, t *tracer) (string, error) {
+	need, name, unknown := app.MinimumBuild()
+	for _, u := range unknown {
+		t.warn("[Win32App] OS requirement %s names a release this agent does not know; not checked", u)
+	}
+	if need == 0 {
+		return "", nil
+	}
+	v := a.cfg.OSVersion
+	if v == "" {
+		v = si.OSVersion
+	}
+	if v == "" {
+		v = DefaultOSVersion
+	}
+	have, err := imeapi.OSBuild(v)
+	if err != nil {
+		return "", fmt.Errorf("orchestrate: device OS version: %w", err)
+	}
+	if have < need {
+		return fmt.Sprintf("OS version %s (build %d) is older than the minimum %s (build %d)", v, have, name, need), nil
+	}
+	t.info("[Win32App] OS version %s (build %d) meets the minimum %s (build %d)", v, have, name, need)
 	return "", nil
 }

@@ -71,12 +71,21 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 	if err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
+	a.related = newRelated(pols)
+	defer func() { a.related = relatedSet{} }()
 	for _, p := range pols {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if p.Intent == imeapi.IntentNotTargeted {
+			continue // served only as a dependency or superseded app of another
+		}
 		m := modeFor(p.Intent, reqs[p.AppID])
 		if kind == SyncCompliance {
+			m = modeDetect
+		}
+		if by := a.supersededBy(p); by != "" && m == modeInstall {
+			t.info("[Win32App] App %s is superseded by app %s, which is assigned; not installing it again (detection only)", p.AppID, by)
 			m = modeDetect
 		}
 		a.processApp(ctx, p, m, false)
@@ -115,12 +124,14 @@ func (a *Agent) policies(ctx context.Context, t *tracer) ([]imeapi.Policy, error
 	return pol.Policies, nil
 }
 
-// policy finds one app among the policies.
+// policy finds one app among the policies, and keeps them all for its
+// relationships (Agent.related).
 func (a *Agent) policy(ctx context.Context, t *tracer, appID string) (imeapi.Policy, error) {
 	pols, err := a.policies(ctx, t)
 	if err != nil {
 		return imeapi.Policy{}, err
 	}
+	a.related = newRelated(pols)
 	for _, p := range pols {
 		if p.AppID == appID {
 			return p, nil
@@ -149,6 +160,7 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Inten
 	defer a.mu.Unlock()
 	t := a.tracer()
 	p, err := a.policy(ctx, t, appID)
+	defer func() { a.related = relatedSet{} }()
 	if err != nil {
 		return AppStatus{}, err
 	}

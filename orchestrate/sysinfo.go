@@ -15,7 +15,15 @@ type SystemInfo struct {
 	CPUs        int    // logical processors
 	CPUSpeedMHz int    // 0: unknown (a minimum is then not enforced)
 	Arch        string // x86, x64, arm, arm64
+	// OSVersion is Windows' MAJOR.MINOR.BUILD ("10.0.19045"): the real
+	// one on Windows (RtlGetVersion), "" elsewhere, where
+	// Config.OSVersion or DefaultOSVersion stands for it.
+	OSVersion string
 }
+
+// DefaultOSVersion is the OS version the agent reports off Windows when
+// Config.OSVersion (agent --os-version) is not set: Windows 10 22H2.
+const DefaultOSVersion = "10.0.19045"
 
 // ArchOf maps a GOARCH to Intune's architecture names.
 func ArchOf(goarch string) string {
@@ -36,6 +44,7 @@ func hostSystem(root string) func() (SystemInfo, error) {
 		si.FreeDiskMB = freeDiskMB(root)
 		si.MemoryMB = procField("/proc/meminfo", "MemTotal") >> 10
 		si.CPUSpeedMHz = int(procField("/proc/cpuinfo", "cpu MHz"))
+		si.OSVersion = hostOSVersion()
 		return si, nil
 	}
 }

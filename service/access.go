@@ -16,10 +16,14 @@ import (
 // same rules as its policies, intentFor), and as its piece server only an
 // address it could plausibly have.
 
-// targets reports whether a is assigned to d (any intent, uninstall too).
+// targets reports whether a is assigned to d (any intent, uninstall
+// too), or is a dependency or superseded app of one that is (relatedOf):
+// the agent needs its content to install or uninstall it.
 func (s *Server) targets(a *app, d *device) bool {
-	intent, _ := s.intentOf(a, d)
-	return intent != imeapi.IntentNotTargeted
+	if intent, _ := s.intentOf(a, d); intent != imeapi.IntentNotTargeted {
+		return true
+	}
+	return len(s.relatedOf(d)[a]) > 0
 }
 
 // forbidUnassigned answers 403 for an app that is served but not assigned to d.

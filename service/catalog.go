@@ -33,6 +33,7 @@ type app struct {
 	graph    imeapi.Win32LobApp
 	review   imeapi.Review
 	policies map[policyKey][]byte // encoded Policy, by intent and DO priority
+	raw      json.RawMessage      // the policy's Graph object (assignments removed)
 	dir      string
 	blob     blob
 	keys     imeapi.DecryptInfo // never logged, never sent in the clear
@@ -195,7 +196,7 @@ func loadApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp) (*a
 	if err != nil {
 		return nil, &AppError{Dir: dir, File: jsonPath, Err: err}
 	}
-	a := &app{graph: g, dir: dir, blob: b, keys: decryptInfoOf(pkg.Info.Encryption), policies: map[policyKey][]byte{}}
+	a := &app{graph: g, dir: dir, blob: b, keys: decryptInfoOf(pkg.Info.Encryption), policies: map[policyKey][]byte{}, raw: raw}
 	// Every policy this app can appear as, encoded once.
 	for _, intent := range []imeapi.Intent{imeapi.IntentAvailable, imeapi.IntentRequired, imeapi.IntentUninstall} {
 		for _, prio := range []string{imeapi.PriorityNotConfigured, imeapi.PriorityForeground} {

@@ -135,7 +135,7 @@ func TestAllowUnsupported(t *testing.T) {
 	root := t.TempDir()
 	apps := filepath.Join(root, "apps")
 	g := testApp(1, "user", "install.ps1")
-	g.InstallExperience = &imeapi.InstallExperience{RunAsAccount: "user"}
+	g.MinimumSupportedWindowsRelease = "Windows12_99H9" // a release the agent cannot compare
 	writeAppDir(t, apps, "user", g, nil, fixtures.Path(t, "desktopinfo.intunewin"))
 	for _, allow := range []bool{false, true} {
 		logs := &logSink{}
@@ -146,9 +146,9 @@ func TestAllowUnsupported(t *testing.T) {
 		served, skipped := len(srv.Apps()), srv.Skipped()
 		srv.Close()
 		switch {
-		case !allow && (served != 0 || len(skipped) != 1 || !errors.Is(skipped[0], ErrUnsupported) || !strings.Contains(skipped[0].Error(), "installExperience.runAsAccount=user")):
+		case !allow && (served != 0 || len(skipped) != 1 || !errors.Is(skipped[0], ErrUnsupported) || !strings.Contains(skipped[0].Error(), "minimumSupportedWindowsRelease=Windows12_99H9")):
 			t.Errorf("without: %d served, skipped %v", served, skipped)
-		case allow && (served != 1 || !strings.Contains(logs.String(), "served with unsupported settings (--allow-unsupported): installExperience.runAsAccount=user")):
+		case allow && (served != 1 || !strings.Contains(logs.String(), "served with unsupported settings (--allow-unsupported): minimumSupportedWindowsRelease=Windows12_99H9")):
 			t.Errorf("with: %d served, log %s", served, logs.String())
 		}
 	}

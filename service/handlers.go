@@ -151,19 +151,28 @@ func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, d *devic
 	buf.Write(id)
 	buf.WriteString(`,"policies":[`)
 	n := 0
+	rel := s.relatedOf(d)
 	for _, a := range s.cat.apps {
 		intent, settings := s.intentOf(a, d)
-		if intent == imeapi.IntentNotTargeted {
+		var body []byte
+		switch {
+		case intent == imeapi.IntentNotTargeted && len(rel[a]) == 0:
 			continue
-		}
-		k := policyKey{intent: intent}
-		if settings != nil {
-			k.priority = settings.DeliveryOptimizationPriority
+		case intent == imeapi.IntentNotTargeted:
+			body = a.policyJSON(imeapi.Policy{Intent: intent, DependencyOf: rel[a]})
+		case settings != nil && settings.InstallTimeSettings != nil:
+			body = a.policyJSON(imeapi.Policy{Intent: intent, DeliveryOptimizationPriority: settings.DeliveryOptimizationPriority, InstallTimeSettings: settings.InstallTimeSettings})
+		default:
+			k := policyKey{intent: intent}
+			if settings != nil {
+				k.priority = settings.DeliveryOptimizationPriority
+			}
+			body = a.policies[k]
 		}
 		if n > 0 {
 			buf.WriteByte(',')
 		}
-		buf.Write(a.policies[k])
+		buf.Write(body)
 		n++
 	}
 	buf.WriteString("]}")
@@ -178,7 +187,7 @@ func (s *Server) assigned(d *device, id, version string) *app {
 	if a == nil || a.graph.Version != version {
 		return nil
 	}
-	if intent, _ := s.intentOf(a, d); intent == imeapi.IntentNotTargeted {
+	if !s.targets(a, d) {
 		return nil
 	}
 	return a

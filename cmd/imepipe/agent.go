@@ -124,6 +124,8 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	applyPersist := persistFlags(fs)
 	name := fs.String("device-name", "", "device name at enrollment (default: host name)")
 	props := devicePropertyFlag(fs)
+	osVersion := fs.String("os-version", "", "Windows `VERSION` (MAJOR.MINOR.BUILD) apps' OS minimums are checked against (default: the real one on Windows, "+orchestrate.DefaultOSVersion+" elsewhere)")
+	installUser := fs.String("install-user", "", "`USER` that apps with runAsAccount user are installed as (Linux and macOS; the agent must be root); unset: such apps fail, never run as root")
 	quiet := fs.Bool("q", false, "do not echo the log on stderr")
 	jsonOut := fs.Bool("json", false, "with --once: print the status as JSON")
 	doPolicy := doPolicyFlags(fs)
@@ -163,13 +165,18 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	if (*svc == "") != (*secretFile == "") {
 		return usagef("--service and --enrollment-secret-file go together")
 	}
+	if *osVersion != "" {
+		if _, err := imeapi.OSBuild(*osVersion); err != nil || strings.Count(*osVersion, ".") < 2 {
+			return usagef("--os-version %q: want MAJOR.MINOR.BUILD, e.g. 10.0.19045", *osVersion)
+		}
+	}
 	cfg := orchestrate.Config{
 		Root: *root, ServiceURL: *svc, EnrollmentSecret: secret, DeviceName: *name,
 		DownloadMode: &dm, CacheHost: *cacheHost, PeerAddr: *peerAddr, DefaultPeerAddr: defaultPeerAddr, LanID: *lanID,
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
-		DeviceProperties: props(*name),
-		DOPolicy:         pol, DOMaxUploadBandwidth: maxUpload,
+		DeviceProperties: props(*name), OSVersion: *osVersion, InstallUser: *installUser,
+		DOPolicy: pol, DOMaxUploadBandwidth: maxUpload,
 	}
 	if err := applyPersist(&cfg); err != nil {
 		return err

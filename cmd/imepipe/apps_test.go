@@ -38,7 +38,7 @@ func appsFolder(t *testing.T) string {
 	}
 	write("1-good", example)
 	m["id"] = "5f0c6b0e-3b8a-4d0e-9a51-2d6f1c3e7a11"
-	m["installExperience"].(map[string]any)["runAsAccount"] = "user"
+	m["minimumSupportedWindowsRelease"] = "Windows12_99H9" // a release the agent cannot compare
 	unsupported, _ := json.Marshal(m)
 	write("2-unsupported", unsupported)
 	write("3-broken", []byte(`{"id": "5f0c6b0e-3b8a-4d0e-9a51-2d6f1c3e7a12", "displayName": }`))
@@ -72,7 +72,7 @@ func TestAppsCheck(t *testing.T) {
 			t.Errorf("no line for %s with %q:\n%s", w.dir, w.verdict, stdout)
 		}
 	}
-	if !strings.Contains(stdout, "  unsupported: installExperience.runAsAccount=user") || !strings.Contains(stdout, "  ignored: assignments[0].settings.notifications, notes") {
+	if !strings.Contains(stdout, "  unsupported: minimumSupportedWindowsRelease=Windows12_99H9") || !strings.Contains(stdout, "  ignored: assignments[0].settings.notifications, notes") {
 		t.Errorf("fields not listed:\n%s", stdout)
 	}
 
@@ -109,7 +109,7 @@ func TestAppsCheck(t *testing.T) {
 		str(0, "ignored") != `["assignments[0].settings.notifications","notes"]` {
 		t.Errorf("good app: %s", stdout)
 	}
-	if str(1, "loaded") != "false" || str(1, "unsupported") != `["installExperience.runAsAccount=user"]` || !strings.Contains(str(1, "error"), "unsupported settings") {
+	if str(1, "loaded") != "false" || str(1, "unsupported") != `["minimumSupportedWindowsRelease=Windows12_99H9"]` || !strings.Contains(str(1, "error"), "unsupported settings") {
 		t.Errorf("unsupported app: %s", stdout)
 	}
 	if str(2, "loaded") != "false" || !strings.Contains(str(2, "error"), "malformed JSON") {

@@ -24,6 +24,8 @@ const (
 	EnvCommandLine = "IMEPIPE_REAPER_CMDLINE"
 	// EnvJobName carries Spec.JobName to a Windows reaper.
 	EnvJobName = "IMEPIPE_REAPER_JOB"
+	// EnvCredential carries Spec.Credential to a Unix reaper ("uid:gid:g1,g2").
+	EnvCredential = "IMEPIPE_REAPER_CREDENTIAL"
 )
 
 var (
@@ -81,6 +83,12 @@ type Spec struct {
 	// installer run on, and the reaper writes its Result at ResultPath
 	// for whoever re-adopts it (Handle). nil: never.
 	Detach <-chan struct{}
+	// Credential (Linux and other Unix; an ErrBadSpec on Windows), when
+	// set, runs the installer (not the reaper, which stays the caller's
+	// user to reap and kill the tree) as that uid, gid and groups. The
+	// installer inherits the reaper's working directory, Dir, entered
+	// before the switch: the user needs no access to Dir's parents.
+	Credential *Credential
 	// Started is called with the reaper's process id once it runs, before
 	// Run waits: the caller records it (Identify) to find the reaper again
 	// should it die meanwhile (see Handle).
@@ -117,6 +125,9 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	}
 	if s.JobName != "" {
 		cmd.Env = append(cmd.Env, EnvJobName+"="+s.JobName)
+	}
+	if s.Credential != nil {
+		cmd.Env = append(cmd.Env, EnvCredential+"="+s.Credential.String())
 	}
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stdout
 	cmd.SysProcAttr = sysProcAttr()
@@ -179,6 +190,8 @@ func (s Spec) check(goos string) error {
 	switch {
 	case s.CommandLine != "" && len(s.Argv) > 0:
 		return fmt.Errorf("reap: both Argv and CommandLine: %w", ErrBadSpec)
+	case s.Credential != nil && goos == "windows":
+		return fmt.Errorf("reap: Credential is not implemented on Windows: %w: %w", ErrBadSpec, errors.ErrUnsupported)
 	case s.CommandLine != "" && goos != "windows":
 		return fmt.Errorf("reap: CommandLine is Windows only (use Argv on %s): %w: %w", goos, ErrBadSpec, errors.ErrUnsupported)
 	case s.CommandLine != "":
@@ -214,6 +227,7 @@ type command struct {
 	argv []string
 	line string
 	job  string // Windows: the Job Object's name ("" unnamed)
+	cred *Credential
 }
 
 // Main runs the reaper when this process was started as one (EnvReaper=1)
@@ -225,6 +239,15 @@ func Main() {
 	}
 	resultPath := os.Getenv(EnvResult)
 	c := command{argv: os.Args[1:], line: os.Getenv(EnvCommandLine), job: os.Getenv(EnvJobName)}
+	if v := os.Getenv(EnvCredential); v != "" {
+		cred, err := parseCredential(v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "imepipe reaper: %v\n", err)
+			os.Exit(125)
+		}
+		c.cred = cred
+	}
+	os.Unsetenv(EnvCredential)
 	os.Unsetenv(EnvReaper)
 	os.Unsetenv(EnvResult)
 	os.Unsetenv(EnvCommandLine)

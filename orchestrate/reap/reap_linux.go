@@ -34,7 +34,11 @@ func serve(c command) (Result, error) {
 	var killed atomic.Bool
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	p, err := os.StartProcess(path, argv, &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
+	attr := &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}
+	if c.cred != nil { // no Dir: the installer inherits the reaper's working directory
+		attr.Sys = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: c.cred.UID, Gid: c.cred.GID, Groups: c.cred.Groups}}
+	}
+	p, err := os.StartProcess(path, argv, attr)
 	if err != nil {
 		return res, fmt.Errorf("start %s: %w", argv[0], err)
 	}

@@ -20,6 +20,9 @@ func serve(c command) (Result, error) {
 	argv := c.argv
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if c.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: c.cred.UID, Gid: c.cred.GID, Groups: c.cred.Groups}}
+	}
 	if err := cmd.Start(); err != nil {
 		return res, fmt.Errorf("start %s: %w", argv[0], err)
 	}

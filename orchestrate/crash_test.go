@@ -102,11 +102,7 @@ func (r *crashRig) startAgent() {
 	r.agent = cmd
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	started := make(chan error, 1)
-	go func() {
-		_, err := os.ReadFile(filepath.Join(r.marker, "started"))
-		started <- err
-	}()
+	started := r.installerStarted()
 	select {
 	case err := <-started:
 		must(r.t, err)
@@ -209,6 +205,17 @@ func (r *crashRig) checkNoOrphan() {
 }
 
 // finalChecks: the run's record, result file and content folder are gone,
+
+// installerStarted delivers the result of waiting for the installer to start
+// (it writes to the "started" fifo the rig reads).
+func (r *crashRig) installerStarted() <-chan error {
+	started := make(chan error, 1)
+	go func() {
+		_, err := os.ReadFile(filepath.Join(r.marker, "started"))
+		started <- err
+	}()
+	return started
+}
 
 // wantOneRun checks the installer started once, and ended (or was
 // killed before its end when !ended).
@@ -359,11 +366,7 @@ func TestGuardOneInstallerPerAppInProcess(t *testing.T) {
 		defer close(first)
 		a.processApp(ctx, p, modeInstall, false)
 	}()
-	started := make(chan error, 1)
-	go func() {
-		_, err := os.ReadFile(filepath.Join(r.marker, "started"))
-		started <- err
-	}()
+	started := r.installerStarted()
 	select {
 	case err := <-started:
 		must(t, err)
@@ -405,11 +408,7 @@ func TestAgentStopDetachesFromInstaller(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.h.agent.Sync(ctx) }()
-	started := make(chan error, 1)
-	go func() {
-		_, err := os.ReadFile(filepath.Join(r.marker, "started"))
-		started <- err
-	}()
+	started := r.installerStarted()
 	select {
 	case err := <-started:
 		must(t, err)

@@ -85,7 +85,8 @@
 // User context is recorded, not enforced (no second account is used).
 // Script rules run with /bin/sh (or their #! interpreter), not PowerShell.
 //
-// Installers on Windows (by design, compiled but not run here): the
+// Installers on Windows (by design; the reaper's Job Object runs under
+// Wine in make test-windows, the agent scenarios do not yet): the
 // command line goes to CreateProcess exactly as written (no Go argument
 // quoting), the program found the IME's way (content folder, then PATH);
 // a .ps1, .cmd/.bat or .msi first token is wrapped in powershell.exe,
@@ -93,7 +94,7 @@
 // Object (package reap). Known folders are the real ones there (from the
 // environment, rules.KnownFolders), so detection looks where installers write.
 //
-// The package does not reboot the device, does not check OS versions,
-// and cannot read file versions (a PE resource). A reinstall downloads
-// again even while the content is still in DOCache.
+// The package does not reboot the device and cannot read file versions
+// (a PE resource). OS version requirements are checked against
+// Config.OSVersion (the real build on Windows).
 package orchestrate

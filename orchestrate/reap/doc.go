@@ -79,8 +79,9 @@
 // on the line is the caller's choice (package orchestrate does). On other
 // systems a CommandLine is an ErrBadSpec (and errors.ErrUnsupported). The
 // parsing and lookup are plain string code, tested on every OS; only the
-// start itself (reap_windows.go) is Windows code, compiled and vetted by
-// make cross and never run in CI.
+// start itself (reap_windows.go) is Windows code, run under Wine by make
+// test-windows (reap_windows_test.go: a chained .cmd, cancel through the
+// Job Object, DWORD exit codes).
 //
 // The package runs processes; it does not interpret exit codes, and it
 // does not build command lines: it runs Spec.Argv or Spec.CommandLine as

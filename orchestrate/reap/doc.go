@@ -36,8 +36,8 @@
 // installer's behalf by a service (the Windows Installer service's
 // custom actions, Task Scheduler, WMI) are not its descendants and are
 // in no job, as they would escape a subreaper on Linux; nested jobs need
-// Windows 8 or later. This code is compiled and vetted for windows in
-// CI (make cross) but is not run there.
+// Windows 8 or later. CI runs this code under Wine (make test-windows);
+// real Windows is not in CI.
 //
 // Other systems: the reaper waits for the first process only (documented,
 // not hidden).

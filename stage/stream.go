@@ -315,13 +315,11 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 				src = z
 			}
 			if want.usize >= pipeMin {
-				_, _, err := s.writePiped(ctx, &want, src, mtime)
-				return err
+				return s.writePiped(ctx, &want, src, mtime)
 			}
 			copyBuf := smallBufPool.Get().(*[]byte)
 			defer smallBufPool.Put(copyBuf)
-			_, _, err := s.write(ctx, &want, src, *copyBuf, mtime, true)
-			return err
+			return s.write(ctx, &want, src, *copyBuf, mtime)
 		})
 		if err != nil {
 			putData(buf)
@@ -338,13 +336,10 @@ func (s *streamer) file(ctx context.Context, q *workQueues, e *streamEntry, meth
 		src = s.deflate(bufio.NewReaderSize(lim, readBufSize), true)
 	}
 	defer func() { _, _ = io.Copy(io.Discard, lim) }()
-	var err error
 	if e.usize >= pipeMin {
-		_, _, err = s.writePiped(ctx, e, src, mtime)
-	} else {
-		_, _, err = s.write(ctx, e, src, s.buf, mtime, true)
+		return s.writePiped(ctx, e, src, mtime)
 	}
-	return err
+	return s.write(ctx, e, src, s.buf, mtime)
 }
 
 var (

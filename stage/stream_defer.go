@@ -76,7 +76,7 @@ func (s *streamer) writeKept(ctx context.Context) error {
 	for _, d := range s.pending {
 		z := inflaterPool.Get().(*inflater)
 		z.reset(bytes.NewReader(d.data), true)
-		_, _, err := s.write(ctx, d.e, z, s.buf, d.mtime, true)
+		err := s.write(ctx, d.e, z, s.buf, d.mtime)
 		inflaterPool.Put(z)
 		if err != nil {
 			return err

@@ -84,10 +84,10 @@ func (s *streamer) writeWhole(e *streamEntry, data []byte, mtime time.Time) erro
 
 // writePiped is write for a big entry of known size: decompression and
 // the CRC-32 and writes run on two goroutines (copyPiped).
-func (s *streamer) writePiped(ctx context.Context, e *streamEntry, src io.Reader, mtime time.Time) (uint64, uint32, error) {
+func (s *streamer) writePiped(ctx context.Context, e *streamEntry, src io.Reader, mtime time.Time) error {
 	out, err := s.create(e)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	progress := func(n int64) {
 		s.bytes.Add(n)
@@ -101,19 +101,19 @@ func (s *streamer) writePiped(ctx context.Context, e *streamEntry, src io.Reader
 	}
 	if err != nil {
 		out.Close()
-		return 0, 0, err
+		return err
 	}
-	return n, crc, nil
+	return nil
 }
 
-// write copies src into the entry's file, returning the byte count and
-// CRC; with check, they must match the header's.
-func (s *streamer) write(ctx context.Context, e *streamEntry, src io.Reader, buf []byte, mtime time.Time, check bool) (uint64, uint32, error) {
+// write copies src into the entry's file; its byte count and CRC must
+// match the header's.
+func (s *streamer) write(ctx context.Context, e *streamEntry, src io.Reader, buf []byte, mtime time.Time) error {
 	out, err := s.create(e)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
-	fail := func(err error) (uint64, uint32, error) { out.Close(); return 0, 0, err }
+	fail := func(err error) error { out.Close(); return err }
 	var (
 		n   uint64
 		crc uint32
@@ -125,7 +125,7 @@ func (s *streamer) write(ctx context.Context, e *streamEntry, src io.Reader, buf
 		m, rerr := fill(src, buf)
 		if m > 0 {
 			n += uint64(m)
-			if check && n > e.usize {
+			if n > e.usize {
 				return fail(corruptf(e.name, "more data than the declared %d bytes", e.usize))
 			}
 			crc = crc32.Update(crc, crc32.IEEETable, buf[:m])
@@ -144,10 +144,10 @@ func (s *streamer) write(ctx context.Context, e *streamEntry, src io.Reader, buf
 			return fail(corruptf(e.name, "%v", rerr))
 		}
 	}
-	if err := s.finish(out, e, n, crc, mtime, check); err != nil {
+	if err := s.finish(out, e, n, crc, mtime, true); err != nil {
 		return fail(err)
 	}
-	return n, crc, nil
+	return nil
 }
 
 // finish checks an extracted entry's size and CRC (with check), then

@@ -43,7 +43,6 @@ func ExtractStream(ctx context.Context, r io.Reader, dir string, opt Options) (R
 			opt:     opt,
 			in:      &countReader{r: bufio.NewReaderSize(r, streamBufSize)},
 			names:   newAdmission(64),
-			seen:    map[string]bool{},
 			implied: map[string]bool{},
 		}
 		return s.run(ctx)
@@ -79,8 +78,7 @@ type streamer struct {
 	root    string
 	opt     Options
 	in      *countReader
-	names   *admission
-	seen    map[string]bool // clean names of entries → is a directory
+	names   *admission      // entries' clean names (names.kind: → is a directory)
 	implied map[string]bool // directories created for names below them
 	entries []streamEntry
 	dirs    []string // explicit directories, for their times
@@ -142,7 +140,7 @@ func (s *streamer) run(ctx context.Context) (Result, error) {
 		}
 	}
 	dirs := len(s.implied)
-	for name, isDir := range s.seen {
+	for name, isDir := range s.names.kind {
 		if isDir && !s.implied[name] {
 			dirs++
 		}
@@ -219,7 +217,7 @@ func (s *streamer) entry(ctx context.Context, q *workQueues) error {
 			return corruptf(e.name, "directory with %d compressed bytes", e.csize)
 		}
 	}
-	if err := s.claim(e.name, clean, isDir); err != nil {
+	if err := s.names.admit(e.name, clean, isDir); err != nil {
 		return err
 	}
 	mtime := extendedTime(extra)
@@ -253,15 +251,6 @@ func (s *streamer) entry(ctx context.Context, q *workQueues) error {
 	return nil
 }
 
-// claim admits a name (admit.go) and records it.
-func (s *streamer) claim(raw, clean string, isDir bool) error {
-	if err := s.names.admit(raw, clean, isDir); err != nil {
-		return err
-	}
-	s.seen[clean] = isDir
-	return nil
-}
-
 // mkdirAll creates a directory and its missing parents inside the root,
 // marking implied ones.
 func (s *streamer) mkdirAll(name string) error {
@@ -277,7 +266,7 @@ func (s *streamer) mkdirAll(name string) error {
 	if err := os.Mkdir(s.path(name), defaultDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 		return entryErr(name, err)
 	}
-	if isDir, ok := s.seen[name]; !ok || !isDir {
+	if isDir, ok := s.names.kind[name]; !ok || !isDir {
 		s.implied[name] = true
 	}
 	return nil

@@ -9,7 +9,7 @@
 // Resolve does the first two steps and Start the rest; Start returns a
 // Delivery holding the download's fetch.Job and a Wait. The download
 // strategy is a Downloader (origin and cache host, or DO peers); this
-// package has none of its own beyond Func. It does not retry, keep state,
+// package has none of its own. It does not retry, keep state,
 // reuse a cached file or log: the caller decides what to do when the
 // overlapped unpack did not make it (unpack the finished file, which
 // decides) and what a failure means.

@@ -48,7 +48,7 @@ func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDem
 		a.refuse(ctx, t, p, err)
 		return
 	}
-	user, key := state.DeviceUser, p.AppID+"_"+p.Version
+	user, key := state.DeviceUser, appKey(p)
 	app, err := p.Win32LobApp()
 	if err != nil {
 		t.error("[Win32App] Policy of app %s does not decode: %v", p.AppID, err)
@@ -228,7 +228,7 @@ func (a *Agent) detect(ctx context.Context, t *tracer, app imeapi.Win32LobApp) (
 
 // finish records the attempt, writes the state messages and reports.
 func (a *Agent) finish(ctx context.Context, t *tracer, p imeapi.Policy, app imeapi.Win32LobApp, m mode, r result) {
-	user, key := state.DeviceUser, p.AppID+"_"+p.Version
+	user, key := state.DeviceUser, appKey(p)
 	if r.detached {
 		a.runs.mark(key, false) // the record stays in state.db
 		return

@@ -104,7 +104,7 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 	env := append(installerEnv(), installerFolderEnv(a.folders)...)
 	env = append(env,
 		"IMEPIPE_ROOT="+a.layout.Root,
-		"IMEPIPE_APP_ID="+app.ID,
+		"IMEPIPE_APP_ID="+p.AppID, // checked (checkPolicy); app.ID is the unchecked body
 		"IMEPIPE_INSTALL_CONTEXT="+runAs(app),
 		EnvExitCodeFile+"="+codeFile)
 	session := "machine"

@@ -51,6 +51,11 @@ func plain(s string) string {
 	return shown(s)
 }
 
+// appKey is the state key, and the file and folder name, of p's app at
+// its version: <appId>_<version>. Only a policy checkPolicy accepted
+// names a path with it.
+func appKey(p imeapi.Policy) string { return p.AppID + "_" + p.Version }
+
 // refusedKey is the state key a refused policy is recorded under. bbolt
 // keys are not paths, but they are printed (imepipe status), so a bad
 // identifier is stored in its quoted, bounded form.

@@ -127,7 +127,7 @@ func (a *Agent) begin(ctx context.Context, t *tracer, p imeapi.Policy) (release 
 			continue
 		}
 		done := a.adopt(ctx, t, rec)
-		if !done || rec.Key == p.AppID+"_"+p.Version {
+		if !done || rec.Key == appKey(p) {
 			release()
 			return nil, false
 		}

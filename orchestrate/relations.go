@@ -102,7 +102,7 @@ func (r relatedSet) dependencyCycle(appID string) []string {
 
 // installed reports whether the stored compliance state of p's app is Installed.
 func (a *Agent) installed(p imeapi.Policy) bool {
-	st, err := a.store.App(state.DeviceUser, p.AppID+"_"+p.Version)
+	st, err := a.store.App(state.DeviceUser, appKey(p))
 	return err == nil && st.Compliance != nil && st.Compliance.ComplianceState == imeapi.ComplianceInstalled
 }
 
@@ -169,7 +169,7 @@ func (a *Agent) supersede(ctx context.Context, t *tracer, app imeapi.Win32LobApp
 		}
 		t.info("[Win32App] App %s supersedes app %s (%s) with replace: uninstalling the superseded app first", app.ID, sp.AppID, sapp.DisplayName)
 		a.processChain(ctx, sp, modeUninstall, true, append(slices.Clone(chain), app.ID))
-		st, err := a.store.App(state.DeviceUser, sp.AppID+"_"+sp.Version)
+		st, err := a.store.App(state.DeviceUser, appKey(sp))
 		if err != nil || st.Compliance == nil || st.Compliance.ComplianceState != imeapi.ComplianceNotInstalled {
 			t.error("[Win32App] Superseded app %s is still installed; app %s will not be installed", sp.AppID, app.ID)
 			return fmt.Errorf("orchestrate: superseded app %s (%s) was not uninstalled", sp.AppID, sapp.DisplayName)

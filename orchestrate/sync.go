@@ -182,7 +182,7 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Inten
 	}
 	a.processApp(ctx, p, m, true)
 	a.flushReports(ctx, t)
-	return a.appStatus(p.AppID + "_" + p.Version)
+	return a.appStatus(appKey(p))
 }
 
 // ResetGRS forgets an app's attempts, GRS entry and reports (what an

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,7 +87,10 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 	codeFile := rec.CodeFile
 	_ = os.Remove(codeFile)
 	defer os.Remove(codeFile)
-	logPath := filepath.Join(a.layout.Logs, "Win32AppInstaller-"+key+".log")
+	logPath, err := under(a.layout.Logs, "Win32AppInstaller-"+key+".log")
+	if err != nil {
+		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
+	}
 	out, err := os.Create(logPath)
 	if err != nil {
 		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}

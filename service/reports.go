@@ -127,8 +127,9 @@ func (s *Server) deviceStatus(d device) (imeapi.DeviceStatus, error) {
 		return imeapi.DeviceStatus{}, err
 	}
 	ds := imeapi.DeviceStatus{DeviceID: d.ID, DeviceName: d.Name, EnrolledAt: d.EnrolledAt, Apps: []imeapi.AppStatus{}}
+	v := s.viewerOf(&d)
 	for _, a := range s.cat.apps {
-		intent, _ := s.intentOf(a, &d)
+		intent, _ := intentFor(&a.graph, v)
 		rep, ok := reps[a.graph.ID]
 		if intent == imeapi.IntentNotTargeted && !ok {
 			continue

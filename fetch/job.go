@@ -249,13 +249,16 @@ func (j *Job) runOnce(ctx context.Context, fresh bool) error {
 	return j.finish()
 }
 
-// finish makes the completed file durable and removes the journal.
+// finish makes the completed file durable and removes the journal, or
+// with KeepJournal writes it durably as the completion record.
 func (j *Job) finish() error {
+	if j.opt.KeepJournal {
+		// flush(true) syncs the file before the journal: every piece
+		// recorded is the completion record.
+		return j.flush(true)
+	}
 	if err := j.f.Sync(); err != nil {
 		return diskErr(err, j.path)
-	}
-	if j.opt.KeepJournal {
-		return j.flush(true) // every piece recorded: the completion record
 	}
 	if err := os.Remove(journalPath(j.path)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("fetch: %s: %w", j.path, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -332,11 +333,7 @@ func (s *Server) handlePiece(w http.ResponseWriter, r *http.Request) {
 func (s *Server) SentTo() map[string]int64 {
 	s.sentMu.Lock()
 	defer s.sentMu.Unlock()
-	out := make(map[string]int64, len(s.sentTo))
-	for k, v := range s.sentTo {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.sentTo)
 }
 
 // waitFor waits, when the request asks (?wait=ms) and the content is

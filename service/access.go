@@ -19,11 +19,22 @@ import (
 // targets reports whether a is assigned to d (any intent, uninstall
 // too), or is a dependency or superseded app of one that is (relatedOf):
 // the agent needs its content to install or uninstall it.
-func (s *Server) targets(a *app, d *device) bool {
+func (s *Server) targets(a *app, d *device) bool { return s.targetsWith(a, d, nil) }
+
+// targetsWith is targets for a request that checks many apps of one
+// device: relatedOf(d), a walk of the whole catalog, is computed at most
+// once into *rel (when rel is not nil).
+func (s *Server) targetsWith(a *app, d *device, rel *map[*app][]string) bool {
 	if intent, _ := s.intentOf(a, d); intent != imeapi.IntentNotTargeted {
 		return true
 	}
-	return len(s.relatedOf(d)[a]) > 0
+	if rel == nil {
+		rel = new(map[*app][]string)
+	}
+	if *rel == nil {
+		*rel = s.relatedOf(d)
+	}
+	return len((*rel)[a]) > 0
 }
 
 // forbidUnassigned answers 403 for an app that is served but not assigned to d.

@@ -63,21 +63,22 @@ func (a *array) assign(r *registration, regs map[string]*registration, now time.
 	scope := scopeOf(r)
 	n := r.npieces
 	held := make([]bool, n)
-	members := 0
 	shunned := map[string]bool{}
+	var inScope, members []*registration
 	for _, x := range regs {
 		if scopeOf(x) == scope {
+			inScope = append(inScope, x)
 			for _, id := range x.avoid {
 				shunned[id] = true
 			}
 		}
 	}
-	for _, x := range regs {
+	for _, x := range inScope {
 		// What a shunned device holds counts as held by nobody.
-		if x.addr == "" || x.npieces != n || scopeOf(x) != scope || shunned[x.peerID] {
+		if x.addr == "" || x.npieces != n || shunned[x.peerID] {
 			continue
 		}
-		members++
+		members = append(members, x)
 		for i := range n {
 			held[i] = held[i] || x.has(i)
 		}
@@ -110,17 +111,14 @@ func (a *array) assign(r *registration, regs map[string]*registration, now time.
 		// file) over them, so that the pieces fetched at the same time
 		// come from different devices, which then serve them in parallel.
 		wanted := map[int]bool{}
-		for _, x := range regs {
-			if x.addr == "" || x.npieces != n || scopeOf(x) != scope || shunned[x.peerID] {
-				continue
-			}
+		for _, x := range members {
 			for _, i := range x.want {
 				if i >= 0 && i < n && !held[i] {
 					wanted[i] = true
 				}
 			}
 		}
-		share := min(max((len(wanted)+members-1)/max(members, 1), 1), want)
+		share := min(max((len(wanted)+len(members)-1)/max(len(members), 1), 1), want)
 		mine := 0
 		for _, l := range ls {
 			if l.device == r.deviceID {

@@ -152,8 +152,9 @@ func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, d *devic
 	buf.WriteString(`,"policies":[`)
 	n := 0
 	rel := s.relatedOf(d)
+	v := s.viewerOf(d)
 	for _, a := range s.cat.apps {
-		intent, settings := s.intentOf(a, d)
+		intent, settings := intentFor(&a.graph, v)
 		var body []byte
 		switch {
 		case intent == imeapi.IntentNotTargeted && len(rel[a]) == 0:

@@ -83,7 +83,8 @@ func (s *Server) viewerOf(d *device) viewer {
 	return viewer{groups: d.Groups, props: s.propsOf(d), filters: s.cat.filters}
 }
 
-// intentOf resolves a's assignments for d.
+// intentOf resolves a's assignments for d. A loop over the catalog
+// takes viewerOf(d) once and calls intentFor.
 func (s *Server) intentOf(a *app, d *device) (imeapi.Intent, *imeapi.AssignmentSettings) {
 	return intentFor(&a.graph, s.viewerOf(d))
 }

@@ -17,8 +17,9 @@ import (
 func (s *Server) relatedOf(d *device) map[*app][]string {
 	assigned := map[*app]bool{}
 	var queue []*app
+	v := s.viewerOf(d)
 	for _, a := range s.cat.apps {
-		if intent, _ := s.intentOf(a, d); intent != imeapi.IntentNotTargeted {
+		if intent, _ := intentFor(&a.graph, v); intent != imeapi.IntentNotTargeted {
 			assigned[a] = true
 			queue = append(queue, a)
 		}

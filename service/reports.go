@@ -22,13 +22,14 @@ func (s *Server) handleReports(w http.ResponseWriter, r *http.Request, d *device
 	}
 	now := s.cfg.Now().UTC()
 	stored := make([]storedReport, 0, len(req.Reports))
+	var rel map[*app][]string // relatedOf(d), once for every report
 	for i, rep := range req.Reports {
 		if field, msg := checkReport(rep, s.cat); field != "" {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("reports[%d].%s", i, field), "reports[%d].%s: %s", i, field, msg)
 			return
 		}
 		a := s.cat.app(rep.AppID)
-		if !s.targets(a, d) {
+		if !s.targetsWith(a, d, &rel) {
 			forbidUnassigned(w, fmt.Sprintf("reports[%d].appId", i), a)
 			return
 		}
@@ -126,8 +127,9 @@ func (s *Server) deviceStatus(d device) (imeapi.DeviceStatus, error) {
 		return imeapi.DeviceStatus{}, err
 	}
 	ds := imeapi.DeviceStatus{DeviceID: d.ID, DeviceName: d.Name, EnrolledAt: d.EnrolledAt, Apps: []imeapi.AppStatus{}}
+	v := s.viewerOf(&d)
 	for _, a := range s.cat.apps {
-		intent, _ := s.intentOf(a, &d)
+		intent, _ := intentFor(&a.graph, v)
 		rep, ok := reps[a.graph.ID]
 		if intent == imeapi.IntentNotTargeted && !ok {
 			continue

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"sync"
 
@@ -48,11 +49,7 @@ func (c *counter) add(host string, n int64) {
 func (c *counter) byHost() map[string]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[string]int64, len(c.bytes))
-	for k, v := range c.bytes {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(c.bytes)
 }
 
 type countBody struct {

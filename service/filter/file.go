@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -38,10 +39,15 @@ const maxFile = 4 << 20
 // file that cannot be read or decoded, a filter without id, and an id
 // used twice.
 func ReadFile(path string) (map[string]*Filter, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return map[string]*Filter{}, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFile, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFile, err)
 	}

@@ -12,8 +12,9 @@ const Redacted = "REDACTED"
 // RedactURL returns u with the value of every credential in it replaced
 // by REDACTED, keeping the URL's shape: the query parameters sig (a blob
 // SAS signature, valid until it expires) and the user info's password.
-// Every URL that is logged, stored (DO records, reports, state) or
-// printed goes through it; requests use the URL itself. It does not
+// The agent's and fetch's logged, stored (DO records, reports, state) and
+// printed URLs go through it (the MCC logs upstream URLs without their
+// query at all); requests use the URL itself. It does not
 // decide whether a URL is valid: text that is no URL comes back with
 // only its query redacted.
 func RedactURL(u string) string {

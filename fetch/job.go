@@ -114,6 +114,8 @@ func (j *Job) Status() Status {
 		DownloadMode: j.opt.DownloadMode,
 		Priority:     j.opt.Priority.String(),
 		Status:       j.state,
+
+		PredefinedCallerApplication: j.opt.Caller,
 	}
 	d := j.elapsed
 	if j.running {
@@ -136,7 +138,7 @@ func (j *Job) Status() Status {
 		case st.kind == CacheServer && s.CacheHost == "":
 			s.CacheHost = hostOf(st.src)
 		case st.kind == HTTP && s.SourceURL == "":
-			s.SourceURL = RedactURL(urlOf(st.src))
+			s.SourceURL = SourceURL(urlOf(st.src))
 		}
 	}
 	j.cnt.fill(&s)

@@ -22,7 +22,7 @@ func TestStatusJSONNames(t *testing.T) {
 		BytesFromPeers BytesFromHttp BytesFromCacheServer BytesFromLanPeers BytesFromGroupPeers
 		BytesFromInternetPeers BytesToLanPeers BytesToGroupPeers BytesToInternetPeers DownloadDuration
 		DownloadMode Priority Status NumPeers SourceURL CacheHost HttpConnectionCount LanConnectionCount
-		GroupConnectionCount InternetConnectionCount`)
+		GroupConnectionCount InternetConnectionCount PredefinedCallerApplication ExpireOn IsPinned`)
 	b, err := json.Marshal(Status{DownloadDuration: TimeSpan(90*time.Minute + 1500*time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)

@@ -64,6 +64,9 @@ type Options struct {
 	FileID string
 	// DownloadMode is DO's mode, reported as is.
 	DownloadMode imeapi.DownloadMode
+	// Caller is the record's PredefinedCallerApplication (the program
+	// that asked for the download); empty: none reported.
+	Caller string
 	// Fresh starts over: any journal and whatever the file holds are
 	// discarded and everything is fetched again.
 	Fresh bool

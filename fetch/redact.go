@@ -42,6 +42,20 @@ func RedactURL(u string) string {
 	return out
 }
 
+// SourceURL is u as a DO record shows it (SourceURL): without its query
+// and fragment, where a blob URL carries its SAS (sig, se, sp, …), and
+// without a password. Text that is no URL loses what follows "?" or "#".
+func SourceURL(u string) string {
+	base, _, _ := strings.Cut(u, "?")
+	base, _, _ = strings.Cut(base, "#")
+	if pu, err := url.Parse(base); err == nil && pu.User != nil {
+		if _, has := pu.User.Password(); has {
+			base = pu.Redacted()
+		}
+	}
+	return base
+}
+
 // redactErr redacts the URL a *url.Error (what http.Client.Do returns)
 // carries, in place, and returns err.
 func redactErr(err error) error {

@@ -10,9 +10,12 @@ import (
 	"github.com/imepipe/imepipe/imeapi"
 )
 
-// Status is the per-file record of Get-DeliveryOptimizationStatus, with
-// its field names. BytesFromHttp includes BytesFromCacheServer, and
-// BytesFromHttp + BytesFromPeers = TotalBytesDownloaded.
+// Status is the per-file record of Get-DeliveryOptimizationStatus: its
+// 28 fields, with its names, in the order Windows prints them.
+// BytesFromHttp includes BytesFromCacheServer, and BytesFromHttp +
+// BytesFromPeers = TotalBytesDownloaded. A Job fills the download's
+// figures; the DO cache (package peer) adds Caching, ExpireOn and
+// IsPinned, the caller PredefinedCallerApplication.
 type Status struct {
 	FileId                  string
 	FileSize                int64
@@ -21,6 +24,8 @@ type Status struct {
 	PercentPeerCaching      float64
 	BytesFromPeers          int64
 	BytesFromHttp           int64
+	Status                  imeapi.DOStatus
+	Priority                string
 	BytesFromCacheServer    int64
 	BytesFromLanPeers       int64
 	BytesFromGroupPeers     int64
@@ -29,16 +34,51 @@ type Status struct {
 	BytesToGroupPeers       int64
 	BytesToInternetPeers    int64
 	DownloadDuration        TimeSpan
-	DownloadMode            imeapi.DownloadMode
-	Priority                string
-	Status                  imeapi.DOStatus
-	NumPeers                int
-	SourceURL               string
-	CacheHost               string
 	HttpConnectionCount     int
 	LanConnectionCount      int
 	GroupConnectionCount    int
 	InternetConnectionCount int
+	DownloadMode            imeapi.DownloadMode
+	SourceURL               string
+	CacheHost               string
+	NumPeers                int
+	// PredefinedCallerApplication is the last caller that asked for the
+	// file (Options.Caller).
+	PredefinedCallerApplication string
+	// ExpireOn is when the DO cache may drop the file: its last use plus
+	// the cache's maximum age (zero while nothing caches it).
+	ExpireOn DateTime
+	// IsPinned: the DO cache keeps the file whatever its age and the
+	// cache's size limit.
+	IsPinned bool
+}
+
+// DateTime is a time printed as Windows PowerShell prints a .NET
+// DateTime in the en-US culture ("9/6/2019 8:36:19 AM"), in the time's
+// own location; JSON keeps RFC 3339. The zero time prints as "".
+type DateTime time.Time
+
+// dotNetLayout is .NET's en-US general date/time pattern ("G").
+const dotNetLayout = "1/2/2006 3:04:05 PM"
+
+func (t DateTime) String() string {
+	if time.Time(t).IsZero() {
+		return ""
+	}
+	return time.Time(t).Format(dotNetLayout)
+}
+
+// MarshalJSON writes RFC 3339.
+func (t DateTime) MarshalJSON() ([]byte, error) { return time.Time(t).MarshalJSON() }
+
+// UnmarshalJSON reads RFC 3339.
+func (t *DateTime) UnmarshalJSON(b []byte) error {
+	var v time.Time
+	if err := v.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("fetch: DateTime: %w", err)
+	}
+	*t = DateTime(v)
+	return nil
 }
 
 // TimeSpan is a duration printed as .NET prints one ("01:02:03.4500000"),

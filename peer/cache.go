@@ -124,7 +124,7 @@ func readRecord(path string) (record, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return r, fmt.Errorf("peer: %s: %w", path, err)
 	}
-	r.Status.SourceURL = fetch.RedactURL(r.Status.SourceURL) // a record an older agent wrote
+	r.Status.SourceURL = fetch.SourceURL(r.Status.SourceURL) // a record an older agent wrote
 	return r, nil
 }
 
@@ -261,7 +261,7 @@ func (c *Cache) Save(ct *Content) error {
 		return nil
 	}
 	r.Status = ct.Status()
-	r.Status.SourceURL = fetch.RedactURL(r.Status.SourceURL)
+	r.Status.SourceURL = fetch.SourceURL(r.Status.SourceURL)
 	r.Hashes = make([]string, len(ct.hashes))
 	for i, h := range ct.hashes {
 		r.Hashes[i] = hex.EncodeToString(h[:])

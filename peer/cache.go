@@ -14,28 +14,51 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/internal/clock"
 	"github.com/imepipe/imepipe/internal/privdir"
 )
 
-// Defaults of CacheOptions.
+// Defaults of CacheOptions: DO's cache policy defaults (DOMaxCacheAge
+// 259200 s, DOMaxCacheSize 20 % of the disk).
 const (
-	DefaultMaxAge = 72 * time.Hour // DO's default maximum cache age (3 days)
+	DefaultMaxAge     = 72 * time.Hour
+	DefaultMaxPercent = 20
+	// DefaultSaveInterval bounds how often one file's record is written
+	// while its counters change; DefaultCachingWindow is how long after
+	// its last upload to a peer a file still shows Caching.
+	DefaultSaveInterval  = time.Second
+	DefaultCachingWindow = 5 * time.Second
 )
 
-// File name suffixes in the DO cache folder.
+// File name suffixes in the DO cache folder, and the policy file (a
+// name no DoFileId can take: it starts with "_").
 const (
 	dataSuffix   = ".content"
 	recordSuffix = ".json"
+	statusSuffix = ".record" // a record without content (modes 0, 99, 100)
+	pinSuffix    = ".pin"    // the file is pinned
+	policyFile   = "_policy.json"
 )
 
-// CacheOptions tune a Cache; the zero value is usable.
+// CacheOptions tune a Cache, as DO's cache policies do; the zero value
+// is DO's defaults.
 type CacheOptions struct {
-	// MaxAge removes complete content not used for this long (DefaultMaxAge).
+	// MaxAge (DOMaxCacheAge) removes content not used for this long
+	// (DefaultMaxAge); ExpireOn is the last use plus MaxAge.
 	MaxAge time.Duration
-	// MaxBytes caps the complete content kept; the least recently used
-	// goes first (0: no cap).
+	// MaxBytes (DOAbsoluteMaxCacheSize) caps the complete content kept,
+	// the least recently used going first; when set it wins over
+	// MaxPercent, as in DO.
 	MaxBytes int64
+	// MaxPercent (DOMaxCacheSize) caps it at this percent of the disk
+	// holding the folder (0: DefaultMaxPercent; negative: no percent cap).
+	MaxPercent int
+	// DiskSize is the size of the disk holding the folder (nil: asked of
+	// the file system; where it cannot say, no percent cap applies).
+	DiskSize func(dir string) (int64, error)
+	// SaveInterval (DefaultSaveInterval) and CachingWindow
+	// (DefaultCachingWindow): see their defaults.
+	SaveInterval  time.Duration
+	CachingWindow time.Duration
 	// Clock dates use and expiry (nil: the real clock).
 	Clock Clock
 	Logf  func(format string, args ...any)
@@ -47,28 +70,22 @@ type CacheOptions struct {
 // content survives a restart; a download in progress is rebuilt by the
 // next Download. Safe for concurrent use.
 type Cache struct {
-	dir   string
-	opt   CacheOptions
-	mu    sync.Mutex
-	items map[string]*Content
+	dir    string
+	opt    CacheOptions
+	policy CachePolicy
+	mu     sync.Mutex
+	items  map[string]*Content
 }
 
 // OpenCache opens (creating) the DO cache folder dir and loads its
 // complete content; leftovers of interrupted downloads are removed.
 func OpenCache(dir string, opt CacheOptions) (*Cache, error) {
-	if opt.MaxAge <= 0 {
-		opt.MaxAge = DefaultMaxAge
-	}
-	if opt.Clock == nil {
-		opt.Clock = clock.Real{}
-	}
-	if opt.Logf == nil {
-		opt.Logf = func(string, ...any) {}
-	}
+	opt = opt.withDefaults()
 	if err := privdir.Make(dir); err != nil {
 		return nil, fmt.Errorf("peer: DO cache: %w", err)
 	}
 	c := &Cache{dir: dir, opt: opt, items: map[string]*Content{}}
+	c.policy = c.workOutPolicy()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("peer: DO cache: %w", err)
@@ -156,6 +173,7 @@ func (c *Cache) load(id string) (*Content, error) {
 		ct.have.Set(i) // checked lazily, on first serve
 	}
 	ct.nhave = len(hashes)
+	ct.cache, ct.pinned = c, c.pinned(id)
 	ct.uploaded[0].Store(r.Status.BytesToLanPeers)
 	ct.uploaded[1].Store(r.Status.BytesToGroupPeers)
 	ct.uploaded[2].Store(r.Status.BytesToInternetPeers)
@@ -218,7 +236,7 @@ func (c *Cache) Begin(id string, size, pieceSize int64, hashes [][32]byte, targe
 		ct.path = target
 	}
 	now := c.opt.Clock.Now()
-	ct.created, ct.used = now, now
+	ct.created, ct.used, ct.cache, ct.pinned = now, now, c, c.pinned(id)
 	c.mu.Lock()
 	c.items[id] = ct
 	c.mu.Unlock()
@@ -262,6 +280,9 @@ func (c *Cache) Save(ct *Content) error {
 	}
 	r.Status = ct.Status()
 	r.Status.SourceURL = fetch.SourceURL(r.Status.SourceURL)
+	ct.mu.Lock()
+	ct.saved, ct.hasSaved = r.Status, true
+	ct.mu.Unlock()
 	r.Hashes = make([]string, len(ct.hashes))
 	for i, h := range ct.hashes {
 		r.Hashes[i] = hex.EncodeToString(h[:])
@@ -296,93 +317,6 @@ func (c *Cache) Remove(id string) error {
 		}
 	}
 	return nil
-}
-
-// Expire removes complete content unused for MaxAge, then the least
-// recently used until the rest fits MaxBytes. Content still downloading
-// is never removed. It returns the DoFileIds removed.
-func (c *Cache) Expire() ([]string, error) {
-	now := c.opt.Clock.Now()
-	var done []*Content
-	for _, ct := range c.List() {
-		ct.mu.Lock()
-		if ct.complete {
-			done = append(done, ct)
-		}
-		ct.mu.Unlock()
-	}
-	sort.Slice(done, func(i, j int) bool { return lastUsed(done[i]).Before(lastUsed(done[j])) })
-	var total int64
-	for _, ct := range done {
-		total += ct.Size
-	}
-	var removed []string
-	for _, ct := range done {
-		if now.Sub(lastUsed(ct)) < c.opt.MaxAge && (c.opt.MaxBytes <= 0 || total <= c.opt.MaxBytes) {
-			continue
-		}
-		if err := c.Remove(ct.ID); err != nil {
-			return removed, err
-		}
-		total -= ct.Size
-		removed = append(removed, ct.ID)
-		c.opt.Logf("peer: DO cache: expired %s", ct.ID)
-	}
-	return removed, nil
-}
-
-func lastUsed(ct *Content) time.Time {
-	ct.mu.Lock()
-	defer ct.mu.Unlock()
-	return ct.used
-}
-
-// touch marks ct used now.
-func (c *Cache) touch(ct *Content) {
-	now := c.opt.Clock.Now()
-	ct.mu.Lock()
-	ct.used = now
-	ct.mu.Unlock()
-}
-
-// Close saves every complete record (with upload counters) and closes
-// the open files.
-func (c *Cache) Close() error {
-	var first error
-	for _, ct := range c.List() {
-		if err := c.Save(ct); err != nil && first == nil {
-			first = err
-		}
-		ct.close()
-	}
-	return first
-}
-
-// ReadStatus reads the DO records of the cache folder dir without
-// opening it for serving (for `imepipe do status`), by DoFileId.
-func ReadStatus(dir string) ([]fetch.Status, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("peer: DO cache: %w", err)
-	}
-	var out []fetch.Status
-	for _, e := range ents {
-		id, ok := strings.CutSuffix(e.Name(), recordSuffix)
-		if !ok || CheckID(id) != nil {
-			continue
-		}
-		r, err := readRecord(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		s := r.Status
-		if s.FileId == "" {
-			s.FileId, s.FileSize = r.ID, r.Size
-		}
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].FileId < out[j].FileId })
-	return out, nil
 }
 
 // writeAtomic writes data to path through a synced temporary file and a rename.

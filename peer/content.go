@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
 )
 
 // Content is one file in the DO cache, keyed by its DoFileId: its piece
@@ -35,6 +36,11 @@ type Content struct {
 	used     time.Time
 	complete bool
 	removed  bool
+	cache    *Cache       // the DO cache holding it (nil: none)
+	served   time.Time    // last upload to a peer (zero: none, or the server stopped)
+	pinned   bool         // <id>.pin exists (as last looked at)
+	saved    fetch.Status // the record last written
+	hasSaved bool
 
 	uploaded [3]atomic.Int64 // BytesTo{Lan,Group,Internet}Peers
 }
@@ -212,14 +218,29 @@ func (c *Content) addUploaded(k fetch.SourceKind, n int64) {
 }
 
 // Status is the DO record of this content: the last download's figures
-// with the upload counters of this process added.
+// with the upload counters of this process added and, for content a
+// Cache holds, what the cache adds: Status Caching while it is being
+// served to peers (an upload within CachingWindow), Complete otherwise;
+// ExpireOn (last use + MaxAge) and IsPinned.
 func (c *Content) Status() fetch.Status {
+	var now time.Time
+	if c.cache != nil {
+		now = c.cache.opt.Clock.Now()
+	}
 	c.mu.Lock()
 	s := c.status
 	if s.FileId == "" {
 		s.FileId, s.FileSize = c.ID, c.Size
 	}
 	s.FileSizeInCache = c.cachedBytes()
+	if c.cache != nil && c.complete {
+		s.Status = imeapi.DOComplete
+		if !c.served.IsZero() && now.Sub(c.served) < c.cache.opt.CachingWindow {
+			s.Status = imeapi.DOCaching
+		}
+		s.ExpireOn = fetch.DateTime(c.used.Add(c.cache.opt.MaxAge))
+		s.IsPinned = c.pinned
+	}
 	c.mu.Unlock()
 	s.BytesToLanPeers += c.uploaded[0].Load()
 	s.BytesToGroupPeers += c.uploaded[1].Load()

@@ -19,6 +19,7 @@ import (
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
 	"github.com/imepipe/imepipe/orchestrate/rules"
 	"github.com/imepipe/imepipe/orchestrate/state"
+	"github.com/imepipe/imepipe/peer"
 )
 
 // Agent is the endpoint agent of one root folder. Create it with New,
@@ -33,7 +34,8 @@ type Agent struct {
 	client  *imeapi.Client
 	priv    *ecdh.PrivateKey
 	dl      Downloader
-	peer    *peering // DO peer side, when Config.PeerAddr is set
+	peer    *peering    // DO peer side, when Config.PeerAddr is set
+	doCache *peer.Cache // DOCache, while the agent daemon runs (New)
 	rules   *rules.Env
 	folders map[string]string
 	threads atomic.Int64
@@ -61,6 +63,10 @@ func New(cfg Config) (*Agent, error) {
 		a.closeFiles()
 		return nil, err
 	}
+	if err := a.openDOCache(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if a.cfg.PeerAddr != "" {
 		if err := a.startPeering(); err != nil {
 			a.Close()
@@ -69,6 +75,9 @@ func New(cfg Config) (*Agent, error) {
 		if cfg.Downloader == nil {
 			a.dl = a.peer.dl
 		}
+	} else if cfg.Downloader == nil {
+		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode,
+			Options: fetch.Options{Clock: a.cfg.Clock, Caller: DefaultCaller}, Records: a.doCache, Logf: a.doLogf}
 	}
 	a.tracer().info("[Win32App] imepipe agent started on %s (sync every %v, retry after %v, %d attempts, GRS %v)", a.cfg.Root, a.cfg.SyncInterval, a.cfg.RetryInterval, a.cfg.MaxAttempts, a.cfg.GRSWindow)
 	return a, nil
@@ -111,7 +120,7 @@ func Open(cfg Config) (*Agent, error) {
 	a.folders = rules.KnownFolders(root, cfg.Folders)
 	a.dl = cfg.Downloader
 	if a.dl == nil {
-		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: *cfg.DownloadMode, Options: fetch.Options{Clock: cfg.Clock}}
+		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: *cfg.DownloadMode, Options: fetch.Options{Clock: cfg.Clock, Caller: DefaultCaller}}
 	}
 	scriptEnv := append(installerEnv(), rules.FolderEnv(a.folders)...)
 	a.rules = &rules.Env{Registry: st, Folders: a.folders, Scripts: rules.Scripts{Dir: layout.Staging, Timeout: cfg.ScriptTimeout, Env: scriptEnv}}
@@ -303,8 +312,8 @@ func (a *Agent) Close() error {
 		defer a.mu.Unlock()
 		a.leaveArray() // after the last flow: nothing registers again
 		err = a.closeFiles()
-		if a.peer != nil {
-			if cerr := a.peer.cache.Close(); err == nil {
+		if a.doCache != nil {
+			if cerr := a.doCache.Close(); err == nil {
 				err = cerr
 			}
 		}

@@ -71,6 +71,11 @@ type Config struct {
 	// DOMaxUploadBandwidth caps the peer server's uploads in bytes per
 	// second (DO's DOMaxUploadBandwidth; 0: no cap).
 	DOMaxUploadBandwidth int64
+	// DOCache is DO's cache policy for the agent's DOCache (MaxBytes:
+	// DOAbsoluteMaxCacheSize, MaxPercent: DOMaxCacheSize, MaxAge:
+	// DOMaxCacheAge; zero values: DO's defaults). Clock and Logf are the
+	// agent's own.
+	DOCache peer.CacheOptions
 
 	SyncInterval  time.Duration // between syncs (DefaultSyncInterval)
 	RetryInterval time.Duration // minimum gap between attempts (DefaultRetryInterval)

@@ -7,6 +7,7 @@ import (
 	"github.com/imepipe/imepipe/delivery"
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/peer"
 )
 
 // Downloader starts an app's content download (delivery.Downloader): a
@@ -23,7 +24,17 @@ type FetchDownloader struct {
 	CacheHost    string
 	DownloadMode imeapi.DownloadMode
 	Options      fetch.Options // base options (Connections, Retry, Clock, Logf, …)
+	// Records, when set, keeps the DO record of every download (the DO
+	// cache keeps no content of them: nothing is served to peers in the
+	// modes that come here); nil keeps none.
+	Records *peer.Cache
+	Logf    func(format string, args ...any)
 }
+
+// DefaultCaller is the PredefinedCallerApplication of the agent's
+// downloads. Which name Windows shows for the IME's downloads is not
+// documented; this one is ours.
+const DefaultCaller = "Intune Management Extension"
 
 // Start implements Downloader.
 func (d *FetchDownloader) Start(ctx context.Context, req delivery.Request) (*delivery.Transfer, error) {
@@ -50,5 +61,23 @@ func (d *FetchDownloader) Start(ctx context.Context, req delivery.Request) (*del
 	if err != nil {
 		return nil, err
 	}
-	return delivery.JobTransfer(ctx, job), nil
+	if d.Records == nil {
+		return delivery.JobTransfer(ctx, job), nil
+	}
+	type end struct {
+		st  fetch.Status
+		err error
+	}
+	done := make(chan end, 1)
+	go func() {
+		st, err := job.Run(ctx)
+		if rerr := d.Records.Record(st); rerr != nil && d.Logf != nil {
+			d.Logf("DO record of %s: %v", st.FileId, rerr)
+		}
+		done <- end{st, err}
+	}()
+	return delivery.NewTransfer(job, func() (peer.Result, error) {
+		e := <-done
+		return peer.Result{Status: e.st}, e.err
+	}), nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/peer"
 )
 
 // blobCounter serves the service and counts the blob bytes it sends
@@ -116,7 +117,7 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 	pkgSize := a.FileSize
 	cached, err := os.ReadDir(h.agent.layout.DOCache)
 	must(t, err)
-	if len(cached) != 2 { // <DoFileId>.content and .json
+	if len(cached) != 3 { // <DoFileId>.content and .json, _policy.json
 		t.Fatalf("A's DOCache after install: %v", cached)
 	}
 	// A's piece server also exposes the DO figures to Prometheus.
@@ -166,7 +167,7 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 	ctx := context.Background()
 	var toPeers int64
 	for _, ag := range append([]*Agent{h.agent}, agents...) {
-		for _, ct := range ag.peer.cache.List() {
+		for _, ct := range ag.doCache.List() {
 			toPeers += ct.Status().BytesToLanPeers
 		}
 	}
@@ -174,7 +175,8 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 		t.Errorf("peers sent %d bytes, B and C took %d", toPeers, fromPeers)
 	}
 
-	// Mode 0 beside them: HTTP only, and the DO cache stays empty.
+	// Mode 0 beside them: HTTP only, and the DO cache keeps a record but
+	// no content.
 	before := counter.sent.Load()
 	http0 := peerAgent(t, h, "pc-http", lan.URL, imeapi.ModeHTTPOnly)
 	if err := http0.Sync(ctx); err != nil {
@@ -187,8 +189,18 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 	if sent := counter.sent.Load() - before; sent < pkgSize {
 		t.Fatalf("mode 0: origin sent %d bytes of %d", sent, pkgSize)
 	}
-	if ents, _ := os.ReadDir(http0.layout.DOCache); len(ents) != 0 {
-		t.Fatalf("mode 0 cached content for peers: %v", ents)
+	ents, _ := os.ReadDir(http0.layout.DOCache)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "_policy.json "+do.FileId+".record" {
+		t.Fatalf("mode 0 DOCache holds %v, want the policy and a record without content", names)
+	}
+	recs, err := peer.ReadStatus(http0.layout.DOCache)
+	if err != nil || len(recs) != 1 || recs[0].DownloadMode != imeapi.ModeHTTPOnly || recs[0].BytesFromHttp != pkgSize ||
+		recs[0].PredefinedCallerApplication != DefaultCaller || recs[0].ExpireOn == (fetch.DateTime{}) {
+		t.Fatalf("mode 0 DO record %+v (%v)", recs, err)
 	}
 }
 

@@ -54,14 +54,37 @@ type peering struct {
 	wg    sync.WaitGroup
 }
 
-// startPeering opens DOCache, starts the piece server on Config.PeerAddr
-// and the announcer, and builds the PeerDownloader.
-func (a *Agent) startPeering() error {
-	logf := func(format string, args ...any) { a.tracer().info("[DO] "+format, args...) }
-	cache, err := peer.OpenCache(a.layout.DOCache, peer.CacheOptions{Clock: a.cfg.Clock, Logf: logf})
+// doLogf logs a DO line.
+func (a *Agent) doLogf(format string, args ...any) { a.tracer().info("[DO] "+format, args...) }
+
+// openDOCache opens DOCache with the cache policy of Config.DOCache,
+// writes the policy there for `imepipe do status`, and applies it once.
+// Every download of the daemon keeps its DO record there, in every mode.
+func (a *Agent) openDOCache() error {
+	opt := a.cfg.DOCache
+	opt.Clock, opt.Logf = a.cfg.Clock, a.doLogf
+	cache, err := peer.OpenCache(a.layout.DOCache, opt)
 	if err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
 	}
+	a.doCache = cache
+	if err := cache.WritePolicy(); err != nil {
+		a.tracer().warn("[DO] %v", err)
+	}
+	if a.cfg.PeerAddr == "" { // with peering the announcer expires
+		if _, err := cache.Expire(); err != nil {
+			a.tracer().warn("[DO] %v", err)
+		}
+	}
+	return nil
+}
+
+// startPeering starts the piece server over DOCache on Config.PeerAddr,
+// the announcer and the saver of the DO records (peer.Cache.Persist),
+// and builds the PeerDownloader.
+func (a *Agent) startPeering() error {
+	logf := a.doLogf
+	cache := a.doCache
 	ln, err := net.Listen("tcp", a.cfg.PeerAddr)
 	switch {
 	case addrInUse(err):
@@ -70,7 +93,6 @@ func (a *Agent) startPeering() error {
 		a.tracer().warn("[DO] Peer port %s is in use (%v): not sharing DOCache with peers this run; pass --peer-addr HOST:PORT or --peer-addr off", a.cfg.PeerAddr, err)
 		ln = nil
 	case err != nil:
-		cache.Close()
 		return fmt.Errorf("orchestrate: peer server: %w", err)
 	}
 	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Clock: a.cfg.Clock, Logf: logf,
@@ -79,7 +101,8 @@ func (a *Agent) startPeering() error {
 		p.addr = ln.Addr().String()
 	}
 	p.dl = &PeerDownloader{
-		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode, Options: fetch.Options{Clock: a.cfg.Clock}},
+		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode,
+			Options: fetch.Options{Clock: a.cfg.Clock, Caller: DefaultCaller}, Records: cache, Logf: logf},
 		Cache: cache, PeerAddr: announced(p.addr), LanID: a.cfg.LanID, Clock: a.cfg.Clock, Logf: logf, Policy: a.cfg.DOPolicy,
 		PeerID: func() string { return a.client.DeviceID },
 	}
@@ -100,10 +123,20 @@ func (a *Agent) startPeering() error {
 			}
 		}()
 	}
-	p.wg.Add(1)
+	p.wg.Add(2)
 	go func() {
 		defer p.wg.Done()
 		a.announceLoop(p)
+	}()
+	go func() {
+		defer p.wg.Done()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			<-p.done
+			cancel()
+		}()
+		cache.Persist(ctx)
 	}()
 	a.peer = p
 	if ln != nil {

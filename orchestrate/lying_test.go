@@ -322,8 +322,8 @@ func TestLyingServiceDoFileId(t *testing.T) {
 				if d := diffSnapshots(outside, snapshot(t, box, h.cfg.Root)); len(d) > 0 {
 					t.Fatalf("DoFileId %q: outside --root: %v", id, d)
 				}
-				if ents, _ := os.ReadDir(h.agent.layout.DOCache); len(ents) != 0 {
-					t.Fatalf("DoFileId %q: DOCache holds %v", id, ents)
+				if ents, _ := os.ReadDir(h.agent.layout.DOCache); len(ents) != 1 || ents[0].Name() != "_policy.json" {
+					t.Fatalf("DoFileId %q: DOCache holds %v, want only the agent's _policy.json", id, ents)
 				}
 				_, _ = h.agent.ResetGRS(context.Background(), app.id())
 			}

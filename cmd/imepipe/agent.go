@@ -129,11 +129,16 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	quiet := fs.Bool("q", false, "do not echo the log on stderr")
 	jsonOut := fs.Bool("json", false, "with --once: print the status as JSON")
 	doPolicy := doPolicyFlags(fs)
+	doCache := doCacheFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	pol, maxUpload, err := doPolicy()
+	if err != nil {
+		return err
+	}
+	cacheOpt, err := doCache()
 	if err != nil {
 		return err
 	}
@@ -176,7 +181,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
 		DeviceProperties: props(*name), OSVersion: *osVersion, InstallUser: *installUser,
-		DOPolicy: pol, DOMaxUploadBandwidth: maxUpload,
+		DOPolicy: pol, DOMaxUploadBandwidth: maxUpload, DOCache: cacheOpt,
 	}
 	if err := applyPersist(&cfg); err != nil {
 		return err

@@ -3,19 +3,15 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"io"
 	"path/filepath"
-	"reflect"
 
 	"github.com/imepipe/imepipe/fetch"
-	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
 	"github.com/imepipe/imepipe/peer"
 )
 
 func init() {
-	register("do", "Delivery Optimization: do status [--root DIR] [--json]", runDO)
+	register("do", "Delivery Optimization: do status [--root DIR] [--json|--table], do pin|unpin FILEID", runDO)
 }
 
 func runDO(ctx context.Context, e *env, args []string) error {
@@ -23,23 +19,38 @@ func runDO(ctx context.Context, e *env, args []string) error {
 		writeHelp(e.stdout, "do", nil)
 		return flag.ErrHelp
 	}
-	if len(args) == 0 || args[0] != "status" {
-		return usagef("want: do status [--root DIR] [--json] (see imepipe do --help)")
+	if len(args) == 0 {
+		return usagef("want: do status|pin|unpin (see imepipe do --help)")
 	}
+	switch args[0] {
+	case "status":
+		return runDOStatus(e, args[1:])
+	case "pin", "unpin":
+		return runDOPin(e, args[0], args[1:])
+	}
+	return usagef("unknown do command %q: want status, pin or unpin (see imepipe do --help)", args[0])
+}
+
+func runDOStatus(e *env, args []string) error {
 	fs := newFlags(e, "do status")
 	root := rootFlag(fs)
-	jsonOut := fs.Bool("json", false, "print one JSON document")
-	rest, err := parseFlags(fs, args[1:])
+	jsonOut := fs.Bool("json", false, "print one JSON document (the records)")
+	table := fs.Bool("table", false, "print the records as Format-Table does")
+	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q (see imepipe do status --help)", rest[0])
 	}
+	if *jsonOut && *table {
+		return usagef("--json and --table do not go together")
+	}
 	if err := orchestrate.CheckRoot(*root); err != nil {
 		return err
 	}
-	recs, err := peer.ReadStatus(filepath.Join(*root, "DOCache"))
+	dir := filepath.Join(*root, "DOCache")
+	recs, err := peer.ReadStatus(dir)
 	if err != nil {
 		return err
 	}
@@ -49,37 +60,35 @@ func runDO(ctx context.Context, e *env, args []string) error {
 		}
 		return writeJSON(e, recs)
 	}
-	return formatList(e.stdout, recs)
-}
-
-// formatList prints records as PowerShell's Format-List does: a blank
-// line, then "Name : value" lines with the names padded to one width.
-func formatList(w io.Writer, recs []fetch.Status) error {
-	t := reflect.TypeOf(fetch.Status{})
-	width := 0
-	for i := range t.NumField() {
-		width = max(width, len(t.Field(i).Name))
-	}
-	for _, r := range recs {
-		if _, err := fmt.Fprintln(w); err != nil {
-			return err
-		}
-		v := reflect.ValueOf(r)
-		for i := range t.NumField() {
-			val := v.Field(i).Interface()
-			if m, ok := val.(imeapi.DownloadMode); ok {
-				val = int(m) // DO prints the number
-			} else if s, ok := val.(fmt.Stringer); ok {
-				val = s.String()
-			}
-			if _, err := fmt.Fprintf(w, "%-*s : %v\n", width, t.Field(i).Name, val); err != nil {
-				return err
-			}
-		}
-	}
-	if len(recs) > 0 {
-		_, err := fmt.Fprintln(w)
+	pol, ok, err := peer.ReadPolicy(dir)
+	if err != nil {
 		return err
 	}
-	return nil
+	if *table {
+		err = formatTable(e.stdout, recs)
+	} else {
+		err = formatList(e.stdout, recs)
+	}
+	if err != nil || !ok {
+		return err
+	}
+	return formatList(e.stdout, []cacheSummary{summarize(pol, recs)})
+}
+
+// runDOPin pins (or unpins) a file of the DO cache, as
+// Set-DeliveryOptimizationStatus -FileId ID -Pin does.
+func runDOPin(e *env, verb string, args []string) error {
+	fs := newFlags(e, "do "+verb)
+	root := rootFlag(fs)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("want: do %s [--root DIR] FILEID", verb)
+	}
+	if err := orchestrate.CheckRoot(*root); err != nil {
+		return err
+	}
+	return peer.SetPinned(filepath.Join(*root, "DOCache"), rest[0], verb == "pin")
 }

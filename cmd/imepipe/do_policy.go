@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/imepipe/imepipe/peer"
@@ -40,5 +41,33 @@ func doPolicyFlags(fs *flag.FlagSet) func() (peer.Policy, int64, error) {
 			p.MinBackgroundQos = -1 // off
 		}
 		return p, int64(*up) << 10, nil
+	}
+}
+
+// doCacheFlags adds DO's cache policies for the agent's DOCache as flags,
+// in DO's units and with DO's defaults (DOAbsoluteMaxCacheSize,
+// DOMaxCacheSize in percent of the disk, DOMaxCacheAge in seconds); the
+// returned function reads them once the flags are parsed.
+func doCacheFlags(fs *flag.FlagSet) func() (peer.CacheOptions, error) {
+	size := fs.String("do-max-cache-size", "", "DOAbsoluteMaxCacheSize: the DO cache holds at most this `SIZE` (e.g. 10GiB); wins over --do-max-cache-size-percent (unset: the percent applies)")
+	pct := fs.Int("do-max-cache-size-percent", peer.DefaultMaxPercent, "DOMaxCacheSize: the DO cache holds at most this `PERCENT` of its disk")
+	age := fs.Int64("do-max-cache-age", int64(peer.DefaultMaxAge/time.Second), "DOMaxCacheAge: `SECONDS` a file not used stays in the DO cache (unless pinned)")
+	return func() (peer.CacheOptions, error) {
+		var o peer.CacheOptions
+		if *size != "" {
+			n, err := sizeFlag("do-max-cache-size", *size, 1<<20)
+			if err != nil {
+				return o, err
+			}
+			o.MaxBytes = n
+		}
+		if *pct < 1 || *pct > 100 {
+			return o, badValue("do-max-cache-size-percent", fmt.Sprint(*pct), "want 1 to 100")
+		}
+		if *age < 1 || *age > int64(math.MaxInt64/time.Second) {
+			return o, badValue("do-max-cache-age", fmt.Sprint(*age), "want a number of seconds of at least 1")
+		}
+		o.MaxPercent, o.MaxAge = *pct, time.Duration(*age)*time.Second
+		return o, nil
 	}
 }

@@ -75,14 +75,24 @@ var helps = map[string]helpText{
 		examples: []string{"demo", "demo --size 16MiB --keep"},
 	},
 	"do": {
-		usage:    "do status [--root DIR] [--json]",
-		about:    "Delivery Optimization: the DO records of an agent root, as Get-DeliveryOptimizationStatus prints them.",
-		examples: []string{"do status --root /var/lib/imepipe"},
+		usage:    "do status [--root DIR] [--json|--table] | do pin|unpin [--root DIR] FILEID",
+		about:    "Delivery Optimization: the DO records of an agent root, as Get-DeliveryOptimizationStatus prints them, and its cache policy; pin or unpin a file in the DO cache (Set-DeliveryOptimizationStatus -Pin).",
+		examples: []string{"do status --root /var/lib/imepipe", "do pin --root /var/lib/imepipe FILEID"},
 	},
 	"do status": {
-		usage:    "do status [--root DIR] [--json]",
-		about:    "The DO records of an agent root, as Get-DeliveryOptimizationStatus | Format-List prints them.",
-		examples: []string{"do status --root /var/lib/imepipe --json"},
+		usage:    "do status [--root DIR] [--json|--table]",
+		about:    "The DO records of an agent root, as Get-DeliveryOptimizationStatus | Format-List prints them (--table: as Format-Table), then the DO cache policy in force.",
+		examples: []string{"do status --root /var/lib/imepipe --table", "do status --root /var/lib/imepipe --json"},
+	},
+	"do pin": {
+		usage:    "do pin [--root DIR] FILEID",
+		about:    "Pin a file in the DO cache: it is kept whatever DOMaxCacheAge and the size cap say (Set-DeliveryOptimizationStatus -FileId FILEID -Pin $true).",
+		examples: []string{"do pin --root /var/lib/imepipe FILEID"},
+	},
+	"do unpin": {
+		usage:    "do unpin [--root DIR] FILEID",
+		about:    "Unpin a file in the DO cache: the cache policy applies to it again.",
+		examples: []string{"do unpin --root /var/lib/imepipe FILEID"},
 	},
 	"extract": {
 		usage:    "extract [-o DIR] [--force] [-j N] [--json] FILE.zip",

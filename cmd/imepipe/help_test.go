@@ -28,7 +28,10 @@ var cliTable = []struct {
 		{[]string{"--size", "banana"}, "--size"}, {[]string{"--keep=maybe"}, "--keep"}, {[]string{"--bogus"}, "-bogus"}}},
 	{[]string{"do"}, []string{"do status"}, []usageCase{
 		{[]string{"status", "--bogus"}, "-bogus"}, {[]string{"status", "--json=maybe"}, "--json"}, {[]string{"status", "--root"}, "-root"}}},
-	{[]string{"do", "status"}, []string{"--root DIR"}, nil},
+	{[]string{"do", "status"}, []string{"--root DIR", "--table"}, nil},
+	{[]string{"do", "pin"}, []string{"FILEID"}, []usageCase{
+		{[]string{"--bogus", "x"}, "-bogus"}, {[]string{"--root"}, "-root"}, {[]string{"-x", "x"}, "-x"}}},
+	{[]string{"do", "unpin"}, []string{"FILEID"}, nil},
 	{[]string{"extract"}, []string{"FILE.zip", "-o DIR"}, []usageCase{
 		{[]string{"-j", "-1", "x.zip"}, "-j"}, {[]string{"-j", "x", "x.zip"}, "-j"}, {[]string{"--force=2", "x.zip"}, "--force"}}},
 	{[]string{"fetch"}, []string{"URL", "-o FILE"}, []usageCase{

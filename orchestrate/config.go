@@ -73,8 +73,9 @@ type Config struct {
 	DOMaxUploadBandwidth int64
 	// DOCache is DO's cache policy for the agent's DOCache (MaxBytes:
 	// DOAbsoluteMaxCacheSize, MaxPercent: DOMaxCacheSize, MaxAge:
-	// DOMaxCacheAge; zero values: DO's defaults). Clock and Logf are the
-	// agent's own.
+	// DOMaxCacheAge; zero values: DO's defaults). Its Clock (last use,
+	// Caching, the saves' interval) is the agent's unless set; Logf is
+	// the agent's own.
 	DOCache peer.CacheOptions
 
 	SyncInterval  time.Duration // between syncs (DefaultSyncInterval)

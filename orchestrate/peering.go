@@ -62,7 +62,10 @@ func (a *Agent) doLogf(format string, args ...any) { a.tracer().info("[DO] "+for
 // Every download of the daemon keeps its DO record there, in every mode.
 func (a *Agent) openDOCache() error {
 	opt := a.cfg.DOCache
-	opt.Clock, opt.Logf = a.cfg.Clock, a.doLogf
+	if opt.Clock == nil {
+		opt.Clock = a.cfg.Clock
+	}
+	opt.Logf = a.doLogf
 	cache, err := peer.OpenCache(a.layout.DOCache, opt)
 	if err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
@@ -77,6 +80,16 @@ func (a *Agent) openDOCache() error {
 		}
 	}
 	return nil
+}
+
+// SaveDORecords writes now the DO records whose figures changed since
+// they were last written, as the agent does by itself every
+// SaveInterval (peer.DefaultSaveInterval) while it serves peers.
+func (a *Agent) SaveDORecords() error {
+	if a.doCache == nil {
+		return nil
+	}
+	return a.doCache.Flush()
 }
 
 // startPeering starts the piece server over DOCache on Config.PeerAddr,

@@ -219,6 +219,7 @@ func (d *demo) agents(ctx context.Context) error {
 		a, err := orchestrate.New(orchestrate.Config{
 			Root: filepath.Join(d.work, da.name), ServiceURL: d.url, EnrollmentSecret: d.secret, DeviceName: da.name,
 			DownloadMode: &da.mode, PeerAddr: "127.0.0.1:0", LanID: da.lan, Groups: []string{da.group}, HTTP: d.client,
+			DOCache: peer.CacheOptions{Clock: demoDOClock},
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
@@ -270,6 +271,11 @@ func (d *demo) agents(ctx context.Context) error {
 			}
 		}
 		fmt.Fprintf(d.e.stdout, "%d agents synced from their peers in %.2fs\n", len(agents), time.Since(t0).Seconds())
+		if r == 1 {
+			if err := d.seederStatus(first); err != nil {
+				return err
+			}
+		}
 	}
 
 	// Closing saves each DO cache's records, with the bytes sent to peers.
@@ -279,6 +285,22 @@ func (d *demo) agents(ctx context.Context) error {
 		}
 	}
 	return d.doSummary()
+}
+
+// demoDOClock, when set (tests), is the agents' DO cache clock.
+var demoDOClock peer.Clock
+
+// seederStatus prints `imepipe do status` of the first agent while it
+// still runs and has just served the LAN round: its records as another
+// process reads them, once the agent saved them (it does every second by
+// itself; the demo does not wait for that).
+func (d *demo) seederStatus(a *orchestrate.Agent) error {
+	if err := a.SaveDORecords(); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	root := filepath.Join(d.work, demoAgents[0].name)
+	fmt.Fprintf(d.e.stdout, "%s serves its DO cache; imepipe do status --root %s (Get-DeliveryOptimizationStatus | Format-List) while it runs:\n", demoAgents[0].name, root)
+	return runDOStatus(d.e, []string{"--root", root})
 }
 
 // result prints one agent's line for the demo app; an app not installed

@@ -2,8 +2,12 @@ package main
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/imepipe/imepipe/internal/clocktest"
 )
 
 // TestDemo runs the first-run demo end to end on loopback: pack, inspect,
@@ -12,9 +16,17 @@ import (
 // fourth (another LAN, same group) from a Group peer and the fifth
 // (another LAN and group, mode 3) from an Internet peer; the DO table
 // shows LAN, Group and Internet bytes.
+//
+// Acceptance 3: the seeding agent's `do status`, printed while it still
+// runs, has 28 fields per record, Status Caching (it has just served
+// the LAN round; the agents' DO clock is a manual one here, so the
+// CachingWindow cannot pass under a loaded machine) and non-zero
+// BytesToLanPeers.
 func TestDemo(t *testing.T) {
 	skipAgentsOnWindows(t)
 	t.Setenv("TMPDIR", t.TempDir())
+	demoDOClock = clocktest.New(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
+	t.Cleanup(func() { demoDOClock = nil })
 	code, stdout, stderr := runCLI(t, "demo", "--size", "2MiB")
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
@@ -51,4 +63,43 @@ func TestDemo(t *testing.T) {
 			t.Errorf("DO table lacks %s", col)
 		}
 	}
+	rec := seederRecord(t, stdout)
+	if len(rec) != 28 {
+		t.Errorf("the seeder's do status record has %d fields, want 28: %v", len(rec), rec)
+	}
+	if rec["Status"] != "Caching" || rec["PredefinedCallerApplication"] == "" || rec["ExpireOn"] == "" || rec["IsPinned"] != "False" {
+		t.Errorf("the seeder's record while it serves: %v", rec)
+	}
+	if n, err := strconv.ParseInt(rec["BytesToLanPeers"], 10, 64); err != nil || n <= 0 {
+		t.Errorf("the seeder's BytesToLanPeers while it runs: %q", rec["BytesToLanPeers"])
+	}
+}
+
+// seederRecord is the first Format-List record printed after the demo's
+// "imepipe do status" line: name → value, every line checked to be
+// "Name<padding> : value" with the names padded to one width.
+func seederRecord(t *testing.T, stdout string) map[string]string {
+	t.Helper()
+	_, after, ok := strings.Cut(stdout, "imepipe do status --root ")
+	if !ok {
+		t.Fatalf("demo output lacks the seeder's do status:\n%s", stdout)
+	}
+	lines := strings.Split(after, "\n")[1:]
+	if len(lines) == 0 || lines[0] != "" {
+		t.Fatalf("do status does not start with a blank line: %q", lines[:min(3, len(lines))])
+	}
+	rec := map[string]string{}
+	width := -1
+	for _, l := range lines[1:] {
+		if l == "" {
+			break
+		}
+		i := strings.Index(l, " : ")
+		if i < 0 || (width >= 0 && i != width) {
+			t.Fatalf("not a Format-List line (or another name width): %q", l)
+		}
+		width = i
+		rec[strings.TrimRight(l[:i], " ")] = l[i+3:]
+	}
+	return rec
 }

@@ -6,7 +6,8 @@
 //	Content/Incoming/<appId>_<rev>.bin   downloads (with fetch's journal)     0700
 //	Content/Staging/                     scripts, reaper results, exit-code files 0700
 //	IMECache/<appId>_<rev>/              unpacked content while it is installed 0700
-//	DOCache/                             the DO cache shared with peers (Config.PeerAddr) 0700
+//	DOCache/                             the DO cache shared with peers (Config.PeerAddr), the DO
+//	                                     records of every mode and the cache policy (Config.DOCache) 0700
 //	Logs/IntuneManagementExtension.log   CMTrace log, rotated by size
 //	state.db                             package state: the IME registry layout
 //	agent.sock                           control socket while the agent runs

@@ -31,6 +31,15 @@
 // before its Retry-After, never banned or counted against it — and asks
 // the least loaded holder instead.
 //
+// The DO cache follows DO's cache policy (CacheOptions: DOMaxCacheAge,
+// DOMaxCacheSize in percent of the disk, DOAbsoluteMaxCacheSize): files
+// unused past the age, or over the size cap least recently used first,
+// are removed unless pinned (SetPinned, <id>.pin). Each file's record
+// (<id>.json, or <id>.record for downloads kept without content) has the
+// 28 Get-DeliveryOptimizationStatus fields; Persist saves it while its
+// counters change, at most once per SaveInterval, so ReadStatus in
+// another process sees them live.
+//
 // What peer does not do: it does not verify whole files (the caller
 // checks the HMAC with package decrypt), decrypt, install, or keep an
 // agent's sync loop; it does not punch through NATs or encrypt peer

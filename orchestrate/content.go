@@ -55,7 +55,8 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 		} else {
 			t.info("[Win32App] Cached content verified (size and SHA-256), skip downloading")
 			cached = true
-			st = fetch.Status{FileId: info.DoFileID, FileSize: info.Size, FileSizeInCache: info.Size, Status: imeapi.DOComplete, DownloadMode: *a.cfg.DownloadMode}
+			st = fetch.Status{FileId: info.DoFileID, FileSize: info.Size, FileSizeInCache: info.Size, Status: imeapi.DOComplete, DownloadMode: *a.cfg.DownloadMode,
+				PredefinedCallerApplication: DefaultCaller}
 		}
 	}
 	for try := 0; ; try++ {

@@ -261,7 +261,7 @@ func TestReinstallFromDOCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	again := doRecord(t, h.agent, app.id())
-	if again.TotalBytesDownloaded != 0 || again.FileSizeInCache != first.FileSize {
+	if again.TotalBytesDownloaded != 0 || again.FileSizeInCache != first.FileSize || again.PredefinedCallerApplication != DefaultCaller {
 		t.Fatalf("reinstall: %+v, want nothing downloaded and %d bytes in cache", again, first.FileSize)
 	}
 	if _, err := os.Stat(h.programFiles("Reinstall", "app.txt")); err != nil {

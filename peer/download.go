@@ -162,6 +162,7 @@ func start(ctx context.Context, cfg DownloadConfig) (Result, *running, error) {
 			if hit {
 				cfg.Logf("peer: %s served from the DO cache", info.DoFileID)
 				res.Status = cachedStatus(info.DoFileID, info.Size, cfg.Mode)
+				res.Status.PredefinedCallerApplication = cfg.Options.Caller
 				return res, nil, nil
 			}
 			ct, err = cfg.Cache.Begin(info.DoFileID, info.Size, info.PieceSize, cfg.Hashes, cfg.Path)

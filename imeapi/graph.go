@@ -111,6 +111,8 @@ type Win32LobApp struct {
 	Assignments []Assignment `json:"assignments,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
+	// assignedFrom is the folder AssignID derived ID from ("": the body had one).
+	assignedFrom string
 }
 
 // InstallExperience is win32LobAppInstallExperience.

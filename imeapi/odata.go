@@ -97,7 +97,7 @@ func unwrapValue(b []byte) ([]byte, error) {
 func (a *Win32LobApp) normalize() {
 	a.ODataType = CanonicalType(a.ODataType)
 	if a.Version == "" {
-		a.Version = a.CommittedContentVersion
+		a.Version = contentVersion(a.CommittedContentVersion)
 	}
 	for i := range a.Rules {
 		r := &a.Rules[i]

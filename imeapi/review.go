@@ -24,9 +24,16 @@ import (
 // relationships (dependencies and supersedences an app names as child)
 // are implemented by the agent; a relationship with targetType parent is
 // ignored here (the app it names carries it as child).
+//
+// Warnings are what loading decided that the body did not say, and what
+// loads but cannot work: an id assigned to a create body without one
+// (AssignID), a committedContentVersion mapped to a safe folder name
+// (SafeVersion), an app without a detection rule (loaded, never
+// installed). They do not refuse the app.
 type Review struct {
 	Ignored     []string `json:"ignored"`
 	Unsupported []string `json:"unsupported"`
+	Warnings    []string `json:"warnings"`
 }
 
 // Review lists a's ignored and unsupported fields (see Review).
@@ -111,6 +118,9 @@ func (a *Win32LobApp) Review() Review {
 	}
 	if r.Unsupported == nil {
 		r.Unsupported = []string{}
+	}
+	if r.Warnings = a.warnings(); r.Warnings == nil {
+		r.Warnings = []string{}
 	}
 	return r
 }

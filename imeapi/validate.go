@@ -133,23 +133,15 @@ func (a *Win32LobApp) Validate() error {
 		}
 		seen[rc.ReturnCode] = true
 	}
-	detections := 0
 	for _, l := range []struct {
 		name  string
 		rules []Rule
 	}{{"rules", a.Rules}, {"detectionRules", a.DetectionRules}, {"requirementRules", a.RequirementRules}} {
 		for i := range l.rules {
-			isDetection, err := validateRule(fmt.Sprintf("%s[%d]", l.name, i), l.name, &l.rules[i])
-			if err != nil {
+			if _, err := validateRule(fmt.Sprintf("%s[%d]", l.name, i), l.name, &l.rules[i]); err != nil {
 				return err
 			}
-			if isDetection {
-				detections++
-			}
 		}
-	}
-	if detections == 0 {
-		return bad("rules", "no detection rule (rules with ruleType detection, or detectionRules)")
 	}
 	if err := a.validateRequirements(); err != nil {
 		return err

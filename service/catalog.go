@@ -101,11 +101,11 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 		dir := filepath.Join(appsDir, e.Name())
 		var a *app
 		g, err := readApp(filepath.Join(dir, AppFile))
-		check := AppCheck{Dir: dir, ID: g.ID, DisplayName: g.DisplayName, Version: g.Version, Ignored: []string{}, Unsupported: []string{}}
+		check := AppCheck{Dir: dir, ID: g.ID, DisplayName: g.DisplayName, Version: g.Version, Ignored: []string{}, Unsupported: []string{}, Warnings: []string{}}
 		var review imeapi.Review
 		if err == nil {
 			review = g.Review()
-			check.Ignored, check.Unsupported = review.Ignored, review.Unsupported
+			check.Ignored, check.Unsupported, check.Warnings = review.Ignored, review.Unsupported, review.Warnings
 			err = admit(dir, &g, review, filters, opt.allowUnsupported)
 		}
 		if err == nil {
@@ -133,6 +133,9 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 		check.Loaded = true
 		c.checks = append(c.checks, check)
 		a.review = review
+		if len(review.Warnings) > 0 {
+			logf("app %s: warnings: %s", g.ID, strings.Join(review.Warnings, "; "))
+		}
 		if len(review.Ignored) > 0 {
 			logf("app %s: ignored fields: %s", g.ID, strings.Join(review.Ignored, ", "))
 		}
@@ -244,6 +247,9 @@ func readApp(path string) (imeapi.Win32LobApp, error) {
 		field, msg := describeJSONError(data, err)
 		return fail(field, fmt.Errorf("%w: %s", imeapi.ErrInvalid, msg))
 	}
+	// A create body has no id (Graph assigns one on create): the folder's
+	// name gives one, the same at every load; Review warns.
+	g.AssignID(filepath.Base(dir))
 	if err := g.Validate(); err != nil {
 		var fe *imeapi.FieldError
 		if errors.As(err, &fe) {

@@ -68,6 +68,12 @@ type Policy struct {
 	// none): the agent does not attempt a required app before its start
 	// and enforces it from its deadline (InstallTimeSettings.Schedule).
 	InstallTimeSettings *InstallTimeSettings `json:"installTimeSettings,omitempty"`
+	// Notifications and RestartSettings are the winning assignment's
+	// (showAll when empty; nil: none). The agent has no toasts and does
+	// not restart the device: it records both in its state and logs them
+	// with the restart a return code or deviceRestartBehavior asks for.
+	Notifications   string           `json:"notifications,omitempty"`
+	RestartSettings *RestartSettings `json:"restartSettings,omitempty"`
 	// DependencyOf, for a policy with IntentNotTargeted, lists the
 	// assigned apps that depend on this one or supersede it (their
 	// relationships name it): the service serves it, and its content, for

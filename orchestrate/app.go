@@ -63,7 +63,7 @@ func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDem
 		return
 	}
 	defer release()
-	_ = a.store.PutPolicy(user, key, state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Clock.Now()})
+	_ = a.store.PutPolicy(user, key, withSettings(state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Clock.Now()}, p, app))
 	if m != modeDetect && !onDemand && !a.due(t, user, key, p.AppID) {
 		return
 	}
@@ -169,6 +169,7 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 		cmdline = app.UninstallCommandLine
 	}
 	t.info("[Win32App] ===Step=== InstallBehavior RegularWin32App, Intent %d, command line: %s", p.Intent, cmdline)
+	t.info("[Win32App] Restart settings: %s", restartSummary(p, app))
 	code, err := a.execute(ctx, t, p, app, m, key, dir, cmdline)
 	if errors.Is(err, reap.ErrDetached) {
 		detached = true

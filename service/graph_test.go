@@ -46,10 +46,10 @@ func TestGraphBodies(t *testing.T) {
 		warnings    []string
 	}{
 		{"beta-create.json", "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a", "1", 4,
-			[]string{"allowAvailableUninstall", "dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
+			[]string{"dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
 			[]string{"activeInstallScript=c0ffee00-0000-4000-8000-000000000001", "activeUninstallScript=c0ffee00-0000-4000-8000-000000000002"}, nil},
 		{"beta-get.json", "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", "3", 20971520,
-			[]string{"assignments[0].settings.notifications", "assignments[0].settings.restartSettings", "assignments[0].source", "createdDateTime", "dependentAppCount", "isAssigned", "isFeatured", "lastModifiedDateTime", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
+			[]string{"assignments[0].source", "createdDateTime", "dependentAppCount", "isAssigned", "isFeatured", "lastModifiedDateTime", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
 			[]string{}, nil}, // installTimeSettings, relationships: done by the agent
 		{"rules-every-type.json", "d4c3b2a1-0f9e-4d8c-b7a6-9f8e7d6c5b4a", "7", 0,
 			[]string{},
@@ -61,7 +61,7 @@ func TestGraphBodies(t *testing.T) {
 			[]string{"developer", "informationUrl", "isFeatured", "largeIcon", "notes", "owner", "privacyInformationUrl", "publishingState"},
 			[]string{}, nil},
 		{"v1-get.json", "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f", "2", 1582118,
-			[]string{"assignments[0].settings.notifications", "createdDateTime", "informationUrl", "isFeatured", "lastModifiedDateTime", "publishingState"},
+			[]string{"createdDateTime", "informationUrl", "isFeatured", "lastModifiedDateTime", "publishingState"},
 			[]string{"rules[1].operationType=appVersion"}, nil},
 		{"value-wrapped.json", "b7c6d5e4-f3a2-4b1c-9d0e-8f7a6b5c4d3e", "5", 61341696,
 			[]string{},
@@ -69,11 +69,11 @@ func TestGraphBodies(t *testing.T) {
 		// Microsoft's own examples, as the Graph reference pages publish
 		// them (testdata/graph/SOURCES.md): placeholders and all.
 		{"ms-beta-create-request.json", assignedGraphID, msVersion, 4,
-			[]string{"allowAvailableUninstall", "dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
+			[]string{"dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
 			[]string{"activeInstallScript=Target Id value", "activeUninstallScript=Target Id value", msRelease},
 			[]string{msAssigned, msVersionWarning}},
 		{"ms-beta-create-response.json", msID, msVersion, 4,
-			[]string{"allowAvailableUninstall", "createdDateTime", "dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "lastModifiedDateTime", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
+			[]string{"createdDateTime", "dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "lastModifiedDateTime", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
 			[]string{"activeInstallScript=Target Id value", "activeUninstallScript=Target Id value", msRelease},
 			[]string{msVersionWarning}},
 		{"ms-beta-get-response.json", msID, msVersion, 4,
@@ -197,6 +197,12 @@ func TestGraphRefusals(t *testing.T) {
 		{"relationship target", mutate(t, func(m map[string]any) {
 			m["relationships"] = []any{map[string]any{"@odata.type": "microsoft.graph.mobileAppSupersedence", "targetId": "x", "supersedenceType": "update"}}
 		}), "relationships[0].targetId", "GUID"},
+		{"notifications", mutate(t, func(m map[string]any) {
+			m["assignments"].([]any)[0].(map[string]any)["settings"].(map[string]any)["notifications"] = "sometimes"
+		}), "assignments[0].settings.notifications", "sometimes"},
+		{"restart grace period", mutate(t, func(m map[string]any) {
+			m["assignments"].([]any)[0].(map[string]any)["settings"].(map[string]any)["restartSettings"] = map[string]any{"gracePeriodInMinutes": -5}
+		}), "assignments[0].settings.restartSettings.gracePeriodInMinutes", "negative"},
 		{"filter type", mutate(t, func(m map[string]any) {
 			m["assignments"].([]any)[0].(map[string]any)["target"].(map[string]any)["deviceAndAppManagementAssignmentFilterType"] = "maybe"
 		}), "assignments[0].target.deviceAndAppManagementAssignmentFilterType", "maybe"},

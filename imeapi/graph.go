@@ -102,8 +102,8 @@ type Win32LobApp struct {
 	// agent's on-demand uninstall. Absent (v1.0 has no such property)
 	// allows it, as before the property existed.
 	AllowAvailableUninstall *bool `json:"allowAvailableUninstall,omitempty"`
-	// ActiveInstallScript and ActiveUninstallScript (beta) replace the
-	// command lines by a script; not implemented by the agent yet.
+	// ActiveInstallScript and ActiveUninstallScript (beta) name the
+	// scripts that replace the command lines (script.go).
 	ActiveInstallScript   *ScriptReference `json:"activeInstallScript,omitempty"`
 	ActiveUninstallScript *ScriptReference `json:"activeUninstallScript,omitempty"`
 	// Relationships are the app's dependencies and supersedences (Graph

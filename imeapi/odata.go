@@ -20,7 +20,7 @@ var canonicalTypes = func() map[string]string {
 	for _, t := range []string{
 		TypeWin32LobApp, TypeAssignment, TypeAllDevices, TypeAllUsers, TypeGroup, TypeExclusionGroup, TypeSettings,
 		TypeDependency, TypeSupersedence, TypeInstallExperience, TypeReturnCode, TypeMsiInformation, TypeMinimumOS,
-		TypeInstallTime, TypeRestartSettings, TypeScriptReference,
+		TypeInstallTime, TypeRestartSettings, TypeScriptReference, TypeInstallScript, TypeUninstallScript,
 		TypeFileSystemRule, TypeRegistryRule, TypeProductCodeRule, TypeScriptRule,
 		TypeFileSystemDetection, TypeRegistryDetection, TypeProductCodeDetection, TypeScriptDetection,
 		TypeFileSystemRequirement, TypeRegistryRequirement, TypeScriptRequirement,

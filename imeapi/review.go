@@ -110,6 +110,12 @@ func (a *Win32LobApp) Review() Review {
 			}
 		}
 	}
+	r.Warnings = a.warnings()
+	return r.sorted()
+}
+
+// sorted sorts and compacts r's lists, empty rather than nil.
+func (r Review) sorted() Review {
 	slices.Sort(r.Ignored)
 	slices.Sort(r.Unsupported)
 	r.Ignored = slices.Compact(r.Ignored)
@@ -120,7 +126,7 @@ func (a *Win32LobApp) Review() Review {
 	if r.Unsupported == nil {
 		r.Unsupported = []string{}
 	}
-	if r.Warnings = a.warnings(); r.Warnings == nil {
+	if r.Warnings == nil {
 		r.Warnings = []string{}
 	}
 	return r

@@ -39,7 +39,10 @@ type Review struct {
 	Warnings    []string `json:"warnings"`
 }
 
-// Review lists a's ignored and unsupported fields (see Review).
+// Review lists a's ignored and unsupported fields and its warnings (see
+// Review), not knowing its scripts: an activeInstallScript or
+// activeUninstallScript is unsupported here; ReviewScripts, given the
+// app's script objects, drops those it resolves.
 func (a *Win32LobApp) Review() Review {
 	var r Review
 	ign := func(path string, extra map[string]json.RawMessage) {

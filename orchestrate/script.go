@@ -46,7 +46,8 @@ func activeScript(p imeapi.Policy, app imeapi.Win32LobApp, m mode) *imeapi.AppSc
 
 // setInstaller makes spec run the app's script installer for m when it
 // has one (written to dir, the returned path), else cmdline. Errors are
-// StepErrors, logged.
+// StepErrors; a command line that cannot run is logged here, the others
+// by the caller's failure.
 func (a *Agent) setInstaller(t *tracer, spec *reap.Spec, p imeapi.Policy, app imeapi.Win32LobApp, m mode, dir, cmdline string) (string, error) {
 	s := activeScript(p, app, m)
 	if s == nil {

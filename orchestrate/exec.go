@@ -42,8 +42,8 @@ func runAs(app imeapi.Win32LobApp) string {
 // execute runs a command line in dir under the reaper and waits for its
 // whole process tree: /bin/sh -c CMDLINE on Linux and macOS
 // (exec_unix.go), the line as given to CreateProcess on Windows
-// (exec_windows.go); or the app's active script instead (script.go). It returns the exit code (from EnvExitCodeFile when
-// written).
+// (exec_windows.go); or the app's active script instead (script.go). It
+// returns the exit code (from EnvExitCodeFile when written).
 //
 // Before the reaper starts, the run is recorded in state.db
 // (state.Install: content folder, result path, attempt number, deadline,

@@ -5,8 +5,9 @@
 // It holds the Microsoft Graph model an app.json carries (Win32LobApp, its
 // rules, return codes, install experience and assignments, with unknown
 // fields kept), read the way Graph writes it (odata.go), its schema check
-// (Validate), what loading leaves out (Review: ignored and unsupported
-// fields), the effective architectures (EffectiveArchitectures), the
+// (Validate), what loading leaves out or decides (Review: ignored and
+// unsupported fields, warnings; loaded.go: the id of a body without one,
+// a safe content version), the script installers (script.go), the effective architectures (EffectiveArchitectures), the
 // relationships, install-time settings and assignment-filter references
 // it models for the service to act on, the request and response
 // bodies of the service API (enrollment, Policy, ContentInfo, the sealed

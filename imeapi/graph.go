@@ -36,6 +36,7 @@ const (
 	TypeMsiInformation    = "#microsoft.graph.win32LobAppMsiInformation"
 	TypeMinimumOS         = "#microsoft.graph.windowsMinimumOperatingSystem"
 	TypeInstallTime       = "#microsoft.graph.mobileAppInstallTimeSettings"
+	TypeRestartSettings   = "#microsoft.graph.win32LobAppRestartSettings"
 	TypeScriptReference   = "#microsoft.graph.mobileAppScriptReference"
 
 	// v1.0 rules (rules[], each with ruleType detection or requirement).
@@ -96,11 +97,13 @@ type Win32LobApp struct {
 	MinimumSupportedOperatingSystem *MinimumOS      `json:"minimumSupportedOperatingSystem,omitempty"`
 	MsiInformation                  *MsiInformation `json:"msiInformation,omitempty"`
 
-	// AllowAvailableUninstall (beta) lets a user uninstall an available
-	// app from the Company Portal; there is no portal here.
+	// AllowAvailableUninstall (beta) says whether a user may uninstall
+	// an available app (the Company Portal's Uninstall): false refuses the
+	// agent's on-demand uninstall. Absent (v1.0 has no such property)
+	// allows it, as before the property existed.
 	AllowAvailableUninstall *bool `json:"allowAvailableUninstall,omitempty"`
-	// ActiveInstallScript and ActiveUninstallScript (beta) replace the
-	// command lines by a script; not implemented by the agent yet.
+	// ActiveInstallScript and ActiveUninstallScript (beta) name the
+	// scripts that replace the command lines (script.go).
 	ActiveInstallScript   *ScriptReference `json:"activeInstallScript,omitempty"`
 	ActiveUninstallScript *ScriptReference `json:"activeUninstallScript,omitempty"`
 	// Relationships are the app's dependencies and supersedences (Graph
@@ -111,6 +114,8 @@ type Win32LobApp struct {
 	Assignments []Assignment `json:"assignments,omitempty"`
 
 	Extra map[string]json.RawMessage `json:"-"`
+	// assignedFrom is the folder AssignID derived ID from ("": the body had one).
+	assignedFrom string
 }
 
 // InstallExperience is win32LobAppInstallExperience.
@@ -208,6 +213,9 @@ type AssignmentSettings struct {
 	ODataType                    string `json:"@odata.type,omitempty"`
 	Notifications                string `json:"notifications,omitempty"`                // showAll | showReboot | hideAll
 	DeliveryOptimizationPriority string `json:"deliveryOptimizationPriority,omitempty"` // notConfigured | foreground
+	// RestartSettings coordinate a restart after the install
+	// (Policy.RestartSettings); the agent records and logs them.
+	RestartSettings *RestartSettings `json:"restartSettings,omitempty"`
 	// InstallTimeSettings schedules a required app (Policy.InstallTimeSettings).
 	InstallTimeSettings *InstallTimeSettings `json:"installTimeSettings,omitempty"`
 

@@ -91,6 +91,32 @@ type ScriptReference struct {
 	Extra map[string]json.RawMessage `json:"-"`
 }
 
+// RestartSettings is win32LobAppRestartSettings (an assignment's restart
+// coordination): minutes before a pending restart is forced, the minutes
+// before it the countdown shows, and how long the user may snooze it.
+type RestartSettings struct {
+	ODataType                                  string `json:"@odata.type,omitempty"`
+	GracePeriodInMinutes                       int    `json:"gracePeriodInMinutes"`
+	CountdownDisplayBeforeRestartInMinutes     int    `json:"countdownDisplayBeforeRestartInMinutes"`
+	RestartNotificationSnoozeDurationInMinutes *int   `json:"restartNotificationSnoozeDurationInMinutes,omitempty"`
+
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+func (x *RestartSettings) UnmarshalJSON(b []byte) error {
+	type plain RestartSettings
+	if err := unmarshalKeeping(b, (*plain)(x), &x.Extra); err != nil {
+		return err
+	}
+	x.ODataType = CanonicalType(x.ODataType)
+	return nil
+}
+
+func (x RestartSettings) MarshalJSON() ([]byte, error) {
+	type plain RestartSettings
+	return marshalKeeping(plain(x), x.Extra)
+}
+
 // InstallTimeSettings is mobileAppInstallTimeSettings (an assignment's schedule).
 type InstallTimeSettings struct {
 	ODataType        string  `json:"@odata.type,omitempty"`

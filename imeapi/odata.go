@@ -20,7 +20,7 @@ var canonicalTypes = func() map[string]string {
 	for _, t := range []string{
 		TypeWin32LobApp, TypeAssignment, TypeAllDevices, TypeAllUsers, TypeGroup, TypeExclusionGroup, TypeSettings,
 		TypeDependency, TypeSupersedence, TypeInstallExperience, TypeReturnCode, TypeMsiInformation, TypeMinimumOS,
-		TypeInstallTime, TypeScriptReference,
+		TypeInstallTime, TypeRestartSettings, TypeScriptReference, TypeInstallScript, TypeUninstallScript,
 		TypeFileSystemRule, TypeRegistryRule, TypeProductCodeRule, TypeScriptRule,
 		TypeFileSystemDetection, TypeRegistryDetection, TypeProductCodeDetection, TypeScriptDetection,
 		TypeFileSystemRequirement, TypeRegistryRequirement, TypeScriptRequirement,
@@ -97,7 +97,7 @@ func unwrapValue(b []byte) ([]byte, error) {
 func (a *Win32LobApp) normalize() {
 	a.ODataType = CanonicalType(a.ODataType)
 	if a.Version == "" {
-		a.Version = a.CommittedContentVersion
+		a.Version = contentVersion(a.CommittedContentVersion)
 	}
 	for i := range a.Rules {
 		r := &a.Rules[i]

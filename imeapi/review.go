@@ -11,7 +11,7 @@ import (
 // Review is what loading an app leaves out, so that nothing is silent.
 // Ignored are fields that do not change what the agent does and that
 // nothing uses (unknown Graph properties, Company Portal and notification
-// settings); Unsupported are settings that would change what the agent
+// settings nothing records); Unsupported are settings that would change what the agent
 // does and that it does not implement yet: the service serves such an
 // app only when told to (serve --allow-unsupported). Each entry is a JSON
 // path, with "=value" where the value is what is unsupported; both lists
@@ -23,13 +23,26 @@ import (
 // this package does not know. installTimeSettings, runAsAccount user and
 // relationships (dependencies and supersedences an app names as child)
 // are implemented by the agent; a relationship with targetType parent is
-// ignored here (the app it names carries it as child).
+// ignored here (the app it names carries it as child). allowAvailableUninstall
+// (the agent's on-demand uninstall), an assignment's notifications and
+// restartSettings and installExperience.deviceRestartBehavior (recorded
+// in the agent's state and logged) are used.
+//
+// Warnings are what loading decided that the body did not say, and what
+// loads but cannot work: an id assigned to a create body without one
+// (AssignID), a committedContentVersion mapped to a safe folder name
+// (SafeVersion), an app without a detection rule (loaded, never
+// installed). They do not refuse the app.
 type Review struct {
 	Ignored     []string `json:"ignored"`
 	Unsupported []string `json:"unsupported"`
+	Warnings    []string `json:"warnings"`
 }
 
-// Review lists a's ignored and unsupported fields (see Review).
+// Review lists a's ignored and unsupported fields and its warnings (see
+// Review), not knowing its scripts: an activeInstallScript or
+// activeUninstallScript is unsupported here; ReviewScripts, given the
+// app's script objects, drops those it resolves.
 func (a *Win32LobApp) Review() Review {
 	var r Review
 	ign := func(path string, extra map[string]json.RawMessage) {
@@ -70,9 +83,6 @@ func (a *Win32LobApp) Review() Review {
 	if _, _, unknown := a.MinimumBuild(); len(unknown) > 0 {
 		r.Unsupported = append(r.Unsupported, unknown...) // a release the agent cannot compare
 	}
-	if a.AllowAvailableUninstall != nil && *a.AllowAvailableUninstall {
-		r.Ignored = append(r.Ignored, "allowAvailableUninstall") // no Company Portal
-	}
 	for _, s := range []struct {
 		name string
 		ref  *ScriptReference
@@ -94,14 +104,21 @@ func (a *Win32LobApp) Review() Review {
 		ign(f+".target", as.Target.Extra)
 		if s := as.Settings; s != nil {
 			ign(f+".settings", s.Extra)
-			if s.Notifications != "" {
-				r.Ignored = append(r.Ignored, f+".settings.notifications") // no toasts here
+			future(f+".settings.notifications", s.Notifications)
+			if rs := s.RestartSettings; rs != nil {
+				ign(f+".settings.restartSettings", rs.Extra)
 			}
 			if t := s.InstallTimeSettings; t != nil {
 				ign(f+".settings.installTimeSettings", t.Extra)
 			}
 		}
 	}
+	r.Warnings = a.warnings()
+	return r.sorted()
+}
+
+// sorted sorts and compacts r's lists, empty rather than nil.
+func (r Review) sorted() Review {
 	slices.Sort(r.Ignored)
 	slices.Sort(r.Unsupported)
 	r.Ignored = slices.Compact(r.Ignored)
@@ -111,6 +128,9 @@ func (a *Win32LobApp) Review() Review {
 	}
 	if r.Unsupported == nil {
 		r.Unsupported = []string{}
+	}
+	if r.Warnings == nil {
+		r.Warnings = []string{}
 	}
 	return r
 }

@@ -68,6 +68,18 @@ type Policy struct {
 	// none): the agent does not attempt a required app before its start
 	// and enforces it from its deadline (InstallTimeSettings.Schedule).
 	InstallTimeSettings *InstallTimeSettings `json:"installTimeSettings,omitempty"`
+	// Notifications and RestartSettings are the winning assignment's
+	// (showAll when empty; nil: none). The agent has no toasts and does
+	// not restart the device: it records both in its state and logs them
+	// with the restart a return code or deviceRestartBehavior asks for.
+	Notifications   string           `json:"notifications,omitempty"`
+	RestartSettings *RestartSettings `json:"restartSettings,omitempty"`
+	// InstallScript and UninstallScript are the scripts the app's
+	// activeInstallScript and activeUninstallScript name (nil: none, or
+	// not found): the agent runs the script instead of the install or
+	// uninstall command line (imeapi/script.go).
+	InstallScript   *AppScript `json:"installScript,omitempty"`
+	UninstallScript *AppScript `json:"uninstallScript,omitempty"`
 	// DependencyOf, for a policy with IntentNotTargeted, lists the
 	// assigned apps that depend on this one or supersede it (their
 	// relationships name it): the service serves it, and its content, for

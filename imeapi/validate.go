@@ -60,6 +60,7 @@ var (
 	intents       = set("available", "required", "uninstall", "availableWithoutEnrollment")
 	targetTypes   = set(TypeAllDevices, TypeAllUsers, TypeGroup, TypeExclusionGroup)
 	doPriorities  = set(PriorityNotConfigured, PriorityForeground)
+	notifications = set("showAll", "showReboot", "hideAll", UnknownFutureValue)
 	filterTypes   = set("none", "include", "exclude")
 	dependencies  = set(DependencyAutoInstall, DependencyDetect, UnknownFutureValue)
 	supersedences = set(SupersedenceUpdate, SupersedenceReplace, UnknownFutureValue)
@@ -133,23 +134,15 @@ func (a *Win32LobApp) Validate() error {
 		}
 		seen[rc.ReturnCode] = true
 	}
-	detections := 0
 	for _, l := range []struct {
 		name  string
 		rules []Rule
 	}{{"rules", a.Rules}, {"detectionRules", a.DetectionRules}, {"requirementRules", a.RequirementRules}} {
 		for i := range l.rules {
-			isDetection, err := validateRule(fmt.Sprintf("%s[%d]", l.name, i), l.name, &l.rules[i])
-			if err != nil {
+			if _, err := validateRule(fmt.Sprintf("%s[%d]", l.name, i), l.name, &l.rules[i]); err != nil {
 				return err
 			}
-			if isDetection {
-				detections++
-			}
 		}
-	}
-	if detections == 0 {
-		return bad("rules", "no detection rule (rules with ruleType detection, or detectionRules)")
 	}
 	if err := a.validateRequirements(); err != nil {
 		return err
@@ -345,6 +338,23 @@ func validateAssignment(f string, a *Assignment) error {
 	}
 	if s := a.Settings; s != nil && s.DeliveryOptimizationPriority != "" && !doPriorities[s.DeliveryOptimizationPriority] {
 		return bad(f+".settings.deliveryOptimizationPriority", "%q, want notConfigured or foreground", s.DeliveryOptimizationPriority)
+	}
+	if s := a.Settings; s != nil && s.Notifications != "" && !notifications[s.Notifications] {
+		return bad(f+".settings.notifications", "%q, want showAll, showReboot or hideAll", s.Notifications)
+	}
+	if s := a.Settings; s != nil && s.RestartSettings != nil {
+		r := s.RestartSettings
+		for _, m := range []struct {
+			name string
+			v    int
+		}{{"gracePeriodInMinutes", r.GracePeriodInMinutes}, {"countdownDisplayBeforeRestartInMinutes", r.CountdownDisplayBeforeRestartInMinutes}} {
+			if m.v < 0 {
+				return bad(f+".settings.restartSettings."+m.name, "%d is negative", m.v)
+			}
+		}
+		if v := r.RestartNotificationSnoozeDurationInMinutes; v != nil && *v < 0 {
+			return bad(f+".settings.restartSettings.restartNotificationSnoozeDurationInMinutes", "%d is negative", *v)
+		}
 	}
 	if s := a.Settings; s != nil && s.InstallTimeSettings != nil {
 		if _, err := s.InstallTimeSettings.Schedule(time.UTC); err != nil {

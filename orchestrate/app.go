@@ -34,6 +34,9 @@ type result struct {
 	detached bool
 }
 
+// errNoDetection is the report's message for an app without a detection rule.
+const errNoDetection = "the application has no detection rule: it cannot be detected, so its installer is not run"
+
 // processApp runs the IME flow for one app. onDemand skips the retry and
 // GRS gates (a user asked) and the install schedule.
 func (a *Agent) processApp(ctx context.Context, p imeapi.Policy, m mode, onDemand bool) {
@@ -60,7 +63,7 @@ func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDem
 		return
 	}
 	defer release()
-	_ = a.store.PutPolicy(user, key, state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Clock.Now()})
+	_ = a.store.PutPolicy(user, key, withSettings(state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Clock.Now()}, p, app))
 	if m != modeDetect && !onDemand && !a.due(t, user, key, p.AppID) {
 		return
 	}
@@ -72,6 +75,13 @@ func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDem
 			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeDependency, message: msg})
 			return
 		}
+	}
+	if len(rules.Detection(app)) == 0 {
+		// Graph lets a body without one be loaded (apps check warns): the
+		// IME could never detect the app, so its installer is not run.
+		t.error("[Win32App] App %s has no detection rule: it cannot be detected, its installer is not run (0x87D1041C)", p.AppID)
+		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeNotDetected, message: errNoDetection})
+		return
 	}
 	detected, err := a.detect(ctx, t, app)
 	if err != nil {
@@ -159,6 +169,7 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 		cmdline = app.UninstallCommandLine
 	}
 	t.info("[Win32App] ===Step=== InstallBehavior RegularWin32App, Intent %d, command line: %s", p.Intent, cmdline)
+	t.info("[Win32App] Restart settings: %s", restartSummary(p, app))
 	code, err := a.execute(ctx, t, p, app, m, key, dir, cmdline)
 	if errors.Is(err, reap.ErrDetached) {
 		detached = true

@@ -85,6 +85,9 @@
 // write a Windows exit code (3010, 1641, …) into $IMEPIPE_EXIT_CODE_FILE.
 // User context is recorded, not enforced (no second account is used).
 // Script rules run with /bin/sh (or their #! interpreter), not PowerShell.
+// An app's active install or uninstall script (activeInstallScript,
+// script.go) runs instead of its command line through pwsh from PATH
+// (powershell.exe on Windows); without one the app fails (0x80070002).
 //
 // Installers on Windows (by design; the reaper's Job Object runs under
 // Wine in make test-windows, the agent scenarios do not yet): the
@@ -95,7 +98,9 @@
 // Object (package reap). Known folders are the real ones there (from the
 // environment, rules.KnownFolders), so detection looks where installers write.
 //
-// The package does not reboot the device and cannot read file versions
+// The package does not reboot the device (a pending restart, and the
+// assignment's restart and notification settings, are recorded in the
+// app's state: settings.go) and cannot read file versions
 // (a PE resource). OS version requirements are checked against
 // Config.OSVersion (the real build on Windows).
 package orchestrate

@@ -42,8 +42,8 @@ func runAs(app imeapi.Win32LobApp) string {
 // execute runs a command line in dir under the reaper and waits for its
 // whole process tree: /bin/sh -c CMDLINE on Linux and macOS
 // (exec_unix.go), the line as given to CreateProcess on Windows
-// (exec_windows.go). It returns the exit code (from EnvExitCodeFile when
-// written).
+// (exec_windows.go); or the app's active script instead (script.go). It
+// returns the exit code (from EnvExitCodeFile when written).
 //
 // Before the reaper starts, the run is recorded in state.db
 // (state.Install: content folder, result path, attempt number, deadline,
@@ -80,9 +80,9 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 			}
 		},
 	}
-	if err := setCommand(&spec, cmdline); err != nil {
-		t.error("[Win32App] Cannot run command line %q: %v", cmdline, err)
-		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
+	script, err := a.setInstaller(t, &spec, p, app, m, dir, cmdline)
+	if err != nil {
+		return 0, err
 	}
 	codeFile := rec.CodeFile
 	_ = os.Remove(codeFile)
@@ -100,6 +100,9 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 		out.Close()
 		if !detached {
 			removeEmpty(logPath) // the run is over: an empty log says nothing
+			if script != "" {
+				_ = os.Remove(script)
+			}
 		}
 	}()
 	spec.Stdout = out

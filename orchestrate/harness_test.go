@@ -55,6 +55,8 @@ type testApp struct {
 	name   string
 	files  map[string]string
 	fields map[string]any
+	// folder are files written beside app.json (service.ScriptsFile).
+	folder map[string]string
 }
 
 var appSeq int
@@ -157,6 +159,9 @@ func newHarnessFilters(t *testing.T, apps []testApp, filters string, tweak func(
 		data, err := json.Marshal(fields)
 		must(t, err)
 		must(t, os.WriteFile(filepath.Join(out, "app.json"), data, 0o644))
+		for name, body := range ap.folder {
+			must(t, os.WriteFile(filepath.Join(out, name), []byte(body), 0o644))
+		}
 	}
 	if filters != "" {
 		must(t, os.WriteFile(filepath.Join(appsDir, service.FiltersFile), []byte(filters), 0o644))

@@ -32,7 +32,7 @@ func (a *Agent) judge(ctx context.Context, t *tracer, p imeapi.Policy, app imeap
 	case imeapi.ReturnSoftReboot, imeapi.ReturnHardReboot:
 		r.reboot = string(outcome)
 		r.code = code
-		t.info("[Win32App] Device restart behavior %s: restart %s is pending (not performed by the agent)", restartBehavior(app), outcome)
+		t.info("[Win32App] Device restart behavior %s: restart %s is pending (not performed by the agent); %s", restartBehavior(app), outcome, restartSummary(p, app))
 	}
 	t.info("[Win32App] ===Step=== Detection rules after Execution")
 	detected, err := a.detect(ctx, t, app)
@@ -52,6 +52,10 @@ func (a *Agent) judge(ctx context.Context, t *tracer, p imeapi.Policy, app imeap
 		r.enforcement, r.compliance = imeapi.EnforcementSuccess, imeapi.ComplianceNotInstalled
 	default:
 		r.enforcement, r.compliance = imeapi.EnforcementSuccess, imeapi.ComplianceInstalled
+	}
+	if f := forcedRestart(app); f != "" {
+		r.reboot = f
+		t.info("[Win32App] Device restart behavior force: a restart is pending (not performed by the agent)")
 	}
 	return r
 }

@@ -167,6 +167,12 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Inten
 	if request == imeapi.IntentUninstall && p.Intent == imeapi.IntentRequired {
 		return AppStatus{}, fmt.Errorf("orchestrate: %s is required on this device: %w", appID, ErrRequiredApp)
 	}
+	if request == imeapi.IntentUninstall {
+		if err := userUninstall(p); err != nil {
+			t.warn("[Win32App] %v", err)
+			return AppStatus{}, err
+		}
+	}
 	if request == imeapi.IntentAvailable && p.Intent == imeapi.IntentUninstall {
 		return AppStatus{}, fmt.Errorf("orchestrate: %s is assigned for uninstall: %w", appID, ErrRequiredApp)
 	}

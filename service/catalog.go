@@ -36,7 +36,10 @@ type app struct {
 	raw      json.RawMessage      // the policy's Graph object (assignments removed)
 	dir      string
 	blob     blob
-	keys     imeapi.DecryptInfo // never logged, never sent in the clear
+	// install and uninstall are the scripts activeInstallScript and
+	// activeUninstallScript name (ScriptsFile); nil: none.
+	install, uninstall *imeapi.AppScript
+	keys               imeapi.DecryptInfo // never logged, never sent in the clear
 }
 
 // policyKey selects one encoding of an app's policy.
@@ -101,11 +104,15 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 		dir := filepath.Join(appsDir, e.Name())
 		var a *app
 		g, err := readApp(filepath.Join(dir, AppFile))
-		check := AppCheck{Dir: dir, ID: g.ID, DisplayName: g.DisplayName, Version: g.Version, Ignored: []string{}, Unsupported: []string{}}
+		check := AppCheck{Dir: dir, ID: g.ID, DisplayName: g.DisplayName, Version: g.Version, Ignored: []string{}, Unsupported: []string{}, Warnings: []string{}}
 		var review imeapi.Review
+		var scripts []imeapi.AppScript
 		if err == nil {
-			review = g.Review()
-			check.Ignored, check.Unsupported = review.Ignored, review.Unsupported
+			scripts, err = readScripts(dir)
+		}
+		if err == nil {
+			review = g.ReviewScripts(scripts)
+			check.Ignored, check.Unsupported, check.Warnings = review.Ignored, review.Unsupported, review.Warnings
 			err = admit(dir, &g, review, filters, opt.allowUnsupported)
 		}
 		if err == nil {
@@ -117,7 +124,7 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 			}
 		}
 		if err == nil {
-			a, err = loadApp(ctx, dir, opt.blobDir, g)
+			a, err = loadApp(ctx, dir, opt.blobDir, g, scripts)
 		}
 		if err != nil {
 			var ae *AppError
@@ -133,6 +140,9 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 		check.Loaded = true
 		c.checks = append(c.checks, check)
 		a.review = review
+		if len(review.Warnings) > 0 {
+			logf("app %s: warnings: %s", g.ID, strings.Join(review.Warnings, "; "))
+		}
 		if len(review.Ignored) > 0 {
 			logf("app %s: ignored fields: %s", g.ID, strings.Join(review.Ignored, ", "))
 		}
@@ -158,9 +168,9 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 	return c, nil
 }
 
-// loadApp verifies the package of one app folder whose app.json is g,
-// and cuts (or finds cached) its blob.
-func loadApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp) (*app, error) {
+// loadApp verifies the package of one app folder whose app.json is g
+// (and ScriptsFile scripts), and cuts (or finds cached) its blob.
+func loadApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp, scripts []imeapi.AppScript) (*app, error) {
 	jsonPath := filepath.Join(dir, AppFile)
 	pkgPath, err := findPackage(dir)
 	if err != nil {
@@ -197,11 +207,13 @@ func loadApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp) (*a
 		return nil, &AppError{Dir: dir, File: jsonPath, Err: err}
 	}
 	a := &app{graph: g, dir: dir, blob: b, keys: decryptInfoOf(pkg.Info.Encryption), policies: map[policyKey][]byte{}, raw: raw}
+	a.install, a.uninstall = g.ResolveScripts(scripts)
 	// Every policy this app can appear as, encoded once.
 	for _, intent := range []imeapi.Intent{imeapi.IntentAvailable, imeapi.IntentRequired, imeapi.IntentUninstall} {
 		for _, prio := range []string{imeapi.PriorityNotConfigured, imeapi.PriorityForeground} {
 			for _, pr := range []string{"", prio} {
-				p := imeapi.Policy{AppID: g.ID, Version: g.Version, Intent: intent, DeliveryOptimizationPriority: pr, ContentSize: b.size, App: raw}
+				p := imeapi.Policy{AppID: g.ID, Version: g.Version, Intent: intent, DeliveryOptimizationPriority: pr, ContentSize: b.size, App: raw,
+					InstallScript: a.install, UninstallScript: a.uninstall}
 				if a.policies[policyKey{intent, pr}], err = json.Marshal(p); err != nil {
 					return nil, &AppError{Dir: dir, File: jsonPath, Err: err}
 				}
@@ -244,6 +256,9 @@ func readApp(path string) (imeapi.Win32LobApp, error) {
 		field, msg := describeJSONError(data, err)
 		return fail(field, fmt.Errorf("%w: %s", imeapi.ErrInvalid, msg))
 	}
+	// A create body has no id (Graph assigns one on create): the folder's
+	// name gives one, the same at every load; Review warns.
+	g.AssignID(filepath.Base(dir))
 	if err := g.Validate(); err != nil {
 		var fe *imeapi.FieldError
 		if errors.As(err, &fe) {

@@ -49,7 +49,6 @@ func TestAppValidation(t *testing.T) {
 	}{
 		{"syntax error", func(t *testing.T) []byte { return []byte("{\n  \"id\": ,\n}") }, "", "line 2"},
 		{"id a number", func(t *testing.T) []byte { return mutate(t, func(m map[string]any) { m["id"] = 5 }) }, "id", "string"},
-		{"no id", func(t *testing.T) []byte { return mutate(t, func(m map[string]any) { delete(m, "id") }) }, "id", "required"},
 		{"id not a GUID", func(t *testing.T) []byte { return mutate(t, func(m map[string]any) { m["id"] = "../../etc" }) }, "id", "GUID"},
 		{"version with a slash", func(t *testing.T) []byte { return mutate(t, func(m map[string]any) { m["version"] = "1/2" }) }, "version", "1/2"},
 		{"no install command", func(t *testing.T) []byte { return mutate(t, func(m map[string]any) { m["installCommandLine"] = " " }) }, "installCommandLine", "required"},
@@ -72,9 +71,6 @@ func TestAppValidation(t *testing.T) {
 		{"rule kind", func(t *testing.T) []byte {
 			return mutate(t, func(m map[string]any) { rule(m, 1)["ruleType"] = "both" })
 		}, "rules[1].ruleType", "both"},
-		{"no detection rule", func(t *testing.T) []byte {
-			return mutate(t, func(m map[string]any) { rule(m, 0)["ruleType"] = "requirement" })
-		}, "rules", "detection"},
 		{"path a bool", func(t *testing.T) []byte { return mutate(t, func(m map[string]any) { rule(m, 0)["path"] = true }) }, "rules.path", "string"},
 		{"return code type", func(t *testing.T) []byte {
 			return mutate(t, func(m map[string]any) { m["returnCodes"].([]any)[2].(map[string]any)["type"] = "reboot" })
@@ -108,7 +104,7 @@ func TestAppValidation(t *testing.T) {
 			dir := writeAppDir(t, apps, "app", imeapi.Win32LobApp{}, tc.raw(t), pkg)
 			g, err := readApp(filepath.Join(dir, AppFile))
 			if err == nil {
-				_, err = loadApp(context.Background(), dir, t.TempDir(), g)
+				_, err = loadApp(context.Background(), dir, t.TempDir(), g, nil)
 			}
 			var ae *AppError
 			if !errors.As(err, &ae) || !errors.Is(err, ErrApp) {

@@ -11,7 +11,8 @@ import (
 
 // AppCheck is the verdict on one app folder, as serve would load it:
 // Loaded, or Error saying why it is refused; and the fields Review
-// lists. Its JSON is what `imepipe apps check --json` prints per app.
+// lists (Warnings: what loading decided, such as an assigned id, and
+// what loads but cannot work). Its JSON is what `imepipe apps check --json` prints per app.
 type AppCheck struct {
 	Dir         string   `json:"dir"`
 	ID          string   `json:"id"`
@@ -21,6 +22,7 @@ type AppCheck struct {
 	Error       string   `json:"error"`
 	Ignored     []string `json:"ignored"`
 	Unsupported []string `json:"unsupported"`
+	Warnings    []string `json:"warnings"`
 }
 
 // CheckApps loads appsDir exactly as NewContext would (app.json, filters,

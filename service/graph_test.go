@@ -12,12 +12,30 @@ import (
 	"github.com/imepipe/imepipe/service/filter"
 )
 
+// What loading decides for Microsoft's examples (see TestGraphBodies).
+const (
+	// assignedGraphID is imeapi.FolderID("graph"), the folder of the
+	// create bodies here: written out so that a change of the derivation
+	// (which would move every installed app's key) fails this test.
+	assignedGraphID  = "ef05ec50-b6e6-8a92-bdfc-5d7a90ad257a"
+	msID             = "9607b530-b530-9607-30b5-079630b50796"
+	msVersion        = "Committed-Content-Version-value-c7d50bf9"
+	msRelease        = "minimumSupportedWindowsRelease=Minimum Supported Windows Release value"
+	msAssigned       = `id: not in body; assigned ` + assignedGraphID + ` (derived from the folder name "graph", the same at every load)`
+	msVersionWarning = `committedContentVersion: "Committed Content Version value" is not a safe folder name; content version ` + msVersion + ` (the label is kept)`
+	msNoDetection    = "rules: no detection rule; loaded but not installable: the agent cannot detect the app and reports 0x87D1041C (not detected) without running its installer"
+)
+
 // TestGraphBodies (issue 12, acceptance 1): every body in
 // testdata/graph, shaped as Graph publishes and returns win32LobApp (v1.0
 // and beta, create and GET, value-wrapped, #-less and any-case types,
 // nested @odata.type, IEEE754 Int64 strings, committedContentVersion
-// only, every rule type), loads through readApp as serve reads app.json,
-// with exactly these ignored and unsupported fields.
+// only, every rule type), and Microsoft's own examples from the Graph
+// reference pages as published (placeholders included), loads through
+// readApp as serve reads app.json, with exactly these ignored and
+// unsupported fields and warnings. An example with an unsupported field
+// (the placeholder minimumSupportedWindowsRelease is no Windows release
+// the agent can compare) is refused by admit unless --allow-unsupported.
 func TestGraphBodies(t *testing.T) {
 	cases := []struct {
 		file        string
@@ -25,28 +43,55 @@ func TestGraphBodies(t *testing.T) {
 		size        imeapi.Int64
 		ignored     []string
 		unsupported []string
+		warnings    []string
 	}{
 		{"beta-create.json", "3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a", "1", 4,
-			[]string{"allowAvailableUninstall", "dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
-			[]string{"activeInstallScript=c0ffee00-0000-4000-8000-000000000001", "activeUninstallScript=c0ffee00-0000-4000-8000-000000000002"}},
+			[]string{"dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
+			[]string{"activeInstallScript=c0ffee00-0000-4000-8000-000000000001", "activeUninstallScript=c0ffee00-0000-4000-8000-000000000002"}, nil},
 		{"beta-get.json", "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", "3", 20971520,
-			[]string{"assignments[0].settings.notifications", "assignments[0].settings.restartSettings", "assignments[0].source", "createdDateTime", "dependentAppCount", "isAssigned", "isFeatured", "lastModifiedDateTime", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
-			[]string{}}, // installTimeSettings, relationships: done by the agent
+			[]string{"assignments[0].source", "createdDateTime", "dependentAppCount", "isAssigned", "isFeatured", "lastModifiedDateTime", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
+			[]string{}, nil}, // installTimeSettings, relationships: done by the agent
 		{"rules-every-type.json", "d4c3b2a1-0f9e-4d8c-b7a6-9f8e7d6c5b4a", "7", 0,
 			[]string{},
-			[]string{"detectionRules[0].detectionType=version", "rules[6].enforceSignatureCheck=true", "rules[6].runAsAccount=user"}},
+			[]string{"detectionRules[0].detectionType=version", "rules[6].enforceSignatureCheck=true", "rules[6].runAsAccount=user"}, nil},
 		{"unknown-future.json", "e1d2c3b4-a5f6-4e7d-8c9b-0a1b2c3d4e5f", "1", 0,
 			[]string{},
-			[]string{"installExperience.deviceRestartBehavior=unknownFutureValue", "rules[0].operator=unknownFutureValue"}},
+			[]string{"installExperience.deviceRestartBehavior=unknownFutureValue", "rules[0].operator=unknownFutureValue"}, nil},
 		{"v1-create.json", "6c1a9f3e-2b4d-4e8f-9a0b-1c2d3e4f5a61", "1", 4796210,
 			[]string{"developer", "informationUrl", "isFeatured", "largeIcon", "notes", "owner", "privacyInformationUrl", "publishingState"},
-			[]string{}},
+			[]string{}, nil},
 		{"v1-get.json", "0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f", "2", 1582118,
-			[]string{"assignments[0].settings.notifications", "createdDateTime", "informationUrl", "isFeatured", "lastModifiedDateTime", "publishingState"},
-			[]string{"rules[1].operationType=appVersion"}},
+			[]string{"createdDateTime", "informationUrl", "isFeatured", "lastModifiedDateTime", "publishingState"},
+			[]string{"rules[1].operationType=appVersion"}, nil},
 		{"value-wrapped.json", "b7c6d5e4-f3a2-4b1c-9d0e-8f7a6b5c4d3e", "5", 61341696,
 			[]string{},
-			[]string{}},
+			[]string{}, nil},
+		// Microsoft's own examples, as the Graph reference pages publish
+		// them (testdata/graph/SOURCES.md): placeholders and all.
+		{"ms-beta-create-request.json", assignedGraphID, msVersion, 4,
+			[]string{"dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
+			[]string{"activeInstallScript=Target Id value", "activeUninstallScript=Target Id value", msRelease},
+			[]string{msAssigned, msVersionWarning}},
+		{"ms-beta-create-response.json", msID, msVersion, 4,
+			[]string{"createdDateTime", "dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "lastModifiedDateTime", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
+			[]string{"activeInstallScript=Target Id value", "activeUninstallScript=Target Id value", msRelease},
+			[]string{msVersionWarning}},
+		{"ms-beta-get-response.json", msID, msVersion, 4,
+			[]string{"createdDateTime", "dependentAppCount", "developer", "informationUrl", "isAssigned", "isFeatured", "largeIcon", "lastModifiedDateTime", "notes", "owner", "privacyInformationUrl", "publishingState", "roleScopeTagIds", "supersededAppCount", "supersedingAppCount", "uploadState"},
+			[]string{msRelease},
+			[]string{msVersionWarning}},
+		{"ms-v1-create-request.json", assignedGraphID, msVersion, 4,
+			[]string{"developer", "informationUrl", "isFeatured", "largeIcon", "notes", "owner", "privacyInformationUrl", "publishingState"},
+			[]string{msRelease},
+			[]string{msAssigned, msVersionWarning, msNoDetection}},
+		{"ms-v1-create-response.json", msID, msVersion, 4,
+			[]string{"createdDateTime", "developer", "informationUrl", "isFeatured", "largeIcon", "lastModifiedDateTime", "notes", "owner", "privacyInformationUrl", "publishingState"},
+			[]string{msRelease},
+			[]string{msVersionWarning, msNoDetection}},
+		{"ms-v1-get-response.json", msID, msVersion, 4,
+			[]string{"createdDateTime", "developer", "informationUrl", "isFeatured", "largeIcon", "lastModifiedDateTime", "notes", "owner", "privacyInformationUrl", "publishingState"},
+			[]string{msRelease},
+			[]string{msVersionWarning, msNoDetection}},
 	}
 	for _, c := range cases {
 		g, err := readApp(filepath.Join("testdata/graph", c.file))
@@ -63,6 +108,12 @@ func TestGraphBodies(t *testing.T) {
 		}
 		if !slices.Equal(r.Unsupported, c.unsupported) {
 			t.Errorf("%s: unsupported\n%q\nwant\n%q", c.file, r.Unsupported, c.unsupported)
+		}
+		if c.warnings == nil {
+			c.warnings = []string{}
+		}
+		if !slices.Equal(r.Warnings, c.warnings) {
+			t.Errorf("%s: warnings\n%q\nwant\n%q", c.file, r.Warnings, c.warnings)
 		}
 		err = admit(filepath.Dir(c.file), &g, r, testFilters(t), false)
 		if len(c.unsupported) > 0 != errors.Is(err, ErrUnsupported) {
@@ -138,7 +189,7 @@ func TestGraphRefusals(t *testing.T) {
 		{"value not an app", []byte(`{"value":"x"}`), "value", "app object"},
 		{"size not a number", mutate(t, func(m map[string]any) { m["size"] = "12MB" }), "size", "Int64"},
 		{"no version at all", mutate(t, func(m map[string]any) { delete(m, "version") }), "version", "committedContentVersion"},
-		{"bad committedContentVersion", mutate(t, func(m map[string]any) { base(m); m["committedContentVersion"] = "Committed Content Version value" }), "committedContentVersion", "use 1-64"},
+		{"bad version", mutate(t, func(m map[string]any) { m["version"] = "Committed Content Version value" }), "version", "use 1-64"},
 		{"minimum OS not a bool", mutate(t, func(m map[string]any) { m["minimumSupportedOperatingSystem"] = map[string]any{"v10_1607": "yes"} }), "minimumSupportedOperatingSystem.v10_1607", "true or false"},
 		{"dependency type", mutate(t, func(m map[string]any) {
 			m["relationships"] = []any{map[string]any{"@odata.type": "microsoft.graph.mobileAppDependency", "targetId": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", "dependencyType": "always"}}
@@ -146,6 +197,12 @@ func TestGraphRefusals(t *testing.T) {
 		{"relationship target", mutate(t, func(m map[string]any) {
 			m["relationships"] = []any{map[string]any{"@odata.type": "microsoft.graph.mobileAppSupersedence", "targetId": "x", "supersedenceType": "update"}}
 		}), "relationships[0].targetId", "GUID"},
+		{"notifications", mutate(t, func(m map[string]any) {
+			m["assignments"].([]any)[0].(map[string]any)["settings"].(map[string]any)["notifications"] = "sometimes"
+		}), "assignments[0].settings.notifications", "sometimes"},
+		{"restart grace period", mutate(t, func(m map[string]any) {
+			m["assignments"].([]any)[0].(map[string]any)["settings"].(map[string]any)["restartSettings"] = map[string]any{"gracePeriodInMinutes": -5}
+		}), "assignments[0].settings.restartSettings.gracePeriodInMinutes", "negative"},
 		{"filter type", mutate(t, func(m map[string]any) {
 			m["assignments"].([]any)[0].(map[string]any)["target"].(map[string]any)["deviceAndAppManagementAssignmentFilterType"] = "maybe"
 		}), "assignments[0].target.deviceAndAppManagementAssignmentFilterType", "maybe"},

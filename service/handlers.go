@@ -161,8 +161,9 @@ func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, d *devic
 			continue
 		case intent == imeapi.IntentNotTargeted:
 			body = a.policyJSON(imeapi.Policy{Intent: intent, DependencyOf: rel[a]})
-		case settings != nil && settings.InstallTimeSettings != nil:
-			body = a.policyJSON(imeapi.Policy{Intent: intent, DeliveryOptimizationPriority: settings.DeliveryOptimizationPriority, InstallTimeSettings: settings.InstallTimeSettings})
+		case settings != nil && (settings.InstallTimeSettings != nil || settings.Notifications != "" || settings.RestartSettings != nil):
+			body = a.policyJSON(imeapi.Policy{Intent: intent, DeliveryOptimizationPriority: settings.DeliveryOptimizationPriority, InstallTimeSettings: settings.InstallTimeSettings,
+				Notifications: settings.Notifications, RestartSettings: settings.RestartSettings})
 		default:
 			k := policyKey{intent: intent}
 			if settings != nil {

@@ -63,6 +63,7 @@ func appendUnique(list []string, v string) []string {
 // DependencyOf (the precomputed encodings cover only intent and priority).
 func (a *app) policyJSON(p imeapi.Policy) []byte {
 	p.AppID, p.Version, p.ContentSize, p.App = a.graph.ID, a.graph.Version, a.blob.size, a.raw
+	p.InstallScript, p.UninstallScript = a.install, a.uninstall
 	b, err := json.Marshal(p)
 	if err != nil {
 		return []byte("null") // cannot happen: every field encodes

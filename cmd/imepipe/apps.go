@@ -66,7 +66,7 @@ func runApps(ctx context.Context, e *env, args []string) error {
 }
 
 // printChecks prints one block per app folder: the verdict line, then
-// its ignored and unsupported fields.
+// its warnings, unsupported and ignored fields.
 func printChecks(e *env, checks []service.AppCheck) {
 	for _, c := range checks {
 		verdict := "loaded"
@@ -78,6 +78,9 @@ func printChecks(e *env, checks []service.AppCheck) {
 		}
 		id, name, version := orDash(c.ID), orDash(c.DisplayName), orDash(c.Version)
 		fmt.Fprintf(e.stdout, "%s\t%s\t%q\tversion %s\t%s\n", c.Dir, id, name, version, verdict)
+		if len(c.Warnings) > 0 {
+			fmt.Fprintf(e.stdout, "  warnings: %s\n", strings.Join(c.Warnings, "; "))
+		}
 		if len(c.Unsupported) > 0 {
 			fmt.Fprintf(e.stdout, "  unsupported: %s\n", strings.Join(c.Unsupported, ", "))
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/internal/fixtures"
 	"github.com/imepipe/imepipe/internal/linkfile"
 	"os"
@@ -37,7 +38,7 @@ func appsFolder(t *testing.T) string {
 		}
 	}
 	write("1-good", example)
-	m["id"] = "5f0c6b0e-3b8a-4d0e-9a51-2d6f1c3e7a11"
+	delete(m, "id")                                        // a create body: the folder's name gives its id, with a warning
 	m["minimumSupportedWindowsRelease"] = "Windows12_99H9" // a release the agent cannot compare
 	unsupported, _ := json.Marshal(m)
 	write("2-unsupported", unsupported)
@@ -72,8 +73,11 @@ func TestAppsCheck(t *testing.T) {
 			t.Errorf("no line for %s with %q:\n%s", w.dir, w.verdict, stdout)
 		}
 	}
-	if !strings.Contains(stdout, "  unsupported: minimumSupportedWindowsRelease=Windows12_99H9") || !strings.Contains(stdout, "  ignored: assignments[0].settings.notifications, notes") {
+	if !strings.Contains(stdout, "  unsupported: minimumSupportedWindowsRelease=Windows12_99H9") || !strings.Contains(stdout, "  ignored: notes") {
 		t.Errorf("fields not listed:\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "  warnings: id: not in body; assigned "+imeapi.FolderID("2-unsupported")) {
+		t.Errorf("assigned id not warned:\n%s", stdout)
 	}
 
 	code, stdout, stderr = runCLI(t, "apps", "check", apps, "--json")
@@ -88,7 +92,7 @@ func TestAppsCheck(t *testing.T) {
 	if err := dec.Decode(&rep); err != nil || len(rep.Apps) != 3 {
 		t.Fatalf("--json: %v, %d apps:\n%s", err, len(rep.Apps), stdout)
 	}
-	keys := []string{"dir", "displayName", "error", "id", "ignored", "loaded", "unsupported", "version"}
+	keys := []string{"dir", "displayName", "error", "id", "ignored", "loaded", "unsupported", "version", "warnings"}
 	for i, a := range rep.Apps {
 		var got []string
 		for k := range a {
@@ -105,11 +109,12 @@ func TestAppsCheck(t *testing.T) {
 		b, _ := json.Marshal(s)
 		return string(b)
 	}
-	if str(0, "loaded") != "true" || str(0, "error") != `""` || str(0, "version") != `"1"` || str(0, "unsupported") != "[]" ||
-		str(0, "ignored") != `["assignments[0].settings.notifications","notes"]` {
+	if str(0, "loaded") != "true" || str(0, "error") != `""` || str(0, "version") != `"1"` || str(0, "unsupported") != "[]" || str(0, "warnings") != "[]" ||
+		str(0, "ignored") != `["notes"]` {
 		t.Errorf("good app: %s", stdout)
 	}
-	if str(1, "loaded") != "false" || str(1, "unsupported") != `["minimumSupportedWindowsRelease=Windows12_99H9"]` || !strings.Contains(str(1, "error"), "unsupported settings") {
+	if str(1, "loaded") != "false" || str(1, "unsupported") != `["minimumSupportedWindowsRelease=Windows12_99H9"]` || !strings.Contains(str(1, "error"), "unsupported settings") ||
+		str(1, "id") != `"`+imeapi.FolderID("2-unsupported")+`"` || !strings.Contains(str(1, "warnings"), "id: not in body") {
 		t.Errorf("unsupported app: %s", stdout)
 	}
 	if str(2, "loaded") != "false" || !strings.Contains(str(2, "error"), "malformed JSON") {

@@ -46,9 +46,19 @@ type Policy struct {
 	Version     string        `json:"Version"`
 	DisplayName string        `json:"DisplayName"`
 	Intent      imeapi.Intent `json:"Intent"`
-	// RebootPending is set by a soft or hard reboot return code.
-	RebootPending string    `json:"RebootPending,omitempty"`
-	UpdatedAt     time.Time `json:"UpdatedAt"`
+	// RebootPending is set by a soft or hard reboot return code
+	// ("softReboot", "hardReboot"), or "force" by deviceRestartBehavior
+	// force after a successful run. The agent never restarts the device.
+	RebootPending string `json:"RebootPending,omitempty"`
+	// Notifications (showAll, showReboot, hideAll), DeviceRestartBehavior
+	// and RestartSettings are the policy's (its winning assignment's and
+	// the app's installExperience); AllowAvailableUninstall the app's
+	// (nil: not set). Recorded as the IME keeps them; nothing is shown.
+	Notifications           string                  `json:"Notifications,omitempty"`
+	DeviceRestartBehavior   string                  `json:"DeviceRestartBehavior,omitempty"`
+	RestartSettings         *imeapi.RestartSettings `json:"RestartSettings,omitempty"`
+	AllowAvailableUninstall *bool                   `json:"AllowAvailableUninstall,omitempty"`
+	UpdatedAt               time.Time               `json:"UpdatedAt"`
 }
 
 // App is everything stored for one app revision.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/peer"
 )
 
@@ -57,7 +58,7 @@ type peering struct {
 // startPeering opens DOCache, starts the piece server on Config.PeerAddr
 // and the announcer, and builds the PeerDownloader.
 func (a *Agent) startPeering() error {
-	logf := func(format string, args ...any) { a.tracer().info("[DO] "+format, args...) }
+	logf := func(format string, args ...any) { a.agentTracer().log(imelog.PeerLog, fmt.Sprintf(format, args...)) }
 	cache, err := peer.OpenCache(a.layout.DOCache, peer.CacheOptions{Clock: a.cfg.Clock, Logf: logf})
 	if err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
@@ -67,7 +68,7 @@ func (a *Agent) startPeering() error {
 	case addrInUse(err):
 		// Another DO (or agent) has the port: download from peers
 		// all the same, without serving or registering.
-		a.tracer().warn("[DO] Peer port %s is in use (%v): not sharing DOCache with peers this run; pass --peer-addr HOST:PORT or --peer-addr off", a.cfg.PeerAddr, err)
+		a.agentTracer().log(imelog.PeerPortInUse, a.cfg.PeerAddr, err)
 		ln = nil
 	case err != nil:
 		cache.Close()
@@ -107,7 +108,7 @@ func (a *Agent) startPeering() error {
 	}()
 	a.peer = p
 	if ln != nil {
-		a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, *a.cfg.DownloadMode)
+		a.agentTracer().log(imelog.PeerSharing, p.addr, *a.cfg.DownloadMode)
 	}
 	return nil
 }
@@ -140,11 +141,11 @@ func (a *Agent) announceLoop(p *peering) {
 	first := false
 	for {
 		if _, err := p.cache.Expire(); err != nil {
-			a.tracer().warn("[DO] %v", err)
+			a.agentTracer().log(imelog.PeerWarn, err)
 		}
 		if a.enrolled() {
 			if err := announce(ctx, p.dl); err != nil && ctx.Err() == nil {
-				a.tracer().warn("[DO] %v", err)
+				a.agentTracer().log(imelog.PeerWarn, err)
 			}
 		}
 		if !first {
@@ -196,10 +197,10 @@ func (a *Agent) leaveArray() {
 	defer cancel()
 	n, err := a.client.LeaveArray(ctx)
 	if err != nil {
-		a.tracer().warn("[DO] Could not remove this device's peer registrations from the Array: %v", err)
+		a.agentTracer().log(imelog.PeerUnregisterFail, err)
 		return
 	}
-	a.tracer().info("[DO] Removed %d peer registrations from the Array", n)
+	a.agentTracer().log(imelog.PeerUnregistered, n)
 }
 
 func (p *peering) stopping() bool {

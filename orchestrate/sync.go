@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
@@ -61,10 +62,26 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 	}
 	defer a.mu.Unlock()
 	t := a.tracer()
-	t.info("[Win32App] ----------------------------------------------------- application poller starts (%s sync). -----------------------------------------------------", kind)
+	a.flow = t
+	defer func() { a.flow = nil }()
+	t.log(imelog.PollerStart)
+	t.log(imelog.ActiveUserSessions, 1)
+	t.log(imelog.UserSessionStart, 0, state.DeviceUser, "")
+	t.log(imelog.ComgtWorkload, "False")
+	t.log(imelog.EspPhase, "NotInEsp")
+	if kind == SyncCompliance {
+		t.log(imelog.ComplianceOnly)
+	} else {
+		t.log(imelog.RequestingApps, "required")
+	}
+	stop := func() {
+		t.log(imelog.UserSessionDone, 0, state.DeviceUser, "")
+		t.log(imelog.PollerStop)
+	}
 	pols, err := a.policies(ctx, t)
 	if err != nil {
 		_ = a.store.SetValue("LastSyncResult", err.Error())
+		stop()
 		return err
 	}
 	reqs, err := a.store.Requests()
@@ -73,6 +90,13 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 	}
 	a.related = newRelated(pols)
 	defer func() { a.related = relatedSet{} }()
+	targeted := 0
+	for _, p := range pols {
+		if p.Intent != imeapi.IntentNotTargeted {
+			targeted++
+		}
+	}
+	t.log(imelog.ProcessingSubgraphs, targeted)
 	for _, p := range pols {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -85,11 +109,12 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 			m = modeDetect
 		}
 		if by := a.supersededBy(p); by != "" && m == modeInstall {
-			t.info("[Win32App] App %s is superseded by app %s, which is assigned; not installing it again (detection only)", p.AppID, by)
+			t.log(imelog.SupersededDetectOnly, p.AppID, by)
 			m = modeDetect
 		}
 		a.processApp(ctx, p, m, false)
 	}
+	t.log(imelog.DoneSubgraphs, targeted)
 	a.adoptLeft(ctx, t)
 	a.flushReports(ctx, t)
 	name := "LastAppSyncTime"
@@ -98,7 +123,7 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 	}
 	_ = a.store.SetTime(name, a.cfg.Clock.Now())
 	_ = a.store.SetValue("LastSyncResult", "ok")
-	t.info("[Win32App] ----------------------------------------------------- application poller stopped. -----------------------------------------------------")
+	stop()
 	return nil
 }
 
@@ -120,7 +145,8 @@ func (a *Agent) policies(ctx context.Context, t *tracer) ([]imeapi.Policy, error
 	if err != nil {
 		return nil, fmt.Errorf("orchestrate: policies: %w", err)
 	}
-	t.info("[Win32App] Get policies = %d Win32App(s) for user %s (device %s)", len(pol.Policies), state.DeviceUser, pol.DeviceID)
+	t.log(imelog.GetPolicies, policiesJSON(pol.Policies))
+	t.log(imelog.GotApps, len(pol.Policies), state.DeviceUser, 0)
 	return pol.Policies, nil
 }
 
@@ -159,6 +185,8 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Inten
 	}
 	defer a.mu.Unlock()
 	t := a.tracer()
+	a.flow = t
+	defer func() { a.flow = nil }()
 	p, err := a.policy(ctx, t, appID)
 	defer func() { a.related = relatedSet{} }()
 	if err != nil {
@@ -202,6 +230,6 @@ func (a *Agent) ResetGRS(_ context.Context, appID string) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("orchestrate: %w", err)
 	}
-	a.tracer().info("[Win32App] GRS and state of app %s reset by an administrator (%d entries removed)", appID, n)
+	a.agentTracer().log(imelog.GRSReset, appID, n)
 	return n, nil
 }

@@ -61,27 +61,15 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 		return err
 	}
 	defer a.mu.Unlock()
-	t := a.tracer()
-	a.flow = t
-	defer func() { a.flow = nil }()
-	t.log(imelog.PollerStart)
-	t.log(imelog.ActiveUserSessions, 1)
-	t.log(imelog.UserSessionStart, 0, state.DeviceUser, "")
-	t.log(imelog.ComgtWorkload, "False")
-	t.log(imelog.EspPhase, "NotInEsp")
+	request := "required"
 	if kind == SyncCompliance {
-		t.log(imelog.ComplianceOnly)
-	} else {
-		t.log(imelog.RequestingApps, "required")
+		request = ""
 	}
-	stop := func() {
-		t.log(imelog.UserSessionDone, 0, state.DeviceUser, "")
-		t.log(imelog.PollerStop)
-	}
+	t, stop := a.poller(request)
+	defer stop()
 	pols, err := a.policies(ctx, t)
 	if err != nil {
 		_ = a.store.SetValue("LastSyncResult", err.Error())
-		stop()
 		return err
 	}
 	reqs, err := a.store.Requests()
@@ -123,7 +111,6 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 	}
 	_ = a.store.SetTime(name, a.cfg.Clock.Now())
 	_ = a.store.SetValue("LastSyncResult", "ok")
-	stop()
 	return nil
 }
 
@@ -184,9 +171,8 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Inten
 		return AppStatus{}, err
 	}
 	defer a.mu.Unlock()
-	t := a.tracer()
-	a.flow = t
-	defer func() { a.flow = nil }()
+	t, stop := a.poller("selected")
+	defer stop()
 	p, err := a.policy(ctx, t, appID)
 	defer func() { a.related = relatedSet{} }()
 	if err != nil {
@@ -232,4 +218,29 @@ func (a *Agent) ResetGRS(_ context.Context, appID string) (int, error) {
 	}
 	a.agentTracer().log(imelog.GRSReset, appID, n)
 	return n, nil
+}
+
+// poller opens an application poller (under a.mu): its banner and user
+// session lines on a thread of its own, which every app it processes
+// shares (a.flow), as the IME's poller thread does. request names the
+// apps requested ("required" for an app sync, "selected" for a user's
+// request; "" for a compliance check). stop closes the poller.
+func (a *Agent) poller(request string) (t *tracer, stop func()) {
+	t = a.tracer()
+	a.flow = t
+	t.log(imelog.PollerStart)
+	t.log(imelog.ActiveUserSessions, 1)
+	t.log(imelog.UserSessionStart, 0, state.DeviceUser, "")
+	t.log(imelog.ComgtWorkload, "False")
+	t.log(imelog.EspPhase, "NotInEsp")
+	if request == "" {
+		t.log(imelog.ComplianceOnly)
+	} else {
+		t.log(imelog.RequestingApps, request)
+	}
+	return t, func() {
+		t.log(imelog.UserSessionDone, 0, state.DeviceUser, "")
+		t.log(imelog.PollerStop)
+		a.flow = nil
+	}
 }

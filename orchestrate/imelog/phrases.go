@@ -212,7 +212,7 @@ var (
 	PeerLog            = def("PeerLog", info, "[DO] %s")
 	PeerPortInUse      = def("PeerPortInUse", warn, "[DO] Peer port %s is in use (%v): not sharing DOCache with peers this run; pass --peer-addr HOST:PORT or --peer-addr off")
 	PeerSharing        = def("PeerSharing", info, "[DO] Sharing DOCache with peers on %s (download mode %d)")
-	PeerWarn           = def("PeerWarn", warn, "[DO] %v")
+	PeerWarn           = def("PeerWarn", warn, "[DO] Peer cache: %v")
 	PeerUnregisterFail = def("PeerUnregisterFail", warn, "[DO] Could not remove this device's peer registrations from the Array: %v")
 	PeerUnregistered   = def("PeerUnregistered", info, "[DO] Removed %d peer registrations from the Array")
 )

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/imepipe/imepipe/orchestrate/cmtrace"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 )
 
 // TestDemo runs the first-run demo end to end on loopback: pack, inspect,
@@ -14,8 +19,9 @@ import (
 // shows LAN, Group and Internet bytes.
 func TestDemo(t *testing.T) {
 	skipAgentsOnWindows(t)
-	t.Setenv("TMPDIR", t.TempDir())
-	code, stdout, stderr := runCLI(t, "demo", "--size", "2MiB")
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	code, stdout, stderr := runCLI(t, "demo", "--size", "2MiB", "--keep")
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
 	}
@@ -49,6 +55,42 @@ func TestDemo(t *testing.T) {
 	for _, col := range []string{"BytesFromGroupPeers", "BytesFromInternetPeers"} {
 		if !strings.Contains(stdout, col) {
 			t.Errorf("DO table lacks %s", col)
+		}
+	}
+	demoLogSpeaksIME(t, tmp)
+}
+
+// demoLogSpeaksIME: every record of every demo agent's
+// IntuneManagementExtension.log is a phrase of the IME vocabulary, and
+// the phases the analyzers look for are there.
+func demoLogSpeaksIME(t *testing.T, tmp string) {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(tmp, "imepipe-demo-*", "DEMO-PC-*", "Logs", imelog.FileIME))
+	if len(logs) != 5 {
+		t.Fatalf("demo logs %v, want 5", logs)
+	}
+	for _, path := range logs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, err := cmtrace.Parse(strings.NewReader(string(data)))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		seen := map[string]bool{}
+		for _, e := range entries {
+			p, ok := imelog.Match(e.Message)
+			if !ok {
+				t.Errorf("%s: %q is not an imelog phrase", path, e.Message)
+			}
+			seen[p.ID] = true
+		}
+		for _, p := range []imelog.Phrase{imelog.EMSAgentStarted, imelog.PollerStart, imelog.GetPolicies, imelog.SubgraphStart, imelog.ResponseFromIntune,
+			imelog.DOProgress, imelog.DecryptionDone, imelog.CreateInstallerOK, imelog.ExitCodeDefinedAs, imelog.CleaningUp, imelog.PollerStop} {
+			if !seen[p.ID] {
+				t.Errorf("%s: no %s line", path, p.ID)
+			}
 		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"regexp"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 
 	"github.com/imepipe/imepipe/orchestrate/imelog"
@@ -55,9 +57,19 @@ func (a *Agent) flowTracer() *tracer {
 	return a.tracer()
 }
 
-// log writes phrase p formatted with args, of p's type.
+// sigRE finds a blob signature (the sig parameter of a signed URL, also
+// inside JSON where & is written \u0026), wherever a line quotes a URL:
+// an error from a download quotes its URL whole.
+var sigRE = regexp.MustCompile(`([?&]|\\u0026)(sig=)[^&\s"\\]+`)
+
+// redactSig replaces every blob signature in msg: the IME logs them, we
+// must not.
+func redactSig(msg string) string { return sigRE.ReplaceAllString(msg, "${1}${2}"+fetch.Redacted) }
+
+// log writes phrase p formatted with args, of p's type, with any blob
+// signature redacted.
 func (t *tracer) log(p imelog.Phrase, args ...any) {
-	msg := p.Text(args...)
+	msg := redactSig(p.Text(args...))
 	if t.a.log != nil {
 		_ = t.a.log.Log(p.Type, t.thread, msg)
 	}
@@ -66,7 +78,7 @@ func (t *tracer) log(p imelog.Phrase, args ...any) {
 
 // exec writes phrase p to AgentExecutor.log on the flow's thread.
 func (t *tracer) exec(p imelog.Phrase, args ...any) {
-	msg := p.Text(args...)
+	msg := redactSig(p.Text(args...))
 	if t.a.execLog != nil {
 		_ = t.a.execLog.Log(p.Type, t.thread, msg)
 	}

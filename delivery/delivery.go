@@ -41,7 +41,9 @@ type Content struct {
 	AppID, Version string
 	Info           imeapi.ContentInfo
 	Keys           decrypt.Keys
-	svc            Service
+	// Envelope is the DecryptInfo as served, still sealed (safe to log).
+	Envelope imeapi.Envelope
+	svc      Service
 }
 
 // Resolve asks svc for the content info of appID at version, refuses a
@@ -63,7 +65,7 @@ func Resolve(ctx context.Context, svc Service, priv *ecdh.PrivateKey, appID, ver
 	if err != nil {
 		return nil, &StepError{Step: "decrypt info", Err: err}
 	}
-	return &Content{AppID: appID, Version: version, Info: ci.ContentInfo, Keys: keys, svc: svc}, nil
+	return &Content{AppID: appID, Version: version, Info: ci.ContentInfo, Keys: keys, Envelope: ci.DecryptInfo, svc: svc}, nil
 }
 
 // PieceHashes fetches the content's piece hash file and checks that it

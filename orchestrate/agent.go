@@ -17,6 +17,7 @@ import (
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/rules"
 	"github.com/imepipe/imepipe/orchestrate/state"
 	"github.com/imepipe/imepipe/peer"
@@ -30,7 +31,10 @@ type Agent struct {
 	cfg     Config
 	layout  Layout
 	store   *state.Store
-	log     *cmtrace.Writer
+	log     *cmtrace.Writer // IntuneManagementExtension.log
+	execLog *cmtrace.Writer // AgentExecutor.log
+	daemon  bool            // started by New: logs EMS Agent Started/Stopped
+	flow    *tracer         // the flow in progress (under mu): its thread carries every app it processes
 	client  *imeapi.Client
 	priv    *ecdh.PrivateKey
 	dl      Downloader
@@ -79,7 +83,10 @@ func New(cfg Config) (*Agent, error) {
 		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode,
 			Options: fetch.Options{Clock: a.cfg.Clock, Caller: DefaultCaller}, Records: a.doCache, Logf: a.doLogf}
 	}
-	a.tracer().info("[Win32App] imepipe agent started on %s (sync every %v, retry after %v, %d attempts, GRS %v)", a.cfg.Root, a.cfg.SyncInterval, a.cfg.RetryInterval, a.cfg.MaxAttempts, a.cfg.GRSWindow)
+	a.daemon = true
+	t := a.agentTracer()
+	t.log(imelog.EMSAgentStarted)
+	t.log(imelog.AgentSettings, a.cfg.Root, a.cfg.SyncInterval, a.cfg.RetryInterval, a.cfg.MaxAttempts, a.cfg.GRSWindow)
 	return a, nil
 }
 
@@ -111,19 +118,25 @@ func Open(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	lw, err := cmtrace.Open(filepath.Join(layout.Logs, "IntuneManagementExtension.log"), cmtrace.Options{MaxSize: cfg.LogMaxSize, Keep: cfg.LogKeep, Clock: cfg.Clock})
+	lw, err := cmtrace.Open(filepath.Join(layout.Logs, imelog.FileIME), cmtrace.Options{MaxSize: cfg.LogMaxSize, Keep: cfg.LogKeep, Clock: cfg.Clock, Component: imelog.ComponentIME})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("orchestrate: %w", err)
 	}
-	a := &Agent{cfg: cfg, layout: layout, store: st, log: lw}
+	ew, err := cmtrace.Open(filepath.Join(layout.Logs, imelog.FileAgentExecutor), cmtrace.Options{MaxSize: cfg.LogMaxSize, Keep: cfg.LogKeep, Clock: cfg.Clock, Component: imelog.ComponentAgentExecutor})
+	if err != nil {
+		lw.Close()
+		st.Close()
+		return nil, fmt.Errorf("orchestrate: %w", err)
+	}
+	a := &Agent{cfg: cfg, layout: layout, store: st, log: lw, execLog: ew}
 	a.folders = rules.KnownFolders(root, cfg.Folders)
 	a.dl = cfg.Downloader
 	if a.dl == nil {
 		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: *cfg.DownloadMode, Options: fetch.Options{Clock: cfg.Clock, Caller: DefaultCaller}}
 	}
 	scriptEnv := append(installerEnv(), rules.FolderEnv(a.folders)...)
-	a.rules = &rules.Env{Registry: st, Folders: a.folders, Scripts: rules.Scripts{Dir: layout.Staging, Timeout: cfg.ScriptTimeout, Env: scriptEnv}}
+	a.rules = &rules.Env{Registry: st, Folders: a.folders, Scripts: rules.Scripts{Dir: layout.Staging, Timeout: cfg.ScriptTimeout, Env: scriptEnv, Observe: a.observeScript}}
 	if err := a.loadIdentity(); err != nil {
 		a.closeFiles()
 		return nil, err
@@ -237,7 +250,7 @@ func (a *Agent) enroll(ctx context.Context, t *tracer) error {
 		return fmt.Errorf("orchestrate: enroll: %w", err)
 	}
 	a.priv = priv
-	t.info("[Win32App] Enrolled with %s as device %s", a.client.BaseURL, resp.DeviceID)
+	t.log(imelog.Enrolled, a.client.BaseURL, resp.DeviceID)
 	return a.store.SetIdentity(state.Identity{ServiceURL: a.client.BaseURL, DeviceID: resp.DeviceID, DeviceName: a.cfg.DeviceName, Token: resp.Token, PrivateKey: priv.Bytes()})
 }
 
@@ -258,7 +271,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			if errors.Is(err, ErrClosed) {
 				return err
 			}
-			a.tracer().error("[Win32App] Sync failed: %v", err)
+			a.agentTracer().log(imelog.SyncFailed, err)
 		}
 		wait := a.nextWake()
 		select {
@@ -311,6 +324,9 @@ func (a *Agent) Close() error {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		a.leaveArray() // after the last flow: nothing registers again
+		if a.daemon {
+			a.agentTracer().log(imelog.EMSAgentStopped)
+		}
 		err = a.closeFiles()
 		if a.doCache != nil {
 			if cerr := a.doCache.Close(); err == nil {
@@ -324,6 +340,9 @@ func (a *Agent) Close() error {
 func (a *Agent) closeFiles() error {
 	err := a.store.Close()
 	if lerr := a.log.Close(); err == nil {
+		err = lerr
+	}
+	if lerr := a.execLog.Close(); err == nil {
 		err = lerr
 	}
 	return err

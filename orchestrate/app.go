@@ -11,6 +11,7 @@ import (
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/reap"
 	"github.com/imepipe/imepipe/orchestrate/rules"
 	"github.com/imepipe/imepipe/orchestrate/state"
@@ -46,18 +47,22 @@ func (a *Agent) processApp(ctx context.Context, p imeapi.Policy, m mode, onDeman
 // processChain is processApp for an app that chain's apps (outermost
 // first) depend on or supersede.
 func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDemand bool, chain []string) {
-	t := a.tracer()
+	t := a.flowTracer()
 	if err := checkPolicy(p); err != nil {
 		a.refuse(ctx, t, p, err)
 		return
 	}
+	if chain == nil {
+		end := t.subgraph(p)
+		defer end()
+	}
 	user, key := state.DeviceUser, appKey(p)
 	app, err := p.Win32LobApp()
 	if err != nil {
-		t.error("[Win32App] Policy of app %s does not decode: %v", p.AppID, err)
+		t.log(imelog.PolicyUndecodable, p.AppID, err)
 		return
 	}
-	t.info("[Win32App] Processing app (id=%s, name = %s) with mode = %s", p.AppID, app.DisplayName, m)
+	t.log(imelog.ProcessingApp, p.AppID, app.DisplayName, m)
 	release, ok := a.begin(ctx, t, p)
 	if !ok {
 		return
@@ -71,7 +76,7 @@ func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDem
 	if m == modeInstall {
 		if c := a.related.dependencyCycle(p.AppID); c != nil {
 			msg := fmt.Sprintf("dependency cycle: %s", strings.Join(c, " -> "))
-			t.error("[Win32App] App %s: the dependency graph has a cycle (%s); the app is not processed", p.AppID, strings.Join(c, " -> "))
+			t.log(imelog.DependencyCycle, p.AppID, strings.Join(c, " -> "))
 			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeDependency, message: msg})
 			return
 		}
@@ -79,7 +84,7 @@ func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDem
 	if len(rules.Detection(app)) == 0 {
 		// Graph lets a body without one be loaded (apps check warns): the
 		// IME could never detect the app, so its installer is not run.
-		t.error("[Win32App] App %s has no detection rule: it cannot be detected, its installer is not run (0x87D1041C)", p.AppID)
+		t.log(imelog.NoDetectionRule, p.AppID)
 		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeNotDetected, message: errNoDetection})
 		return
 	}
@@ -93,6 +98,10 @@ func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDem
 		return
 	}
 	switch {
+	case m == modeDetect, m == modeInstall && detected, m == modeUninstall && !detected:
+		t.log(imelog.NoActionRequired, p.AppID)
+	}
+	switch {
 	case m == modeDetect:
 		r := result{enforcement: imeapi.EnforcementNotAttempted, compliance: imeapi.ComplianceNotInstalled}
 		if detected {
@@ -101,27 +110,33 @@ func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDem
 		a.finish(ctx, t, p, app, m, r)
 		return
 	case m == modeInstall && detected:
-		t.info("[Win32App] App %s is already detected; nothing to install", p.AppID)
+		t.log(imelog.AlreadyDetected, p.AppID)
 		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceInstalled})
 		return
 	case m == modeUninstall && !detected:
-		t.info("[Win32App] App %s is not detected; nothing to uninstall", p.AppID)
+		t.log(imelog.NothingToUninstall, p.AppID)
 		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceNotInstalled})
 		return
 	}
+	if m == modeUninstall {
+		t.log(imelog.FoundIntent, 1, "uninstall", p.AppID)
+	}
 	if m == modeInstall {
-		t.info("[Win32App] ===Step=== Check applicability")
+		t.log(imelog.ApplicabilityStep)
 		why, err := a.applicability(ctx, app, t)
 		if err != nil {
 			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
 			return
 		}
+		t.applicability(p.AppID, why == "")
 		if why != "" {
-			t.warn("[Win32App] Requirements not met for app %s: %s", p.AppID, why)
+			t.notApplicable = true
+			t.log(imelog.RequirementsNotMet, p.AppID, why)
 			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementRequirementsNotMet, compliance: imeapi.ComplianceNotInstalled, applicability: 1, message: "requirements not met: " + why})
 			return
 		}
-		t.info("[Win32App] applicationRequirementCheck: Met")
+		t.log(imelog.RequirementMet)
+		t.log(imelog.FoundIntent, 1, "install", p.AppID)
 		if err := a.dependencies(ctx, t, app, append(slices.Clone(chain), p.AppID)); err != nil {
 			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeDependency, message: err.Error(), failed: true})
 			return
@@ -146,7 +161,7 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 		return failed(err) // checkPolicy let a bad identifier through
 	}
 	if kept := a.keptDir(t, key); kept != "" {
-		t.info("[Win32App] Using persisted content at %s (source resiliency)", kept)
+		t.log(imelog.PersistedUsed, kept)
 		dir = kept
 	} else {
 		dir, do, err = a.content(ctx, t, p, key)
@@ -168,8 +183,13 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 	if m == modeUninstall {
 		cmdline = app.UninstallCommandLine
 	}
-	t.info("[Win32App] ===Step=== InstallBehavior RegularWin32App, Intent %d, command line: %s", p.Intent, cmdline)
-	t.info("[Win32App] Restart settings: %s", restartSummary(p, app))
+	if st, err := a.store.App(state.DeviceUser, key); err == nil {
+		t.log(imelog.ExecuteRetry, st.Attempts.Count)
+	} else {
+		t.log(imelog.ExecuteRetry, 0)
+	}
+	t.log(imelog.InstallBehavior, p.Intent, cmdline)
+	t.log(imelog.RestartSettings, restartSummary(p, app))
 	code, err := a.execute(ctx, t, p, app, m, key, dir, cmdline)
 	if errors.Is(err, reap.ErrDetached) {
 		detached = true
@@ -180,7 +200,9 @@ func (a *Agent) enforce(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 		r.do = &do
 		return r
 	}
-	return a.judge(ctx, t, p, app, m, code, &do)
+	r := a.judge(ctx, t, p, app, m, code, &do)
+	t.log(imelog.ExecutionReport, p.AppID, delta("EnforcementState", imeapi.EnforcementInProgress.String(), r.enforcement.String()))
+	return r
 }
 
 func restartBehavior(app imeapi.Win32LobApp) string {
@@ -197,7 +219,7 @@ func (a *Agent) cleanup(t *tracer, app imeapi.Win32LobApp, key, dir string, m mo
 		removeBin(bin)
 	}
 	if !inside(a.layout.IMECache, dir) {
-		t.error("[Win32App] Not cleaning up %s: not a folder of %s", dir, a.layout.IMECache)
+		t.log(imelog.CleanupRefused, dir, a.layout.IMECache)
 		return
 	}
 	if m == modeInstall && a.persistFor(app) {
@@ -207,15 +229,15 @@ func (a *Agent) cleanup(t *tracer, app imeapi.Win32LobApp, key, dir string, m mo
 	if m == modeUninstall {
 		a.unpersist(key)
 	}
-	t.info("[Win32App] Cleaning up staged content %s", dir)
+	t.log(imelog.CleaningUp, dir)
 	if err := os.RemoveAll(dir); err != nil {
-		t.warn("[Win32App] Cleaning up %s: %v", dir, err)
+		t.log(imelog.CleanupFailed, dir, err)
 	}
 }
 
 // detect evaluates every detection rule (all must hold).
 func (a *Agent) detect(ctx context.Context, t *tracer, app imeapi.Win32LobApp) (bool, error) {
-	t.info("[Win32App] ===Step=== Detection rules")
+	t.log(imelog.DetectionStep)
 	detect := rules.Detection(app)
 	if len(detect) == 0 {
 		return false, fmt.Errorf("orchestrate: app %s has no detection rule: %w", app.ID, ErrRule)
@@ -226,14 +248,15 @@ func (a *Agent) detect(ctx context.Context, t *tracer, app imeapi.Win32LobApp) (
 		if err != nil {
 			return false, fmt.Errorf("orchestrate: detection rule %d: %w", i, err)
 		}
-		t.info("[Win32App] Detection rule %d (%s): %s", i, rules.Kind(r.ODataType), detail)
+		t.log(imelog.DetectionRule, i, rules.Kind(r.ODataType), detail)
+		t.log(imelog.DetectionManager, detectionManager(rules.Kind(r.ODataType)), trueFalse(ok))
 		if !ok {
 			detected = false
 			break
 		}
 	}
-	t.info("[Win32App] Completed detectionManager SideCarFileDetectionManager, applicationDetectedByCurrentRule: %v", detected)
-	t.info("[Win32App] ApplicationDetected: %s", map[bool]string{true: "True", false: "False"}[detected])
+	t.log(imelog.ApplicationDetected, trueFalse(detected))
+	t.detection(app.ID, detected)
 	return detected, nil
 }
 
@@ -260,13 +283,13 @@ func (a *Agent) finish(ctx context.Context, t *tracer, p imeapi.Policy, app imea
 		cm.ProductVersion = &v
 	}
 	em := state.EnforcementStateMessage{EnforcementState: r.enforcement, ErrorCode: r.code, ErrorMessage: r.message}
-	t.info("[Win32App] ===Step=== Set ComplianceStateMessage with applicationDetectedByCurrentRule")
+	t.log(imelog.ComplianceStep)
 	cmJSON, _ := json.Marshal(cm)
-	t.info("[Win32App] ComplianceStateMessage: %s", cmJSON)
+	t.log(imelog.ComplianceMessage, cmJSON)
 	_ = a.store.PutCompliance(user, key, cm)
-	t.info("[Win32App] ===Step=== Set EnforcementStateMessage")
+	t.log(imelog.EnforcementStep)
 	emJSON, _ := json.Marshal(em)
-	t.info("[Win32App] EnforcementStateMessage: %s", emJSON)
+	t.log(imelog.EnforcementMessage, emJSON)
 	_ = a.store.PutEnforcement(user, key, em)
 	if r.reboot != "" {
 		if st, err := a.store.App(user, key); err == nil && st.Policy != nil {
@@ -275,5 +298,12 @@ func (a *Agent) finish(ctx context.Context, t *tracer, p imeapi.Policy, app imea
 			_ = a.store.PutPolicy(user, key, pol)
 		}
 	}
+	status, _ := json.Marshal(struct {
+		ApplicationId    string
+		EnforcementState string
+		ComplianceState  string
+		ErrorCode        int64
+	}{p.AppID, r.enforcement.String(), r.compliance.String(), r.code})
+	t.log(imelog.SendingStatus, status)
 	a.report(ctx, t, user, key, imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: r.enforcement, ComplianceState: r.compliance, ErrorCode: r.code, ErrorMessage: r.message}, r.do)
 }

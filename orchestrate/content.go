@@ -4,15 +4,20 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/delivery"
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
+	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
 // content gets an app's content into IMECache/<key>: content info, a
@@ -23,7 +28,7 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 	fail := func(step string, err error) (string, fetch.Status, error) {
 		return "", st, &StepError{Step: step, Code: CodeFailure, Err: err}
 	}
-	t.info("[Win32App] ===Step=== Get content info")
+	t.log(imelog.ContentInfoStep)
 	c, err := delivery.Resolve(ctx, a.client, a.priv, p.AppID, p.Version)
 	if err != nil {
 		var se *delivery.StepError
@@ -33,7 +38,11 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 		return fail("content info", err)
 	}
 	info := c.Info
-	t.info("[Win32App] ContentInfo: UploadLocation=%s, DoFileId=%s, Size=%d", fetch.RedactURL(info.UploadLocation), info.DoFileID, info.Size)
+	t.log(imelog.ResponseFromIntune, contentInfoResponse(c))
+	name := p.AppID
+	if app, err := p.Win32LobApp(); err == nil && app.DisplayName != "" {
+		name = app.DisplayName
+	}
 	keys := c.Keys
 	bin, err := under(a.layout.Incoming, key+".bin")
 	if err != nil {
@@ -48,12 +57,12 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 
 	cached := false
 	if _, err := os.Stat(bin); err == nil && !exists(bin+".journal") {
-		t.info("[Win32App] Content cache found for app id %s, verifying it before use", p.AppID)
+		t.log(imelog.ContentCacheFound, p.AppID)
 		if err := verifyFile(bin, info); err != nil {
-			t.warn("[Win32App] Cached content for app id %s does not verify (%v); discarding it and downloading again", p.AppID, err)
+			t.log(imelog.ContentCacheBad, p.AppID, err)
 			removeBin(bin)
 		} else {
-			t.info("[Win32App] Cached content verified (size and SHA-256), skip downloading")
+			t.log(imelog.ContentCacheOK)
 			cached = true
 			st = fetch.Status{FileId: info.DoFileID, FileSize: info.Size, FileSizeInCache: info.Size, Status: imeapi.DOComplete, DownloadMode: *a.cfg.DownloadMode,
 				PredefinedCallerApplication: DefaultCaller}
@@ -61,25 +70,30 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 	}
 	for try := 0; ; try++ {
 		if !cached {
-			t.info("[Win32App] ===Step=== Download")
-			t.info("[Win32App] Downloading app on session 0. App: %s, DoFileId: %s", p.AppID, info.DoFileID)
+			t.log(imelog.DownloadStep)
+			t.log(imelog.DownloadingApp, 0, p.AppID)
+			t.log(imelog.DownloadTypeURL, downloadTypeDO, fetch.RedactURL(info.UploadLocation))
+			wait := doWaitBackground
+			if target.Foreground {
+				wait = doWaitForeground
+			}
+			t.log(imelog.DOWaiting, wait.Milliseconds())
 			var unpacked bool
-			st, unpacked, err = a.deliver(ctx, t, c, target)
+			st, unpacked, err = a.deliver(ctx, t, c, name, target)
 			if err != nil {
 				return "", st, &StepError{Step: "download", Object: info.DoFileID, Code: CodeFailure, Err: err}
 			}
 			logDownload(t, st)
+			t.log(imelog.DownloadReport, p.AppID, delta("DownloadState", "InProgress", "Success"))
 			if unpacked {
-				t.info("[Win32App] ===Step=== Decrypt and unzip")
-				t.info("[Win32App] Decryption is done successfully; unzipping is done (HMAC and FileDigest verified during the download)")
+				logUnpacked(t, dir)
 				return dir, st, nil
 			}
 		}
-		t.info("[Win32App] ===Step=== Decrypt and unzip")
-		t.info("[Win32App] Starts verifying encrypted hash; decrypting and unzipping into %s", dir)
+		t.log(imelog.StartsVerifyingHash)
 		_, err = decrypt.UnpackRaw(ctx, bin, keys, dir, decrypt.UnpackOptions{Replace: true})
 		if err == nil {
-			t.info("[Win32App] Decryption is done successfully; unzipping is done")
+			logUnpacked(t, dir)
 			return dir, st, nil
 		}
 		if !isVerifyError(err) {
@@ -87,10 +101,10 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 		}
 		removeBin(bin)
 		if !cached || try > 0 {
-			t.error("[Win32App] Downloaded content does not verify: %v", err)
+			t.log(imelog.ContentBad, err)
 			return fail("verify", fmt.Errorf("%w: %w", ErrContent, err))
 		}
-		t.warn("[Win32App] Cached content failed HMAC/FileDigest verification (%v); downloading again", err)
+		t.log(imelog.CachedContentBadMAC, err)
 		cached = false
 	}
 }
@@ -138,7 +152,7 @@ func isVerifyError(err error) bool {
 // follow, the inner ZIP needs random access, the download started again
 // from zero, or the content does not verify) the caller unpacks the
 // completed file the ordinary way, which decides.
-func (a *Agent) deliver(ctx context.Context, t *tracer, c *delivery.Content, target delivery.Target) (fetch.Status, bool, error) {
+func (a *Agent) deliver(ctx context.Context, t *tracer, c *delivery.Content, name string, target delivery.Target) (fetch.Status, bool, error) {
 	d, err := delivery.Start(ctx, c, a.dl, target)
 	if err != nil {
 		return fetch.Status{}, false, err
@@ -148,14 +162,23 @@ func (a *Agent) deliver(ctx context.Context, t *tracer, c *delivery.Content, tar
 			finish := a.cfg.Progress(c.AppID+"_"+c.Version, d.Job)
 			defer finish() // after the download's end and the unpack that overlaps it
 		}
-		t.info("[Win32App] Verifying, decrypting and unzipping while the download runs, into %s", target.Dir)
+		t.log(imelog.UnpackWhileDownload, target.Dir)
 	}
+	// DO reports progress on a thread of its own, as the IME's DO
+	// callbacks do: here when the job starts and when it ends.
+	pt := a.tracer()
+	via := "DO"
+	if m := *a.cfg.DownloadMode; m == imeapi.ModeSimple || m == imeapi.ModeBypass {
+		via = "CDN"
+	}
+	pt.log(imelog.DOProgress, c.AppID, name, via, 0, c.Info.Size, state.DeviceUser)
 	res, err := d.Wait()
+	pt.log(imelog.DOProgress, c.AppID, name, via, res.Status.TotalBytesDownloaded, c.Info.Size, state.DeviceUser)
 	if err != nil {
 		return res.Status, false, err
 	}
 	if res.UnpackErr != nil {
-		t.warn("[Win32App] Unzipping during the download did not complete (%v); unpacking the downloaded file", res.UnpackErr)
+		t.log(imelog.UnpackDuringFailed, res.UnpackErr)
 	}
 	return res.Status, res.Unpacked, nil
 }
@@ -175,8 +198,55 @@ func exists(p string) bool {
 // (no job ran, no priority), that nothing was downloaded.
 func logDownload(t *tracer, st fetch.Status) {
 	if st.TotalBytesDownloaded == 0 && st.Priority == "" {
-		t.info("[Win32App] DO found the content complete in its cache (%d bytes); nothing downloaded", st.FileSizeInCache)
+		t.log(imelog.DOFromCache, st.FileSizeInCache)
 		return
 	}
-	t.info("[Win32App] DO Job set priority is %s, Downloaded %d bytes (HTTP %d, cache server %d, peers %d) in %s", st.Priority, st.TotalBytesDownloaded, st.BytesFromHttp, st.BytesFromCacheServer, st.BytesFromPeers, st.DownloadDuration)
+	t.log(imelog.DONotified)
+	t.log(imelog.DownloadedSize, st.FileSize)
+	t.log(imelog.DOJobStats, st.Priority, st.TotalBytesDownloaded, st.BytesFromHttp, st.BytesFromCacheServer, st.BytesFromPeers, st.DownloadDuration)
+}
+
+// downloadTypeDO is the IME's DownloadType of a Delivery Optimization job.
+const downloadTypeDO = 2
+
+// How long the IME waits for a DO job: foreground and background
+// priority (its "Waiting N ms for 1 jobs to complete").
+const (
+	doWaitForeground = 12 * time.Hour
+	doWaitBackground = 30 * time.Minute
+)
+
+// logUnpacked writes the IME's lines of a verified, decrypted and
+// unzipped package (HMAC and FileDigest checked as it was read).
+func logUnpacked(t *tracer, dir string) {
+	t.log(imelog.HashValidationPass)
+	t.log(imelog.DecryptionDone)
+	t.log(imelog.StartingUnzip, dir)
+	t.log(imelog.UnzipDone)
+}
+
+// contentInfoResponse is the GetContentInfo reply as the IME logs it
+// after "Response from Intune = {": the members of the reply on one line,
+// ResponsePayload a JSON string holding ApplicationId, ContentInfo (a
+// JSON string) and DecryptInfo (the sealed envelope, a JSON string: no
+// key is ever logged). The blob signature is redacted from every URL.
+func contentInfoResponse(c *delivery.Content) string {
+	ci := c.Info
+	ci.UploadLocation = fetch.RedactURL(ci.UploadLocation)
+	ci.PieceHashesURL = fetch.RedactURL(ci.PieceHashesURL)
+	info, _ := json.Marshal(ci)
+	env, _ := json.Marshal(c.Envelope)
+	payload, _ := json.Marshal(struct {
+		ApplicationId string
+		ContentInfo   string
+		DecryptInfo   string
+	}{c.AppID, string(info), string(env)})
+	reply, _ := json.Marshal(struct {
+		ResponseContentType string
+		ClientIp            *string
+		ResponsePayload     string
+		ErrorMessageTitle   *string
+		ErrorMessage        *string
+	}{ResponseContentType: "GetContentInfo", ResponsePayload: string(payload)})
+	return strings.TrimSuffix(strings.TrimPrefix(string(reply), "{"), "}")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/reap"
 )
 
@@ -69,14 +70,15 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 		JobName:    rec.ReaperJob,
 		Detach:     stopping,
 		Started: func(pid int) {
-			t.info("[Win32App] ExecManager: processId = %d", pid)
+			t.log(imelog.CreateInstallerOK)
+			t.log(imelog.InstallerPID, pid)
 			if h, err := reap.Identify(pid); err == nil {
 				rec.ReaperPID, rec.ReaperStart = h.PID, h.Start
 			} else {
 				rec.ReaperPID = pid // found again by Find, or taken as gone
 			}
 			if err := a.store.PutInstall(rec); err != nil {
-				t.warn("[Win32App] Cannot record reaper %d of app %s: %v", pid, p.AppID, err)
+				t.log(imelog.ReaperNotRecorded, pid, p.AppID, err)
 			}
 		},
 	}
@@ -116,12 +118,13 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 	if runAs(app) == "user" {
 		session = "user"
 	}
-	t.info("[Win32App] SetCurrentDirectory: %s", dir)
-	t.info("[Win32App] Launch Win32AppInstaller in %s session, timeout %v", session, timeout)
+	t.log(imelog.SetCurrentDirectory, dir)
+	t.log(imelog.LaunchInstaller, session)
+	t.log(imelog.InstallerTimeout, timeout.Milliseconds())
 	if runAs(app) == "user" {
 		cred, userEnv, err := a.userRun(dir)
 		if err != nil {
-			t.error("[Win32App] Cannot launch the installer of app %s in the user session: %v", p.AppID, err)
+			t.log(imelog.InstallerUserFailed, p.AppID, err)
 			return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 		}
 		spec.Credential = cred
@@ -131,33 +134,33 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 			return strings.HasPrefix(kv, EnvExitCodeFile+"=") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "USER=") || strings.HasPrefix(kv, "LOGNAME=")
 		})
 		env = append(env, userEnv...)
-		t.info("[Win32App] Installer runs as user %s (uid %d)", a.cfg.InstallUser, cred.UID)
+		t.log(imelog.InstallerRunsAs, a.cfg.InstallUser, cred.UID)
 	}
 	spec.Env = env
 	if spec.CommandLine != "" && spec.CommandLine != cmdline {
-		t.info("[Win32App] Command line runs as: %s", spec.CommandLine)
+		t.log(imelog.CommandLineRunsAs, spec.CommandLine)
 	}
 	if err := a.beginInstall(rec); err != nil {
-		t.error("[Win32App] Cannot record the installer run of app %s; not starting it: %v", p.AppID, err)
+		t.log(imelog.InstallerNotRecorded, p.AppID, err)
 		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 	}
-	start := a.cfg.Clock.Now()
 	res, err := reap.Run(ctx, spec)
 	if err != nil {
 		if errors.Is(err, reap.ErrDetached) {
 			detached = true // the installer still writes its log
-			t.warn("[Win32App] Agent stopping: installer of app %s left running in %s (reaper %d); the next agent run waits for it and finishes the attempt", p.AppID, dir, rec.ReaperPID)
+			t.log(imelog.InstallerDetached, p.AppID, dir, rec.ReaperPID)
 			return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			t.error("[Win32App] Installer ran past its maximum run time (%v); process tree killed", timeout)
+			t.log(imelog.InstallerTimedOut, timeout)
 			return 0, &StepError{Step: "install", Code: CodeTimeout, Err: err}
 		}
 		return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
 	}
 	code := exitCode(res, codeFile)
-	t.info("[Win32App] process %d exited; waited for its whole process tree (%d more processes reaped) in %v", res.PID, res.Reaped, a.cfg.Clock.Now().Sub(start).Round(time.Millisecond))
-	t.info("[Win32App] lpExitCode %d", code)
+	t.log(imelog.InstallationDone)
+	t.log(imelog.ProcessTreeDone, res.PID, res.Reaped)
+	t.log(imelog.LpExitCode, code)
 	return code, nil
 }
 
@@ -191,9 +194,6 @@ func installerEnv() []string {
 	}
 	return env
 }
-
-// describeCode is for logs.
-func describeCode(code int64) string { return fmt.Sprintf("%d (0x%08X)", code, uint32(code)) }
 
 // winHosts are the Windows programs that run what CreateProcess cannot
 // start by itself, as full paths.

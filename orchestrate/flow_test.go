@@ -43,11 +43,13 @@ func TestRequiredAppInstallsAndReports(t *testing.T) {
 		"ApplicationDetected: False",
 		"[Win32App] Downloading app on session 0",
 		"[Win32App] Verifying, decrypting and unzipping while the download runs",
-		"HMAC and FileDigest verified during the download",
-		"[Win32App] ExecManager: processId = ",
+		"[Win32App] file hash validation pass, starts decrypting",
+		"[Win32App] Decryption is done successfully.",
+		"[Win32App] Create installer process successfully.",
+		"[Win32App] process id = ",
 		"[Win32App] lpExitCode 0",
 		"ApplicationDetected: True",
-		"[Win32App] Cleaning up staged content",
+		"Cleaning up staging content ",
 	} {
 		if !strings.Contains(string(logText), want) {
 			t.Errorf("log lacks %q", want)

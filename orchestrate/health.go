@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 )
 
 // Check is one health check.
@@ -64,7 +66,7 @@ func (a *Agent) Health(ctx context.Context) (Health, error) {
 	add("reaper", err == nil && serr == nil, "%s", exe)
 	h.CheckedAt = a.cfg.Clock.Now().UTC()
 	if err := writeFileAtomic(filepath.Join(a.layout.Logs, HealthReportName), h); err != nil {
-		a.tracer().warn("[Win32App] Cannot write %s: %v", HealthReportName, err)
+		a.agentTracer().log(imelog.HealthWriteFailed, HealthReportName, err)
 	}
 	return h, nil
 }

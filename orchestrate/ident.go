@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
@@ -91,7 +92,7 @@ func (a *Agent) refuse(ctx context.Context, t *tracer, p imeapi.Policy, err erro
 	if ap, err := a.store.App(user, key); err == nil && ap.Enforcement != nil && ap.Enforcement.ErrorMessage == msg {
 		return
 	}
-	t.error("[Win32App] Refusing the policy of app %s version %s: %v", shown(p.AppID), shown(p.Version), err)
+	t.log(imelog.PolicyRefused, shown(p.AppID), shown(p.Version), err)
 	_ = a.store.PutPolicy(user, key, state.Policy{AppID: plain(p.AppID), Version: plain(p.Version), Intent: p.Intent, UpdatedAt: a.cfg.Clock.Now()})
 	_ = a.store.PutCompliance(user, key, state.ComplianceStateMessage{ComplianceState: imeapi.ComplianceError, ErrorCode: CodeFailure, TargetType: 2})
 	_ = a.store.PutEnforcement(user, key, state.EnforcementStateMessage{EnforcementState: imeapi.EnforcementError, ErrorCode: CodeFailure, ErrorMessage: msg})
@@ -100,6 +101,6 @@ func (a *Agent) refuse(ctx context.Context, t *tracer, p imeapi.Policy, err erro
 	}
 	rep := imeapi.Report{AppID: p.AppID, Version: plain(p.Version), EnforcementState: imeapi.EnforcementError, ComplianceState: imeapi.ComplianceError, ErrorCode: CodeFailure, ErrorMessage: msg}
 	if err := a.client.Report(ctx, rep); err != nil {
-		t.warn("[StatusService] Report of refused app %s not sent: %v", p.AppID, err)
+		t.log(imelog.RefusedReportNotSent, p.AppID, err)
 	}
 }

@@ -1,31 +1,100 @@
 package orchestrate
 
 import (
-	"fmt"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"regexp"
 
-	"github.com/imepipe/imepipe/orchestrate/cmtrace"
+	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/imeapi"
+
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 )
 
-// tracer writes one flow's lines to IntuneManagementExtension.log (with a
-// thread number per flow, as the IME's worker threads appear) and to
-// Config.Logf.
+// grsTime is how the IME's GRSManager prints a GRS value.
+const grsTime = "01/02/2006 15:04:05"
+
+// subgraphHash names an app's subgraph in GRS lines, as the IME's base64
+// SHA-256 subgraph hash does.
+func subgraphHash(appID string) string {
+	h := sha256.Sum256([]byte(appID))
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// agentThread is the thread of the agent's own lines (start, stop,
+// enrollment, peering), apart from every poller's.
+const agentThread = 1
+
+// tracer writes one flow's lines to IntuneManagementExtension.log (and,
+// for scripts, AgentExecutor.log) on one thread number, and to
+// Config.Logf. Every line is a phrase of package imelog.
 type tracer struct {
 	a      *Agent
 	thread int
+	// The reporting state of the subgraph in progress: each app's last
+	// detection and applicability, for the ReportingManager's deltas.
+	detected, applicable map[string]string
+	notApplicable        bool // the subgraph ended on failed requirements
 }
 
+// tracer is a new flow with a thread number of its own: an application
+// poller (whose apps are processed on its thread, as the IME's are), a
+// CLI request, a DO progress report.
 func (a *Agent) tracer() *tracer {
-	return &tracer{a: a, thread: int(a.threads.Add(1)) + 1}
+	return &tracer{a: a, thread: int(a.threads.Add(1)) + agentThread}
 }
 
-func (t *tracer) log(typ cmtrace.Type, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+// agentTracer logs on the agent's own thread.
+func (a *Agent) agentTracer() *tracer { return &tracer{a: a, thread: agentThread} }
+
+// flowTracer is the tracer of the flow in progress (a poller or a CLI
+// request, under a.mu), else a new one.
+func (a *Agent) flowTracer() *tracer {
+	if a.flow != nil {
+		return a.flow
+	}
+	return a.tracer()
+}
+
+// sigRE finds a blob signature (the sig parameter of a signed URL, also
+// inside JSON where & is written \u0026), wherever a line quotes a URL:
+// an error from a download quotes its URL whole.
+var sigRE = regexp.MustCompile(`([?&]|\\u0026)(sig=)[^&\s"\\]+`)
+
+// redactSig replaces every blob signature in msg: the IME logs them, we
+// must not.
+func redactSig(msg string) string { return sigRE.ReplaceAllString(msg, "${1}${2}"+fetch.Redacted) }
+
+// log writes phrase p formatted with args, of p's type, with any blob
+// signature redacted.
+func (t *tracer) log(p imelog.Phrase, args ...any) {
+	msg := redactSig(p.Text(args...))
 	if t.a.log != nil {
-		_ = t.a.log.Log(typ, t.thread, msg)
+		_ = t.a.log.Log(p.Type, t.thread, msg)
 	}
 	t.a.cfg.Logf("%s", msg)
 }
 
-func (t *tracer) info(format string, args ...any)  { t.log(cmtrace.Info, format, args...) }
-func (t *tracer) warn(format string, args ...any)  { t.log(cmtrace.Warning, format, args...) }
-func (t *tracer) error(format string, args ...any) { t.log(cmtrace.Error, format, args...) }
+// exec writes phrase p to AgentExecutor.log on the flow's thread.
+func (t *tracer) exec(p imelog.Phrase, args ...any) {
+	msg := redactSig(p.Text(args...))
+	if t.a.execLog != nil {
+		_ = t.a.execLog.Log(p.Type, t.thread, msg)
+	}
+	t.a.cfg.Logf("AgentExecutor: %s", msg)
+}
+
+// policiesJSON is the served policies on one line, as the IME logs them
+// after "Get policies = " (they carry no secret: the keys come sealed, per
+// app, in the content info).
+func policiesJSON(p []imeapi.Policy) string {
+	if p == nil {
+		p = []imeapi.Policy{}
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "[]"
+	}
+	return string(b)
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 )
 
 // judge turns an installer's exit code into the attempt's result: the
@@ -17,9 +19,9 @@ import (
 func (a *Agent) judge(ctx context.Context, t *tracer, p imeapi.Policy, app imeapi.Win32LobApp, m mode, code int64, do *fetch.Status) result {
 	outcome, mapped := MapReturnCode(app.ReturnCodes, code)
 	if !mapped {
-		t.info("[Win32App] Admin did NOT set mapping for lpExitCode: %d of app: %s", code, p.AppID)
+		t.log(imelog.ExitCodeNoMapping, code, p.AppID)
 	}
-	t.info("[Win32App] lpExitCode %s is defined as %s", describeCode(code), outcome)
+	t.log(imelog.ExitCodeDefinedAs, exitCodeName(outcome))
 	r := result{do: do}
 	switch outcome {
 	case imeapi.ReturnFailed:
@@ -27,14 +29,14 @@ func (a *Agent) judge(ctx context.Context, t *tracer, p imeapi.Policy, app imeap
 		r.do = do
 		return r
 	case imeapi.ReturnRetry:
-		t.warn("[Win32App] Installer asks for a retry (exit code %d); next attempt after %v", code, a.cfg.RetryInterval)
+		t.log(imelog.ExitCodeRetry, code, a.cfg.RetryInterval)
 		return result{enforcement: imeapi.EnforcementInProgress, compliance: imeapi.ComplianceUnknown, code: code, message: "installer asked for a retry", failed: true, do: do}
 	case imeapi.ReturnSoftReboot, imeapi.ReturnHardReboot:
 		r.reboot = string(outcome)
 		r.code = code
-		t.info("[Win32App] Device restart behavior %s: restart %s is pending (not performed by the agent); %s", restartBehavior(app), outcome, restartSummary(p, app))
+		t.log(imelog.RestartPending, restartBehavior(app), outcome, restartSummary(p, app))
 	}
-	t.info("[Win32App] ===Step=== Detection rules after Execution")
+	t.log(imelog.PostDetectionStep)
 	detected, err := a.detect(ctx, t, app)
 	if err != nil {
 		r2 := failure(t, err)
@@ -43,10 +45,10 @@ func (a *Agent) judge(ctx context.Context, t *tracer, p imeapi.Policy, app imeap
 	}
 	switch {
 	case m == modeInstall && !detected:
-		t.error("[Win32App] Installer succeeded but the app is not detected: 0x87D1041C")
+		t.log(imelog.NotDetectedAfter)
 		return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeNotDetected, message: "the application was not detected after installation completed successfully", failed: true, do: do}
 	case m == modeUninstall && detected:
-		t.error("[Win32App] Uninstaller succeeded but the app is still detected")
+		t.log(imelog.StillDetectedAfter)
 		return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: "the application is still detected after uninstall", failed: true, do: do}
 	case m == modeUninstall:
 		r.enforcement, r.compliance = imeapi.EnforcementSuccess, imeapi.ComplianceNotInstalled
@@ -55,7 +57,7 @@ func (a *Agent) judge(ctx context.Context, t *tracer, p imeapi.Policy, app imeap
 	}
 	if f := forcedRestart(app); f != "" {
 		r.reboot = f
-		t.info("[Win32App] Device restart behavior force: a restart is pending (not performed by the agent)")
+		t.log(imelog.RestartForced)
 	}
 	return r
 }
@@ -68,6 +70,16 @@ func failure(t *tracer, err error) result {
 	if errors.As(err, &se) {
 		code = se.Code
 	}
-	t.error("[Win32App] %v", err)
+	t.log(imelog.StepFailed, err)
 	return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: code, message: err.Error(), failed: true}
+}
+
+// exitCodeName is a return code type as the IME names it in "lpExitCode
+// is defined as …" (Success, Failed, Retry, SoftReboot, HardReboot).
+func exitCodeName(t imeapi.ReturnCodeType) string {
+	s := string(t)
+	if s == "" {
+		return "Failed"
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/peer"
 )
 
@@ -55,7 +56,9 @@ type peering struct {
 }
 
 // doLogf logs a DO line.
-func (a *Agent) doLogf(format string, args ...any) { a.tracer().info("[DO] "+format, args...) }
+func (a *Agent) doLogf(format string, args ...any) {
+	a.agentTracer().log(imelog.PeerLog, fmt.Sprintf(format, args...))
+}
 
 // openDOCache opens DOCache with the cache policy of Config.DOCache,
 // writes the policy there for `imepipe do status`, and applies it once.
@@ -72,11 +75,11 @@ func (a *Agent) openDOCache() error {
 	}
 	a.doCache = cache
 	if err := cache.WritePolicy(); err != nil {
-		a.tracer().warn("[DO] %v", err)
+		a.agentTracer().log(imelog.PeerWarn, err)
 	}
 	if a.cfg.PeerAddr == "" { // with peering the announcer expires
 		if _, err := cache.Expire(); err != nil {
-			a.tracer().warn("[DO] %v", err)
+			a.agentTracer().log(imelog.PeerWarn, err)
 		}
 	}
 	return nil
@@ -103,7 +106,7 @@ func (a *Agent) startPeering() error {
 	case addrInUse(err):
 		// Another DO (or agent) has the port: download from peers
 		// all the same, without serving or registering.
-		a.tracer().warn("[DO] Peer port %s is in use (%v): not sharing DOCache with peers this run; pass --peer-addr HOST:PORT or --peer-addr off", a.cfg.PeerAddr, err)
+		a.agentTracer().log(imelog.PeerPortInUse, a.cfg.PeerAddr, err)
 		ln = nil
 	case err != nil:
 		return fmt.Errorf("orchestrate: peer server: %w", err)
@@ -153,7 +156,7 @@ func (a *Agent) startPeering() error {
 	}()
 	a.peer = p
 	if ln != nil {
-		a.tracer().info("[DO] Sharing DOCache with peers on %s (download mode %d)", p.addr, *a.cfg.DownloadMode)
+		a.agentTracer().log(imelog.PeerSharing, p.addr, *a.cfg.DownloadMode)
 	}
 	return nil
 }
@@ -186,11 +189,11 @@ func (a *Agent) announceLoop(p *peering) {
 	first := false
 	for {
 		if _, err := p.cache.Expire(); err != nil {
-			a.tracer().warn("[DO] %v", err)
+			a.agentTracer().log(imelog.PeerWarn, err)
 		}
 		if a.enrolled() {
 			if err := announce(ctx, p.dl); err != nil && ctx.Err() == nil {
-				a.tracer().warn("[DO] %v", err)
+				a.agentTracer().log(imelog.PeerWarn, err)
 			}
 		}
 		if !first {
@@ -242,10 +245,10 @@ func (a *Agent) leaveArray() {
 	defer cancel()
 	n, err := a.client.LeaveArray(ctx)
 	if err != nil {
-		a.tracer().warn("[DO] Could not remove this device's peer registrations from the Array: %v", err)
+		a.agentTracer().log(imelog.PeerUnregisterFail, err)
 		return
 	}
-	a.tracer().info("[DO] Removed %d peer registrations from the Array", n)
+	a.agentTracer().log(imelog.PeerUnregistered, n)
 }
 
 func (p *peering) stopping() bool {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
@@ -37,16 +38,16 @@ func (a *Agent) keptDir(t *tracer, key string) string {
 			continue
 		}
 		if !inside(a.layout.IMECache, p.Path) {
-			t.warn("[Win32App] Persisted content of %s at %s is not in %s; forgetting it", key, p.Path, a.layout.IMECache)
+			t.log(imelog.PersistedOutside, key, p.Path, a.layout.IMECache)
 			_ = a.store.DeletePersisted(p.Key)
 			return ""
 		}
 		if err := verifyKept(p.Path, p.Files); err != nil {
-			t.warn("[Win32App] Persisted content at %s does not verify (%v); discarding it and downloading again", p.Path, err)
+			t.log(imelog.PersistedBad, p.Path, err)
 			a.evict(t, p)
 			return ""
 		}
-		t.info("[Win32App] Persisted content at %s verified (%d entries, sizes and SHA-256)", p.Path, len(p.Files))
+		t.log(imelog.PersistedOK, p.Path, len(p.Files))
 		p.LastUsed = a.cfg.Clock.Now()
 		_ = a.store.PutPersisted(p)
 		return p.Path
@@ -62,12 +63,12 @@ func (a *Agent) persist(t *tracer, key, dir string) {
 	appID, _, _ := strings.Cut(key, "_")
 	files, size, err := manifestOf(dir)
 	if err != nil {
-		t.warn("[Win32App] Content of %s not kept for source resiliency: %v", key, err)
+		t.log(imelog.PersistNotKept, key, err)
 		_ = os.RemoveAll(dir)
 		return
 	}
 	_ = a.store.PutPersisted(state.Persisted{Key: key, Path: dir, Size: size, LastUsed: a.cfg.Clock.Now(), Files: files})
-	t.info("[Win32App] Content of %s kept at %s for source resiliency (manifest of %d entries)", key, dir, len(files))
+	t.log(imelog.PersistKept, key, dir, len(files))
 	list, err := a.store.Persisted()
 	if err != nil {
 		return
@@ -91,7 +92,7 @@ func (a *Agent) persist(t *tracer, key, dir string) {
 }
 
 func (a *Agent) evict(t *tracer, p state.Persisted) {
-	t.info("[Win32App] Evicting kept content %s (%d bytes)", p.Key, p.Size)
+	t.log(imelog.PersistEvict, p.Key, p.Size)
 	if inside(a.layout.IMECache, p.Path) {
 		_ = os.RemoveAll(p.Path)
 	}

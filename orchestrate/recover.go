@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/reap"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
@@ -100,7 +101,7 @@ func (a *Agent) endInstall(t *tracer, key string) {
 		return
 	}
 	if err := a.store.DeleteInstall(key); err != nil {
-		t.warn("[Win32App] %v", err)
+		t.log(imelog.RecoverWarn, err)
 	}
 }
 
@@ -112,13 +113,13 @@ func (a *Agent) endInstall(t *tracer, key string) {
 // attempt is this sync's), or ctx ended while waiting for it.
 func (a *Agent) begin(ctx context.Context, t *tracer, p imeapi.Policy) (release func(), ok bool) {
 	if !a.runs.claim(p.AppID) {
-		t.warn("[Win32App] App %s is already being processed in this agent; not starting another flow for it", p.AppID)
+		t.log(imelog.AlreadyProcessing, p.AppID)
 		return nil, false
 	}
 	release = func() { a.runs.release(p.AppID) }
 	recs, err := a.store.Installs()
 	if err != nil {
-		t.error("[Win32App] %v; not processing app %s", err, p.AppID)
+		t.log(imelog.RecoverFailed, err, p.AppID)
 		release()
 		return nil, false
 	}
@@ -141,7 +142,7 @@ func (a *Agent) begin(ctx context.Context, t *tracer, p imeapi.Policy) (release 
 func (a *Agent) adoptLeft(ctx context.Context, t *tracer) {
 	recs, err := a.store.Installs()
 	if err != nil {
-		t.error("[Win32App] %v", err)
+		t.log(imelog.RecoverError, err)
 		return
 	}
 	for _, rec := range recs {
@@ -174,7 +175,7 @@ func (a *Agent) adopt(ctx context.Context, t *tracer, rec state.Install) bool {
 	}
 	app, appErr := p.Win32LobApp()
 	m := mode(rec.Mode)
-	t.info("[Win32App] Found the installer run of app %s (%s) an earlier agent started at %s (reaper process %d, attempt %d); waiting for its process tree instead of starting another installer",
+	t.log(imelog.RecoverFound,
 		rec.AppID, rec.Key, rec.Started.Format(time.RFC3339), h.PID, rec.Attempt)
 	timedOut, killAt := false, time.Time{}
 	for h.Running() {
@@ -183,17 +184,17 @@ func (a *Agent) adopt(ctx context.Context, t *tracer, rec state.Install) bool {
 		case !h.Alive():
 			h.Kill() // the reaper died: nothing waits for what is left of its tree
 		case !timedOut && !now.Before(rec.Deadline):
-			t.error("[Win32App] Installer of app %s ran past its maximum run time (deadline %s); killing its process tree", rec.AppID, rec.Deadline.Format(time.RFC3339))
+			t.log(imelog.RecoverTimedOut, rec.AppID, rec.Deadline.Format(time.RFC3339))
 			timedOut, killAt = true, now.Add(orphanGrace)
 			if err := h.Stop(); err != nil {
-				t.warn("[Win32App] Stopping reaper %d: %v", h.PID, err)
+				t.log(imelog.RecoverStopReaper, h.PID, err)
 			}
 		case timedOut && !now.Before(killAt):
 			h.Kill()
 		}
 		select {
 		case <-ctx.Done():
-			t.warn("[Win32App] Stopped waiting for the installer of app %s (%v); the next agent run waits again", rec.AppID, ctx.Err())
+			t.log(imelog.RecoverStopped, rec.AppID, ctx.Err())
 			return false
 		case <-a.cfg.Clock.After(a.cfg.OrphanPoll):
 		}
@@ -205,14 +206,14 @@ func (a *Agent) adopt(ctx context.Context, t *tracer, rec state.Install) bool {
 	case timedOut:
 		r = failure(t, &StepError{Step: "install", Code: CodeTimeout, Err: fmt.Errorf("installer ran past its deadline %s", rec.Deadline.Format(time.RFC3339))})
 	case err != nil:
-		t.error("[Win32App] The installer's reaper (process %d) is gone without a result: the installer was interrupted", h.PID)
+		t.log(imelog.RecoverReaperGone, h.PID)
 		r = failure(t, &StepError{Step: "install", Code: CodeFailure, Err: err})
 	case appErr != nil:
 		r = failure(t, &StepError{Step: "install", Code: CodeFailure, Err: appErr})
 	default:
 		code := exitCode(res, rec.CodeFile)
-		t.info("[Win32App] process %d exited; waited for its whole process tree (%d more processes reaped)", res.PID, res.Reaped)
-		t.info("[Win32App] lpExitCode %d", code)
+		t.log(imelog.ProcessTreeDone, res.PID, res.Reaped)
+		t.log(imelog.LpExitCode, code)
 		r = a.judge(ctx, t, p, app, m, code, nil)
 	}
 	_ = os.Remove(rec.CodeFile)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
@@ -115,11 +116,11 @@ func (a *Agent) dependencies(ctx context.Context, t *tracer, app imeapi.Win32Lob
 	if len(deps) == 0 {
 		return nil
 	}
-	t.info("[Win32App] ===Step=== Dependencies: app %s has %d dependent app(s)", app.ID, len(deps))
+	t.log(imelog.DependencyStep, app.ID, len(deps))
 	for _, rel := range deps {
 		dp, ok := a.related.byID[foldAppID(rel.TargetID)]
 		if !ok {
-			t.error("[Win32App] Dependency app %s of app %s is not available to this device", rel.TargetID, app.ID)
+			t.log(imelog.DependencyMissing, rel.TargetID, app.ID)
 			return fmt.Errorf("%w: dependency app %s of app %s is not available to this device", ErrDependency, rel.TargetID, app.ID)
 		}
 		dapp, err := dp.Win32LobApp()
@@ -131,20 +132,20 @@ func (a *Agent) dependencies(ctx context.Context, t *tracer, app imeapi.Win32Lob
 			return fmt.Errorf("%w: dependency app %s: %v", ErrDependency, rel.TargetID, err)
 		}
 		if detected {
-			t.info("[Win32App] Dependency app %s (%s) is detected; dependency (%s) met", dp.AppID, dapp.DisplayName, rel.DependencyType)
+			t.log(imelog.DependencyDetected, dp.AppID, dapp.DisplayName, rel.DependencyType)
 			continue
 		}
 		if rel.DependencyType != imeapi.DependencyAutoInstall {
-			t.error("[Win32App] Dependency app %s (%s) is not detected and its dependency type is detect; app %s will not be installed", dp.AppID, dapp.DisplayName, app.ID)
+			t.log(imelog.DependencyNotMet, dp.AppID, dapp.DisplayName, app.ID)
 			return fmt.Errorf("%w: dependency app %s (%s) is not installed (dependency type detect)", ErrDependency, dp.AppID, dapp.DisplayName)
 		}
-		t.info("[Win32App] Dependency app %s (%s) is not detected; dependency type autoInstall: installing it before app %s", dp.AppID, dapp.DisplayName, app.ID)
+		t.log(imelog.DependencyInstalling, dp.AppID, dapp.DisplayName, app.ID)
 		a.processChain(ctx, dp, modeInstall, false, append(slices.Clone(chain), app.ID))
 		if !a.installed(dp) {
-			t.error("[Win32App] Dependency app %s (%s) failed to install; app %s will not be installed", dp.AppID, dapp.DisplayName, app.ID)
+			t.log(imelog.DependencyFailed, dp.AppID, dapp.DisplayName, app.ID)
 			return fmt.Errorf("%w: dependency app %s (%s) failed to install", ErrDependency, dp.AppID, dapp.DisplayName)
 		}
-		t.info("[Win32App] Dependency app %s (%s) installed; dependency met", dp.AppID, dapp.DisplayName)
+		t.log(imelog.DependencyInstalled, dp.AppID, dapp.DisplayName)
 	}
 	return nil
 }
@@ -156,7 +157,7 @@ func (a *Agent) supersede(ctx context.Context, t *tracer, app imeapi.Win32LobApp
 	for _, rel := range children(app, imeapi.TypeSupersedence) {
 		sp, ok := a.related.byID[foldAppID(rel.TargetID)]
 		if !ok {
-			t.warn("[Win32App] Superseded app %s of app %s is not available to this device; not uninstalled", rel.TargetID, app.ID)
+			t.log(imelog.SupersededMissing, rel.TargetID, app.ID)
 			continue
 		}
 		sapp, err := sp.Win32LobApp()
@@ -164,17 +165,17 @@ func (a *Agent) supersede(ctx context.Context, t *tracer, app imeapi.Win32LobApp
 			return fmt.Errorf("orchestrate: superseded app %s: %w", rel.TargetID, err)
 		}
 		if rel.SupersedenceType != imeapi.SupersedenceReplace {
-			t.info("[Win32App] App %s supersedes app %s (%s) with update: installing over it", app.ID, sp.AppID, sapp.DisplayName)
+			t.log(imelog.SupersedesUpdate, app.ID, sp.AppID, sapp.DisplayName)
 			continue
 		}
-		t.info("[Win32App] App %s supersedes app %s (%s) with replace: uninstalling the superseded app first", app.ID, sp.AppID, sapp.DisplayName)
+		t.log(imelog.SupersedesReplace, app.ID, sp.AppID, sapp.DisplayName)
 		a.processChain(ctx, sp, modeUninstall, true, append(slices.Clone(chain), app.ID))
 		st, err := a.store.App(state.DeviceUser, appKey(sp))
 		if err != nil || st.Compliance == nil || st.Compliance.ComplianceState != imeapi.ComplianceNotInstalled {
-			t.error("[Win32App] Superseded app %s is still installed; app %s will not be installed", sp.AppID, app.ID)
+			t.log(imelog.SupersededStill, sp.AppID, app.ID)
 			return fmt.Errorf("orchestrate: superseded app %s (%s) was not uninstalled", sp.AppID, sapp.DisplayName)
 		}
-		t.info("[Win32App] Superseded app %s (%s) uninstalled and no longer detected", sp.AppID, sapp.DisplayName)
+		t.log(imelog.SupersededGone, sp.AppID, sapp.DisplayName)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
@@ -17,14 +18,14 @@ func (a *Agent) report(ctx context.Context, t *tracer, user, key string, rep ime
 	}
 	body, _ := json.Marshal(rep)
 	rec := state.ReportRecord{Body: body, At: a.cfg.Clock.Now()}
-	t.info("[StatusService] Sending app result: app %s, EnforcementState %d, ComplianceState %d, ErrorCode %d", rep.AppID, rep.EnforcementState, rep.ComplianceState, rep.ErrorCode)
+	t.log(imelog.ReportSending, rep.AppID, rep.EnforcementState, rep.ComplianceState, rep.ErrorCode)
 	if err := a.client.Report(ctx, rep); err != nil {
-		t.warn("[StatusService] Report of app %s not sent (%v); kept for the next sync", rep.AppID, err)
+		t.log(imelog.ReportNotSent, rep.AppID, err)
 	} else {
 		rec.Sent, rec.SentAt = true, a.cfg.Clock.Now()
 	}
 	if err := a.store.PutReport(user, key, rec); err != nil {
-		t.error("[StatusService] %v", err)
+		t.log(imelog.ReportFailed, err)
 	}
 }
 
@@ -43,12 +44,12 @@ func (a *Agent) flushReports(ctx context.Context, t *tracer) {
 			continue
 		}
 		if err := a.client.Report(ctx, rep); err != nil {
-			t.warn("[StatusService] Pending report of app %s still not sent: %v", rep.AppID, err)
+			t.log(imelog.ReportPendingFailed, rep.AppID, err)
 			return
 		}
 		rec := *ap.Report
 		rec.Sent, rec.SentAt = true, a.cfg.Clock.Now()
 		_ = a.store.PutReport(ap.User, ap.Key, rec)
-		t.info("[StatusService] Pending report of app %s sent", rep.AppID)
+		t.log(imelog.ReportPendingSent, rep.AppID)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/rules"
 )
 
@@ -25,7 +26,7 @@ func (a *Agent) applicability(ctx context.Context, app imeapi.Win32LobApp, t *tr
 			return fmt.Sprintf("%s: need %d, have %d", name, *min, have)
 		}
 		if have <= 0 {
-			t.warn("[Win32App] %s unknown on this host; requirement of %d not enforced", name, *min)
+			t.log(imelog.RequirementUnknown, name, *min)
 		}
 		return ""
 	}
@@ -45,13 +46,13 @@ func (a *Agent) applicability(ctx context.Context, app imeapi.Win32LobApp, t *tr
 	if why, err := a.osRequirement(app, si, t); err != nil || why != "" {
 		return why, err
 	}
-	t.info("[Win32App] ===Step=== Check Extended requirement rules")
+	t.log(imelog.RequirementStep)
 	for i, r := range rules.Requirements(app) {
 		ok, detail, err := a.rules.Eval(ctx, r, false)
 		if err != nil {
 			return "", fmt.Errorf("orchestrate: requirement rule %d: %w", i, err)
 		}
-		t.info("[Win32App] Requirement rule %d (%s): %s", i, rules.Kind(r.ODataType), detail)
+		t.log(imelog.RequirementRule, i, rules.Kind(r.ODataType), detail)
 		if !ok {
 			return fmt.Sprintf("requirement rule %d (%s): %s", i, rules.Kind(r.ODataType), detail), nil
 		}
@@ -64,7 +65,7 @@ func (a *Agent) applicability(ctx context.Context, app imeapi.Win32LobApp, t *tr
 func (a *Agent) osRequirement(app imeapi.Win32LobApp, si SystemInfo, t *tracer) (string, error) {
 	need, name, unknown := app.MinimumBuild()
 	for _, u := range unknown {
-		t.warn("[Win32App] OS requirement %s names a release this agent does not know; not checked", u)
+		t.log(imelog.OSReleaseUnknown, u)
 	}
 	if need == 0 {
 		return "", nil
@@ -83,6 +84,6 @@ func (a *Agent) osRequirement(app imeapi.Win32LobApp, si SystemInfo, t *tracer) 
 	if have < need {
 		return fmt.Sprintf("OS version %s (build %d) is older than the minimum %s (build %d)", v, have, name, need), nil
 	}
-	t.info("[Win32App] OS version %s (build %d) meets the minimum %s (build %d)", v, have, name, need)
+	t.log(imelog.OSVersionMet, v, have, name, need)
 	return "", nil
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 )
 
 // scheduled applies a required policy's installTimeSettings: before its
@@ -18,7 +19,7 @@ func (a *Agent) scheduled(t *tracer, p imeapi.Policy) bool {
 	}
 	s, err := p.InstallTimeSettings.Schedule(a.cfg.Location)
 	if err != nil {
-		t.warn("[Win32App] App %s: installTimeSettings: %v; enforcing now", p.AppID, err)
+		t.log(imelog.ScheduleInvalid, p.AppID, err)
 		return true
 	}
 	now := a.cfg.Clock.Now()
@@ -27,17 +28,17 @@ func (a *Agent) scheduled(t *tracer, p imeapi.Policy) bool {
 		zone = "device local time"
 	}
 	if !s.Start.IsZero() && now.Before(s.Start) {
-		t.info("[Win32App] App %s: start time %s (%s) has not been reached (now %s); the app is not available yet, not attempted", p.AppID, s.Start.Format(time.RFC3339), zone, now.In(s.Start.Location()).Format(time.RFC3339))
+		t.log(imelog.ScheduleNotStarted, p.AppID, s.Start.Format(time.RFC3339), zone, now.In(s.Start.Location()).Format(time.RFC3339))
 		return false
 	}
 	if !s.Deadline.IsZero() && now.Before(s.Deadline) {
-		t.info("[Win32App] App %s: deadline %s (%s) has not been reached (now %s); the app is available, not enforced yet", p.AppID, s.Deadline.Format(time.RFC3339), zone, now.In(s.Deadline.Location()).Format(time.RFC3339))
+		t.log(imelog.ScheduleBeforeDue, p.AppID, s.Deadline.Format(time.RFC3339), zone, now.In(s.Deadline.Location()).Format(time.RFC3339))
 		return false
 	}
 	if !s.Deadline.IsZero() {
-		t.info("[Win32App] App %s: deadline %s (%s) has been reached; enforcing", p.AppID, s.Deadline.Format(time.RFC3339), zone)
+		t.log(imelog.ScheduleDeadline, p.AppID, s.Deadline.Format(time.RFC3339), zone)
 	} else if !s.Start.IsZero() {
-		t.info("[Win32App] App %s: start time %s (%s) has been reached; enforcing", p.AppID, s.Start.Format(time.RFC3339), zone)
+		t.log(imelog.ScheduleStarted, p.AppID, s.Start.Format(time.RFC3339), zone)
 	}
 	return true
 }

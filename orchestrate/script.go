@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/reap"
 )
 
@@ -52,12 +53,12 @@ func (a *Agent) setInstaller(t *tracer, spec *reap.Spec, p imeapi.Policy, app im
 	s := activeScript(p, app, m)
 	if s == nil {
 		if err := setCommand(spec, cmdline); err != nil {
-			t.error("[Win32App] Cannot run command line %q: %v", cmdline, err)
+			t.log(imelog.CommandLineFailed, cmdline, err)
 			return "", &StepError{Step: "install", Code: CodeFailure, Err: err}
 		}
 		return "", nil
 	}
-	t.info("[Win32App] Active script %s (%s) replaces the command line", s.ID, s.DisplayName)
+	t.log(imelog.ActiveScript, s.ID, s.DisplayName)
 	host, err := powerShell(s.RunAs32Bit)
 	if err != nil { // logged with its code by failure
 		return "", &StepError{Step: "install", Code: CodeNoPowerShell, Err: fmt.Errorf("script %s: %w", s.ID, err)}

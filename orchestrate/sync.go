@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
@@ -60,8 +61,12 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 		return err
 	}
 	defer a.mu.Unlock()
-	t := a.tracer()
-	t.info("[Win32App] ----------------------------------------------------- application poller starts (%s sync). -----------------------------------------------------", kind)
+	request := "required"
+	if kind == SyncCompliance {
+		request = ""
+	}
+	t, stop := a.poller(request)
+	defer stop()
 	pols, err := a.policies(ctx, t)
 	if err != nil {
 		_ = a.store.SetValue("LastSyncResult", err.Error())
@@ -73,6 +78,13 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 	}
 	a.related = newRelated(pols)
 	defer func() { a.related = relatedSet{} }()
+	targeted := 0
+	for _, p := range pols {
+		if p.Intent != imeapi.IntentNotTargeted {
+			targeted++
+		}
+	}
+	t.log(imelog.ProcessingSubgraphs, targeted)
 	for _, p := range pols {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -85,11 +97,12 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 			m = modeDetect
 		}
 		if by := a.supersededBy(p); by != "" && m == modeInstall {
-			t.info("[Win32App] App %s is superseded by app %s, which is assigned; not installing it again (detection only)", p.AppID, by)
+			t.log(imelog.SupersededDetectOnly, p.AppID, by)
 			m = modeDetect
 		}
 		a.processApp(ctx, p, m, false)
 	}
+	t.log(imelog.DoneSubgraphs, targeted)
 	a.adoptLeft(ctx, t)
 	a.flushReports(ctx, t)
 	name := "LastAppSyncTime"
@@ -98,7 +111,6 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 	}
 	_ = a.store.SetTime(name, a.cfg.Clock.Now())
 	_ = a.store.SetValue("LastSyncResult", "ok")
-	t.info("[Win32App] ----------------------------------------------------- application poller stopped. -----------------------------------------------------")
 	return nil
 }
 
@@ -120,7 +132,8 @@ func (a *Agent) policies(ctx context.Context, t *tracer) ([]imeapi.Policy, error
 	if err != nil {
 		return nil, fmt.Errorf("orchestrate: policies: %w", err)
 	}
-	t.info("[Win32App] Get policies = %d Win32App(s) for user %s (device %s)", len(pol.Policies), state.DeviceUser, pol.DeviceID)
+	t.log(imelog.GetPolicies, policiesJSON(pol.Policies))
+	t.log(imelog.GotApps, len(pol.Policies), state.DeviceUser, 0)
 	return pol.Policies, nil
 }
 
@@ -158,7 +171,8 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Inten
 		return AppStatus{}, err
 	}
 	defer a.mu.Unlock()
-	t := a.tracer()
+	t, stop := a.poller("selected")
+	defer stop()
 	p, err := a.policy(ctx, t, appID)
 	defer func() { a.related = relatedSet{} }()
 	if err != nil {
@@ -169,7 +183,7 @@ func (a *Agent) onDemand(ctx context.Context, appID string, request imeapi.Inten
 	}
 	if request == imeapi.IntentUninstall {
 		if err := userUninstall(p); err != nil {
-			t.warn("[Win32App] %v", err)
+			t.log(imelog.UninstallRefused, err)
 			return AppStatus{}, err
 		}
 	}
@@ -208,6 +222,31 @@ func (a *Agent) ResetGRS(_ context.Context, appID string) (int, error) {
 	if err != nil {
 		return n, fmt.Errorf("orchestrate: %w", err)
 	}
-	a.tracer().info("[Win32App] GRS and state of app %s reset by an administrator (%d entries removed)", appID, n)
+	a.agentTracer().log(imelog.GRSReset, appID, n)
 	return n, nil
+}
+
+// poller opens an application poller (under a.mu): its banner and user
+// session lines on a thread of its own, which every app it processes
+// shares (a.flow), as the IME's poller thread does. request names the
+// apps requested ("required" for an app sync, "selected" for a user's
+// request; "" for a compliance check). stop closes the poller.
+func (a *Agent) poller(request string) (t *tracer, stop func()) {
+	t = a.tracer()
+	a.flow = t
+	t.log(imelog.PollerStart)
+	t.log(imelog.ActiveUserSessions, 1)
+	t.log(imelog.UserSessionStart, 0, state.DeviceUser, "")
+	t.log(imelog.ComgtWorkload, "False")
+	t.log(imelog.EspPhase, "NotInEsp")
+	if request == "" {
+		t.log(imelog.ComplianceOnly)
+	} else {
+		t.log(imelog.RequestingApps, request)
+	}
+	return t, func() {
+		t.log(imelog.UserSessionDone, 0, state.DeviceUser, "")
+		t.log(imelog.PollerStop)
+		a.flow = nil
+	}
 }

@@ -122,6 +122,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	timeout := fs.Duration("install-timeout", 0, "installer time limit (default: the app's maxRunTimeInMinutes, or 60m)")
 	persist := fs.Bool("persist-content", false, "keep every app's content after install (source resiliency)")
 	applyPersist := persistFlags(fs)
+	applyLog := logFlags(fs)
 	name := fs.String("device-name", "", "device name at enrollment (default: host name)")
 	props := devicePropertyFlag(fs)
 	osVersion := fs.String("os-version", "", "Windows `VERSION` (MAJOR.MINOR.BUILD) apps' OS minimums are checked against (default: the real one on Windows, "+orchestrate.DefaultOSVersion+" elsewhere)")
@@ -184,6 +185,9 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		DOPolicy: pol, DOMaxUploadBandwidth: maxUpload, DOCache: cacheOpt,
 	}
 	if err := applyPersist(&cfg); err != nil {
+		return err
+	}
+	if err := applyLog(&cfg); err != nil {
 		return err
 	}
 	trust := *caFile

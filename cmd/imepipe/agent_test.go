@@ -188,7 +188,7 @@ func startDaemon(t *testing.T, args ...string) func() {
 	deadline := time.After(60 * time.Second)
 	synced := func() bool { // the app sync's end, not the compliance check's
 		l := log.String()
-		i := strings.Index(l, "starts (app sync)")
+		i := strings.Index(l, "[Win32App] Requesting required apps")
 		return i >= 0 && strings.Contains(l[i:], "application poller stopped")
 	}
 	for !synced() {

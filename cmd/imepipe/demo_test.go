@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -8,6 +10,8 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/internal/clocktest"
+	"github.com/imepipe/imepipe/orchestrate/cmtrace"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 )
 
 // TestDemo runs the first-run demo end to end on loopback: pack, inspect,
@@ -24,10 +28,11 @@ import (
 // BytesToLanPeers.
 func TestDemo(t *testing.T) {
 	skipAgentsOnWindows(t)
-	t.Setenv("TMPDIR", t.TempDir())
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	demoDOClock = clocktest.New(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC))
 	t.Cleanup(func() { demoDOClock = nil })
-	code, stdout, stderr := runCLI(t, "demo", "--size", "2MiB")
+	code, stdout, stderr := runCLI(t, "demo", "--size", "2MiB", "--keep")
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
 	}
@@ -73,6 +78,7 @@ func TestDemo(t *testing.T) {
 	if n, err := strconv.ParseInt(rec["BytesToLanPeers"], 10, 64); err != nil || n <= 0 {
 		t.Errorf("the seeder's BytesToLanPeers while it runs: %q", rec["BytesToLanPeers"])
 	}
+	demoLogSpeaksIME(t, tmp)
 }
 
 // seederRecord is the first Format-List record printed after the demo's
@@ -102,4 +108,39 @@ func seederRecord(t *testing.T, stdout string) map[string]string {
 		rec[strings.TrimRight(l[:i], " ")] = l[i+3:]
 	}
 	return rec
+}
+
+// demoLogSpeaksIME: every record of every demo agent's
+// IntuneManagementExtension.log is a phrase of the IME vocabulary, and
+// the phases the analyzers look for are there.
+func demoLogSpeaksIME(t *testing.T, tmp string) {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(tmp, "imepipe-demo-*", "DEMO-PC-*", "Logs", imelog.FileIME))
+	if len(logs) != 5 {
+		t.Fatalf("demo logs %v, want 5", logs)
+	}
+	for _, path := range logs {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries, err := cmtrace.Parse(strings.NewReader(string(data)))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		seen := map[string]bool{}
+		for _, e := range entries {
+			p, ok := imelog.Match(e.Message)
+			if !ok {
+				t.Errorf("%s: %q is not an imelog phrase", path, e.Message)
+			}
+			seen[p.ID] = true
+		}
+		for _, p := range []imelog.Phrase{imelog.EMSAgentStarted, imelog.PollerStart, imelog.GetPolicies, imelog.SubgraphStart, imelog.ResponseFromIntune,
+			imelog.DOProgress, imelog.DecryptionDone, imelog.CreateInstallerOK, imelog.ExitCodeDefinedAs, imelog.CleaningUp, imelog.PollerStop} {
+			if !seen[p.ID] {
+				t.Errorf("%s: no %s line", path, p.ID)
+			}
+		}
+	}
 }

@@ -25,6 +25,20 @@ type Scripts struct {
 	Dir     string        // scratch folder (Content/Staging)
 	Timeout time.Duration // per script (zero: DefaultScriptTimeout)
 	Env     []string      // the script's environment
+	// Observe, when set, is told of every script run once it ends (the
+	// agent writes AgentExecutor.log from it); it decides nothing.
+	Observe func(Run)
+}
+
+// Run is one script run as Scripts.Observe sees it.
+type Run struct {
+	Detection bool     // a detection script (else a requirement script)
+	Argv      []string // what ran
+	PID       int      // 0 when it did not start
+	ExitCode  int      // -1 when it did not exit by itself
+	Stdout    string   // as kept (bounded)
+	Stderr    string   // as kept (bounded)
+	Err       error    // not started, timed out
 }
 
 // maxScriptOutput bounds what is kept of a script's stdout.
@@ -41,8 +55,19 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// run executes the base64 script and returns its exit code and stdout.
-func (s Scripts) run(ctx context.Context, content string) (int, string, error) {
+// run executes the base64 script and returns its exit code and stdout,
+// and tells Observe.
+func (s Scripts) run(ctx context.Context, content string, detection bool) (int, string, error) {
+	run := Run{Detection: detection, ExitCode: -1}
+	code, out, err := s.exec(ctx, content, &run)
+	if s.Observe != nil {
+		run.Err = err
+		s.Observe(run)
+	}
+	return code, out, err
+}
+
+func (s Scripts) exec(ctx context.Context, content string, run *Run) (int, string, error) {
 	src, err := base64.StdEncoding.DecodeString(strings.TrimSpace(content))
 	if err != nil {
 		return 0, "", fmt.Errorf("rules: script content is not base64: %w", ErrRule)
@@ -72,17 +97,25 @@ func (s Scripts) run(ctx context.Context, content string) (int, string, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = filepath.Dir(f.Name())
 	cmd.Env = s.Env
-	var out limitedBuffer
-	cmd.Stdout = &out
+	var out, stderr limitedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
 	cmd.WaitDelay = time.Second
-	err = cmd.Run()
+	run.Argv = argv
+	err = cmd.Start()
+	if err == nil {
+		run.PID = cmd.Process.Pid
+		err = cmd.Wait()
+	}
+	run.Stdout, run.Stderr = out.String(), stderr.String()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
+		run.ExitCode = 0
 		return 0, out.String(), nil
 	case ctx.Err() != nil:
 		return -1, out.String(), fmt.Errorf("rules: script timed out after %v: %w", s.Timeout, ctx.Err())
 	case errors.As(err, &ee):
+		run.ExitCode = ee.ExitCode()
 		return ee.ExitCode(), out.String(), nil
 	}
 	return -1, "", fmt.Errorf("rules: script: %w", err)
@@ -92,7 +125,7 @@ func (s Scripts) run(ctx context.Context, content string) (int, string, error) {
 // something to stdout; as a requirement, stdout is compared with the
 // rule's value (string, integer, float, version, boolean, dateTime).
 func (e *Env) scriptRule(ctx context.Context, r imeapi.Rule, detection bool) (bool, string, error) {
-	code, out, err := e.Scripts.run(ctx, r.ScriptContent)
+	code, out, err := e.Scripts.run(ctx, r.ScriptContent, detection)
 	if err != nil {
 		return false, "", err
 	}

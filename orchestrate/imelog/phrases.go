@@ -185,7 +185,7 @@ var (
 	ExitCodeDefinedAs    = def("ExitCodeDefinedAs", info, "[Win32App] lpExitCode is defined as %s")
 	ExitCodeRetry        = def("ExitCodeRetry", warn, "[Win32App] Installer asks for a retry (exit code %d); next attempt after %v")
 	RestartPending       = def("RestartPending", info, "[Win32App] Device restart behavior %s: restart %s is pending (not performed by the agent); %s")
-	UninstallRefused     = def("UninstallRefused", warn, "[Win32App] %v")
+	UninstallRefused     = def("UninstallRefused", warn, "[Win32App] Uninstall request refused: %v")
 	RestartForced        = def("RestartForced", info, "[Win32App] Device restart behavior force: a restart is pending (not performed by the agent)")
 	RestartSettings      = def("RestartSettings", info, "[Win32App] Restart settings: %s")
 	ActiveScript         = def("ActiveScript", info, "[Win32App] Active script %s (%s) replaces the command line")

@@ -32,6 +32,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	tlsCert := fs.String("tls-cert", "", "with --tls: the server certificate `FILE` (PEM) instead of a generated one")
 	tlsKey := fs.String("tls-key", "", "with --tls-cert: its private key `FILE` (PEM)")
 	allow := fs.Bool("allow-unsupported", false, "serve apps with settings the agent does not implement yet (listed at load; see imepipe apps check)")
+	metricsAddr := fs.String("metrics-listen", "", "serve Prometheus /metrics on `HOST:PORT`, a listener of its own without a token (keep it on loopback or a management network; default: no metrics listener)")
 	quiet := fs.Bool("q", false, "log only problems (skipped apps), not enrollments and refusals")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -100,6 +101,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "imepipe serve: listening on %s://%s (%d apps)\n", scheme, ln.Addr(), len(srv.Apps()))
 	fmt.Fprintf(e.stderr, "imepipe serve: enrollment secret in %s\n", srv.EnrollmentSecretPath())
 	logf("admin token (status of every device) in %s", srv.AdminTokenPath())
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(e, *metricsAddr, srv.MetricsHandler(), logf)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {
@@ -117,6 +125,26 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// serveMetrics serves h at /metrics (and nothing else) on addr, plain
+// HTTP and no token, as Prometheus scrapers expect: the address decides
+// who can read it. stop closes it.
+func serveMetrics(e *env, addr string, h http.Handler, logf func(string, ...any)) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("serve: metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
+		ErrorLog: log.New(logWriter(logf), "", 0)}
+	go func() { _ = ms.Serve(ln) }()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		sayf(e.stderr, "imepipe serve: warning: metrics on %s are readable by anyone who reaches that address (no token)", ln.Addr())
+	}
+	fmt.Fprintf(e.stderr, "imepipe serve: metrics on http://%s/metrics\n", ln.Addr())
+	return func() { ms.Close() }, nil
 }
 
 // serverTLS is the TLS configuration of serve --tls: the given

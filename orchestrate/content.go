@@ -150,6 +150,7 @@ func (a *Agent) deliver(ctx context.Context, t *tracer, c *delivery.Content, tar
 		t.info("[Win32App] Verifying, decrypting and unzipping while the download runs, into %s", target.Dir)
 	}
 	res, err := d.Wait()
+	a.metrics.download(res.Status, err)
 	if err != nil {
 		return res.Status, false, err
 	}

@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +54,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("--tls-cert and --tls-key go with --tls")
 	case *useTLS && strings.HasPrefix(*baseURL, "http://"):
 		return usagef("--base-url %s with --tls: this server answers https only", *baseURL)
+	case *metricsAddr != "" && !isHostPort(*metricsAddr):
+		return badValue("metrics-listen", *metricsAddr, "want HOST:PORT (e.g. 127.0.0.1:9180)")
+	case *metricsAddr != "" && *metricsAddr == *addr && !strings.HasSuffix(*addr, ":0"):
+		return usagef("--metrics-listen %s is --addr: metrics need a listener of their own", *metricsAddr)
 	}
 	logf := func(format string, a ...any) {
 		if !*quiet {
@@ -82,6 +87,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(e, *metricsAddr, srv.MetricsHandler(), logf)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -101,13 +113,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "imepipe serve: listening on %s://%s (%d apps)\n", scheme, ln.Addr(), len(srv.Apps()))
 	fmt.Fprintf(e.stderr, "imepipe serve: enrollment secret in %s\n", srv.EnrollmentSecretPath())
 	logf("admin token (status of every device) in %s", srv.AdminTokenPath())
-	if *metricsAddr != "" {
-		stop, err := serveMetrics(e, *metricsAddr, srv.MetricsHandler(), logf)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {
@@ -145,6 +150,16 @@ func serveMetrics(e *env, addr string, h http.Handler, logf func(string, ...any)
 	}
 	fmt.Fprintf(e.stderr, "imepipe serve: metrics on http://%s/metrics\n", ln.Addr())
 	return func() { ms.Close() }, nil
+}
+
+// isHostPort reports whether s is HOST:PORT with a numeric port.
+func isHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
 }
 
 // serverTLS is the TLS configuration of serve --tls: the given

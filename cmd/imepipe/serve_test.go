@@ -127,6 +127,8 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve"}, 2},
 		{[]string{"serve", "--apps", "x", "extra"}, 2},
 		{[]string{"serve", "--apps", "x", "--blob-ttl", "1ms"}, 2},
+		{[]string{"serve", "--apps", "x", "--metrics-listen", "9180"}, 2},
+		{[]string{"serve", "--apps", "x", "--addr", "127.0.0.1:8080", "--metrics-listen", "127.0.0.1:8080"}, 2},
 		{[]string{"serve", "--apps", filepath.Join(t.TempDir(), "missing"), "--data", t.TempDir()}, 1},
 	}
 	for _, c := range cases {

@@ -45,6 +45,7 @@ type Agent struct {
 	threads atomic.Int64
 	runs    inflight   // per-app guard and recorded installer runs
 	related relatedSet // the policies of the current flow (under mu), for relationships
+	metrics *agentMetrics
 
 	mu        sync.Mutex // one flow at a time
 	ln        net.Listener
@@ -129,7 +130,7 @@ func Open(cfg Config) (*Agent, error) {
 		st.Close()
 		return nil, fmt.Errorf("orchestrate: %w", err)
 	}
-	a := &Agent{cfg: cfg, layout: layout, store: st, log: lw, execLog: ew}
+	a := &Agent{cfg: cfg, layout: layout, store: st, log: lw, execLog: ew, metrics: newAgentMetrics()}
 	a.folders = rules.KnownFolders(root, cfg.Folders)
 	a.dl = cfg.Downloader
 	if a.dl == nil {

@@ -268,6 +268,7 @@ func (a *Agent) finish(ctx context.Context, t *tracer, p imeapi.Policy, app imea
 		return
 	}
 	a.recordAttempt(t, user, key, p.AppID, r)
+	a.metrics.result(m, r)
 	a.endInstall(t, key)
 	desired := 2
 	if m == modeUninstall {

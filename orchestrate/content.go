@@ -174,6 +174,7 @@ func (a *Agent) deliver(ctx context.Context, t *tracer, c *delivery.Content, nam
 	pt.log(imelog.DOProgress, c.AppID, name, via, 0, c.Info.Size, state.DeviceUser)
 	res, err := d.Wait()
 	pt.log(imelog.DOProgress, c.AppID, name, via, res.Status.TotalBytesDownloaded, c.Info.Size, state.DeviceUser)
+	a.metrics.download(res.Status, err)
 	if err != nil {
 		return res.Status, false, err
 	}

@@ -12,14 +12,25 @@ import (
 	"github.com/imepipe/imepipe/orchestrate/imelog"
 )
 
-// Check is one health check.
+// Check is one health check: what was checked, its result, what was
+// found, and the remediation that fixes a failure (the agent does not
+// apply it itself).
 type Check struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail"`
+	Name        string `json:"name"`
+	OK          bool   `json:"ok"`
+	Result      string `json:"result"` // CheckPassed or CheckFailed
+	Detail      string `json:"detail"`
+	Remediation string `json:"remediation"`
 }
 
-// Health is the agent's health (like the IME's HealthReport.json).
+// Check results, as Check.Result spells them.
+const (
+	CheckPassed = "Passed"
+	CheckFailed = "Failed"
+)
+
+// Health is the agent's health (like the IME's HealthReport.json): every
+// check with its result and remediation, and whether all passed.
 type Health struct {
 	Healthy      bool      `json:"healthy"`
 	AgentRunning bool      `json:"agentRunning"`
@@ -31,8 +42,12 @@ type Health struct {
 // reaper binary.
 func (a *Agent) Health(ctx context.Context) (Health, error) {
 	h := Health{Healthy: true, AgentRunning: a.ln != nil}
-	add := func(name string, ok bool, format string, args ...any) {
-		h.Checks = append(h.Checks, Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
+	add := func(name string, ok bool, fix string, format string, args ...any) {
+		res := CheckPassed
+		if !ok {
+			res = CheckFailed
+		}
+		h.Checks = append(h.Checks, Check{Name: name, OK: ok, Result: res, Detail: fmt.Sprintf(format, args...), Remediation: fix})
 		h.Healthy = h.Healthy && ok
 	}
 	for _, d := range []string{a.layout.Incoming, a.layout.Staging, a.layout.IMECache, a.layout.DOCache, a.layout.Logs} {
@@ -42,34 +57,37 @@ func (a *Agent) Health(ctx context.Context) (Health, error) {
 			os.Remove(f.Name())
 		}
 		rel, _ := filepath.Rel(a.layout.Root, d)
-		add("folder "+rel, err == nil, "%s writable: %v", d, err == nil)
+		add("folder "+rel, err == nil, "make "+d+" a folder the agent's user can write (owner and mode), with free space", "%s writable: %v", d, err == nil)
 	}
 	st, err := a.Status(ctx)
 	if err != nil {
 		return h, err
 	}
-	add("enrollment", st.Enrolled, "device %q at %q", st.DeviceID, st.ServiceURL)
+	add("enrollment", st.Enrolled, "run imepipe agent --service URL --enrollment-secret-file FILE on this root", "device %q at %q", st.DeviceID, st.ServiceURL)
 	last, ok := st.Times["LastAppSyncTime"]
 	switch {
 	case !ok:
-		add("last sync", false, "never synced")
+		add("last sync", false, syncFix, "never synced")
 	default:
 		age := a.cfg.Clock.Now().Sub(last)
 		fresh := age <= 2*a.cfg.SyncInterval+time.Minute
-		add("last sync", fresh && st.LastResult == "ok", "%s ago (%s), result %q", age.Round(time.Second), last.Format(time.RFC3339), st.LastResult)
+		add("last sync", fresh && st.LastResult == "ok", syncFix, "%s ago (%s), result %q", age.Round(time.Second), last.Format(time.RFC3339), st.LastResult)
 	}
 	exe := a.cfg.Reaper
 	if exe == "" {
 		exe, err = os.Executable()
 	}
 	_, serr := os.Stat(exe)
-	add("reaper", err == nil && serr == nil, "%s", exe)
+	add("reaper", err == nil && serr == nil, "reinstall imepipe: the agent re-runs its own executable as the installers' reaper, and it is gone", "%s", exe)
 	h.CheckedAt = a.cfg.Clock.Now().UTC()
 	if err := writeFileAtomic(filepath.Join(a.layout.Logs, HealthReportName), h); err != nil {
 		a.agentTracer().log(imelog.HealthWriteFailed, HealthReportName, err)
 	}
 	return h, nil
 }
+
+// syncFix is the remediation of a missing, stale or failed sync.
+const syncFix = "start the agent (imepipe agent) or run imepipe sync; on a failed sync read Logs/IntuneManagementExtension.log and check that the service is reachable"
 
 // HealthReportName is the file in Logs that Health writes its result to,
 // as the IME writes HealthReport.json.

@@ -3,8 +3,6 @@ package orchestrate
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +16,9 @@ import (
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/internal/promtest"
 	"github.com/imepipe/imepipe/peer"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // blobCounter serves the service and counts the blob bytes it sends
@@ -121,12 +121,9 @@ func TestPeersShareContentOnLAN(t *testing.T) {
 		t.Fatalf("A's DOCache after install: %v", cached)
 	}
 	// A's piece server also exposes the DO figures to Prometheus.
-	resp, err := http.Get("http://" + h.agent.PeerAddr() + "/metrics")
-	must(t, err)
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if want := fmt.Sprintf(`source="http"} %d`, a.BytesFromHttp); !strings.Contains(string(metrics), want) {
-		t.Fatalf("A's /metrics lacks %q:\n%s", want, metrics)
+	metrics := promtest.Scrape(t, "http://"+h.agent.PeerAddr()+"/metrics")
+	if got := metrics.Value(t, peer.MetricBytesFrom, dto.MetricType_COUNTER, "file="+a.FileId, "source="+peer.SourceHTTP); got != float64(a.BytesFromHttp) {
+		t.Fatalf("A's /metrics: %s{http} = %v, DO record %d", peer.MetricBytesFrom, got, a.BytesFromHttp)
 	}
 
 	counter := &blobCounter{h: h.srv}

@@ -111,7 +111,7 @@ func (a *Agent) startPeering() error {
 	case err != nil:
 		return fmt.Errorf("orchestrate: peer server: %w", err)
 	}
-	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache), Clock: a.cfg.Clock, Logf: logf,
+	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache, a.metrics.collectors()...), Clock: a.cfg.Clock, Logf: logf,
 		UploadRate: a.cfg.DOMaxUploadBandwidth}), ln: ln, done: make(chan struct{}), ready: make(chan struct{})}
 	if ln != nil {
 		p.addr = ln.Addr().String()

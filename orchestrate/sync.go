@@ -53,7 +53,7 @@ func (a *Agent) Sync(ctx context.Context) error { return a.SyncKind(ctx, SyncApp
 
 // SyncKind runs an app sync, or a compliance sync (detection and reports
 // only, nothing installed).
-func (a *Agent) SyncKind(ctx context.Context, kind string) error {
+func (a *Agent) SyncKind(ctx context.Context, kind string) (err error) {
 	if kind != SyncApp && kind != SyncCompliance {
 		return fmt.Errorf("orchestrate: sync kind %q: want %s or %s", kind, SyncApp, SyncCompliance)
 	}
@@ -61,6 +61,7 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 		return err
 	}
 	defer a.mu.Unlock()
+	defer a.metrics.sync(a.cfg.Clock, kind, a.cfg.Clock.Now(), &err)
 	request := "required"
 	if kind == SyncCompliance {
 		request = ""

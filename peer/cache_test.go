@@ -2,10 +2,8 @@ package peer
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -96,26 +94,6 @@ func TestCacheSizeCap(t *testing.T) {
 	gone, err := c.Expire()
 	if err != nil || len(gone) != 1 || gone[0] != ids[0] {
 		t.Fatalf("expired %v, %v; want the oldest only", gone, err)
-	}
-}
-
-func TestMetrics(t *testing.T) {
-	f := newTestFile(t, 2*testPiece, 30)
-	o := newOrigin(t, f, 0)
-	c, err := OpenCache(t.TempDir(), CacheOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Download(context.Background(), DownloadConfig{Info: infoOf(f, o), Hashes: f.hashes, Path: filepath.Join(t.TempDir(), "x.bin"), Cache: c}); err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	if err := WriteMetrics(&b, c); err != nil {
-		t.Fatal(err)
-	}
-	want := `imepipe_do_bytes_from_total{file="` + f.id + `",source="http"} ` + fmt.Sprint(len(f.data))
-	if !strings.Contains(b.String(), want+"\n") || !strings.Contains(b.String(), "# TYPE imepipe_do_bytes_to_total counter") {
-		t.Fatalf("metrics:\n%s", b.String())
 	}
 }
 

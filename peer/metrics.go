@@ -1,69 +1,104 @@
 package peer
 
 import (
-	"bufio"
-	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// MetricsHandler serves the DO figures of every content in c in the
-// Prometheus text exposition format (version 0.0.4), written by hand:
-// imepipe_do_bytes_from_total{file,source}, imepipe_do_bytes_to_total{file,peer},
-// imepipe_do_file_size_bytes, imepipe_do_cached_bytes and
-// imepipe_do_download_seconds, one series per DoFileId.
-func MetricsHandler(c *Cache) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_ = WriteMetrics(w, c)
-	})
+// Metric names of the DO cache, one series per DoFileId (label file).
+const (
+	MetricBytesFrom        = "imepipe_do_bytes_from_total" // counter {file, source}
+	MetricBytesTo          = "imepipe_do_bytes_to_total"   // counter {file, peer}
+	MetricFileSize         = "imepipe_do_file_size_bytes"  // gauge {file}
+	MetricCachedBytes      = "imepipe_do_cached_bytes"     // gauge {file}
+	MetricDownloadDuration = "imepipe_do_download_seconds" // gauge {file}
+	MetricCacheFiles       = "imepipe_do_cache_files"      // gauge: contents in the cache
+)
+
+// Values of the source label of MetricBytesFrom and of the peer label of
+// MetricBytesTo. SourceHTTP excludes the cache server's bytes (they are
+// SourceCacheServer), unlike DO's BytesFromHttp.
+const (
+	SourceHTTP          = "http"
+	SourceCacheServer   = "cache_server"
+	SourceLanPeers      = "lan_peers"
+	SourceGroupPeers    = "group_peers"
+	SourceInternetPeers = "internet_peers"
+	PeerLan             = "lan"
+	PeerGroup           = "group"
+	PeerInternet        = "internet"
+)
+
+// cacheCollector is a prometheus.Collector over a Cache: at each scrape it
+// reads every content's Status (the DO record stays the one source of
+// truth; nothing is counted twice). It keeps no state of its own.
+type cacheCollector struct {
+	c                                        *Cache
+	from, to, size, cached, duration, nfiles *prometheus.Desc
 }
 
-// WriteMetrics writes the metrics of MetricsHandler to w.
-func WriteMetrics(w io.Writer, c *Cache) error {
-	bw := bufio.NewWriter(w)
-	type series struct{ labels, value string }
-	fams := []struct {
-		name, typ, help string
-		rows            []series
-	}{
-		{"imepipe_do_bytes_from_total", "counter", "Bytes downloaded, by source (BytesFromHttp excludes the cache server here).", nil},
-		{"imepipe_do_bytes_to_total", "counter", "Bytes uploaded to peers, by peer type.", nil},
-		{"imepipe_do_file_size_bytes", "gauge", "FileSize.", nil},
-		{"imepipe_do_cached_bytes", "gauge", "FileSizeInCache.", nil},
-		{"imepipe_do_download_seconds", "gauge", "DownloadDuration.", nil},
+// NewCacheCollector returns a Collector of c's DO figures, read from
+// each content's Status at scrape time: MetricBytesFrom, MetricBytesTo,
+// MetricFileSize, MetricCachedBytes, MetricDownloadDuration and
+// MetricCacheFiles. Register it in a registry of your own; it does not
+// register itself anywhere.
+func NewCacheCollector(c *Cache) prometheus.Collector {
+	file := []string{"file"}
+	return &cacheCollector{
+		c:        c,
+		from:     prometheus.NewDesc(MetricBytesFrom, "Bytes downloaded into the DO cache, by source (http excludes the cache server here).", []string{"file", "source"}, nil),
+		to:       prometheus.NewDesc(MetricBytesTo, "Bytes uploaded to peers from the DO cache, by peer type.", []string{"file", "peer"}, nil),
+		size:     prometheus.NewDesc(MetricFileSize, "FileSize of the DO record.", file, nil),
+		cached:   prometheus.NewDesc(MetricCachedBytes, "FileSizeInCache of the DO record.", file, nil),
+		duration: prometheus.NewDesc(MetricDownloadDuration, "DownloadDuration of the DO record, in seconds.", file, nil),
+		nfiles:   prometheus.NewDesc(MetricCacheFiles, "Contents held in the DO cache (complete or downloading).", nil, nil),
 	}
-	for _, ct := range c.List() {
+}
+
+// Describe sends the descriptors of every metric Collect sends.
+func (cc *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{cc.from, cc.to, cc.size, cc.cached, cc.duration, cc.nfiles} {
+		ch <- d
+	}
+}
+
+// Collect sends the current figures of every content in the cache.
+func (cc *cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	list := cc.c.List()
+	ch <- prometheus.MustNewConstMetric(cc.nfiles, prometheus.GaugeValue, float64(len(list)))
+	for _, ct := range list {
 		s := ct.Status()
-		f := `file="` + escapeLabel(s.FileId) + `"`
+		f := s.FileId
 		for _, x := range []struct {
 			src string
 			n   int64
-		}{{"http", s.BytesFromHttp - s.BytesFromCacheServer}, {"cache_server", s.BytesFromCacheServer},
-			{"lan_peers", s.BytesFromLanPeers}, {"group_peers", s.BytesFromGroupPeers}, {"internet_peers", s.BytesFromInternetPeers}} {
-			fams[0].rows = append(fams[0].rows, series{f + `,source="` + x.src + `"`, fmt.Sprint(x.n)})
+		}{{SourceHTTP, s.BytesFromHttp - s.BytesFromCacheServer}, {SourceCacheServer, s.BytesFromCacheServer},
+			{SourceLanPeers, s.BytesFromLanPeers}, {SourceGroupPeers, s.BytesFromGroupPeers}, {SourceInternetPeers, s.BytesFromInternetPeers}} {
+			ch <- prometheus.MustNewConstMetric(cc.from, prometheus.CounterValue, float64(x.n), f, x.src)
 		}
 		for _, x := range []struct {
 			typ string
 			n   int64
-		}{{"lan", s.BytesToLanPeers}, {"group", s.BytesToGroupPeers}, {"internet", s.BytesToInternetPeers}} {
-			fams[1].rows = append(fams[1].rows, series{f + `,peer="` + x.typ + `"`, fmt.Sprint(x.n)})
+		}{{PeerLan, s.BytesToLanPeers}, {PeerGroup, s.BytesToGroupPeers}, {PeerInternet, s.BytesToInternetPeers}} {
+			ch <- prometheus.MustNewConstMetric(cc.to, prometheus.CounterValue, float64(x.n), f, x.typ)
 		}
-		fams[2].rows = append(fams[2].rows, series{f, fmt.Sprint(s.FileSize)})
-		fams[3].rows = append(fams[3].rows, series{f, fmt.Sprint(s.FileSizeInCache)})
-		fams[4].rows = append(fams[4].rows, series{f, fmt.Sprintf("%g", time.Duration(s.DownloadDuration).Seconds())})
+		ch <- prometheus.MustNewConstMetric(cc.size, prometheus.GaugeValue, float64(s.FileSize), f)
+		ch <- prometheus.MustNewConstMetric(cc.cached, prometheus.GaugeValue, float64(s.FileSizeInCache), f)
+		ch <- prometheus.MustNewConstMetric(cc.duration, prometheus.GaugeValue, time.Duration(s.DownloadDuration).Seconds(), f)
 	}
-	for _, fam := range fams {
-		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", fam.name, fam.help, fam.name, fam.typ)
-		for _, r := range fam.rows {
-			fmt.Fprintf(bw, "%s{%s} %s\n", fam.name, r.labels, r.value)
-		}
-	}
-	return bw.Flush()
 }
 
-func escapeLabel(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+// MetricsHandler serves, in the Prometheus exposition format, c's DO
+// figures (NewCacheCollector) and the extra collectors given, from a
+// registry of its own (nothing is registered globally, so two caches in
+// one process never clash). It panics if a collector cannot be
+// registered (a duplicate metric name), which is a programming error.
+func MetricsHandler(c *Cache, extra ...prometheus.Collector) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCacheCollector(c))
+	reg.MustRegister(extra...)
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }

@@ -97,6 +97,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.devices.Store(th, d)
+	s.metrics.enrollments.Inc()
 	s.cfg.Logf("device enrolled: %s %q from %s", d.ID, d.Name, r.RemoteAddr)
 	writeJSON(w, http.StatusOK, imeapi.EnrollResponse{DeviceID: d.ID, Token: token})
 }

@@ -41,6 +41,7 @@ func (s *Server) handleReports(w http.ResponseWriter, r *http.Request, d *device
 		writeError(w, http.StatusInternalServerError, "", "internal error")
 		return
 	}
+	s.metrics.report(stored)
 	writeJSON(w, http.StatusOK, map[string]int{"accepted": len(stored)})
 }
 

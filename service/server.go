@@ -81,6 +81,7 @@ type Server struct {
 	props      sync.Map // device id → map[string]string reported at its last sync
 	sealMu     sync.Mutex
 	sealed     map[string]imeapi.Envelope // device id \x00 DoFileId → sealed DecryptInfo
+	metrics    *metrics
 }
 
 // NewContext loads the apps, opens the state and returns a ready Server;
@@ -134,6 +135,7 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.sig = &signer{key: key, ttl: cfg.BlobTTL, now: cfg.Now}
 	s.arr = newArray(cfg.PeerTTL, cfg.Now)
+	s.metrics = newMetrics(s)
 	s.routes()
 	return s, nil
 }
@@ -184,7 +186,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /phf/{id}", s.authed(s.handlePHF))
 	m.HandleFunc("POST /do/v1/array", s.authed(s.handleArray))
 	m.HandleFunc("DELETE /do/v1/array", s.authed(s.handleArrayLeave))
-	m.HandleFunc("GET /blobs/{name}", s.handleBlob)
+	m.HandleFunc(routeBlob, s.handleBlob)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", "no such endpoint")
 	})
@@ -193,7 +195,9 @@ func (s *Server) routes() {
 
 // ServeHTTP serves the API. Paths that are not clean (.., //, encoded
 // slashes) are 404, never redirected or resolved.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := &countingWriter{ResponseWriter: rw}
+	defer s.metrics.observe(r, w)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	p := r.URL.Path
 	raw := strings.ToLower(r.URL.RawPath)

@@ -390,6 +390,82 @@ func TestHealthReport(t *testing.T) {
 	if err := json.Unmarshal(data, &h); err != nil || !h.Healthy || len(h.Checks) < 5 || h.CheckedAt.IsZero() {
 		t.Fatalf("HealthReport.json: %+v %v", h, err)
 	}
+	// Every check has its result and remediation, in the file as written.
+	var raw struct {
+		Checks []map[string]any `json:"checks"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range raw.Checks {
+		if c["result"] != orchestrate.CheckPassed || c["ok"] != true || c["remediation"] == "" || c["name"] == "" || c["detail"] == nil {
+			t.Errorf("HealthReport.json check %v: want name, ok, result %q, detail and a remediation", c, orchestrate.CheckPassed)
+		}
+	}
+
+	// Failing checks say so and how to fix them: a root the agent opened
+	// once (state.db) but that never enrolled nor synced.
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	a, err := orchestrate.Open(orchestrate.Config{Root: fresh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	code, stdout, _ = runCLI(t, "health", "--root", fresh)
+	if code != 1 || !strings.Contains(stdout, "FAIL enrollment") || !strings.Contains(stdout, "remediation: run imepipe agent --service") {
+		t.Fatalf("health of an unenrolled root: exit %d\n%s", code, stdout)
+	}
+	if data, err = os.ReadFile(filepath.Join(fresh, "Logs", orchestrate.HealthReportName)); err != nil {
+		t.Fatal(err)
+	}
+	h = orchestrate.Health{}
+	if err := json.Unmarshal(data, &h); err != nil || h.Healthy {
+		t.Fatalf("HealthReport.json of an unenrolled root: %+v %v", h, err)
+	}
+	var failed []string
+	for _, c := range h.Checks {
+		if c.Result == orchestrate.CheckFailed {
+			failed = append(failed, c.Name)
+			if c.OK || c.Remediation == "" {
+				t.Errorf("failed check %+v", c)
+			}
+		} else if c.Result != orchestrate.CheckPassed || !c.OK {
+			t.Errorf("check %+v", c)
+		}
+	}
+	if strings.Join(failed, ",") != "enrollment,last sync" {
+		t.Errorf("failed checks %v, want enrollment and last sync", failed)
+	}
+}
+
+// TestHealthRefusesNonRoot: health --root on a folder that is not an
+// agent root (one that looks like the IME's, with Logs but no state.db;
+// one that does not exist) exits 1 with one line and writes nothing: no
+// HealthReport.json, no layout, no folder.
+func TestHealthRefusesNonRoot(t *testing.T) {
+	lookalike := t.TempDir()
+	if err := os.Mkdir(filepath.Join(lookalike, "Logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	for _, dir := range []string{lookalike, missing} {
+		for _, json := range [][]string{nil, {"--json"}} {
+			args := append([]string{"health", "--root", dir}, json...)
+			code, stdout, stderr := runCLI(t, args...)
+			if code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, dir) {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+			}
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(lookalike, "Logs")); len(ents) != 0 {
+		t.Errorf("health wrote %v into Logs", ents)
+	}
+	if ents, _ := os.ReadDir(lookalike); len(ents) != 1 {
+		t.Errorf("health wrote %v", ents)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("health created %s", missing)
+	}
 }
 
 // TestAgentProgressBars: agent --once and install draw a bar per download

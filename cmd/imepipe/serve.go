@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	tlsCert := fs.String("tls-cert", "", "with --tls: the server certificate `FILE` (PEM) instead of a generated one")
 	tlsKey := fs.String("tls-key", "", "with --tls-cert: its private key `FILE` (PEM)")
 	allow := fs.Bool("allow-unsupported", false, "serve apps with settings the agent does not implement yet (listed at load; see imepipe apps check)")
+	metricsAddr := fs.String("metrics-listen", "", "serve Prometheus /metrics on `HOST:PORT`, a listener of its own without a token (keep it on loopback or a management network; default: no metrics listener)")
 	quiet := fs.Bool("q", false, "log only problems (skipped apps), not enrollments and refusals")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -52,6 +54,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("--tls-cert and --tls-key go with --tls")
 	case *useTLS && strings.HasPrefix(*baseURL, "http://"):
 		return usagef("--base-url %s with --tls: this server answers https only", *baseURL)
+	case *metricsAddr != "" && !isHostPort(*metricsAddr):
+		return badValue("metrics-listen", *metricsAddr, "want HOST:PORT (e.g. 127.0.0.1:9180)")
+	case *metricsAddr != "" && *metricsAddr == *addr && !strings.HasSuffix(*addr, ":0"):
+		return usagef("--metrics-listen %s is --addr: metrics need a listener of their own", *metricsAddr)
 	}
 	logf := func(format string, a ...any) {
 		if !*quiet {
@@ -80,6 +86,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if tlsConf, err = serverTLS(*data, *addr, *tlsCert, *tlsKey, logf); err != nil {
 			return err
 		}
+	}
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(e, *metricsAddr, srv.MetricsHandler(), logf)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -117,6 +130,36 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// serveMetrics serves h at /metrics (and nothing else) on addr, plain
+// HTTP and no token, as Prometheus scrapers expect: the address decides
+// who can read it. stop closes it.
+func serveMetrics(e *env, addr string, h http.Handler, logf func(string, ...any)) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("serve: metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
+		ErrorLog: log.New(logWriter(logf), "", 0)}
+	go func() { _ = ms.Serve(ln) }()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		sayf(e.stderr, "imepipe serve: warning: metrics on %s are readable by anyone who reaches that address (no token)", ln.Addr())
+	}
+	fmt.Fprintf(e.stderr, "imepipe serve: metrics on http://%s/metrics\n", ln.Addr())
+	return func() { ms.Close() }, nil
+}
+
+// isHostPort reports whether s is HOST:PORT with a numeric port.
+func isHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	_, err = strconv.ParseUint(port, 10, 16)
+	return err == nil
 }
 
 // serverTLS is the TLS configuration of serve --tls: the given

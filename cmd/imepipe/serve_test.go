@@ -15,6 +15,9 @@ import (
 
 	"github.com/imepipe/imepipe/internal/fixtures"
 	"github.com/imepipe/imepipe/internal/linkfile"
+	"github.com/imepipe/imepipe/internal/promtest"
+	"github.com/imepipe/imepipe/service"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // lineWriter collects output and signals every write.
@@ -60,16 +63,21 @@ func TestServe(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, &env{stdout: &bytes.Buffer{}, stderr: stderr},
-			[]string{"serve", "--apps", filepath.Join(root, "apps"), "--addr", "127.0.0.1:0", "--data", filepath.Join(root, "data")})
+			[]string{"serve", "--apps", filepath.Join(root, "apps"), "--addr", "127.0.0.1:0", "--data", filepath.Join(root, "data"),
+				"--metrics-listen", "127.0.0.1:0"})
 	}()
 	urlRE := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+) \(1 apps\)`)
+	metricsRE := regexp.MustCompile(`metrics on (http://127\.0\.0\.1:\d+/metrics)\n`)
 	timeout := time.After(30 * time.Second)
-	var url string
-	for url == "" {
+	var url, metricsURL string
+	for url == "" || metricsURL == "" {
 		select {
 		case <-stderr.wrote:
 			if m := urlRE.FindStringSubmatch(stderr.String()); m != nil && strings.Contains(stderr.String(), "enrollment secret in") {
 				url = m[1]
+			}
+			if m := metricsRE.FindStringSubmatch(stderr.String()); m != nil {
+				metricsURL = m[1]
 			}
 		case code := <-done:
 			t.Fatalf("serve exited %d: %s", code, stderr.String())
@@ -84,6 +92,17 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("policies without a token: %s", resp.Status)
+	}
+	// --metrics-listen: /metrics there, without a token, counting the
+	// refusal above by route pattern; not on the API's listener.
+	m := promtest.Scrape(t, metricsURL)
+	if got := m.Value(t, service.MetricRequests, dto.MetricType_COUNTER, "route=GET /api/v1/policies", "code=401"); got != 1 {
+		t.Errorf("%s{GET /api/v1/policies, 401} = %v, want 1", service.MetricRequests, got)
+	}
+	if resp, err := http.Get(url + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the API listener answers /metrics: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	// Private by mode bits; Windows keeps none (its ACLs are not checked here).
 	if fi, err := os.Stat(filepath.Join(root, "data", "enrollment-secret")); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
@@ -108,6 +127,8 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"serve"}, 2},
 		{[]string{"serve", "--apps", "x", "extra"}, 2},
 		{[]string{"serve", "--apps", "x", "--blob-ttl", "1ms"}, 2},
+		{[]string{"serve", "--apps", "x", "--metrics-listen", "9180"}, 2},
+		{[]string{"serve", "--apps", "x", "--addr", "127.0.0.1:8080", "--metrics-listen", "127.0.0.1:8080"}, 2},
 		{[]string{"serve", "--apps", filepath.Join(t.TempDir(), "missing"), "--data", t.TempDir()}, 1},
 	}
 	for _, c := range cases {

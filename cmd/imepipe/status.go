@@ -137,6 +137,9 @@ func runHealth(ctx context.Context, e *env, args []string) error {
 				mark = "FAIL"
 			}
 			fmt.Fprintf(e.stdout, "%s %-16s %s\n", mark, ch.Name, ch.Detail)
+			if !ch.OK && ch.Remediation != "" {
+				fmt.Fprintf(e.stdout, "     %-16s remediation: %s\n", "", ch.Remediation)
+			}
 		}
 	}
 	if !h.Healthy {

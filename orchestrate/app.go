@@ -264,5 +264,7 @@ func (a *Agent) finish(ctx context.Context, t *tracer, p imeapi.Policy, app imea
 			_ = a.store.PutPolicy(user, key, pol)
 		}
 	}
-	a.report(ctx, t, user, key, imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: r.enforcement, ComplianceState: r.compliance, ErrorCode: r.code, ErrorMessage: r.message}, r.do)
+	rep := imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: r.enforcement, ComplianceState: r.compliance, ErrorCode: r.code, ErrorMessage: r.message}
+	a.retryState(user, key, &rep)
+	a.report(ctx, t, user, key, rep, r.do)
 }

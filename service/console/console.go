@@ -118,7 +118,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", csp)
 	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Referrer-Policy", "same-origin") // not no-referrer: forms would then send "Origin: null"
 	hd.Set("Cache-Control", "no-store")
 	if q := strings.ToLower(r.URL.RawQuery); strings.HasPrefix(q, "token=") || strings.Contains(q, "&token=") {
 		h.cfg.Logf("console: refused a request with a token in its URL from %s", r.RemoteAddr)

@@ -168,6 +168,9 @@ func deviceRows(apps []App, fleet imeapi.Status, f filter, now time.Time) []devi
 				if r.ErrorCode != 0 {
 					row.Hex, row.Meaning = imeapi.CodeHex(r.ErrorCode), imeapi.CodeMeaning(r.ErrorCode)
 				}
+				if strings.EqualFold(row.Message, row.Meaning) {
+					row.Message = "" // the agent's message says no more than the code's meaning
+				}
 			}
 			out = append(out, row)
 		}

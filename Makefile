@@ -44,10 +44,12 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x $(PKGS)
 
-## deps: what integration tests and benchmarks use beyond Go (Debian packages; needs root).
+## deps: what integration tests and benchmarks use beyond Go (Debian packages; needs root):
+## nginx, unzip, and chromium for the console's browser test (internal/consoletest).
 deps:
 	@command -v nginx >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nginx-light)
 	@command -v unzip >/dev/null 2>&1 || apt-get install -y -qq unzip
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
 
 ## deps-windows: what test-windows needs (Debian packages; needs root): Wine 8, the
 ## mingw-w64 C compiler (for the ProcessPrng stand-in DLL) and wixl (MSI builds).

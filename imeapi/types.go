@@ -268,6 +268,12 @@ type Report struct {
 	// DOStatus is the DO telemetry record of the download, with
 	// Get-DeliveryOptimizationStatus field names (a JSON object).
 	DOStatus json.RawMessage `json:"doStatus,omitempty"`
+	// Attempts is the count of failed attempts of this revision since its
+	// last success or GRS expiry (0: none, or an agent that does not say).
+	Attempts int `json:"attempts,omitempty"`
+	// GRSUntil is when the app's Global Re-evaluation Scheme window ends,
+	// when the agent put it in GRS; nil otherwise.
+	GRSUntil *time.Time `json:"grsUntil,omitempty"`
 }
 
 // ReportRequest is the body of POST /api/v1/reports.
@@ -283,9 +289,12 @@ type Status struct {
 
 // DeviceStatus is one device and its apps.
 type DeviceStatus struct {
-	DeviceID   string      `json:"deviceId"`
-	DeviceName string      `json:"deviceName"`
-	EnrolledAt time.Time   `json:"enrolledAt"`
+	DeviceID   string    `json:"deviceId"`
+	DeviceName string    `json:"deviceName"`
+	EnrolledAt time.Time `json:"enrolledAt"`
+	// LastSyncAt is the device's last policy request this service
+	// process answered (nil: none since it started; not persisted).
+	LastSyncAt *time.Time  `json:"lastSyncAt,omitempty"`
 	Apps       []AppStatus `json:"apps"`
 }
 

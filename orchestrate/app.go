@@ -306,5 +306,7 @@ func (a *Agent) finish(ctx context.Context, t *tracer, p imeapi.Policy, app imea
 		ErrorCode        int64
 	}{p.AppID, r.enforcement.String(), r.compliance.String(), r.code})
 	t.log(imelog.SendingStatus, status)
-	a.report(ctx, t, user, key, imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: r.enforcement, ComplianceState: r.compliance, ErrorCode: r.code, ErrorMessage: r.message}, r.do)
+	rep := imeapi.Report{AppID: p.AppID, Version: p.Version, EnforcementState: r.enforcement, ComplianceState: r.compliance, ErrorCode: r.code, ErrorMessage: r.message}
+	a.retryState(user, key, &rep)
+	a.report(ctx, t, user, key, rep, r.do)
 }

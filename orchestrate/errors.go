@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/rules"
 )
 
@@ -31,17 +32,18 @@ var (
 	ErrDependency = errors.New("dependency not met")
 )
 
-// Error codes the agent records and reports (IME values where it has one).
+// Error codes the agent records and reports (IME values where it has
+// one); the values and their meanings are imeapi's (imeapi.CodeMeaning).
 const (
 	// CodeNotDetected is 0x87D1041C: the installer succeeded but the app
 	// is not detected afterwards.
-	CodeNotDetected int64 = -2016345060
+	CodeNotDetected = imeapi.CodeNotDetected
 	// CodeTimeout is 0x87D300C9: the installer ran past its maximum run time.
-	CodeTimeout int64 = -2016214839
+	CodeTimeout = imeapi.CodeTimeout
 	// CodeFailure is E_FAIL (0x80004005), for failures with no exit code
 	// of their own (download, verification, unpack, start); the report's
 	// ErrorMessage says which.
-	CodeFailure int64 = -2147467259
+	CodeFailure = imeapi.CodeFailure
 )
 
 // StepError is a failed step of one app's flow, with the code recorded.

@@ -23,7 +23,7 @@ import (
 // CodeDependency is the error code of an app whose dependency is not met
 // (0x87D300D9, the code this agent reports for it; the IME's own value
 // is not publicly documented).
-const CodeDependency int64 = -2016214823
+const CodeDependency = imeapi.CodeDependency
 
 // relatedSet is the policies of one sync, by folded app id, and which
 // apps assigned ones supersede.

@@ -29,6 +29,20 @@ func (a *Agent) report(ctx context.Context, t *tracer, user, key string, rep ime
 	}
 }
 
+// retryState fills the report's Attempts and GRSUntil from what
+// recordAttempt stored for the revision.
+func (a *Agent) retryState(user, key string, rep *imeapi.Report) {
+	st, err := a.store.App(user, key)
+	if err != nil {
+		return
+	}
+	rep.Attempts = st.Attempts.Count
+	if !st.GRS.IsZero() {
+		until := st.GRS.Add(a.cfg.GRSWindow).UTC()
+		rep.GRSUntil = &until
+	}
+}
+
 // flushReports resends reports that could not be sent.
 func (a *Agent) flushReports(ctx context.Context, t *tracer) {
 	apps, err := a.store.Apps()

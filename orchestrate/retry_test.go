@@ -39,6 +39,16 @@ func TestRetryThenGRSThenReset(t *testing.T) {
 			t.Fatalf("step %d: attempts %d GRS %v, want %d %v\n%s", i, runs(), ap.GRS, s.attempts, s.grs, h.log())
 		}
 		h.wantState(app.id(), imeapi.EnforcementError, imeapi.ComplianceError, 2)
+		// The last report carries the attempt count and the GRS window's end.
+		h.logMu.Lock()
+		last := (*h.reports)[len(*h.reports)-1]
+		h.logMu.Unlock()
+		if last.Attempts != s.attempts || (last.GRSUntil != nil) != s.grs {
+			t.Fatalf("step %d: report attempts %d GRSUntil %v, want %d, GRS %v", i, last.Attempts, last.GRSUntil, s.attempts, s.grs)
+		}
+		if i == 3 && !last.GRSUntil.Equal(ap.GRS.Add(24*time.Hour)) {
+			t.Fatalf("report GRSUntil %v, want %v", last.GRSUntil, ap.GRS.Add(24*time.Hour))
+		}
 	}
 	st, err := h.agent.Status(context.Background())
 	must(t, err)

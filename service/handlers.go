@@ -25,6 +25,7 @@ const (
 	maxIDLen     = 128
 	maxReports   = 1000
 	maxErrMsgLen = 4096
+	maxAttempts  = 1 << 20
 )
 
 // decode reads the body into v and answers 400/413 itself when it cannot.
@@ -146,6 +147,7 @@ func checkProperties(in map[string]string) (map[string]string, string, string) {
 }
 
 func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, d *device) {
+	s.synced(d.ID)
 	id, _ := json.Marshal(d.ID)
 	var buf bytes.Buffer
 	buf.WriteString(`{"deviceId":`)

@@ -58,6 +58,8 @@ func checkReport(r imeapi.Report, c *catalog) (string, string) {
 		return "enforcementState", fmt.Sprintf("%d is not one of 1000, 2000, 3000, 4000, 5000, 6000", r.EnforcementState)
 	case !r.ComplianceState.Valid():
 		return "complianceState", fmt.Sprintf("%d is not 0 to 5", r.ComplianceState)
+	case r.Attempts < 0 || r.Attempts > maxAttempts:
+		return "attempts", fmt.Sprintf("must be 0 to %d", maxAttempts)
 	case len(r.ErrorMessage) > maxErrMsgLen:
 		return "errorMessage", fmt.Sprintf("longer than %d bytes", maxErrMsgLen)
 	}
@@ -127,7 +129,7 @@ func (s *Server) deviceStatus(d device) (imeapi.DeviceStatus, error) {
 	if err != nil {
 		return imeapi.DeviceStatus{}, err
 	}
-	ds := imeapi.DeviceStatus{DeviceID: d.ID, DeviceName: d.Name, EnrolledAt: d.EnrolledAt, Apps: []imeapi.AppStatus{}}
+	ds := imeapi.DeviceStatus{DeviceID: d.ID, DeviceName: d.Name, EnrolledAt: d.EnrolledAt, LastSyncAt: s.lastSyncOf(d.ID), Apps: []imeapi.AppStatus{}}
 	v := s.viewerOf(&d)
 	for _, a := range s.cat.apps {
 		intent, _ := intentFor(&a.graph, v)

@@ -61,6 +61,10 @@ type Config struct {
 	// otherwise (serve --allow-unsupported).
 	AllowUnsupported bool
 
+	// ConsoleRefresh is how often the console's pages refresh themselves
+	// (console.DefaultRefresh if zero).
+	ConsoleRefresh time.Duration
+
 	Now  func() time.Time              // clock; time.Now if nil
 	Logf func(format string, a ...any) // logger; silent if nil. Never sees key material.
 }
@@ -79,6 +83,8 @@ type Server struct {
 	adminPath  string
 	devices    sync.Map // [32]byte token hash → *device (tokens are never revoked)
 	props      sync.Map // device id → map[string]string reported at its last sync
+	lastSync   sync.Map // device id → time.Time of its last policy request
+	console    http.Handler
 	sealMu     sync.Mutex
 	sealed     map[string]imeapi.Envelope // device id \x00 DoFileId → sealed DecryptInfo
 	metrics    *metrics
@@ -136,6 +142,7 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	s.sig = &signer{key: key, ttl: cfg.BlobTTL, now: cfg.Now}
 	s.arr = newArray(cfg.PeerTTL, cfg.Now)
 	s.metrics = newMetrics(s)
+	s.console = s.newConsole()
 	s.routes()
 	return s, nil
 }
@@ -187,21 +194,23 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /do/v1/array", s.authed(s.handleArray))
 	m.HandleFunc("DELETE /do/v1/array", s.authed(s.handleArrayLeave))
 	m.HandleFunc(routeBlob, s.handleBlob)
+	m.Handle("/console/", s.console)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "", "no such endpoint")
 	})
 	s.mux = m
 }
 
-// ServeHTTP serves the API. Paths that are not clean (.., //, encoded
-// slashes) are 404, never redirected or resolved.
+// ServeHTTP serves the API and the console (/console/). Paths that are
+// not clean (.., //, encoded slashes; a trailing slash is allowed) are
+// 404, never redirected or resolved.
 func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w := &countingWriter{ResponseWriter: rw}
 	defer s.metrics.observe(r, w)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	p := r.URL.Path
 	raw := strings.ToLower(r.URL.RawPath)
-	if p == "" || p[0] != '/' || path.Clean(p) != p || strings.Contains(raw, "%2f") || strings.Contains(raw, "%5c") || strings.ContainsAny(p, "\\\x00") {
+	if p == "" || p[0] != '/' || (path.Clean(p) != p && path.Clean(p)+"/" != p) || strings.Contains(raw, "%2f") || strings.Contains(raw, "%5c") || strings.ContainsAny(p, "\\\x00") {
 		writeError(w, http.StatusNotFound, "", "no such path")
 		return
 	}
@@ -247,6 +256,11 @@ func (s *Server) deviceOf(r *http.Request) (*device, error) {
 	if !ok {
 		return nil, nil
 	}
+	return s.deviceByHash(sum)
+}
+
+// deviceByHash returns the device whose token hashes to sum; nil if none.
+func (s *Server) deviceByHash(sum [32]byte) (*device, error) {
 	if d, ok := s.devices.Load(sum); ok {
 		return d.(*device), nil
 	}

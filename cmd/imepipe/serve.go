@@ -113,6 +113,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "imepipe serve: listening on %s://%s (%d apps)\n", scheme, ln.Addr(), len(srv.Apps()))
 	fmt.Fprintf(e.stderr, "imepipe serve: enrollment secret in %s\n", srv.EnrollmentSecretPath())
 	logf("admin token (status of every device) in %s", srv.AdminTokenPath())
+	fmt.Fprintf(e.stderr, "imepipe serve: console at %s://%s/console/ (sign in with the admin token)\n", scheme, ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -103,6 +104,16 @@ func TestServe(t *testing.T) {
 		t.Errorf("the API listener answers /metrics: %v %v", resp, err)
 	} else {
 		resp.Body.Close()
+	}
+	// The console is served too, its login form first.
+	resp, err = http.Get(url + "/console/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `name="token"`) || !strings.Contains(stderr.String(), "console at "+url+"/console/") {
+		t.Fatalf("console login: %s %s\nstderr: %s", resp.Status, page, stderr.String())
 	}
 	// Private by mode bits; Windows keeps none (its ACLs are not checked here).
 	if fi, err := os.Stat(filepath.Join(root, "data", "enrollment-secret")); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {

@@ -1,0 +1,242 @@
+package console
+
+import (
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/internal/clocktest"
+)
+
+// fakeData is a fixed fleet with one admin and one device token.
+type fakeData struct {
+	fleet imeapi.Status
+	apps  []App
+	err   error
+}
+
+func (f *fakeData) Fleet() (imeapi.Status, error) { return f.fleet, f.err }
+func (f *fakeData) Apps() []App                   { return f.apps }
+func (f *fakeData) TokenRole(tok string) (Role, error) {
+	switch tok {
+	case "admin-token-0123456789":
+		return RoleAdmin, nil
+	case "device-token-0123456789":
+		return RoleDevice, nil
+	}
+	return RoleNone, nil
+}
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func report(enf imeapi.EnforcementState, comp imeapi.ComplianceState, code int64) *imeapi.Report {
+	return &imeapi.Report{AppID: "A", EnforcementState: enf, ComplianceState: comp, ErrorCode: code}
+}
+
+func TestStateOf(t *testing.T) {
+	for _, c := range []struct {
+		r    *imeapi.Report
+		want state
+	}{
+		{nil, statePending},
+		{report(imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0), stateInstalled},
+		{report(imeapi.EnforcementSuccess, imeapi.ComplianceNotInstalled, 0), stateNotInstalled},
+		{report(imeapi.EnforcementError, imeapi.ComplianceError, 1603), stateFailed},
+		{report(imeapi.EnforcementRequirementsNotMet, imeapi.ComplianceNotInstalled, 0), stateNotApplicable},
+		{report(imeapi.EnforcementInProgress, imeapi.ComplianceUnknown, 1618), statePending},
+		{report(imeapi.EnforcementNotAttempted, imeapi.ComplianceUnknown, 0), statePending},
+	} {
+		if got := stateOf(imeapi.AppStatus{Report: c.r}); got != c.want {
+			t.Errorf("%+v: %v, want %v", c.r, got, c.want)
+		}
+	}
+}
+
+// TestAppRows: devices are counted per app by state, case-insensitively
+// by id; an app neither targeted nor reported is not counted; GRS counts
+// only a window still open; error codes are grouped, most devices first.
+func TestAppRows(t *testing.T) {
+	grsOpen, grsPast := t0.Add(time.Hour), t0.Add(-time.Hour)
+	failed := func(code int64, until *time.Time) *imeapi.Report {
+		r := report(imeapi.EnforcementError, imeapi.ComplianceError, code)
+		r.GRSUntil = until
+		return r
+	}
+	dev := func(reps ...*imeapi.Report) imeapi.DeviceStatus {
+		var as []imeapi.AppStatus
+		for _, r := range reps {
+			as = append(as, imeapi.AppStatus{AppID: "a", Intent: imeapi.IntentRequired, Report: r})
+		}
+		return imeapi.DeviceStatus{Apps: as}
+	}
+	fleet := imeapi.Status{Devices: []imeapi.DeviceStatus{
+		dev(report(imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)),
+		dev(failed(1603, &grsOpen)),
+		dev(failed(1603, &grsPast)),
+		dev(failed(imeapi.CodeNotDetected, nil)),
+		dev(nil),
+		{Apps: []imeapi.AppStatus{{AppID: "B", Intent: imeapi.IntentNotTargeted}}},
+	}}
+	rows := appRows([]App{{ID: "B", DisplayName: "Zeta"}, {ID: "A", DisplayName: "Alpha"}}, fleet, t0)
+	if rows[0].ID != "A" || rows[1].ID != "B" {
+		t.Fatalf("order %s %s", rows[0].ID, rows[1].ID)
+	}
+	a := rows[0]
+	if a.Counts[stateInstalled] != 1 || a.Counts[stateFailed] != 3 || a.Counts[statePending] != 1 || a.InGRS != 1 {
+		t.Fatalf("counts %v, GRS %d", a.Counts, a.InGRS)
+	}
+	if len(a.Errors) != 2 || a.Errors[0].Hex != "0x80070643" || a.Errors[0].Devices != 2 || a.Errors[1].Hex != "0x87D1041C" || a.Errors[0].Meaning == "" {
+		t.Fatalf("errors %+v", a.Errors)
+	}
+	if rows[1].Counts != [len(stateNames)]int{} {
+		t.Fatalf("an untargeted, unreported app counted: %v", rows[1].Counts)
+	}
+}
+
+// TestDelivery: HTTP is the origin's share (BytesFromHttp less the cache
+// server's), PercentPeerCaching the peers' share, and the chart's bars
+// scale to the largest total.
+func TestDelivery(t *testing.T) {
+	do := func(http, cache, lan, group, inet int64) map[string]int64 {
+		return map[string]int64{"BytesFromHttp": http, "BytesFromCacheServer": cache, "BytesFromLanPeers": lan,
+			"BytesFromGroupPeers": group, "BytesFromInternetPeers": inet}
+	}
+	fleet := imeapi.Status{Devices: []imeapi.DeviceStatus{
+		{Apps: []imeapi.AppStatus{{AppID: "a", DOBytes: do(400, 100, 300, 200, 100)}, {AppID: "b", DOBytes: do(500, 0, 0, 0, 0)}}},
+		{Apps: []imeapi.AppStatus{{AppID: "A", DOBytes: do(0, 0, 1000, 0, 0)}, {AppID: "B"}}},
+	}}
+	rows := deliveryRows([]App{{ID: "A", DisplayName: "App A"}, {ID: "B", DisplayName: "App B"}}, fleet)
+	all, a, b := rows[0], rows[1], rows[2]
+	if a.Bytes != (bytesBySource{300, 100, 1300, 200, 100}) || a.Total != 2000 || a.Devices != 2 {
+		t.Fatalf("A: %+v", a)
+	}
+	if math.Abs(a.PercentPeerCaching-80) > 1e-9 || a.Saved != 1700 || math.Abs(a.PercentSaved-85) > 1e-9 {
+		t.Fatalf("A: peers %v%%, saved %d (%v%%)", a.PercentPeerCaching, a.Saved, a.PercentSaved)
+	}
+	if b.Total != 500 || b.PercentPeerCaching != 0 || b.Saved != 0 || b.Devices != 1 {
+		t.Fatalf("B: %+v", b)
+	}
+	if all.Total != 2500 || all.Bytes[2] != 1300 || all.AppID != "" {
+		t.Fatalf("all: %+v", all)
+	}
+	c := newChart(rows)
+	var w float64
+	for _, s := range c.Bars[0].Segs {
+		w += s.W
+	}
+	if math.Abs(w-chartBarW) > 1e-6 || len(c.Bars[2].Segs) != 1 || math.Abs(c.Bars[2].Segs[0].W-chartBarW/5) > 1e-6 {
+		t.Fatalf("chart: overall %v wide, B %+v", w, c.Bars[2].Segs)
+	}
+	if empty := newChart(deliveryRows(nil, imeapi.Status{})); len(empty.Bars) != 1 || len(empty.Bars[0].Segs) != 0 {
+		t.Fatalf("empty chart %+v", empty)
+	}
+}
+
+func newTestHandler(d Data, clk *clocktest.Clock) *Handler {
+	return New(Config{Data: d, Now: clk.Now, Refresh: 2 * time.Second})
+}
+
+func serve(h http.Handler, method, target, form string, cookie *http.Cookie) *httptest.ResponseRecorder {
+	var body io.Reader
+	if form != "" {
+		body = strings.NewReader(form)
+	}
+	r := httptest.NewRequest(method, target, body)
+	if form != "" {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if cookie != nil {
+		r.AddCookie(cookie)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func login(t *testing.T, h http.Handler) *http.Cookie {
+	t.Helper()
+	w := serve(h, "POST", "/console/login", "token="+url.QueryEscape("admin-token-0123456789"), nil)
+	for _, c := range w.Result().Cookies() {
+		if c.Name == CookieName {
+			return &http.Cookie{Name: c.Name, Value: c.Value}
+		}
+	}
+	t.Fatalf("login: %d, no cookie", w.Code)
+	return nil
+}
+
+// TestHandlerAssets: pages carry the refresh (script and a no-script
+// meta refresh) and a CSP; the embedded style and script are served; an
+// unknown page is 404; a failing Data is 500.
+func TestHandlerAssets(t *testing.T) {
+	clk := clocktest.New(t0)
+	d := &fakeData{apps: []App{{ID: "A", DisplayName: "App A", Version: "1"}}}
+	h := newTestHandler(d, clk)
+	ck := login(t, h)
+	w := serve(h, "GET", "/console/apps", "", ck)
+	body := w.Body.String()
+	if w.Code != 200 || !strings.Contains(body, `data-refresh="2"`) || !strings.Contains(body, `<script src="/console/static/live.js" defer></script>`) ||
+		!strings.Contains(body, `<noscript><meta http-equiv="refresh" content="2"></noscript>`) || !strings.Contains(body, "App A") {
+		t.Fatalf("apps page %d:\n%s", w.Code, body)
+	}
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Fatalf("CSP %q", csp)
+	}
+	for path, typ := range map[string]string{"/console/static/console.css": "text/css", "/console/static/live.js": "javascript"} {
+		w := serve(h, "GET", path, "", nil)
+		if w.Code != 200 || !strings.Contains(w.Header().Get("Content-Type"), typ) || w.Body.Len() < 100 {
+			t.Fatalf("%s: %d %q", path, w.Code, w.Header().Get("Content-Type"))
+		}
+	}
+	if w := serve(h, "GET", "/console/nothing", "", ck); w.Code != 404 {
+		t.Fatalf("unknown page: %d", w.Code)
+	}
+	if w := serve(h, "GET", "/console/devices/no-such-id", "", ck); w.Code != 404 {
+		t.Fatalf("unknown device: %d", w.Code)
+	}
+	d.err = errors.New("store down")
+	if w := serve(h, "GET", "/console/delivery", "", ck); w.Code != 500 || strings.Contains(w.Body.String(), "store down") {
+		t.Fatalf("failing Data: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestSessionsBounded: past maxSessions the oldest session is dropped,
+// and expired ones go first.
+func TestSessionsBounded(t *testing.T) {
+	clk := clocktest.New(t0)
+	h := newTestHandler(&fakeData{}, clk)
+	first := login(t, h)
+	clk.Advance(time.Second)
+	second := login(t, h)
+	for range maxSessions - 2 {
+		h.newSession()
+	}
+	if !h.session(cookieReq(first)) {
+		t.Fatal("first session dropped before the limit")
+	}
+	h.newSession() // one past the limit: the oldest goes
+	if h.session(cookieReq(first)) || !h.session(cookieReq(second)) {
+		t.Fatal("the oldest session was not the one dropped")
+	}
+	if len(h.sess) != maxSessions {
+		t.Fatalf("%d sessions kept", len(h.sess))
+	}
+	clk.Advance(DefaultSessionTTL)
+	h.newSession()
+	if len(h.sess) != 1 {
+		t.Fatalf("%d sessions after all expired", len(h.sess))
+	}
+}
+
+func cookieReq(c *http.Cookie) *http.Request {
+	r := httptest.NewRequest("GET", "/console/apps", nil)
+	r.AddCookie(c)
+	return r
+}

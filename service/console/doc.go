@@ -1,0 +1,19 @@
+// Package console is the admin's web console of the emulated service,
+// served by `imepipe serve` under /console/: per app the devices
+// installed, failed (with the error codes as Intune shows them and their
+// meaning), not applicable, pending and in GRS; per device each app's
+// state, last sync, last report, attempts and GRS window; and delivery,
+// the bytes by Delivery Optimization source as server-side SVG charts.
+//
+// The admin token is entered once on /console/login (a form POSTing the
+// field token) and exchanged for a random session id kept server-side
+// and sent as an HttpOnly, SameSite=Strict cookie (Secure under TLS);
+// the token is never put in a URL, a cookie or a log line. Pages are
+// html/template (device names come from devices and are not trusted),
+// static assets are embedded, and a small script refreshes the page's
+// main part while agents report; the tables need no JavaScript.
+//
+// It reads the fleet only through Data, which the service implements; it
+// does not store anything but its sessions, in memory (a restart or a
+// second serve process does not know them).
+package console

@@ -1,0 +1,189 @@
+// Package pgtest runs a private PostgreSQL cluster on 127.0.0.1 for
+// tests: initdb into a temp folder, postgres on a free loopback port
+// (fsync off: the data are thrown away), stopped when the test ends. As
+// root it runs both as the unprivileged `postgres` user that Debian's
+// package creates. It is for tests only; it does not tune or secure the
+// cluster (trust authentication, loopback only).
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Bin returns the folder of initdb and postgres: the one on PATH, else
+// the newest /usr/lib/postgresql/*/bin; "" when there is none.
+func Bin() string {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p)
+	}
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	sort.Slice(found, func(i, j int) bool {
+		a, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(found[i]))))
+		b, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(found[j]))))
+		return a > b
+	})
+	if len(found) == 0 {
+		return ""
+	}
+	return filepath.Dir(found[0])
+}
+
+// Need returns the PostgreSQL binaries' folder. It skips the test in
+// -short mode or when PostgreSQL is not installed, and fails instead
+// under CI=true (`make deps` installs it).
+func Need(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("postgres test: skipped in -short mode")
+	}
+	bin := Bin()
+	if bin == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("postgres test: initdb not found (make deps installs postgresql)")
+		}
+		t.Skip("postgres test: initdb not found (make deps installs postgresql)")
+	}
+	return bin
+}
+
+// Server is one running cluster.
+type Server struct {
+	Addr string // 127.0.0.1:port
+	Dir  string // the cluster's folder: data/, postgres.log
+	cmd  *exec.Cmd
+	logf *os.File
+	dbs  atomic.Int64
+}
+
+// Start runs a new cluster; t's cleanup stops it and removes its folder.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin := Need(t)
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	cred, err := credential(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	initdb.Dir = dir
+	if out, err := initdb.CombinedOutput(); err != nil {
+		t.Fatalf("postgres test: initdb: %v\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-h", "127.0.0.1", "-p", port, "-k", dir,
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		t.Fatalf("postgres test: start: %v", err)
+	}
+	s := &Server{Addr: addr, Dir: dir, cmd: cmd, logf: logf}
+	t.Cleanup(s.Stop)
+	// Ready when a session opens; bounded at 30 s of 20 ms tries.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c, err := pgx.Connect(ctx, s.URL("postgres"))
+		if err == nil {
+			c.Close(ctx)
+			return s
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("postgres test: not ready on %s within 30 s: %v (see %s)", addr, err, logf.Name())
+		case <-tick.C:
+		}
+	}
+}
+
+// URL is the connection URL of database db.
+func (s *Server) URL(db string) string {
+	return fmt.Sprintf("postgres://postgres@%s/%s?sslmode=disable", s.Addr, db)
+}
+
+// NewDatabase creates an empty database and returns its URL; each call
+// gives a new one, so tests sharing a cluster do not see each other.
+func (s *Server) NewDatabase(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("t%d", s.dbs.Add(1))
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, s.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	return s.URL(name)
+}
+
+// Stop ends postgres with a fast shutdown (SIGINT), killing it after
+// 10 s; it is idempotent.
+func (s *Server) Stop() {
+	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	s.logf.Close()
+}
+
+// credential is who runs initdb and postgres: nil (this user) unless
+// root, which PostgreSQL refuses; then the postgres user, owning dir.
+func credential(dir string) (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("postgres test: running as root needs the postgres user (Debian's postgresql package): %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := os.Chown(dir, uid, gid); err != nil {
+		return nil, err
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}

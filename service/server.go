@@ -32,6 +32,11 @@ const (
 type Config struct {
 	AppsDir string // one subfolder per app: app.json and one .intunewin
 	DataDir string // bbolt state, cached blobs and generated secrets
+	// Store is where devices, tokens, reports and the Array's peer
+	// registrations live: "" or "bbolt" is <DataDir>/service.db (one
+	// process); a postgres:// URL is PostgreSQL, which several Servers
+	// may share (the blob signing key is then the database's).
+	Store string
 
 	// EnrollmentSecretFile holds the shared enrollment secret; empty means
 	// <DataDir>/enrollment-secret, generated (mode 0600) if absent.
@@ -69,9 +74,9 @@ type Config struct {
 type Server struct {
 	cfg        Config
 	cat        *catalog
-	st         *store
+	st         store
 	sig        *signer
-	arr        *array
+	arr        peerRegistry
 	mux        *http.ServeMux
 	secretHash [32]byte
 	adminHash  [32]byte
@@ -124,7 +129,7 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	if s.cat, err = loadCatalog(ctx, cfg.AppsDir, loadOptions{blobDir: blobDir, allowUnsupported: cfg.AllowUnsupported, logf: cfg.Logf}); err != nil {
 		return nil, err
 	}
-	if s.st, err = openStore(filepath.Join(cfg.DataDir, "service.db")); err != nil {
+	if s.st, err = openStore(cfg.Store, cfg.DataDir); err != nil {
 		return nil, err
 	}
 	key, err := s.st.secret("blob-signing-key", 32)
@@ -134,6 +139,9 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.sig = &signer{key: key, ttl: cfg.BlobTTL, now: cfg.Now}
 	s.arr = newArray(cfg.PeerTTL, cfg.Now)
+	if pg, ok := s.st.(*pgStore); ok {
+		s.arr = newPGPeers(pg.pool, cfg.PeerTTL, cfg.Now, cfg.Logf)
+	}
 	s.routes()
 	return s, nil
 }

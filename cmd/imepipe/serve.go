@@ -23,6 +23,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	apps := fs.String("apps", "", "apps `DIR`: one folder per app with app.json and one .intunewin (required)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `HOST:PORT` (loopback unless you say otherwise)")
 	data := fs.String("data", "imepipe-data", "state `DIR`: database, cached blobs, generated secrets")
+	storeURL := fs.String("store", "bbolt", "where enrollments, tokens, reports and peer registrations live: bbolt (DIR/service.db, one process) or a postgres://user@host/db `URL` that several serve processes share (passwords: PGPASSWORD or ~/.pgpass rather than the URL)")
 	secretFile := fs.String("enrollment-secret-file", "", "shared enrollment secret `FILE` (default: generated into DIR/enrollment-secret)")
 	adminFile := fs.String("admin-token-file", "", "admin bearer token `FILE` for the all-devices status (default: generated into DIR/admin-token)")
 	baseURL := fs.String("base-url", "", "`URL` clients reach this server at, for blob and piece-hash URLs (default: from each request's Host)")
@@ -59,7 +60,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	srv, err := service.NewContext(ctx, service.Config{
-		AppsDir: *apps, DataDir: *data,
+		AppsDir: *apps, DataDir: *data, Store: *storeURL,
 		EnrollmentSecretFile: *secretFile, AdminTokenFile: *adminFile,
 		BaseURL: *baseURL, BlobTTL: *blobTTL, PeerTTL: *peerTTL,
 		AllowUnsupported: *allow,

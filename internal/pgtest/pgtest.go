@@ -1,8 +1,8 @@
 // Package pgtest runs a private PostgreSQL cluster on 127.0.0.1 for
-// tests: initdb into a temp folder, postgres on a free loopback port
+// tests and benchmarks: initdb into a temp folder, postgres on a free loopback port
 // (fsync off: the data are thrown away), stopped when the test ends. As
 // root it runs both as the unprivileged `postgres` user that Debian's
-// package creates. It is for tests only; it does not tune or secure the
+// package creates. It is for tests and benchmarks only; it does not tune or secure the
 // cluster (trust authentication, loopback only).
 package pgtest
 
@@ -73,32 +73,51 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := Need(t)
-	dir, err := os.MkdirTemp("", "pgtest-")
+	s, err := Launch(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Launch runs a new cluster with the binaries in bin (Bin), for
+// benchmarks; Stop ends it and removes its folder.
+func Launch(bin string) (*Server, error) {
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	s, err := launch(bin, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+func launch(bin, dir string) (*Server, error) {
 	cred, err := credential(dir)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	data := filepath.Join(dir, "data")
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	initdb.Dir = dir
 	if out, err := initdb.CombinedOutput(); err != nil {
-		t.Fatalf("postgres test: initdb: %v\n%s", err, out)
+		return nil, fmt.Errorf("pgtest: initdb: %w\n%s", err, out)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("pgtest: %w", err)
 	}
 	addr := l.Addr().String()
 	l.Close()
 	_, port, _ := net.SplitHostPort(addr)
 	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("pgtest: %w", err)
 	}
 	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-h", "127.0.0.1", "-p", port, "-k", dir,
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
@@ -107,10 +126,9 @@ func Start(t testing.TB) *Server {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		t.Fatalf("postgres test: start: %v", err)
+		return nil, fmt.Errorf("pgtest: start postgres: %w", err)
 	}
 	s := &Server{Addr: addr, Dir: dir, cmd: cmd, logf: logf}
-	t.Cleanup(s.Stop)
 	// Ready when a session opens; bounded at 30 s of 20 ms tries.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -120,11 +138,12 @@ func Start(t testing.TB) *Server {
 		c, err := pgx.Connect(ctx, s.URL("postgres"))
 		if err == nil {
 			c.Close(ctx)
-			return s
+			return s, nil
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("postgres test: not ready on %s within 30 s: %v (see %s)", addr, err, logf.Name())
+			s.stop()
+			return nil, fmt.Errorf("pgtest: postgres not ready on %s within 30 s: %w (see %s)", addr, err, logf.Name())
 		case <-tick.C:
 		}
 	}
@@ -139,22 +158,37 @@ func (s *Server) URL(db string) string {
 // gives a new one, so tests sharing a cluster do not see each other.
 func (s *Server) NewDatabase(t testing.TB) string {
 	t.Helper()
-	name := fmt.Sprintf("t%d", s.dbs.Add(1))
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.URL("postgres"))
+	url, err := s.CreateDatabase()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return url
+}
+
+// CreateDatabase is NewDatabase outside a test.
+func (s *Server) CreateDatabase() (string, error) {
+	name := fmt.Sprintf("t%d", s.dbs.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, s.URL("postgres"))
+	if err != nil {
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
 	defer c.Close(ctx)
 	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
+		return "", fmt.Errorf("pgtest: %w", err)
 	}
-	return s.URL(name)
+	return s.URL(name), nil
 }
 
 // Stop ends postgres with a fast shutdown (SIGINT), killing it after
-// 10 s; it is idempotent.
+// 10 s, and removes the cluster's folder; it is idempotent.
 func (s *Server) Stop() {
+	s.stop()
+	os.RemoveAll(s.Dir)
+}
+
+func (s *Server) stop() {
 	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
 		return
 	}

@@ -122,23 +122,34 @@ func (s *pgStore) devices() ([]device, error) {
 	return out, nil
 }
 
+// putReports upserts the reports in one statement (one round trip); of
+// two reports of one app in reps the later wins, as in boltStore.
 func (s *pgStore) putReports(deviceID string, reps []storedReport) error {
 	if len(reps) == 0 {
 		return nil
 	}
-	var b pgx.Batch
-	for _, r := range reps {
+	last := map[string]int{}
+	for i, r := range reps {
+		last[r.Report.AppID] = i
+	}
+	var apps, docs []string
+	var times []time.Time
+	for i, r := range reps {
+		if last[r.Report.AppID] != i {
+			continue
+		}
 		doc, err := json.Marshal(r)
 		if err != nil {
 			return fmt.Errorf("service: store reports: %w", err)
 		}
-		b.Queue(`INSERT INTO reports (device_id, app_id, received_at, doc) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (device_id, app_id) DO UPDATE SET received_at = EXCLUDED.received_at, doc = EXCLUDED.doc`,
-			deviceID, r.Report.AppID, r.ReceivedAt, doc)
+		apps, times, docs = append(apps, r.Report.AppID), append(times, r.ReceivedAt), append(docs, string(doc))
 	}
 	ctx, cancel := pgCtx()
 	defer cancel()
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, &b).Close() })
+	_, err := s.pool.Exec(ctx, `INSERT INTO reports (device_id, app_id, received_at, doc)
+		SELECT $1, a, t, d::jsonb FROM unnest($2::text[], $3::timestamptz[], $4::text[]) AS x(a, t, d)
+		ON CONFLICT (device_id, app_id) DO UPDATE SET received_at = EXCLUDED.received_at, doc = EXCLUDED.doc`,
+		deviceID, apps, times, docs)
 	if err != nil {
 		return fmt.Errorf("service: store reports: %w", err)
 	}

@@ -87,9 +87,10 @@ func storeSuite(t *testing.T, open storeOpener) {
 		if err := s.putReports("dev-b", []storedReport{rep("app1", imeapi.EnforcementError, at)}); err != nil {
 			t.Fatal(err)
 		}
-		// A later report of app1 replaces the earlier one; app2 stays.
+		// A later report of app1 replaces the earlier one; app2 stays. Of
+		// two reports of one app in one call, the later wins.
 		later := at.Add(time.Hour)
-		if err := s.putReports("dev-a", []storedReport{rep("app1", imeapi.EnforcementSuccess, later)}); err != nil {
+		if err := s.putReports("dev-a", []storedReport{rep("app1", imeapi.EnforcementError, later), rep("app1", imeapi.EnforcementSuccess, later)}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.reports("dev-a")

@@ -51,6 +51,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("--tls-cert and --tls-key go together")
 	case *tlsCert != "" && !*useTLS:
 		return usagef("--tls-cert and --tls-key go with --tls")
+	case *storeURL != "bbolt" && !strings.HasPrefix(*storeURL, "postgres://") && !strings.HasPrefix(*storeURL, "postgresql://"):
+		// The value is not echoed: it may hold a password.
+		return usagef("--store: want bbolt or a postgres:// URL")
 	case *useTLS && strings.HasPrefix(*baseURL, "http://"):
 		return usagef("--base-url %s with --tls: this server answers https only", *baseURL)
 	}

@@ -1,0 +1,30 @@
+package pgtest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
+	"syscall"
+)
+
+// unprivileged returns what makes a command run as the user PostgreSQL
+// accepts: this one, unless root, which PostgreSQL refuses; then the
+// postgres user, made the owner of dir.
+func unprivileged(dir string) (func(*exec.Cmd), error) {
+	if os.Geteuid() != 0 {
+		return func(*exec.Cmd) {}, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: running as root needs the postgres user (Debian's postgresql package): %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := os.Chown(dir, uid, gid); err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	return func(c *exec.Cmd) { c.SysProcAttr = &syscall.SysProcAttr{Credential: cred} }, nil
+}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
-	"github.com/imepipe/imepipe/internal/pgtest"
 )
 
 // TestPeersPostgres: the Array kept in PostgreSQL by two pgPeers (two
@@ -17,8 +16,7 @@ import (
 // TestArrayAssignsBackToSource holds with its requests alternating
 // between the two.
 func TestPeersPostgres(t *testing.T) {
-	pg := pgtest.Start(t)
-	url := pg.NewDatabase(t)
+	url := newPGDatabase(t)
 	open := func() *pgStore {
 		s, err := openStore(url, t.TempDir())
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
-	"github.com/imepipe/imepipe/internal/pgtest"
 )
 
 // storeOpener opens the same store again each call (after the previous
@@ -32,8 +31,7 @@ func TestStore(t *testing.T) {
 		})
 	})
 	t.Run("postgres", func(t *testing.T) {
-		pg := pgtest.Start(t)
-		url := pg.NewDatabase(t)
+		url := newPGDatabase(t)
 		storeSuite(t, func(t *testing.T) store {
 			s, err := openStore(url, t.TempDir())
 			if err != nil {
@@ -140,8 +138,7 @@ func storeSuite(t *testing.T, open storeOpener) {
 // processes) opened at once migrate once, see each other's devices and
 // reports, and agree on secrets however many ask at once.
 func TestStorePostgresShared(t *testing.T) {
-	pg := pgtest.Start(t)
-	url := pg.NewDatabase(t)
+	url := newPGDatabase(t)
 	const n = 4
 	stores := make([]store, n)
 	errs := make([]error, n)

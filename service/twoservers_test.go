@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/imepipe/imepipe/imeapi"
-	"github.com/imepipe/imepipe/internal/pgtest"
 )
 
 // TestTwoServersOnePostgres: two Servers (two serve processes: their own
@@ -25,8 +24,7 @@ import (
 // through A is returned by B; the admin status on A shows the report
 // made through B.
 func TestTwoServersOnePostgres(t *testing.T) {
-	pg := pgtest.Start(t)
-	a := newEnv(t, onStore(pg.NewDatabase(t)))
+	a := newEnv(t, onStore(newPGDatabase(t)))
 	cfg := a.cfg
 	cfg.DataDir = filepath.Join(t.TempDir(), "data-b")
 	cfg.EnrollmentSecretFile, cfg.AdminTokenFile = a.srv.EnrollmentSecretPath(), a.srv.AdminTokenPath()

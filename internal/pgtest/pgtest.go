@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync/atomic"
@@ -42,12 +43,16 @@ func Bin() string {
 }
 
 // Need returns the PostgreSQL binaries' folder. It skips the test in
-// -short mode or when PostgreSQL is not installed, and fails instead
-// under CI=true (`make deps` installs it).
+// -short mode, off Linux (the Windows tests run under Wine) or when
+// PostgreSQL is not installed, and fails instead under CI=true on Linux
+// (`make deps` installs it).
 func Need(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("postgres test: skipped in -short mode")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("postgres test: runs on Linux only")
 	}
 	bin := Bin()
 	if bin == "" {

@@ -189,12 +189,16 @@ func (p *pgPeers) sweep(now time.Time) {
 func (p *pgPeers) cleanup(now time.Time) (int64, error) {
 	ctx, cancel := pgCtx()
 	defer cancel()
-	tag, err := p.pool.Exec(ctx, `DELETE FROM peer_registrations WHERE expires_at <= $1`, now)
+	// SKIP LOCKED: rows a query is working on are its to delete; the
+	// sweep never waits on them, so it cannot deadlock with a query.
+	tag, err := p.pool.Exec(ctx, `DELETE FROM peer_registrations WHERE (file_id, device_id) IN (
+		SELECT file_id, device_id FROM peer_registrations WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)`, now)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := p.pool.Exec(ctx, `DELETE FROM peer_leases l WHERE NOT EXISTS (
-		SELECT 1 FROM peer_registrations r WHERE r.file_id = l.file_id)`); err != nil {
+	if _, err := p.pool.Exec(ctx, `DELETE FROM peer_leases WHERE (file_id, scope, piece) IN (
+		SELECT file_id, scope, piece FROM peer_leases l WHERE NOT EXISTS (
+			SELECT 1 FROM peer_registrations r WHERE r.file_id = l.file_id) FOR UPDATE SKIP LOCKED)`); err != nil {
 		return 0, err
 	}
 	return tag.RowsAffected(), nil

@@ -17,8 +17,9 @@ import (
 )
 
 // TestTwoServersOnePostgres: two Servers (two serve processes: their own
-// data folders, the same apps, enrollment secret and admin token files)
-// on one PostgreSQL serve one fleet. An agent enrolled through A syncs,
+// data folders, the same apps) on one PostgreSQL serve one fleet. Both
+// write the database's enrollment secret and admin token into their data
+// folders. An agent enrolled through A syncs,
 // gets content info and reports through B; a blob URL B signs is
 // accepted by A (the signing key is the database's); a peer registered
 // through A is returned by B; the admin status on A shows the report
@@ -27,7 +28,8 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	a := newEnv(t, onStore(newPGDatabase(t)))
 	cfg := a.cfg
 	cfg.DataDir = filepath.Join(t.TempDir(), "data-b")
-	cfg.EnrollmentSecretFile, cfg.AdminTokenFile = a.srv.EnrollmentSecretPath(), a.srv.AdminTokenPath()
+	// No secret files given: both take the enrollment secret and the
+	// admin token from the database, copied into their own data folders.
 	srvB, err := NewContext(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +38,14 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	t.Cleanup(func() { tsB.Close(); srvB.Close() })
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "service.db")); !os.IsNotExist(err) {
 		t.Fatalf("B on PostgreSQL made a bbolt file (%v)", err)
+	}
+	for _, name := range []string{"enrollment-secret", "admin-token"} {
+		ga, errA := os.ReadFile(filepath.Join(a.cfg.DataDir, name))
+		gb, errB := os.ReadFile(filepath.Join(cfg.DataDir, name))
+		fi, errM := os.Stat(filepath.Join(cfg.DataDir, name))
+		if errA != nil || errB != nil || errM != nil || string(ga) != string(gb) || len(strings.TrimSpace(string(ga))) < 40 || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: A's %q, B's %q (%v %v %v); want one secret, mode 0600", name, ga, gb, errA, errB, errM)
+		}
 	}
 	ctx := context.Background()
 

@@ -150,7 +150,7 @@ var helps = map[string]helpText{
 		usage: "serve --apps DIR [--data DIR] [--addr HOST:PORT] [--tls] [flags]",
 		about: "Run the emulated cloud service (Intune + DO) over an apps folder: one folder per app with app.json and one .intunewin.",
 		examples: []string{"serve --apps ./apps --data ./imepipe-data --tls",
-			"serve --apps ./apps --data ./node1 --store postgres://imepipe@db.lan/imepipe --enrollment-secret-file ./secret --admin-token-file ./admin"},
+			"serve --apps ./apps --data ./node1 --store postgres://imepipe@db.lan/imepipe"},
 	},
 	"status": {
 		usage:    "status [--root DIR] [--json]",

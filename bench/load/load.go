@@ -76,7 +76,8 @@ type agent struct {
 }
 
 // Run starts the servers, enrolls cfg.Agents agents and times each kind
-// of request in turn; it stops the servers before returning.
+// of request in turn; it stops the servers before returning. Any failed
+// request ends the run with an error (the figures so far in the Result).
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Agents == 0 {
 		cfg.Agents = DefaultAgents
@@ -169,6 +170,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.Ops = append(res.Ops, o)
 		if err := ctx.Err(); err != nil {
 			return res, fmt.Errorf("load: %w", err)
+		}
+		if o.Errors > 0 {
+			// Figures with failed requests in them would mislead.
+			return res, fmt.Errorf("load: %d of %d %s requests failed: %s", o.Errors, o.Requests, o.Name, o.FirstError)
 		}
 	}
 	return res, nil

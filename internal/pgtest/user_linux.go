@@ -11,10 +11,12 @@ import (
 
 // unprivileged returns what makes a command run as the user PostgreSQL
 // accepts: this one, unless root, which PostgreSQL refuses; then the
-// postgres user, made the owner of dir.
+// postgres user, made the owner of dir. Either way the command gets
+// SIGINT (postgres: fast shutdown) if this process dies first, so that a
+// test binary killed on a timeout leaves no cluster running.
 func unprivileged(dir string) (func(*exec.Cmd), error) {
 	if os.Geteuid() != 0 {
-		return func(*exec.Cmd) {}, nil
+		return func(c *exec.Cmd) { c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGINT} }, nil
 	}
 	u, err := user.Lookup("postgres")
 	if err != nil {
@@ -26,5 +28,5 @@ func unprivileged(dir string) (func(*exec.Cmd), error) {
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
 	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-	return func(c *exec.Cmd) { c.SysProcAttr = &syscall.SysProcAttr{Credential: cred} }, nil
+	return func(c *exec.Cmd) { c.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGINT} }, nil
 }

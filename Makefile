@@ -45,11 +45,14 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x $(PKGS)
 
 ## deps: what integration tests and benchmarks use beyond Go (Debian packages; needs root):
-## nginx, unzip, and chromium for the console's browser test (internal/consoletest).
+## nginx, unzip, chromium (the console's browser test, internal/consoletest) and PostgreSQL (the
+## store tests run a private cluster; bench service).
 deps:
 	@command -v nginx >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nginx-light)
 	@command -v unzip >/dev/null 2>&1 || apt-get install -y -qq unzip
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 
 ## deps-windows: what test-windows needs (Debian packages; needs root): Wine 8, the
 ## mingw-w64 C compiler (for the ProcessPrng stand-in DLL) and wixl (MSI builds).

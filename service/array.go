@@ -33,19 +33,37 @@ type registration struct {
 	expires  time.Time
 }
 
+// peerRegistry is where the Server's Array keeps its state: array (in
+// memory, one process) or pgPeers (PostgreSQL, shared by several).
+type peerRegistry interface {
+	// ask registers r as query does and answers it.
+	ask(r registration, holds bool, limit int) (imeapi.ArrayResponse, error)
+	// leave removes every registration of a device; it returns how many.
+	leaveAll(deviceID string) (int, error)
+}
+
+// fileState is what the Array holds of one file.
+type fileState struct {
+	regs   map[string]*registration // device id → registration
+	leases map[string]map[int]lease // scope → piece → its origin assignment
+}
+
+func newFileState() *fileState {
+	return &fileState{regs: map[string]*registration{}, leases: map[string]map[int]lease{}}
+}
+
 // array is the DO peer-matching service: per file, the peers that hold
 // (part of) it, and the devices downloading it that can serve (members,
 // for the back-to-source assignments, see assign.go). One registration
 // per device and file; entries expire after ttl unless renewed. It lives
 // in memory: after a restart peers register again at their next request.
 type array struct {
-	mu     sync.Mutex
-	files  map[string]map[string]*registration // DoFileId → device id → registration
-	leases map[string]map[int]lease            // DoFileId + scope → piece → its origin assignment
-	seq    uint64
-	ttl    time.Duration
-	lease  time.Duration // how long an origin assignment stands (DefaultLease)
-	now    func() time.Time
+	mu    sync.Mutex
+	files map[string]*fileState // DoFileId → its registrations and leases
+	seq   uint64
+	ttl   time.Duration
+	lease time.Duration // how long an origin assignment stands (DefaultLease)
+	now   func() time.Time
 }
 
 // DefaultLease is how long a device keeps a piece the Array assigned it
@@ -54,71 +72,62 @@ type array struct {
 const DefaultLease = 15 * time.Second
 
 func newArray(ttl time.Duration, now func() time.Time) *array {
-	return &array{files: map[string]map[string]*registration{}, leases: map[string]map[int]lease{},
-		ttl: ttl, lease: DefaultLease, now: now}
-}
-
-// sharing reports whether a download mode takes part in peering at all.
-func sharing(mode imeapi.DownloadMode) bool {
-	return mode == imeapi.ModeLAN || mode == imeapi.ModeGroup || mode == imeapi.ModeInternet
-}
-
-// allows reports whether a peer in mode may exchange with a peer of type typ.
-func allows(mode imeapi.DownloadMode, typ string) bool {
-	switch typ {
-	case imeapi.PeerLAN:
-		return sharing(mode)
-	case imeapi.PeerGroup:
-		return mode == imeapi.ModeGroup || mode == imeapi.ModeInternet
-	case imeapi.PeerInternet:
-		return mode == imeapi.ModeInternet
-	}
-	return false
-}
-
-// peerType classifies how b is reached from a.
-func peerType(aLan, aGroup, bLan, bGroup string) string {
-	switch {
-	case aLan == bLan:
-		return imeapi.PeerLAN
-	case aGroup != "" && aGroup == bGroup:
-		return imeapi.PeerGroup
-	}
-	return imeapi.PeerInternet
+	return &array{files: map[string]*fileState{}, ttl: ttl, lease: DefaultLease, now: now}
 }
 
 // query registers r (when it shares and has a piece server) and returns
-// the peers r may use: those holding something, both sides' modes
-// allowing the pair's type, the most useful to r first (most pieces r
-// lacks; ties in random order, so that load spreads). With r.npieces it
-// also coordinates the back-to-source (assign).
+// the peers r may use (see match).
 func (a *array) query(r registration, holds bool, limit int) imeapi.ArrayResponse {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	now := a.now()
-	regs := a.files[r.fileID]
-	if regs == nil {
-		regs = map[string]*registration{}
-		a.files[r.fileID] = regs
+	f := a.files[r.fileID]
+	if f == nil {
+		f = newFileState()
+		a.files[r.fileID] = f
 	}
+	a.seq++
+	r.seq = a.seq
+	resp := match(f, r, holds, limit, a.now(), a.ttl, a.lease)
+	if len(f.regs) == 0 {
+		delete(a.files, r.fileID)
+	}
+	return resp
+}
+
+func (a *array) ask(r registration, holds bool, limit int) (imeapi.ArrayResponse, error) {
+	return a.query(r, holds, limit), nil
+}
+
+// match drops f's expired registrations, registers r in f (when it
+// shares and has a piece server) and returns the peers r may use: those
+// holding something, both sides' modes allowing the pair's type, the
+// most useful to r first (most pieces r lacks; ties in random order, so
+// that load spreads). With r.npieces it also coordinates the
+// back-to-source (assign). Registrations live ttl, origin assignments
+// lease. Once nobody is registered, f's leases are dropped too.
+func match(f *fileState, r registration, holds bool, limit int, now time.Time, ttl, leaseFor time.Duration) imeapi.ArrayResponse {
+	regs := f.regs
 	for id, x := range regs {
 		if !now.Before(x.expires) {
 			delete(regs, id)
 		}
 	}
+	defer func() {
+		if len(regs) == 0 {
+			clear(f.leases)
+		}
+	}()
 	resp := imeapi.ArrayResponse{LanID: r.lanID, Peers: []imeapi.Peer{}}
 	if !sharing(r.mode) {
 		delete(regs, r.deviceID)
-		a.gc(r.fileID)
 		return resp
 	}
 	if r.addr != "" {
-		a.seq++
 		r.holds = holds
-		r.seq, r.expires = a.seq, now.Add(a.ttl)
+		r.expires = now.Add(ttl)
 		regs[r.deviceID] = &r
 		if holds {
-			resp.Registered, resp.TTLSeconds = true, int64(a.ttl/time.Second)
+			resp.Registered, resp.TTLSeconds = true, int64(ttl/time.Second)
 		}
 	} else {
 		delete(regs, r.deviceID)
@@ -156,23 +165,38 @@ func (a *array) query(r registration, holds bool, limit int) imeapi.ArrayRespons
 		resp.Peers = append(resp.Peers, imeapi.Peer{PeerID: x.peerID, Addr: x.addr, Type: types[i], Complete: x.complete, Pieces: x.pieces})
 	}
 	if r.npieces > 0 {
-		a.assign(&r, regs, now, &resp)
+		assign(f, &r, now, leaseFor, &resp)
 	}
-	a.gc(r.fileID)
 	return resp
 }
 
-// gc drops a file's maps once nobody is registered for it; a.mu held.
-func (a *array) gc(fileID string) {
-	if len(a.files[fileID]) > 0 {
-		return
+// sharing reports whether a download mode takes part in peering at all.
+func sharing(mode imeapi.DownloadMode) bool {
+	return mode == imeapi.ModeLAN || mode == imeapi.ModeGroup || mode == imeapi.ModeInternet
+}
+
+// allows reports whether a peer in mode may exchange with a peer of type typ.
+func allows(mode imeapi.DownloadMode, typ string) bool {
+	switch typ {
+	case imeapi.PeerLAN:
+		return sharing(mode)
+	case imeapi.PeerGroup:
+		return mode == imeapi.ModeGroup || mode == imeapi.ModeInternet
+	case imeapi.PeerInternet:
+		return mode == imeapi.ModeInternet
 	}
-	delete(a.files, fileID)
-	for k := range a.leases {
-		if len(k) > len(fileID) && k[:len(fileID)] == fileID && k[len(fileID)] == 0 {
-			delete(a.leases, k)
-		}
+	return false
+}
+
+// peerType classifies how b is reached from a.
+func peerType(aLan, aGroup, bLan, bGroup string) string {
+	switch {
+	case aLan == bLan:
+		return imeapi.PeerLAN
+	case aGroup != "" && aGroup == bGroup:
+		return imeapi.PeerGroup
 	}
+	return imeapi.PeerInternet
 }
 
 // usefulness is how many pieces x holds that r lacks (the file's piece

@@ -58,8 +58,10 @@ func (x *registration) has(i int) bool {
 	return i/8 < len(x.pieces) && x.pieces[i/8]&(0x80>>(i%8)) != 0
 }
 
-// assign fills resp.Origin and resp.Fetching for r; a.mu held.
-func (a *array) assign(r *registration, regs map[string]*registration, now time.Time, resp *imeapi.ArrayResponse) {
+// assign fills resp.Origin and resp.Fetching for r from f's registrations,
+// keeping its origin assignments (each for leaseFor) in f.leases.
+func assign(f *fileState, r *registration, now time.Time, leaseFor time.Duration, resp *imeapi.ArrayResponse) {
+	regs := f.regs
 	scope := scopeOf(r)
 	n := r.npieces
 	held := make([]bool, n)
@@ -89,11 +91,10 @@ func (a *array) assign(r *registration, regs map[string]*registration, now time.
 			unheld++
 		}
 	}
-	key := r.fileID + "\x00" + scope
-	ls := a.leases[key]
+	ls := f.leases[scope]
 	if ls == nil {
 		ls = map[int]lease{}
-		a.leases[key] = ls
+		f.leases[scope] = ls
 	}
 	for i, l := range ls {
 		x := regs[l.device]
@@ -137,7 +138,7 @@ func (a *array) assign(r *registration, regs map[string]*registration, now time.
 			if _, taken := ls[i]; taken {
 				continue
 			}
-			ls[i] = lease{device: r.deviceID, until: now.Add(a.lease)}
+			ls[i] = lease{device: r.deviceID, until: now.Add(leaseFor)}
 			mine++
 		}
 	}
@@ -160,7 +161,7 @@ func (a *array) assign(r *registration, regs map[string]*registration, now time.
 		}
 	}
 	if len(ls) == 0 {
-		delete(a.leases, key)
+		delete(f.leases, scope)
 	}
 }
 

@@ -17,10 +17,21 @@ import (
 // peers are handled as the assign doc says.
 func TestArrayAssignsBackToSource(t *testing.T) {
 	clock := newClock()
-	arr := newArray(time.Minute, clock.Now)
+	assignScenario(t, clock, newArray(time.Minute, clock.Now).ask)
+}
+
+// assignScenario is TestArrayAssignsBackToSource's story, told through
+// query (one Array, or several sharing a database).
+func assignScenario(t *testing.T, clock *fakeClock, query func(registration, bool, int) (imeapi.ArrayResponse, error)) {
+	t.Helper()
 	ask := func(dev, lan string, want []int, have []byte, avoid ...string) imeapi.ArrayResponse {
-		return arr.query(registration{fileID: "f1", deviceID: dev, peerID: dev, addr: dev + ":1", lanID: lan, mode: imeapi.ModeLAN,
+		t.Helper()
+		r, err := query(registration{fileID: "f1", deviceID: dev, peerID: dev, addr: dev + ":1", lanID: lan, mode: imeapi.ModeLAN,
 			npieces: 8, want: want, pieces: have, avoid: avoid}, anySet(have), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
 	}
 	// Alone, a gets a share of 4 (its maxOrigin default) of what it wants.
 	r := ask("a", "lan1", []int{0, 1, 2, 3, 4, 5}, nil)

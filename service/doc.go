@@ -14,7 +14,10 @@
 // the blobs themselves with HTTP Range, piece hash files, the DO "Array"
 // (register what a peer holds, return LAN / Group / Internet peers), report
 // ingestion and a status view. Enrollments, tokens and reports persist in
-// bbolt; peer registrations live in memory and expire.
+// a store (Config.Store): bbolt in the data folder for one process, whose
+// peer registrations live in memory, or PostgreSQL (migrated at start),
+// which several Servers share along with the blob signing key and the
+// peer registrations; registrations expire in either.
 //
 // Targeting follows Intune: exclusion groups beat inclusion, and an
 // assignment's filter (FiltersFile, package service/filter) is evaluated

@@ -399,7 +399,12 @@ func (s *Server) handleArray(w http.ResponseWriter, r *http.Request, d *device) 
 		}
 		reg.pieces = req.Pieces
 	}
-	resp := s.arr.query(reg, holds, req.MaxPeers)
+	resp, err := s.arr.ask(reg, holds, req.MaxPeers)
+	if err != nil {
+		s.cfg.Logf("internal error: array: %v", err)
+		writeError(w, http.StatusInternalServerError, "", "internal error")
+		return
+	}
 	resp.DoFileID = a.blob.doFileID
 	writeJSON(w, http.StatusOK, resp)
 }

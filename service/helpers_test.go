@@ -117,11 +117,16 @@ type env struct {
 	secret string
 	// assign, when set for a fixture file name, replaces that app's assignments.
 	assign map[string][]imeapi.Assignment
+	// storeURL, when set, is Config.Store (a PostgreSQL URL).
+	storeURL string
 }
 
 type envOption func(*env)
 
 func recordBodies(e *env) { e.record = true }
+
+// onStore runs the server on a PostgreSQL store.
+func onStore(url string) envOption { return func(e *env) { e.storeURL = url } }
 
 // assignOnly targets the fixture's app at one group only (required).
 func assignOnly(fixture, group string) envOption {
@@ -150,7 +155,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		writeAppDir(t, appsDir, strings.TrimSuffix(base, ".intunewin"), g, nil, f)
 		e.apps[base] = g
 	}
-	e.cfg = Config{AppsDir: appsDir, DataDir: filepath.Join(root, "data"), Now: e.clock.Now, Logf: e.logs.Logf, BlobTTL: time.Hour}
+	e.cfg = Config{AppsDir: appsDir, DataDir: filepath.Join(root, "data"), Now: e.clock.Now, Logf: e.logs.Logf, BlobTTL: time.Hour, Store: e.storeURL}
 	e.start(t)
 	return e
 }

@@ -32,6 +32,11 @@ const (
 type Config struct {
 	AppsDir string // one subfolder per app: app.json and one .intunewin
 	DataDir string // bbolt state, cached blobs and generated secrets
+	// Store is where devices, tokens, reports and the Array's peer
+	// registrations live: "" or "bbolt" is <DataDir>/service.db (one
+	// process); a postgres:// URL is PostgreSQL, which several Servers
+	// may share (the blob signing key is then the database's).
+	Store string
 
 	// EnrollmentSecretFile holds the shared enrollment secret; empty means
 	// <DataDir>/enrollment-secret, generated (mode 0600) if absent.
@@ -73,9 +78,9 @@ type Config struct {
 type Server struct {
 	cfg        Config
 	cat        *catalog
-	st         *store
+	st         store
 	sig        *signer
-	arr        *array
+	arr        peerRegistry
 	mux        *http.ServeMux
 	secretHash [32]byte
 	adminHash  [32]byte
@@ -122,29 +127,54 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, sealed: map[string]imeapi.Envelope{}}
 	var err error
-	if s.secretPath, s.secretHash, err = loadSecret(cfg.EnrollmentSecretFile, filepath.Join(cfg.DataDir, "enrollment-secret")); err != nil {
+	if s.st, err = openStore(cfg.Store, cfg.DataDir); err != nil {
 		return nil, err
 	}
-	if s.adminPath, s.adminHash, err = loadSecret(cfg.AdminTokenFile, filepath.Join(cfg.DataDir, "admin-token")); err != nil {
-		return nil, err
-	}
-	if s.cat, err = loadCatalog(ctx, cfg.AppsDir, loadOptions{blobDir: blobDir, allowUnsupported: cfg.AllowUnsupported, logf: cfg.Logf}); err != nil {
-		return nil, err
-	}
-	if s.st, err = openStore(filepath.Join(cfg.DataDir, "service.db")); err != nil {
-		return nil, err
-	}
-	key, err := s.st.secret("blob-signing-key", 32)
-	if err != nil {
+	if err := s.load(ctx, blobDir); err != nil {
 		s.st.close()
 		return nil, err
 	}
-	s.sig = &signer{key: key, ttl: cfg.BlobTTL, now: cfg.Now}
-	s.arr = newArray(cfg.PeerTTL, cfg.Now)
 	s.metrics = newMetrics(s)
 	s.console = s.newConsole()
 	s.routes()
 	return s, nil
+}
+
+// load reads the secrets and the apps once the store is open. On a
+// shared store (PostgreSQL) the enrollment secret and admin token not
+// given as files are the database's, copied into the data folder.
+func (s *Server) load(ctx context.Context, blobDir string) error {
+	cfg := s.cfg
+	_, shared := s.st.(*pgStore)
+	var err error
+	for _, x := range []struct {
+		name, file string
+		path       *string
+		hash       *[32]byte
+	}{{"enrollment-secret", cfg.EnrollmentSecretFile, &s.secretPath, &s.secretHash}, {"admin-token", cfg.AdminTokenFile, &s.adminPath, &s.adminHash}} {
+		def := filepath.Join(cfg.DataDir, x.name)
+		if shared && x.file == "" {
+			*x.path, *x.hash, err = sharedSecret(s.st, x.name, def)
+		} else {
+			*x.path, *x.hash, err = loadSecret(x.file, def)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if s.cat, err = loadCatalog(ctx, cfg.AppsDir, loadOptions{blobDir: blobDir, allowUnsupported: cfg.AllowUnsupported, logf: cfg.Logf}); err != nil {
+		return err
+	}
+	key, err := s.st.secret("blob-signing-key", 32)
+	if err != nil {
+		return err
+	}
+	s.sig = &signer{key: key, ttl: cfg.BlobTTL, now: cfg.Now}
+	s.arr = newArray(cfg.PeerTTL, cfg.Now)
+	if pg, ok := s.st.(*pgStore); ok {
+		s.arr = newPGPeers(pg.pool, cfg.PeerTTL, cfg.Now, cfg.Logf)
+	}
+	return nil
 }
 
 // Close releases the state store. In-flight requests must be finished

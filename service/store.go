@@ -1,14 +1,11 @@
 package service
 
 import (
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/imepipe/imepipe/imeapi"
 )
@@ -16,12 +13,8 @@ import (
 // ErrLocked means another process holds the data folder's database.
 var ErrLocked = errors.New("data folder in use by another process")
 
-var (
-	bucketDevices = []byte("devices") // device id → device
-	bucketTokens  = []byte("tokens")  // SHA-256 of a token → device id
-	bucketReports = []byte("reports") // device id \x00 app id → storedReport
-	bucketMeta    = []byte("meta")    // name → server secret
-)
+// ErrStore means the --store value names no backend this service has.
+var ErrStore = errors.New("unknown store")
 
 // device is an enrolled device as the store keeps it.
 type device struct {
@@ -41,154 +34,49 @@ type storedReport struct {
 	ReceivedAt time.Time     `json:"receivedAt"`
 }
 
-// store is the service's persistent state: devices, token hashes, reports
-// and its own secrets, in one bbolt file.
-type store struct {
-	db *bolt.DB
+// store is the service's persistent state: devices, token hashes (never
+// tokens), reports and its own secrets. boltStore keeps them in one file
+// for one process; pgStore in PostgreSQL, shared by several.
+type store interface {
+	// addDevice records a device and the hash of its token at once.
+	addDevice(d device, tokenHash []byte) error
+	// deviceByToken finds the device whose token hashes to tokenHash; nil if none.
+	deviceByToken(tokenHash []byte) (*device, error)
+	// devices lists every enrolled device, by id.
+	devices() ([]device, error)
+	// putReports stores the reports of one device, replacing earlier ones of the same apps.
+	putReports(deviceID string, reps []storedReport) error
+	// reports returns the last report per app of one device.
+	reports(deviceID string) (map[string]storedReport, error)
+	// secret returns the server secret called name, creating n random
+	// bytes the first time; of several processes the first writer wins.
+	secret(name string, n int) ([]byte, error)
+	close() error
 }
 
-func openStore(path string) (*store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("service: %s: %w", path, ErrLocked)
-		}
-		return nil, fmt.Errorf("service: open %s: %w", path, err)
+// openStore opens the store that spec names: "" or "bbolt" is
+// <dataDir>/service.db; a postgres:// or postgresql:// URL is PostgreSQL
+// (migrated on open).
+func openStore(spec, dataDir string) (store, error) {
+	switch {
+	case spec == "" || spec == "bbolt":
+		return openBolt(filepath.Join(dataDir, "service.db"))
+	case strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://"):
+		return openPG(spec)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketDevices, bucketTokens, bucketReports, bucketMeta} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("service: init %s: %w", path, err)
-	}
-	return &store{db: db}, nil
+	return nil, fmt.Errorf("service: store %q: %w (want bbolt or a postgres:// URL)", redactStore(spec), ErrStore)
 }
 
-func (s *store) close() error { return s.db.Close() }
-
-// addDevice records a device and the hash of its token in one transaction.
-func (s *store) addDevice(d device, tokenHash []byte) error {
-	data, err := json.Marshal(d)
-	if err != nil {
-		return fmt.Errorf("service: %w", err)
+// redactStore hides a password in a store URL, for messages.
+func redactStore(spec string) string {
+	scheme, rest, ok := strings.Cut(spec, "://")
+	if !ok {
+		return spec
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketDevices).Put([]byte(d.ID), data); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketTokens).Put(tokenHash, []byte(d.ID))
-	})
-	if err != nil {
-		return fmt.Errorf("service: store device: %w", err)
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return spec
 	}
-	return nil
-}
-
-// deviceByToken finds the device whose token hashes to tokenHash.
-func (s *store) deviceByToken(tokenHash []byte) (*device, error) {
-	var d *device
-	err := s.db.View(func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketTokens).Get(tokenHash)
-		if id == nil {
-			return nil
-		}
-		data := tx.Bucket(bucketDevices).Get(id)
-		if data == nil {
-			return nil
-		}
-		d = new(device)
-		return json.Unmarshal(data, d)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("service: read device: %w", err)
-	}
-	return d, nil
-}
-
-// devices lists every enrolled device, by id.
-func (s *store) devices() ([]device, error) {
-	var out []device
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketDevices).ForEach(func(_, v []byte) error {
-			var d device
-			if err := json.Unmarshal(v, &d); err != nil {
-				return err
-			}
-			out = append(out, d)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("service: list devices: %w", err)
-	}
-	return out, nil
-}
-
-func reportKey(deviceID, appID string) []byte { return []byte(deviceID + "\x00" + appID) }
-
-// putReports stores the reports of one device, replacing earlier ones of the same apps.
-func (s *store) putReports(deviceID string, reps []storedReport) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketReports)
-		for _, r := range reps {
-			data, err := json.Marshal(r)
-			if err != nil {
-				return err
-			}
-			if err := b.Put(reportKey(deviceID, r.Report.AppID), data); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("service: store reports: %w", err)
-	}
-	return nil
-}
-
-// reports returns the last report per app of one device.
-func (s *store) reports(deviceID string) (map[string]storedReport, error) {
-	out := map[string]storedReport{}
-	prefix := reportKey(deviceID, "")
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketReports).Cursor()
-		for k, v := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
-			var r storedReport
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			out[r.Report.AppID] = r
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("service: read reports: %w", err)
-	}
-	return out, nil
-}
-
-// secret returns the server secret called name, creating n random bytes the first time.
-func (s *store) secret(name string, n int) ([]byte, error) {
-	var out []byte
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketMeta)
-		if v := b.Get([]byte(name)); len(v) == n {
-			out = append([]byte(nil), v...)
-			return nil
-		}
-		out = make([]byte, n)
-		rand.Read(out)
-		return b.Put([]byte(name), out)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("service: secret %s: %w", name, err)
-	}
-	return out, nil
+	user, _, _ := strings.Cut(rest[:at], ":")
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }

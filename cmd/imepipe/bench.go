@@ -23,6 +23,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return runBenchLocal(ctx, e, args[1:])
 	case "fleet":
 		return runBenchFleet(ctx, e, args[1:])
+	case "service":
+		return runBenchService(ctx, e, args[1:])
 	case bench.StdlibCommand: // hidden: the sequential-stdlib baseline's child process
 		return runBenchStdlib(ctx, e, args[1:])
 	case "e2e":
@@ -30,7 +32,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	case "help":
 		return runBenchE2E(ctx, e, []string{"--help"})
 	default:
-		return usagef("unknown benchmark %q (want local, fleet, or flags for the end-to-end one)", args[0])
+		return usagef("unknown benchmark %q (want local, fleet, service, or flags for the end-to-end one)", args[0])
 	}
 }
 

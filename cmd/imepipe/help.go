@@ -46,13 +46,14 @@ var helps = map[string]helpText{
 		examples: []string{"apps check ./apps --json"},
 	},
 	"bench": {
-		usage: "bench [local|fleet] [flags]",
+		usage: "bench [local|fleet|service] [flags]",
 		about: "Benchmarks on generated data against baselines; without a BENCHMARK, the end-to-end one:\n" +
 			"service, origin, Connected Cache and agents on loopback; the IME's sequential\n" +
 			"download-verify-decrypt-unzip against imepipe from the origin, a warm cache and a LAN peer.\n" +
 			"  local   unpack a generated package with imepipe, a sequential stdlib program and unzip+openssl\n" +
 			"  fleet   N agents on loopback share one package through DO peers; origin bytes vs mode 0\n" +
-			"imepipe bench local --help and imepipe bench fleet --help list their flags; these are the end-to-end one's.",
+			"  service N agents' API requests against serve on bbolt and on PostgreSQL: req/s, p50, p99\n" +
+			"imepipe bench local --help, bench fleet --help and bench service --help list their flags; these are the end-to-end one's.",
 		examples: []string{"bench --size 256MiB --runs 1", "bench local --size 1GiB", "bench fleet --agents 10 --size 128MiB"},
 	},
 	"bench local": {
@@ -64,6 +65,14 @@ var helps = map[string]helpText{
 		usage:    "bench fleet [flags]",
 		about:    "N agents on loopback share one package through DO peers; origin bytes and completion against mode 0.",
 		examples: []string{"bench fleet --agents 20 --size 1GiB --origin-rate 100MiB"},
+	},
+	"bench service": {
+		usage: "bench service [--agents 100] [--store both|bbolt|postgres] [--postgres URL] [--json]",
+		about: "N simulated agents on loopback enroll, then ask for policies and content info and send reports, a bounded\n" +
+			"number in flight; requests/s, p50 and p99 per kind with serve on bbolt, on PostgreSQL, and two serve\n" +
+			"processes on one PostgreSQL (agents enroll on one and ask the other). Without --postgres a private cluster\n" +
+			"is started (initdb; Debian's postgresql package).",
+		examples: []string{"bench service --agents 500", "bench service --store postgres --postgres postgres://bench@db.lan/bench --json"},
 	},
 	"bench baseline-stdlib": {
 		usage: "bench baseline-stdlib PKG DIR",
@@ -148,9 +157,10 @@ var helps = map[string]helpText{
 			`reg add HKLM\SOFTWARE\Contoso /v Version /t REG_SZ /d 1.0 /f`},
 	},
 	"serve": {
-		usage:    "serve --apps DIR [--data DIR] [--addr HOST:PORT] [--tls] [flags]",
-		about:    "Run the emulated cloud service (Intune + DO) over an apps folder: one folder per app with app.json and one .intunewin.",
-		examples: []string{"serve --apps ./apps --data ./imepipe-data --tls"},
+		usage: "serve --apps DIR [--data DIR] [--addr HOST:PORT] [--tls] [flags]",
+		about: "Run the emulated cloud service (Intune + DO) over an apps folder: one folder per app with app.json and one .intunewin.",
+		examples: []string{"serve --apps ./apps --data ./imepipe-data --tls",
+			"serve --apps ./apps --data ./node1 --store postgres://imepipe@db.lan/imepipe"},
 	},
 	"status": {
 		usage:    "status [--root DIR] [--json]",

@@ -18,12 +18,14 @@ var cliTable = []struct {
 	{[]string{"apps"}, []string{"apps check DIR"}, []usageCase{
 		{[]string{"check"}, "DIR"}, {[]string{"check", "d", "--json=maybe"}, "--json"}, {[]string{"check", "d", "--bogus"}, "-bogus"}}},
 	{[]string{"apps", "check"}, []string{"DIR", "--json"}, nil},
-	{[]string{"bench"}, []string{"local|fleet"}, []usageCase{
+	{[]string{"bench"}, []string{"local|fleet|service"}, []usageCase{
 		{[]string{"--size", "banana"}, "--size"}, {[]string{"--runs", "0"}, "--runs"}, {[]string{"--origin-rate", "fast"}, "--origin-rate"}}},
 	{[]string{"bench", "local"}, []string{"bench local"}, []usageCase{
 		{[]string{"--size", "banana"}, "--size"}, {[]string{"--runs", "x"}, "--runs"}, {[]string{"--profile", "odd"}, "--profile"}}},
 	{[]string{"bench", "fleet"}, []string{"bench fleet"}, []usageCase{
 		{[]string{"--agents", "0"}, "--agents"}, {[]string{"--size", "banana"}, "--size"}, {[]string{"--mode", "7"}, "--mode"}}},
+	{[]string{"bench", "service"}, []string{"--agents", "--store both|bbolt|postgres"}, []usageCase{
+		{[]string{"--agents", "0"}, "--agents"}, {[]string{"--store", "mysql"}, "--store"}, {[]string{"--concurrency", "x"}, "--concurrency"}}},
 	{[]string{"demo"}, []string{"--size SIZE"}, []usageCase{
 		{[]string{"--size", "banana"}, "--size"}, {[]string{"--keep=maybe"}, "--keep"}, {[]string{"--bogus"}, "-bogus"}}},
 	{[]string{"do"}, []string{"do status"}, []usageCase{

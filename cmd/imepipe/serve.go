@@ -24,8 +24,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	apps := fs.String("apps", "", "apps `DIR`: one folder per app with app.json and one .intunewin (required)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `HOST:PORT` (loopback unless you say otherwise)")
 	data := fs.String("data", "imepipe-data", "state `DIR`: database, cached blobs, generated secrets")
-	secretFile := fs.String("enrollment-secret-file", "", "shared enrollment secret `FILE` (default: generated into DIR/enrollment-secret)")
-	adminFile := fs.String("admin-token-file", "", "admin bearer token `FILE` for the all-devices status (default: generated into DIR/admin-token)")
+	storeURL := fs.String("store", "bbolt", "where enrollments, tokens, reports and peer registrations live: bbolt (DIR/service.db, one process) or a postgres://user@host/db `URL` that several serve processes share (passwords: PGPASSWORD or ~/.pgpass rather than the URL)")
+	secretFile := fs.String("enrollment-secret-file", "", "shared enrollment secret `FILE` (default: generated into DIR/enrollment-secret; with a postgres store, the database's, copied there)")
+	adminFile := fs.String("admin-token-file", "", "admin bearer token `FILE` for the all-devices status (default: generated into DIR/admin-token; with a postgres store, the database's)")
 	baseURL := fs.String("base-url", "", "`URL` clients reach this server at, for blob and piece-hash URLs (default: from each request's Host)")
 	blobTTL := fs.Duration("blob-ttl", service.DefaultBlobTTL, "lifetime of a signed blob URL")
 	peerTTL := fs.Duration("peer-ttl", service.DefaultPeerTTL, "lifetime of a DO peer registration")
@@ -52,6 +53,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("--tls-cert and --tls-key go together")
 	case *tlsCert != "" && !*useTLS:
 		return usagef("--tls-cert and --tls-key go with --tls")
+	case *storeURL != "bbolt" && !strings.HasPrefix(*storeURL, "postgres://") && !strings.HasPrefix(*storeURL, "postgresql://"):
+		// The value is not echoed: it may hold a password.
+		return usagef("--store: want bbolt or a postgres:// URL")
 	case *useTLS && strings.HasPrefix(*baseURL, "http://"):
 		return usagef("--base-url %s with --tls: this server answers https only", *baseURL)
 	case *metricsAddr != "" && !isHostPort(*metricsAddr):
@@ -65,7 +69,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	srv, err := service.NewContext(ctx, service.Config{
-		AppsDir: *apps, DataDir: *data,
+		AppsDir: *apps, DataDir: *data, Store: *storeURL,
 		EnrollmentSecretFile: *secretFile, AdminTokenFile: *adminFile,
 		BaseURL: *baseURL, BlobTTL: *blobTTL, PeerTTL: *peerTTL,
 		AllowUnsupported: *allow,

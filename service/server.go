@@ -89,10 +89,10 @@ type Server struct {
 	// devices caches enrollment records: [32]byte token hash → *device
 	// (tokens are never revoked), never its Sync, which the store has.
 	devices sync.Map
-	console    http.Handler
-	sealMu     sync.Mutex
-	sealed     map[string]imeapi.Envelope // device id \x00 DoFileId → sealed DecryptInfo
-	metrics    *metrics
+	console http.Handler
+	sealMu  sync.Mutex
+	sealed  map[string]imeapi.Envelope // device id \x00 DoFileId → sealed DecryptInfo
+	metrics *metrics
 }
 
 // NewContext loads the apps, opens the state and returns a ready Server;

@@ -57,7 +57,9 @@ func (s *boltStore) syncOf(deviceID string) (syncState, error) {
 	return d.Sync, nil
 }
 
-func sessionValue(t time.Time) []byte { return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())) }
+func sessionValue(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano()))
+}
 
 func sessionTime(v []byte) time.Time {
 	if len(v) != 8 {

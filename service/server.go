@@ -32,7 +32,8 @@ const (
 type Config struct {
 	AppsDir string // one subfolder per app: app.json and one .intunewin
 	DataDir string // bbolt state, cached blobs and generated secrets
-	// Store is where devices, tokens, reports and the Array's peer
+	// Store is where devices (with their last sync and sync properties),
+	// tokens, reports, console sessions and the Array's peer
 	// registrations live: "" or "bbolt" is <DataDir>/service.db (one
 	// process); a postgres:// URL is PostgreSQL, which several Servers
 	// may share (the blob signing key is then the database's).

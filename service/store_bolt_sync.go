@@ -20,11 +20,13 @@ func boltSyncOf(tx *bolt.Tx, d *device) error {
 	return nil
 }
 
-// putSync records a sync of the device in one transaction; props nil
-// keeps those of an earlier sync.
+// putSync records a sync of the device; props nil keeps those of an
+// earlier sync. Concurrent syncs share a transaction (bbolt's Batch: one
+// file sync for many devices rather than one each); the function may run
+// twice, and writes the same either time.
 func (s *boltStore) putSync(deviceID string, at time.Time, props map[string]string) (syncState, error) {
 	var out syncState
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Batch(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketDevices).Get([]byte(deviceID)) == nil {
 			return errNoDevice
 		}

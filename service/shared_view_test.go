@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -183,4 +184,66 @@ func TestRestartKeepsAdminView(t *testing.T) {
 	if got := assignedTo(t, c2); !got[ids["include"]] || got[ids["exclude"]] {
 		t.Fatalf("GET after a restart: %v; want the Surface sync's targeting", got)
 	}
+}
+
+// countingStore counts the sync writes and reads that reach the store.
+type countingStore struct {
+	store
+	mu            sync.Mutex
+	writes, reads int
+}
+
+func (c *countingStore) putSync(id string, at time.Time, props map[string]string) (syncState, error) {
+	c.mu.Lock()
+	c.writes++
+	c.mu.Unlock()
+	return c.store.putSync(id, at, props)
+}
+
+func (c *countingStore) syncOf(id string) (syncState, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.store.syncOf(id)
+}
+
+func (c *countingStore) counts() (int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writes, c.reads
+}
+
+// TestSyncWritesOnce: a sync (POST or GET policies) writes the store
+// once and reads no sync state; a content info request reads it once and
+// writes nothing.
+func TestSyncWritesOnce(t *testing.T) {
+	e := newEnv(t)
+	cs := &countingStore{store: e.srv.st}
+	srv := e.srv
+	srv.st = cs
+	ts := httptest.NewServer(srv) // after the swap: the handlers see cs
+	t.Cleanup(ts.Close)
+	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	c := imeapi.NewClient(ts.URL, ts.Client())
+	if _, err := c.Enroll(context.Background(), "pc-1", e.secret, priv.PublicKey()); err != nil {
+		t.Fatal(err)
+	}
+	check := func(step string, wantW, wantR int) {
+		t.Helper()
+		if w, r := cs.counts(); w != wantW || r != wantR {
+			t.Fatalf("after %s: %d sync writes, %d reads; want %d, %d", step, w, r, wantW, wantR)
+		}
+	}
+	check("enrollment", 0, 0)
+	c.DeviceProperties = map[string]string{"model": "Surface"}
+	assignedTo(t, c)
+	check("a POST sync", 1, 0)
+	c.DeviceProperties = nil
+	assignedTo(t, c)
+	check("a GET sync", 2, 0)
+	app := e.apps["desktopinfo.intunewin"]
+	if _, err := c.ContentInfo(context.Background(), app.ID, app.Version); err != nil {
+		t.Fatal(err)
+	}
+	check("content info", 2, 1)
 }

@@ -250,10 +250,12 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 // authed wraps h with bearer-token authentication; h gets the device
-// with its sync state as the store has it now (its assignment filters
-// read the properties of its last sync, wherever it synced).
+// with its sync state as the store has it now, for the assignment
+// filters, which read the properties of its last sync wherever it
+// synced. Without filters (no FiltersFile) properties decide nothing and
+// the state is not read: d.Sync is then zero.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *device)) http.HandlerFunc {
-	return s.authedAs(h, true)
+	return s.authedAs(h, len(s.cat.filters) > 0)
 }
 
 // authedSyncing is authed for the sync routes, whose handlers write the

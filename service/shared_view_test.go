@@ -214,36 +214,51 @@ func (c *countingStore) counts() (int, int) {
 }
 
 // TestSyncWritesOnce: a sync (POST or GET policies) writes the store
-// once and reads no sync state; a content info request reads it once and
+// once and reads no sync state; a content info request reads it once
+// when the apps folder has assignment filters, not at all without, and
 // writes nothing.
 func TestSyncWritesOnce(t *testing.T) {
-	e := newEnv(t)
-	cs := &countingStore{store: e.srv.st}
-	srv := e.srv
-	srv.st = cs
-	ts := httptest.NewServer(srv) // after the swap: the handlers see cs
-	t.Cleanup(ts.Close)
-	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
-	c := imeapi.NewClient(ts.URL, ts.Client())
-	if _, err := c.Enroll(context.Background(), "pc-1", e.secret, priv.PublicKey()); err != nil {
-		t.Fatal(err)
-	}
-	check := func(step string, wantW, wantR int) {
-		t.Helper()
-		if w, r := cs.counts(); w != wantW || r != wantR {
-			t.Fatalf("after %s: %d sync writes, %d reads; want %d, %d", step, w, r, wantW, wantR)
+	for _, filters := range []bool{false, true} {
+		var e *env
+		var app string
+		if filters {
+			var ids map[string]string
+			e, ids = filterEnv(t)
+			app = ids["exclude"] // an OptiPlex passes the exclude filter
+		} else {
+			e = newEnv(t)
+			app = e.apps["desktopinfo.intunewin"].ID
+		}
+		cs := &countingStore{store: e.srv.st}
+		srv := e.srv
+		srv.st = cs
+		ts := httptest.NewServer(srv) // after the swap: the handlers see cs
+		t.Cleanup(ts.Close)
+		priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
+		c := imeapi.NewClient(ts.URL, ts.Client())
+		if _, err := c.Enroll(context.Background(), "pc-1", e.secret, priv.PublicKey()); err != nil {
+			t.Fatal(err)
+		}
+		check := func(step string, wantW, wantR int) {
+			t.Helper()
+			if w, r := cs.counts(); w != wantW || r != wantR {
+				t.Fatalf("filters %v, after %s: %d sync writes, %d reads; want %d, %d", filters, step, w, r, wantW, wantR)
+			}
+		}
+		check("enrollment", 0, 0)
+		c.DeviceProperties = map[string]string{"model": "OptiPlex"}
+		assignedTo(t, c)
+		check("a POST sync", 1, 0)
+		c.DeviceProperties = nil
+		assignedTo(t, c)
+		check("a GET sync", 2, 0)
+		if _, err := c.ContentInfo(context.Background(), app, "1"); err != nil {
+			t.Fatalf("filters %v: %v", filters, err)
+		}
+		if filters {
+			check("content info", 2, 1)
+		} else {
+			check("content info", 2, 0)
 		}
 	}
-	check("enrollment", 0, 0)
-	c.DeviceProperties = map[string]string{"model": "Surface"}
-	assignedTo(t, c)
-	check("a POST sync", 1, 0)
-	c.DeviceProperties = nil
-	assignedTo(t, c)
-	check("a GET sync", 2, 0)
-	app := e.apps["desktopinfo.intunewin"]
-	if _, err := c.ContentInfo(context.Background(), app.ID, app.Version); err != nil {
-		t.Fatal(err)
-	}
-	check("content info", 2, 1)
 }

@@ -292,8 +292,8 @@ type DeviceStatus struct {
 	DeviceID   string    `json:"deviceId"`
 	DeviceName string    `json:"deviceName"`
 	EnrolledAt time.Time `json:"enrolledAt"`
-	// LastSyncAt is the device's last policy request this service
-	// process answered (nil: none since it started; not persisted).
+	// LastSyncAt is the device's last policy request, answered by any
+	// service process on the store (nil: none since it enrolled).
 	LastSyncAt *time.Time  `json:"lastSyncAt,omitempty"`
 	Apps       []AppStatus `json:"apps"`
 }

@@ -53,7 +53,7 @@ func (c consoleData) TokenRole(tok string) (console.Role, error) {
 	if subtle.ConstantTimeCompare(sum[:], c.s.adminHash[:]) == 1 {
 		return console.RoleAdmin, nil
 	}
-	d, err := c.s.deviceByHash(sum)
+	d, err := c.s.deviceByHash(sum, false)
 	switch {
 	case err != nil:
 		return console.RoleNone, err
@@ -63,20 +63,21 @@ func (c consoleData) TokenRole(tok string) (console.Role, error) {
 	return console.RoleNone, nil
 }
 
-// newConsole is the console handler of s.
+// newConsole is the console handler of s; its sessions are the store's.
 func (s *Server) newConsole() http.Handler {
-	return console.New(console.Config{Data: consoleData{s}, Now: s.cfg.Now, Logf: s.cfg.Logf, Refresh: s.cfg.ConsoleRefresh})
+	return console.New(console.Config{Data: consoleData{s}, Sessions: consoleSessions{s.st}, Now: s.cfg.Now, Logf: s.cfg.Logf, Refresh: s.cfg.ConsoleRefresh})
 }
 
-// synced records that device id asked for its policies now.
-func (s *Server) synced(id string) { s.lastSync.Store(id, s.cfg.Now().UTC()) }
+// consoleSessions keeps the console's sessions in the store
+// (console.Sessions), so that every serve process on it knows them.
+type consoleSessions struct{ st store }
 
-// lastSyncOf is when device id last asked for its policies, nil if not
-// since this process started.
-func (s *Server) lastSyncOf(id string) *time.Time {
-	if v, ok := s.lastSync.Load(id); ok {
-		t := v.(time.Time)
-		return &t
-	}
-	return nil
+func (c consoleSessions) StartSession(key [32]byte, expires, now time.Time, keep int) error {
+	return c.st.putSession(key[:], expires, now, keep)
 }
+
+func (c consoleSessions) SessionExpiry(key [32]byte) (time.Time, bool, error) {
+	return c.st.sessionExpiry(key[:])
+}
+
+func (c consoleSessions) EndSession(key [32]byte) error { return c.st.deleteSession(key[:]) }

@@ -13,8 +13,9 @@
 // id, the piece list, and DecryptInfo sealed to the device's X25519 key),
 // the blobs themselves with HTTP Range, piece hash files, the DO "Array"
 // (register what a peer holds, return LAN / Group / Internet peers), report
-// ingestion and a status view. Enrollments, tokens and reports persist in
-// a store (Config.Store): bbolt in the data folder for one process, whose
+// ingestion and a status view. Enrollments, tokens, each device's last
+// sync and sync properties, reports and console sessions persist in a
+// store (Config.Store): bbolt in the data folder for one process, whose
 // peer registrations live in memory, or PostgreSQL (migrated at start),
 // which several Servers share along with the blob signing key and the
 // peer registrations; registrations expire in either.

@@ -21,8 +21,9 @@ const testFiltersJSON = `[
 ]`
 
 // filterEnv serves the desktopinfo fixture as four apps: include filter,
-// exclude filter, a broken filter and a filter not in filters.json.
-func filterEnv(t *testing.T) (*env, map[string]string) {
+// exclude filter, a broken filter and a filter not in filters.json
+// (onStore is the one option it takes).
+func filterEnv(t *testing.T, opts ...envOption) (*env, map[string]string) {
 	t.Helper()
 	root := t.TempDir()
 	apps := filepath.Join(root, "apps")
@@ -43,7 +44,10 @@ func filterEnv(t *testing.T) (*env, map[string]string) {
 		t.Fatal(err)
 	}
 	e := &env{clock: newClock(), logs: &logSink{}, apps: map[string]imeapi.Win32LobApp{}}
-	e.cfg = Config{AppsDir: apps, DataDir: filepath.Join(root, "data"), Now: e.clock.Now, Logf: e.logs.Logf}
+	for _, o := range opts {
+		o(e)
+	}
+	e.cfg = Config{AppsDir: apps, DataDir: filepath.Join(root, "data"), Now: e.clock.Now, Logf: e.logs.Logf, Store: e.storeURL}
 	e.start(t)
 	return e, ids
 }

@@ -118,8 +118,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, d *device) {
 	if props == nil {
 		props = map[string]string{}
 	}
-	s.props.Store(d.ID, props)
-	s.handlePolicies(w, r, d)
+	s.servePolicies(w, r, d, props)
 }
 
 // checkProperties validates reported device properties and returns them
@@ -146,8 +145,25 @@ func checkProperties(in map[string]string) (map[string]string, string, string) {
 	return out, "", ""
 }
 
+// handlePolicies is GET /api/v1/policies: a sync that reports no
+// properties (those of an earlier sync still apply).
 func (s *Server) handlePolicies(w http.ResponseWriter, r *http.Request, d *device) {
-	s.synced(d.ID)
+	s.servePolicies(w, r, d, nil)
+}
+
+// servePolicies records the sync in the store (one write; props nil
+// keeps the earlier ones) and answers d's policies as targeted with the
+// sync state that write returns.
+func (s *Server) servePolicies(w http.ResponseWriter, r *http.Request, d *device, props map[string]string) {
+	st, err := s.st.putSync(d.ID, s.cfg.Now().UTC(), props)
+	if err != nil {
+		s.cfg.Logf("internal error: %v", err)
+		writeError(w, http.StatusInternalServerError, "", "internal error")
+		return
+	}
+	synced := *d
+	synced.Sync = st
+	d = &synced
 	id, _ := json.Marshal(d.ID)
 	var buf bytes.Buffer
 	buf.WriteString(`{"deviceId":`)

@@ -90,11 +90,12 @@ func (s *Server) intentOf(a *app, d *device) (imeapi.Intent, *imeapi.AssignmentS
 }
 
 // propsOf returns the device properties d last reported: at its last
-// sync, else at enrollment; deviceName defaults to the enrolled name.
+// sync (d.Sync, as the store has it), else at enrollment; deviceName
+// defaults to the enrolled name.
 func (s *Server) propsOf(d *device) map[string]string {
 	p := d.Properties
-	if v, ok := s.props.Load(d.ID); ok {
-		p = v.(map[string]string)
+	if d.Sync.Props != nil {
+		p = d.Sync.Props
 	}
 	if _, ok := p["deviceName"]; ok {
 		return p

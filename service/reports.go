@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
 )
@@ -123,13 +124,23 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// lastSyncOf is when d last asked for its policies (through any serve
+// process on the store), nil if never.
+func lastSyncOf(d device) *time.Time {
+	if d.Sync.At.IsZero() {
+		return nil
+	}
+	t := d.Sync.At
+	return &t
+}
+
 // deviceStatus is one device's row: every app assigned to it or reported by it.
 func (s *Server) deviceStatus(d device) (imeapi.DeviceStatus, error) {
 	reps, err := s.st.reports(d.ID)
 	if err != nil {
 		return imeapi.DeviceStatus{}, err
 	}
-	ds := imeapi.DeviceStatus{DeviceID: d.ID, DeviceName: d.Name, EnrolledAt: d.EnrolledAt, LastSyncAt: s.lastSyncOf(d.ID), Apps: []imeapi.AppStatus{}}
+	ds := imeapi.DeviceStatus{DeviceID: d.ID, DeviceName: d.Name, EnrolledAt: d.EnrolledAt, LastSyncAt: lastSyncOf(d), Apps: []imeapi.AppStatus{}}
 	v := s.viewerOf(&d)
 	for _, a := range s.cat.apps {
 		intent, _ := intentFor(&a.graph, v)

@@ -32,7 +32,8 @@ const (
 type Config struct {
 	AppsDir string // one subfolder per app: app.json and one .intunewin
 	DataDir string // bbolt state, cached blobs and generated secrets
-	// Store is where devices, tokens, reports and the Array's peer
+	// Store is where devices (with their last sync and sync properties),
+	// tokens, reports, console sessions and the Array's peer
 	// registrations live: "" or "bbolt" is <DataDir>/service.db (one
 	// process); a postgres:// URL is PostgreSQL, which several Servers
 	// may share (the blob signing key is then the database's).
@@ -86,13 +87,13 @@ type Server struct {
 	adminHash  [32]byte
 	secretPath string
 	adminPath  string
-	devices    sync.Map // [32]byte token hash → *device (tokens are never revoked)
-	props      sync.Map // device id → map[string]string reported at its last sync
-	lastSync   sync.Map // device id → time.Time of its last policy request
-	console    http.Handler
-	sealMu     sync.Mutex
-	sealed     map[string]imeapi.Envelope // device id \x00 DoFileId → sealed DecryptInfo
-	metrics    *metrics
+	// devices caches enrollment records: [32]byte token hash → *device
+	// (tokens are never revoked), never its Sync, which the store has.
+	devices sync.Map
+	console http.Handler
+	sealMu  sync.Mutex
+	sealed  map[string]imeapi.Envelope // device id \x00 DoFileId → sealed DecryptInfo
+	metrics *metrics
 }
 
 // NewContext loads the apps, opens the state and returns a ready Server;
@@ -215,8 +216,8 @@ func (s *Server) Skipped() []*AppError { return s.cat.skipped }
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("POST /api/v1/enroll", s.handleEnroll)
-	m.HandleFunc("GET /api/v1/policies", s.authed(s.handlePolicies))
-	m.HandleFunc("POST /api/v1/policies", s.authed(s.handleSync))
+	m.HandleFunc("GET /api/v1/policies", s.authedSyncing(s.handlePolicies))
+	m.HandleFunc("POST /api/v1/policies", s.authedSyncing(s.handleSync))
 	m.HandleFunc("POST /api/v1/contentinfo", s.authed(s.handleContentInfo))
 	m.HandleFunc("POST /api/v1/reports", s.authed(s.handleReports))
 	m.HandleFunc("GET /api/v1/status", s.handleStatus)
@@ -248,10 +249,29 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// authed wraps h with bearer-token authentication.
+// authed wraps h with bearer-token authentication; h gets the device
+// with its sync state as the store has it now, for the assignment
+// filters, which read the properties of its last sync wherever it
+// synced. Without filters (no FiltersFile) properties decide nothing and
+// the state is not read: d.Sync is then zero.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *device)) http.HandlerFunc {
+	return s.authedAs(h, len(s.cat.filters) > 0)
+}
+
+// authedSyncing is authed for the sync routes, whose handlers write the
+// sync and get its state back (putSync): the device's Sync is not read.
+func (s *Server) authedSyncing(h func(http.ResponseWriter, *http.Request, *device)) http.HandlerFunc {
+	return s.authedAs(h, false)
+}
+
+func (s *Server) authedAs(h func(http.ResponseWriter, *http.Request, *device), withSync bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		d, err := s.deviceOf(r)
+		var d *device
+		sum, ok := bearer(r)
+		var err error
+		if ok {
+			d, err = s.deviceByHash(sum, withSync)
+		}
 		if err != nil {
 			s.cfg.Logf("internal error: %v", err)
 			writeError(w, http.StatusInternalServerError, "", "internal error")
@@ -280,25 +300,39 @@ func bearer(r *http.Request) ([32]byte, bool) {
 	return sha256.Sum256([]byte(strings.TrimSpace(tok))), true
 }
 
-// deviceOf returns the device of the request's token; nil if none matches.
+// deviceOf returns the device of the request's token, with its sync
+// state; nil if none matches.
 func (s *Server) deviceOf(r *http.Request) (*device, error) {
 	sum, ok := bearer(r)
 	if !ok {
 		return nil, nil
 	}
-	return s.deviceByHash(sum)
+	return s.deviceByHash(sum, true)
 }
 
-// deviceByHash returns the device whose token hashes to sum; nil if none.
-func (s *Server) deviceByHash(sum [32]byte) (*device, error) {
-	if d, ok := s.devices.Load(sum); ok {
-		return d.(*device), nil
+// deviceByHash returns a copy of the device whose token hashes to sum;
+// nil if none. withSync fills its Sync from the store (a cached device
+// costs one read then); otherwise Sync is zero or, after a store lookup,
+// the store's.
+func (s *Server) deviceByHash(sum [32]byte, withSync bool) (*device, error) {
+	if v, ok := s.devices.Load(sum); ok {
+		d := *v.(*device)
+		if withSync {
+			st, err := s.st.syncOf(d.ID)
+			if err != nil {
+				return nil, err
+			}
+			d.Sync = st
+		}
+		return &d, nil
 	}
 	d, err := s.st.deviceByToken(sum[:])
 	if err != nil || d == nil {
 		return nil, err
 	}
-	s.devices.Store(sum, d)
+	cached := *d
+	cached.Sync = syncState{}
+	s.devices.Store(sum, &cached)
 	return d, nil
 }
 

@@ -13,6 +13,9 @@ import (
 // ErrLocked means another process holds the data folder's database.
 var ErrLocked = errors.New("data folder in use by another process")
 
+// errNoDevice means a sync names a device the store does not have.
+var errNoDevice = errors.New("no such device")
+
 // ErrStore means the --store value names no backend this service has.
 var ErrStore = errors.New("unknown store")
 
@@ -24,8 +27,21 @@ type device struct {
 	Groups     []string  `json:"groups,omitempty"`
 	EnrolledAt time.Time `json:"enrolledAt"`
 	// Properties are the device.* values reported at enrollment, for
-	// assignment filters; later syncs' values are Server.props.
+	// assignment filters; a later sync's values are Sync.Props.
 	Properties map[string]string `json:"properties,omitempty"`
+	// Sync is what the device's last sync left in the store, kept apart
+	// from the enrollment record (not part of its JSON): the store fills
+	// it in devices and deviceByToken, putSync and syncOf return it.
+	Sync syncState `json:"-"`
+}
+
+// syncState is what a device's last sync left: when it asked for its
+// policies, and the properties it last reported in a sync. Props nil
+// means none reported since enrollment (device.Properties apply); an
+// empty map is a sync that reported none, which replaces them.
+type syncState struct {
+	At    time.Time         `json:"at"` // zero: never synced
+	Props map[string]string `json:"props"`
 }
 
 // storedReport is the last report of one app on one device.
@@ -35,7 +51,8 @@ type storedReport struct {
 }
 
 // store is the service's persistent state: devices, token hashes (never
-// tokens), reports and its own secrets. boltStore keeps them in one file
+// tokens), each device's last sync and reported properties, reports,
+// console sessions (hashed ids) and the service's own secrets. boltStore keeps them in one file
 // for one process; pgStore in PostgreSQL, shared by several.
 type store interface {
 	// addDevice records a device and the hash of its token at once.
@@ -48,6 +65,22 @@ type store interface {
 	putReports(deviceID string, reps []storedReport) error
 	// reports returns the last report per app of one device.
 	reports(deviceID string) (map[string]storedReport, error)
+	// putSync records a sync of the device at at, with the properties
+	// it reported (nil keeps those of an earlier sync), in one write, and
+	// returns the device's sync state after it.
+	putSync(deviceID string, at time.Time, props map[string]string) (syncState, error)
+	// syncOf returns the device's sync state; zero if it never synced.
+	syncOf(deviceID string) (syncState, error)
+
+	// putSession records a console session (the SHA-256 of its id, never
+	// the id) that ends at expires. In the same transaction it removes the
+	// sessions ended by now and, past keep sessions, the oldest.
+	putSession(hash []byte, expires, now time.Time, keep int) error
+	// sessionExpiry is when the session ends; ok false if unknown.
+	sessionExpiry(hash []byte) (expires time.Time, ok bool, err error)
+	// deleteSession removes a session; an unknown one is no error.
+	deleteSession(hash []byte) error
+
 	// secret returns the server secret called name, creating n random
 	// bytes the first time; of several processes the first writer wins.
 	secret(name string, n int) ([]byte, error)

@@ -16,10 +16,14 @@ var (
 	bucketTokens  = []byte("tokens")  // SHA-256 of a token → device id
 	bucketReports = []byte("reports") // device id \x00 app id → storedReport
 	bucketMeta    = []byte("meta")    // name → server secret
+	bucketSyncs   = []byte("syncs")   // device id → syncState
+	// bucketSessions maps the SHA-256 of a console session id to its
+	// expiry, 8 bytes of big-endian Unix nanoseconds.
+	bucketSessions = []byte("sessions")
 )
 
-// boltStore is the embedded store: devices, token hashes, reports and the
-// server's secrets in one bbolt file, which one process at a time opens.
+// boltStore is the embedded store: devices, token hashes, syncs, reports,
+// console sessions and the server's secrets in one bbolt file, which one process at a time opens.
 type boltStore struct {
 	db *bolt.DB
 }
@@ -33,7 +37,7 @@ func openBolt(path string) (*boltStore, error) {
 		return nil, fmt.Errorf("service: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketDevices, bucketTokens, bucketReports, bucketMeta} {
+		for _, b := range [][]byte{bucketDevices, bucketTokens, bucketReports, bucketMeta, bucketSyncs, bucketSessions} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -80,7 +84,10 @@ func (s *boltStore) deviceByToken(tokenHash []byte) (*device, error) {
 			return nil
 		}
 		d = new(device)
-		return json.Unmarshal(data, d)
+		if err := json.Unmarshal(data, d); err != nil {
+			return err
+		}
+		return boltSyncOf(tx, d)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("service: read device: %w", err)
@@ -95,6 +102,9 @@ func (s *boltStore) devices() ([]device, error) {
 		return tx.Bucket(bucketDevices).ForEach(func(_, v []byte) error {
 			var d device
 			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+			if err := boltSyncOf(tx, &d); err != nil {
 				return err
 			}
 			out = append(out, d)

@@ -17,7 +17,7 @@ const pgTimeout = 15 * time.Second
 
 // pgStore keeps the service's state in PostgreSQL, so that several
 // serve processes on one database serve the same fleet: devices, token
-// hashes, reports and secrets here, and the Array's registrations
+// hashes, syncs, reports, console sessions and secrets here, and the Array's registrations
 // (pgPeers) on the same pool. It migrates the schema when opened.
 type pgStore struct {
 	pool *pgxpool.Pool
@@ -85,41 +85,48 @@ func (s *pgStore) addDevice(d device, tokenHash []byte) error {
 func (s *pgStore) deviceByToken(tokenHash []byte) (*device, error) {
 	ctx, cancel := pgCtx()
 	defer cancel()
-	var doc []byte
-	err := s.pool.QueryRow(ctx, `SELECT d.doc FROM tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = $1`, tokenHash).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
+	rows, err := s.pool.Query(ctx, `SELECT d.doc, d.last_sync_at, d.sync_props FROM tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = $1`, tokenHash)
 	if err != nil {
 		return nil, fmt.Errorf("service: read device: %w", err)
 	}
-	d := new(device)
-	if err := json.Unmarshal(doc, d); err != nil {
-		return nil, fmt.Errorf("service: read device: %w", err)
+	devs, err := collectDevices(rows)
+	if err != nil || len(devs) == 0 {
+		return nil, err
 	}
-	return d, nil
+	return &devs[0], nil
+}
+
+// collectDevices decodes rows of (doc, last_sync_at, sync_props).
+func collectDevices(rows pgx.Rows) ([]device, error) {
+	var out []device
+	var doc, props []byte
+	var last *time.Time
+	_, err := pgx.ForEachRow(rows, []any{&doc, &last, &props}, func() error {
+		var d device
+		if err := json.Unmarshal(doc, &d); err != nil {
+			return err
+		}
+		var err error
+		if d.Sync, err = scanSync(last, props); err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("service: read devices: %w", err)
+	}
+	return out, nil
 }
 
 func (s *pgStore) devices() ([]device, error) {
 	ctx, cancel := pgCtx()
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT doc FROM devices ORDER BY id`)
+	rows, err := s.pool.Query(ctx, `SELECT doc, last_sync_at, sync_props FROM devices ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("service: list devices: %w", err)
 	}
-	docs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
-	if err != nil {
-		return nil, fmt.Errorf("service: list devices: %w", err)
-	}
-	var out []device
-	for _, doc := range docs {
-		var d device
-		if err := json.Unmarshal(doc, &d); err != nil {
-			return nil, fmt.Errorf("service: list devices: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, nil
+	return collectDevices(rows)
 }
 
 // putReports upserts the reports in one statement (one round trip); of

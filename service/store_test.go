@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -103,6 +104,86 @@ func storeSuite(t *testing.T, open storeOpener) {
 			t.Fatalf("reports(dev-nobody) = %+v, %v; want none", got, err)
 		}
 	})
+	t.Run("syncs", func(t *testing.T) {
+		s := open(t)
+		defer s.close()
+		if st, err := s.syncOf("dev-b"); err != nil || !st.At.IsZero() || st.Props != nil {
+			t.Fatalf("before any sync: %+v, %v; want zero", st, err)
+		}
+		props := map[string]string{"model": "Latitude", "osVersion": "10.0.22631"}
+		st, err := s.putSync("dev-b", at, props)
+		if err != nil || !st.At.Equal(at) || !reflect.DeepEqual(st.Props, props) {
+			t.Fatalf("putSync with properties: %+v, %v", st, err)
+		}
+		// A sync without properties (GET policies) moves the time and
+		// keeps them; an empty set replaces them.
+		later := at.Add(time.Hour)
+		if st, err = s.putSync("dev-b", later, nil); err != nil || !st.At.Equal(later) || !reflect.DeepEqual(st.Props, props) {
+			t.Fatalf("putSync without properties: %+v, %v; want %v kept", st, err, props)
+		}
+		if st, err = s.putSync("dev-a", at, map[string]string{}); err != nil || st.Props == nil || len(st.Props) != 0 {
+			t.Fatalf("putSync with none: %+v, %v; want an empty, non-nil set", st, err)
+		}
+		if _, err := s.putSync("dev-nobody", at, props); !errors.Is(err, errNoDevice) {
+			t.Fatalf("putSync of an unknown device: %v; want errNoDevice", err)
+		}
+		if st, err := s.syncOf("dev-b"); err != nil || !st.At.Equal(later) || !reflect.DeepEqual(st.Props, props) {
+			t.Fatalf("syncOf(dev-b) = %+v, %v", st, err)
+		}
+		all, err := s.devices()
+		if err != nil || len(all) != 2 || !all[1].Sync.At.Equal(later) || !reflect.DeepEqual(all[1].Sync.Props, props) || all[0].Sync.Props == nil {
+			t.Fatalf("devices() syncs: %+v, %v", all, err)
+		}
+		d, err := s.deviceByToken(hash("tok-dev-b"))
+		if err != nil || d == nil || !d.Sync.At.Equal(later) || !reflect.DeepEqual(d.Properties, devs[0].Properties) {
+			t.Fatalf("deviceByToken after syncs: %+v, %v; want the sync and the enrollment properties apart", d, err)
+		}
+	})
+	t.Run("sessions", func(t *testing.T) {
+		s := open(t)
+		defer s.close()
+		key := func(i int) []byte { return hash(fmt.Sprint("session-", i)) }
+		ttl := 8 * time.Hour
+		if _, ok, err := s.sessionExpiry(key(0)); err != nil || ok {
+			t.Fatalf("unknown session: ok %v, %v", ok, err)
+		}
+		for i := range 3 {
+			if err := s.putSession(key(i), at.Add(ttl+time.Duration(i)*time.Second), at, 3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if exp, ok, err := s.sessionExpiry(key(1)); err != nil || !ok || !exp.Equal(at.Add(ttl+time.Second)) {
+			t.Fatalf("session 1 ends %v (%v, %v)", exp, ok, err)
+		}
+		// A fourth past keep=3 drops the oldest (session 0).
+		if err := s.putSession(key(3), at.Add(ttl+3*time.Second), at, 3); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []bool{false, true, true, true} {
+			if _, ok, err := s.sessionExpiry(key(i)); err != nil || ok != want {
+				t.Fatalf("after the fourth, session %d: ok %v (%v); want %v", i, ok, err, want)
+			}
+		}
+		if err := s.deleteSession(key(2)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.deleteSession(key(99)); err != nil {
+			t.Fatalf("deleting an unknown session: %v", err)
+		}
+		if _, ok, _ := s.sessionExpiry(key(2)); ok {
+			t.Fatal("session 2 survives its deletion")
+		}
+		// Once 1 and 3 have ended, the next start sweeps them.
+		end := at.Add(ttl + 3*time.Second)
+		if err := s.putSession(key(4), end.Add(ttl), end, 3); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range map[int]bool{1: false, 3: false, 4: true} {
+			if _, ok, err := s.sessionExpiry(key(i)); err != nil || ok != want {
+				t.Fatalf("after the sweep, session %d: ok %v (%v); want %v", i, ok, err, want)
+			}
+		}
+	})
 	t.Run("secret", func(t *testing.T) {
 		s := open(t)
 		var err error
@@ -130,6 +211,13 @@ func storeSuite(t *testing.T, open storeOpener) {
 		}
 		if got, err := s.reports("dev-a"); err != nil || len(got) != 2 {
 			t.Fatalf("after reopening, reports %+v, %v", got, err)
+		}
+		// A restart keeps the syncs and the sessions.
+		if st, err := s.syncOf("dev-b"); err != nil || !st.At.Equal(at.Add(time.Hour)) || st.Props["model"] != "Latitude" {
+			t.Fatalf("after reopening, sync %+v, %v", st, err)
+		}
+		if _, ok, err := s.sessionExpiry(hash("session-4")); err != nil || !ok {
+			t.Fatalf("after reopening, session: ok %v, %v", ok, err)
 		}
 	})
 }

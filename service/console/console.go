@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
@@ -44,9 +43,25 @@ type Data interface {
 	TokenRole(tok string) (Role, error)
 }
 
+// Sessions keeps the console's sessions where every serve process of one
+// store sees them. It is given the SHA-256 of a session id, never the id.
+type Sessions interface {
+	// StartSession records a session that ends at expires; it also
+	// removes the sessions ended by now and, past keep sessions, the
+	// oldest.
+	StartSession(key [32]byte, expires, now time.Time, keep int) error
+	// SessionExpiry is when the session ends; ok false if unknown.
+	SessionExpiry(key [32]byte) (expires time.Time, ok bool, err error)
+	// EndSession removes a session; an unknown one is no error.
+	EndSession(key [32]byte) error
+}
+
 // Config is what a Handler needs; Data is required.
 type Config struct {
-	Data       Data
+	Data Data
+	// Sessions keeps the sessions; nil keeps them in this Handler's
+	// memory (one process, lost at a restart).
+	Sessions   Sessions
 	SessionTTL time.Duration                 // DefaultSessionTTL if zero
 	Refresh    time.Duration                 // DefaultRefresh if zero
 	Now        func() time.Time              // time.Now if nil
@@ -59,8 +74,6 @@ type Handler struct {
 	tmpl  *template.Template
 	files http.Handler
 	mux   *http.ServeMux
-	mu    sync.Mutex
-	sess  map[[32]byte]time.Time // SHA-256 of a session id → expiry
 }
 
 //go:embed templates/*.html
@@ -83,7 +96,10 @@ func New(cfg Config) *Handler {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	h := &Handler{cfg: cfg, sess: map[[32]byte]time.Time{}}
+	if cfg.Sessions == nil {
+		cfg.Sessions = &memSessions{m: map[[32]byte]time.Time{}}
+	}
+	h := &Handler{cfg: cfg}
 	h.tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
 	static, _ := fs.Sub(staticFS, "static")
 	h.files = http.StripPrefix("/console/static/", http.FileServerFS(static))

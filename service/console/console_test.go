@@ -208,30 +208,73 @@ func TestHandlerAssets(t *testing.T) {
 }
 
 // TestSessionsBounded: past maxSessions the oldest session is dropped,
-// and expired ones go first.
+// and expired ones go first (the in-memory Sessions of a Handler given
+// none; the service's store has its own suite).
 func TestSessionsBounded(t *testing.T) {
 	clk := clocktest.New(t0)
 	h := newTestHandler(&fakeData{}, clk)
+	mem := h.cfg.Sessions.(*memSessions)
+	live := func(c *http.Cookie) bool {
+		t.Helper()
+		ok, err := h.session(cookieReq(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	newSession := func() {
+		t.Helper()
+		if _, err := h.newSession(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	first := login(t, h)
 	clk.Advance(time.Second)
 	second := login(t, h)
 	for range maxSessions - 2 {
-		h.newSession()
+		newSession()
 	}
-	if !h.session(cookieReq(first)) {
+	if !live(first) {
 		t.Fatal("first session dropped before the limit")
 	}
-	h.newSession() // one past the limit: the oldest goes
-	if h.session(cookieReq(first)) || !h.session(cookieReq(second)) {
+	newSession() // one past the limit: the oldest goes
+	if live(first) || !live(second) {
 		t.Fatal("the oldest session was not the one dropped")
 	}
-	if len(h.sess) != maxSessions {
-		t.Fatalf("%d sessions kept", len(h.sess))
+	if len(mem.m) != maxSessions {
+		t.Fatalf("%d sessions kept", len(mem.m))
 	}
 	clk.Advance(DefaultSessionTTL)
-	h.newSession()
-	if len(h.sess) != 1 {
-		t.Fatalf("%d sessions after all expired", len(h.sess))
+	newSession()
+	if len(mem.m) != 1 {
+		t.Fatalf("%d sessions after all expired", len(mem.m))
+	}
+}
+
+// failingSessions is a Sessions whose every call fails.
+type failingSessions struct{}
+
+func (failingSessions) StartSession([32]byte, time.Time, time.Time, int) error {
+	return errors.New("store down")
+}
+func (failingSessions) SessionExpiry([32]byte) (time.Time, bool, error) {
+	return time.Time{}, false, errors.New("store down")
+}
+func (failingSessions) EndSession([32]byte) error { return errors.New("store down") }
+
+// TestSessionsFailing: a Sessions that fails makes sign-in and a page
+// with a cookie 500 (no session, no cookie), never a page or a 401 that
+// hides the failure, and says nothing of it to the browser.
+func TestSessionsFailing(t *testing.T) {
+	clk := clocktest.New(t0)
+	h := New(Config{Data: &fakeData{}, Now: clk.Now, Sessions: failingSessions{}})
+	w := serve(h, "POST", "/console/login", "token="+url.QueryEscape("admin-token-0123456789"), nil)
+	if w.Code != 500 || len(w.Result().Cookies()) != 0 || strings.Contains(w.Body.String(), "store down") {
+		t.Fatalf("login with failing sessions: %d %v %s", w.Code, w.Result().Cookies(), w.Body)
+	}
+	w = serve(h, "GET", "/console/apps", "", &http.Cookie{Name: CookieName, Value: "some-session"})
+	if w.Code != 500 {
+		t.Fatalf("page with failing sessions: %d", w.Code)
 	}
 }
 

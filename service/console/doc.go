@@ -13,7 +13,10 @@
 // static assets are embedded, and a small script refreshes the page's
 // main part while agents report; the tables need no JavaScript.
 //
-// It reads the fleet only through Data, which the service implements; it
-// does not store anything but its sessions, in memory (a restart or a
-// second serve process does not know them).
+// It reads the fleet only through Data and keeps its sessions (the
+// SHA-256 of each id and its expiry) through Sessions, both of which the
+// service implements on its store: a session started on one serve
+// process is valid on every other on the same store, and survives a
+// restart. Without Sessions they are kept in memory. It stores nothing
+// itself.
 package console

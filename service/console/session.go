@@ -7,12 +7,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 )
 
 // CookieName is the session cookie's name.
 const CookieName = "imepipe_console"
 
-// maxSessions bounds the sessions kept; past it the oldest is dropped.
+// maxSessions bounds the sessions kept (Sessions' keep); past it the
+// oldest is dropped.
 const maxSessions = 1024
 
 // maxLoginBody bounds the login form's body.
@@ -38,11 +41,16 @@ func (h *Handler) authed(next http.HandlerFunc) http.HandlerFunc {
 			}
 			return
 		}
-		if h.session(r) {
+		ok, err := h.session(r)
+		switch {
+		case err != nil:
+			h.cfg.Logf("console: internal error: %v", err)
+			h.fail(w, http.StatusInternalServerError, "Internal error.")
+		case ok:
 			next(w, r)
-			return
+		default:
+			h.loginForm(w, http.StatusUnauthorized, "")
 		}
-		h.loginForm(w, http.StatusUnauthorized, "")
 	}
 }
 
@@ -56,49 +64,82 @@ func bearer(r *http.Request) (string, bool) {
 	return tok, true
 }
 
-// session reports whether the request carries a live session's cookie.
-func (h *Handler) session(r *http.Request) bool {
+// session reports whether the request carries a live session's cookie;
+// an ended session found here is removed.
+func (h *Handler) session(r *http.Request) (bool, error) {
 	c, err := r.Cookie(CookieName)
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
-		return false
+		return false, nil
 	}
 	key := sha256.Sum256([]byte(c.Value))
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	exp, ok := h.sess[key]
-	if ok && !h.cfg.Now().Before(exp) {
-		delete(h.sess, key)
-		return false
+	exp, ok, err := h.cfg.Sessions.SessionExpiry(key)
+	if err != nil || !ok {
+		return false, err
 	}
-	return ok
+	if !h.cfg.Now().Before(exp) {
+		if err := h.cfg.Sessions.EndSession(key); err != nil {
+			// Ended all the same; the next sign-in's sweep removes it.
+			h.cfg.Logf("console: internal error: %v", err)
+		}
+		return false, nil
+	}
+	return true, nil
 }
 
-// newSession starts a session and returns its id.
-func (h *Handler) newSession() string {
+// newSession starts a session and returns its id; the ended sessions go,
+// and past maxSessions the oldest.
+func (h *Handler) newSession() (string, error) {
 	b := make([]byte, 32)
 	rand.Read(b)
 	id := base64.RawURLEncoding.EncodeToString(b)
 	now := h.cfg.Now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	if err := h.cfg.Sessions.StartSession(sha256.Sum256([]byte(id)), now.Add(h.cfg.SessionTTL), now, maxSessions); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// memSessions keeps sessions in memory: the Sessions of a Handler given none.
+type memSessions struct {
+	mu sync.Mutex
+	m  map[[32]byte]time.Time // SHA-256 of a session id → expiry
+}
+
+func (s *memSessions) StartSession(key [32]byte, expires, now time.Time, keep int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var oldest [32]byte
-	var oldestExp int64
-	for k, exp := range h.sess {
+	var oldestExp time.Time
+	for k, exp := range s.m {
 		if !now.Before(exp) {
-			delete(h.sess, k)
-		} else if oldestExp == 0 || exp.UnixNano() < oldestExp {
-			oldest, oldestExp = k, exp.UnixNano()
+			delete(s.m, k)
+		} else if oldestExp.IsZero() || exp.Before(oldestExp) {
+			oldest, oldestExp = k, exp
 		}
 	}
-	if len(h.sess) >= maxSessions {
-		delete(h.sess, oldest)
+	if keep > 0 && len(s.m) >= keep {
+		delete(s.m, oldest)
 	}
-	h.sess[sha256.Sum256([]byte(id))] = now.Add(h.cfg.SessionTTL)
-	return id
+	s.m[key] = expires
+	return nil
+}
+
+func (s *memSessions) SessionExpiry(key [32]byte) (time.Time, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.m[key]
+	return exp, ok, nil
+}
+
+func (s *memSessions) EndSession(key [32]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, key)
+	return nil
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
-	if h.session(r) {
+	if ok, err := h.session(r); err == nil && ok {
 		http.Redirect(w, r, "/console/apps", http.StatusSeeOther)
 		return
 	}
@@ -136,8 +177,14 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.loginForm(w, http.StatusUnauthorized, "Unknown token.")
 		return
 	}
+	id, err := h.newSession()
+	if err != nil {
+		h.cfg.Logf("console: internal error: %v", err)
+		h.fail(w, http.StatusInternalServerError, "Internal error.")
+		return
+	}
 	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: h.newSession(), Path: "/console/",
+		Name: CookieName, Value: id, Path: "/console/",
 		MaxAge: int(h.cfg.SessionTTL.Seconds()), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
 	})
 	h.cfg.Logf("console: admin session started from %s", r.RemoteAddr)
@@ -151,10 +198,10 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c, err := r.Cookie(CookieName); err == nil {
-		key := sha256.Sum256([]byte(c.Value))
-		h.mu.Lock()
-		delete(h.sess, key)
-		h.mu.Unlock()
+		if err := h.cfg.Sessions.EndSession(sha256.Sum256([]byte(c.Value))); err != nil {
+			// The cookie is cleared all the same; the session ends at its expiry.
+			h.cfg.Logf("console: internal error: %v", err)
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/console/", MaxAge: -1,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})

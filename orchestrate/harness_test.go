@@ -254,6 +254,7 @@ func newHarnessFilters(t *testing.T, apps []testApp, filters string, tweak func(
 		DeviceName:       "test-pc",
 		Clock:            testClock{fakeClock: h.clock},
 		InstallTimeout:   30 * time.Second,
+		EmulatedRegistry: true, // the scenarios set registry values with h.agent.Reg
 		System: func() (SystemInfo, error) {
 			return SystemInfo{FreeDiskMB: 100000, MemoryMB: 8192, CPUs: 4, CPUSpeedMHz: 2400, Arch: "x64"}, nil
 		},

@@ -5,8 +5,8 @@
 # every skip with its reason, and a closing "windows: N passed, N failed, N
 # skipped" line. Exits non-zero if a build fails, a test fails, or a binary dies.
 #
-# It needs wine, x86_64-w64-mingw32-gcc (`make deps-windows` installs them) and a
-# Go toolchain. The Wine prefix is $IMEPIPE_WINEPREFIX, by default
+# It needs wine, x86_64-w64-mingw32-gcc, wixl (`make deps-windows` installs
+# them) and a Go toolchain. The Wine prefix is $IMEPIPE_WINEPREFIX, by default
 # ${XDG_CACHE_HOME:-~/.cache}/imepipe/wine; it is made headless (no X) on first
 # use by prefix.sh. The os.RemoveAll workaround is a `go test -overlay` made by
 # overlay.sh from this machine's toolchain. Logs and binaries go to
@@ -22,7 +22,7 @@ out=${IMEPIPE_WINDOWS_OUT:-$root/bin/test-windows}
 timeout=${WINE_TEST_TIMEOUT:-10m}
 [ $# -gt 0 ] || set -- ./...
 
-for tool in wine wineserver x86_64-w64-mingw32-gcc; do
+for tool in wine wineserver x86_64-w64-mingw32-gcc wixl; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "test-windows: $tool is missing (run make deps-windows as root)" >&2; exit 1; }
 done
 
@@ -51,6 +51,16 @@ mapfile -t pkgs < <(GOOS=windows GOARCH=amd64 $GO list -f '{{if or .TestGoFiles 
 # toolchain runs inside Wine to build it. Wine maps / to Z:.
 GOOS=windows GOARCH=amd64 $GO build -overlay "$overlay" -o "$out/bin/imepipe.exe" ./cmd/imepipe
 export IMEPIPE_BIN="Z:$(echo "$out/bin/imepipe.exe" | tr / '\\')"
+
+# The MSI the Windows Installer tests install (orchestrate/rules), built
+# here by wixl from its WiX source; its product code and version are read
+# from that source and passed on.
+wxs="$root/orchestrate/rules/testdata/tiny.wxs"
+wixl -o "$out/bin/tiny.msi" "$wxs"
+export IMEPIPE_TEST_MSI="Z:$(echo "$out/bin/tiny.msi" | tr / '\\')"
+IMEPIPE_TEST_MSI_CODE=$(sed -n 's/.*<Product Id="\([^"]*\)".*/\1/p' "$wxs")
+IMEPIPE_TEST_MSI_VERSION=$(sed -n 's/.* Version="\([0-9.]*\)".*/\1/p' "$wxs" | head -1)
+export IMEPIPE_TEST_MSI_CODE IMEPIPE_TEST_MSI_VERSION
 
 failed_pkgs=()
 total_pass=0 total_fail=0 total_skip=0

@@ -123,6 +123,8 @@ func TestWindowsInstallerProduct(t *testing.T) {
 			t.Fatalf("msiexec %v: %v: %s", args, err, out)
 		}
 	}
+	// A run stopped half way (here or in e2e-msi.sh) may have left it.
+	_ = exec.Command("msiexec.exe", "/x", code, "/qn").Run()
 	if detect("", "") {
 		t.Fatalf("%s detected before install", code)
 	}

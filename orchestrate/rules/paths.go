@@ -26,7 +26,8 @@ var envRef = regexp.MustCompile(`%[A-Za-z0-9_()]+%`)
 
 // MapPath turns a Windows path of a rule ("%ProgramFiles%\App\app.exe",
 // "C:\Tools") into a local one. A path that is already absolute in the
-// local sense (/opt/app) is kept. An unknown %VAR% is an error. On
+// local sense (/opt/app) is kept. A %VAR% that is no known folder is, on
+// Windows, the process's environment variable; unknown, it is an error. On
 // Windows the result keeps backslashes and must be absolute there
 // (C:\…, \\server\share\…).
 func MapPath(p string, folders map[string]string, wow64 bool) (string, error) {
@@ -45,6 +46,9 @@ func MapPath(p string, folders map[string]string, wow64 bool) (string, error) {
 			}
 		}
 		r, ok := folders[key]
+		if !ok {
+			r, ok = systemVar(v[1 : len(v)-1])
+		}
 		if !ok {
 			bad = fmt.Errorf("rules: path %q: unknown variable %s: %w", p, v, ErrRule)
 			return v

@@ -116,7 +116,9 @@ func TestMapPath(t *testing.T) {
 			{`%programdata%\X`, `C:\ProgramData\X`},
 			{`C:\Tools`, `C:\r\Drive\C\Tools`},
 			{`D:\x\..\y`, `C:\data\y`},
+			{`%IMEPIPE_RULES_TEST_DIR%\app.exe`, `C:\from-env\app.exe`}, // any environment variable, as the IME
 		}
+		t.Setenv("IMEPIPE_RULES_TEST_DIR", `C:\from-env`)
 	}
 	for _, c := range cases {
 		got, err := MapPath(c.in, f, false)

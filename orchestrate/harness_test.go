@@ -25,8 +25,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	reap.Main()     // this test binary is also the installers' reaper
-	testAgentMain() // … and, for crash tests, an agent process (crash_test.go)
+	reap.Main()      // this test binary is also the installers' reaper
+	testAgentMain()  // … and, for crash tests, an agent process (crash_test.go)
+	chainChildMain() // … and, on Windows, a chained installer's second process
 	if os.Getenv(envTestHang) != "" {
 		// … and, on Windows, a process that never ends (sleep 60 there),
 		// until a Job Object or the test kills it.

@@ -2,5 +2,16 @@
 
 package privdir
 
-// protect is Windows' ACL step; Unix has the mode bits.
-func protect(string) error { return nil }
+import "os"
+
+// tighten drops an existing dir's group and other permission bits.
+func tighten(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return os.Chmod(dir, perm&^0o077)
+	}
+	return nil
+}

@@ -49,9 +49,9 @@ func principals() []string {
 	return append(sids, u.User.Sid.String())
 }
 
-// protect sets dir's DACL to SDDL("FA", true), protected from the
+// tighten sets dir's DACL to SDDL("FA", true), protected from the
 // parent's inheritable entries.
-func protect(dir string) error {
+func tighten(dir string) error {
 	sd, err := windows.SecurityDescriptorFromString(SDDL("FA", true))
 	if err != nil {
 		return fmt.Errorf("privdir: %w", err)

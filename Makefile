@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/imepipe
 PKGS    := ./...
 
-.PHONY: demo test test-windows build vet cross lint fuzz bench deps deps-windows clean
+.PHONY: demo demo-windows test test-windows build vet cross lint fuzz bench deps deps-windows clean
 
 ## demo: build and run the first-run demo on loopback (no set-up).
 demo: build
@@ -55,12 +55,13 @@ deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql)
 
 ## deps-windows: what test-windows needs (Debian packages; needs root): Wine 8, the
-## mingw-w64 C compiler (for the ProcessPrng stand-in DLL) and wixl (MSI builds).
+## mingw-w64 C compiler (for the ProcessPrng stand-in DLL), wixl (MSI builds) and
+## jq (the MSI end to end reads the agent's status JSON).
 deps-windows:
 	@command -v wine >/dev/null 2>&1 && command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 && \
-		command -v wixl >/dev/null 2>&1 || \
+		command -v wixl >/dev/null 2>&1 && command -v jq >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			wine64 gcc-mingw-w64-x86-64 wixl)
+			wine64 gcc-mingw-w64-x86-64 wixl jq)
 
 ## test-windows: build every package's tests for windows/amd64 and run them under
 ## Wine in a headless prefix (scripts/windows/test.sh; installs its tools first when
@@ -68,6 +69,14 @@ deps-windows:
 test-windows:
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps-windows; fi
 	GO=$(GO) ./scripts/windows/test.sh $(PKGS)
+
+## demo-windows: the MSI end to end under Wine: a wixl-built MSI packed by
+## imepipe pack, served by imepipe serve on loopback, installed, detected by
+## product code and uninstalled by imepipe.exe agent --once under Wine
+## (scripts/windows/e2e-msi.sh; installs its tools first when run as root).
+demo-windows:
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps-windows; fi
+	GO=$(GO) ./scripts/windows/e2e-msi.sh bin/demo-windows
 
 clean:
 	rm -rf bin

@@ -138,6 +138,9 @@ func Open(cfg Config) (*Agent, error) {
 	}
 	scriptEnv := append(installerEnv(), rules.FolderEnv(a.folders)...)
 	a.rules = &rules.Env{Registry: st, Folders: a.folders, Scripts: rules.Scripts{Dir: layout.Staging, Timeout: cfg.ScriptTimeout, Env: scriptEnv, Observe: a.observeScript}}
+	if !cfg.EmulatedRegistry {
+		a.rules.UseSystem()
+	}
 	if err := a.loadIdentity(); err != nil {
 		a.closeFiles()
 		return nil, err

@@ -139,3 +139,7 @@ func TestCleanerIMEBehaviour(t *testing.T) {
 		t.Fatalf("under the IME's behaviour the grandchild should miss its files, got %q", r)
 	}
 }
+
+// chainChildMain is Windows' chained second process (cleaner_windows_test.go);
+// here the chain is /bin/sh's.
+func chainChildMain() {}

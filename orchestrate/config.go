@@ -103,6 +103,12 @@ type Config struct {
 	// Root/Drive/C/…; see KnownFolders.
 	Folders map[string]string
 
+	// EmulatedRegistry keeps the rules on the emulated registry in
+	// state.db (the `imepipe reg` one) on Windows too, where they read
+	// the system's registry and Windows Installer by default
+	// (rules.Env.UseSystem). Off Windows the registry is always emulated.
+	EmulatedRegistry bool
+
 	// System reports the machine for requirement rules (default: this host).
 	System func() (SystemInfo, error)
 	// OSVersion is the device's OS version ("10.0.19045") that an app's

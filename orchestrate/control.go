@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"time"
 
 	"github.com/imepipe/imepipe/orchestrate/state"
@@ -110,16 +109,10 @@ var sentinels = map[string]error{
 }
 
 func (a *Agent) listen() error {
-	sock := a.layout.Socket
-	if c, err := net.DialTimeout("unix", sock, 200*time.Millisecond); err == nil {
-		c.Close() // cannot be: we hold state.db; a stale listener of ours?
-	}
-	_ = os.Remove(sock)
-	ln, err := net.Listen("unix", sock)
+	ln, err := listenControl(a.layout.Socket)
 	if err != nil {
 		return fmt.Errorf("orchestrate: control socket: %w", err)
 	}
-	_ = os.Chmod(sock, 0o600)
 	a.ln = ln
 	a.ctlWG.Add(1)
 	go func() {
@@ -184,7 +177,8 @@ func (a *Agent) dispatch(ctx context.Context, r request) (any, error) {
 	return nil, fmt.Errorf("orchestrate: unknown control op %q", r.Op)
 }
 
-// Remote is a running agent reached through its control socket.
+// Remote is a running agent reached through its control socket (on
+// Windows the named pipe derived from Socket's path; see listenControl).
 type Remote struct{ Socket string }
 
 // remoteError is an agent's error as the client sees it.
@@ -197,8 +191,7 @@ func (e *remoteError) Error() string { return e.msg }
 func (e *remoteError) Unwrap() error { return e.err }
 
 func (r *Remote) call(ctx context.Context, req request, out any) error {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", r.Socket)
+	c, err := dialControl(ctx, r.Socket)
 	if err != nil {
 		return fmt.Errorf("orchestrate: %w: %w", ErrNoAgent, err)
 	}
@@ -265,9 +258,8 @@ func (r *Remote) Health(ctx context.Context) (h Health, err error) {
 // a socket; close it with the returned closer). cfg.Root is set to root.
 func Connect(ctx context.Context, root string, cfg Config) (Control, io.Closer, error) {
 	r := &Remote{Socket: LayoutOf(root).Socket}
-	var d net.Dialer
 	dctx, cancel := context.WithTimeout(ctx, time.Second)
-	c, err := d.DialContext(dctx, "unix", r.Socket)
+	c, err := dialControl(dctx, r.Socket)
 	cancel()
 	if err == nil {
 		c.Close()

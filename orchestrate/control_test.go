@@ -87,7 +87,7 @@ func TestPersistContentLRU(t *testing.T) {
 	if len(st.Persisted) != 1 || st.Persisted[0].Key != a2.id()+"_1" {
 		t.Fatalf("persisted %+v, want only the most recent (%s)", st.Persisted, a2.id())
 	}
-	if _, err := os.Stat(filepath.Join(h.agent.layout.IMECache, a2.id()+"_1", "install.sh")); err != nil {
+	if _, err := os.Stat(filepath.Join(h.agent.layout.IMECache, a2.id()+"_1", installerName())); err != nil {
 		t.Fatalf("kept content missing: %v", err)
 	}
 	for _, gone := range []string{a1.id(), plain.id()} {

@@ -68,12 +68,14 @@
 // with KillMode=process for this to hold.) Within one process a per-app guard
 // keeps a second flow of an app out while one runs. Records of apps no longer assigned are
 // finished at the end of a sync. On Windows the reaper's Job Object is
-// named Local\imepipe-<key>, so a restarted agent can end it by name
-// (compiled, not run here).
+// named Local\imepipe-<key>-<random> (one name per run, recorded), so a
+// restarted agent can end it by name.
 //
 // CLI access: state.db is a bbolt file, which one process holds at a time.
 // New starts the daemon; while it runs it serves agent.sock, a Unix socket
-// speaking one JSON request and one JSON response per connection. Open is
+// (on Windows the named pipe \\.\pipe\imepipe-<hash of its path>, for
+// SYSTEM and Administrators: control_windows.go) speaking one JSON request
+// and one JSON response per connection. Open is
 // the CLI's handle (no socket, no peer server); Connect dials the socket
 // and otherwise Opens state.db itself, so `imepipe status`, `install`, `grs
 // reset`, `reg` … work whether or not an agent is running.
@@ -89,14 +91,16 @@
 // script.go) runs instead of its command line through pwsh from PATH
 // (powershell.exe on Windows); without one the app fails (0x80070002).
 //
-// Installers on Windows (by design; the reaper's Job Object runs under
-// Wine in make test-windows, the agent scenarios do not yet): the
-// command line goes to CreateProcess exactly as written (no Go argument
-// quoting), the program found the IME's way (content folder, then PATH);
-// a .ps1, .cmd/.bat or .msi first token is wrapped in powershell.exe,
-// cmd.exe or msiexec.exe (exec_windows.go); the whole tree runs in a Job
-// Object (package reap). Known folders are the real ones there (from the
-// environment, rules.KnownFolders), so detection looks where installers write.
+// Installers on Windows (the agent scenarios run them under Wine in make
+// test-windows, with .cmd installers): the command line goes to
+// CreateProcess exactly as written (no Go argument quoting), the program
+// found the IME's way (content folder, then PATH); a .ps1, .cmd/.bat or
+// .msi first token is wrapped in powershell.exe, cmd.exe or msiexec.exe
+// (exec_windows.go); the whole tree runs in a Job Object (package reap);
+// the exit code is the process's DWORD. Known folders are the real ones
+// there (from the environment, rules.KnownFolders), so detection looks
+// where installers write; the rules read the real registry and Windows
+// Installer unless Config.EmulatedRegistry.
 //
 // The package does not reboot the device (a pending restart, and the
 // assignment's restart and notification settings, are recorded in the

@@ -112,8 +112,8 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 	env = append(env,
 		"IMEPIPE_ROOT="+a.layout.Root,
 		"IMEPIPE_APP_ID="+p.AppID, // checked (checkPolicy); app.ID is the unchecked body
-		"IMEPIPE_INSTALL_CONTEXT="+runAs(app),
-		EnvExitCodeFile+"="+codeFile)
+		"IMEPIPE_INSTALL_CONTEXT="+runAs(app))
+	env = append(env, exitCodeEnv(codeFile)...)
 	session := "machine"
 	if runAs(app) == "user" {
 		session = "user"

@@ -20,3 +20,7 @@ func setCommand(s *reap.Spec, cmdline string) error {
 // (ProgramFiles, ProgramData, SystemRoot, …) at the emulated drive,
 // Root/Drive/C/… (Config.Folders), where detection rules look.
 func installerFolderEnv(folders map[string]string) []string { return rules.FolderEnv(folders) }
+
+// exitCodeEnv tells the installer where it may write its full 32-bit
+// exit code (EnvExitCodeFile): a Unix exit status has 8 bits.
+func exitCodeEnv(codeFile string) []string { return []string{EnvExitCodeFile + "=" + codeFile} }

@@ -3,6 +3,7 @@ package orchestrate
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/imepipe/imepipe/orchestrate/reap"
 )
@@ -26,8 +27,8 @@ import (
 // reproduced. The process tree is followed with a Job
 // Object (package reap).
 //
-// This file is compiled and vetted for windows (make cross) but has not
-// been run.
+// The agent scenario tests run this under Wine (make test-windows), with
+// .cmd installers.
 func setCommand(s *reap.Spec, cmdline string) error {
 	line, err := windowsCommandLine(cmdline, hosts())
 	if err != nil {
@@ -57,9 +58,25 @@ func hosts() winHosts {
 	}
 }
 
-// installerFolderEnv adds nothing on Windows: the installer keeps the
-// real known folders (ProgramFiles, SystemRoot, …) of the agent's
-// environment. Pointing SystemRoot or windir at the emulated drive, as
-// the Linux stand-in does, would break Windows programs that need the
-// real ones.
-func installerFolderEnv(map[string]string) []string { return nil }
+// installerFolderEnv passes on the known folders Config.Folders moved
+// away from the real ones (tests point them into the root): for each of
+// the data folders below whose mapping differs from this process's
+// variable, the installer gets the mapping. The rest stays real; SystemRoot,
+// windir, SystemDrive and TEMP are never moved, as Windows programs (cmd.exe
+// first) need the real ones.
+func installerFolderEnv(folders map[string]string) []string {
+	var env []string
+	for _, name := range []string{
+		"ProgramFiles", "ProgramW6432", "ProgramFiles(x86)", "CommonProgramFiles", "CommonProgramFiles(x86)",
+		"ProgramData", "ALLUSERSPROFILE", "PUBLIC", "APPDATA", "LOCALAPPDATA",
+	} {
+		if v, ok := folders["%"+strings.ToUpper(name)+"%"]; ok && v != "" && !strings.EqualFold(v, os.Getenv(name)) {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env
+}
+
+// exitCodeEnv is empty on Windows: the exit code is a full DWORD
+// (GetExitCodeProcess), so installers need no EnvExitCodeFile.
+func exitCodeEnv(string) []string { return nil }

@@ -74,7 +74,8 @@ func TestRequiredAppInstallsAndReports(t *testing.T) {
 }
 
 func TestDetectedFirstSkipsInstall(t *testing.T) {
-	app := fileApp("Pre", "required").script("install.sh", `echo ran > "$ProgramData/ran.txt"; exit 1`)
+	app := fileApp("Pre", "required").installs(`echo ran > "$ProgramData/ran.txt"; exit 1`,
+		"@echo off\r\nif not exist \"%ProgramData%\" mkdir \"%ProgramData%\"\r\necho ran>\"%ProgramData%\\ran.txt\"\r\nexit /b 1")
 	h := newHarness(t, []testApp{app}, nil)
 	must(t, os.MkdirAll(h.programFiles("Pre"), 0o755))
 	must(t, os.WriteFile(h.programFiles("Pre", "app.txt"), []byte("x"), 0o644))
@@ -117,11 +118,15 @@ func TestRequirementsNotMet(t *testing.T) {
 
 func TestExitCodeMapping(t *testing.T) {
 	withCode := func(name string, code int, detected bool) testApp {
+		// Unix: the code through the exit code file (8-bit statuses);
+		// Windows: the exit code itself, a DWORD.
 		body := `echo ` + itoa(code) + ` > "$IMEPIPE_EXIT_CODE_FILE"`
+		cmd := "exit /b " + itoa(code)
 		if detected {
 			body = `mkdir -p "$ProgramFiles/` + name + `" && touch "$ProgramFiles/` + name + `/app.txt"; ` + body
+			cmd = "if not exist \"%ProgramFiles%\\" + name + "\" mkdir \"%ProgramFiles%\\" + name + "\"\r\necho x>\"%ProgramFiles%\\" + name + "\\app.txt\"\r\n" + cmd
 		}
-		return fileApp(name, "required").script("install.sh", body)
+		return fileApp(name, "required").installs(body, "@echo off\r\n"+cmd)
 	}
 	cases := []struct {
 		app      testApp

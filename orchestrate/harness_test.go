@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -24,10 +25,26 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	reap.Main()     // this test binary is also the installers' reaper
-	testAgentMain() // … and, for crash tests, an agent process (crash_test.go)
+	reap.Main()      // this test binary is also the installers' reaper
+	testAgentMain()  // … and, for crash tests, an agent process (crash_test.go)
+	chainChildMain() // … and, on Windows, a chained installer's second process
+	if os.Getenv(envTestHang) != "" {
+		// … and, on Windows, a process that never ends (sleep 60 there),
+		// until a Job Object or the test kills it.
+		time.Sleep(time.Hour)
+		os.Exit(0)
+	}
+	// Installers find this binary through envTestExe.
+	os.Setenv(envTestExe, os.Args[0])
 	os.Exit(m.Run())
 }
+
+// envTestExe names this test binary for installers; envTestHang makes it
+// a process that hangs (Windows installers have no sleep).
+const (
+	envTestExe  = "IMEPIPE_ORCHESTRATE_TEST_EXE"
+	envTestHang = "IMEPIPE_ORCHESTRATE_TEST_HANG"
+)
 
 // fakeClock is the injected clock.
 type fakeClock = clocktest.Clock
@@ -61,21 +78,32 @@ type testApp struct {
 
 var appSeq int
 
-// fileApp is an app whose install.sh writes $ProgramFiles/<name>/app.txt,
-// detected by a file rule; uninstall.sh removes it.
+// fileApp is an app whose installer writes $ProgramFiles/<name>/app.txt,
+// detected by a file rule; the uninstaller removes it. The installers
+// are install.sh/uninstall.sh run by /bin/sh, on Windows install.cmd and
+// uninstall.cmd run by cmd.exe (installerName).
 func fileApp(name, intent string) testApp {
 	appSeq++
+	files := map[string]string{
+		"install.sh":   `mkdir -p "$ProgramFiles/` + name + `" && echo installed > "$ProgramFiles/` + name + `/app.txt"`,
+		"uninstall.sh": `rm -f "$ProgramFiles/` + name + `/app.txt"`,
+	}
+	install, uninstall := "sh install.sh", "sh uninstall.sh"
+	if runtime.GOOS == "windows" {
+		files = map[string]string{
+			"install.cmd":   "@echo off\r\nif not exist \"%ProgramFiles%\\" + name + "\" mkdir \"%ProgramFiles%\\" + name + "\"\r\necho installed>\"%ProgramFiles%\\" + name + "\\app.txt\"",
+			"uninstall.cmd": "@echo off\r\ndel \"%ProgramFiles%\\" + name + "\\app.txt\"",
+		}
+		install, uninstall = "install.cmd", "uninstall.cmd"
+	}
 	return testApp{
-		name: name,
-		files: map[string]string{
-			"install.sh":   `mkdir -p "$ProgramFiles/` + name + `" && echo installed > "$ProgramFiles/` + name + `/app.txt"`,
-			"uninstall.sh": `rm -f "$ProgramFiles/` + name + `/app.txt"`,
-		},
+		name:  name,
+		files: files,
 		fields: map[string]any{
 			"id":                   fmt.Sprintf("0000%04d-0000-4000-8000-000000000000", appSeq),
 			"displayName":          name,
-			"installCommandLine":   "sh install.sh",
-			"uninstallCommandLine": "sh uninstall.sh",
+			"installCommandLine":   install,
+			"uninstallCommandLine": uninstall,
 			"rules": []any{map[string]any{
 				"@odata.type": imeapi.TypeFileSystemRule, "ruleType": "detection",
 				"path": `%ProgramFiles%\` + name, "fileOrFolderName": "app.txt", "operationType": "exists", "operator": "notConfigured",
@@ -86,6 +114,35 @@ func fileApp(name, intent string) testApp {
 }
 
 func (a testApp) id() string { return a.fields["id"].(string) }
+
+// installerName is the name of the harness's install script on this
+// system: install.sh, or install.cmd on Windows.
+func installerName() string {
+	if runtime.GOOS == "windows" {
+		return "install.cmd"
+	}
+	return "install.sh"
+}
+
+// uninstallerName is installerName's uninstall script.
+func uninstallerName() string {
+	if runtime.GOOS == "windows" {
+		return "uninstall.cmd"
+	}
+	return "uninstall.sh"
+}
+
+// setupFile is the file Pack records as the setup file: the installer
+// when the app has one, else any file.
+func (a testApp) setupFile() string {
+	if _, ok := a.files[installerName()]; ok {
+		return installerName()
+	}
+	for name := range a.files {
+		return name
+	}
+	return installerName()
+}
 
 // with sets app.json fields.
 func (a testApp) with(kv ...any) testApp {
@@ -98,6 +155,23 @@ func (a testApp) with(kv ...any) testApp {
 	}
 	a.fields = f
 	return a
+}
+
+// installs replaces the install script: sh on Unix, cmd (a .cmd file's
+// lines) on Windows.
+func (a testApp) installs(sh, cmd string) testApp {
+	if runtime.GOOS == "windows" {
+		return a.script("install.cmd", cmd)
+	}
+	return a.script("install.sh", sh)
+}
+
+// uninstalls replaces the uninstall script as installs does.
+func (a testApp) uninstalls(sh, cmd string) testApp {
+	if runtime.GOOS == "windows" {
+		return a.script("uninstall.cmd", cmd)
+	}
+	return a.script("uninstall.sh", sh)
 }
 
 // script replaces a setup file.
@@ -136,7 +210,6 @@ func newHarness(t *testing.T, apps []testApp, tweak func(*Config)) *harness {
 // JSON, when not empty) in the apps folder.
 func newHarnessFilters(t *testing.T, apps []testApp, filters string, tweak func(*Config)) *harness {
 	t.Helper()
-	skipOnWindows(t, skipAgentScenarios)
 	h := &harness{t: t, dir: t.TempDir(), clock: newClock(), logs: &strings.Builder{}, logMu: &sync.Mutex{}}
 	appsDir := filepath.Join(h.dir, "apps")
 	ctx := context.Background()
@@ -149,7 +222,7 @@ func newHarnessFilters(t *testing.T, apps []testApp, filters string, tweak func(
 		}
 		out := filepath.Join(appsDir, ap.name)
 		must(t, os.MkdirAll(out, 0o755))
-		if _, err := decrypt.Pack(ctx, src, "install.sh", filepath.Join(out, ap.name+".intunewin"), decrypt.PackOptions{}); err != nil {
+		if _, err := decrypt.Pack(ctx, src, ap.setupFile(), filepath.Join(out, ap.name+".intunewin"), decrypt.PackOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		fields := map[string]any{"@odata.type": imeapi.TypeWin32LobApp, "version": "1"}
@@ -187,6 +260,7 @@ func newHarnessFilters(t *testing.T, apps []testApp, filters string, tweak func(
 		DeviceName:       "test-pc",
 		Clock:            testClock{fakeClock: h.clock},
 		InstallTimeout:   30 * time.Second,
+		EmulatedRegistry: true, // the scenarios set registry values with h.agent.Reg
 		System: func() (SystemInfo, error) {
 			return SystemInfo{FreeDiskMB: 100000, MemoryMB: 8192, CPUs: 4, CPUSpeedMHz: 2400, Arch: "x64"}, nil
 		},
@@ -198,6 +272,9 @@ func newHarnessFilters(t *testing.T, apps []testApp, filters string, tweak func(
 	}
 	if tweak != nil {
 		tweak(&h.cfg)
+	}
+	if runtime.GOOS == "windows" && h.cfg.Folders == nil {
+		h.cfg.Folders = emulatedWindowsFolders(h.cfg.Root)
 	}
 	h.open()
 	return h
@@ -295,5 +372,21 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// emulatedWindowsFolders points the data known folders under
+// root\Drive\C on Windows, so scenario tests neither write to nor detect
+// in the real Program Files (the system folders stay real; see
+// installerFolderEnv).
+func emulatedWindowsFolders(root string) map[string]string {
+	c := filepath.Join(root, "Drive", "C")
+	pf, pf86 := filepath.Join(c, "Program Files"), filepath.Join(c, "Program Files (x86)")
+	return map[string]string{
+		"C:": c, "%PROGRAMFILES%": pf, "%PROGRAMW6432%": pf, "%PROGRAMFILES(X86)%": pf86,
+		"%COMMONPROGRAMFILES%": filepath.Join(pf, "Common Files"), "%COMMONPROGRAMFILES(X86)%": filepath.Join(pf86, "Common Files"),
+		"%PROGRAMDATA%": filepath.Join(c, "ProgramData"), "%ALLUSERSPROFILE%": filepath.Join(c, "ProgramData"),
+		"%PUBLIC%": filepath.Join(c, "Users", "Public"), "%APPDATA%": filepath.Join(c, "Users", "Default", "AppData", "Roaming"),
+		"%LOCALAPPDATA%": filepath.Join(c, "Users", "Default", "AppData", "Local"),
 	}
 }

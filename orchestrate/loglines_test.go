@@ -15,7 +15,8 @@ import (
 func TestInstallerLogs(t *testing.T) {
 	quiet := fileApp("quiet", "required")
 	chatty := fileApp("chatty", "required")
-	chatty = chatty.script("install.sh", "echo hello from the installer; "+chatty.files["install.sh"])
+	chatty = chatty.installs("echo hello from the installer; "+chatty.files["install.sh"],
+		strings.Replace(chatty.files["install.cmd"], "@echo off\r\n", "@echo off\r\necho hello from the installer\r\n", 1))
 	h := newHarness(t, []testApp{quiet, chatty}, nil)
 	h.sync()
 	h.wantState(quiet.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)

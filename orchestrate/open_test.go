@@ -1,9 +1,11 @@
 package orchestrate
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/imepipe/imepipe/orchestrate/state"
@@ -30,13 +32,26 @@ func TestOpenStartsNothing(t *testing.T) {
 	}
 	must(t, a.Close())
 
-	skipOnWindows(t, "the daemon's control socket is AF_UNIX, absent in Wine; Windows' named pipe comes with the Windows backend")
 	d, err := New(Config{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if fi, err := os.Lstat(LayoutOf(root).Socket); err != nil || fi.Mode()&os.ModeSocket == 0 {
-		t.Errorf("New serves no socket at %s: %v", LayoutOf(root).Socket, err)
+	if runtime.GOOS != "windows" { // Windows: a named pipe, no file
+		if fi, err := os.Lstat(LayoutOf(root).Socket); err != nil || fi.Mode()&os.ModeSocket == 0 {
+			t.Errorf("New serves no socket at %s: %v", LayoutOf(root).Socket, err)
+		}
+	}
+	c, closer, err := Connect(context.Background(), root, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	if _, ok := c.(*Remote); !ok {
+		t.Fatalf("Connect beside New gave %T, want *Remote", c)
+	}
+	st, err := c.Status(context.Background())
+	if err != nil || !st.AgentRunning {
+		t.Fatalf("status through the control channel: %+v, %v", st, err)
 	}
 }

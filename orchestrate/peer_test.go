@@ -52,6 +52,9 @@ func peerAgent(t *testing.T, h *harness, name, url string, mode imeapi.DownloadM
 	cfg := h.cfg
 	cfg.Root = filepath.Join(h.dir, name)
 	cfg.DeviceName, cfg.ServiceURL, cfg.DownloadMode, cfg.PeerAddr = name, url, &mode, "127.0.0.1:0"
+	if cfg.Folders != nil { // Windows: this device's own emulated drive
+		cfg.Folders = emulatedWindowsFolders(cfg.Root)
+	}
 	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package orchestrate
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -16,7 +17,8 @@ import (
 // the original installer runs.
 func TestKeptContentVerifiedBeforeReuse(t *testing.T) {
 	app := fileApp("Kept", "required").with("persistContent", true).
-		script("install.sh", `mkdir -p "$ProgramData"; echo original >> "$ProgramData/runs.txt"; mkdir -p "$ProgramFiles/Kept" && echo installed > "$ProgramFiles/Kept/app.txt"`)
+		installs(`mkdir -p "$ProgramData"; echo original >> "$ProgramData/runs.txt"; mkdir -p "$ProgramFiles/Kept" && echo installed > "$ProgramFiles/Kept/app.txt"`,
+			keptCmd("original"))
 	h := newHarness(t, []testApp{app}, nil)
 	lp := lie(t, h)
 	runs := filepath.Join(h.cfg.Root, "Drive", "C", "ProgramData", "runs.txt")
@@ -26,7 +28,7 @@ func TestKeptContentVerifiedBeforeReuse(t *testing.T) {
 	if lp.blobBytes.Load() == 0 {
 		t.Fatal("first install downloaded nothing")
 	}
-	if _, err := os.Stat(filepath.Join(kept, "install.sh")); err != nil {
+	if _, err := os.Stat(filepath.Join(kept, installerName())); err != nil {
 		t.Fatalf("content not kept: %v", err)
 	}
 	steps := []struct {
@@ -35,17 +37,21 @@ func TestKeptContentVerifiedBeforeReuse(t *testing.T) {
 		download bool
 	}{
 		{"unchanged", func() {}, false},
-		{"install.sh edited", func() {
-			must(t, os.WriteFile(filepath.Join(kept, "install.sh"), []byte(`mkdir -p "$ProgramData"; echo edited >> "$ProgramData/runs.txt"; mkdir -p "$ProgramFiles/Kept" && echo installed > "$ProgramFiles/Kept/app.txt"`+"\n"), 0o755))
+		{"installer edited", func() {
+			edited := `mkdir -p "$ProgramData"; echo edited >> "$ProgramData/runs.txt"; mkdir -p "$ProgramFiles/Kept" && echo installed > "$ProgramFiles/Kept/app.txt"`
+			if runtime.GOOS == "windows" {
+				edited = keptCmd("edited")
+			}
+			must(t, os.WriteFile(filepath.Join(kept, installerName()), []byte(edited+"\n"), 0o755))
 		}, true},
 		{"extra file", func() {
 			must(t, os.WriteFile(filepath.Join(kept, "extra.dll"), []byte("planted"), 0o644))
 		}, true},
 		{"symlink planted", func() {
-			must(t, os.Remove(filepath.Join(kept, "uninstall.sh")))
-			must(t, os.Symlink("/etc/passwd", filepath.Join(kept, "uninstall.sh")))
+			must(t, os.Remove(filepath.Join(kept, uninstallerName())))
+			must(t, os.Symlink(os.Args[0], filepath.Join(kept, uninstallerName())))
 		}, true},
-		{"file removed", func() { must(t, os.Remove(filepath.Join(kept, "uninstall.sh"))) }, true},
+		{"file removed", func() { must(t, os.Remove(filepath.Join(kept, uninstallerName()))) }, true},
 		{"unchanged again", func() {}, false},
 	}
 	for _, s := range steps {
@@ -65,16 +71,23 @@ func TestKeptContentVerifiedBeforeReuse(t *testing.T) {
 			}
 			b, err := os.ReadFile(runs)
 			must(t, err)
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			lines := strings.Fields(string(b)) // one word a line, LF or CRLF
 			if last := lines[len(lines)-1]; last != "original" {
 				t.Fatalf("the installer that ran wrote %q", last)
 			}
 			if _, err := os.Lstat(filepath.Join(kept, "extra.dll")); err == nil {
 				t.Fatal("the planted file survived")
 			}
-			if fi, err := os.Lstat(filepath.Join(kept, "uninstall.sh")); err != nil || !fi.Mode().IsRegular() {
-				t.Fatalf("kept uninstall.sh: %v %v", fi, err)
+			if fi, err := os.Lstat(filepath.Join(kept, uninstallerName())); err != nil || !fi.Mode().IsRegular() {
+				t.Fatalf("kept %s: %v %v", uninstallerName(), fi, err)
 			}
 		})
 	}
+}
+
+// keptCmd is the Windows installer of TestKeptContentVerifiedBeforeReuse:
+// it appends word to ProgramData\runs.txt and installs the app.
+func keptCmd(word string) string {
+	return "@echo off\r\nif not exist \"%ProgramData%\" mkdir \"%ProgramData%\"\r\necho " + word + ">>\"%ProgramData%\\runs.txt\"\r\n" +
+		"if not exist \"%ProgramFiles%\\Kept\" mkdir \"%ProgramFiles%\\Kept\"\r\necho installed>\"%ProgramFiles%\\Kept\\app.txt\""
 }

@@ -2,6 +2,7 @@ package orchestrate
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -76,7 +77,10 @@ func (a *Agent) installRecord(p imeapi.Policy, m mode, key, dir string, timeout 
 	now := a.cfg.Clock.Now()
 	return state.Install{
 		User: state.DeviceUser, Key: key, AppID: p.AppID, Version: p.Version, Mode: string(m),
-		ReaperJob:  `Local\imepipe-` + key,
+		// One job name per run: a Job Object can outlive its last process
+		// for a while (Wine keeps it), and a reaper never joins a job of
+		// that name that is still there (reap: ERROR_ALREADY_EXISTS).
+		ReaperJob:  `Local\imepipe-` + key + "-" + rand.Text()[:12],
 		Dir:        dir,
 		ResultPath: filepath.Join(a.layout.Staging, key+".reap.json"),
 		CodeFile:   filepath.Join(a.layout.Staging, key+".exitcode"),

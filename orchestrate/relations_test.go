@@ -17,8 +17,10 @@ import (
 // "install NAME" / "uninstall NAME" to Root/order.txt.
 func ordered(name, intent string) testApp {
 	a := fileApp(name, intent)
-	return a.script("install.sh", a.files["install.sh"]+` && echo "install `+name+`" >> "$IMEPIPE_ROOT/order.txt"`).
-		script("uninstall.sh", a.files["uninstall.sh"]+` && echo "uninstall `+name+`" >> "$IMEPIPE_ROOT/order.txt"`)
+	return a.installs(a.files["install.sh"]+` && echo "install `+name+`" >> "$IMEPIPE_ROOT/order.txt"`,
+		a.files["install.cmd"]+"\r\necho install "+name+">>\"%IMEPIPE_ROOT%\\order.txt\"").
+		uninstalls(a.files["uninstall.sh"]+` && echo "uninstall `+name+`" >> "$IMEPIPE_ROOT/order.txt"`,
+			a.files["uninstall.cmd"]+"\r\necho uninstall "+name+">>\"%IMEPIPE_ROOT%\\order.txt\"")
 }
 
 // unassigned is a without assignments.
@@ -37,7 +39,7 @@ func relation(kind, typ string, target testApp) map[string]any {
 func (h *harness) wantOrder(want string) {
 	h.t.Helper()
 	data, _ := os.ReadFile(filepath.Join(h.cfg.Root, "order.txt"))
-	if got := strings.TrimSpace(string(data)); got != want {
+	if got := strings.TrimSpace(strings.ReplaceAll(string(data), "\r\n", "\n")); got != want { // cmd's echo ends lines with CRLF
 		h.t.Fatalf("installer order %q, want %q\nlog:\n%s", got, want, h.log())
 	}
 }

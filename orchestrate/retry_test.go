@@ -9,7 +9,7 @@ import (
 )
 
 func TestRetryThenGRSThenReset(t *testing.T) {
-	app := fileApp("Flaky", "required").script("install.sh", `exit 2`)
+	app := fileApp("Flaky", "required").installs(`exit 2`, "exit /b 2")
 	h := newHarness(t, []testApp{app}, func(c *Config) {
 		c.RetryInterval = 5 * time.Minute
 		c.GRSWindow = 24 * time.Hour
@@ -81,7 +81,7 @@ func TestRetryThenGRSThenReset(t *testing.T) {
 }
 
 func TestRunWakesForRetries(t *testing.T) {
-	app := fileApp("Loop", "required").script("install.sh", `exit 3`)
+	app := fileApp("Loop", "required").installs(`exit 3`, "exit /b 3")
 	waits := make(chan time.Duration, 10)
 	fire := make(chan time.Time)
 	h := newHarness(t, []testApp{app}, func(c *Config) {
@@ -114,7 +114,8 @@ func TestRunWakesForRetries(t *testing.T) {
 // TestInstallTimeoutKillsTree: an installer past its time limit is killed
 // with its descendants and recorded as 0x87D300C9.
 func TestInstallTimeoutKillsTree(t *testing.T) {
-	app := fileApp("Hang", "required").script("install.sh", `sleep 60 & sleep 60`)
+	app := fileApp("Hang", "required").installs(`sleep 60 & sleep 60`,
+		"@echo off\r\nset "+envTestHang+"=1\r\nstart \"\" /b \"%"+envTestExe+"%\"\r\n\"%"+envTestExe+"%\"")
 	h := newHarness(t, []testApp{app}, func(c *Config) { c.InstallTimeout = 300 * time.Millisecond })
 	start := time.Now()
 	h.sync()

@@ -501,12 +501,15 @@ func TestAgentProgressBars(t *testing.T) {
 	}
 }
 
-// skipAgentsOnWindows skips a test that runs agents when the tests run on
-// Windows (under Wine): the agent's control socket is AF_UNIX, which Wine
-// lacks, and the test apps install with /bin/sh.
+// skipAgentsOnWindows skips a test that runs CLI agents on the demo app
+// when the tests run on Windows (under Wine): its installer is install.sh
+// (/bin/sh), and a CLI agent there detects in the real %ProgramFiles%,
+// which the parallel tests would share. The Windows agent is tested by
+// orchestrate's scenarios (.cmd installers) and scripts/windows/e2e-msi.sh
+// (imepipe.exe agent --once with an MSI).
 func skipAgentsOnWindows(t *testing.T) {
 	t.Helper()
 	if runtime.GOOS == "windows" {
-		t.Skip("runs agents: their control socket is AF_UNIX (absent in Wine) and their apps install with /bin/sh; Windows versions come with the Windows backend")
+		t.Skip("runs CLI agents on the demo app, whose installer is install.sh (/bin/sh); the Windows agent is tested by orchestrate's .cmd scenarios and e2e-msi.sh")
 	}
 }

@@ -1,31 +1,23 @@
-// Package privdir creates folders private to the current user: the
-// agent's content folders (Content/Incoming, Content/Staging, IMECache
-// with plaintext installers, DOCache). It does not set ACLs on Windows,
-// where the mode bits mean nothing and a folder inherits its parent's ACL.
+// Package privdir creates folders private to the agent: the agent's
+// content folders (Content/Incoming, Content/Staging, IMECache with
+// plaintext installers, DOCache). On Unix they are 0700 for the current
+// user. On Windows, where mode bits mean nothing, they get a protected
+// DACL (no inheritance from the parent) for SYSTEM and Administrators, as
+// the IME sets, plus the agent's own user when that is neither (SDDL).
+// It does not change the owner, nor the ACLs of files already inside.
 package privdir
 
-import (
-	"os"
-	"runtime"
-)
+import "os"
 
-// Make creates dir and its missing parents 0700. On Unix an existing dir
-// with group or other permission bits is chmod-ed to drop them:
-// os.MkdirAll leaves an existing folder's mode as it is, which is how a
-// cache that "asks for 0700" kept the 0755 an earlier MkdirAll gave it.
+// Make creates dir and its missing parents 0700, then tightens dir: on
+// Windows it sets dir's DACL to SDDL("FA", true) (an existing dir too);
+// on Unix an existing dir with group or other permission bits is chmod-ed
+// to drop them: os.MkdirAll leaves an existing folder's mode as it is,
+// which is how a cache that "asks for 0700" kept the 0755 an earlier
+// MkdirAll gave it.
 func Make(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return err
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return os.Chmod(dir, perm&^0o077)
-	}
-	return nil
+	return tighten(dir)
 }

@@ -26,7 +26,10 @@ var envRef = regexp.MustCompile(`%[A-Za-z0-9_()]+%`)
 
 // MapPath turns a Windows path of a rule ("%ProgramFiles%\App\app.exe",
 // "C:\Tools") into a local one. A path that is already absolute in the
-// local sense (/opt/app) is kept. An unknown %VAR% is an error.
+// local sense (/opt/app) is kept. A %VAR% that is no known folder is, on
+// Windows, the process's environment variable; unknown, it is an error. On
+// Windows the result keeps backslashes and must be absolute there
+// (C:\…, \\server\share\…).
 func MapPath(p string, folders map[string]string, wow64 bool) (string, error) {
 	if strings.HasPrefix(p, "/") {
 		return filepath.Clean(p), nil
@@ -44,6 +47,9 @@ func MapPath(p string, folders map[string]string, wow64 bool) (string, error) {
 		}
 		r, ok := folders[key]
 		if !ok {
+			r, ok = systemVar(v[1 : len(v)-1])
+		}
+		if !ok {
 			bad = fmt.Errorf("rules: path %q: unknown variable %s: %w", p, v, ErrRule)
 			return v
 		}
@@ -52,13 +58,22 @@ func MapPath(p string, folders map[string]string, wow64 bool) (string, error) {
 	if bad != nil {
 		return "", bad
 	}
-	if len(out) >= 2 && out[1] == ':' {
+	// A drive the rule names is mapped; one a folder expanded to is real.
+	if len(p) >= 2 && p[1] == ':' {
 		drive := strings.ToUpper(out[:2])
 		r, ok := folders[drive]
 		if !ok {
 			return "", fmt.Errorf("rules: path %q: unmapped drive %s: %w", p, drive, ErrRule)
 		}
 		out = r + `\` + out[2:]
+	}
+	if filepath.Separator == '\\' {
+		// Windows: the folders are real Windows paths; keep the backslashes.
+		out = filepath.Clean(out)
+		if !filepath.IsAbs(out) {
+			return "", fmt.Errorf("rules: path %q is not absolute: %w", p, ErrRule)
+		}
+		return out, nil
 	}
 	out = strings.ReplaceAll(out, `\`, "/")
 	if !strings.HasPrefix(out, "/") {

@@ -26,12 +26,19 @@ func wow64Key(key string) string {
 	return canon
 }
 
-// registryRule checks the emulated registry: exists / doesNotExist (the
-// key, or the value when valueName is set), string, integer, version.
+// registryRule checks the registry: exists / doesNotExist (the key, or
+// the value when valueName is set), string, integer, version. For
+// check32BitOn64System it reads the 32-bit view: a Viewer's View32, or
+// on the emulated registry the WOW6432Node key.
 func (e *Env) registryRule(r imeapi.Rule) (bool, string, error) {
 	key := r.KeyPath
+	reg := e.Registry
 	if r.Check32BitOn64System {
-		key = wow64Key(key)
+		if v, ok := reg.(Viewer); ok {
+			reg = v.View32()
+		} else {
+			key = wow64Key(key)
+		}
 	}
 	if _, err := state.NormalizeKey(key); err != nil {
 		return false, "", fmt.Errorf("rules: %w", err)
@@ -40,9 +47,9 @@ func (e *Env) registryRule(r imeapi.Rule) (bool, string, error) {
 	var val state.RegValue
 	var err error
 	if r.ValueName == "" && (strings.EqualFold(op, "exists") || strings.EqualFold(op, "doesNotExist")) {
-		_, _, err = e.Registry.RegQuery(key)
+		_, _, err = reg.RegQuery(key)
 	} else {
-		val, err = e.Registry.RegGet(key, r.ValueName)
+		val, err = reg.RegGet(key, r.ValueName)
 	}
 	found := err == nil
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
@@ -69,12 +76,27 @@ func (e *Env) registryRule(r imeapi.Rule) (bool, string, error) {
 	return ok, fmt.Sprintf("%s = %q %s %q: %v", where, val.Data, r.Operator, want, ok), err
 }
 
-// productCodeRule checks an MSI product code under the Uninstall key (64-
-// and 32-bit views), and its DisplayVersion when an operator is set.
+// productCodeRule checks an MSI product code: through e.Products when
+// set (Windows Installer), else under the Uninstall key (64- and 32-bit
+// views); and its version (VersionString, DisplayVersion) when an
+// operator is set.
 func (e *Env) productCodeRule(r imeapi.Rule) (bool, string, error) {
 	code := strings.TrimSpace(r.ProductCode)
 	if code == "" || strings.ContainsAny(code, `\/`) {
 		return false, "", fmt.Errorf("rules: product code %q: %w", r.ProductCode, ErrRule)
+	}
+	if e.Products != nil {
+		installed, version, err := e.Products.Product(code)
+		switch {
+		case err != nil:
+			return false, "", err
+		case !installed:
+			return false, fmt.Sprintf("product code %s not installed (Windows Installer)", code), nil
+		case r.ProductVersionOperator == "" || strings.EqualFold(r.ProductVersionOperator, "notConfigured"):
+			return true, fmt.Sprintf("product code %s installed (Windows Installer)", code), nil
+		}
+		ok, err := compare("version", r.ProductVersionOperator, version, r.ProductVersion)
+		return ok, fmt.Sprintf("product code %s version %s %s %s: %v", code, version, r.ProductVersionOperator, r.ProductVersion, ok), err
 	}
 	for _, key := range []string{UninstallKey + `\` + code, wow64Key(UninstallKey + `\` + code)} {
 		if _, _, err := e.Registry.RegQuery(key); err != nil {

@@ -18,9 +18,10 @@ import (
 // DefaultScriptTimeout bounds a detection or requirement script's run.
 const DefaultScriptTimeout = 60 * time.Second
 
-// Scripts runs detection and requirement scripts. PowerShell is not
-// assumed: the script content runs with /bin/sh (a script whose first line
-// is a #! line runs with that interpreter).
+// Scripts runs detection and requirement scripts. On Windows a script
+// runs with Windows PowerShell as the IME runs it (scriptArgv); elsewhere
+// PowerShell is not assumed: the content runs with /bin/sh (a script
+// whose first line is a #! line runs with that interpreter).
 type Scripts struct {
 	Dir     string        // scratch folder (Content/Staging)
 	Timeout time.Duration // per script (zero: DefaultScriptTimeout)
@@ -57,9 +58,9 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 
 // run executes the base64 script and returns its exit code and stdout,
 // and tells Observe.
-func (s Scripts) run(ctx context.Context, content string, detection bool) (int, string, error) {
+func (s Scripts) run(ctx context.Context, content string, r imeapi.Rule, detection bool) (int, string, error) {
 	run := Run{Detection: detection, ExitCode: -1}
-	code, out, err := s.exec(ctx, content, &run)
+	code, out, err := s.exec(ctx, content, r, &run)
 	if s.Observe != nil {
 		run.Err = err
 		s.Observe(run)
@@ -67,12 +68,12 @@ func (s Scripts) run(ctx context.Context, content string, detection bool) (int, 
 	return code, out, err
 }
 
-func (s Scripts) exec(ctx context.Context, content string, run *Run) (int, string, error) {
+func (s Scripts) exec(ctx context.Context, content string, r imeapi.Rule, run *Run) (int, string, error) {
 	src, err := base64.StdEncoding.DecodeString(strings.TrimSpace(content))
 	if err != nil {
 		return 0, "", fmt.Errorf("rules: script content is not base64: %w", ErrRule)
 	}
-	f, err := os.CreateTemp(s.Dir, "script-*.sh")
+	f, err := os.CreateTemp(s.Dir, "script-*"+scriptExt)
 	if err != nil {
 		return 0, "", fmt.Errorf("rules: script: %w", err)
 	}
@@ -89,11 +90,7 @@ func (s Scripts) exec(ctx context.Context, content string, run *Run) (int, strin
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
-	argv := []string{"/bin/sh", f.Name()}
-	if bytes.HasPrefix(src, []byte("#!")) {
-		_ = os.Chmod(f.Name(), 0o700)
-		argv = []string{f.Name()}
-	}
+	argv := scriptArgv(f.Name(), src, r)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = filepath.Dir(f.Name())
 	cmd.Env = s.Env
@@ -125,7 +122,7 @@ func (s Scripts) exec(ctx context.Context, content string, run *Run) (int, strin
 // something to stdout; as a requirement, stdout is compared with the
 // rule's value (string, integer, float, version, boolean, dateTime).
 func (e *Env) scriptRule(ctx context.Context, r imeapi.Rule, detection bool) (bool, string, error) {
-	code, out, err := e.Scripts.run(ctx, r.ScriptContent, detection)
+	code, out, err := e.Scripts.run(ctx, r.ScriptContent, r, detection)
 	if err != nil {
 		return false, "", err
 	}

@@ -21,11 +21,13 @@ type Registry interface {
 }
 
 // Env is what rules are evaluated against: the registry, the known
-// folders (KnownFolders), and a place to run scripts.
+// folders (KnownFolders), and a place to run scripts; Products (optional)
+// answers MSI product codes. UseSystem swaps in Windows' own.
 type Env struct {
 	Registry Registry
 	Folders  map[string]string
 	Scripts  Scripts
+	Products Products
 }
 
 // Detection are an app's detection rules, v1.0 and legacy forms.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/imepipe/imepipe/imeapi"
@@ -24,7 +25,10 @@ func TestRulesOnEmulatedRegistryAndFiles(t *testing.T) {
 	st, err := state.Open(filepath.Join(dir, "state.db"), 0)
 	must(t, err)
 	defer st.Close()
-	folders := KnownFolders(dir, nil)
+	// On Windows the folders would be the real ones: point them into dir.
+	c := filepath.Join(dir, "Drive", "C")
+	folders := KnownFolders(dir, map[string]string{"C:": c,
+		"%PROGRAMFILES%": filepath.Join(c, "Program Files"), "%PROGRAMFILES(X86)%": filepath.Join(c, "Program Files (x86)")})
 	env := &Env{Registry: st, Folders: folders, Scripts: Scripts{Dir: dir, Timeout: DefaultScriptTimeout, Env: os.Environ()}}
 	reg := func(key, name, typ, data string) {
 		v, err := state.ParseValue(name, typ, data)
@@ -69,10 +73,8 @@ func TestRulesOnEmulatedRegistryAndFiles(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			switch c.rule.ODataType {
-			case imeapi.TypeFileSystemRule, imeapi.TypeFileSystemDetection:
-				skipOnWindows(t, skipEmulatedFiles)
 			case imeapi.TypeScriptDetection, imeapi.TypeScriptRule, imeapi.TypeScriptRequirement:
-				skipOnWindows(t, skipShScripts)
+				skipWithoutScriptHost(t) // these lines read the same in sh and PowerShell
 			}
 			got, detail, err := env.Eval(context.Background(), c.rule, c.detect)
 			if err != nil || got != c.want {
@@ -96,7 +98,6 @@ func TestRulesOnEmulatedRegistryAndFiles(t *testing.T) {
 }
 
 func TestMapPath(t *testing.T) {
-	skipOnWindows(t, skipEmulatedFiles)
 	f := KnownFolders("/r", map[string]string{"D:": "/data"})
 	cases := []struct{ in, want string }{
 		{`%ProgramFiles%\App\app.exe`, "/r/Drive/C/Program Files/App/app.exe"},
@@ -104,6 +105,20 @@ func TestMapPath(t *testing.T) {
 		{`C:\Tools`, "/r/Drive/C/Tools"},
 		{`D:\x\..\y`, "/data/y"},
 		{"/opt/app", "/opt/app"},
+	}
+	if runtime.GOOS == "windows" {
+		// Windows paths stay Windows paths; a drive a folder expanded to
+		// is not mapped again.
+		f = KnownFolders(`C:\r`, map[string]string{"C:": `C:\r\Drive\C`, "D:": `C:\data`,
+			"%PROGRAMFILES%": `C:\Program Files`, "%PROGRAMDATA%": `C:\ProgramData`})
+		cases = []struct{ in, want string }{
+			{`%ProgramFiles%\App\app.exe`, `C:\Program Files\App\app.exe`},
+			{`%programdata%\X`, `C:\ProgramData\X`},
+			{`C:\Tools`, `C:\r\Drive\C\Tools`},
+			{`D:\x\..\y`, `C:\data\y`},
+			{`%IMEPIPE_RULES_TEST_DIR%\app.exe`, `C:\from-env\app.exe`}, // any environment variable, as the IME
+		}
+		t.Setenv("IMEPIPE_RULES_TEST_DIR", `C:\from-env`)
 	}
 	for _, c := range cases {
 		got, err := MapPath(c.in, f, false)

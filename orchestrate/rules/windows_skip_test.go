@@ -5,20 +5,12 @@ import (
 	"testing"
 )
 
-// Reasons for the rule tests that cannot run on Windows (under Wine) until
-// the Windows backend lands; make test-windows lists every skip with its
-// reason.
-const (
-	// skipEmulatedFiles: file rules map C:\ onto root/Drive/C, the Linux backend.
-	skipEmulatedFiles = "file rules map C:\\ onto the emulated drive (Linux backend); real known folders come with the Windows backend"
-	// skipShScripts: script rules run through /bin/sh here.
-	skipShScripts = "script rules run through /bin/sh; powershell.exe comes with the Windows backend"
-)
-
-// skipOnWindows skips t with reason when the tests run on Windows.
-func skipOnWindows(t testing.TB, reason string) {
+// skipWithoutScriptHost skips a test that runs scripts under Wine: its
+// powershell.exe is a stub that runs nothing. On real Windows the scripts
+// run through Windows PowerShell.
+func skipWithoutScriptHost(t testing.TB) {
 	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip(reason)
+	if runtime.GOOS == "windows" && underWine() {
+		t.Skip("Wine's powershell.exe is a stub that runs no script; script rules need real Windows")
 	}
 }

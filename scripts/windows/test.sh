@@ -3,10 +3,12 @@
 # test binary under Wine, in its package folder as `go test` would, then prints
 # one summary line per package (tests run / passed / failed / skipped, seconds),
 # every skip with its reason, and a closing "windows: N passed, N failed, N
-# skipped" line. Exits non-zero if a build fails, a test fails, or a binary dies.
+# skipped" line. A whole-tree run (./...) ends with the MSI end to end
+# (e2e-msi.sh), counted as one test. Exits non-zero if a build fails, a
+# test fails, or a binary dies.
 #
-# It needs wine, x86_64-w64-mingw32-gcc (`make deps-windows` installs them) and a
-# Go toolchain. The Wine prefix is $IMEPIPE_WINEPREFIX, by default
+# It needs wine, x86_64-w64-mingw32-gcc, wixl, jq (`make deps-windows` installs
+# them) and a Go toolchain. The Wine prefix is $IMEPIPE_WINEPREFIX, by default
 # ${XDG_CACHE_HOME:-~/.cache}/imepipe/wine; it is made headless (no X) on first
 # use by prefix.sh. The os.RemoveAll workaround is a `go test -overlay` made by
 # overlay.sh from this machine's toolchain. Logs and binaries go to
@@ -22,7 +24,7 @@ out=${IMEPIPE_WINDOWS_OUT:-$root/bin/test-windows}
 timeout=${WINE_TEST_TIMEOUT:-10m}
 [ $# -gt 0 ] || set -- ./...
 
-for tool in wine wineserver x86_64-w64-mingw32-gcc; do
+for tool in wine wineserver x86_64-w64-mingw32-gcc wixl jq; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "test-windows: $tool is missing (run make deps-windows as root)" >&2; exit 1; }
 done
 
@@ -51,6 +53,16 @@ mapfile -t pkgs < <(GOOS=windows GOARCH=amd64 $GO list -f '{{if or .TestGoFiles 
 # toolchain runs inside Wine to build it. Wine maps / to Z:.
 GOOS=windows GOARCH=amd64 $GO build -overlay "$overlay" -o "$out/bin/imepipe.exe" ./cmd/imepipe
 export IMEPIPE_BIN="Z:$(echo "$out/bin/imepipe.exe" | tr / '\\')"
+
+# The MSI the Windows Installer tests install (orchestrate/rules), built
+# here by wixl from its WiX source; its product code and version are read
+# from that source and passed on.
+wxs="$root/orchestrate/rules/testdata/tiny.wxs"
+wixl -o "$out/bin/tiny.msi" "$wxs"
+export IMEPIPE_TEST_MSI="Z:$(echo "$out/bin/tiny.msi" | tr / '\\')"
+IMEPIPE_TEST_MSI_CODE=$(sed -n 's/.*<Product Id="\([^"]*\)".*/\1/p' "$wxs")
+IMEPIPE_TEST_MSI_VERSION=$(sed -n 's/.* Version="\([0-9.]*\)".*/\1/p' "$wxs" | head -1)
+export IMEPIPE_TEST_MSI_CODE IMEPIPE_TEST_MSI_VERSION
 
 failed_pkgs=()
 total_pass=0 total_fail=0 total_skip=0
@@ -89,6 +101,23 @@ for entry in "${pkgs[@]}"; do
 		grep -E '^(--- FAIL|panic:|FAIL|\s+\S+_test\.go:[0-9]+:)' "$log" | head -30 | sed 's/^/    /' || true
 	fi
 done
+
+# The MSI end to end (issue #15, acceptance 2): imepipe serve on Linux,
+# imepipe.exe agent --once under Wine; one test in the counts. Only on a
+# whole-tree run (no package arguments given, or ./...).
+if [ "$*" = "./..." ]; then
+	t0=$(date +%s)
+	if "$here/e2e-msi.sh" "$out" "$out/bin/imepipe.exe" >"$out/log/e2e-msi.log" 2>&1; then
+		status=ok pass=1 fail=0
+	else
+		status=FAIL pass=0 fail=1
+		failed_pkgs+=("e2e-msi")
+	fi
+	total_pass=$((total_pass + pass)); total_fail=$((total_fail + fail))
+	printf '%-6s %-40s run %3d  pass %3d  fail %3d  skip %3d  %4ds\n' \
+		"$status" "e2e-msi (scripts/windows/e2e-msi.sh)" 1 "$pass" "$fail" 0 $(( $(date +%s) - t0 )) | tee -a "$summary"
+	[ "$status" = ok ] || tail -20 "$out/log/e2e-msi.log" | sed 's/^/    /'
+fi
 
 echo
 echo "skips (test: reason):"

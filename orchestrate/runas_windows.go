@@ -33,6 +33,13 @@ func (a *Agent) userRun(dir string) (*reap.Credential, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return sessionUser(id, dir)
+}
+
+// sessionUser is userRun's work once the session is chosen: the user of
+// session id's token, that user's environment block, and the content
+// folder dir granted to the user.
+func sessionUser(id uint32, dir string) (*reap.Credential, []string, error) {
 	var tok windows.Token
 	if err := windows.WTSQueryUserToken(id, &tok); err != nil {
 		if err == windows.ERROR_NO_TOKEN {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 
@@ -96,4 +97,136 @@ func TestRunAsUserNoSession(t *testing.T) {
 	if _, err := os.Stat(h.programFiles("as-nobody", "app.txt")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("installer ran: %v", err)
 	}
+}
+
+// sessionToken is the user of the console session's token, or a skip
+// where the token cannot be had or is a service account's.
+func sessionToken(t *testing.T) (uint32, *windows.SID) {
+	t.Helper()
+	id := windows.WTSGetActiveConsoleSessionId()
+	var tok windows.Token
+	if err := windows.WTSQueryUserToken(id, &tok); err != nil {
+		t.Skip(skipUserSession)
+	}
+	defer tok.Close()
+	u, err := tok.GetTokenUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if serviceAccount(u.User.Sid.String()) != "" {
+		t.Skip("the session's token is a service account's here: " + skipUserSession)
+	}
+	sid, err := u.User.Sid.Copy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, sid
+}
+
+// TestSessionUser: once a session is chosen, sessionUser names the
+// session token's user (Wine hands out this process's own token for any
+// session, so it is this process's user there) and gives the user's
+// environment block: USERPROFILE, none of the agent's own variables. It
+// proves the token and environment calls, not a second user.
+func TestSessionUser(t *testing.T) {
+	id, sid := sessionToken(t)
+	t.Setenv("IMEPIPE_AGENT_ONLY", "1")
+	cred, env, err := sessionUser(id, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cred.SID != sid.String() || cred.Session != id || cred.User == "" {
+		t.Fatalf("credential %+v, want session %d user %s", cred, id, sid)
+	}
+	var profile bool
+	for _, kv := range env {
+		if strings.HasPrefix(strings.ToUpper(kv), "IMEPIPE_AGENT_ONLY=") {
+			t.Fatalf("the agent's own variable reached the user's block: %q", kv)
+		}
+		profile = profile || strings.HasPrefix(strings.ToUpper(kv), "USERPROFILE=")
+	}
+	if !profile {
+		t.Fatalf("no USERPROFILE in %q", env)
+	}
+}
+
+// TestSessionUserGrantsContentFolder: a content folder the user may not
+// use (Administrators only, as the agent's folders) gets an allow entry
+// for the user from sessionUser. Wine keeps no DACL on its folders (it
+// shows one made from the Unix mode), so there it is skipped.
+func TestSessionUserGrantsContentFolder(t *testing.T) {
+	id, sid := sessionToken(t)
+	dir := t.TempDir()
+	restrictToAdmins(t, dir)
+	if aclAllows(t, dir, sid) {
+		t.Skip("the folder's DACL did not take (Wine keeps none): the grant needs real Windows")
+	}
+	if _, _, err := sessionUser(id, dir); err != nil {
+		t.Fatal(err)
+	}
+	if !aclAllows(t, dir, sid) {
+		t.Fatalf("no allow entry for %s on %s", sid, dir)
+	}
+}
+
+// restrictToAdmins gives dir a protected DACL with one entry, full
+// control for Administrators, as the agent's folders have (the user is
+// not on it), so that the grant shows.
+func restrictToAdmins(t *testing.T, dir string) {
+	t.Helper()
+	admins, err := windows.CreateWellKnownSid(windows.WinBuiltinAdministratorsSid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acl, err := windows.ACLFromEntries([]windows.EXPLICIT_ACCESS{{
+		AccessPermissions: windows.GENERIC_ALL,
+		AccessMode:        windows.GRANT_ACCESS,
+		Inheritance:       windows.SUB_CONTAINERS_AND_OBJECTS_INHERIT,
+		Trustee: windows.TRUSTEE{
+			TrusteeForm:  windows.TRUSTEE_IS_SID,
+			TrusteeType:  windows.TRUSTEE_IS_GROUP,
+			TrusteeValue: windows.TrusteeValueFromSID(admins),
+		},
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := windows.SetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
+		windows.DACL_SECURITY_INFORMATION|windows.PROTECTED_DACL_SECURITY_INFORMATION, nil, nil, acl, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The test still removes dir: give it back to its owner at cleanup.
+	t.Cleanup(func() {
+		_ = windows.SetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
+			windows.DACL_SECURITY_INFORMATION|windows.UNPROTECTED_DACL_SECURITY_INFORMATION, nil, nil, nil, nil)
+	})
+}
+
+// aclAllows: dir's DACL has an access-allowed entry for sid with read
+// and write (GENERIC_* mapped to FILE_GENERIC_*).
+func aclAllows(t *testing.T, dir string, sid *windows.SID) bool {
+	t.Helper()
+	sd, err := windows.GetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dacl, _, err := sd.DACL()
+	if err != nil || dacl == nil {
+		t.Fatalf("DACL: %v", err)
+	}
+	for i := uint32(0); i < uint32(dacl.AceCount); i++ {
+		var ace *windows.ACCESS_ALLOWED_ACE
+		if err := windows.GetAce(dacl, i, &ace); err != nil {
+			t.Fatal(err)
+		}
+		if ace.Header.AceType != windows.ACCESS_ALLOWED_ACE_TYPE {
+			continue
+		}
+		aceSID := (*windows.SID)(unsafe.Pointer(&ace.SidStart))
+		const rw = windows.FILE_GENERIC_READ | windows.FILE_GENERIC_WRITE
+		if aceSID.Equals(sid) && ace.Mask&rw == rw {
+			return true
+		}
+	}
+	return false
 }

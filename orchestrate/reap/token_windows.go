@@ -27,9 +27,9 @@ var ErrUserToken = errors.New("user token refused")
 // returned release closes the token once cmd has been waited for.
 //
 // It does not set the new process's desktop (STARTUPINFO.lpDesktop,
-// which os/exec does not expose): the installer runs in the user's
-// session without a window on the user's desktop, as silent installers
-// need.
+// which os/exec does not expose) to the user's winsta0\default: the
+// installer shows no window, and whether every installer starts without
+// it is not proven off real Windows.
 func asUser(cmd *exec.Cmd, c *Credential) (release func(), err error) {
 	var imp windows.Token
 	if err := windows.WTSQueryUserToken(c.Session, &imp); err != nil {

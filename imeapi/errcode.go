@@ -18,6 +18,10 @@ const (
 	// CodeDependency is 0x87D300D9, reported for an app whose dependency
 	// is not met (the IME's own value is not publicly documented).
 	CodeDependency int64 = -2016214823
+	// CodeNoSession is 0x87D300CD, the IME's "the user logged off while
+	// the app policy was being processed": a user-context app found no
+	// logged-on user to run as.
+	CodeNoSession int64 = -2016214835
 )
 
 // HResult is a code as Intune shows it: a Win32 error code (1 to 65535,
@@ -45,6 +49,7 @@ var codeMeanings = map[uint32]string{
 	HResult(CodeTimeout):     "The installer ran past its maximum run time",
 	HResult(CodeFailure):     "Unspecified error",
 	HResult(CodeDependency):  "A dependency of the app is not met",
+	HResult(CodeNoSession):   "The user logged off while the app policy was being processed",
 	0x80070001:               "Incorrect function (exit code 1)",
 	0x80070002:               "The system cannot find the file specified",
 	0x80070005:               "Access is denied",

@@ -17,6 +17,7 @@ func TestCodeHex(t *testing.T) {
 		{CodeTimeout, "0x87D300C9", true},
 		{CodeFailure, "0x80004005", true},
 		{CodeDependency, "0x87D300D9", true},
+		{CodeNoSession, "0x87D300CD", true},
 		{70000, "0x00011170", false},
 		{-1, "0xFFFFFFFF", false},
 	} {

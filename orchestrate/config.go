@@ -123,6 +123,8 @@ type Config struct {
 	// installed as (agent --install-user, Linux and macOS): the installer
 	// runs with that user's uid, gid and groups, which needs the agent to
 	// be root. Empty: such apps fail with ErrInstallUser, never run as root.
+	// Not used on Windows, where such apps run as the logged-on user
+	// (runas_windows.go).
 	InstallUser string
 
 	// Reaper is the executable re-run as the process-tree reaper

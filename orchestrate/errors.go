@@ -26,7 +26,8 @@ var (
 	// ErrPath: a path built from an identifier would leave its folder.
 	ErrPath = errors.New("path outside the agent root")
 	// ErrInstallUser: a runAsAccount user app cannot run as its user (none
-	// configured, the agent is not root, no such user, Windows).
+	// configured, the agent is not root, no such user; on Windows no
+	// logged-on user, ErrNoUserSession, or a token refused).
 	ErrInstallUser = errors.New("cannot run the installer as the user")
 	// ErrDependency: an app's dependency is missing, failed or forms a cycle.
 	ErrDependency = errors.New("dependency not met")

@@ -123,6 +123,10 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 	t.log(imelog.InstallerTimeout, timeout.Milliseconds())
 	if runAs(app) == "user" {
 		cred, userEnv, err := a.userRun(dir)
+		if errors.Is(err, ErrNoUserSession) {
+			t.log(imelog.NoUserSession, p.AppID, imeapi.CodeHex(CodeNoUserSession))
+			return 0, &StepError{Step: "install", Code: CodeNoUserSession, Err: err}
+		}
 		if err != nil {
 			t.log(imelog.InstallerUserFailed, p.AppID, err)
 			return 0, &StepError{Step: "install", Code: CodeFailure, Err: err}
@@ -134,7 +138,11 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 			return strings.HasPrefix(kv, EnvExitCodeFile+"=") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "USER=") || strings.HasPrefix(kv, "LOGNAME=")
 		})
 		env = append(env, userEnv...)
-		t.log(imelog.InstallerRunsAs, a.cfg.InstallUser, cred.UID)
+		if cred.SID != "" {
+			t.log(imelog.InstallerRunsInSession, cred.User, cred.Session, cred.SID)
+		} else {
+			t.log(imelog.InstallerRunsAs, a.cfg.InstallUser, cred.UID)
+		}
 	}
 	spec.Env = env
 	if spec.CommandLine != "" && spec.CommandLine != cmdline {

@@ -126,7 +126,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	name := fs.String("device-name", "", "device name at enrollment (default: host name)")
 	props := devicePropertyFlag(fs)
 	osVersion := fs.String("os-version", "", "Windows `VERSION` (MAJOR.MINOR.BUILD) apps' OS minimums are checked against (default: the real one on Windows, "+orchestrate.DefaultOSVersion+" elsewhere)")
-	installUser := fs.String("install-user", "", "`USER` that apps with runAsAccount user are installed as (Linux and macOS; the agent must be root); unset: such apps fail, never run as root")
+	installUser := fs.String("install-user", "", "`USER` that apps with runAsAccount user are installed as (Linux and macOS; the agent must be root; Windows runs them as the logged-on user); unset: such apps fail, never run as root")
 	quiet := fs.Bool("q", false, "do not echo the log on stderr")
 	jsonOut := fs.Bool("json", false, "with --once: print the status as JSON")
 	doPolicy := doPolicyFlags(fs)

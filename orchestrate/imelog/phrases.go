@@ -203,6 +203,13 @@ var (
 	ReportPendingSent    = def("ReportPendingSent", info, "[StatusService] Pending report of app %s sent")
 )
 
+// A user-context install on Windows. Both lines are ours: the IME's own
+// wording for them is not public; NoUserSession names the IME's code.
+var (
+	InstallerRunsInSession = def("InstallerRunsInSession", info, "[Win32App] Installer runs as the logged-on user %s in session %d (%s), with the user's token")
+	NoUserSession          = def("NoUserSession", fail, "[Win32App] No user is logged on: cannot run the user-context installer of app %s; it is retried once a user logs on (%s)")
+)
+
 // An installer run an earlier agent started (recovery).
 var (
 	RecoverWarn        = def("RecoverWarn", warn, "[Win32App] Recovering installer runs: %v")

@@ -231,6 +231,10 @@ func TestSpecCheck(t *testing.T) {
 		{"too long", "windows", Spec{CommandLine: "setup.exe " + strings.Repeat("x", maxCommandLine), ResultPath: rp}, false, true, false},
 		{"longest", "windows", Spec{CommandLine: "setup.exe " + strings.Repeat("x", maxCommandLine-10), ResultPath: rp}, false, false, true},
 		{"no result path", "windows", Spec{CommandLine: `setup.exe`}, false, false, false},
+		{"user token on windows", "windows", Spec{CommandLine: `setup.exe /S`, ResultPath: rp, Credential: &Credential{Session: 1, SID: winSID}}, false, false, true},
+		{"uid on windows", "windows", Spec{CommandLine: `setup.exe /S`, ResultPath: rp, Credential: &Credential{UID: 1000, GID: 1000}}, true, false, false},
+		{"uid on linux", "linux", Spec{Argv: []string{"/bin/true"}, ResultPath: rp, Credential: &Credential{UID: 1000, GID: 1000}}, false, false, true},
+		{"user token on linux", "linux", Spec{Argv: []string{"/bin/true"}, ResultPath: rp, Credential: &Credential{Session: 1, SID: winSID}}, true, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.spec.check(tc.goos)

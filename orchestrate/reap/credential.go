@@ -6,14 +6,33 @@ import (
 	"strings"
 )
 
-// Credential is the user an installer runs as (Spec.Credential).
+// Credential is the user an installer runs as (Spec.Credential). On
+// Linux and other Unix systems it is UID, GID and Groups; on Windows it
+// is a logged-on user: SID set, the installer runs with the user token
+// of Session (WTSQueryUserToken), which must still belong to SID.
 type Credential struct {
 	UID, GID uint32
 	Groups   []uint32 // supplementary groups
+	// Session (Windows) is the terminal-services session whose user the
+	// installer runs as.
+	Session uint32
+	// SID (Windows) is that user's security identifier, "S-1-5-21-…":
+	// the reaper refuses the session's token if it is anyone else's, or a
+	// service account's (SYSTEM).
+	SID string
+	// User (Windows) is the user's DOMAIN\name, for the log only.
+	User string
 }
 
-// String is the EnvCredential form, "uid:gid:g1,g2".
+// windows is a Windows credential: a logged-on user's session and SID.
+func (c Credential) windows() bool { return c.SID != "" }
+
+// String is the EnvCredential form: "uid:gid:g1,g2", or on Windows
+// "session:ID:SID" (User is not carried).
 func (c Credential) String() string {
+	if c.windows() {
+		return fmt.Sprintf("session:%d:%s", c.Session, c.SID)
+	}
 	gs := make([]string, len(c.Groups))
 	for i, g := range c.Groups {
 		gs[i] = strconv.FormatUint(uint64(g), 10)
@@ -21,7 +40,7 @@ func (c Credential) String() string {
 	return fmt.Sprintf("%d:%d:%s", c.UID, c.GID, strings.Join(gs, ","))
 }
 
-// parseCredential reads String's form.
+// parseCredential reads String's forms.
 func parseCredential(s string) (*Credential, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) != 3 {
@@ -36,6 +55,16 @@ func parseCredential(s string) (*Credential, error) {
 	}
 	var c Credential
 	var err error
+	if parts[0] == "session" {
+		if c.Session, err = num(parts[1]); err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(strings.ToUpper(parts[2]), "S-1-") {
+			return nil, fmt.Errorf("credential %q: SID %q: %w", s, parts[2], ErrBadSpec)
+		}
+		c.SID = parts[2]
+		return &c, nil
+	}
 	if c.UID, err = num(parts[0]); err != nil {
 		return nil, err
 	}

@@ -32,7 +32,11 @@
 // tree. The reaper process is kept on Windows for three reasons: the
 // agent never joins the job itself, kill-on-close covers a reaper that
 // is killed, and Run is the same on every OS. Result.Reaped counts every
-// other process that ran in the job. Limits: processes started on the
+// other process that ran in the job. With a Windows Credential (a
+// logged-on user's session and SID) the reaper, which stays SYSTEM, starts
+// the installer with that session's user token (token_windows.go:
+// WTSQueryUserToken, a primary token, its user checked), born in the job
+// like any other process. Limits: processes started on the
 // installer's behalf by a service (the Windows Installer service's
 // custom actions, Task Scheduler, WMI) are not its descendants and are
 // in no job, as they would escape a subreaper on Linux; nested jobs need

@@ -24,7 +24,8 @@ const (
 	EnvCommandLine = "IMEPIPE_REAPER_CMDLINE"
 	// EnvJobName carries Spec.JobName to a Windows reaper.
 	EnvJobName = "IMEPIPE_REAPER_JOB"
-	// EnvCredential carries Spec.Credential to a Unix reaper ("uid:gid:g1,g2").
+	// EnvCredential carries Spec.Credential to the reaper ("uid:gid:g1,g2";
+	// Windows "session:ID:SID").
 	EnvCredential = "IMEPIPE_REAPER_CREDENTIAL"
 )
 
@@ -83,11 +84,18 @@ type Spec struct {
 	// installer run on, and the reaper writes its Result at ResultPath
 	// for whoever re-adopts it (Handle). nil: never.
 	Detach <-chan struct{}
-	// Credential (Linux and other Unix; an ErrBadSpec on Windows), when
-	// set, runs the installer (not the reaper, which stays the caller's
-	// user to reap and kill the tree) as that uid, gid and groups. The
-	// installer inherits the reaper's working directory, Dir, entered
-	// before the switch: the user needs no access to Dir's parents.
+	// Credential, when set, runs the installer (not the reaper, which
+	// stays the caller's user to reap and kill the tree) as that user.
+	// Unix: its uid, gid and groups (a Windows Credential is an
+	// ErrBadSpec); the installer inherits the reaper's working directory,
+	// Dir, entered before the switch: the user needs no access to Dir's
+	// parents. Windows: the user token of its Session, duplicated to a
+	// primary token and checked to be its SID and no service account,
+	// through CreateProcessAsUser (SysProcAttr.Token), inside the
+	// reaper's Job Object (a Unix Credential is an ErrBadSpec); the
+	// installer gets Env, not the token's default environment, so the
+	// caller puts the user's environment block in Env. It needs the
+	// reaper to run as SYSTEM (SeTcbPrivilege for WTSQueryUserToken).
 	Credential *Credential
 	// Started is called with the reaper's process id once it runs, before
 	// Run waits: the caller records it (Identify) to find the reaper again
@@ -190,8 +198,8 @@ func (s Spec) check(goos string) error {
 	switch {
 	case s.CommandLine != "" && len(s.Argv) > 0:
 		return fmt.Errorf("reap: both Argv and CommandLine: %w", ErrBadSpec)
-	case s.Credential != nil && goos == "windows":
-		return fmt.Errorf("reap: Credential is not implemented on Windows: %w: %w", ErrBadSpec, errors.ErrUnsupported)
+	case s.Credential != nil && s.Credential.windows() != (goos == "windows"):
+		return fmt.Errorf("reap: a %s Credential on %s: %w: %w", credKind(s.Credential), goos, ErrBadSpec, errors.ErrUnsupported)
 	case s.CommandLine != "" && goos != "windows":
 		return fmt.Errorf("reap: CommandLine is Windows only (use Argv on %s): %w: %w", goos, ErrBadSpec, errors.ErrUnsupported)
 	case s.CommandLine != "":
@@ -220,6 +228,14 @@ func withoutReaperEnv(env []string) []string {
 		out = append(out, kv)
 	}
 	return out
+}
+
+// credKind names c's form for errors: "Windows" or "Unix".
+func credKind(c *Credential) string {
+	if c.windows() {
+		return "Windows"
+	}
+	return "Unix"
 }
 
 // command is what a reaper runs: argv, or on Windows a raw command line.
@@ -274,6 +290,9 @@ func run(c command) (Result, error) {
 		return Result{}, fmt.Errorf("nothing to run: %w", ErrBadSpec)
 	case c.line != "" && runtime.GOOS != "windows":
 		return Result{}, fmt.Errorf("a command line is Windows only: %w: %w", ErrBadSpec, errors.ErrUnsupported)
+	case c.cred != nil && c.cred.windows() != (runtime.GOOS == "windows"):
+		// Never run a Windows credential as uid 0, nor the reverse.
+		return Result{}, fmt.Errorf("a %s credential on %s: %w: %w", credKind(c.cred), runtime.GOOS, ErrBadSpec, errors.ErrUnsupported)
 	}
 	return serve(c)
 }

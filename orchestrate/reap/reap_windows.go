@@ -40,7 +40,8 @@ func stopper(cmd *exec.Cmd) (func() error, error) {
 }
 
 // serve is the Windows reaper: join a new Job Object (kill on close),
-// start the installer (c.line as given, or c.argv; see installer), which
+// start the installer (c.line as given, or c.argv; see installer; as the
+// logged-on user for a Credential, see asUser), which
 // is born in the job and so is everything it starts,
 // note its exit code, and return only when the reaper is the last
 // process left in the job.
@@ -60,6 +61,13 @@ func serve(c command) (Result, error) {
 	cmd, name, err := installer(c)
 	if err != nil {
 		return res, err
+	}
+	if c.cred != nil {
+		release, err := asUser(cmd, c.cred)
+		if err != nil {
+			return res, err
+		}
+		defer release()
 	}
 	// Standard input stays the null device: the reaper's own is the
 	// agent's control pipe.

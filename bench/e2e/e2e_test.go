@@ -16,9 +16,11 @@ import (
 	"github.com/imepipe/imepipe/orchestrate/reap"
 )
 
-// The agents re-execute this test binary as their process-tree reaper.
+// The agents re-execute this test binary as their process-tree reaper,
+// and Run as its timed children.
 func TestMain(m *testing.M) {
 	reap.Main()
+	ChildMain()
 	os.Exit(m.Run())
 }
 
@@ -94,11 +96,27 @@ func TestRunSmall(t *testing.T) {
 	if r := by[NameLAN]; r.DO.BytesFromLanPeers == 0 || r.DO.BytesFromLanPeers+r.DO.BytesFromHttp != size {
 		t.Errorf("lan: BytesFromLanPeers %d, BytesFromHttp %d, want all %d from peers or HTTP, some from peers", r.DO.BytesFromLanPeers, r.DO.BytesFromHttp, size)
 	}
+	// Every run measured its own process, and is compared with the floor
+	// timed in the same rounds.
+	if len(rep.FloorRunsS) != 2 || rep.FloorS <= 0 || rep.FloorCPUS <= 0 {
+		t.Errorf("floor: %v rounds, median %.3f s, %.3f CPU s", rep.FloorRunsS, rep.FloorS, rep.FloorCPUS)
+	}
+	for _, r := range rep.Results {
+		if runtime.GOOS == "linux" && (r.PeakRSS < 1<<20 || r.PeakRSS > 1<<30 || r.CPUS <= 0) {
+			t.Errorf("%s: peak RSS %d, %.3f CPU s: want its own process's", r.Name, r.PeakRSS, r.CPUS)
+		}
+		if v, ok := rep.Ratios[r.Name+"/"+NameFloor]; !ok || v != r.ContentS/rep.FloorS {
+			t.Errorf("%s/floor: %v, %v, want %v", r.Name, v, ok, r.ContentS/rep.FloorS)
+		}
+	}
+	if r := by[NameImepipe]; runtime.GOOS == "linux" && (r.OriginCPUS <= 0 || r.OriginCPUS > r.WallS) {
+		t.Errorf("imepipe: origin CPU %.3f s over a %.3f s run", r.OriginCPUS, r.WallS)
+	}
 	var text bytes.Buffer
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{NameSequential, NameMCC, "BytesFromLanPeers", "phases of ime-sequential"} {
+	for _, want := range []string{NameSequential, NameMCC, "BytesFromLanPeers", "phases of ime-sequential", "peak RSS", "/floor", NameFloor} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -19,9 +20,12 @@ func TestBenchE2EJSON(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	var rep struct {
-		BlobBytes int64 `json:"blob_bytes"`
+		BlobBytes int64   `json:"blob_bytes"`
+		FloorS    float64 `json:"floor_s"`
 		Results   []struct {
-			Name string `json:"name"`
+			Name    string  `json:"name"`
+			PeakRSS int64   `json:"peak_rss_bytes"`
+			CPUS    float64 `json:"cpu_s"`
 			DO   struct {
 				TotalBytesDownloaded int64
 				BytesFromLanPeers    int64
@@ -39,11 +43,17 @@ func TestBenchE2EJSON(t *testing.T) {
 		if r.DO.TotalBytesDownloaded != rep.BlobBytes {
 			t.Errorf("%s downloaded %d bytes, want %d", r.Name, r.DO.TotalBytesDownloaded, rep.BlobBytes)
 		}
+		if runtime.GOOS == "linux" && (r.PeakRSS <= 0 || r.CPUS <= 0) {
+			t.Errorf("%s: peak_rss_bytes %d, cpu_s %v: want the run's own figures", r.Name, r.PeakRSS, r.CPUS)
+		}
+		if _, ok := rep.Ratios[r.Name+"/floor"]; !ok || rep.FloorS <= 0 {
+			t.Errorf("%s: no ratio to the floor (floor_s %v): %v", r.Name, rep.FloorS, rep.Ratios)
+		}
 	}
 	if got := strings.Join(names, ","); got != "ime-sequential,imepipe,imepipe-mcc,imepipe-lan" {
 		t.Errorf("runs %s", got)
 	}
-	if len(rep.Ratios) != 3 {
+	if len(rep.Ratios) != 3+4 { // ime-sequential/<run> and <run>/floor
 		t.Errorf("ratios %v", rep.Ratios)
 	}
 	for _, args := range [][]string{{"bench", "--size", "lots"}, {"bench", "--origin-rate", "fast"}, {"bench", "--profile", "huge"}, {"bench", "--runs", "0"}, {"bench", "nonsense"}} {

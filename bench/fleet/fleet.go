@@ -161,21 +161,21 @@ type Report struct {
 	// agent (largest and median), the agents' peak RSS (largest and
 	// median; each agent's is in PerAgent) and this process's (the
 	// service and the origin; 0: unknown).
-	P50S               float64       `json:"p50_s"`
-	P95S               float64       `json:"p95_s"`
-	PercentPeerCaching float64       `json:"percentPeerCaching"`
-	UploadMaxBytes     int64         `json:"uploadMaxBytes"`
-	UploadMedianBytes  int64         `json:"uploadMedianBytes"`
-	AgentPeakRSSMax    int64         `json:"agentPeakRSSMax"`
-	AgentPeakRSSMedian int64         `json:"agentPeakRSSMedian"`
-	PeakRSS            int64         `json:"peakRSS"`
+	P50S               float64 `json:"p50_s"`
+	P95S               float64 `json:"p95_s"`
+	PercentPeerCaching float64 `json:"percentPeerCaching"`
+	UploadMaxBytes     int64   `json:"uploadMaxBytes"`
+	UploadMedianBytes  int64   `json:"uploadMedianBytes"`
+	AgentPeakRSSMax    int64   `json:"agentPeakRSSMax"`
+	AgentPeakRSSMedian int64   `json:"agentPeakRSSMedian"`
+	PeakRSS            int64   `json:"peakRSS"`
 	// OriginCPUS is the CPU seconds the origin's handlers spent sending.
-	OriginCPUS float64 `json:"origin_cpu_s"`
-	PeerBusy           int64         `json:"peerBusy"`   // 503 answers the agents got
-	ArrayCalls         int64         `json:"arrayCalls"` // requests to the service's Array, all agents
-	Telemetry          Telemetry     `json:"telemetry"`
-	PerAgent           []AgentRecord `json:"perAgent"`
-	Baseline           *Baseline     `json:"baseline,omitempty"`
+	OriginCPUS float64       `json:"origin_cpu_s"`
+	PeerBusy   int64         `json:"peerBusy"`   // 503 answers the agents got
+	ArrayCalls int64         `json:"arrayCalls"` // requests to the service's Array, all agents
+	Telemetry  Telemetry     `json:"telemetry"`
+	PerAgent   []AgentRecord `json:"perAgent"`
+	Baseline   *Baseline     `json:"baseline,omitempty"`
 }
 
 // Run sets up the service and the capped origin, runs the fleet in

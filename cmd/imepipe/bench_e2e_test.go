@@ -26,7 +26,7 @@ func TestBenchE2EJSON(t *testing.T) {
 			Name    string  `json:"name"`
 			PeakRSS int64   `json:"peak_rss_bytes"`
 			CPUS    float64 `json:"cpu_s"`
-			DO   struct {
+			DO      struct {
 				TotalBytesDownloaded int64
 				BytesFromLanPeers    int64
 				BytesFromCacheServer int64

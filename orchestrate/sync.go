@@ -73,12 +73,9 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 	}
 	a.related = newRelated(pols)
 	defer func() { a.related = relatedSet{} }()
-	for _, p := range pols {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	a.processApps(ctx, pols, func(p imeapi.Policy) (mode, bool) {
 		if p.Intent == imeapi.IntentNotTargeted {
-			continue // served only as a dependency or superseded app of another
+			return "", false // served only as a dependency or superseded app of another
 		}
 		m := modeFor(p.Intent, reqs[p.AppID])
 		if kind == SyncCompliance {
@@ -88,7 +85,10 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) error {
 			t.info("[Win32App] App %s is superseded by app %s, which is assigned; not installing it again (detection only)", p.AppID, by)
 			m = modeDetect
 		}
-		a.processApp(ctx, p, m, false)
+		return m, true
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	a.adoptLeft(ctx, t)
 	a.flushReports(ctx, t)

@@ -67,6 +67,7 @@ type staged struct {
 	// serial: not prepared ahead; the consumer runs the whole flow
 	// (processApp) in its turn (apps with relationships, or no room).
 	serial bool
+	slot   bool // holds one of processApps' content slots
 }
 
 // end makes r the flow's result.

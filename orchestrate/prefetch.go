@@ -49,9 +49,13 @@ func (a *Agent) processApps(ctx context.Context, pols []imeapi.Policy, modeOf fu
 		}
 		return
 	}
-	stages := make(chan *staged, n-1) // with the one being prepared: n ahead
+	// A content slot for the app that installs and n for apps ahead;
+	// flows that ended before their content (a gate, a failed download)
+	// hold none.
+	slots := make(chan struct{}, n+1)
+	stages := make(chan *staged, len(pols))
 	completed := make(chan struct{}, len(pols))
-	go a.produce(ctx, pols, modeOf, stages, completed)
+	go a.produce(ctx, pols, modeOf, stages, slots, completed)
 	for s := range stages {
 		switch {
 		case ctx.Err() != nil:
@@ -63,14 +67,17 @@ func (a *Agent) processApps(ctx context.Context, pols []imeapi.Policy, modeOf fu
 		default:
 			a.complete(ctx, s)
 		}
+		if s.slot {
+			<-slots
+		}
 		completed <- struct{}{}
 	}
 }
 
 // produce prepares the flows of pols in order for processApps and closes
-// stages when done. completed gets a value each time processApps has
-// ended a stage it was sent.
-func (a *Agent) produce(ctx context.Context, pols []imeapi.Policy, modeOf func(imeapi.Policy) (mode, bool), stages chan<- *staged, completed <-chan struct{}) {
+// stages when done. A flow that may stage content takes a slot first;
+// completed gets a value each time processApps has ended a stage.
+func (a *Agent) produce(ctx context.Context, pols []imeapi.Policy, modeOf func(imeapi.Policy) (mode, bool), stages chan<- *staged, slots chan struct{}, completed <-chan struct{}) {
 	defer close(stages)
 	outstanding := 0 // stages sent and not yet ended
 	settle := func(all bool) {
@@ -104,11 +111,17 @@ func (a *Agent) produce(ctx context.Context, pols []imeapi.Policy, modeOf func(i
 			settle(true) // … and this one before the next is prepared
 			continue
 		}
+		slots <- struct{}{}
+		settle(false)
 		busy := outstanding > 0
 		s := a.prepare(ctx, p, m, false, nil)
+		if s == nil || s.final != nil {
+			<-slots // no content staged
+		}
 		if s == nil {
 			continue
 		}
+		s.slot = s.final == nil
 		s.overlapped = busy
 		stages <- s
 		outstanding++

@@ -180,3 +180,28 @@ func TestPick(t *testing.T) {
 		t.Fatalf("unknown run: %v", err)
 	}
 }
+
+// TestSyncSmall: both orders sync three small apps, each installed
+// exactly once, and the report carries both medians and their ratio.
+func TestSyncSmall(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("runs agents: their apps install with /bin/sh")
+	}
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	rep, err := Sync(context.Background(), SyncConfig{Apps: 3, Size: 1 << 20, Runs: 1, Dir: tempDir(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.AllInstalled || rep.Apps != 3 || len(rep.ImepipeRunsS) != 1 || len(rep.SequentialRunsS) != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	if rep.ImepipeS <= 0 || rep.SequentialS <= 0 || rep.Ratio != rep.ImepipeS/rep.SequentialS {
+		t.Errorf("times %.3f and %.3f s, ratio %.3f", rep.ImepipeS, rep.SequentialS, rep.Ratio)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteText(&b); err != nil || !strings.Contains(b.String(), "every app installed once: true") {
+		t.Errorf("text report: %v\n%s", err, b.String())
+	}
+}

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("bench", "benchmark on generated data against baselines (bench local, bench fleet)", runBench)
+	register("bench", "benchmark on generated data against baselines (bench local, bench fleet, bench sync)", runBench)
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
@@ -23,6 +23,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return runBenchLocal(ctx, e, args[1:])
 	case "fleet":
 		return runBenchFleet(ctx, e, args[1:])
+	case "sync":
+		return runBenchSync(ctx, e, args[1:])
 	case bench.StdlibCommand: // hidden: the sequential-stdlib baseline's child process
 		return runBenchStdlib(ctx, e, args[1:])
 	case "e2e":
@@ -30,7 +32,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	case "help":
 		return runBenchE2E(ctx, e, []string{"--help"})
 	default:
-		return usagef("unknown benchmark %q (want local, fleet, or flags for the end-to-end one)", args[0])
+		return usagef("unknown benchmark %q (want local, fleet, sync, or flags for the end-to-end one)", args[0])
 	}
 }
 

@@ -62,3 +62,33 @@ func TestBenchE2EJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchSyncJSON: `imepipe bench sync --json` prints the fields
+// scripts read, every app installed, and refuses bad flags as usage.
+func TestBenchSyncJSON(t *testing.T) {
+	skipAgentsOnWindows(t)
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	code, stdout, stderr := runCLI(t, "bench", "sync", "--apps", "2", "--size", "1MiB", "--install-seconds", "0", "--runs", "1", "--json", "--out", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v\n%s", err, stdout)
+	}
+	for _, k := range []string{"apps", "size", "imepipe_s", "sequential_s", "ratio", "allInstalled"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("no %q in %s", k, stdout)
+		}
+	}
+	if rep["apps"] != float64(2) || rep["allInstalled"] != true {
+		t.Errorf("apps %v, allInstalled %v", rep["apps"], rep["allInstalled"])
+	}
+	for _, args := range [][]string{{"bench", "sync", "--apps", "0"}, {"bench", "sync", "--install-seconds", "-1"}, {"bench", "sync", "extra"}} {
+		if code, _, _ := runCLI(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}

@@ -112,6 +112,7 @@ func (s *site) child(ctx context.Context, j job) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	s.drop(j.Name)
 	res.ContentS, res.WallS, res.Phases, res.DO = cr.ContentS, cr.WallS, cr.Phases, cr.DO
 	res.PeakRSS, res.CPUS = cr.PeakRSS, cr.CPUS
 	res.OriginBytes = s.origin.Sent() - sent
@@ -122,14 +123,19 @@ func (s *site) child(ctx context.Context, j job) (Result, error) {
 	return res, nil
 }
 
-// floor is imepipe unpack of the package in a child process: the local
-// floor every run is compared with. Its output goes at once.
-func (s *site) floor(ctx context.Context) (Result, error) {
-	res, err := s.child(ctx, job{Kind: kindFloor, Name: NameFloor, Package: s.pkg})
-	if rerr := os.RemoveAll(s.root(NameFloor)); err == nil && rerr != nil {
-		err = fmt.Errorf("e2e: %w", rerr)
+// drop removes the root of run name in this round unless Config.Keep:
+// a run's gigabytes go before the next run, not at the end (on tmpfs
+// they are memory).
+func (s *site) drop(name string) {
+	if !s.cfg.Keep {
+		_ = os.RemoveAll(s.root(name))
 	}
-	return res, err
+}
+
+// floor is imepipe unpack of the package in a child process: the local
+// floor every run is compared with.
+func (s *site) floor(ctx context.Context) (Result, error) {
+	return s.child(ctx, job{Kind: kindFloor, Name: NameFloor, Package: s.pkg})
 }
 
 // root is the folder of run name in this round.
@@ -279,7 +285,10 @@ func (s *site) lan(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	defer seed.Close()
+	defer func() {
+		seed.Close()
+		s.drop("lan-seed")
+	}()
 	if _, err := s.sync(ctx, seed, "lan-seed"); err != nil {
 		return Result{}, err
 	}

@@ -156,16 +156,24 @@ func expect(r *bufio.Reader, want string) error {
 	return nil
 }
 
-// proc is the parent's handle on one agent's child process.
+// proc is the parent's handle on one agent: its child process, or with
+// Config.InProcess the agent itself (local).
 type proc struct {
 	name string
 	bad  bool
 	addr string
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  *json.Decoder
-	errs *tail
-	end  childEnd
+	// local is the in-process agent, with what its fetch needs.
+	local  *agent
+	cfg    Config
+	svc    *imeapi.Client
+	secret string
+	done   bool
+	fileid string
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *json.Decoder
+	errs   *tail
+	end    childEnd
 }
 
 // startProc starts j's agent in a child process of exe and waits until
@@ -214,8 +222,22 @@ func (p *proc) read(v any) error {
 	return nil
 }
 
+// startLocal starts j's agent in this process (Config.InProcess).
+func startLocal(j childJob, cfg Config, svc *imeapi.Client) (*proc, error) {
+	a, err := startAgent(j.Name, j.Root, j.Bad, j.UploadRate)
+	if err != nil {
+		return nil, err
+	}
+	return &proc{name: j.Name, bad: j.Bad, addr: a.addr, local: a, cfg: cfg, svc: svc, secret: j.Secret}, nil
+}
+
 // fetch tells the agent to go and returns its outcome.
 func (p *proc) fetch() outcome {
+	if p.local != nil {
+		o := p.local.fetch(context.Background(), p.cfg, p.svc, p.secret, time.Now())
+		p.fileid = o.res.FileId
+		return o
+	}
 	var co childOutcome
 	if err := p.send("go"); err != nil {
 		return outcome{err: err}
@@ -232,13 +254,22 @@ func (p *proc) fetch() outcome {
 	return o
 }
 
-// finish stops the agent and reads its last line (p.end).
+// finish stops the agent and reads its last line (p.end; an in-process
+// agent has no usage of its own: 0).
 func (p *proc) finish() error {
+	if p.local != nil {
+		if ct, ok := p.local.cache.Get(p.fileID()); ok {
+			p.end.Up = ct.Status()
+		}
+		p.kill()
+		return nil
+	}
 	err := p.send("stop")
 	if err == nil {
 		err = p.read(&p.end)
 	}
 	p.in.Close()
+	p.done = true
 	if werr := p.cmd.Wait(); err == nil && werr != nil {
 		err = fmt.Errorf("fleet: %s: %w%s", p.name, werr, p.errs.text())
 	}
@@ -247,10 +278,21 @@ func (p *proc) finish() error {
 
 // kill ends an agent that is not done.
 func (p *proc) kill() {
+	if p.done {
+		return
+	}
+	p.done = true
+	if p.local != nil {
+		p.local.stop()
+		return
+	}
 	p.in.Close()
 	_ = p.cmd.Process.Kill()
 	_ = p.cmd.Wait()
 }
+
+// fileID is the DoFileId the in-process agent fetched ("" before).
+func (p *proc) fileID() string { return p.fileid }
 
 // tail passes a child's stderr lines to logf and keeps the last ones
 // for its errors.

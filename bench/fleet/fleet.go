@@ -53,6 +53,10 @@ type Config struct {
 	// main or TestMain calls ChildMain first), so that each agent's CPU
 	// seconds and peak RSS are its own; default os.Executable().
 	Exe string
+	// InProcess runs the agents as goroutines of this process instead
+	// (for fleets too large for a process each); their peak RSS and CPU
+	// seconds are then not measured (0).
+	InProcess bool
 	// Verbose has the agents log their swarm events to Logf.
 	Verbose bool
 	Logf    func(format string, args ...any)
@@ -301,7 +305,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 	agents := make([]*proc, cfg.Agents)
 	defer func() {
 		for _, a := range agents {
-			if a != nil && a.cmd.ProcessState == nil {
+			if a != nil {
 				a.kill()
 			}
 		}
@@ -317,7 +321,13 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 			ServiceURL: s.svcURL, Secret: s.secret, CA: s.ca, Mode: mode, GroupID: cfg.GroupID, CacheHost: cfg.CacheHost,
 			Connections: cfg.Connections, Policy: cfg.Policy, Refresh: cfg.RefreshInterval, OwnerWait: cfg.OwnerWait,
 			Stall: cfg.StallTimeout, Verbose: cfg.Verbose}
-		a, err := startProc(ctx, cfg.Exe, j, cfg.Logf)
+		var a *proc
+		var err error
+		if cfg.InProcess {
+			a, err = startLocal(j, cfg, imeapi.NewClient(s.svcURL, s.hc))
+		} else {
+			a, err = startProc(ctx, cfg.Exe, j, cfg.Logf)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -101,6 +101,7 @@ func TestFleetBadPeers(t *testing.T) {
 	}
 	cfg := smallConfig(t)
 	cfg.Agents, cfg.BadPeers, cfg.Mode, cfg.Size = 6, 2, imeapi.ModeLAN, 32<<20
+	cfg.InProcess = true // the goroutine agents (large fleets) work alike
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

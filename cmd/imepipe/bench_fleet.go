@@ -35,6 +35,7 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	useTLS := fs.Bool("tls", false, "serve the service API over HTTPS (a generated CA the agents trust)")
 	verbose := fs.Bool("v", false, "log swarm events to stderr")
+	inProcess := fs.Bool("in-process", false, "run the agents in this process, not a process each (large fleets; no per-agent peak RSS and CPU)")
 	priority := fs.String("priority", "foreground", "DO priority of every agent's download: foreground or background")
 	doPolicy := doPolicyFlags(fs)
 	rest, err := parseFlags(fs, args)
@@ -76,7 +77,7 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := fleet.Config{Agents: *agents, Size: n, BadPeers: *bad, Mode: imeapi.DownloadMode(*mode), OriginRate: r,
 		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS,
-		Policy: pol, UploadRate: maxUpload}
+		Policy: pol, UploadRate: maxUpload, InProcess: *inProcess}
 	if cfg.Exe, err = os.Executable(); err != nil {
 		return fmt.Errorf("bench: find the imepipe binary: %w", err)
 	}

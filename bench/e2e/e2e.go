@@ -119,6 +119,9 @@ type Result struct {
 	// CPU seconds its handlers spent sending it.
 	OriginBytes int64   `json:"origin_bytes"`
 	OriginCPUS  float64 `json:"origin_cpu_s"`
+	// SiteCPUS is this process's CPU seconds during the run: the serving
+	// side (origin, Connected Cache, the LAN seed) and the service.
+	SiteCPUS float64 `json:"site_cpu_s"`
 	// DO is the run's record with Get-DeliveryOptimizationStatus names.
 	DO fetch.Status `json:"do"`
 }
@@ -246,11 +249,12 @@ func (s *site) pick(only []string) ([]func(context.Context) (Result, error), err
 // all of them.
 func medianOf(rs []Result) Result {
 	out := rs[len(rs)-1]
-	var content, wall, rss, cpu, ocpu []float64
+	var content, wall, rss, cpu, ocpu, scpu []float64
 	phases := map[string][]float64{}
 	for _, r := range rs {
 		content, wall = append(content, r.ContentS), append(wall, r.WallS)
 		rss, cpu, ocpu = append(rss, float64(r.PeakRSS)), append(cpu, r.CPUS), append(ocpu, r.OriginCPUS)
+		scpu = append(scpu, r.SiteCPUS)
 		for k, v := range r.Phases {
 			phases[k] = append(phases[k], v)
 		}
@@ -258,6 +262,7 @@ func medianOf(rs []Result) Result {
 	out.ContentRunsS = content
 	out.ContentS, out.WallS = bench.Median(content), bench.Median(wall)
 	out.PeakRSS, out.CPUS, out.OriginCPUS = int64(bench.Median(rss)), bench.Median(cpu), bench.Median(ocpu)
+	out.SiteCPUS = bench.Median(scpu)
 	if len(phases) > 0 {
 		out.Phases = map[string]float64{}
 		for k, vs := range phases {
@@ -293,15 +298,15 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "bench e2e: %s, %s in %d files, package %s, origin %s, %d CPUs, load %.2f → %.2f, medians of %d round(s)\n",
 		r.Profile, humanize.IBytes(uint64(r.Size)), r.Files, humanize.IBytes(uint64(r.PackageBytes)), rateText(r.OriginRate), r.CPUs, r.Load.Start, r.Load.End, r.Runs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tcontent s\twall s\t/floor\tCPU s\tpeak RSS\torigin CPU s\tBytesFromHttp\tBytesFromCacheServer\tBytesFromLanPeers\tBytesFromGroupPeers\tBytesFromInternetPeers\t")
-	fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t1.00\t%.2f\t%s\t-\t-\t-\t-\t-\t-\t\n", NameFloor, r.FloorS, r.FloorS, r.FloorCPUS, rssText(r.FloorPeakRSS))
+	fmt.Fprintln(tw, "run\tcontent s\twall s\t/floor\tCPU s\tpeak RSS\torigin CPU s\tserving CPU s\tBytesFromHttp\tBytesFromCacheServer\tBytesFromLanPeers\tBytesFromGroupPeers\tBytesFromInternetPeers\t")
+	fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t1.00\t%.2f\t%s\t-\t-\t-\t-\t-\t-\t-\t\n", NameFloor, r.FloorS, r.FloorS, r.FloorCPUS, rssText(r.FloorPeakRSS))
 	for _, res := range r.Results {
 		d := res.DO
 		ratio := "-"
 		if v, ok := r.Ratios[res.Name+"/"+NameFloor]; ok {
 			ratio = fmt.Sprintf("%.2f", v)
 		}
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t%.2f\t%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t\n", res.Name, res.ContentS, res.WallS, ratio, res.CPUS, rssText(res.PeakRSS), res.OriginCPUS,
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t%.2f\t%s\t%.2f\t%.2f\t%d\t%d\t%d\t%d\t%d\t\n", res.Name, res.ContentS, res.WallS, ratio, res.CPUS, rssText(res.PeakRSS), res.OriginCPUS, res.SiteCPUS,
 			d.BytesFromHttp, d.BytesFromCacheServer, d.BytesFromLanPeers, d.BytesFromGroupPeers, d.BytesFromInternetPeers)
 	}
 	if err := tw.Flush(); err != nil {
@@ -325,7 +330,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	_, err := fmt.Fprintln(w, "content s: until the content is verified and extracted in IMECache; wall s: agents also install, detect, report and clean up\n"+
-		"floor: imepipe unpack of the same package from local disk; /floor: content s over the floor's; CPU s and peak RSS: the run's own process (the agent's)\nBytesFromHttp includes BytesFromCacheServer, as in Get-DeliveryOptimizationStatus")
+		"floor: imepipe unpack of the same package from local disk; /floor: content s over the floor's; CPU s and peak RSS: the run's own process (the agent's); serving CPU s: the bench's process meanwhile (service, origin, cache, LAN seed)\nBytesFromHttp includes BytesFromCacheServer, as in Get-DeliveryOptimizationStatus")
 	return err
 }
 

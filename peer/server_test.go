@@ -278,3 +278,30 @@ func TestServerSendsVerifiedPiecesFromFile(t *testing.T) {
 		t.Error("a piece not held opens for sending")
 	}
 }
+
+// readFromConn is a net.Conn whose ReadFrom records that it was used.
+type readFromConn struct {
+	net.Conn
+	used bool
+}
+
+func (c *readFromConn) ReadFrom(r io.Reader) (int64, error) {
+	c.used = true
+	return io.Copy(io.Discard, r)
+}
+
+// TestLimitConnKeepsReadFrom: the listener's connection wrapper passes a
+// body to the connection's own ReadFrom (sendfile for a TCP connection)
+// instead of hiding it behind the embedded interface.
+func TestLimitConnKeepsReadFrom(t *testing.T) {
+	inner := &readFromConn{}
+	var c net.Conn = &limitConn{Conn: inner}
+	rf, ok := c.(io.ReaderFrom) // what net/http asks of the connection
+	if !ok {
+		t.Fatal("the wrapper has no ReadFrom")
+	}
+	n, err := rf.ReadFrom(io.LimitReader(strings.NewReader("piece bytes"), 11))
+	if err != nil || n != 11 || !inner.used {
+		t.Fatalf("ReadFrom of the wrapper: %d, %v, ReadFrom used: %v", n, err, inner.used)
+	}
+}

@@ -112,6 +112,10 @@ func (a *Agent) produce(ctx context.Context, pols []imeapi.Policy, modeOf func(i
 			continue
 		}
 		slots <- struct{}{}
+		if ctx.Err() != nil { // stopped while waiting for a slot
+			<-slots
+			return
+		}
 		settle(false)
 		busy := outstanding > 0
 		s := a.prepare(ctx, p, m, false, nil)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // peakRSS is the child's ru_maxrss, which Linux gives in KiB: the largest
@@ -76,4 +77,16 @@ func loadAvg() float64 {
 		return -1
 	}
 	return v
+}
+
+// rusageThread is Linux's RUSAGE_THREAD: the calling thread only.
+const rusageThread = 1
+
+// threadCPU is the calling thread's CPU time, user and system.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(rusageThread, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

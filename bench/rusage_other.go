@@ -2,7 +2,10 @@
 
 package bench
 
-import "os"
+import (
+	"os"
+	"time"
+)
 
 // peakRSS is not reported here: ru_maxrss units differ between systems.
 func peakRSS(*os.ProcessState) int64 { return 0 }
@@ -12,3 +15,6 @@ func settle() (rssFloor int64) { return 0 }
 func loadAvg() float64 { return -1 }
 
 func evenStart(...string) bool { return false }
+
+// threadCPU is not measured here.
+func threadCPU() time.Duration { return 0 }

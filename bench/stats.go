@@ -72,3 +72,11 @@ func Ratio(base, ref Result) (ratio float64, ok bool) {
 	}
 	return base.WallS / ref.WallS, true
 }
+
+// EvenStart gives a run the same page cache as every other: dirty pages
+// written back, the page cache dropped (root only; false otherwise), the
+// files in warm read back in.
+func EvenStart(warm ...string) (dropped bool) { return evenStart(warm...) }
+
+// LoadAvg is the one-minute load average, or -1 when unknown.
+func LoadAvg() float64 { return loadAvg() }

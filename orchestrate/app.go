@@ -47,55 +47,111 @@ func (a *Agent) processApp(ctx context.Context, p imeapi.Policy, m mode, onDeman
 // processChain is processApp for an app that chain's apps (outermost
 // first) depend on or supersede.
 func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDemand bool, chain []string) {
+	if s := a.prepare(ctx, p, m, onDemand, chain); s != nil {
+		a.complete(ctx, s)
+	}
+}
+
+// staged is one app's flow up to its install command: the gates it
+// passed and its content in IMECache, or the result that ends it. The
+// guard of the app's flow (begin) is held until complete releases it.
+type staged struct {
+	p       imeapi.Policy
+	app     imeapi.Win32LobApp
+	m       mode
+	key     string
+	t       *tracer
+	release func()
+	final   *result // the flow ends with this result: nothing to run
+	dir     string  // the content, when final is nil
+	do      fetch.Status
+	// overlapped: prepared while another app installed (a prefetch), so
+	// detection is evaluated again before the install.
+	overlapped bool
+	// serial: not prepared ahead; the consumer runs the whole flow
+	// (processApp) in its turn (apps with relationships, or no room).
+	serial bool
+	slot   bool // holds one of processApps' content slots
+	// endSubgraph logs the end of a top-level flow's subgraph (the
+	// V3Processor's "Done processing subgraph."), once the flow ends.
+	endSubgraph func()
+}
+
+// end makes r the flow's result.
+func (s *staged) end(r result) *staged {
+	s.final = &r
+	return s
+}
+
+// prepare runs p's flow up to the install command: checks, guard,
+// retry and GRS gates, detection, schedule, requirements, dependencies
+// and supersedence, then the content (download and unpack). It returns
+// nil when the flow stops without a result to record.
+func (a *Agent) prepare(ctx context.Context, p imeapi.Policy, m mode, onDemand bool, chain []string) *staged {
 	t := a.flowTracer()
+	if chain == nil {
+		// A subgraph of its own, on the poller's thread: its reporting
+		// state apart from the app that may be installing meanwhile.
+		t = t.fork()
+	}
 	if err := checkPolicy(p); err != nil {
 		a.refuse(ctx, t, p, err)
-		return
+		return nil
 	}
+	var endSub func()
 	if chain == nil {
-		end := t.subgraph(p)
-		defer end()
+		endSub = t.subgraph(p)
 	}
+	st := a.prepareGated(ctx, t, p, m, onDemand, chain)
+	if st == nil {
+		if endSub != nil {
+			endSub()
+		}
+		return nil
+	}
+	st.endSubgraph = endSub
+	return st
+}
+
+// prepareGated is prepare past the policy check, on t.
+func (a *Agent) prepareGated(ctx context.Context, t *tracer, p imeapi.Policy, m mode, onDemand bool, chain []string) *staged {
 	user, key := state.DeviceUser, appKey(p)
 	app, err := p.Win32LobApp()
 	if err != nil {
 		t.log(imelog.PolicyUndecodable, p.AppID, err)
-		return
+		return nil
 	}
 	t.log(imelog.ProcessingApp, p.AppID, app.DisplayName, m)
 	release, ok := a.begin(ctx, t, p)
 	if !ok {
-		return
+		return nil
 	}
-	defer release()
+	s := &staged{p: p, app: app, m: m, key: key, t: t, release: release}
 	_ = a.store.PutPolicy(user, key, withSettings(state.Policy{AppID: p.AppID, Version: p.Version, DisplayName: app.DisplayName, Intent: p.Intent, UpdatedAt: a.cfg.Clock.Now()}, p, app))
 	if m != modeDetect && !onDemand && !a.due(t, user, key, p.AppID) {
-		return
+		release()
+		return nil
 	}
 
 	if m == modeInstall {
 		if c := a.related.dependencyCycle(p.AppID); c != nil {
 			msg := fmt.Sprintf("dependency cycle: %s", strings.Join(c, " -> "))
 			t.log(imelog.DependencyCycle, p.AppID, strings.Join(c, " -> "))
-			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeDependency, message: msg})
-			return
+			return s.end(result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeDependency, message: msg})
 		}
 	}
 	if len(rules.Detection(app)) == 0 {
 		// Graph lets a body without one be loaded (apps check warns): the
 		// IME could never detect the app, so its installer is not run.
 		t.log(imelog.NoDetectionRule, p.AppID)
-		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeNotDetected, message: errNoDetection})
-		return
+		return s.end(result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeNotDetected, message: errNoDetection})
 	}
 	detected, err := a.detect(ctx, t, app)
 	if err != nil {
-		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
-		return
+		return s.end(result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
 	}
 	if m == modeInstall && !detected && !onDemand && !a.scheduled(t, p) {
-		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementNotAttempted, compliance: imeapi.ComplianceNotInstalled})
-		return
+		return s.end(result{enforcement: imeapi.EnforcementNotAttempted, compliance: imeapi.ComplianceNotInstalled})
 	}
 	switch {
 	case m == modeDetect, m == modeInstall && detected, m == modeUninstall && !detected:
@@ -107,16 +163,13 @@ func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDem
 		if detected {
 			r = result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceInstalled}
 		}
-		a.finish(ctx, t, p, app, m, r)
-		return
+		return s.end(r)
 	case m == modeInstall && detected:
 		t.log(imelog.AlreadyDetected, p.AppID)
-		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceInstalled})
-		return
+		return s.end(result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceInstalled})
 	case m == modeUninstall && !detected:
 		t.log(imelog.NothingToUninstall, p.AppID)
-		a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceNotInstalled})
-		return
+		return s.end(result{enforcement: imeapi.EnforcementSuccess, compliance: imeapi.ComplianceNotInstalled})
 	}
 	if m == modeUninstall {
 		t.log(imelog.FoundIntent, 1, "uninstall", p.AppID)
@@ -125,54 +178,74 @@ func (a *Agent) processChain(ctx context.Context, p imeapi.Policy, m mode, onDem
 		t.log(imelog.ApplicabilityStep)
 		why, err := a.applicability(ctx, app, t)
 		if err != nil {
-			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
-			return
+			return s.end(result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
 		}
 		t.applicability(p.AppID, why == "")
 		if why != "" {
 			t.notApplicable = true
 			t.log(imelog.RequirementsNotMet, p.AppID, why)
-			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementRequirementsNotMet, compliance: imeapi.ComplianceNotInstalled, applicability: 1, message: "requirements not met: " + why})
-			return
+			return s.end(result{enforcement: imeapi.EnforcementRequirementsNotMet, compliance: imeapi.ComplianceNotInstalled, applicability: 1, message: "requirements not met: " + why})
 		}
 		t.log(imelog.RequirementMet)
 		t.log(imelog.FoundIntent, 1, "install", p.AppID)
 		if err := a.dependencies(ctx, t, app, append(slices.Clone(chain), p.AppID)); err != nil {
-			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeDependency, message: err.Error(), failed: true})
-			return
+			return s.end(result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeDependency, message: err.Error(), failed: true})
 		}
 		if err := a.supersede(ctx, t, app, append(slices.Clone(chain), p.AppID)); err != nil {
-			a.finish(ctx, t, p, app, m, result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
-			return
+			return s.end(result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: CodeFailure, message: err.Error(), failed: true})
 		}
 	}
-	a.finish(ctx, t, p, app, m, a.enforce(ctx, t, p, app, m, key))
+	return a.stage(ctx, s)
 }
 
-// enforce downloads, unpacks, runs the install or uninstall command,
-// detects again and cleans up.
-func (a *Agent) enforce(ctx context.Context, t *tracer, p imeapi.Policy, app imeapi.Win32LobApp, m mode, key string) result {
-	_ = a.store.PutEnforcement(state.DeviceUser, key, state.EnforcementStateMessage{EnforcementState: imeapi.EnforcementInProgress})
-	failed := func(err error) result { return failure(t, err) }
-	var dir string
-	var do fetch.Status
-	var err error
-	if _, err := under(a.layout.IMECache, key); err != nil {
-		return failed(err) // checkPolicy let a bad identifier through
+// stage gets s's content into IMECache: persisted content, else
+// content (download, verify, decrypt, extract).
+func (a *Agent) stage(ctx context.Context, s *staged) *staged {
+	t := s.t
+	_ = a.store.PutEnforcement(state.DeviceUser, s.key, state.EnforcementStateMessage{EnforcementState: imeapi.EnforcementInProgress})
+	if _, err := under(a.layout.IMECache, s.key); err != nil {
+		return s.end(failure(t, err)) // checkPolicy let a bad identifier through
 	}
-	if kept := a.keptDir(t, key); kept != "" {
+	if kept := a.keptDir(t, s.key); kept != "" {
 		t.log(imelog.PersistedUsed, kept)
-		dir = kept
-	} else {
-		dir, do, err = a.content(ctx, t, p, key)
-		if err != nil {
-			r := failed(err)
-			if do.FileId != "" {
-				r.do = &do
-			}
-			return r
-		}
+		s.dir = kept
+		return s
 	}
+	dir, do, err := a.content(ctx, t, s.p, s.key)
+	if err != nil {
+		r := failure(t, err)
+		if do.FileId != "" {
+			r.do = &do
+		}
+		return s.end(r)
+	}
+	s.dir, s.do = dir, do
+	return s
+}
+
+// complete ends a prepared flow: for a prefetched app, detection again
+// (an install before it may have changed it), then the install command,
+// detection and cleanup (install), then the record and report.
+func (a *Agent) complete(ctx context.Context, s *staged) {
+	if s.endSubgraph != nil {
+		defer s.endSubgraph() // after the guard's release, as the flow's last line
+	}
+	defer s.release()
+	if s.final == nil && s.overlapped {
+		a.recheck(ctx, s)
+	}
+	if s.final != nil {
+		a.finish(ctx, s.t, s.p, s.app, s.m, *s.final)
+		return
+	}
+	a.finish(ctx, s.t, s.p, s.app, s.m, a.install(ctx, s))
+}
+
+// install runs the install or uninstall command of s's staged content,
+// detects again and cleans up.
+func (a *Agent) install(ctx context.Context, s *staged) result {
+	t, p, app, m, key, dir, do := s.t, s.p, s.app, s.m, s.key, s.dir, s.do
+	failed := func(err error) result { return failure(t, err) }
 	detached := false // the agent stops while the installer runs on: keep its folder
 	defer func() {
 		if !detached {

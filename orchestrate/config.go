@@ -145,6 +145,11 @@ type Config struct {
 	// the unpack that overlaps it are over. The CLI draws progress bars
 	// with it. Content served from the caches runs no Job and calls nothing.
 	Progress func(key string, job *fetch.Job) (done func())
+	// Prefetch is how many apps' content a sync downloads and unpacks
+	// ahead while an app installs (agent --prefetch): installs stay one
+	// at a time. 0: DefaultPrefetch; negative: none, one app after
+	// another as the IME does.
+	Prefetch int
 	// Logf also receives every log line in plain text (nil: silent).
 	Logf func(format string, args ...any)
 }

@@ -45,6 +45,10 @@ func (a *Agent) tracer() *tracer {
 	return &tracer{a: a, thread: int(a.threads.Add(1)) + agentThread}
 }
 
+// fork is a tracer on t's thread with reporting state of its own: a
+// subgraph prepared while another app of the poller installs.
+func (t *tracer) fork() *tracer { return &tracer{a: t.a, thread: t.thread} }
+
 // agentTracer logs on the agent's own thread.
 func (a *Agent) agentTracer() *tracer { return &tracer{a: a, thread: agentThread} }
 

@@ -86,12 +86,9 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) (err error) {
 		}
 	}
 	t.log(imelog.ProcessingSubgraphs, targeted)
-	for _, p := range pols {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	a.processApps(ctx, pols, func(p imeapi.Policy) (mode, bool) {
 		if p.Intent == imeapi.IntentNotTargeted {
-			continue // served only as a dependency or superseded app of another
+			return "", false // served only as a dependency or superseded app of another
 		}
 		m := modeFor(p.Intent, reqs[p.AppID])
 		if kind == SyncCompliance {
@@ -101,7 +98,10 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) (err error) {
 			t.log(imelog.SupersededDetectOnly, p.AppID, by)
 			m = modeDetect
 		}
-		a.processApp(ctx, p, m, false)
+		return m, true
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	t.log(imelog.DoneSubgraphs, targeted)
 	a.adoptLeft(ctx, t)

@@ -205,6 +205,34 @@ func (c *Content) ReadPiece(i int, buf []byte) ([]byte, error) {
 	return b, nil
 }
 
+// openPiece opens piece i for sending without reading it here, when it
+// was verified in this process: a file of its own, positioned at the
+// piece, so that concurrent sends each go out with sendfile. ok is false
+// when the piece is not held or not yet verified here (ReadPiece then
+// reads and hashes it) or the file does not open.
+func (c *Content) openPiece(i int) (f *os.File, n int64, ok bool) {
+	if i < 0 || i >= len(c.hashes) {
+		return nil, 0, false
+	}
+	c.mu.Lock()
+	good := c.have.Has(i) && c.checked.Has(i) && !c.removed
+	path := c.path
+	c.mu.Unlock()
+	if !good {
+		return nil, 0, false
+	}
+	off, n := c.bounds(i)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, false
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		f.Close()
+		return nil, 0, false
+	}
+	return f, n, true
+}
+
 // addUploaded counts n bytes served to a peer of kind k.
 func (c *Content) addUploaded(k fetch.SourceKind, n int64) {
 	switch k {

@@ -241,3 +241,67 @@ func FuzzParseIndex(f *testing.F) {
 		}
 	})
 }
+
+// TestServerSendsVerifiedPiecesFromFile: a piece held but not hashed in
+// this process is hashed on its first serve; from then on it goes from
+// the file to the connection without being read or hashed again (the
+// requester checks every peer piece itself). Bytes changed on disk after
+// that first serve are therefore sent as they are, and the upload
+// counters count each whole piece.
+func TestServerSendsVerifiedPiecesFromFile(t *testing.T) {
+	f := newTestFile(t, 2*testPiece+100, 7)
+	n, ct := servingNode(t, f, nil, ServerConfig{})
+	ct.mu.Lock()
+	ct.have.Set(2) // held, never hashed here
+	ct.nhave++
+	ct.mu.Unlock()
+	url := "http://" + n.addr + "/do/v1/" + f.id + "/piece/2"
+	if code, body := get(t, url); code != 200 || sha256.Sum256(body) != f.hashes[2] {
+		t.Fatalf("first serve: %d, %d bytes", code, len(body))
+	}
+	if _, _, ok := ct.openPiece(2); !ok {
+		t.Fatal("a piece hashed on its first serve is not sent from the file")
+	}
+	bad := append([]byte(nil), f.data...)
+	bad[2*testPiece+3] ^= 1
+	if err := os.WriteFile(n.path(), bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, url)
+	if code != 200 || len(body) != 100 || body[3] != bad[2*testPiece+3] {
+		t.Fatalf("second serve: %d, %d bytes: want the file's bytes, not hashed again", code, len(body))
+	}
+	if got := ct.Status().BytesToLanPeers; got != 2*100 {
+		t.Errorf("BytesToLanPeers %d, want %d (two whole pieces)", got, 2*100)
+	}
+	if _, _, ok := ct.openPiece(1); ok {
+		t.Error("a piece not held opens for sending")
+	}
+}
+
+// readFromConn is a net.Conn whose ReadFrom records that it was used.
+type readFromConn struct {
+	net.Conn
+	used bool
+}
+
+func (c *readFromConn) ReadFrom(r io.Reader) (int64, error) {
+	c.used = true
+	return io.Copy(io.Discard, r)
+}
+
+// TestLimitConnKeepsReadFrom: the listener's connection wrapper passes a
+// body to the connection's own ReadFrom (sendfile for a TCP connection)
+// instead of hiding it behind the embedded interface.
+func TestLimitConnKeepsReadFrom(t *testing.T) {
+	inner := &readFromConn{}
+	var c net.Conn = &limitConn{Conn: inner}
+	rf, ok := c.(io.ReaderFrom) // what net/http asks of the connection
+	if !ok {
+		t.Fatal("the wrapper has no ReadFrom")
+	}
+	n, err := rf.ReadFrom(io.LimitReader(strings.NewReader("piece bytes"), 11))
+	if err != nil || n != 11 || !inner.used {
+		t.Fatalf("ReadFrom of the wrapper: %d, %v, ReadFrom used: %v", n, err, inner.used)
+	}
+}

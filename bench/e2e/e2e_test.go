@@ -16,9 +16,11 @@ import (
 	"github.com/imepipe/imepipe/orchestrate/reap"
 )
 
-// The agents re-execute this test binary as their process-tree reaper.
+// The agents re-execute this test binary as their process-tree reaper,
+// and Run as its timed children.
 func TestMain(m *testing.M) {
 	reap.Main()
+	ChildMain()
 	os.Exit(m.Run())
 }
 
@@ -94,11 +96,27 @@ func TestRunSmall(t *testing.T) {
 	if r := by[NameLAN]; r.DO.BytesFromLanPeers == 0 || r.DO.BytesFromLanPeers+r.DO.BytesFromHttp != size {
 		t.Errorf("lan: BytesFromLanPeers %d, BytesFromHttp %d, want all %d from peers or HTTP, some from peers", r.DO.BytesFromLanPeers, r.DO.BytesFromHttp, size)
 	}
+	// Every run measured its own process, and is compared with the floor
+	// timed in the same rounds.
+	if len(rep.FloorRunsS) != 2 || rep.FloorS <= 0 || rep.FloorCPUS <= 0 {
+		t.Errorf("floor: %v rounds, median %.3f s, %.3f CPU s", rep.FloorRunsS, rep.FloorS, rep.FloorCPUS)
+	}
+	for _, r := range rep.Results {
+		if runtime.GOOS == "linux" && (r.PeakRSS < 1<<20 || r.PeakRSS > 1<<30 || r.CPUS <= 0) {
+			t.Errorf("%s: peak RSS %d, %.3f CPU s: want its own process's", r.Name, r.PeakRSS, r.CPUS)
+		}
+		if v, ok := rep.Ratios[r.Name+"/"+NameFloor]; !ok || v != r.ContentS/rep.FloorS {
+			t.Errorf("%s/floor: %v, %v, want %v", r.Name, v, ok, r.ContentS/rep.FloorS)
+		}
+	}
+	if r := by[NameImepipe]; runtime.GOOS == "linux" && (r.OriginCPUS <= 0 || r.OriginCPUS > r.WallS) {
+		t.Errorf("imepipe: origin CPU %.3f s over a %.3f s run", r.OriginCPUS, r.WallS)
+	}
 	var text bytes.Buffer
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{NameSequential, NameMCC, "BytesFromLanPeers", "phases of ime-sequential"} {
+	for _, want := range []string{NameSequential, NameMCC, "BytesFromLanPeers", "phases of ime-sequential", "peak RSS", "/floor", NameFloor} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
@@ -160,5 +178,30 @@ func TestPick(t *testing.T) {
 	}
 	if _, err := s.pick([]string{"imepipe-wan"}); err == nil || !strings.Contains(err.Error(), `"imepipe-wan"`) {
 		t.Fatalf("unknown run: %v", err)
+	}
+}
+
+// TestSyncSmall: both orders sync three small apps, each installed
+// exactly once, and the report carries both medians and their ratio.
+func TestSyncSmall(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("runs agents: their apps install with /bin/sh")
+	}
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	rep, err := Sync(context.Background(), SyncConfig{Apps: 3, Size: 1 << 20, Runs: 1, Dir: tempDir(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.AllInstalled || rep.Apps != 3 || len(rep.ImepipeRunsS) != 1 || len(rep.SequentialRunsS) != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	if rep.ImepipeS <= 0 || rep.SequentialS <= 0 || rep.Ratio != rep.ImepipeS/rep.SequentialS {
+		t.Errorf("times %.3f and %.3f s, ratio %.3f", rep.ImepipeS, rep.SequentialS, rep.Ratio)
+	}
+	var b bytes.Buffer
+	if err := rep.WriteText(&b); err != nil || !strings.Contains(b.String(), "every app installed once: true") {
+		t.Errorf("text report: %v\n%s", err, b.String())
 	}
 }

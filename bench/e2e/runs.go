@@ -21,16 +21,26 @@ import (
 	"github.com/imepipe/imepipe/orchestrate"
 )
 
-// sequential is the IME's order of work, timed phase by phase.
+// sequential is the IME's order of work, timed phase by phase in a
+// child process.
 func (s *site) sequential(ctx context.Context) (Result, error) {
-	res := Result{Name: NameSequential, Phases: map[string]float64{}}
-	root := s.root(NameSequential)
+	return s.child(ctx, job{Kind: kindSequential, Name: NameSequential, DeviceName: fmt.Sprintf("E2E-SEQUENTIAL-%d", s.round)})
+}
+
+// sequential runs in the child: enroll, fetch the content info and keys,
+// one HTTP stream into Content/Incoming, then bench.StdlibUnpackRaw.
+func (j *job) sequential(ctx context.Context) (childResult, error) {
+	res := childResult{Phases: map[string]float64{}}
+	hc, err := j.client()
+	if err != nil {
+		return res, err
+	}
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		return res, fmt.Errorf("e2e: %w", err)
 	}
-	c := imeapi.NewClient(s.svcURL, s.hc)
-	if _, err := c.Enroll(ctx, fmt.Sprintf("E2E-SEQUENTIAL-%d", s.round), s.secret, priv.PublicKey()); err != nil {
+	c := imeapi.NewClient(j.ServiceURL, hc)
+	if _, err := c.Enroll(ctx, j.DeviceName, j.Secret, priv.PublicKey()); err != nil {
 		return res, err
 	}
 	pol, err := c.Policies(ctx)
@@ -53,14 +63,13 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	incoming := filepath.Join(root, "Content", "Incoming")
-	for _, d := range []string{incoming, filepath.Join(root, "IMECache")} {
+	incoming := filepath.Join(j.Root, "Content", "Incoming")
+	for _, d := range []string{incoming, filepath.Join(j.Root, "IMECache")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return res, fmt.Errorf("e2e: %w", err)
 		}
 	}
 	bin := filepath.Join(incoming, p.AppID+"_"+p.Version+".bin")
-	sent := s.origin.Sent()
 	start := time.Now()
 	n, err := download(ctx, ci.ContentInfo.UploadLocation, bin)
 	if err != nil {
@@ -73,13 +82,12 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 		res.Phases[pass] = now.Sub(last).Seconds()
 		last = now
 	}
-	tree, err := bench.StdlibUnpackRaw(ctx, bin, keys, filepath.Join(root, "IMECache", p.AppID+"_"+p.Version), mark)
+	tree, err := bench.StdlibUnpackRaw(ctx, bin, keys, filepath.Join(j.Root, "IMECache", p.AppID+"_"+p.Version), mark)
 	if err != nil {
 		return res, fmt.Errorf("%w: %s: %w", ErrRun, NameSequential, err)
 	}
 	res.WallS = time.Since(start).Seconds()
 	res.ContentS = res.WallS
-	res.OriginBytes = s.origin.Sent() - sent
 	res.DO = fetch.Status{FileId: ci.ContentInfo.DoFileID, FileSize: n, FileSizeInCache: n, TotalBytesDownloaded: n,
 		BytesFromHttp: n, DownloadMode: imeapi.ModeBypass, Status: imeapi.DOComplete, HttpConnectionCount: 1,
 		DownloadDuration: fetch.TimeSpan(time.Duration(res.Phases["download"] * float64(time.Second)))}
@@ -87,6 +95,50 @@ func (s *site) sequential(ctx context.Context) (Result, error) {
 		return res, fmt.Errorf("%w: %s: nothing extracted", ErrRun, NameSequential)
 	}
 	return res, nil
+}
+
+// child runs j in a child process, timed against the origin's counters
+// (the caller sets Kind, Name and the run's settings; child the rest).
+func (s *site) child(ctx context.Context, j job) (Result, error) {
+	res := Result{Name: j.Name}
+	j.Root = s.root(j.Name)
+	j.ServiceURL, j.Secret, j.CA = s.svcURL, s.secret, s.ca
+	if s.cfg.ProfileDir != "" {
+		j.CPUProfile = filepath.Join(s.cfg.ProfileDir, fmt.Sprintf("%s-%d.cpu.pprof", j.Name, s.round))
+	}
+	bench.EvenStart(s.warm...)
+	sent, cpu := s.origin.Sent(), s.origin.CPU()
+	siteCPU, _ := selfUsage()
+	cr, err := runChild(ctx, s.exe, j)
+	if err != nil {
+		return res, err
+	}
+	s.drop(j.Name)
+	res.ContentS, res.WallS, res.Phases, res.DO = cr.ContentS, cr.WallS, cr.Phases, cr.DO
+	res.PeakRSS, res.CPUS = cr.PeakRSS, cr.CPUS
+	res.OriginBytes = s.origin.Sent() - sent
+	res.OriginCPUS = (s.origin.CPU() - cpu).Seconds()
+	after, _ := selfUsage()
+	res.SiteCPUS = after - siteCPU
+	if len(res.Phases) == 0 {
+		res.Phases = nil
+	}
+	return res, nil
+}
+
+// drop removes the root of run name in this round unless Config.Keep:
+// a run's gigabytes go before the next run, not at the end (on tmpfs
+// they are memory).
+func (s *site) drop(name string) {
+	if !s.cfg.Keep {
+		_ = os.RemoveAll(s.root(name))
+	}
+}
+
+// floor is imepipe unpack of the package in a child process: the local
+// floor every run is compared with.
+func (s *site) floor(ctx context.Context) (Result, error) {
+	return s.child(ctx, job{Kind: kindFloor, Name: NameFloor, Package: s.pkg})
 }
 
 // root is the folder of run name in this round.
@@ -203,14 +255,10 @@ func (s *site) sync(ctx context.Context, a *timedAgent, name string) (Result, er
 	return res, fmt.Errorf("%w: %s: the agent has no record of the app", ErrRun, name)
 }
 
-// imepipe is the agent straight from the origin (download mode 0).
+// imepipe is the agent straight from the origin (download mode 0), in a
+// child process.
 func (s *site) imepipe(ctx context.Context) (Result, error) {
-	a, err := s.newAgent(agentRun{name: NameImepipe, mode: imeapi.ModeHTTPOnly})
-	if err != nil {
-		return Result{}, err
-	}
-	defer a.Close()
-	return s.sync(ctx, a, NameImepipe)
+	return s.child(ctx, job{Kind: kindAgent, Name: NameImepipe, DeviceName: fmt.Sprintf("E2E-%s-%d", NameImepipe, s.round), Mode: imeapi.ModeHTTPOnly})
 }
 
 // mcc is the agent through the Connected Cache, warmed first by an
@@ -228,29 +276,25 @@ func (s *site) mcc(ctx context.Context) (Result, error) {
 		warm.Close()
 		s.mccWarm = true
 	}
-	a, err := s.newAgent(agentRun{name: NameMCC, mode: imeapi.ModeHTTPOnly, cacheHost: true})
-	if err != nil {
-		return Result{}, err
-	}
-	defer a.Close()
-	return s.sync(ctx, a, NameMCC)
+	return s.child(ctx, job{Kind: kindAgent, Name: NameMCC, DeviceName: fmt.Sprintf("E2E-%s-%d", NameMCC, s.round),
+		Mode: imeapi.ModeHTTPOnly, CacheHost: s.mccHost})
 }
 
-// lan is the agent in download mode 1 beside a LAN peer that installed
-// the app first (not timed) and serves its DO cache.
+// lan is the agent (a child process) in download mode 1 beside a LAN
+// peer in this process that installed the app first (not timed) and
+// serves its DO cache.
 func (s *site) lan(ctx context.Context) (Result, error) {
 	seed, err := s.newAgent(agentRun{name: "lan-seed", mode: imeapi.ModeLAN, peer: true})
 	if err != nil {
 		return Result{}, err
 	}
-	defer seed.Close()
+	defer func() {
+		seed.Close()
+		s.drop("lan-seed")
+	}()
 	if _, err := s.sync(ctx, seed, "lan-seed"); err != nil {
 		return Result{}, err
 	}
-	a, err := s.newAgent(agentRun{name: NameLAN, mode: imeapi.ModeLAN, peer: true})
-	if err != nil {
-		return Result{}, err
-	}
-	defer a.Close()
-	return s.sync(ctx, a, NameLAN)
+	return s.child(ctx, job{Kind: kindAgent, Name: NameLAN, DeviceName: fmt.Sprintf("E2E-%s-%d", NameLAN, s.round),
+		Mode: imeapi.ModeLAN, Peer: true})
 }

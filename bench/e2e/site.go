@@ -104,12 +104,19 @@ type site struct {
 	mccWarm bool   // the cache holds the blob
 	runs    string // the runs' roots, kept until the end
 	round   int
+	exe     string   // the children's binary (Config.Exe)
+	ca      string   // the service's CA file ("": plain HTTP)
+	pkg     string   // the .intunewin (the floor's input)
+	warm    []string // read into the page cache before every run: the package and the blob
 }
 
 func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	apps := filepath.Join(cfg.Dir, "apps")
 	data := filepath.Join(cfg.Dir, "service")
-	s := &site{cfg: cfg, runs: filepath.Join(cfg.Dir, "runs")}
+	s := &site{cfg: cfg, runs: filepath.Join(cfg.Dir, "runs"), exe: cfg.Exe, pkg: pkg}
+	if s.exe == "" {
+		return nil, fmt.Errorf("e2e: no binary to run the children with")
+	}
 	for _, d := range []string{apps, s.runs} {
 		if err := os.RemoveAll(d); err != nil {
 			return nil, fmt.Errorf("e2e: %w", err)
@@ -149,6 +156,11 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 		return nil, err
 	}
 	s.servers = append(s.servers, hs)
+	if cfg.TLS {
+		s.ca = filepath.Join(data, service.CAFile)
+	}
+	blobs, _ := filepath.Glob(filepath.Join(data, "blobs", "*"))
+	s.warm = append([]string{pkg}, blobs...)
 	mcc, err := peer.NewMCC(peer.MCCConfig{Dir: filepath.Join(s.runs, "mcc"), Origins: []string{orgAddr}})
 	if err != nil {
 		s.stop()

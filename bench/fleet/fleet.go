@@ -48,8 +48,18 @@ type Config struct {
 	Policy peer.Policy
 	// TLS serves the service API over HTTPS with a generated CA that the
 	// agents trust (the origin and LAN peers stay plain HTTP).
-	TLS  bool
-	Logf func(format string, args ...any)
+	TLS bool
+	// Exe is the binary every agent runs in, a child process each (its
+	// main or TestMain calls ChildMain first), so that each agent's CPU
+	// seconds and peak RSS are its own; default os.Executable().
+	Exe string
+	// InProcess runs the agents as goroutines of this process instead
+	// (for fleets too large for a process each); their peak RSS and CPU
+	// seconds are then not measured (0).
+	InProcess bool
+	// Verbose has the agents log their swarm events to Logf.
+	Verbose bool
+	Logf    func(format string, args ...any)
 	// Step, if set, is called after the measured run and the baseline
 	// with how many of them are done, for a progress bar.
 	Step func(done, total int)
@@ -83,6 +93,9 @@ func (c *Config) defaults() {
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
 	}
+	if c.Exe == "" {
+		c.Exe, _ = os.Executable()
+	}
 }
 
 // AgentRecord is one agent's DO record with the run's view of it.
@@ -93,6 +106,11 @@ type AgentRecord struct {
 	CompletionS float64  `json:"completion_s"`
 	Banned      []string `json:"banned,omitempty"`
 	Error       string   `json:"error,omitempty"`
+	// PeakRSS and CPUS are the agent's own process's peak resident set
+	// and CPU seconds (user + system, every thread) over its whole run:
+	// its download, verification and the serving of its peers.
+	PeakRSS int64   `json:"peak_rss_bytes"`
+	CPUS    float64 `json:"cpu_s"`
 	// Counted is what the fleet counted for this agent, to check the DO
 	// record against.
 	Counted Counted `json:"counted"`
@@ -144,18 +162,24 @@ type Report struct {
 	Banned      []string            `json:"banned"`
 	// Per-agent completion, the fleet's PercentPeerCaching (bytes from
 	// peers over bytes downloaded, all agents), the bytes served per
-	// agent (largest and median), and the process's peak RSS (0: unknown).
-	P50S               float64       `json:"p50_s"`
-	P95S               float64       `json:"p95_s"`
-	PercentPeerCaching float64       `json:"percentPeerCaching"`
-	UploadMaxBytes     int64         `json:"uploadMaxBytes"`
-	UploadMedianBytes  int64         `json:"uploadMedianBytes"`
-	PeakRSS            int64         `json:"peakRSS"`
-	PeerBusy           int64         `json:"peerBusy"`   // 503 answers the agents got
-	ArrayCalls         int64         `json:"arrayCalls"` // requests to the service's Array, all agents
-	Telemetry          Telemetry     `json:"telemetry"`
-	PerAgent           []AgentRecord `json:"perAgent"`
-	Baseline           *Baseline     `json:"baseline,omitempty"`
+	// agent (largest and median), the agents' peak RSS (largest and
+	// median; each agent's is in PerAgent) and this process's (the
+	// service and the origin; 0: unknown).
+	P50S               float64 `json:"p50_s"`
+	P95S               float64 `json:"p95_s"`
+	PercentPeerCaching float64 `json:"percentPeerCaching"`
+	UploadMaxBytes     int64   `json:"uploadMaxBytes"`
+	UploadMedianBytes  int64   `json:"uploadMedianBytes"`
+	AgentPeakRSSMax    int64   `json:"agentPeakRSSMax"`
+	AgentPeakRSSMedian int64   `json:"agentPeakRSSMedian"`
+	PeakRSS            int64   `json:"peakRSS"`
+	// OriginCPUS is the CPU seconds the origin's handlers spent sending.
+	OriginCPUS float64       `json:"origin_cpu_s"`
+	PeerBusy   int64         `json:"peerBusy"`   // 503 answers the agents got
+	ArrayCalls int64         `json:"arrayCalls"` // requests to the service's Array, all agents
+	Telemetry  Telemetry     `json:"telemetry"`
+	PerAgent   []AgentRecord `json:"perAgent"`
+	Baseline   *Baseline     `json:"baseline,omitempty"`
 }
 
 // Run sets up the service and the capped origin, runs the fleet in
@@ -214,6 +238,7 @@ type site struct {
 	svcURL  string
 	hc      *http.Client // reaches svcURL (trusts its CA); nil: the default
 	secret  string
+	ca      string // the service's CA file ("": plain HTTP)
 	runDir  string
 }
 
@@ -253,6 +278,9 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 		s.stop()
 		return nil, err
 	}
+	if cfg.TLS {
+		s.ca = filepath.Join(data, service.CAFile)
+	}
 	return s, nil
 }
 
@@ -274,11 +302,11 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 	}
 	defer os.RemoveAll(s.runDir)
 	cfg.Mode = mode
-	agents := make([]*agent, cfg.Agents)
+	agents := make([]*proc, cfg.Agents)
 	defer func() {
 		for _, a := range agents {
 			if a != nil {
-				a.stop()
+				a.kill()
 			}
 		}
 	}()
@@ -288,14 +316,25 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 		isBad[(i*cfg.Agents)/bad] = true
 	}
 	for i := range agents {
-		a, err := startAgent(fmt.Sprintf("agent%02d", i), filepath.Join(s.runDir, fmt.Sprintf("agent%02d", i)), isBad[i], cfg.UploadRate)
+		name := fmt.Sprintf("agent%02d", i)
+		j := childJob{Name: name, Root: filepath.Join(s.runDir, name), Bad: isBad[i], UploadRate: cfg.UploadRate,
+			ServiceURL: s.svcURL, Secret: s.secret, CA: s.ca, Mode: mode, GroupID: cfg.GroupID, CacheHost: cfg.CacheHost,
+			Connections: cfg.Connections, Policy: cfg.Policy, Refresh: cfg.RefreshInterval, OwnerWait: cfg.OwnerWait,
+			Stall: cfg.StallTimeout, Verbose: cfg.Verbose}
+		var a *proc
+		var err error
+		if cfg.InProcess {
+			a, err = startLocal(j, cfg, imeapi.NewClient(s.svcURL, s.hc))
+		} else {
+			a, err = startProc(ctx, cfg.Exe, j, cfg.Logf)
+		}
 		if err != nil {
 			return nil, err
 		}
 		agents[i] = a
 	}
 	resetPeakRSS()
-	before := s.origin.Sent()
+	before, cpu := s.origin.Sent(), s.origin.CPU()
 	start := time.Now()
 	outs := make([]outcome, len(agents))
 	var wg sync.WaitGroup
@@ -303,19 +342,26 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i] = a.fetch(ctx, cfg, imeapi.NewClient(s.svcURL, s.hc), s.secret, start)
+			outs[i] = a.fetch()
 		}()
 	}
 	wg.Wait()
 	rep := &Report{Agents: cfg.Agents, Mode: mode, OriginRate: cfg.OriginRate, OriginBytes: s.origin.Sent() - before,
-		CompletionS: time.Since(start).Seconds(), AllVerified: true, Banned: []string{}, PeakRSS: peakRSS()}
+		OriginCPUS: (s.origin.CPU() - cpu).Seconds(), CompletionS: time.Since(start).Seconds(), AllVerified: true, Banned: []string{}}
+	// Every agent is done: each reports its uploads and its own usage.
+	for _, a := range agents {
+		if err := a.finish(); err != nil {
+			return nil, err
+		}
+	}
+	rep.PeakRSS = peakRSS()
 	// Bytes read from each agent's server by the others (bad agents'
 	// pieces are read and refused: not counted as from peers).
-	byAddr := map[string]*agent{}
+	byAddr := map[string]*proc{}
 	for _, a := range agents {
 		byAddr[a.addr] = a
 	}
-	toPeers := map[*agent]int64{}
+	toPeers := map[*proc]int64{}
 	fromGood := make([]int64, len(outs))
 	for i, o := range outs {
 		for host, n := range o.fromPeers {
@@ -335,10 +381,9 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 			Counted: Counted{FromHttp: o.fromOrigin, FromLanPeers: fromGood[i] - o.res.PeerDiscarded, ToLanPeers: toPeers[agents[i]], NumPeers: o.named}}
 		rep.PeerBusy += o.res.PeerBusy
 		rep.ArrayCalls += o.res.ArrayCalls
-		if ct, ok := agents[i].cache.Get(r.FileId); ok {
-			up := ct.Status()
-			r.BytesToLanPeers, r.BytesToGroupPeers, r.BytesToInternetPeers = up.BytesToLanPeers, up.BytesToGroupPeers, up.BytesToInternetPeers
-		}
+		up := agents[i].end.Up
+		r.BytesToLanPeers, r.BytesToGroupPeers, r.BytesToInternetPeers = up.BytesToLanPeers, up.BytesToGroupPeers, up.BytesToInternetPeers
+		r.PeakRSS, r.CPUS = agents[i].end.PeakRSS, agents[i].end.CPUS
 		if o.err != nil {
 			r.Error = o.err.Error()
 			errs = append(errs, o.err)

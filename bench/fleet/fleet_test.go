@@ -4,11 +4,18 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/imepipe/imepipe/imeapi"
 )
+
+// Run starts every agent as a child process of this test binary.
+func TestMain(m *testing.M) {
+	ChildMain()
+	os.Exit(m.Run())
+}
 
 func smallConfig(t *testing.T) Config {
 	return Config{Agents: 5, Size: 24 << 20, OriginRate: 32 << 20, Dir: t.TempDir(), Connections: 4,
@@ -46,6 +53,15 @@ func TestFleetMode1(t *testing.T) {
 	}
 	t.Logf("telemetry %+v; p50 %.2fs p95 %.2fs, PercentPeerCaching %.1f, served max %d median %d, peak RSS %d",
 		tm, rep.P50S, rep.P95S, rep.PercentPeerCaching, rep.UploadMaxBytes, rep.UploadMedianBytes, rep.PeakRSS)
+	// Each agent measured its own process; the origin its handlers.
+	for _, a := range rep.PerAgent {
+		if runtime.GOOS == "linux" && (a.PeakRSS < 1<<20 || a.PeakRSS > 1<<30 || a.CPUS <= 0) {
+			t.Errorf("%s: peak RSS %d, %.3f CPU s: want its own process's", a.Agent, a.PeakRSS, a.CPUS)
+		}
+	}
+	if runtime.GOOS == "linux" && (rep.OriginCPUS <= 0 || rep.AgentPeakRSSMax < rep.AgentPeakRSSMedian || rep.AgentPeakRSSMedian <= 0) {
+		t.Errorf("origin CPU %.3f s, agents' peak RSS max %d median %d", rep.OriginCPUS, rep.AgentPeakRSSMax, rep.AgentPeakRSSMedian)
+	}
 	if rep.P50S <= 0 || rep.P95S < rep.P50S || rep.PercentPeerCaching <= 50 || rep.UploadMaxBytes <= 0 {
 		t.Errorf("fleet figures: p50 %v p95 %v PercentPeerCaching %v upload max %d", rep.P50S, rep.P95S, rep.PercentPeerCaching, rep.UploadMaxBytes)
 	}
@@ -85,6 +101,7 @@ func TestFleetBadPeers(t *testing.T) {
 	}
 	cfg := smallConfig(t)
 	cfg.Agents, cfg.BadPeers, cfg.Mode, cfg.Size = 6, 2, imeapi.ModeLAN, 32<<20
+	cfg.InProcess = true // the goroutine agents (large fleets) work alike
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"syscall"
 )
 
 // resetPeakRSS starts a new peak of this process's resident set
@@ -31,4 +32,13 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// selfCPU is this process's CPU seconds, user and system, all threads.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

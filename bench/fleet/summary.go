@@ -8,12 +8,13 @@ import (
 // summarize fills the report's fleet figures from its PerAgent records.
 func (rep *Report) summarize() {
 	var done []float64
-	var ups []int64
+	var ups, rss []int64
 	var fromPeers, total int64
 	t := &rep.Telemetry
 	for _, r := range rep.PerAgent {
 		done = append(done, r.CompletionS)
 		ups = append(ups, r.BytesToLanPeers+r.BytesToGroupPeers+r.BytesToInternetPeers)
+		rss = append(rss, r.PeakRSS)
 		fromPeers += r.BytesFromPeers
 		total += r.TotalBytesDownloaded
 		c := r.Counted
@@ -38,6 +39,10 @@ func (rep *Report) summarize() {
 	sort.Slice(ups, func(i, j int) bool { return ups[i] < ups[j] })
 	if n := len(ups); n > 0 {
 		rep.UploadMaxBytes, rep.UploadMedianBytes = ups[n-1], ups[n/2]
+	}
+	sort.Slice(rss, func(i, j int) bool { return rss[i] < rss[j] })
+	if n := len(rss); n > 0 {
+		rep.AgentPeakRSSMax, rep.AgentPeakRSSMedian = rss[n-1], rss[n/2]
 	}
 }
 

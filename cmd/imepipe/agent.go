@@ -120,6 +120,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	grs := fs.Duration("grs-window", 0, "no new attempt this long after the last failed one (default 24h)")
 	attempts := fs.Int("max-attempts", 0, "attempts before GRS (default 3)")
 	timeout := fs.Duration("install-timeout", 0, "installer time limit (default: the app's maxRunTimeInMinutes, or 60m)")
+	prefetch := fs.Int("prefetch", orchestrate.DefaultPrefetch, "apps whose content a sync downloads and unpacks ahead while an app installs (0: one app after another, as the IME)")
 	persist := fs.Bool("persist-content", false, "keep every app's content after install (source resiliency)")
 	applyPersist := persistFlags(fs)
 	applyLog := logFlags(fs)
@@ -145,6 +146,9 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	}
 	if len(pos) != 0 {
 		return usagef("unexpected arguments %q", pos)
+	}
+	if *prefetch < 0 {
+		return usagef("--prefetch %d: want 0 or more", *prefetch)
 	}
 	dm := imeapi.DownloadMode(*mode)
 	if !dm.Valid() {
@@ -182,7 +186,10 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
 		DeviceProperties: props(*name), OSVersion: *osVersion, InstallUser: *installUser,
-		DOPolicy: pol, DOMaxUploadBandwidth: maxUpload, DOCache: cacheOpt,
+		DOPolicy: pol, DOMaxUploadBandwidth: maxUpload, DOCache: cacheOpt, Prefetch: *prefetch,
+	}
+	if *prefetch == 0 {
+		cfg.Prefetch = -1 // Config's 0 is the default
 	}
 	if err := applyPersist(&cfg); err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("bench", "benchmark on generated data against baselines (bench local, bench fleet)", runBench)
+	register("bench", "benchmark on generated data against baselines (bench local, bench fleet, bench sync)", runBench)
 }
 
 func runBench(ctx context.Context, e *env, args []string) error {
@@ -25,6 +25,8 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return runBenchFleet(ctx, e, args[1:])
 	case "service":
 		return runBenchService(ctx, e, args[1:])
+	case "sync":
+		return runBenchSync(ctx, e, args[1:])
 	case bench.StdlibCommand: // hidden: the sequential-stdlib baseline's child process
 		return runBenchStdlib(ctx, e, args[1:])
 	case "e2e":
@@ -32,7 +34,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	case "help":
 		return runBenchE2E(ctx, e, []string{"--help"})
 	default:
-		return usagef("unknown benchmark %q (want local, fleet, service, or flags for the end-to-end one)", args[0])
+		return usagef("unknown benchmark %q (want local, fleet, service, sync, or flags for the end-to-end one)", args[0])
 	}
 }
 

@@ -3,12 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/imepipe/imepipe/bench"
 	"github.com/imepipe/imepipe/bench/e2e"
 )
+
+func init() {
+	// When bench re-runs this binary as one of its timed children
+	// (e2e.EnvChild set), run that and exit.
+	e2e.ChildMain()
+}
 
 // runBenchE2E is `imepipe bench [flags]`: the whole pipeline, the IME's
 // way and imepipe's, with DO bytes per source.
@@ -25,6 +32,7 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	useTLS := fs.Bool("tls", false, "serve the service API over HTTPS (a generated CA the agents trust)")
 	out := fs.String("out", filepath.Join(bench.DefaultOut(), "e2e"), "folder for the cached package, the runs and the report (json, txt, svg chart)")
+	pprofOn := fs.Bool("pprof", false, "write CPU profiles of every run's process and of the bench's own (origin, cache, LAN seed) into --out/pprof")
 	n, p, err := parseBenchFlags(fs, args, size, profile)
 	if err != nil {
 		return err
@@ -42,7 +50,14 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	if *conns < 0 {
 		return badValue("connections", fmt.Sprint(*conns), "want 0 or more")
 	}
-	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns, Runs: *runs, Keep: *keep, TLS: *useTLS}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: find the imepipe binary: %w", err)
+	}
+	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns, Runs: *runs, Keep: *keep, TLS: *useTLS, Exe: exe}
+	if *pprofOn {
+		cfg.ProfileDir = filepath.Join(*out, "pprof")
+	}
 	if *only != "" {
 		cfg.Only = strings.Split(*only, ",")
 	}

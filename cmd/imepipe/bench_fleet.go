@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -11,6 +12,12 @@ import (
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 )
+
+func init() {
+	// When bench fleet re-runs this binary as one of its agents
+	// (fleet.EnvChild set), run that and exit.
+	fleet.ChildMain()
+}
 
 // runBenchFleet is `imepipe bench fleet`.
 func runBenchFleet(ctx context.Context, e *env, args []string) error {
@@ -28,6 +35,7 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	useTLS := fs.Bool("tls", false, "serve the service API over HTTPS (a generated CA the agents trust)")
 	verbose := fs.Bool("v", false, "log swarm events to stderr")
+	inProcess := fs.Bool("in-process", false, "run the agents in this process, not a process each (large fleets; no per-agent peak RSS and CPU)")
 	priority := fs.String("priority", "foreground", "DO priority of every agent's download: foreground or background")
 	doPolicy := doPolicyFlags(fs)
 	rest, err := parseFlags(fs, args)
@@ -69,11 +77,14 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := fleet.Config{Agents: *agents, Size: n, BadPeers: *bad, Mode: imeapi.DownloadMode(*mode), OriginRate: r,
 		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS,
-		Policy: pol, UploadRate: maxUpload}
+		Policy: pol, UploadRate: maxUpload, InProcess: *inProcess}
+	if cfg.Exe, err = os.Executable(); err != nil {
+		return fmt.Errorf("bench: find the imepipe binary: %w", err)
+	}
 	bp := newBenchProgress(e, "bench fleet", !*jsonOut)
 	cfg.Step = bp.Step
 	if *verbose {
-		cfg.Logf = bp.Logf
+		cfg.Logf, cfg.Verbose = bp.Logf, true
 	}
 	rep, err := fleet.Run(ctx, cfg)
 	bp.Done()
@@ -87,9 +98,14 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%d agents, %s package, mode %d, origin capped at %s/s\n", rep.Agents, humanize.IBytes(uint64(rep.Size)), rep.Mode, humanize.IBytes(uint64(rep.OriginRate)))
 	fmt.Fprintf(e.stdout, "mode %d: origin sent %s (%.2f × size), done in %s, all verified: %v, banned peers: %d %v\n",
 		rep.Mode, humanize.IBytes(uint64(rep.OriginBytes)), ratio(rep.OriginBytes), secs(rep.CompletionS), rep.AllVerified, rep.BannedPeers, rep.Banned)
-	fmt.Fprintf(e.stdout, "  per agent p50 %s, p95 %s; PercentPeerCaching %.1f%%; served per agent max %s, median %s; busy answers %d; Array calls %d; peak RSS %s\n",
+	fmt.Fprintf(e.stdout, "  per agent p50 %s, p95 %s; PercentPeerCaching %.1f%%; served per agent max %s, median %s; busy answers %d; Array calls %d\n",
 		secs(rep.P50S), secs(rep.P95S), rep.PercentPeerCaching, humanize.IBytes(uint64(rep.UploadMaxBytes)),
-		humanize.IBytes(uint64(rep.UploadMedianBytes)), rep.PeerBusy, rep.ArrayCalls, humanize.IBytes(uint64(rep.PeakRSS)))
+		humanize.IBytes(uint64(rep.UploadMedianBytes)), rep.PeerBusy, rep.ArrayCalls)
+	fmt.Fprintf(e.stdout, "  agent peak RSS max %s, median %s (each its own process); origin CPU %.2f s; service and origin process peak RSS %s\n",
+		humanize.IBytes(uint64(rep.AgentPeakRSSMax)), humanize.IBytes(uint64(rep.AgentPeakRSSMedian)), rep.OriginCPUS, humanize.IBytes(uint64(rep.PeakRSS)))
+	for _, a := range rep.PerAgent {
+		fmt.Fprintf(e.stdout, "  %s: done in %s, verified %v, peak RSS %s, CPU %.2f s\n", a.Agent, secs(a.CompletionS), a.Verified, humanize.IBytes(uint64(a.PeakRSS)), a.CPUS)
+	}
 	t := rep.Telemetry
 	fmt.Fprintf(e.stdout, "  DO records vs the fleet's counts: agents differing in NumPeers %d, BytesFromHttp %d, BytesFromLanPeers %d, BytesToLanPeers %d (largest difference %s)\n",
 		t.NumPeersMismatch, t.FromHttpMismatch, t.FromLanPeersMismatch, t.ToLanPeersMismatch, humanize.IBytes(uint64(t.MaxDiffBytes)))

@@ -46,15 +46,22 @@ var helps = map[string]helpText{
 		examples: []string{"apps check ./apps --json"},
 	},
 	"bench": {
-		usage: "bench [local|fleet|service] [flags]",
+		usage: "bench [local|fleet|service|sync] [flags]",
 		about: "Benchmarks on generated data against baselines; without a BENCHMARK, the end-to-end one:\n" +
 			"service, origin, Connected Cache and agents on loopback; the IME's sequential\n" +
 			"download-verify-decrypt-unzip against imepipe from the origin, a warm cache and a LAN peer.\n" +
 			"  local   unpack a generated package with imepipe, a sequential stdlib program and unzip+openssl\n" +
 			"  fleet   N agents on loopback share one package through DO peers; origin bytes vs mode 0\n" +
 			"  service N agents' API requests against serve on bbolt and on PostgreSQL: req/s, p50, p99\n" +
-			"imepipe bench local --help, bench fleet --help and bench service --help list their flags; these are the end-to-end one's.",
-		examples: []string{"bench --size 256MiB --runs 1", "bench local --size 1GiB", "bench fleet --agents 10 --size 128MiB"},
+			"  sync    one agent syncs N required apps, the next downloading while one installs, vs one after another\n" +
+			"Each run reports its own process's CPU seconds and peak RSS and its time over the local-unpack floor.\n" +
+			"imepipe bench local|fleet|service|sync --help list their flags; these are the end-to-end one's.",
+		examples: []string{"bench --size 256MiB --runs 1", "bench local --size 1GiB", "bench fleet --agents 10 --size 128MiB", "bench service --agents 500", "bench sync --apps 10 --size 100MiB --origin-rate 200MiB --install-seconds 2"},
+	},
+	"bench sync": {
+		usage:    "bench sync [flags]",
+		about:    "One agent syncs N required apps with its look-ahead (the next apps download and unpack while one installs) and one after another (--prefetch 0), interleaved.",
+		examples: []string{"bench sync --apps 10 --size 100MiB --origin-rate 200MiB --install-seconds 2 --json"},
 	},
 	"bench local": {
 		usage:    "bench local [flags]",

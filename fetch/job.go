@@ -46,6 +46,7 @@ type sourceState struct {
 	maxConns int
 	active   int       // guarded by Job.mu
 	banned   time.Time // guarded by Job.mu; zero: not banned
+	why      error     // what banned it last; guarded by Job.mu
 	usable   bool      // Stat succeeded with the right size; guarded by Job.mu
 }
 

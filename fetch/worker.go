@@ -36,6 +36,11 @@ func (j *Job) fill(ctx context.Context, sp span, sz *sizer) error {
 			if lastErr != nil {
 				return fmt.Errorf("fetch: bytes from %d: %w", off, lastErr)
 			}
+			if why := j.banCause(skip); why != nil {
+				// another worker banned the sources: its cause, whichever
+				// worker's error the run reports
+				return fmt.Errorf("%w: bytes from %d: %w", ErrNoSource, off, why)
+			}
 			return fmt.Errorf("%w: bytes from %d", ErrNoSource, off)
 		}
 		err := j.opt.Retry.Do(ctx, func(ctx context.Context) (bool, error) {
@@ -167,6 +172,20 @@ func (j *Job) pick(skip map[*sourceState]bool) *sourceState {
 	return full
 }
 
+// banCause is why the first usable source pick passed over for being
+// banned is banned (nil when none is): the cause of ErrNoSource.
+func (j *Job) banCause(skip map[*sourceState]bool) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	now := j.opt.Clock.Now()
+	for _, s := range j.sources {
+		if s.usable && !skip[s] && now.Before(s.banned) {
+			return s.why
+		}
+	}
+	return nil
+}
+
 func (j *Job) release(s *sourceState) {
 	j.mu.Lock()
 	s.active--
@@ -188,7 +207,7 @@ func (j *Job) hasAlternative(s *sourceState, skip map[*sourceState]bool) bool {
 
 func (j *Job) ban(s *sourceState, d time.Duration, why error) {
 	j.mu.Lock()
-	s.banned = j.opt.Clock.Now().Add(d)
+	s.banned, s.why = j.opt.Clock.Now().Add(d), why
 	j.mu.Unlock()
 	j.opt.Logf("fetch: %s: banned for %v: %v", s, d, why)
 }

@@ -37,7 +37,7 @@ func TestSwarmSharesOverLAN(t *testing.T) {
 	t0 := time.Now()
 	runFleet(t, nodes, f, o, arr)
 	el := time.Since(t0)
-	var fromPeers, toPeers int64
+	var fromPeers, toPeers, unanswered int64
 	for _, n := range nodes {
 		n.verify(t, f)
 		st := n.result.Status
@@ -48,19 +48,27 @@ func TestSwarmSharesOverLAN(t *testing.T) {
 			t.Errorf("%s: mode 1 took bytes from Group/Internet peers: %+v", n.name, st)
 		}
 		fromPeers += st.BytesFromLanPeers
+		// requests that brought no piece and no 503: lost endgame races
+		// (and pieces not held), each at most one piece uploaded
+		unanswered += n.result.PeerRequests - st.BytesFromLanPeers/testPiece - n.result.PeerBusy
 		ct, _ := n.cache.Get(f.id)
 		toPeers += ct.Status().BytesToLanPeers
 		if len(n.result.Banned) != 0 {
 			t.Errorf("%s banned good peers %v", n.name, n.result.Banned)
 		}
 	}
-	t.Logf("origin sent %d bytes (%.2f × size) in %v; peers %d", o.sent.Load(), float64(o.sent.Load())/float64(size), el, fromPeers)
+	t.Logf("origin sent %d bytes (%.2f × size) in %v; peers %d (sent %d, %d requests unanswered)", o.sent.Load(), float64(o.sent.Load())/float64(size), el, fromPeers, toPeers, unanswered)
 	// Coordinated back-to-source: each piece from the origin about once.
 	if got := o.sent.Load(); got > size+size/4 {
 		t.Errorf("origin sent %d bytes, want ≤ 1.25 × %d (5 agents would be 5 ×)", got, size)
 	}
-	if fromPeers != toPeers {
-		t.Errorf("bytes from LAN peers %d != bytes to LAN peers %d", fromPeers, toPeers)
+	// Every byte taken from a peer was counted sent by it. A peer may
+	// also have sent a piece that was not taken: the loser of an endgame
+	// race (a slow agent asks two holders for one of its last pieces),
+	// cancelled once the winner's copy came, after its server had written
+	// it (loopback buffers a piece). A run without races is exact.
+	if toPeers < fromPeers || toPeers > fromPeers+unanswered*testPiece {
+		t.Errorf("bytes to LAN peers %d, want from LAN peers %d plus at most %d unanswered requests' pieces", toPeers, fromPeers, unanswered)
 	}
 }
 

@@ -25,7 +25,7 @@ func newAgentBars(e *env, on bool) *agentBars {
 	if !on || !e.tty {
 		return &agentBars{e: e}
 	}
-	return &agentBars{e: e, p: mpb.New(mpb.WithOutput(e.stdout), mpb.WithWidth(40), mpb.WithAutoRefresh())}
+	return &agentBars{e: e, p: newBars(e.stdout, mpb.WithAutoRefresh())}
 }
 
 // Hook is orchestrate.Config.Progress, or nil when no bars are drawn.
@@ -42,7 +42,7 @@ const barTick = 100 * time.Millisecond
 // start adds key's bar, fed from job's status until done is called.
 func (b *agentBars) start(key string, job *fetch.Job) (done func()) {
 	pre, app := barDecorators(barLabel(key))
-	bar := b.p.AddBar(0, mpb.PrependDecorators(pre...), mpb.AppendDecorators(app...))
+	bar := b.p.AddBar(0, mpb.BarWidth(barWidth), mpb.PrependDecorators(pre...), mpb.AppendDecorators(app...))
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	update := func() {
 		st := job.Status()

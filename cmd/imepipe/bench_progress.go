@@ -26,8 +26,8 @@ func newBenchProgress(e *env, name string, bar bool) *benchProgress {
 	}
 	// Auto refresh: e.errTTY said stderr is a terminal; mpb would not
 	// redraw for a writer it cannot see is one (tests).
-	b.p = mpb.New(mpb.WithOutput(e.stderr), mpb.WithWidth(40), mpb.WithAutoRefresh())
-	b.bar = b.p.AddBar(0,
+	b.p = newBars(e.stderr, mpb.WithAutoRefresh())
+	b.bar = b.p.AddBar(0, mpb.BarWidth(barWidth),
 		mpb.PrependDecorators(decor.Name(name+" "), decor.CountersNoUnit("%d / %d runs")),
 		mpb.AppendDecorators(decor.Elapsed(decor.ET_STYLE_GO, decor.WC{W: 6}), decor.Percentage(decor.WC{W: 6})),
 	)

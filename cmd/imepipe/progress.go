@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"sync/atomic"
 	"time"
 
@@ -23,15 +24,32 @@ func newProgress(e *env, quiet bool, name string, total int64) *progress {
 	if !e.tty || quiet {
 		return pr
 	}
-	pr.p = mpb.New(mpb.WithOutput(e.stdout), mpb.WithWidth(40))
+	pr.p = newBars(e.stdout)
 	// A bar made with total 0 keeps its total adjustable, so Done can
 	// complete it at whatever count the work really reached.
 	pre, app := barDecorators(name)
-	pr.bar = pr.p.AddBar(0, mpb.PrependDecorators(pre...), mpb.AppendDecorators(app...))
+	pr.bar = pr.p.AddBar(0, mpb.BarWidth(barWidth), mpb.PrependDecorators(pre...), mpb.AppendDecorators(app...))
 	if total > 0 {
 		pr.bar.SetTotal(total, false)
 	}
 	return pr
+}
+
+// barWidth is how wide a bar's filler is drawn (its texts aside), at most.
+const barWidth = 40
+
+// lineWidth is the width mpb gives a whole line (texts and filler) when it
+// cannot read the terminal's (a writer that is not an *os.File, as the
+// tests' terminals are). It must hold a bar's texts at their longest, or
+// mpb cuts the percentage off; 40, the filler's width, did not, so a bar
+// drawn once before its download ended lost its "100 %".
+const lineWidth = 80
+
+// newBars is the container every progress bar of the CLI is drawn in,
+// writing to w; opts add to its options. Bars added to it take
+// mpb.BarWidth(barWidth).
+func newBars(w io.Writer, opts ...mpb.ContainerOption) *mpb.Progress {
+	return mpb.New(append([]mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(lineWidth)}, opts...)...)
 }
 
 // barDecorators are a byte bar's texts: before it the name and the

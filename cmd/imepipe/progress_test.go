@@ -75,3 +75,36 @@ func TestSpeedOnCoarseClock(t *testing.T) {
 		t.Errorf("8 MiB once time has passed: %q, want mpb's average in B/s", s)
 	}
 }
+
+// TestBarTextsFitLineWidth: a bar's texts at their longest (an agent
+// bar's label, four-digit counters and speed) leave room for the filler's
+// two spaces within lineWidth, the line mpb draws where it cannot read
+// the terminal's width (the tests' terminals). They once did not (40):
+// mpb then cut the line's end, so a bar drawn once before its download
+// ended, whose speed had been set, showed no "100 %" at the end, and
+// TestAgentProgressBars failed whenever the download outlasted a refresh.
+func TestBarTextsFitLineWidth(t *testing.T) {
+	const gib = 1 << 30
+	pre, app := barDecorators(barLabel("0b5c7c3e-6f0d-4a8e-9d3b-1c2e3f4a5b6c_1234"))
+	mid := decor.Statistics{Total: 1023 * gib, Current: 1000 * gib}
+	end := decor.Statistics{Total: 1023 * gib, Current: 1023 * gib, Completed: true}
+	width := 2 // the spaces around the filler
+	var line string
+	for _, d := range append(pre, app...) {
+		if a, ok := d.(decor.AverageDecorator); ok {
+			// a second at least since the start: the speed is at most
+			// 1023 GiB/s, four digits (mpb times it on the real clock)
+			a.AverageAdjust(time.Now().Add(-time.Second))
+		}
+		d.Decor(mid) // a frame before the end: the speed is set
+		s, w := d.Decor(end)
+		line += s
+		width += w
+	}
+	if !regexp.MustCompile(` 1023\.0 GiB / 1023\.0 GiB +[0-9]{1,4}\.[0-9] GiB/s 100 %$`).MatchString(line) {
+		t.Fatalf("the longest texts: %q, want four-digit counters and speed before 100 %%", line)
+	}
+	if width > lineWidth {
+		t.Errorf("a bar's texts take %d columns, more than the %d of a line mpb cannot size: %q", width, lineWidth, line)
+	}
+}

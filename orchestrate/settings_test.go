@@ -22,7 +22,7 @@ func TestRestartSettings(t *testing.T) {
 			"gracePeriodInMinutes": 1440, "countdownDisplayBeforeRestartInMinutes": 15, "restartNotificationSnoozeDurationInMinutes": 240},
 	}
 	soft := fileApp("soft", "required")
-	soft = soft.script("install.sh", soft.files["install.sh"]+"\necho 3010 > \"$IMEPIPE_EXIT_CODE_FILE\"").with(
+	soft = soft.installs(soft.files["install.sh"]+"\necho 3010 > \"$IMEPIPE_EXIT_CODE_FILE\"", soft.files["install.cmd"]+"\r\nexit /b 3010").with(
 		"installExperience", map[string]any{"runAsAccount": "system", "deviceRestartBehavior": "basedOnReturnCode"},
 		"assignments", []any{map[string]any{"intent": "required", "target": map[string]any{"@odata.type": imeapi.TypeAllDevices}, "settings": settings}})
 	forced := fileApp("forced", "required").with("installExperience", map[string]any{"deviceRestartBehavior": "force"})

@@ -259,9 +259,11 @@ func TestServerSendsVerifiedPiecesFromFile(t *testing.T) {
 	if code, body := get(t, url); code != 200 || sha256.Sum256(body) != f.hashes[2] {
 		t.Fatalf("first serve: %d, %d bytes", code, len(body))
 	}
-	if _, _, ok := ct.openPiece(2); !ok {
+	pf, _, ok := ct.openPiece(2)
+	if !ok {
 		t.Fatal("a piece hashed on its first serve is not sent from the file")
 	}
+	pf.Close() // Windows cannot remove an open file
 	bad := append([]byte(nil), f.data...)
 	bad[2*testPiece+3] ^= 1
 	if err := os.WriteFile(n.path(), bad, 0o644); err != nil {
@@ -274,7 +276,8 @@ func TestServerSendsVerifiedPiecesFromFile(t *testing.T) {
 	if got := ct.Status().BytesToLanPeers; got != 2*100 {
 		t.Errorf("BytesToLanPeers %d, want %d (two whole pieces)", got, 2*100)
 	}
-	if _, _, ok := ct.openPiece(1); ok {
+	if pf, _, ok := ct.openPiece(1); ok {
+		pf.Close()
 		t.Error("a piece not held opens for sending")
 	}
 }

@@ -8,6 +8,7 @@ package pgtest
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net"
 	"os"
@@ -23,6 +24,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 )
+
+// EnvAddr names a running cluster (HOST:PORT; trust authentication for
+// the user postgres) that Start and Launch use instead of starting one:
+// how the Windows build's tests, under Wine, reach the cluster
+// scripts/windows/test.sh runs on the Linux side. Stop leaves it running.
+const EnvAddr = "IMEPIPE_PGTEST_ADDR"
 
 // Bin returns the folder of initdb and postgres: the one on PATH, else
 // the newest /usr/lib/postgresql/*/bin; "" when there is none.
@@ -42,17 +49,21 @@ func Bin() string {
 	return filepath.Dir(found[0])
 }
 
-// Need returns the PostgreSQL binaries' folder. It skips the test in
-// -short mode, off Linux (the Windows tests run under Wine) or when
-// PostgreSQL is not installed, and fails instead under CI=true on Linux
-// (`make deps` installs it).
+// Need returns the PostgreSQL binaries' folder ("" with EnvAddr set). It
+// skips the test in -short mode, off Linux without EnvAddr (the Windows
+// tests run under Wine: make test-windows sets it) or when PostgreSQL is
+// not installed, and fails instead under CI=true on Linux (`make deps`
+// installs it).
 func Need(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("postgres test: skipped in -short mode")
 	}
+	if os.Getenv(EnvAddr) != "" {
+		return ""
+	}
 	if runtime.GOOS != "linux" {
-		t.Skip("postgres test: runs on Linux only")
+		t.Skip("postgres test: starts its cluster on Linux only; set " + EnvAddr + " to a running one (make test-windows does)")
 	}
 	bin := Bin()
 	if bin == "" {
@@ -88,6 +99,9 @@ func Start(t testing.TB) *Server {
 // Launch runs a new cluster with the binaries in bin (Bin), for
 // benchmarks; Stop ends it and removes its folder.
 func Launch(bin string) (*Server, error) {
+	if addr := os.Getenv(EnvAddr); addr != "" {
+		return &Server{Addr: addr}, nil
+	}
 	dir, err := os.MkdirTemp("", "pgtest-")
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
@@ -169,9 +183,17 @@ func (s *Server) NewDatabase(t testing.TB) string {
 	return url
 }
 
+// External reports whether s is the cluster EnvAddr names (not started,
+// not stopped here).
+func (s *Server) External() bool { return s.cmd == nil }
+
 // CreateDatabase is NewDatabase outside a test.
 func (s *Server) CreateDatabase() (string, error) {
-	name := fmt.Sprintf("t%d", s.dbs.Add(1))
+	// Unique across processes too: the test binaries of several packages
+	// share an EnvAddr cluster.
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	name := fmt.Sprintf("t%d_%x", s.dbs.Add(1), r)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, s.URL("postgres"))
@@ -193,7 +215,7 @@ func (s *Server) Stop() {
 }
 
 func (s *Server) stop() {
-	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
+	if s.cmd == nil || s.cmd.Process == nil || s.cmd.ProcessState != nil {
 		return
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGINT)

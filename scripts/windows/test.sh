@@ -44,7 +44,13 @@ unset DISPLAY
 # One wineserver for the whole run (each binary would otherwise start its own);
 # -k at exit stops only this prefix's server.
 wineserver -p
-trap 'wineserver -k 2>/dev/null || true; rm -rf "$tmp"' EXIT
+pgdir=$(mktemp -d)
+trap 'wineserver -k 2>/dev/null || true; "$here/pg.sh" stop "$pgdir"; rm -rf "$tmp" "$pgdir"' EXIT
+# PostgreSQL, if installed, for the store tests (pg.sh: a cluster on the Linux side).
+if addr=$("$here/pg.sh" start "$pgdir") && [ -n "$addr" ]; then
+	export IMEPIPE_PGTEST_ADDR=$addr
+	echo "test-windows: PostgreSQL for the store tests on $addr"
+fi
 
 # Packages that have tests on Windows: "importpath dir".
 mapfile -t pkgs < <(GOOS=windows GOARCH=amd64 $GO list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' "$@" | grep .)

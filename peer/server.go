@@ -344,13 +344,28 @@ func (s *Server) sent(ct *Content, kind fetch.SourceKind, who string, n int64, w
 		ct.addUploaded(kind, n)
 		s.served.Add(1)
 		s.sentMu.Lock()
+		if _, known := s.sentTo[who]; !known && (len(s.sentTo) >= maxSentPeers || len(who) > maxPeerIDLen) {
+			who = OtherPeers // the id is the peer's choice: the map stays bounded
+		}
 		s.sentTo[who] += n
 		s.sentMu.Unlock()
 	}
 }
 
+// maxSentPeers bounds SentTo's peers, maxPeerIDLen the length of an id
+// it keeps: past them the bytes are counted under OtherPeers.
+const (
+	maxSentPeers = 4096
+	maxPeerIDLen = 128
+)
+
+// OtherPeers is SentTo's key for the peers past its bound (and ids too
+// long to keep).
+const OtherPeers = "(other peers)"
+
 // SentTo returns the bytes of whole pieces sent to each requesting peer
-// (by its X-Do-Peer-Id), as the server counted them.
+// (by its X-Do-Peer-Id), as the server counted them: at most
+// maxSentPeers ids, the rest under OtherPeers.
 func (s *Server) SentTo() map[string]int64 {
 	s.sentMu.Lock()
 	defer s.sentMu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 )
 
@@ -306,5 +308,30 @@ func TestLimitConnKeepsReadFrom(t *testing.T) {
 	n, err := rf.ReadFrom(io.LimitReader(strings.NewReader("piece bytes"), 11))
 	if err != nil || n != 11 || !inner.used {
 		t.Fatalf("ReadFrom of the wrapper: %d, %v, ReadFrom used: %v", n, err, inner.used)
+	}
+}
+
+// TestSentToBounded: the per-peer upload counts are keyed by an id the
+// peer chooses; past maxSentPeers ids (or an id too long to keep) the
+// bytes go under OtherPeers, nothing is lost and the map stays bounded.
+func TestSentToBounded(t *testing.T) {
+	s := &Server{sentTo: map[string]int64{}}
+	ct := &Content{}
+	for i := range maxSentPeers + 50 {
+		s.sent(ct, fetch.LanPeer, fmt.Sprintf("peer-%d", i), 10, true)
+	}
+	s.sent(ct, fetch.LanPeer, "peer-0", 10, true) // a known id keeps its row
+	s.sent(ct, fetch.LanPeer, strings.Repeat("x", maxPeerIDLen+1), 10, true)
+	s.sent(ct, fetch.LanPeer, "cut-short", 10, false) // not whole: not counted
+	got := s.SentTo()
+	var total int64
+	for _, n := range got {
+		total += n
+	}
+	if len(got) != maxSentPeers+1 || got["peer-0"] != 20 || got[OtherPeers] != 51*10 || total != int64(maxSentPeers+52)*10 {
+		t.Fatalf("%d ids, peer-0 %d, %s %d, total %d", len(got), got["peer-0"], OtherPeers, got[OtherPeers], total)
+	}
+	if ct.Status().BytesToLanPeers != total {
+		t.Fatalf("BytesToLanPeers %d, want %d", ct.Status().BytesToLanPeers, total)
 	}
 }

@@ -169,11 +169,25 @@ func (s *Server) servePolicies(w http.ResponseWriter, r *http.Request, d *device
 	buf.WriteString(`{"deviceId":`)
 	buf.Write(id)
 	buf.WriteString(`,"policies":[`)
-	n := 0
-	rel := s.relatedOf(d)
+	// One pass resolves each app's assignments; the walk of
+	// relationships starts from the assigned ones.
+	type resolved struct {
+		intent   imeapi.Intent
+		settings *imeapi.AssignmentSettings
+	}
 	v := s.viewerOf(d)
-	for _, a := range s.cat.apps {
-		intent, settings := intentFor(&a.graph, v)
+	intents := make([]resolved, len(s.cat.apps))
+	var assigned []*app
+	for i, a := range s.cat.apps {
+		intents[i].intent, intents[i].settings = intentFor(&a.graph, v)
+		if intents[i].intent != imeapi.IntentNotTargeted {
+			assigned = append(assigned, a)
+		}
+	}
+	rel := s.reachedFrom(assigned)
+	n := 0
+	for i, a := range s.cat.apps {
+		intent, settings := intents[i].intent, intents[i].settings
 		var body []byte
 		switch {
 		case intent == imeapi.IntentNotTargeted && len(rel[a]) == 0:

@@ -15,15 +15,24 @@ import (
 // A relationship to an app the service does not serve is skipped here
 // (the agent reports it); cycles end where an app was already reached.
 func (s *Server) relatedOf(d *device) map[*app][]string {
-	assigned := map[*app]bool{}
-	var queue []*app
+	var assigned []*app
 	v := s.viewerOf(d)
 	for _, a := range s.cat.apps {
 		if intent, _ := intentFor(&a.graph, v); intent != imeapi.IntentNotTargeted {
-			assigned[a] = true
-			queue = append(queue, a)
+			assigned = append(assigned, a)
 		}
 	}
+	return s.reachedFrom(assigned)
+}
+
+// reachedFrom is relatedOf for the apps already found assigned to the
+// device, for a caller that resolved their intents itself.
+func (s *Server) reachedFrom(list []*app) map[*app][]string {
+	assigned := make(map[*app]bool, len(list))
+	for _, a := range list {
+		assigned[a] = true
+	}
+	queue := append([]*app(nil), list...)
 	out := map[*app][]string{}
 	seen := map[*app]bool{}
 	for len(queue) > 0 {

@@ -68,31 +68,32 @@ func startFleet(ctx context.Context, cfg Config) (*fleet, error) {
 		return nil, err
 	}
 	secretFile, secret, err := writeSecret(run, "enrollment-secret")
-	if err == nil {
-		var adminFile string
-		if adminFile, _, err = writeSecret(run, "admin-token"); err == nil {
-			f.secret = secret
-			for i := range cfg.Servers {
-				data := filepath.Join(run, fmt.Sprintf("data%d", i+1))
-				var url string
-				var stop func()
-				if cfg.Exe != "" {
-					url, stop, err = startChild(ctx, cfg.Exe, apps, data, cfg.Store, secretFile, adminFile)
-				} else {
-					url, stop, err = startInProcess(ctx, service.Config{AppsDir: apps, DataDir: data, Store: cfg.Store,
-						EnrollmentSecretFile: secretFile, AdminTokenFile: adminFile})
-				}
-				if err != nil {
-					break
-				}
-				f.urls = append(f.urls, url)
-				f.stops = append(f.stops, stop)
-			}
-		}
-	}
 	if err != nil {
 		f.stop()
 		return nil, err
+	}
+	adminFile, _, err := writeSecret(run, "admin-token")
+	if err != nil {
+		f.stop()
+		return nil, err
+	}
+	f.secret = secret
+	for i := range cfg.Servers {
+		data := filepath.Join(run, fmt.Sprintf("data%d", i+1))
+		var url string
+		var stop func()
+		if cfg.Exe != "" {
+			url, stop, err = startChild(ctx, cfg.Exe, apps, data, cfg.Store, secretFile, adminFile)
+		} else {
+			url, stop, err = startInProcess(ctx, service.Config{AppsDir: apps, DataDir: data, Store: cfg.Store,
+				EnrollmentSecretFile: secretFile, AdminTokenFile: adminFile})
+		}
+		if err != nil {
+			f.stop()
+			return nil, err
+		}
+		f.urls = append(f.urls, url)
+		f.stops = append(f.stops, stop)
 	}
 	return f, nil
 }

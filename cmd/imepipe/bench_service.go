@@ -17,7 +17,7 @@ func runBenchService(ctx context.Context, e *env, args []string) error {
 	rounds := fs.Int("rounds", load.DefaultRounds, "requests of each kind per agent")
 	conc := fs.Int("concurrency", load.DefaultConcurrency, "requests in flight at once, all agents together")
 	storeKind := fs.String("store", "both", "both, bbolt or postgres")
-	pgURL := fs.String("postgres", "", "PostgreSQL `URL` of an empty database to use (default: a private cluster in a temp folder)")
+	pgURL := fs.String("postgres", "", "PostgreSQL `URL` of a database to use, empty at the start; the one-server and two-server runs share it (default: a private cluster in a temp folder)")
 	out := fs.String("out", "", "work folder (apps, each server's data); default: a temp folder, removed at the end")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	rest, err := parseFlags(fs, args)

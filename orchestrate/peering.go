@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/peer"
 )
@@ -121,8 +120,7 @@ func (a *Agent) startPeering() error {
 		p.addr = ln.Addr().String()
 	}
 	p.dl = &PeerDownloader{
-		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode,
-			Options: fetch.Options{Clock: a.cfg.Clock, Caller: DefaultCaller}, Records: cache, Logf: logf},
+		Fetch: *a.fetchDownloader(cache),
 		Cache: cache, PeerAddr: announced(p.addr), LanID: a.cfg.LanID, Clock: a.cfg.Clock, Logf: logf, Policy: a.cfg.DOPolicy,
 		PeerID: func() string { return a.client.DeviceID },
 	}

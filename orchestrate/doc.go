@@ -9,6 +9,7 @@
 //	DOCache/                             the DO cache shared with peers (Config.PeerAddr), the DO
 //	                                     records of every mode and the cache policy (Config.DOCache) 0700
 //	Logs/IntuneManagementExtension.log   CMTrace log, rotated by size
+//	Logs/AgentExecutor.log               CMTrace log of detection and requirement scripts
 //	state.db                             package state: the IME registry layout
 //	agent.sock                           control socket while the agent runs
 //

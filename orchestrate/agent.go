@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
 	"github.com/imepipe/imepipe/orchestrate/imelog"
@@ -81,8 +80,7 @@ func New(cfg Config) (*Agent, error) {
 			a.dl = a.peer.dl
 		}
 	} else if cfg.Downloader == nil {
-		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode,
-			Options: fetch.Options{Clock: a.cfg.Clock, Caller: DefaultCaller}, Records: a.doCache, Logf: a.doLogf}
+		a.dl = a.fetchDownloader(a.doCache)
 	}
 	a.daemon = true
 	t := a.agentTracer()
@@ -134,7 +132,7 @@ func Open(cfg Config) (*Agent, error) {
 	a.folders = rules.KnownFolders(root, cfg.Folders)
 	a.dl = cfg.Downloader
 	if a.dl == nil {
-		a.dl = &FetchDownloader{HTTP: cfg.HTTP, CacheHost: cfg.CacheHost, DownloadMode: *cfg.DownloadMode, Options: fetch.Options{Clock: cfg.Clock, Caller: DefaultCaller}}
+		a.dl = a.fetchDownloader(nil)
 	}
 	scriptEnv := append(installerEnv(), rules.FolderEnv(a.folders)...)
 	a.rules = &rules.Env{Registry: st, Folders: a.folders, Scripts: rules.Scripts{Dir: layout.Staging, Timeout: cfg.ScriptTimeout, Env: scriptEnv, Observe: a.observeScript}}

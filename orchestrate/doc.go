@@ -9,6 +9,7 @@
 //	DOCache/                             the DO cache shared with peers (Config.PeerAddr), the DO
 //	                                     records of every mode and the cache policy (Config.DOCache) 0700
 //	Logs/IntuneManagementExtension.log   CMTrace log, rotated by size
+//	Logs/AgentExecutor.log               CMTrace log of detection and requirement scripts
 //	state.db                             package state: the IME registry layout
 //	agent.sock                           control socket while the agent runs
 //
@@ -85,7 +86,9 @@
 // passed as environment variables (ProgramFiles, ProgramFilesX86,
 // ProgramData, …); a process can only exit 0–255, so an installer may
 // write a Windows exit code (3010, 1641, …) into $IMEPIPE_EXIT_CODE_FILE.
-// User context is recorded, not enforced (no second account is used).
+// A runAsAccount user installer runs as Config.InstallUser (its uid, gid
+// and groups; the agent must be root), never as root: without one the
+// app fails (ErrInstallUser). On Windows it runs as the logged-on user.
 // Script rules run with /bin/sh (or their #! interpreter), not PowerShell.
 // An app's active install or uninstall script (activeInstallScript,
 // script.go) runs instead of its command line through pwsh from PATH

@@ -31,6 +31,14 @@ type FetchDownloader struct {
 	Logf    func(format string, args ...any)
 }
 
+// fetchDownloader is the agent's FetchDownloader (Config's HTTP client,
+// CacheHost, DownloadMode and Clock); records keeps each download's DO
+// record, nil none.
+func (a *Agent) fetchDownloader(records *peer.Cache) *FetchDownloader {
+	return &FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode,
+		Options: fetch.Options{Clock: a.cfg.Clock, Caller: DefaultCaller}, Records: records, Logf: a.doLogf}
+}
+
 // DefaultCaller is the PredefinedCallerApplication of the agent's
 // downloads. Which name Windows shows for the IME's downloads is not
 // documented; this one is ours.

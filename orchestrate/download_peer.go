@@ -14,7 +14,8 @@ import (
 // the Connected Cache host, then the origin. The content is linked into
 // Cache while it downloads and stays there afterwards, so the agent's
 // peer.Server keeps sharing it. Modes 0, 99 and 100 are exactly
-// FetchDownloader's download: no Array, no peer, no DO cache.
+// FetchDownloader's download: no Array, no peer, no content in the DO
+// cache (Fetch.Records keeps only the DO record).
 type PeerDownloader struct {
 	// Fetch is the HTTP side: client, CacheHost, DownloadMode, Options.
 	Fetch FetchDownloader

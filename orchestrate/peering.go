@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/peer"
 )
@@ -50,9 +49,12 @@ type peering struct {
 	ln    net.Listener
 	addr  string // the piece server's bound address
 	dl    *PeerDownloader
-	done  chan struct{}
-	ready chan struct{} // closed after the announcer's first pass
-	wg    sync.WaitGroup
+	// ctx ends when the peer side stops (stop calls cancel): the
+	// announcer and the saver of the DO records run until then.
+	ctx    context.Context
+	cancel context.CancelFunc
+	ready  chan struct{} // closed after the announcer's first pass
+	wg     sync.WaitGroup
 }
 
 // doLogf logs a DO line.
@@ -112,13 +114,13 @@ func (a *Agent) startPeering() error {
 		return fmt.Errorf("orchestrate: peer server: %w", err)
 	}
 	p := &peering{cache: cache, srv: peer.NewServer(peer.ServerConfig{Cache: cache, Metrics: peer.MetricsHandler(cache, a.metrics.collectors()...), Clock: a.cfg.Clock, Logf: logf,
-		UploadRate: a.cfg.DOMaxUploadBandwidth}), ln: ln, done: make(chan struct{}), ready: make(chan struct{})}
+		UploadRate: a.cfg.DOMaxUploadBandwidth}), ln: ln, ready: make(chan struct{})}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if ln != nil {
 		p.addr = ln.Addr().String()
 	}
 	p.dl = &PeerDownloader{
-		Fetch: FetchDownloader{HTTP: a.cfg.HTTP, CacheHost: a.cfg.CacheHost, DownloadMode: *a.cfg.DownloadMode,
-			Options: fetch.Options{Clock: a.cfg.Clock, Caller: DefaultCaller}, Records: cache, Logf: logf},
+		Fetch: *a.fetchDownloader(cache),
 		Cache: cache, PeerAddr: announced(p.addr), LanID: a.cfg.LanID, Clock: a.cfg.Clock, Logf: logf, Policy: a.cfg.DOPolicy,
 		PeerID: func() string { return a.client.DeviceID },
 	}
@@ -146,13 +148,7 @@ func (a *Agent) startPeering() error {
 	}()
 	go func() {
 		defer p.wg.Done()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			<-p.done
-			cancel()
-		}()
-		cache.Persist(ctx)
+		cache.Persist(p.ctx)
 	}()
 	a.peer = p
 	if ln != nil {
@@ -180,12 +176,7 @@ func announced(addr string) string {
 // announceLoop expires old DO cache content and announces what is left,
 // now and every DefaultAnnounceInterval, until the agent closes.
 func (a *Agent) announceLoop(p *peering) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-p.done
-		cancel()
-	}()
+	ctx := p.ctx
 	first := false
 	for {
 		if _, err := p.cache.Expire(); err != nil {
@@ -201,7 +192,7 @@ func (a *Agent) announceLoop(p *peering) {
 			first = true
 		}
 		select {
-		case <-p.done:
+		case <-ctx.Done():
 			return
 		case <-a.cfg.Clock.After(DefaultAnnounceInterval):
 		}
@@ -221,7 +212,7 @@ func (a *Agent) enrolled() bool {
 // stop stops the announcer and the piece server (requests in flight get
 // a moment to finish); the cache is closed by close, after the last flow.
 func (p *peering) stop() {
-	close(p.done)
+	p.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if p.ln != nil {
@@ -251,14 +242,7 @@ func (a *Agent) leaveArray() {
 	a.agentTracer().log(imelog.PeerUnregistered, n)
 }
 
-func (p *peering) stopping() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *peering) stopping() bool { return p.ctx.Err() != nil }
 
 // PeerAddr is the bound address of the agent's piece server ("" when it
 // does not share content with peers).

@@ -46,7 +46,20 @@ func evenStart(warm ...string) (dropped bool) {
 func settle() (rssFloor int64) {
 	syscall.Sync()
 	debug.FreeOSMemory()
-	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // Linux 4.0+; harmless where refused
+	ResetPeakRSS() // Linux 4.0+; harmless where refused
+	return SelfPeakRSS()
+}
+
+// ResetPeakRSS starts a new high-water mark of this process's resident
+// set (clear_refs 5 resets VmHWM); false when the kernel refuses.
+func ResetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// SelfPeakRSS is this process's VmHWM in bytes since it started or the
+// last ResetPeakRSS (0 when unknown): not the ru_maxrss a child inherits
+// from the process that started it.
+func SelfPeakRSS() int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
@@ -60,6 +73,16 @@ func settle() (rssFloor int64) {
 		}
 	}
 	return 0
+}
+
+// SelfCPU is this process's CPU seconds, user and system, every thread
+// (not its children's).
+func SelfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // loadAvg is the one-minute load average, or -1 when unknown.

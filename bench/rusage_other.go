@@ -12,6 +12,13 @@ func peakRSS(*os.ProcessState) int64 { return 0 }
 
 func settle() (rssFloor int64) { return 0 }
 
+// ResetPeakRSS, SelfPeakRSS and SelfCPU are not measured here.
+func ResetPeakRSS() bool { return false }
+
+func SelfPeakRSS() int64 { return 0 }
+
+func SelfCPU() float64 { return 0 }
+
 func loadAvg() float64 { return -1 }
 
 func evenStart(...string) bool { return false }

@@ -86,7 +86,7 @@ func ChildMain() {
 	if err != nil {
 		res.Error = err.Error()
 	}
-	res.CPUS, res.PeakRSS = selfUsage()
+	res.CPUS, res.PeakRSS = bench.SelfCPU(), bench.SelfPeakRSS()
 	out, _ := json.Marshal(res)
 	if werr := os.WriteFile(j.Result, out, 0o600); werr != nil {
 		fmt.Fprintf(os.Stderr, "imepipe bench child: %v\n", werr)
@@ -100,7 +100,7 @@ func ChildMain() {
 }
 
 func (j *job) run(ctx context.Context) (childResult, error) {
-	resetPeak()
+	bench.ResetPeakRSS()
 	if j.CPUProfile != "" {
 		f, err := os.Create(j.CPUProfile)
 		if err != nil {

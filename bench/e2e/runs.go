@@ -108,7 +108,7 @@ func (s *site) child(ctx context.Context, j job) (Result, error) {
 	}
 	bench.EvenStart(s.warm...)
 	sent, cpu := s.origin.Sent(), s.origin.CPU()
-	siteCPU, _ := selfUsage()
+	siteCPU := bench.SelfCPU()
 	cr, err := runChild(ctx, s.exe, j)
 	if err != nil {
 		return res, err
@@ -118,7 +118,7 @@ func (s *site) child(ctx context.Context, j job) (Result, error) {
 	res.PeakRSS, res.CPUS = cr.PeakRSS, cr.CPUS
 	res.OriginBytes = s.origin.Sent() - sent
 	res.OriginCPUS = (s.origin.CPU() - cpu).Seconds()
-	after, _ := selfUsage()
+	after := bench.SelfCPU()
 	res.SiteCPUS = after - siteCPU
 	if len(res.Phases) == 0 {
 		res.Phases = nil

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/imepipe/imepipe/bench"
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/peer"
@@ -86,7 +87,7 @@ func ChildMain() {
 }
 
 func child(in io.Reader, out io.Writer) error {
-	resetPeakRSS()
+	bench.ResetPeakRSS()
 	r := bufio.NewReader(in)
 	line, err := r.ReadBytes('\n')
 	if err != nil {
@@ -137,7 +138,7 @@ func child(in io.Reader, out io.Writer) error {
 	if ct, ok := a.cache.Get(o.res.FileId); ok {
 		end.Up = ct.Status()
 	}
-	end.CPUS, end.PeakRSS = selfCPU(), peakRSS()
+	end.CPUS, end.PeakRSS = bench.SelfCPU(), bench.SelfPeakRSS()
 	if err := enc.Encode(end); err != nil {
 		return fmt.Errorf("fleet: %w", err)
 	}

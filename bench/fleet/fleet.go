@@ -333,7 +333,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 		}
 		agents[i] = a
 	}
-	resetPeakRSS()
+	bench.ResetPeakRSS()
 	before, cpu := s.origin.Sent(), s.origin.CPU()
 	start := time.Now()
 	outs := make([]outcome, len(agents))
@@ -354,7 +354,7 @@ func (s *site) run(ctx context.Context, cfg Config, mode imeapi.DownloadMode, ba
 			return nil, err
 		}
 	}
-	rep.PeakRSS = peakRSS()
+	rep.PeakRSS = bench.SelfPeakRSS()
 	// Bytes read from each agent's server by the others (bad agents'
 	// pieces are read and refused: not counted as from peers).
 	byAddr := map[string]*proc{}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"path/filepath"
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/orchestrate"
@@ -49,7 +48,7 @@ func runDOStatus(e *env, args []string) error {
 	if err := orchestrate.CheckRoot(*root); err != nil {
 		return err
 	}
-	dir := filepath.Join(*root, "DOCache")
+	dir := orchestrate.LayoutOf(*root).DOCache
 	recs, err := peer.ReadStatus(dir)
 	if err != nil {
 		return err
@@ -90,5 +89,5 @@ func runDOPin(e *env, verb string, args []string) error {
 	if err := orchestrate.CheckRoot(*root); err != nil {
 		return err
 	}
-	return peer.SetPinned(filepath.Join(*root, "DOCache"), rest[0], verb == "pin")
+	return peer.SetPinned(orchestrate.LayoutOf(*root).DOCache, rest[0], verb == "pin")
 }

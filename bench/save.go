@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/imepipe/imepipe/internal/atomicfile"
 )
 
 // Reporter is a benchmark report that can be saved: JSON (the value
@@ -40,33 +42,11 @@ func SaveReport(dir string, r Reporter) ([]string, error) {
 	var paths []string
 	for name, b := range files {
 		p := filepath.Join(dir, name)
-		if err := writeAtomic(p, b); err != nil {
-			return paths, err
+		if err := atomicfile.Write(p, b, 0o644); err != nil {
+			return paths, fmt.Errorf("bench: %w", err)
 		}
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	return paths, nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*")
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("bench: %w", err)
-	}
-	return nil
 }

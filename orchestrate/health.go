@@ -3,12 +3,12 @@ package orchestrate
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/imepipe/imepipe/internal/atomicfile"
 	"github.com/imepipe/imepipe/orchestrate/imelog"
 )
 
@@ -80,7 +80,11 @@ func (a *Agent) Health(ctx context.Context) (Health, error) {
 	_, serr := os.Stat(exe)
 	add("reaper", err == nil && serr == nil, "reinstall imepipe: the agent re-runs its own executable as the installers' reaper, and it is gone", "%s", exe)
 	h.CheckedAt = a.cfg.Clock.Now().UTC()
-	if err := writeFileAtomic(filepath.Join(a.layout.Logs, HealthReportName), h); err != nil {
+	data, err := json.MarshalIndent(h, "", "  ")
+	if err == nil {
+		err = atomicfile.Write(filepath.Join(a.layout.Logs, HealthReportName), append(data, '\n'), 0o644)
+	}
+	if err != nil {
 		a.agentTracer().log(imelog.HealthWriteFailed, HealthReportName, err)
 	}
 	return h, nil
@@ -92,25 +96,3 @@ const syncFix = "start the agent (imepipe agent) or run imepipe sync; on a faile
 // HealthReportName is the file in Logs that Health writes its result to,
 // as the IME writes HealthReport.json.
 const HealthReportName = "HealthReport.json"
-
-// writeFileAtomic writes v as indented JSON to path: a temp file beside
-// it, synced, then renamed over it.
-func writeFileAtomic(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(append(data, '\n'))
-	err = errors.Join(err, f.Chmod(0o644), f.Sync(), f.Close())
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
-}

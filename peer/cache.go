@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
+	"github.com/imepipe/imepipe/internal/atomicfile"
 	"github.com/imepipe/imepipe/internal/privdir"
 )
 
@@ -291,7 +292,7 @@ func (c *Cache) Save(ct *Content) error {
 	if err != nil {
 		return fmt.Errorf("peer: %w", err)
 	}
-	return writeAtomic(c.recordPath(ct.ID), data)
+	return writeRecord(c.recordPath(ct.ID), data)
 }
 
 // Remove drops content id from the cache (a no-op when absent).
@@ -319,30 +320,6 @@ func (c *Cache) Remove(id string) error {
 	return nil
 }
 
-// writeAtomic writes data to path through a synced temporary file and a rename.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("peer: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("peer: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("peer: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("peer: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("peer: %w", err)
-	}
-	return nil
-}
-
 // copyFile copies src to dst through a temporary file.
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
@@ -363,4 +340,13 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), dst)
+}
+
+// writeRecord replaces path with data (mode 0600) whole: a record, a
+// pin, the policy.
+func writeRecord(path string, data []byte) error {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
+		return fmt.Errorf("peer: %w", err)
+	}
+	return nil
 }

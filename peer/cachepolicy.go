@@ -87,7 +87,7 @@ func (c *Cache) WritePolicy() error {
 	if err != nil {
 		return fmt.Errorf("peer: %w", err)
 	}
-	return writeAtomic(filepath.Join(c.dir, policyFile), data)
+	return writeRecord(filepath.Join(c.dir, policyFile), data)
 }
 
 // ReadPolicy reads the policy an agent wrote into the cache folder dir;
@@ -140,7 +140,7 @@ func SetPinned(dir, id string, on bool) error {
 		}
 		return nil
 	}
-	return writeAtomic(pin, nil)
+	return writeRecord(pin, nil)
 }
 
 // refreshPins looks at every content's pin file again.
@@ -314,7 +314,7 @@ func (c *Cache) Record(s fetch.Status) error {
 	if err != nil {
 		return fmt.Errorf("peer: %w", err)
 	}
-	return writeAtomic(filepath.Join(c.dir, s.FileId+statusSuffix), data)
+	return writeRecord(filepath.Join(c.dir, s.FileId+statusSuffix), data)
 }
 
 // ReadStatus reads the DO records of the cache folder dir without

@@ -341,7 +341,7 @@ func (m *MCC) fetch(ctx context.Context, key, upstream string) error {
 		meta.ModTime = t
 	}
 	b, _ := json.Marshal(meta)
-	if err := writeAtomic(filepath.Join(m.cfg.Dir, key+".json"), b); err != nil {
+	if err := writeRecord(filepath.Join(m.cfg.Dir, key+".json"), b); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), filepath.Join(m.cfg.Dir, key))

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/imeapi"
+	"github.com/imepipe/imepipe/internal/atomicfile"
 )
 
 // PieceSize is the size of a DO piece: every piece but the last is this long.
@@ -110,8 +110,12 @@ func cacheBlob(ctx context.Context, blobDir string, g imeapi.Win32LobApp, pkg *d
 	b.modTime = st.ModTime()
 	m := blobMeta{Source: src.path, SourceSize: src.size, SourceModTime: src.modTime.UnixNano(),
 		MacHash: hashText(pkg.Info.Encryption.Mac), Size: b.size, SHA256: b.sha256, PieceSize: PieceSize, Pieces: b.pieces}
-	if err := writeFileAtomic(metaPath, m); err != nil {
-		return b, err
+	meta, err := json.Marshal(m)
+	if err == nil {
+		err = atomicfile.Write(metaPath, meta, 0o600)
+	}
+	if err != nil {
+		return b, fmt.Errorf("service: %w", err)
 	}
 	return b, nil
 }
@@ -131,28 +135,6 @@ func readMeta(metaPath, blobPath string) (blobMeta, os.FileInfo, bool) {
 		return m, nil, false
 	}
 	return m, st, true
-}
-
-// writeFileAtomic writes v as JSON to path through a synced temp file and a rename.
-func writeFileAtomic(path string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("service: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".meta-*")
-	if err != nil {
-		return fmt.Errorf("service: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	err = errors.Join(err, tmp.Sync(), tmp.Close())
-	if err != nil {
-		return fmt.Errorf("service: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("service: %w", err)
-	}
-	return nil
 }
 
 // pieceHasher hashes what is written to it in fixed-size pieces.

@@ -37,6 +37,7 @@ type Job struct {
 	elapsed  time.Duration // from earlier runs and finished parts of this one
 	running  bool
 	run      runState // what the latest Run itself did
+	tap      *tap     // the PrefixReader's, nil when none reads
 }
 
 // sourceState is a Source with the Job's view of it.
@@ -88,6 +89,13 @@ func (j *Job) Prefix() int64 {
 		return 0
 	}
 	return j.pc.prefix()
+}
+
+// currentTap is the tap of the Job's PrefixReader, nil when none.
+func (j *Job) currentTap() *tap {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.tap
 }
 
 // PrefixChanged returns a channel closed the next time Prefix grows (or

@@ -24,18 +24,37 @@ var ErrEnded = errors.New("fetch: the download ended before the file was complet
 // run has completed the whole file. It lets verification and decryption
 // run while the download does; whatever it reads is still only as
 // trustworthy as the checks applied to it (the HMAC, for content).
+//
+// The first PrefixReader of a Job takes the pieces the Job completes
+// from memory, as they arrive (the tap), and reads the file only for
+// pieces it did not get that way (those already there when it came);
+// while it is open the download stays within a few pieces of it. Close
+// it when done, or the download waits for it.
 type PrefixReader struct {
 	ctx context.Context
 	j   *Job
+	t   *tap // nil: another reader has the tap
 	f   *os.File
 	off int64
+	mem int64 // bytes taken from the tap
 }
 
 // NewPrefixReader returns a reader of the file the job writes. It is
 // meant to be made before or while the job runs; ctx ends its waits.
 func (j *Job) NewPrefixReader(ctx context.Context) *PrefixReader {
-	return &PrefixReader{ctx: ctx, j: j}
+	r := &PrefixReader{ctx: ctx, j: j}
+	j.mu.Lock()
+	if j.tap == nil {
+		j.tap = newTap()
+		r.t = j.tap
+	}
+	j.mu.Unlock()
+	return r
 }
+
+// FromMemory is how many of the bytes read so far came from the
+// download's own buffers rather than from the file.
+func (r *PrefixReader) FromMemory() int64 { return r.mem }
 
 func (r *PrefixReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
@@ -48,22 +67,7 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 		case prefix < r.off:
 			return 0, fmt.Errorf("%w: %s", ErrPrefixLost, r.j.path)
 		case prefix > r.off:
-			if r.f == nil {
-				f, err := os.Open(r.j.path)
-				if err != nil {
-					return 0, fmt.Errorf("fetch: %w", err)
-				}
-				r.f = f
-			}
-			n, err := r.f.ReadAt(p[:min(int64(len(p)), prefix-r.off)], r.off)
-			r.off += int64(n)
-			if n > 0 {
-				return n, nil
-			}
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF // shorter than the job says it wrote
-			}
-			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, err)
+			return r.readAt(p[:min(int64(len(p)), prefix-r.off)])
 		case state == imeapi.DOComplete && r.off == size:
 			return 0, io.EOF
 		case !running && state != imeapi.DOCaching: // a run ended without the whole file
@@ -77,8 +81,49 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 	}
 }
 
-// Close closes the file.
+// readAt reads complete bytes at r.off into p: from the tap's piece
+// when it holds it, else from the file; then moves the tap on.
+func (r *PrefixReader) readAt(p []byte) (int, error) {
+	ps := r.j.opt.PieceSize
+	i := int(r.off / ps)
+	var n int
+	if b := r.t.pieceOf(i); b != nil {
+		n = copy(p, b[r.off-int64(i)*ps:])
+		r.mem += int64(n)
+	} else {
+		if r.f == nil {
+			f, err := os.Open(r.j.path)
+			if err != nil {
+				return 0, fmt.Errorf("fetch: %w", err)
+			}
+			r.f = f
+		}
+		var err error
+		n, err = r.f.ReadAt(p, r.off)
+		if n == 0 {
+			if err == io.EOF || err == nil {
+				err = io.ErrUnexpectedEOF // shorter than the job says it wrote
+			}
+			return 0, fmt.Errorf("fetch: %s: %w", r.j.path, err)
+		}
+	}
+	r.off += int64(n)
+	r.t.moveOn(int(r.off / ps))
+	return n, nil
+}
+
+// Close closes the file and the tap: the download no longer waits for
+// this reader.
 func (r *PrefixReader) Close() error {
+	if r.t != nil {
+		r.t.close()
+		r.j.mu.Lock()
+		if r.j.tap == r.t {
+			r.j.tap = nil
+		}
+		r.j.mu.Unlock()
+		r.t = nil
+	}
 	if r.f == nil {
 		return nil
 	}

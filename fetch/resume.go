@@ -70,6 +70,9 @@ func (j *Job) open(want *journal, fresh bool) error {
 	}
 	j.mu.Lock()
 	j.f, j.pc, j.hdr = f, pc, want
+	if j.tap != nil {
+		j.tap.drop() // what it holds may be of the content before
+	}
 	if !j.run.started {
 		j.run.started = true
 		j.run.AlreadyComplete = pc.completeBytes() == want.Size

@@ -1,0 +1,114 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+)
+
+func TestPrefixReaderTakesPiecesFromMemory(t *testing.T) {
+	content := randomBytes(31, 3<<20+123)
+	o := newOrigin(t, content)
+	var sl sleeps
+	job, _ := New(filepath.Join(t.TempDir(), "out.bin"), []Source{mustHTTP(t, o.url())}, testOptions(&sl))
+	pr := job.NewPrefixReader(context.Background())
+	defer pr.Close()
+	done := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(pr)
+		done <- b
+	}()
+	if _, err := job.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := <-done
+	if !bytes.Equal(got, content) {
+		t.Fatalf("reader got %d bytes, want the %d downloaded", len(got), len(content))
+	}
+	if pr.FromMemory() != int64(len(content)) {
+		t.Fatalf("%d of %d bytes came from memory; a reader there from the start gets them all so", pr.FromMemory(), len(content))
+	}
+	checkFile(t, job.path, content) // the file is written all the same
+}
+
+// A reader that does not read holds the download to the window: no piece
+// past it completes until the reader moves or closes.
+func TestTapHoldsDownloadToReader(t *testing.T) {
+	const pieces = 40
+	var sl sleeps
+	opt := testOptions(&sl)
+	content := randomBytes(32, pieces*int(opt.PieceSize))
+	o := newOrigin(t, content)
+	opt.Connections = 2
+	job, _ := New(filepath.Join(t.TempDir(), "out.bin"), []Source{mustHTTP(t, o.url())}, opt)
+	pr := job.NewPrefixReader(context.Background())
+	waits := make(chan int, 64)
+	pr.t.onWait = func(i int) { waits <- i }
+	ran := make(chan error, 1)
+	go func() {
+		_, err := job.Run(context.Background())
+		ran <- err
+	}()
+	for range opt.Connections { // every connection ends up waiting
+		if i := <-waits; i < tapWindow {
+			t.Fatalf("a connection waited before piece %d, inside the window", i)
+		}
+	}
+	job.mu.Lock()
+	ndone := job.pc.ndone
+	job.mu.Unlock()
+	if ndone != tapWindow {
+		t.Fatalf("%d pieces complete while the reader read nothing, want the window's %d", ndone, tapWindow)
+	}
+	got, err := io.ReadAll(pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, content) || pr.FromMemory() != int64(len(content)) {
+		t.Fatalf("reader got %d bytes (%d from memory), want all %d from memory", len(got), pr.FromMemory(), len(content))
+	}
+	pr.Close()
+}
+
+// Closing the reader lets the download finish without it.
+func TestTapClosedReleasesDownload(t *testing.T) {
+	var sl sleeps
+	opt := testOptions(&sl)
+	content := randomBytes(33, 30*int(opt.PieceSize)+7)
+	o := newOrigin(t, content)
+	job, _ := New(filepath.Join(t.TempDir(), "out.bin"), []Source{mustHTTP(t, o.url())}, opt)
+	pr := job.NewPrefixReader(context.Background())
+	waited := make(chan struct{})
+	pr.t.onWait = func(int) {
+		select {
+		case <-waited:
+		default:
+			close(waited)
+		}
+	}
+	ran := make(chan error, 1)
+	go func() {
+		_, err := job.Run(context.Background())
+		ran <- err
+	}()
+	<-waited
+	pr.Close()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	checkFile(t, job.path, content)
+	if job.currentTap() != nil {
+		t.Fatal("the closed reader's tap is still the job's")
+	}
+	pr2 := job.NewPrefixReader(context.Background()) // a later reader reads the file
+	defer pr2.Close()
+	got, err := io.ReadAll(pr2)
+	if err != nil || !bytes.Equal(got, content) || pr2.FromMemory() != 0 {
+		t.Fatalf("later reader: %d bytes (%d from memory), %v", len(got), pr2.FromMemory(), err)
+	}
+}

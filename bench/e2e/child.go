@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -48,7 +49,10 @@ type job struct {
 	Peer       bool                `json:"peer,omitempty"`
 	// CPUProfile, if set, is where the child writes its CPU profile.
 	CPUProfile string `json:"cpu_profile,omitempty"`
-	Result     string `json:"result"` // where the child writes its childResult
+	// MemoryLimit is the soft memory limit of the command the child
+	// stands for (0: none; GOMEMLIMIT wins).
+	MemoryLimit int64  `json:"memory_limit,omitempty"`
+	Result      string `json:"result"` // where the child writes its childResult
 }
 
 // childResult is what a child reports of itself. PeakRSS and CPUS are
@@ -100,6 +104,9 @@ func ChildMain() {
 }
 
 func (j *job) run(ctx context.Context) (childResult, error) {
+	if j.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(j.MemoryLimit)
+	}
 	bench.ResetPeakRSS()
 	if j.CPUProfile != "" {
 		f, err := os.Create(j.CPUProfile)

@@ -66,7 +66,12 @@ type Config struct {
 	// process over all the runs (service, origin, Connected Cache, the
 	// LAN seed) and one per timed child (<run>-<round>.cpu.pprof).
 	ProfileDir string
-	Logf       func(format string, args ...any)
+	// AgentMemoryLimit and UnpackMemoryLimit are the soft memory limits
+	// (runtime/debug.SetMemoryLimit) of the commands the agent runs and
+	// the floor stand for, `imepipe agent` and `imepipe unpack`, so that
+	// each child's peak RSS is the command's (0: none; GOMEMLIMIT wins).
+	AgentMemoryLimit, UnpackMemoryLimit int64
+	Logf                                func(format string, args ...any)
 	// Step, if set, is called after each timed run with how many of the
 	// total (rounds × runs) are done, for a progress bar.
 	Step func(done, total int)

@@ -106,6 +106,12 @@ func (s *site) child(ctx context.Context, j job) (Result, error) {
 	if s.cfg.ProfileDir != "" {
 		j.CPUProfile = filepath.Join(s.cfg.ProfileDir, fmt.Sprintf("%s-%d.cpu.pprof", j.Name, s.round))
 	}
+	switch j.Kind {
+	case kindAgent:
+		j.MemoryLimit = s.cfg.AgentMemoryLimit
+	case kindFloor:
+		j.MemoryLimit = s.cfg.UnpackMemoryLimit
+	}
 	bench.EvenStart(s.warm...)
 	sent, cpu := s.origin.Sent(), s.origin.CPU()
 	siteCPU := bench.SelfCPU()

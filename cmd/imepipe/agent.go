@@ -147,6 +147,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("unexpected arguments %q", pos)
 	}
+	limitMemoryTo(agentMemory)
 	if *prefetch < 0 {
 		return usagef("--prefetch %d: want 0 or more", *prefetch)
 	}

@@ -54,7 +54,8 @@ func runBenchE2E(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("bench: find the imepipe binary: %w", err)
 	}
-	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns, Runs: *runs, Keep: *keep, TLS: *useTLS, Exe: exe}
+	cfg := e2e.Config{Size: n, Profile: p, Seed: *seed, Dir: *out, OriginRate: r, Connections: *conns, Runs: *runs, Keep: *keep, TLS: *useTLS, Exe: exe,
+		AgentMemoryLimit: agentMemory, UnpackMemoryLimit: leanMemory}
 	if *pprofOn {
 		cfg.ProfileDir = filepath.Join(*out, "pprof")
 	}

@@ -7,11 +7,21 @@ import (
 	"syscall"
 )
 
+// tmpfsMagic is tmpfs's statfs f_type.
+const tmpfsMagic = 0x01021994
+
 // preallocate reserves size bytes without changing existing data; file
-// systems that cannot fallocate just get the length set.
+// systems that cannot fallocate just get the length set, and so does
+// tmpfs: there a reservation is RAM, allocated and zeroed at once (0.17 s
+// for 767 MB, which the download's first writes waited for) only for the
+// writes to overwrite it, where ext4 or XFS just mark extents.
 func preallocate(f *os.File, size int64) error {
 	if size == 0 {
 		return f.Truncate(0)
+	}
+	var st syscall.Statfs_t
+	if syscall.Fstatfs(int(f.Fd()), &st) == nil && st.Type == tmpfsMagic {
+		return f.Truncate(size)
 	}
 	err := syscall.Fallocate(int(f.Fd()), 0, 0, size)
 	if errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOSYS) {

@@ -113,6 +113,7 @@ func (s *site) child(ctx context.Context, j job) (Result, error) {
 		j.MemoryLimit = s.cfg.UnpackMemoryLimit
 	}
 	bench.EvenStart(s.warm...)
+	bench.WarmMemory(s.warmBytes)
 	sent, cpu := s.origin.Sent(), s.origin.CPU()
 	siteCPU := bench.SelfCPU()
 	cr, err := runChild(ctx, s.exe, j)

@@ -108,6 +108,10 @@ type site struct {
 	ca      string   // the service's CA file ("": plain HTTP)
 	pkg     string   // the .intunewin (the floor's input)
 	warm    []string // read into the page cache before every run: the package and the blob
+	// warmBytes of fresh memory are touched and freed before every run
+	// (bench.WarmMemory): what the biggest run writes (Content/Incoming
+	// and IMECache) and a margin for its heap.
+	warmBytes int64
 }
 
 func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
@@ -161,6 +165,9 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	}
 	blobs, _ := filepath.Glob(filepath.Join(data, "blobs", "*"))
 	s.warm = append([]string{pkg}, blobs...)
+	if st, err := os.Stat(pkg); err == nil {
+		s.warmBytes = st.Size() + cfg.Size + 256<<20
+	}
 	mcc, err := peer.NewMCC(peer.MCCConfig{Dir: filepath.Join(s.runs, "mcc"), Origins: []string{orgAddr}})
 	if err != nil {
 		s.stop()

@@ -112,3 +112,65 @@ func TestTapClosedReleasesDownload(t *testing.T) {
 		t.Fatalf("later reader: %d bytes (%d from memory), %v", len(got), pr2.FromMemory(), err)
 	}
 }
+
+// handingSource gives whole pieces as PieceBuffers through PieceTaker,
+// and, when odd, every other piece as a shorter buffer (written, not
+// taken).
+type handingSource struct {
+	content   []byte
+	pieceSize int64
+	odd       bool
+}
+
+func (s *handingSource) Kind() SourceKind { return HTTP }
+func (s *handingSource) Stat(context.Context) (Meta, error) {
+	return Meta{Size: int64(len(s.content)), Ranges: true}, nil
+}
+
+func (s *handingSource) Fetch(_ context.Context, off, n int64, w io.Writer) (int64, error) {
+	taker, ok := w.(PieceTaker)
+	if !ok {
+		return 0, io.ErrClosedPipe
+	}
+	var done int64
+	for done < n {
+		at := off + done
+		pieceEnd := min((at/s.pieceSize+1)*s.pieceSize, off+n)
+		m := pieceEnd - at
+		if s.odd && at/s.pieceSize%2 == 1 && at%s.pieceSize == 0 && m > 1 {
+			m /= 2 // half an odd piece, then the rest: TakePiece writes them instead
+		}
+		b := PieceBuffer(m)
+		copy(*b, s.content[off+done:])
+		if err := taker.TakePiece(b); err != nil {
+			return done, err
+		}
+		done += m
+	}
+	return done, nil
+}
+
+func TestTakePieceHandsBuffersOver(t *testing.T) {
+	for _, odd := range []bool{false, true} {
+		var sl sleeps
+		opt := testOptions(&sl)
+		content := randomBytes(34, 20*int(opt.PieceSize)+99)
+		src := &handingSource{content: content, pieceSize: opt.PieceSize, odd: odd}
+		job, _ := New(filepath.Join(t.TempDir(), "out.bin"), []Source{src}, opt)
+		pr := job.NewPrefixReader(context.Background())
+		done := make(chan []byte, 1)
+		go func() {
+			b, _ := io.ReadAll(pr)
+			done <- b
+		}()
+		if _, err := job.Run(context.Background()); err != nil {
+			t.Fatalf("odd %v: %v", odd, err)
+		}
+		got := <-done
+		pr.Close()
+		if !bytes.Equal(got, content) || pr.FromMemory() != int64(len(content)) {
+			t.Fatalf("odd %v: reader got %d bytes (%d from memory), want all %d from memory", odd, len(got), pr.FromMemory(), len(content))
+		}
+		checkFile(t, job.path, content)
+	}
+}

@@ -62,10 +62,31 @@ func (w *pieceWriter) release() {
 	}
 }
 
+// PieceBuffer is a buffer of n bytes from the pool a Job's writers and
+// its PrefixReader share. A Source that assembles whole pieces itself
+// (peer) takes its buffers here, so that handing one over (PieceTaker)
+// keeps the pool whole; ReleasePieceBuffer gives back one not handed over.
+func PieceBuffer(n int64) *[]byte {
+	b := pieceBuf(n)
+	*b = (*b)[:n]
+	return b
+}
+
+// ReleasePieceBuffer returns b to the pool; b must not be used after.
+func ReleasePieceBuffer(b *[]byte) { pieceBufs.Put(b) }
+
+// PieceTaker is implemented by the writer a Job gives Source.Fetch. A
+// source holding the whole next piece of its range in a PieceBuffer
+// hands it over with TakePiece instead of Write: the Job keeps the
+// buffer (no copy), whatever TakePiece returns. A buffer that is not
+// the whole next piece is written and released.
+type PieceTaker interface {
+	TakePiece(b *[]byte) error
+}
+
 // begin is called before the first byte of the current piece: past the
 // span is the source's error; a reader too far behind is waited for,
-// with the watchdog stopped, since the source is not the one stalling;
-// then the piece gets a buffer.
+// with the watchdog stopped, since the source is not the one stalling.
 func (w *pieceWriter) begin() error {
 	if w.idx >= w.end {
 		return fmt.Errorf("fetch: %s source sent more than the %d pieces asked for", w.kind, w.end)
@@ -78,10 +99,48 @@ func (w *pieceWriter) begin() error {
 			return err
 		}
 	}
-	if w.buf == nil { // taken only now: a waiting connection holds none
+	return nil
+}
+
+// beginWithBuffer is begin, then a buffer for the piece (taken only
+// now: a waiting connection holds none).
+func (w *pieceWriter) beginWithBuffer() error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	if w.buf == nil {
 		w.buf = pieceBuf(w.j.opt.PieceSize)
 	}
 	return nil
+}
+
+// TakePiece is PieceTaker's: b, when it is the whole current piece,
+// becomes the piece's buffer.
+func (w *pieceWriter) TakePiece(b *[]byte) error {
+	if w.err != nil {
+		ReleasePieceBuffer(b)
+		return w.err
+	}
+	pieceOff, pieceLen := w.j.pc.bounds(w.idx)
+	if w.off != pieceOff || int64(len(*b)) != pieceLen {
+		_, err := w.Write(*b)
+		ReleasePieceBuffer(b)
+		return err
+	}
+	if err := w.begin(); err != nil {
+		w.err = err
+		ReleasePieceBuffer(b)
+		return err
+	}
+	if w.buf != nil {
+		pieceBufs.Put(w.buf)
+	}
+	w.buf = b
+	if err := w.received(*b); err != nil {
+		return err
+	}
+	w.advance(pieceOff, pieceLen)
+	return w.err
 }
 
 func (w *pieceWriter) Write(p []byte) (int, error) {
@@ -92,7 +151,7 @@ func (w *pieceWriter) Write(p []byte) (int, error) {
 		}
 		pieceOff, pieceLen := w.j.pc.bounds(w.idx)
 		if w.off == pieceOff {
-			if err := w.begin(); err != nil {
+			if err := w.beginWithBuffer(); err != nil {
 				w.err = err
 				return written, err
 			}
@@ -117,7 +176,7 @@ func (w *pieceWriter) ReadFrom(r io.Reader) (int64, error) {
 	for w.err == nil && w.idx < w.end {
 		pieceOff, pieceLen := w.j.pc.bounds(w.idx)
 		if w.off == pieceOff {
-			if err := w.begin(); err != nil {
+			if err := w.beginWithBuffer(); err != nil {
 				w.err = err
 				break
 			}

@@ -48,8 +48,11 @@ func (p *Source) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, e
 	if off%ct.PieceSize != 0 || n <= 0 || off+n > ct.Size {
 		return 0, fetch.Permanent(fmt.Errorf("peer: range %d+%d is not whole pieces of %d", off, n, ct.Size))
 	}
-	bp := pieceBuffer(ct.PieceSize)
-	defer pieceBufs.Put(bp)
+	// The buffers come from fetch's pool: a whole verified piece is
+	// handed to the Job as it is (fetch.PieceTaker), not copied.
+	taker, _ := w.(fetch.PieceTaker)
+	bp := fetch.PieceBuffer(ct.PieceSize)
+	defer func() { fetch.ReleasePieceBuffer(bp) }()
 	var done int64
 	for done < n {
 		i := int((off + done) / ct.PieceSize)
@@ -61,10 +64,20 @@ func (p *Source) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, e
 		if want := min(pieceLen, off+n-pieceOff); int64(len(b)) > want {
 			b = b[:want] // a span never ends inside a piece, but stay exact
 		}
-		m, err := w.Write(b)
-		done += int64(m)
-		if err != nil {
-			return done, err
+		if taker != nil && int64(len(b)) == pieceLen && len(b) > 0 && &b[0] == &(*bp)[0] {
+			*bp = b
+			err = taker.TakePiece(bp) // the Job's now, whatever the outcome
+			bp = fetch.PieceBuffer(ct.PieceSize)
+			if err != nil {
+				return done, err
+			}
+			done += int64(len(b))
+		} else {
+			m, err := w.Write(b)
+			done += int64(m)
+			if err != nil {
+				return done, err
+			}
 		}
 		ct.markHave(i)
 	}

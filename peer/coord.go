@@ -52,16 +52,44 @@ func (s *Swarm) plan(resp imeapi.ArrayResponse, allowed map[fetch.SourceKind]boo
 	}
 }
 
-// wanted lists the pieces workers wait on with no plan, lowest first.
-func (s *Swarm) wanted() []int {
+// wanted lists the pieces workers wait on with no plan and, after the
+// lowest of them, up to ahead more: the next pieces this peer lacks that
+// no known peer holds and nobody is assigned. So one Array answer plans
+// the pieces the workers come to next, not only those they wait on: a
+// peer alone on its LAN was given two pieces per Array request, at least
+// kickGap apart (20 MiB/s whatever its link). Lowest first.
+func (s *Swarm) wanted(ahead int) []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]int, 0, len(s.want))
+	out := make([]int, 0, len(s.want)+ahead)
 	for i := range s.want {
 		out = append(out, i)
 	}
+	if len(out) == 0 {
+		return out
+	}
+	sort.Ints(out)
+	ct := s.cfg.Content
+	now := s.cfg.Clock.Now()
+	for i := out[0] + 1; i < ct.Pieces() && ahead > 0; i++ {
+		if s.want[i] > 0 || s.origin[i] || s.fetching[i] != nil || ct.Has(i) || s.heldByUsable(i, now) {
+			continue
+		}
+		out = append(out, i)
+		ahead--
+	}
 	sort.Ints(out)
 	return out
+}
+
+// heldByUsable reports whether a usable known peer holds piece i; s.mu held.
+func (s *Swarm) heldByUsable(i int, now time.Time) bool {
+	for _, r := range s.peers {
+		if r.have.Has(i) && s.usable(r, now) {
+			return true
+		}
+	}
+	return false
 }
 
 // setWant notes (on) or drops a worker's wait for piece i; s.mu held.

@@ -162,3 +162,36 @@ func TestPlanWantsUnplanned(t *testing.T) {
 		t.Fatalf("%d Array requests, none listing the wanted piece", arr.calls.Load())
 	}
 }
+
+// The Array is asked to plan the pieces workers come to next, not only
+// those they wait on: those this peer lacks, no usable known peer holds
+// and nobody is assigned.
+func TestWantedLooksAhead(t *testing.T) {
+	f := newTestFile(t, 20*testPiece, 31)
+	s, _ := testSwarm(t, f, newPlanArray(imeapi.ArrayResponse{}), Policy{})
+	if got := s.wanted(4); len(got) != 0 {
+		t.Fatalf("nothing awaited, wanted %v", got)
+	}
+	s.cfg.Content.markHave(5)
+	holder := &remote{id: "p1", addr: "127.0.0.1:2", kind: fetch.LanPeer, have: NewBitmap(20)}
+	holder.have.Set(6)
+	banned := &remote{id: "p2", addr: "127.0.0.1:3", kind: fetch.LanPeer, have: NewBitmap(20), bannedUntil: s.cfg.Clock.Now().Add(time.Hour)}
+	banned.have.Set(9)
+	s.mu.Lock()
+	s.peers["p1"], s.peers["p2"] = holder, banned
+	s.fetching[7] = holder
+	s.origin[8] = true
+	s.setWant(3, true)
+	s.setWant(11, true)
+	s.mu.Unlock()
+	got := s.wanted(3)
+	want := []int{3, 4, 9, 10, 11}
+	if len(got) != len(want) {
+		t.Fatalf("wanted %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("wanted %v, want %v", got, want)
+		}
+	}
+}

@@ -242,7 +242,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 		GroupID: s.cfg.GroupID, DownloadMode: s.cfg.Mode, Complete: complete, MaxOrigin: s.cfg.MaxOrigin}
 	if !complete {
 		req.Pieces = have
-		req.Want = s.wanted()
+		req.Want = s.wanted(max(s.cfg.MaxOrigin, minAhead))
 	}
 	if b := s.Banned(); len(b) > 0 {
 		req.Avoid = b[:min(len(b), 64)]
@@ -337,6 +337,10 @@ func (s *Swarm) holdBack(ctx context.Context) bool {
 	s.mu.Unlock()
 	return false
 }
+
+// minAhead is the fewest pieces past the awaited ones a Refresh asks the
+// Array to plan (the Array's own default share is 4).
+const minAhead = 4
 
 // holdPoll is how often a held-back worker looks whether a piece landed.
 const holdPoll = 20 * time.Millisecond

@@ -18,8 +18,9 @@ const tapWindow = 16
 // that verification and decryption take the bytes as they arrive instead
 // of reading Content/Incoming back. The file is written all the same
 // (resume, the DO cache and peers need it); a piece the tap does not
-// hold — completed before the reader came, or offered while the tap was
-// full of others — is read from the file as before.
+// hold — completed before the reader came (a resumed download), or
+// begun before the tap existed and beyond its window — is read from the
+// file as before.
 //
 // While the tap is open, a connection waits (admit) before receiving a
 // piece more than tapWindow pieces past the reader, so a download never

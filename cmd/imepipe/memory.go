@@ -16,7 +16,7 @@ const leanMemory = 64 << 20
 // agentMemory is the agent's soft memory limit. While it delivers an
 // app its live heap is the unpack's plus the download's (the pieces on
 // their way to verification, HTTP and peer state): 60-70 MiB, which the
-// collector's default pacing let grow to 73 MiB of heap and up to 141
+// collector's default pacing let grow to 84 MiB of heap and up to 141
 // MiB peak RSS in `imepipe bench` on 1 GiB; idle it is a few MiB.
 const agentMemory = 96 << 20
 

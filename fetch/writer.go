@@ -35,7 +35,7 @@ type pieceWriter struct {
 	err      error   // sticky: a failure of ours, not the source's
 }
 
-// pieceBufs holds piece buffers (*[]byte) for writers and the tap.
+// pieceBufs holds piece buffers (*[]byte): see PieceBuffer.
 var pieceBufs sync.Pool
 
 // pieceBuf is a buffer of length 0 and capacity at least n from the pool.
@@ -62,10 +62,13 @@ func (w *pieceWriter) release() {
 	}
 }
 
-// PieceBuffer is a buffer of n bytes from the pool a Job's writers and
-// its PrefixReader share. A Source that assembles whole pieces itself
-// (peer) takes its buffers here, so that handing one over (PieceTaker)
-// keeps the pool whole; ReleasePieceBuffer gives back one not handed over.
+// PieceBuffer is a buffer of n bytes from the process's one pool of
+// piece buffers, shared by the Jobs' writers and PrefixReaders and by
+// package peer's servers and swarms, so that a fleet in one process
+// needs buffers for the pieces in flight, not for each agent's peak. A
+// Source that assembles whole pieces itself takes its buffers here, so
+// that handing one over (PieceTaker) keeps the pool whole;
+// ReleasePieceBuffer gives back one not handed over.
 func PieceBuffer(n int64) *[]byte {
 	b := pieceBuf(n)
 	*b = (*b)[:n]

@@ -311,8 +311,8 @@ func (s *Server) handlePiece(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	bp := pieceBuffer(ct.PieceSize)
-	defer pieceBufs.Put(bp)
+	bp := fetch.PieceBuffer(ct.PieceSize)
+	defer fetch.ReleasePieceBuffer(bp)
 	b, err := ct.ReadPiece(i, *bp)
 	switch {
 	case errors.Is(err, ErrNoPiece), errors.Is(err, ErrCorrupt), errors.Is(err, ErrUnknown):
@@ -389,19 +389,4 @@ func (s *Server) waitFor(r *http.Request, ct *Content, i int) bool {
 	ctx, cancel := context.WithTimeout(r.Context(), d)
 	defer cancel()
 	return ct.waitPiece(i, ctx.Done())
-}
-
-// pieceBufs holds piece buffers for every server and swarm of the
-// process, so that a fleet in one process needs buffers for the pieces
-// in flight, not for each agent's peak.
-var pieceBufs sync.Pool
-
-// pieceBuffer returns a buffer of size bytes from pieceBufs.
-func pieceBuffer(size int64) *[]byte {
-	if bp, ok := pieceBufs.Get().(*[]byte); ok && int64(cap(*bp)) >= size {
-		*bp = (*bp)[:size]
-		return bp
-	}
-	b := make([]byte, size)
-	return &b
 }

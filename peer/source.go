@@ -48,8 +48,8 @@ func (p *Source) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, e
 	if off%ct.PieceSize != 0 || n <= 0 || off+n > ct.Size {
 		return 0, fetch.Permanent(fmt.Errorf("peer: range %d+%d is not whole pieces of %d", off, n, ct.Size))
 	}
-	// The buffers come from fetch's pool: a whole verified piece is
-	// handed to the Job as it is (fetch.PieceTaker), not copied.
+	// A whole verified piece is handed to the Job in its buffer
+	// (fetch.PieceTaker), not copied.
 	taker, _ := w.(fetch.PieceTaker)
 	bp := fetch.PieceBuffer(ct.PieceSize)
 	defer func() { fetch.ReleasePieceBuffer(bp) }()
@@ -167,7 +167,7 @@ func (s *Swarm) race(ctx context.Context, rs []*remote, i int, buf []byte) ([]by
 	ch := make(chan result, len(rs))
 	for _, r := range rs {
 		go func() {
-			bp := pieceBuffer(int64(len(buf)))
+			bp := fetch.PieceBuffer(int64(len(buf)))
 			b, err := s.request(ctx, r, i, 0, *bp)
 			ch <- result{b, bp, err}
 		}()
@@ -185,7 +185,7 @@ func (s *Swarm) race(ctx context.Context, rs []*remote, i int, buf []byte) ([]by
 		case err == nil:
 			err = res.err
 		}
-		pieceBufs.Put(res.bp)
+		fetch.ReleasePieceBuffer(res.bp)
 	}
 	if out != nil {
 		return out, nil

@@ -57,8 +57,9 @@ func (s *Swarm) plan(resp imeapi.ArrayResponse, allowed map[fetch.SourceKind]boo
 // no known peer holds and nobody is assigned. So one Array answer plans
 // the pieces the workers come to next, not only those they wait on: a
 // peer alone on its LAN was given two pieces per Array request, at least
-// kickGap apart (20 MiB/s whatever its link). Lowest first.
-func (s *Swarm) wanted(ahead int) []int {
+// kickGap apart (20 MiB/s whatever its link). have is what this peer
+// holds (Content.Bitmap, as the request reports it). Lowest first.
+func (s *Swarm) wanted(have Bitmap, ahead int) []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]int, 0, len(s.want)+ahead)
@@ -69,10 +70,9 @@ func (s *Swarm) wanted(ahead int) []int {
 		return out
 	}
 	sort.Ints(out)
-	ct := s.cfg.Content
 	now := s.cfg.Clock.Now()
-	for i := out[0] + 1; i < ct.Pieces() && ahead > 0; i++ {
-		if s.want[i] > 0 || s.origin[i] || s.fetching[i] != nil || ct.Has(i) || s.heldByUsable(i, now) {
+	for i := out[0] + 1; i < s.cfg.Content.Pieces() && ahead > 0; i++ {
+		if s.want[i] > 0 || s.origin[i] || s.fetching[i] != nil || have.Has(i) || s.heldByUsable(i, now) {
 			continue
 		}
 		out = append(out, i)

@@ -169,7 +169,8 @@ func TestPlanWantsUnplanned(t *testing.T) {
 func TestWantedLooksAhead(t *testing.T) {
 	f := newTestFile(t, 20*testPiece, 31)
 	s, _ := testSwarm(t, f, newPlanArray(imeapi.ArrayResponse{}), Policy{})
-	if got := s.wanted(4); len(got) != 0 {
+	have, _ := s.cfg.Content.Bitmap()
+	if got := s.wanted(have, 4); len(got) != 0 {
 		t.Fatalf("nothing awaited, wanted %v", got)
 	}
 	s.cfg.Content.markHave(5)
@@ -184,7 +185,8 @@ func TestWantedLooksAhead(t *testing.T) {
 	s.setWant(3, true)
 	s.setWant(11, true)
 	s.mu.Unlock()
-	got := s.wanted(3)
+	have, _ = s.cfg.Content.Bitmap()
+	got := s.wanted(have, 3)
 	want := []int{3, 4, 9, 10, 11}
 	if len(got) != len(want) {
 		t.Fatalf("wanted %v, want %v", got, want)

@@ -242,7 +242,7 @@ func (s *Swarm) Refresh(ctx context.Context) error {
 		GroupID: s.cfg.GroupID, DownloadMode: s.cfg.Mode, Complete: complete, MaxOrigin: s.cfg.MaxOrigin}
 	if !complete {
 		req.Pieces = have
-		req.Want = s.wanted(max(s.cfg.MaxOrigin, minAhead))
+		req.Want = s.wanted(have, max(s.cfg.MaxOrigin, minAhead))
 	}
 	if b := s.Banned(); len(b) > 0 {
 		req.Avoid = b[:min(len(b), 64)]

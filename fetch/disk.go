@@ -44,7 +44,8 @@ func diskErr(err error, context string) error {
 }
 
 // prepareFile checks there is room for the rest of the file and reserves
-// it, so that running out of space shows up before any byte is fetched.
+// it where that is cheap (preallocate), so that running out of space
+// shows up before any byte is fetched.
 func prepareFile(path string, f file, size int64) error {
 	avail, have, err := freeSpace(path)
 	if err == nil && size-have > avail {

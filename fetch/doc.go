@@ -13,7 +13,10 @@
 // the validators change the download restarts from zero rather than mix
 // two versions. Pieces from peers are checked against a per-piece SHA-256
 // list before they are written; a whole-file SHA-256 can be checked while
-// the file grows (Job.Prefix is the contiguous completed prefix).
+// the file grows (Job.Prefix is the contiguous completed prefix). A
+// PrefixReader reads that prefix as it grows, taking each piece from the
+// download's own buffer rather than from the file, and while it reads the
+// download keeps within a window of it.
 // Counters follow Get-DeliveryOptimizationStatus (Status).
 //
 // What fetch does not do: it knows nothing of .intunewin files, the

@@ -181,8 +181,9 @@ func TestPick(t *testing.T) {
 	}
 }
 
-// TestSyncSmall: both orders sync three small apps, each installed
-// exactly once, and the report carries both medians and their ratio.
+// TestSyncSmall: the three orders (look-ahead, the agent one app after
+// another, the IME's order and passes) sync three small apps, each
+// installed exactly once, and the report carries the medians and ratios.
 func TestSyncSmall(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("runs agents: their apps install with /bin/sh")
@@ -194,11 +195,14 @@ func TestSyncSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.AllInstalled || rep.Apps != 3 || len(rep.ImepipeRunsS) != 1 || len(rep.SequentialRunsS) != 1 {
+	if !rep.AllInstalled || rep.Apps != 3 || len(rep.ImepipeRunsS) != 1 || len(rep.SequentialRunsS) != 1 || len(rep.SerialRunsS) != 1 {
 		t.Fatalf("report %+v", rep)
 	}
 	if rep.ImepipeS <= 0 || rep.SequentialS <= 0 || rep.Ratio != rep.ImepipeS/rep.SequentialS {
 		t.Errorf("times %.3f and %.3f s, ratio %.3f", rep.ImepipeS, rep.SequentialS, rep.Ratio)
+	}
+	if rep.SerialS <= 0 || rep.SerialRatio != rep.ImepipeS/rep.SerialS {
+		t.Errorf("serial %.3f s, ratio %.3f", rep.SerialS, rep.SerialRatio)
 	}
 	var b bytes.Buffer
 	if err := rep.WriteText(&b); err != nil || !strings.Contains(b.String(), "every app installed once: true") {

@@ -21,13 +21,16 @@ import (
 
 // Names of the sync benchmark's runs.
 const (
-	NameSyncOverlap    = "imepipe"    // the agent's default look-ahead
-	NameSyncSequential = "sequential" // --prefetch 0: download, install, next, as the IME
+	NameSyncOverlap = "imepipe"        // the agent's default look-ahead
+	NameSyncSerial  = "imepipe-serial" // the agent with --prefetch 0: download, install, next
+	NameSyncIME     = "ime-sequential" // the IME's order and passes, app after app (imeOrder)
 )
 
 // SyncConfig is one sync benchmark: Apps required apps of Size bytes
-// each, synced by one agent the IME's way (one app after another) and
-// with imepipe's look-ahead. Zero fields take the defaults shown.
+// each, synced the IME's way (one app after another, each downloaded,
+// verified, decrypted and unzipped in the IME's passes, then installed),
+// by the agent with its look-ahead, and by the agent one app after
+// another (--prefetch 0: the look-ahead's own share). Zero fields take the defaults shown.
 type SyncConfig struct {
 	Apps int   // 10
 	Size int64 // setup folder bytes per app (100 MiB)
@@ -38,12 +41,16 @@ type SyncConfig struct {
 	Install time.Duration
 	Runs    int    // rounds, each run once per round, interleaved (3)
 	Dir     string // packages and runs (bench.DefaultOut()/sync)
+	// Keep keeps every run's root (agent log, state.db, IMECache,
+	// Program Files) in Dir/runs instead of removing it after the run.
+	Keep bool
 	Logf    func(format string, args ...any)
 	Step    func(done, total int)
 }
 
 // SyncReport is the outcome of Sync. Times are medians over the rounds;
-// Ratio is ImepipeS over SequentialS.
+// Ratio is ImepipeS over SequentialS (the IME's order), SerialRatio
+// ImepipeS over SerialS (the agent without its look-ahead).
 type SyncReport struct {
 	Apps            int        `json:"apps"`
 	Size            int64      `json:"size"`
@@ -55,8 +62,11 @@ type SyncReport struct {
 	ImepipeS        float64    `json:"imepipe_s"`
 	SequentialS     float64    `json:"sequential_s"`
 	Ratio           float64    `json:"ratio"`
+	SerialS         float64    `json:"serial_s"`
+	SerialRatio     float64    `json:"serial_ratio"`
 	ImepipeRunsS    []float64  `json:"imepipe_runs_s"`
 	SequentialRunsS []float64  `json:"sequential_runs_s"`
+	SerialRunsS     []float64  `json:"serial_runs_s"`
 	// AllInstalled: in every run every app ended installed and detected,
 	// its installer run exactly once.
 	AllInstalled bool `json:"allInstalled"`
@@ -87,7 +97,7 @@ func (c *SyncConfig) defaults() {
 func syncAppID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-0000000e3%03d", i) }
 
 // Sync prepares the packages (one per app, cached in Dir), serves them,
-// and times one agent's sync of all of them in both orders, interleaved.
+// and times the sync of all of them in the three orders, interleaved.
 func Sync(ctx context.Context, cfg SyncConfig) (*SyncReport, error) {
 	cfg.defaults()
 	rep := &SyncReport{Apps: cfg.Apps, Size: cfg.Size, OriginRate: cfg.OriginRate, InstallS: cfg.Install.Seconds(),
@@ -101,7 +111,9 @@ func Sync(ctx context.Context, cfg SyncConfig) (*SyncReport, error) {
 			return nil, fmt.Errorf("e2e: %w", err)
 		}
 	}
-	defer os.RemoveAll(runs)
+	if !cfg.Keep {
+		defer os.RemoveAll(runs)
+	}
 	for i := range cfg.Apps {
 		pk, err := preparePackage(ctx, Config{Dir: cfg.Dir, Profile: bench.Installer, Size: cfg.Size, Seed: uint64(i + 1), Logf: cfg.Logf})
 		if err != nil {
@@ -147,35 +159,49 @@ func Sync(ctx context.Context, cfg SyncConfig) (*SyncReport, error) {
 	defer shs.Close()
 	blobs, _ := filepath.Glob(filepath.Join(data, "blobs", "*"))
 
+	names := []string{NameSyncOverlap, NameSyncSerial, NameSyncIME}
+	total := len(names) * cfg.Runs
 	if cfg.Step != nil {
-		cfg.Step(0, 2*cfg.Runs)
+		cfg.Step(0, total)
 	}
 	for round := 1; round <= cfg.Runs; round++ {
-		for k, name := range []string{NameSyncOverlap, NameSyncSequential} {
-			prefetch := 0 // the agent's default
-			if name == NameSyncSequential {
-				prefetch = -1
-			}
+		for k, name := range names {
+			root := filepath.Join(runs, fmt.Sprintf("%s-%d", name, round))
 			bench.EvenStart(blobs...)
-			s, err := syncOnce(ctx, cfg, svcURL, secret, filepath.Join(runs, fmt.Sprintf("%s-%d", name, round)), prefetch)
+			var s float64
+			switch name {
+			case NameSyncOverlap:
+				s, err = syncOnce(ctx, cfg, svcURL, secret, root, 0) // the agent's default
+			case NameSyncSerial:
+				s, err = syncOnce(ctx, cfg, svcURL, secret, root, -1)
+			default:
+				s, err = imeOrder(ctx, cfg, svcURL, secret, root)
+			}
 			if err != nil {
 				rep.AllInstalled = false
 				return rep, err
 			}
-			cfg.Logf("round %d/%d %-10s %d apps synced in %.2fs", round, cfg.Runs, name, cfg.Apps, s)
-			if name == NameSyncOverlap {
+			cfg.Logf("round %d/%d %-14s %d apps synced in %.2fs", round, cfg.Runs, name, cfg.Apps, s)
+			switch name {
+			case NameSyncOverlap:
 				rep.ImepipeRunsS = append(rep.ImepipeRunsS, s)
-			} else {
+			case NameSyncSerial:
+				rep.SerialRunsS = append(rep.SerialRunsS, s)
+			default:
 				rep.SequentialRunsS = append(rep.SequentialRunsS, s)
 			}
 			if cfg.Step != nil {
-				cfg.Step(2*(round-1)+k+1, 2*cfg.Runs)
+				cfg.Step(len(names)*(round-1)+k+1, total)
 			}
 		}
 	}
 	rep.ImepipeS, rep.SequentialS = bench.Median(rep.ImepipeRunsS), bench.Median(rep.SequentialRunsS)
+	rep.SerialS = bench.Median(rep.SerialRunsS)
 	if rep.SequentialS > 0 {
 		rep.Ratio = rep.ImepipeS / rep.SequentialS
+	}
+	if rep.SerialS > 0 {
+		rep.SerialRatio = rep.ImepipeS / rep.SerialS
 	}
 	rep.Load.End = bench.LoadAvg()
 	return rep, nil
@@ -218,35 +244,54 @@ func syncOnce(ctx context.Context, cfg SyncConfig, svcURL, secret, root string, 
 	if installed != cfg.Apps {
 		return 0, fmt.Errorf("%w: %d of %d apps installed (see %s)", ErrSync, installed, cfg.Apps, a.LogPath())
 	}
+	if err := checkInstalledOnce(cfg, root); err != nil {
+		return 0, err
+	}
+	return took, dropRun(cfg, root)
+}
+
+// dropRun removes a run's root unless cfg.Keep.
+func dropRun(cfg SyncConfig, root string) error {
+	if cfg.Keep {
+		return nil
+	}
+	if err := os.RemoveAll(root); err != nil {
+		return fmt.Errorf("e2e: %w", err)
+	}
+	return nil
+}
+
+// checkInstalledOnce fails with ErrSync unless every app's installer
+// ran exactly once under root's emulated Program Files.
+func checkInstalledOnce(cfg SyncConfig, root string) error {
 	for i := range cfg.Apps {
 		b, err := os.ReadFile(filepath.Join(root, "Drive", "C", "Program Files", fmt.Sprintf("ImepipeSync%02d", i), "installed.txt"))
 		if err != nil || strings.Count(string(b), "installed\n") != 1 {
-			return 0, fmt.Errorf("%w: app %d: installer ran %d times, want once (%v)", ErrSync, i, strings.Count(string(b), "installed\n"), err)
+			return fmt.Errorf("%w: app %d: installer ran %d times, want once (%v)", ErrSync, i, strings.Count(string(b), "installed\n"), err)
 		}
 	}
-	if err := os.RemoveAll(root); err != nil {
-		return 0, fmt.Errorf("e2e: %w", err)
-	}
-	return took, nil
+	return nil
 }
 
-// WriteText writes the report as two lines and the ratio.
+// WriteText writes the report as a line per order and the ratios.
 func (r *SyncReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "bench sync: %d required apps of %s, origin %s, installers of %.1f s, %d CPUs, load %.2f → %.2f, medians of %d round(s)\n",
 		r.Apps, humanize.IBytes(uint64(r.Size)), rateText(r.OriginRate), r.InstallS, r.CPUs, r.Load.Start, r.Load.End, r.Runs)
-	fmt.Fprintf(w, "%-10s %7.2f s  (look-ahead: the next apps download and unpack while one installs) %v\n", NameSyncOverlap, r.ImepipeS, r.ImepipeRunsS)
-	fmt.Fprintf(w, "%-10s %7.2f s  (one app after another, as the IME) %v\n", NameSyncSequential, r.SequentialS, r.SequentialRunsS)
-	_, err := fmt.Fprintf(w, "%s/%s: %.2f; every app installed once: %v\n", NameSyncOverlap, NameSyncSequential, r.Ratio, r.AllInstalled)
+	fmt.Fprintf(w, "%-14s %7.2f s  (look-ahead: the next apps download and unpack while one installs) %v\n", NameSyncOverlap, r.ImepipeS, r.ImepipeRunsS)
+	fmt.Fprintf(w, "%-14s %7.2f s  (the agent one app after another, --prefetch 0) %v\n", NameSyncSerial, r.SerialS, r.SerialRunsS)
+	fmt.Fprintf(w, "%-14s %7.2f s  (the IME's order: download, HMAC, decrypt, SHA-256, unzip, install, next app) %v\n", NameSyncIME, r.SequentialS, r.SequentialRunsS)
+	_, err := fmt.Fprintf(w, "%s/%s: %.2f; %s/%s: %.2f; every app installed once: %v\n",
+		NameSyncOverlap, NameSyncIME, r.Ratio, NameSyncOverlap, NameSyncSerial, r.SerialRatio, r.AllInstalled)
 	return err
 }
 
-// WriteSVG draws both orders' sync times.
+// WriteSVG draws the three orders' sync times.
 func (r *SyncReport) WriteSVG(w io.Writer) error {
 	p := bench.Panel{Title: "Sync of every required app (s)"}
 	for _, row := range []struct {
 		name string
 		v    float64
-	}{{NameSyncOverlap, r.ImepipeS}, {NameSyncSequential, r.SequentialS}} {
+	}{{NameSyncOverlap, r.ImepipeS}, {NameSyncSerial, r.SerialS}, {NameSyncIME, r.SequentialS}} {
 		p.Rows = append(p.Rows, bench.Row{Label: row.name, Segments: []bench.Segment{{Value: row.v, Color: "#4e79a7"}}, Text: fmt.Sprintf("%.2f s", row.v)})
 	}
 	title := fmt.Sprintf("imepipe bench sync: %d apps of %s, origin %s, installers %.1f s", r.Apps, humanize.IBytes(uint64(r.Size)), rateText(r.OriginRate), r.InstallS)

@@ -11,15 +11,17 @@ import (
 )
 
 // runBenchSync is `imepipe bench sync`: one agent's sync of many required
-// apps with its look-ahead against one app after another.
+// apps with its look-ahead against the agent one app after another and
+// the IME's order (download, its passes, install, next app).
 func runBenchSync(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "bench sync")
 	apps := fs.Int("apps", 10, "required apps in the sync")
 	size := fs.String("size", "100MiB", "setup folder size of each app (100MiB, 1GiB, …)")
 	rate := fs.String("origin-rate", "0", "origin egress cap per second, the internet link (0: loopback speed)")
 	install := fs.Float64("install-seconds", 2, "how long each installer runs (a sleep in the installer)")
-	runs := fs.Int("runs", 3, "rounds of both orders, interleaved; results are medians")
+	runs := fs.Int("runs", 3, "rounds of the three orders, interleaved; results are medians")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
+	keep := fs.Bool("keep", false, "keep the runs' roots (agents' CMTrace logs, state.db, IMECache) in --out/runs")
 	out := fs.String("out", filepath.Join(bench.DefaultOut(), "sync"), "folder for the cached packages, the runs and the report (json, txt, svg chart)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -44,7 +46,7 @@ func runBenchSync(ctx context.Context, e *env, args []string) error {
 	case *runs < 1:
 		return badValue("runs", fmt.Sprint(*runs), "want at least 1")
 	}
-	cfg := e2e.SyncConfig{Apps: *apps, Size: n, OriginRate: r, Install: time.Duration(*install * float64(time.Second)), Runs: *runs, Dir: *out}
+	cfg := e2e.SyncConfig{Apps: *apps, Size: n, OriginRate: r, Install: time.Duration(*install * float64(time.Second)), Runs: *runs, Dir: *out, Keep: *keep}
 	bp := newBenchProgress(e, "bench sync", !*jsonOut)
 	if !*jsonOut {
 		cfg.Logf, cfg.Step = bp.Logf, bp.Step

@@ -44,8 +44,8 @@ type SyncConfig struct {
 	// Keep keeps every run's root (agent log, state.db, IMECache,
 	// Program Files) in Dir/runs instead of removing it after the run.
 	Keep bool
-	Logf    func(format string, args ...any)
-	Step    func(done, total int)
+	Logf func(format string, args ...any)
+	Step func(done, total int)
 }
 
 // SyncReport is the outcome of Sync. Times are medians over the rounds;

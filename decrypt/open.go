@@ -23,6 +23,9 @@ import (
 var (
 	// ErrMAC: the HMAC does not match; the file was altered or the MAC key is wrong.
 	ErrMAC = errors.New("HMAC mismatch: package altered or wrong MAC key")
+	// ErrPieces: OpenOptions.PiecesChecked, standing in for the HMAC, did
+	// not vouch for every byte.
+	ErrPieces = errors.New("ciphertext not verified by its piece hashes")
 	// ErrDigest: the plaintext's SHA-256 differs from FileDigest.
 	ErrDigest = errors.New("FileDigest mismatch: decrypted content differs from what was packed")
 	// ErrIV: the file's IV is not the one given.
@@ -41,11 +44,27 @@ type Result struct {
 	PlainSize     int64  // bytes written to dst
 	Digest        []byte // SHA-256 of the plaintext
 	MacChecked    bool   // HMAC compared (needs MacKey)
-	DigestChecked bool   // FileDigest compared (needs FileDigest)
+	// PiecesChecked: OpenOptions.PiecesChecked vouched for every byte of
+	// the encrypted file instead of the HMAC (MacChecked stays false).
+	PiecesChecked bool
+	DigestChecked bool // FileDigest compared (needs FileDigest)
 }
 
-// Verified reports whether both the HMAC and the FileDigest were checked.
-func (r Result) Verified() bool { return r.MacChecked && r.DigestChecked }
+// Verified reports whether the encrypted file was checked (its HMAC, or
+// every piece against trusted hashes) and the FileDigest too.
+func (r Result) Verified() bool { return (r.MacChecked || r.PiecesChecked) && r.DigestChecked }
+
+// OpenOptions tunes OpenWith.
+type OpenOptions struct {
+	// PiecesChecked, when set, stands in for the HMAC pass: the caller
+	// hands over only bytes it has checked against hashes it trusts (DO's
+	// piece hashes, themselves checked against the content info), so a
+	// second SHA-256 pass over the same bytes adds nothing. It is called
+	// once the last byte is read and must return nil only if every byte
+	// of the file was so checked; otherwise Open fails with ErrPieces.
+	// The MAC stored in the file is still compared with Keys.Mac.
+	PiecesChecked func() error
+}
 
 // newDecrypter makes the CBC decrypter: AES-NI/VAES on amd64, the
 // standard library elsewhere.
@@ -75,6 +94,11 @@ type chunk struct {
 // FileDigest. HMAC, decryption and digest run concurrently over bounded
 // buffers. The plaintext written to dst is untrusted until Open returns nil.
 func Open(ctx context.Context, dst io.Writer, src io.Reader, k Keys) (Result, error) {
+	return OpenWith(ctx, dst, src, k, OpenOptions{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dst io.Writer, src io.Reader, k Keys, opt OpenOptions) (Result, error) {
 	var res Result
 	if len(k.EncryptionKey) != KeySize {
 		return res, fmt.Errorf("decrypt: %w: encryption key is %d bytes, want %d", ErrKey, len(k.EncryptionKey), KeySize)
@@ -98,7 +122,7 @@ func Open(ctx context.Context, dst io.Writer, src io.Reader, k Keys) (Result, er
 		return res, fmt.Errorf("decrypt: %w", err)
 	}
 	var mac hash.Hash
-	if k.MacKey != nil {
+	if k.MacKey != nil && opt.PiecesChecked == nil {
 		mac = hmac.New(sha256.New, k.MacKey)
 		mac.Write(iv)
 	}
@@ -114,6 +138,12 @@ func Open(ctx context.Context, dst io.Writer, src io.Reader, k Keys) (Result, er
 			return res, fmt.Errorf("decrypt: %w", ErrMAC)
 		}
 		res.MacChecked = true
+	}
+	if opt.PiecesChecked != nil {
+		if err := opt.PiecesChecked(); err != nil {
+			return res, fmt.Errorf("decrypt: %w: %w", ErrPieces, err)
+		}
+		res.PiecesChecked = true
 	}
 	if p.padErr != nil {
 		return res, fmt.Errorf("decrypt: %w", p.padErr)

@@ -16,6 +16,12 @@ type UnpackOptions struct {
 	Workers  int           // extraction workers; 0: one per CPU
 	Replace  bool          // replace an existing output folder (an empty one always is)
 	Progress func(n int64) // encrypted bytes consumed; called from one goroutine
+	// PiecesChecked is OpenOptions.PiecesChecked for the streaming
+	// unpack: a caller whose reader hands over only checked pieces (a
+	// download with piece hashes, UnpackReader) stands in for the HMAC.
+	// The staged fallback (an inner ZIP that needs random access) always
+	// computes the HMAC.
+	PiecesChecked func() error
 }
 
 // UnpackResult describes an unpacked package.
@@ -110,7 +116,7 @@ func unpackStream(ctx context.Context, src io.Reader, k Keys, dir string, opt Un
 	var openErr error
 	go func() {
 		defer close(opened)
-		res.Open, openErr = Open(ctx, pw, src, k)
+		res.Open, openErr = OpenWith(ctx, pw, src, k, OpenOptions{PiecesChecked: opt.PiecesChecked})
 		pw.CloseWithError(openErr) // nil: the reader sees io.EOF
 	}()
 	// envelope waits for Open's verdict, reading whatever the extractor

@@ -124,6 +124,10 @@ type Downloader interface {
 type Transfer struct {
 	Job  *fetch.Job
 	wait func() (peer.Result, error)
+	// piecesChecked, when set, vouches once the Job is complete that
+	// every piece was checked against its piece hash; the unpack that
+	// follows the Job then skips the HMAC pass (decrypt.OpenOptions).
+	piecesChecked func() error
 }
 
 // NewTransfer is a download whose Job is job (may be nil) and whose end
@@ -132,8 +136,16 @@ func NewTransfer(job *fetch.Job, wait func() (peer.Result, error)) *Transfer {
 	return &Transfer{Job: job, wait: wait}
 }
 
-// PeerTransfer is t as a Transfer.
-func PeerTransfer(t *peer.Transfer) *Transfer { return NewTransfer(t.Job(), t.Wait) }
+// PeerTransfer is t as a Transfer. When t checks its pieces against the
+// piece hashes (the peer modes), that check stands in for the HMAC of the
+// unpack that follows it: one SHA-256 pass over the bytes, not two.
+func PeerTransfer(t *peer.Transfer) *Transfer {
+	tr := NewTransfer(t.Job(), t.Wait)
+	if t.Hashed() {
+		tr.piecesChecked = t.CheckPieces
+	}
+	return tr
+}
 
 // JobTransfer runs job in the background and is it as a Transfer.
 func JobTransfer(ctx context.Context, job *fetch.Job) *Transfer {
@@ -156,8 +168,9 @@ func JobTransfer(ctx context.Context, job *fetch.Job) *Transfer {
 type Result struct {
 	// Download is the download's record (DO status, bytes per source).
 	peer.Result
-	// Unpacked says the content verified (HMAC and FileDigest) while it
-	// downloaded and, with Target.Dir, is extracted there. When false
+	// Unpacked says the content verified (HMAC, or every piece against its
+	// piece hash, and FileDigest) while it downloaded and, with
+	// Target.Dir, is extracted there. When false
 	// the caller unpacks (or verifies) the finished file, which decides.
 	Unpacked bool
 	// UnpackErr is why the overlapped unpack did not complete (nil when
@@ -193,19 +206,20 @@ func Start(ctx context.Context, c *Content, dl Downloader, t Target) (*Delivery,
 		go func() {
 			pr := tr.Job.NewPrefixReader(ctx)
 			defer pr.Close()
-			d.unpack <- follow(ctx, pr, c.Keys, t.Dir)
+			d.unpack <- follow(ctx, pr, c.Keys, t.Dir, tr.piecesChecked)
 		}()
 	}
 	return d, nil
 }
 
-// follow verifies and decrypts r into dir, or into nothing when dir is "".
-func follow(ctx context.Context, r io.Reader, keys decrypt.Keys, dir string) error {
+// follow verifies and decrypts r into dir, or into nothing when dir is
+// "". checked, when set, stands in for the HMAC (decrypt.OpenOptions).
+func follow(ctx context.Context, r io.Reader, keys decrypt.Keys, dir string, checked func() error) error {
 	if dir != "" {
-		_, err := decrypt.UnpackReader(ctx, r, keys, dir, decrypt.UnpackOptions{Replace: true})
+		_, err := decrypt.UnpackReader(ctx, r, keys, dir, decrypt.UnpackOptions{Replace: true, PiecesChecked: checked})
 		return err
 	}
-	res, err := decrypt.Open(ctx, io.Discard, r, keys)
+	res, err := decrypt.OpenWith(ctx, io.Discard, r, keys, decrypt.OpenOptions{PiecesChecked: checked})
 	if err == nil && !res.Verified() {
 		err = fmt.Errorf("delivery: content not verified")
 	}

@@ -256,3 +256,72 @@ func TestResolveRefusesBadDoFileID(t *testing.T) {
 		t.Fatalf("error %q repeats its prefix", err)
 	}
 }
+
+// tracking is a download strategy with piece hashes and no peers: peer's
+// Transfer hashes every piece the origin sends (what the peer modes do).
+type tracking struct{}
+
+func (tracking) Start(ctx context.Context, req Request) (*Transfer, error) {
+	ph, err := req.PieceHashes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := peer.Start(ctx, peer.DownloadConfig{Info: req.Info, Hashes: ph, Path: req.Path, Mode: imeapi.ModeHTTPOnly})
+	if err != nil {
+		return nil, err
+	}
+	return PeerTransfer(tr), nil
+}
+
+// TestPieceChecksStandInForHMAC: with piece hashes the download's own
+// check of every piece replaces the HMAC pass: a DecryptInfo whose MAC key
+// is wrong still unpacks (over plain HTTP it does not), and a piece list
+// one piece of which the content does not match refuses the unpack and
+// extracts nothing.
+func TestPieceChecksStandInForHMAC(t *testing.T) {
+	ctx := context.Background()
+	svc := newService(t, nil)
+	svc.di.MacKey = strings.Repeat("A", len(svc.di.MacKey)-1) + "="
+	c, err := Resolve(ctx, svc, nil, testApp, testVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		dl       Downloader
+		unpacked bool
+	}{{"plain HTTP", origin{}, false}, {"piece hashes", tracking{}, true}} {
+		root := t.TempDir()
+		d, err := Start(ctx, c, tc.dl, Target{Bin: filepath.Join(root, "app.bin"), Dir: filepath.Join(root, "out")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := d.Wait()
+		if err != nil || res.Unpacked != tc.unpacked {
+			t.Errorf("%s, wrong MAC key: Unpacked %v (%v), want %v; %v", tc.name, res.Unpacked, res.UnpackErr, tc.unpacked, err)
+		}
+	}
+
+	svc = newService(t, nil)
+	svc.pieces.Pieces[len(svc.pieces.Pieces)-1] = strings.Repeat("0", 64)
+	c, err = Resolve(ctx, svc, nil, testApp, testVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	out := filepath.Join(root, "out")
+	d, err := Start(ctx, c, tracking{}, Target{Bin: filepath.Join(root, "app.bin"), Dir: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.Wait()
+	if res.Unpacked || !(errors.Is(res.UnpackErr, decrypt.ErrPieces) || errors.Is(res.UnpackErr, context.Canceled)) {
+		t.Fatalf("a piece off its hash: Unpacked %v, UnpackErr %v", res.Unpacked, res.UnpackErr)
+	}
+	if !errors.Is(err, peer.ErrCorrupt) {
+		t.Errorf("a piece off its hash: download %v, want peer.ErrCorrupt", err)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s exists (%v): nothing should be extracted", out, err)
+	}
+}

@@ -4,7 +4,10 @@
 // into keys, the piece hashes when the download strategy asks for them
 // (checked against the content info's DoFileId, size and piece size), a
 // started download, and the HMAC check, decryption and extraction
-// following the download while the file grows.
+// following the download while the file grows. With piece hashes (the
+// peer modes) the download checks every piece against its hash, and that
+// check stands in for the HMAC pass (one SHA-256 pass over the bytes,
+// not two); the FileDigest is checked either way.
 //
 // Resolve does the first two steps and Start the rest; Start returns a
 // Delivery holding the download's fetch.Job and a Wait. The download

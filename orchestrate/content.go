@@ -52,7 +52,9 @@ func (a *Agent) content(ctx context.Context, t *tracer, p imeapi.Policy, key str
 	if err != nil {
 		return fail("content info", err)
 	}
-	// The HMAC, checked on every path below, covers every byte of the .bin.
+	// Every path below checks every byte of the .bin: the HMAC, or, for the
+	// unpack that follows a peer-mode download, each piece against its
+	// piece hash as it came (delivery.PeerTransfer).
 	target := delivery.Target{Bin: bin, Dir: dir, Foreground: p.DeliveryOptimizationPriority == "foreground"}
 
 	cached := false

@@ -56,7 +56,9 @@ func (d *PeerDownloader) Start(ctx context.Context, req delivery.Request) (*deli
 	}
 	// The DO cache serves a piece to peers only once it matched its piece
 	// hash (the Swarm checks peers' pieces, peer's tracked sources the
-	// origin's and the cache host's); the delivery's HMAC covers the rest.
+	// origin's and the cache host's). That check stands in for the HMAC of
+	// the unpack that follows the download; a piece that matched no hash
+	// fails it, and the finished file's HMAC decides.
 	pol := d.Policy
 	pol.Priority = opt.Priority
 	tr, err := peer.Start(ctx, peer.DownloadConfig{Policy: pol,

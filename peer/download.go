@@ -87,6 +87,7 @@ func Download(ctx context.Context, cfg DownloadConfig) (Result, error) {
 // (Job.NewPrefixReader), and Wait for what it did.
 type Transfer struct {
 	job  *fetch.Job
+	ct   *Content // nil without piece hashes
 	done chan struct{}
 	res  Result
 	err  error
@@ -95,6 +96,26 @@ type Transfer struct {
 // Job is the download's Job, or nil when nothing downloads (the content
 // came whole from the DO cache).
 func (t *Transfer) Job() *fetch.Job { return t.job }
+
+// Hashed reports whether the download checks its pieces against the
+// piece hashes (the peer modes): then CheckPieces can vouch for it.
+func (t *Transfer) Hashed() bool { return t.ct != nil }
+
+// CheckPieces is nil when every piece of the file has been verified here
+// against its piece hash: each piece as it came (from a peer, or through
+// an HTTP source, hashed as it passed) and those a resumed download
+// found on disk. Call it once the Job is complete (every Fetch has
+// returned); a piece that did not match, or was never hashed whole, is
+// an error wrapping ErrCorrupt. Without piece hashes it always fails.
+func (t *Transfer) CheckPieces() error {
+	if t.ct == nil {
+		return errors.New("peer: the download has no piece hashes")
+	}
+	if n := t.ct.Missing(); n > 0 {
+		return fmt.Errorf("%w: %s: %d of %d pieces not verified", ErrCorrupt, t.ct.ID, n, t.ct.Pieces())
+	}
+	return nil
+}
 
 // Wait blocks until the download, its DO cache bookkeeping and its last
 // announcement are done, and returns what it did. It may be called more
@@ -118,7 +139,7 @@ func Start(ctx context.Context, cfg DownloadConfig) (*Transfer, error) {
 		close(t.done)
 		return t, nil
 	}
-	t.job = run.job
+	t.job, t.ct = run.job, run.ct
 	go func() {
 		defer close(t.done)
 		t.res, t.err = run.wait(ctx)

@@ -1,0 +1,93 @@
+package decrypt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+)
+
+// sealed is plain encrypted with fresh keys, its MAC in place.
+func sealed(t *testing.T, plain []byte) ([]byte, Keys) {
+	t.Helper()
+	k, err := NewKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env bytes.Buffer
+	s, err := NewSealer(&env, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write(plain); err != nil {
+		t.Fatal(err)
+	}
+	sk, _, err := s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := env.Bytes()
+	copy(data, sk.Mac)
+	return data, sk
+}
+
+// TestOpenPiecesChecked: a caller's piece check stands in for the HMAC
+// pass (a wrong MAC key no longer matters, so the HMAC was not computed),
+// its verdict decides, and the stored MAC and the FileDigest are still
+// checked.
+func TestOpenPiecesChecked(t *testing.T) {
+	plain := bytes.Repeat([]byte("imepipe pieces "), 3*chunkSize/15)
+	data, k := sealed(t, plain)
+	ctx := context.Background()
+	vouch := func() error { return nil }
+
+	wrongMacKey := k
+	wrongMacKey.MacKey = bytes.Repeat([]byte{7}, len(k.MacKey))
+	if _, err := Open(ctx, &bytes.Buffer{}, bytes.NewReader(data), wrongMacKey); !errors.Is(err, ErrMAC) {
+		t.Fatalf("Open with a wrong MAC key: %v, want ErrMAC", err)
+	}
+	var out bytes.Buffer
+	calls := 0
+	res, err := OpenWith(ctx, &out, bytes.NewReader(data), wrongMacKey, OpenOptions{PiecesChecked: func() error { calls++; return nil }})
+	if err != nil {
+		t.Fatalf("OpenWith, pieces vouched for: %v", err)
+	}
+	if calls != 1 || res.MacChecked || !res.PiecesChecked || !res.DigestChecked || !res.Verified() || !bytes.Equal(out.Bytes(), plain) {
+		t.Fatalf("calls %d, result %+v, plaintext equal %v", calls, res, bytes.Equal(out.Bytes(), plain))
+	}
+
+	refused := errors.New("piece 3 not verified")
+	res, err = OpenWith(ctx, &bytes.Buffer{}, bytes.NewReader(data), k, OpenOptions{PiecesChecked: func() error { return refused }})
+	if !errors.Is(err, ErrPieces) || !errors.Is(err, refused) || res.Verified() {
+		t.Fatalf("OpenWith, check refused: %v (verified %v), want ErrPieces wrapping the check's error", err, res.Verified())
+	}
+
+	badDigest := k
+	badDigest.FileDigest = bytes.Repeat([]byte{1}, len(k.FileDigest))
+	if _, err := OpenWith(ctx, &bytes.Buffer{}, bytes.NewReader(data), badDigest, OpenOptions{PiecesChecked: vouch}); !errors.Is(err, ErrDigest) {
+		t.Fatalf("OpenWith, wrong FileDigest: %v, want ErrDigest", err)
+	}
+	badMac := k
+	badMac.Mac = bytes.Repeat([]byte{2}, len(k.Mac))
+	if _, err := OpenWith(ctx, &bytes.Buffer{}, bytes.NewReader(data), badMac, OpenOptions{PiecesChecked: vouch}); !errors.Is(err, ErrMAC) {
+		t.Fatalf("OpenWith, stored MAC differs from the given one: %v, want ErrMAC", err)
+	}
+}
+
+// TestUnpackReaderPiecesRefused: when the piece check refuses, nothing
+// is extracted where the good result would go.
+func TestUnpackReaderPiecesRefused(t *testing.T) {
+	for _, path := range fixtureFiles(t)[:1] {
+		raw, k := rawContent(t, path)
+		dir := t.TempDir() + "/out"
+		_, err := UnpackReader(context.Background(), bytes.NewReader(raw), k, dir,
+			UnpackOptions{PiecesChecked: func() error { return errors.New("piece 0 not verified") }})
+		if !errors.Is(err, ErrPieces) {
+			t.Fatalf("UnpackReader: %v, want ErrPieces", err)
+		}
+		if _, err := UnpackReader(context.Background(), bytes.NewReader(raw), k, dir,
+			UnpackOptions{PiecesChecked: func() error { return nil }}); err != nil {
+			t.Fatalf("UnpackReader into the same folder, pieces vouched for: %v", err)
+		}
+	}
+}

@@ -44,10 +44,10 @@ type Result struct {
 	PlainSize     int64  // bytes written to dst
 	Digest        []byte // SHA-256 of the plaintext
 	MacChecked    bool   // HMAC compared (needs MacKey)
+	DigestChecked bool   // FileDigest compared (needs FileDigest)
 	// PiecesChecked: OpenOptions.PiecesChecked vouched for every byte of
 	// the encrypted file instead of the HMAC (MacChecked stays false).
 	PiecesChecked bool
-	DigestChecked bool // FileDigest compared (needs FileDigest)
 }
 
 // Verified reports whether the encrypted file was checked (its HMAC, or

@@ -136,11 +136,21 @@ func NewTransfer(job *fetch.Job, wait func() (peer.Result, error)) *Transfer {
 	return &Transfer{Job: job, wait: wait}
 }
 
-// PeerTransfer is t as a Transfer. When t checks its pieces against the
-// piece hashes (the peer modes), that check stands in for the HMAC of the
-// unpack that follows it: one SHA-256 pass over the bytes, not two.
-func PeerTransfer(t *peer.Transfer) *Transfer {
-	tr := NewTransfer(t.Job(), t.Wait)
+// PeerTransfer is t as a Transfer; after, when set, is called with what
+// t.Wait returned, once, before the Transfer's wait returns it. When t
+// checks its pieces against the piece hashes (the peer modes), that check
+// stands in for the HMAC of the unpack that follows it: one SHA-256 pass
+// over the bytes, not two.
+func PeerTransfer(t *peer.Transfer, after func(peer.Result, error)) *Transfer {
+	wait := t.Wait
+	if after != nil {
+		wait = func() (peer.Result, error) {
+			res, err := t.Wait()
+			after(res, err)
+			return res, err
+		}
+	}
+	tr := NewTransfer(t.Job(), wait)
 	if t.Hashed() {
 		tr.piecesChecked = t.CheckPieces
 	}

@@ -270,7 +270,7 @@ func (tracking) Start(ctx context.Context, req Request) (*Transfer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return PeerTransfer(tr), nil
+	return PeerTransfer(tr, nil), nil
 }
 
 // TestPieceChecksStandInForHMAC: with piece hashes the download's own

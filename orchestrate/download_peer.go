@@ -69,12 +69,10 @@ func (d *PeerDownloader) Start(ctx context.Context, req delivery.Request) (*deli
 	if err != nil {
 		return nil, err
 	}
-	return delivery.NewTransfer(tr.Job(), func() (peer.Result, error) {
-		res, err := tr.Wait()
+	return delivery.PeerTransfer(tr, func(res peer.Result, err error) {
 		if err == nil && len(res.Banned) > 0 && d.Logf != nil {
 			d.Logf("%s: banned peers that sent bad pieces: %v", req.Info.DoFileID, res.Banned)
 		}
-		return res, err
 	}), nil
 }
 

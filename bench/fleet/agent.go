@@ -168,5 +168,5 @@ func (d *peers) Start(ctx context.Context, req delivery.Request) (*delivery.Tran
 	if err != nil {
 		return nil, err
 	}
-	return delivery.PeerTransfer(tr), nil
+	return delivery.PeerTransfer(tr, nil), nil
 }

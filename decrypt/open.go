@@ -86,6 +86,17 @@ type chunk struct {
 	ct, pt       []byte
 	last         bool
 	macDone      chan struct{}
+	release      func() // a Lender's buffer in ct (nil: ct is in ctBuf)
+}
+
+// Lender is a source that can hand the pipeline its own buffers instead
+// of copying into the pipeline's (fetch.PrefixReader, whose buffers are
+// the download's pieces): Lend returns the next 1 to max bytes, or an
+// error (io.EOF at the end), valid until release is called, once. Read
+// is still used for the header.
+type Lender interface {
+	io.Reader
+	Lend(max int) (b []byte, release func(), err error)
 }
 
 // Open reads an encrypted inner file (MAC ‖ IV ‖ ciphertext) from src,
@@ -239,6 +250,10 @@ func (p *pipeline) run(ctx context.Context) error {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+			if c.release != nil {
+				c.release()
+				c.release = nil
+			}
 			free <- c // capacity inFlight: never blocks
 		}
 		return ctx.Err()
@@ -259,12 +274,13 @@ func (p *pipeline) read(ctx context.Context, free <-chan *chunk, toMac, toDec ch
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		n, err := io.ReadFull(p.src, c.ctBuf)
+		ct, err := p.fill(c)
+		n := len(ct)
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !eof {
 			return fmt.Errorf("decrypt: read ciphertext: %w", err)
 		}
-		c.ct, c.last, c.macDone = c.ctBuf[:n], false, make(chan struct{})
+		c.ct, c.last, c.macDone = ct, false, make(chan struct{})
 		p.ctLen += int64(n)
 		if n == 0 {
 			// The pending chunk, if any, was the last; c goes unused.
@@ -288,6 +304,33 @@ func (p *pipeline) read(ctx context.Context, free <-chan *chunk, toMac, toDec ch
 		}
 		pending = c
 	}
+}
+
+// fill reads the next chunk of ciphertext for c: a whole ctBuf, or, from
+// a Lender, what it lends when that is whole AES blocks (c.release set),
+// else a copy topped up to whole blocks. io.EOF or io.ErrUnexpectedEOF
+// (with the last bytes, if any) mark the end.
+func (p *pipeline) fill(c *chunk) ([]byte, error) {
+	l, ok := p.src.(Lender)
+	if !ok {
+		n, err := io.ReadFull(p.src, c.ctBuf)
+		return c.ctBuf[:n], err
+	}
+	b, release, err := l.Lend(len(c.ctBuf))
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		return nil, err
+	}
+	if len(b)%aes.BlockSize == 0 {
+		c.release = release
+		return b, nil
+	}
+	n := copy(c.ctBuf, b)
+	release()
+	m, err := io.ReadFull(p.src, c.ctBuf[n:n+aes.BlockSize-n%aes.BlockSize])
+	return c.ctBuf[:n+m], err
 }
 
 func (p *pipeline) emit(ctx context.Context, c *chunk, toMac, toDec chan<- *chunk) error {

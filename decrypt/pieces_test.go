@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"testing"
 )
 
@@ -89,5 +90,74 @@ func TestUnpackReaderPiecesRefused(t *testing.T) {
 			UnpackOptions{PiecesChecked: func() error { return nil }}); err != nil {
 			t.Fatalf("UnpackReader into the same folder, pieces vouched for: %v", err)
 		}
+	}
+}
+
+// lender lends data in the sizes given (cycled), counting what it lent
+// and what was released.
+type lender struct {
+	data           []byte
+	sizes          []int
+	k              int
+	lent, released int
+	doubleRelease  bool
+}
+
+func (l *lender) Read(p []byte) (int, error) {
+	if len(l.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, l.data)
+	l.data = l.data[n:]
+	return n, nil
+}
+
+func (l *lender) Lend(max int) ([]byte, func(), error) {
+	if len(l.data) == 0 {
+		return nil, nil, io.EOF
+	}
+	n := min(l.sizes[l.k%len(l.sizes)], max, len(l.data))
+	l.k++
+	b := bytes.Clone(l.data[:n])
+	l.data = l.data[n:]
+	l.lent++
+	done := false
+	return b, func() {
+		if done {
+			l.doubleRelease = true
+		}
+		done = true
+		l.released++
+		clear(b) // a released buffer is reused: the pipeline must not read it again
+	}, nil
+}
+
+// TestOpenLender: a source that lends its buffers (whole AES blocks, and
+// sizes that are not) decrypts to the same plaintext as one that is
+// read, and every buffer lent is released once.
+func TestOpenLender(t *testing.T) {
+	plain := make([]byte, 5*chunkSize+1234)
+	for i := range plain {
+		plain[i] = byte(i * 7)
+	}
+	data, k := sealed(t, plain)
+	for _, sizes := range [][]int{{chunkSize}, {chunkSize - 48, chunkSize}, {4096, 100, 16, chunkSize}, {33}} {
+		l := &lender{data: bytes.Clone(data), sizes: sizes}
+		var out bytes.Buffer
+		res, err := Open(context.Background(), &out, l, k)
+		if err != nil {
+			t.Fatalf("sizes %v: %v", sizes, err)
+		}
+		if !res.Verified() || !bytes.Equal(out.Bytes(), plain) {
+			t.Fatalf("sizes %v: verified %v, plaintext equal %v", sizes, res.Verified(), bytes.Equal(out.Bytes(), plain))
+		}
+		if l.lent == 0 || l.released != l.lent || l.doubleRelease {
+			t.Fatalf("sizes %v: lent %d, released %d (twice: %v)", sizes, l.lent, l.released, l.doubleRelease)
+		}
+	}
+	// Cut short of whole blocks: refused as truncated.
+	l := &lender{data: bytes.Clone(data[:len(data)-5]), sizes: []int{chunkSize}}
+	if _, err := Open(context.Background(), io.Discard, l, k); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("truncated lender: %v, want ErrTruncated", err)
 	}
 }

@@ -60,6 +60,49 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	n, err := r.ready()
+	if err != nil {
+		return 0, err
+	}
+	return r.readAt(p[:min(int64(len(p)), n)])
+}
+
+// Lend is Read without the copy, for a reader that can work in the
+// buffers it is given (decrypt.Lender): it returns the next 1 to max
+// bytes, valid until release is called (once; the buffer then goes back
+// to the pool). A piece the tap holds is handed over whole from the
+// position to the piece's end when that fits in max, without a copy;
+// anything else is read as Read does into a buffer from the pool.
+func (r *PrefixReader) Lend(max int) (b []byte, release func(), err error) {
+	if max <= 0 {
+		return nil, func() {}, nil
+	}
+	n, err := r.ready()
+	if err != nil {
+		return nil, nil, err
+	}
+	ps := r.j.opt.PieceSize
+	i := int(r.off / ps)
+	pieceOff := int64(i) * ps
+	if buf := r.t.lendable(i, r.off-pieceOff, max); buf != nil {
+		b = (*buf)[r.off-pieceOff:]
+		r.mem += int64(len(b))
+		r.off += int64(len(b))
+		r.t.moveOn(int(r.off / ps))
+		return b, func() { ReleasePieceBuffer(buf) }, nil
+	}
+	buf := PieceBuffer(int64(max))
+	m, err := r.readAt((*buf)[:min(int64(max), n)])
+	if err != nil {
+		ReleasePieceBuffer(buf)
+		return nil, nil, err
+	}
+	return (*buf)[:m], func() { ReleasePieceBuffer(buf) }, nil
+}
+
+// ready waits until bytes past r.off are complete and says how many;
+// io.EOF once the run completed the whole file and r read it all.
+func (r *PrefixReader) ready() (int64, error) {
 	for {
 		changed := r.j.PrefixChanged()
 		prefix, size, running, state := r.j.progress()
@@ -67,7 +110,7 @@ func (r *PrefixReader) Read(p []byte) (int, error) {
 		case prefix < r.off:
 			return 0, fmt.Errorf("%w: %s", ErrPrefixLost, r.j.path)
 		case prefix > r.off:
-			return r.readAt(p[:min(int64(len(p)), prefix-r.off)])
+			return prefix - r.off, nil
 		case state == imeapi.DOComplete && r.off == size:
 			return 0, io.EOF
 		case !running && state != imeapi.DOCaching: // a run ended without the whole file

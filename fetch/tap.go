@@ -92,6 +92,24 @@ func (t *tap) pieceOf(i int) []byte {
 	return nil
 }
 
+// lendable hands over the held piece i, taken out of the tap, when the
+// rest of it from offset off is at most max bytes; nil when the tap (or
+// a nil tap) does not hold it or the rest is longer. The buffer is the
+// caller's from then on.
+func (t *tap) lendable(i int, off int64, max int) *[]byte {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.held[i]
+	if b == nil || int64(len(*b))-off > int64(max) || off >= int64(len(*b)) {
+		return nil
+	}
+	delete(t.held, i)
+	return b
+}
+
 // moveOn records that the reader is in piece i now: held pieces before
 // it go back to the pool and waiting connections look again. A nil tap
 // does nothing.

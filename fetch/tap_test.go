@@ -174,3 +174,69 @@ func TestTakePieceHandsBuffersOver(t *testing.T) {
 		checkFile(t, job.path, content)
 	}
 }
+
+// Lend hands over the download's own piece buffers: from a position
+// inside a piece, the rest of it; each whole piece after that, the
+// bytes those of the file, all from memory.
+func TestPrefixReaderLendsPieces(t *testing.T) {
+	var sl sleeps
+	opt := testOptions(&sl)
+	ps := int(opt.PieceSize)
+	content := randomBytes(33, 5*ps+77)
+	o := newOrigin(t, content)
+	job, _ := New(filepath.Join(t.TempDir(), "out.bin"), []Source{mustHTTP(t, o.url())}, opt)
+	pr := job.NewPrefixReader(context.Background())
+	defer pr.Close()
+	type lent struct {
+		b   []byte
+		err error
+	}
+	got := make(chan lent, 16)
+	go func() {
+		head := make([]byte, 48)
+		if _, err := io.ReadFull(pr, head); err != nil {
+			got <- lent{err: err}
+			return
+		}
+		got <- lent{b: head}
+		for {
+			b, release, err := pr.Lend(ps)
+			if err != nil {
+				got <- lent{err: err}
+				return
+			}
+			got <- lent{b: bytes.Clone(b)}
+			release()
+		}
+	}()
+	if _, err := job.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	var sizes []int
+	for l := range got {
+		if l.err == io.EOF {
+			break
+		}
+		if l.err != nil {
+			t.Fatal(l.err)
+		}
+		all = append(all, l.b...)
+		sizes = append(sizes, len(l.b))
+	}
+	if !bytes.Equal(all, content) {
+		t.Fatalf("lent %d bytes, want the %d downloaded", len(all), len(content))
+	}
+	want := []int{48, ps - 48, ps, ps, ps, ps, 77}
+	if len(sizes) != len(want) {
+		t.Fatalf("lent in pieces of %v, want %v", sizes, want)
+	}
+	for i := range want {
+		if sizes[i] != want[i] {
+			t.Fatalf("lent in pieces of %v, want %v", sizes, want)
+		}
+	}
+	if pr.FromMemory() != int64(len(content)) {
+		t.Fatalf("%d of %d bytes from memory", pr.FromMemory(), len(content))
+	}
+}

@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"time"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // RunStats is what the latest Run did by itself, apart from the earlier
@@ -52,7 +50,7 @@ func (j *Job) LastRun() RunStats {
 
 // adoptComplete decides whether the file at path, which has no journal,
 // is already the content: the right size and the whole-file SHA-256
-// want. Then every piece is recorded with its xxhash (one read of the
+// want. Then every piece is recorded with its pieceSum (one read of the
 // file) and ok is true; otherwise the Job starts from zero as before.
 // It does not look at validators: without a journal there is nothing to
 // compare them with.
@@ -63,16 +61,15 @@ func adoptComplete(f io.ReaderAt, path string, want *journal, sum []byte) (pc *p
 		return pc, false, nil
 	}
 	h := sha256.New()
-	d := xxhash.New()
-	buf := make([]byte, min(want.PieceSize, 1<<20))
+	buf := make([]byte, want.PieceSize)
 	sums := make([]uint64, pc.count())
 	for i := range pc.count() {
 		off, n := pc.bounds(i)
-		d.Reset()
-		if _, err := io.CopyBuffer(io.MultiWriter(d, h), io.NewSectionReader(f, off, n), buf); err != nil {
+		if _, err := io.ReadFull(io.NewSectionReader(f, off, n), buf[:n]); err != nil {
 			return newPieces(want.Size, want.PieceSize), false, err
 		}
-		sums[i] = d.Sum64()
+		_, _ = h.Write(buf[:n])
+		sums[i] = pieceSum(buf[:n])
 	}
 	if !bytes.Equal(h.Sum(nil), sum) {
 		return pc, false, nil

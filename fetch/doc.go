@@ -7,7 +7,7 @@
 // (1 MiB by default, the Delivery Optimization piece size); workers take
 // adaptive chunks of missing pieces, one ranged request each, over
 // keep-alive connections. A journal next to the file (<file>.journal,
-// written atomically) records each completed piece with its xxhash64 and
+// written atomically) records each completed piece with its CRC-32 and
 // the origin's size, ETag and Last-Modified; after a crash the recorded
 // pieces are re-hashed and only missing or damaged ones are fetched. If
 // the validators change the download restarts from zero rather than mix

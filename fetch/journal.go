@@ -14,8 +14,11 @@ import (
 
 // journal is what survives a crash, in <file>.journal:
 //
-//	"IMEPJRN1" | u32 len | header JSON | u32 pieces | bitmap | u64 xxhash per set bit | u64 xxhash of all before
+//	"IMEPJRN2" | u32 len | header JSON | u32 pieces | bitmap | u64 pieceSum per set bit | u64 xxhash of all before
 //
+// Format 1 ("IMEPJRN1") is the same with the xxhash64 of each piece; it
+// is still read (resume checks those sums as they are, then records
+// pieceSum's).
 // It is replaced atomically (temp file, rename), so a reader sees
 // the previous or the next version, never a torn one; the trailing hash
 // catches any other damage.
@@ -32,7 +35,10 @@ type journal struct {
 	pieces  *pieces
 }
 
-const journalMagic = "IMEPJRN1"
+const (
+	journalMagic   = "IMEPJRN2"
+	journalMagicV1 = "IMEPJRN1" // piece sums are xxhash64
+)
 
 // errJournal marks a journal that cannot be used; the Job starts afresh.
 var errJournal = errors.New("fetch: unusable journal")
@@ -75,7 +81,15 @@ const maxJournal = 64 << 20
 
 func decodeJournal(data []byte) (*journal, error) {
 	bad := func(what string) (*journal, error) { return nil, fmt.Errorf("%w: %s", errJournal, what) }
-	if len(data) < len(journalMagic)+4+4+8 || string(data[:len(journalMagic)]) != journalMagic {
+	if len(data) < len(journalMagic)+4+4+8 {
+		return bad("no magic")
+	}
+	var legacy bool
+	switch string(data[:len(journalMagic)]) {
+	case journalMagic:
+	case journalMagicV1:
+		legacy = true
+	default:
 		return bad("no magic")
 	}
 	body, tail := data[:len(data)-8], data[len(data)-8:]
@@ -116,6 +130,7 @@ func decodeJournal(data []byte) (*journal, error) {
 	if len(r) != 0 {
 		return bad("trailing bytes")
 	}
+	p.legacy = legacy
 	j.pieces = p
 	return j, nil
 }

@@ -87,29 +87,37 @@ func (j *Job) open(want *journal, fresh bool) error {
 	return j.flush(false)
 }
 
-// rehash re-reads every recorded piece and forgets those whose xxhash no
-// longer matches (a torn write, a damaged disk, a file edited by hand).
+// rehash re-reads every recorded piece and forgets those whose checksum
+// no longer matches (a torn write, a damaged disk, a file edited by
+// hand). The sums of a format-1 journal (xxhash64) are checked as such
+// and replaced by pieceSum's.
 func rehash(f io.ReaderAt, pc *pieces) (bad int, err error) {
-	buf := make([]byte, min(pc.pieceSize, 1<<20))
-	d := xxhash.New()
+	buf := make([]byte, pc.pieceSize)
 	for i := range pc.count() {
 		if !pc.done[i] {
 			continue
 		}
 		off, n := pc.bounds(i)
-		d.Reset()
-		if _, err := io.CopyBuffer(d, io.NewSectionReader(f, off, n), buf); err != nil {
+		if _, err := io.ReadFull(io.NewSectionReader(f, off, n), buf[:n]); err != nil {
 			return bad, err
 		}
-		if d.Sum64() != pc.sums[i] {
+		sum := pieceSum(buf[:n])
+		want := sum
+		if pc.legacy {
+			want = xxhash.Sum64(buf[:n])
+		}
+		if want != pc.sums[i] {
 			pc.clear(i)
 			bad++
+			continue
 		}
+		pc.sums[i] = sum
 	}
+	pc.legacy = false
 	return bad, nil
 }
 
-// complete records piece i as written with xxhash sum.
+// complete records piece i as written with checksum sum (pieceSum).
 func (j *Job) complete(i int, sum uint64) {
 	j.mu.Lock()
 	before := j.pc.first

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/imepipe/imepipe/imeapi"
 )
@@ -164,4 +167,85 @@ func runJob(t *testing.T, dst, u string, opt Options) Status {
 		t.Fatalf("Run: %v", err)
 	}
 	return st
+}
+
+// A journal of format 1 (xxhash64 per piece, from an earlier imepipe)
+// still resumes: its sums are checked as they are, a damaged piece is
+// fetched again, and the journal written from then on is format 2.
+func TestResumeFormat1Journal(t *testing.T) {
+	content := randomBytes(6, 3<<20)
+	o := newOrigin(t, content)
+	dst := filepath.Join(t.TempDir(), "out.bin")
+	var sl sleeps
+	opt := testOptions(&sl)
+	ctx, cancel := context.WithCancel(context.Background())
+	src := &stopAfter{Source: mustHTTP(t, o.url()), left: int64(len(content)) * 3 / 4, cancel: cancel}
+	job, _ := New(dst, []Source{src}, opt)
+	if _, err := job.Run(ctx); err == nil {
+		t.Fatal("first run finished; want a stop")
+	}
+	jr, err := loadJournal(dst)
+	if err != nil || jr.pieces.ndone < 2 || !jr.pieces.done[0] {
+		t.Fatalf("journal %v, err %v: want recorded pieces, piece 0 among them", jr, err)
+	}
+	for i := range jr.pieces.count() {
+		if jr.pieces.done[i] {
+			off, n := jr.pieces.bounds(i)
+			jr.pieces.sums[i] = xxhash.Sum64(content[off : off+n])
+		}
+	}
+	data, err := jr.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(data, journalMagicV1)
+	binary.LittleEndian.PutUint64(data[len(data)-8:], xxhash.Sum64(data[:len(data)-8]))
+	if err := jr.save(dst, data, false); err != nil {
+		t.Fatal(err)
+	}
+	if old, err := loadJournal(dst); err != nil || !old.pieces.legacy || old.pieces.ndone != jr.pieces.ndone {
+		t.Fatalf("format 1 journal read back: %v (legacy %v)", err, old != nil && old.pieces.legacy)
+	}
+	f, _ := os.OpenFile(dst, os.O_RDWR, 0)
+	f.WriteAt([]byte{content[10] ^ 0xff}, 10) // damage piece 0
+	f.Close()
+
+	// What resume makes of it: the damaged piece forgotten, the others
+	// recorded with pieceSum, and a format 2 journal from then on.
+	rf, _ := os.Open(dst)
+	pc := mustLoad(t, dst).pieces
+	bad, err := rehash(rf, pc)
+	rf.Close()
+	if err != nil || bad != 1 || pc.done[0] || pc.legacy {
+		t.Fatalf("rehash of a format 1 journal: %d bad, err %v, piece 0 kept %v, legacy %v; want piece 0 alone forgotten", bad, err, pc.done[0], pc.legacy)
+	}
+	for i := range pc.count() {
+		if pc.done[i] {
+			off, n := pc.bounds(i)
+			if pc.sums[i] != pieceSum(content[off:off+n]) {
+				t.Fatalf("piece %d recorded with sum %x, want its pieceSum", i, pc.sums[i])
+			}
+		}
+	}
+	jr.pieces = pc
+	if enc, err := jr.encode(); err != nil || string(enc[:8]) != journalMagic {
+		t.Fatalf("journal written after resume: %q, %v; want format 2", enc[:8], err)
+	}
+
+	before := o.sent.Load()
+	runJob(t, dst, o.url(), opt)
+	checkFile(t, dst, content)
+	missing := int64(len(content)) - pc.completeBytes()
+	if got := o.sent.Load() - before; got > missing+1024 {
+		t.Errorf("resume fetched %d bytes, want about %d missing + the damaged piece", got, missing)
+	}
+}
+
+func mustLoad(t *testing.T, path string) *journal {
+	t.Helper()
+	j, err := loadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }

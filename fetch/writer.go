@@ -7,8 +7,6 @@ import (
 	"io"
 	"sync"
 	"time"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // pieceWriter is the io.Writer (and io.ReaderFrom) a Source fills for
@@ -29,7 +27,6 @@ type pieceWriter struct {
 	off      int64 // next file offset expected
 	got      int64
 	first    time.Time // when the first byte arrived
-	digest   *xxhash.Digest
 	verify   bool
 	buf      *[]byte // the piece being assembled
 	err      error   // sticky: a failure of ours, not the source's
@@ -51,7 +48,7 @@ func pieceBuf(n int64) *[]byte {
 func newPieceWriter(j *Job, kind SourceKind, sp span, ctx context.Context, watchdog *time.Timer) *pieceWriter {
 	off, _ := j.pc.bounds(sp.first)
 	return &pieceWriter{j: j, kind: kind, ctx: ctx, watchdog: watchdog, idx: sp.first, end: sp.end, off: off,
-		digest: xxhash.New(), verify: kind.IsPeer() && j.opt.PieceHashes != nil}
+		verify: kind.IsPeer() && j.opt.PieceHashes != nil}
 }
 
 // release returns the piece buffer to the pool.
@@ -242,8 +239,7 @@ func (w *pieceWriter) finishPiece(pieceOff int64) error {
 	if _, err := w.j.f.WriteAt(b, pieceOff); err != nil {
 		return diskErr(err, "write "+w.j.path)
 	}
-	w.digest.Reset()
-	_, _ = w.digest.Write(b)
+	sum := pieceSum(b)
 	// Offered before it is recorded, so that a reader woken by the
 	// longer prefix finds it held.
 	if t := w.j.currentTap(); t != nil && t.offer(w.idx, w.buf) {
@@ -251,7 +247,7 @@ func (w *pieceWriter) finishPiece(pieceOff int64) error {
 	} else {
 		*w.buf = b[:0]
 	}
-	w.j.complete(w.idx, w.digest.Sum64())
+	w.j.complete(w.idx, sum)
 	w.idx++
 	return nil
 }

@@ -103,13 +103,20 @@ func (t *Transfer) Hashed() bool { return t.ct != nil }
 
 // CheckPieces is nil when every piece of the file has been verified here
 // against its piece hash: each piece as it came (from a peer, or through
-// an HTTP source, hashed as it passed) and those a resumed download
-// found on disk. Call it once the Job is complete (every Fetch has
-// returned); a piece that did not match, or was never hashed whole, is
-// an error wrapping ErrCorrupt. Without piece hashes it always fails.
+// an HTTP source, hashed as it passed), and those a resumed download
+// found on disk. A piece not hashed whole on the way (received in two
+// parts across a retry) is hashed from the file now. Call it once the
+// Job is complete (every Fetch has returned); a piece that does not
+// match is an error wrapping ErrCorrupt. Without piece hashes it always
+// fails.
 func (t *Transfer) CheckPieces() error {
 	if t.ct == nil {
 		return errors.New("peer: the download has no piece hashes")
+	}
+	if t.ct.Missing() > 0 {
+		if err := rescan(t.ct, false); err != nil {
+			return err
+		}
 	}
 	if n := t.ct.Missing(); n > 0 {
 		return fmt.Errorf("%w: %s: %d of %d pieces not verified", ErrCorrupt, t.ct.ID, n, t.ct.Pieces())

@@ -132,34 +132,9 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		for i := range plain {
 			plain[i] = byte(rng.Uint32())
 		}
-		k, err := NewKeys()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var env bytes.Buffer
-		s, err := NewSealer(&env, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Feed in odd-sized writes to exercise buffering.
-		for rest := plain; len(rest) > 0; {
-			m := min(len(rest), 1+rng.IntN(70000))
-			if _, err := s.Write(rest[:m]); err != nil {
-				t.Fatal(err)
-			}
-			rest = rest[m:]
-		}
-		sealed, size, err := s.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		data := env.Bytes()
-		if int64(len(data)) != size {
-			t.Fatalf("n=%d: Close says %d bytes, wrote %d", n, size, len(data))
-		}
-		copy(data, sealed.Mac)
+		data, k := sealed(t, plain, rng) // odd-sized writes exercise buffering
 		var out bytes.Buffer
-		res, err := Open(context.Background(), &out, bytes.NewReader(data), sealed)
+		res, err := Open(context.Background(), &out, bytes.NewReader(data), k)
 		if err != nil {
 			t.Fatalf("n=%d: Open: %v", n, err)
 		}

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"testing"
 )
 
-// sealed is plain encrypted with fresh keys, its MAC in place.
-func sealed(t *testing.T, plain []byte) ([]byte, Keys) {
+// sealed is plain encrypted with fresh keys, its MAC in place: in one
+// write, or with rng in odd-sized writes of up to 70000 bytes.
+func sealed(t *testing.T, plain []byte, rng *rand.Rand) ([]byte, Keys) {
 	t.Helper()
 	k, err := NewKeys()
 	if err != nil {
@@ -20,14 +22,24 @@ func sealed(t *testing.T, plain []byte) ([]byte, Keys) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Write(plain); err != nil {
-		t.Fatal(err)
+	for rest := plain; len(rest) > 0; {
+		m := len(rest)
+		if rng != nil {
+			m = min(m, 1+rng.IntN(70000))
+		}
+		if _, err := s.Write(rest[:m]); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[m:]
 	}
-	sk, _, err := s.Close()
+	sk, size, err := s.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
 	data := env.Bytes()
+	if int64(len(data)) != size {
+		t.Fatalf("%d plaintext bytes: Close says %d bytes, wrote %d", len(plain), size, len(data))
+	}
 	copy(data, sk.Mac)
 	return data, sk
 }
@@ -38,7 +50,7 @@ func sealed(t *testing.T, plain []byte) ([]byte, Keys) {
 // checked.
 func TestOpenPiecesChecked(t *testing.T) {
 	plain := bytes.Repeat([]byte("imepipe pieces "), 3*chunkSize/15)
-	data, k := sealed(t, plain)
+	data, k := sealed(t, plain, nil)
 	ctx := context.Background()
 	vouch := func() error { return nil }
 
@@ -140,7 +152,7 @@ func TestOpenLender(t *testing.T) {
 	for i := range plain {
 		plain[i] = byte(i * 7)
 	}
-	data, k := sealed(t, plain)
+	data, k := sealed(t, plain, nil)
 	for _, sizes := range [][]int{{chunkSize}, {chunkSize - 48, chunkSize}, {4096, 100, 16, chunkSize}, {33}} {
 		l := &lender{data: bytes.Clone(data), sizes: sizes}
 		var out bytes.Buffer

@@ -100,7 +100,24 @@ func TestResumeAfterStops(t *testing.T) {
 // A recorded piece that was damaged on disk is found and fetched again;
 // the others are not.
 func TestResumeRehash(t *testing.T) {
-	content := randomBytes(5, 2<<20)
+	content, o, dst, opt, jr := stoppedDownload(t, 5, 2<<20)
+	f, _ := os.OpenFile(dst, os.O_RDWR, 0)
+	f.WriteAt([]byte{content[10] ^ 0xff}, 10) // damage piece 0
+	f.Close()
+	before := o.sent.Load()
+	runJob(t, dst, o.url(), opt)
+	checkFile(t, dst, content)
+	missing := int64(len(content)) - jr.pieces.completeBytes()
+	if got := o.sent.Load() - before; got > missing+opt.PieceSize+1024 {
+		t.Errorf("resume fetched %d bytes, want about %d missing + one damaged piece", got, missing)
+	}
+}
+
+// stoppedDownload is a download of size random bytes (seed) stopped
+// three quarters in, with the journal it left (piece 0 recorded).
+func stoppedDownload(t *testing.T, seed uint64, size int) ([]byte, *origin, string, Options, *journal) {
+	t.Helper()
+	content := randomBytes(seed, size)
 	o := newOrigin(t, content)
 	dst := filepath.Join(t.TempDir(), "out.bin")
 	var sl sleeps
@@ -113,18 +130,9 @@ func TestResumeRehash(t *testing.T) {
 	}
 	jr, err := loadJournal(dst)
 	if err != nil || jr.pieces.first == 0 {
-		t.Fatalf("journal %v, err %v: want recorded pieces", jr, err)
+		t.Fatalf("journal %v, err %v: want recorded pieces from piece 0 on", jr, err)
 	}
-	f, _ := os.OpenFile(dst, os.O_RDWR, 0)
-	f.WriteAt([]byte{content[10] ^ 0xff}, 10) // damage piece 0
-	f.Close()
-	before := o.sent.Load()
-	runJob(t, dst, o.url(), opt)
-	checkFile(t, dst, content)
-	missing := int64(len(content)) - jr.pieces.completeBytes()
-	if got := o.sent.Load() - before; got > missing+opt.PieceSize+1024 {
-		t.Errorf("resume fetched %d bytes, want about %d missing + one damaged piece", got, missing)
-	}
+	return content, o, dst, opt, jr
 }
 
 // stopAfter cancels the run once left bytes have been delivered.
@@ -173,21 +181,7 @@ func runJob(t *testing.T, dst, u string, opt Options) Status {
 // still resumes: its sums are checked as they are, a damaged piece is
 // fetched again, and the journal written from then on is format 2.
 func TestResumeFormat1Journal(t *testing.T) {
-	content := randomBytes(6, 3<<20)
-	o := newOrigin(t, content)
-	dst := filepath.Join(t.TempDir(), "out.bin")
-	var sl sleeps
-	opt := testOptions(&sl)
-	ctx, cancel := context.WithCancel(context.Background())
-	src := &stopAfter{Source: mustHTTP(t, o.url()), left: int64(len(content)) * 3 / 4, cancel: cancel}
-	job, _ := New(dst, []Source{src}, opt)
-	if _, err := job.Run(ctx); err == nil {
-		t.Fatal("first run finished; want a stop")
-	}
-	jr, err := loadJournal(dst)
-	if err != nil || jr.pieces.ndone < 2 || !jr.pieces.done[0] {
-		t.Fatalf("journal %v, err %v: want recorded pieces, piece 0 among them", jr, err)
-	}
+	content, o, dst, opt, jr := stoppedDownload(t, 6, 3<<20)
 	for i := range jr.pieces.count() {
 		if jr.pieces.done[i] {
 			off, n := jr.pieces.bounds(i)

@@ -8,9 +8,13 @@
 // these with package stage, which owns the inner ZIP.
 //
 // The inner encrypted file is HMAC (32 bytes) ‖ IV (16) ‖ ciphertext; the
-// HMAC is keyed with MacKey and covers IV‖ciphertext. Plaintext that Open
-// writes is not trustworthy until Open returns nil: callers write it to a
-// staging file and discard it on error.
+// HMAC is keyed with MacKey and covers IV‖ciphertext. A caller that has
+// checked every byte against hashes it trusts (a download's DO piece
+// hashes) may stand that check in for the HMAC pass (OpenOptions); the
+// FileDigest is compared either way. A source that can lend its own
+// buffers (Lender: a download in progress) feeds the pipeline without a
+// copy. Plaintext that Open writes is not trustworthy until Open returns
+// nil: callers write it to a staging file and discard it on error.
 //
 // The package knows nothing of the network, and holds no file in memory:
 // every path streams through bounded buffers.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -214,5 +215,61 @@ func onceEvery(k int, fault func(http.ResponseWriter, *http.Request)) func(int, 
 			fault(w, r)
 		}
 		return hit
+	}
+}
+
+// afterBody writes every byte it is asked for, then fails the request
+// (a reset after the body, or the watchdog firing as the last byte
+// lands), and records the ranges asked for.
+type afterBody struct {
+	content []byte
+	mu      sync.Mutex
+	asked   [][2]int64
+}
+
+func (s *afterBody) Kind() SourceKind { return HTTP }
+
+func (s *afterBody) Stat(context.Context) (Meta, error) {
+	return Meta{Size: int64(len(s.content)), ETag: `"x"`, Ranges: true}, nil
+}
+
+func (s *afterBody) Fetch(_ context.Context, off, n int64, w io.Writer) (int64, error) {
+	s.mu.Lock()
+	s.asked = append(s.asked, [2]int64{off, n})
+	s.mu.Unlock()
+	m, err := w.Write(s.content[off : off+n])
+	if err != nil {
+		return int64(m), err
+	}
+	return int64(m), errors.New("connection reset after the body")
+}
+
+// A request that failed after its last piece landed completes its span:
+// the Job neither retries it nor asks any source for an empty range
+// (under Wine a watchdog firing as the last byte landed made it ask for
+// "851968+0" and give up).
+func TestFailureAfterLastPiece(t *testing.T) {
+	var sl sleeps
+	opt := testOptions(&sl)
+	content := randomBytes(41, 7*int(opt.PieceSize)+5)
+	src := &afterBody{content: content}
+	dst := filepath.Join(t.TempDir(), "out.bin")
+	job, err := New(dst, []Source{src}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := job.Run(context.Background()); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	checkFile(t, dst, content)
+	var total int64
+	for _, a := range src.asked {
+		if a[1] <= 0 {
+			t.Fatalf("asked for an empty range at %d (requests %v)", a[0], src.asked)
+		}
+		total += a[1]
+	}
+	if total != int64(len(content)) {
+		t.Errorf("asked for %d bytes in %v, want each of the %d once", total, src.asked, len(content))
 	}
 }

@@ -51,6 +51,13 @@ func (j *Job) fill(ctx context.Context, sp span, sz *sizer) error {
 			if w.got >= j.opt.PieceSize {
 				sz.adapt(w.got, w.first.Sub(t0), j.opt.Clock.Now().Sub(w.first))
 			}
+			if sp.first >= sp.end {
+				// Every piece of the span is written: what failed after the
+				// last one (the watchdog firing as it landed, a reset at the
+				// end of the body) costs nothing, and a retry would ask for
+				// an empty range.
+				return true, nil
+			}
 			if errors.Is(err, ErrNotHave) {
 				return progress, Permanent(err) // not a failure: ask another source, do not back off
 			}

@@ -23,7 +23,8 @@ var ErrEnded = errors.New("fetch: the download ended before the file was complet
 // blocks until more of the file is complete and returns io.EOF once the
 // run has completed the whole file. It lets verification and decryption
 // run while the download does; whatever it reads is still only as
-// trustworthy as the checks applied to it (the HMAC, for content).
+// trustworthy as the checks applied to it (the HMAC, or in the peer
+// modes the piece hashes, for content).
 //
 // The first PrefixReader of a Job takes the pieces the Job completes
 // from memory, as they arrive (the tap), and reads the file only for

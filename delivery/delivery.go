@@ -180,8 +180,8 @@ type Result struct {
 	peer.Result
 	// Unpacked says the content verified (HMAC, or every piece against its
 	// piece hash, and FileDigest) while it downloaded and, with
-	// Target.Dir, is extracted there. When false
-	// the caller unpacks (or verifies) the finished file, which decides.
+	// Target.Dir, is extracted there. When false the caller unpacks (or
+	// verifies) the finished file, which decides.
 	Unpacked bool
 	// UnpackErr is why the overlapped unpack did not complete (nil when
 	// it did, or when there was no Job to follow).

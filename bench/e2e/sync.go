@@ -30,7 +30,8 @@ const (
 // each, synced the IME's way (one app after another, each downloaded,
 // verified, decrypted and unzipped in the IME's passes, then installed),
 // by the agent with its look-ahead, and by the agent one app after
-// another (--prefetch 0: the look-ahead's own share). Zero fields take the defaults shown.
+// another (--prefetch 0: the look-ahead's own share). Zero fields take
+// the defaults shown.
 type SyncConfig struct {
 	Apps int   // 10
 	Size int64 // setup folder bytes per app (100 MiB)

@@ -61,15 +61,16 @@ func adoptComplete(f io.ReaderAt, path string, want *journal, sum []byte) (pc *p
 		return pc, false, nil
 	}
 	h := sha256.New()
-	buf := make([]byte, want.PieceSize)
+	d := newPieceHash()
+	buf := make([]byte, min(want.PieceSize, 1<<20))
 	sums := make([]uint64, pc.count())
 	for i := range pc.count() {
 		off, n := pc.bounds(i)
-		if _, err := io.ReadFull(io.NewSectionReader(f, off, n), buf[:n]); err != nil {
+		d.Reset()
+		if _, err := io.CopyBuffer(io.MultiWriter(d, h), io.NewSectionReader(f, off, n), buf); err != nil {
 			return newPieces(want.Size, want.PieceSize), false, err
 		}
-		_, _ = h.Write(buf[:n])
-		sums[i] = pieceSum(buf[:n])
+		sums[i] = uint64(d.Sum32())
 	}
 	if !bytes.Equal(h.Sum(nil), sum) {
 		return pc, false, nil

@@ -1,6 +1,9 @@
 package fetch
 
-import "hash/crc32"
+import (
+	"hash"
+	"hash/crc32"
+)
 
 // pieces is the completion state of the file: which fixed-size pieces are
 // written, with the checksum of each (pieceSum). Not safe for concurrent
@@ -21,6 +24,10 @@ type pieces struct {
 // (carry-less multiply on amd64, the CRC instructions on arm64). It is
 // not a defence against tampering: the HMAC or the piece hashes are.
 func pieceSum(b []byte) uint64 { return uint64(crc32.ChecksumIEEE(b)) }
+
+// newPieceHash is pieceSum as a streaming hash (its Sum32), for pieces
+// read back in bounded buffers.
+func newPieceHash() hash.Hash32 { return crc32.NewIEEE() }
 
 func newPieces(size, pieceSize int64) *pieces {
 	n := int((size + pieceSize - 1) / pieceSize)

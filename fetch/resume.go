@@ -92,19 +92,26 @@ func (j *Job) open(want *journal, fresh bool) error {
 // hand). The sums of a format-1 journal (xxhash64) are checked as such
 // and replaced by pieceSum's.
 func rehash(f io.ReaderAt, pc *pieces) (bad int, err error) {
-	buf := make([]byte, pc.pieceSize)
+	buf := make([]byte, min(pc.pieceSize, 1<<20))
+	h, old := newPieceHash(), xxhash.New()
+	var w io.Writer = h
+	if pc.legacy {
+		w = io.MultiWriter(h, old)
+	}
 	for i := range pc.count() {
 		if !pc.done[i] {
 			continue
 		}
 		off, n := pc.bounds(i)
-		if _, err := io.ReadFull(io.NewSectionReader(f, off, n), buf[:n]); err != nil {
+		h.Reset()
+		old.Reset()
+		if _, err := io.CopyBuffer(w, io.NewSectionReader(f, off, n), buf); err != nil {
 			return bad, err
 		}
-		sum := pieceSum(buf[:n])
+		sum := uint64(h.Sum32())
 		want := sum
 		if pc.legacy {
-			want = xxhash.Sum64(buf[:n])
+			want = old.Sum64()
 		}
 		if want != pc.sums[i] {
 			pc.clear(i)

@@ -51,15 +51,10 @@ func (j *job) sequential(ctx context.Context) (childResult, error) {
 		return res, fmt.Errorf("e2e: %w", errNoApp)
 	}
 	p := pol.Policies[0]
-	ci, err := c.ContentInfo(ctx, p.AppID, p.Version)
-	if err != nil {
-		return res, err
+	if p.AppID != appID || p.Version != appVersion {
+		return res, fmt.Errorf("e2e: the service offered %s_%s, not the bench's app", p.AppID, p.Version)
 	}
-	di, err := c.OpenDecryptInfo(priv, ci.DecryptInfo)
-	if err != nil {
-		return res, err
-	}
-	keys, err := decrypt.KeysFromDecryptInfo(di, ci.ContentInfo.UnencryptedContentSize)
+	ci, keys, err := contentKeys(ctx, c, priv, appID, appVersion)
 	if err != nil {
 		return res, err
 	}
@@ -69,7 +64,7 @@ func (j *job) sequential(ctx context.Context) (childResult, error) {
 			return res, fmt.Errorf("e2e: %w", err)
 		}
 	}
-	bin := filepath.Join(incoming, p.AppID+"_"+p.Version+".bin")
+	bin := filepath.Join(incoming, appID+"_"+appVersion+".bin")
 	start := time.Now()
 	n, err := download(ctx, ci.ContentInfo.UploadLocation, bin)
 	if err != nil {
@@ -82,7 +77,7 @@ func (j *job) sequential(ctx context.Context) (childResult, error) {
 		res.Phases[pass] = now.Sub(last).Seconds()
 		last = now
 	}
-	tree, err := bench.StdlibUnpackRaw(ctx, bin, keys, filepath.Join(j.Root, "IMECache", p.AppID+"_"+p.Version), mark)
+	tree, err := bench.StdlibUnpackRaw(ctx, bin, keys, filepath.Join(j.Root, "IMECache", appID+"_"+appVersion), mark)
 	if err != nil {
 		return res, fmt.Errorf("%w: %s: %w", ErrRun, NameSequential, err)
 	}
@@ -95,6 +90,22 @@ func (j *job) sequential(ctx context.Context) (childResult, error) {
 		return res, fmt.Errorf("%w: %s: nothing extracted", ErrRun, NameSequential)
 	}
 	return res, nil
+}
+
+// contentKeys is what the IME asks before an app's download: its content
+// info and, opened with priv, its keys. appID and version are the
+// bench's own, not names taken from the service.
+func contentKeys(ctx context.Context, c *imeapi.Client, priv *ecdh.PrivateKey, appID, version string) (imeapi.ContentInfoResponse, decrypt.Keys, error) {
+	ci, err := c.ContentInfo(ctx, appID, version)
+	if err != nil {
+		return ci, decrypt.Keys{}, err
+	}
+	di, err := c.OpenDecryptInfo(priv, ci.DecryptInfo)
+	if err != nil {
+		return ci, decrypt.Keys{}, err
+	}
+	keys, err := decrypt.KeysFromDecryptInfo(di, ci.ContentInfo.UnencryptedContentSize)
+	return ci, keys, err
 }
 
 // child runs j in a child process, timed against the origin's counters

@@ -16,8 +16,11 @@ import (
 	"github.com/imepipe/imepipe/service"
 )
 
-// appID is the benchmark app's id.
-const appID = "00000000-0000-4000-8000-0000000000e2"
+// appID and appVersion name the benchmark app.
+const (
+	appID      = "00000000-0000-4000-8000-0000000000e2"
+	appVersion = "1"
+)
 
 // installScript stands in for the installer: it copies the setup file
 // where the detection rule looks.
@@ -127,7 +130,7 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 		}
 	}
 	app := imeapi.Win32LobApp{
-		ODataType: imeapi.TypeWin32LobApp, ID: appID, Version: "1",
+		ODataType: imeapi.TypeWin32LobApp, ID: appID, Version: appVersion,
 		DisplayName: "imepipe bench package", SetupFilePath: "install.sh",
 		InstallCommandLine: "sh install.sh", UninstallCommandLine: "true",
 		Rules: []imeapi.Rule{{ODataType: imeapi.TypeFileSystemRule, RuleType: "detection", Path: `%ProgramFiles%\ImepipeBench`,

@@ -115,6 +115,7 @@ func Sync(ctx context.Context, cfg SyncConfig) (*SyncReport, error) {
 	if !cfg.Keep {
 		defer os.RemoveAll(runs)
 	}
+	own := make(map[string]imeapi.Win32LobApp, cfg.Apps) // the bench's apps by id, for imeOrder
 	for i := range cfg.Apps {
 		pk, err := preparePackage(ctx, Config{Dir: cfg.Dir, Profile: bench.Installer, Size: cfg.Size, Seed: uint64(i + 1), Logf: cfg.Logf})
 		if err != nil {
@@ -134,6 +135,7 @@ func Sync(ctx context.Context, cfg SyncConfig) (*SyncReport, error) {
 		if err := bench.WriteApp(apps, fmt.Sprintf("sync-app-%02d", i), app, pk.path); err != nil {
 			return nil, err
 		}
+		own[app.ID] = app
 	}
 	origin := bench.NewOrigin(filepath.Join(data, "blobs"), cfg.OriginRate)
 	ohs, orgAddr, err := bench.ServeLoopback(origin)
@@ -176,7 +178,7 @@ func Sync(ctx context.Context, cfg SyncConfig) (*SyncReport, error) {
 			case NameSyncSerial:
 				s, err = syncOnce(ctx, cfg, svcURL, secret, root, -1)
 			default:
-				s, err = imeOrder(ctx, cfg, svcURL, secret, root)
+				s, err = imeOrder(ctx, cfg, own, svcURL, secret, root)
 			}
 			if err != nil {
 				rep.AllInstalled = false

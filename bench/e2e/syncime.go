@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/imepipe/imepipe/bench"
-	"github.com/imepipe/imepipe/decrypt"
 	"github.com/imepipe/imepipe/imeapi"
 )
 
@@ -24,8 +23,10 @@ import (
 // emulated drive as the agent sets it), then the next app. It does not
 // evaluate detection or requirement rules before an app (the bench's
 // apps have none that hold before their install); syncOnce's check
-// afterwards is the same as for the agent's runs.
-func imeOrder(ctx context.Context, cfg SyncConfig, svcURL, secret, root string) (float64, error) {
+// afterwards is the same as for the agent's runs. own is the bench's
+// apps by id: a policy for any other app is refused, and the names of
+// paths and the install command are own's, never the service's.
+func imeOrder(ctx context.Context, cfg SyncConfig, own map[string]imeapi.Win32LobApp, svcURL, secret, root string) (float64, error) {
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		return 0, fmt.Errorf("e2e: %w", err)
@@ -51,7 +52,11 @@ func imeOrder(ctx context.Context, cfg SyncConfig, svcURL, secret, root string) 
 		if p.Intent != imeapi.IntentRequired {
 			continue
 		}
-		if err := imeOrderApp(ctx, c, priv, p, root, incoming, programFiles); err != nil {
+		app, ok := own[p.AppID]
+		if !ok || p.Version != app.Version {
+			return 0, fmt.Errorf("%w: %s: the service offered %s_%s, not one of the bench's apps", ErrSync, NameSyncIME, p.AppID, p.Version)
+		}
+		if err := imeOrderApp(ctx, c, priv, app, root, incoming, programFiles); err != nil {
 			return 0, fmt.Errorf("%w: %s: app %s: %w", ErrSync, NameSyncIME, p.AppID, err)
 		}
 		done++
@@ -67,28 +72,16 @@ func imeOrder(ctx context.Context, cfg SyncConfig, svcURL, secret, root string) 
 }
 
 // imeOrderApp is one app of imeOrder: download, the IME's passes, install.
-func imeOrderApp(ctx context.Context, c *imeapi.Client, priv *ecdh.PrivateKey, p imeapi.Policy, root, incoming, programFiles string) error {
-	app, err := p.Win32LobApp()
+func imeOrderApp(ctx context.Context, c *imeapi.Client, priv *ecdh.PrivateKey, app imeapi.Win32LobApp, root, incoming, programFiles string) error {
+	ci, keys, err := contentKeys(ctx, c, priv, app.ID, app.Version)
 	if err != nil {
 		return err
 	}
-	ci, err := c.ContentInfo(ctx, p.AppID, p.Version)
-	if err != nil {
-		return err
-	}
-	di, err := c.OpenDecryptInfo(priv, ci.DecryptInfo)
-	if err != nil {
-		return err
-	}
-	keys, err := decrypt.KeysFromDecryptInfo(di, ci.ContentInfo.UnencryptedContentSize)
-	if err != nil {
-		return err
-	}
-	bin := filepath.Join(incoming, p.AppID+"_"+p.Version+".bin")
+	bin := filepath.Join(incoming, app.ID+"_"+app.Version+".bin")
 	if _, err := download(ctx, ci.ContentInfo.UploadLocation, bin); err != nil {
 		return err
 	}
-	cache := filepath.Join(root, "IMECache", p.AppID+"_"+p.Version)
+	cache := filepath.Join(root, "IMECache", app.ID+"_"+app.Version)
 	if _, err := bench.StdlibUnpackRaw(ctx, bin, keys, cache, nil); err != nil {
 		return err
 	}

@@ -5,7 +5,8 @@
 # every skip with its reason, and a closing "windows: N passed, N failed, N
 # skipped" line. A whole-tree run (./...) ends with the MSI end to end
 # (e2e-msi.sh), counted as one test. Exits non-zero if a build fails, a
-# test fails, or a binary dies.
+# test fails, or a binary dies. A package whose run failed where Wine could
+# not start a process is run once more, and its summary line says so.
 #
 # It needs wine, x86_64-w64-mingw32-gcc, wixl, jq (`make deps-windows` installs
 # them) and a Go toolchain. The Wine prefix is $IMEPIPE_WINEPREFIX, by default
@@ -89,6 +90,18 @@ for entry in "${pkgs[@]}"; do
 	fi
 	rc=0
 	(cd "$dir" && timeout -k 30s "$timeout" wine "$exe" -test.v -test.count=1 -test.timeout="$timeout") >>"$log" 2>&1 || rc=$?
+	rerun=
+	# Wine now and then fails to start a child process: the new process
+	# dies in Wine's loader, before its entry point, and CreateProcess
+	# reports ERROR_INTERNAL_ERROR ("fork/exec …: Internal error."). No
+	# code of the child ran, so such a package is run once more, and the
+	# summary says so; the first run's log is kept beside it.
+	if [ "$rc" != 0 ] && grep -q 'fork/exec .*: Internal error\.' "$log"; then
+		mv "$log" "$log.first"
+		rerun=" (rerun: Wine failed to start a process)"
+		rc=0
+		(cd "$dir" && timeout -k 30s "$timeout" wine "$exe" -test.v -test.count=1 -test.timeout="$timeout") >>"$log" 2>&1 || rc=$?
+	fi
 	secs=$(( $(date +%s) - t0 ))
 	# Top-level results only (subtests are indented).
 	pass=$(grep -c '^--- PASS' "$log" || true)
@@ -101,8 +114,11 @@ for entry in "${pkgs[@]}"; do
 		[ "$fail" != 0 ] || status="FAIL (exit $rc)"
 		failed_pkgs+=("$pkg")
 	fi
-	printf '%-6s %-40s run %3d  pass %3d  fail %3d  skip %3d  %4ds\n' \
-		"$status" "${pkg#github.com/imepipe/imepipe/}" $((pass + fail + skip)) "$pass" "$fail" "$skip" "$secs" | tee -a "$summary"
+	printf '%-6s %-40s run %3d  pass %3d  fail %3d  skip %3d  %4ds%s\n' \
+		"$status" "${pkg#github.com/imepipe/imepipe/}" $((pass + fail + skip)) "$pass" "$fail" "$skip" "$secs" "$rerun" | tee -a "$summary"
+	if [ -n "$rerun" ]; then
+		grep -E 'fork/exec .*: Internal error\.' "$log.first" | head -3 | sed 's/^/    first run: /' || true
+	fi
 	if [ "$status" != ok ]; then
 		grep -E '^(--- FAIL|panic:|FAIL|\s+\S+_test\.go:[0-9]+:)' "$log" | head -30 | sed 's/^/    /' || true
 	fi

@@ -91,6 +91,7 @@ func TestDiskFullMidway(t *testing.T) {
 		t.Fatalf("journal after disk full: %v (%v)", jr, err)
 	}
 	openFile = old
+	o.settle()
 	before := o.sent.Load()
 	runJob(t, dst, o.url(), opt)
 	checkFile(t, dst, content)

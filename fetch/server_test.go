@@ -23,7 +23,8 @@ type origin struct {
 	etag     string
 	inject   func(n int, w http.ResponseWriter, r *http.Request) bool // true: handled
 	requests atomic.Int64
-	sent     atomic.Int64 // body bytes written, like nginx's $bytes_sent minus headers
+	sent     atomic.Int64   // body bytes written, like nginx's $bytes_sent minus headers
+	active   sync.WaitGroup // handlers running
 }
 
 func randomBytes(seed uint64, n int) []byte {
@@ -54,7 +55,14 @@ func (o *origin) setContent(b []byte, etag string) {
 	o.mu.Unlock()
 }
 
+// settle waits until every handler has returned: after a run that was
+// stopped, its requests' handlers go on writing (and counting) until they
+// see the connection closed. Call it only while no client is running.
+func (o *origin) settle() { o.active.Wait() }
+
 func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
+	o.active.Add(1)
+	defer o.active.Done()
 	n := int(o.requests.Add(1))
 	o.mu.Lock()
 	content, etag, inject := o.content, o.etag, o.inject

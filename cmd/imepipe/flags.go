@@ -53,7 +53,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			case bad != nil:
 				return nil, bad
 			}
-			return nil, usagef("%v (see imepipe %s --help)", err, cmdName(fs))
+			return nil, usagef("%s (see imepipe %s --help)", flagError(err), cmdName(fs))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -65,6 +65,21 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// flagError words the flag package's own errors as our lines spell
+// flags: "flag provided but not defined: -bogus" becomes "unknown flag
+// --bogus", "flag needs an argument: -o" becomes "-o needs a value".
+// It only rewords them; nothing decides on the text.
+func flagError(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return "unknown flag " + flagName(strings.TrimLeft(name, "-"))
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return flagName(strings.TrimLeft(name, "-")) + " needs a value"
+	}
+	return msg
 }
 
 // isHelp reports whether arg asks for help.

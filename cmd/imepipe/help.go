@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // helpText is what `imepipe CMD --help` prints above the flags: the
@@ -174,6 +173,11 @@ var helps = map[string]helpText{
 		about:    "Show the agent's apps: intent, enforcement and compliance states, attempts, GRS, errors.",
 		examples: []string{"status --root /var/lib/imepipe"},
 	},
+	"version": {
+		usage:    "version",
+		about:    "Print imepipe's version and the commit it was built from, the Go toolchain and platform, and the\nIntuneWinAppUtil ToolVersion pack writes. imepipe --version prints the same line.",
+		examples: []string{"version"},
+	},
 	"sync": {
 		usage:    "sync [app|compliance] [--root DIR]",
 		about:    "Make the agent sync now (app sync by default).",
@@ -213,14 +217,8 @@ func writeHelp(w io.Writer, name string, fs *flag.FlagSet) {
 			fmt.Fprintf(w, "  imepipe %s\n", ex)
 		}
 	}
-	if fs == nil {
-		return
+	if fs != nil {
+		writeFlags(w, fs)
 	}
-	var b strings.Builder
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	if b.Len() > 0 {
-		fmt.Fprintf(w, "\nflags:\n%s", b.String())
-	}
+	fmt.Fprintf(w, "\n%s\n", exitStatusLine)
 }

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/imepipe/imepipe/decrypt"
 )
 
 // cliTable is every command and subcommand of main's dispatch: the words
@@ -61,6 +65,8 @@ var cliTable = []struct {
 		{[]string{"--apps", "a", "--tls-cert", "c"}, "--tls-key"}}},
 	{[]string{"status"}, []string{"--root DIR"}, []usageCase{
 		{[]string{"--bogus"}, "-bogus"}, {[]string{"--json=maybe"}, "--json"}, {[]string{"--root"}, "-root"}}},
+	{[]string{"version"}, []string{"version"}, []usageCase{
+		{[]string{"--bogus"}, "--bogus"}, {[]string{"extra"}, "no arguments"}, {[]string{"-x"}, "-x"}}},
 	{[]string{"sync"}, []string{"app|compliance"}, []usageCase{
 		{[]string{"--bogus"}, "-bogus"}, {[]string{"--root"}, "-root"}, {[]string{"-x"}, "-x"}}},
 	{[]string{"unpack"}, []string{"FILE.intunewin", "--keys-file"}, []usageCase{
@@ -160,5 +166,49 @@ func TestBadSizeLine(t *testing.T) {
 	code, _, stderr := runCLI(t, "demo", "--size", "banana")
 	if want := "imepipe demo: invalid value \"banana\" for --size: not a size (e.g. 64MiB)\n"; code != 2 || stderr != want {
 		t.Fatalf("exit %d, stderr %q, want %q", code, stderr, want)
+	}
+}
+
+// TestHelpSpellsFlags: a command's help names its flags as our error
+// lines do (-o, --keys-file), not with the flag package's one dash, and
+// ends with the exit statuses; an unknown flag is reported the same way.
+func TestHelpSpellsFlags(t *testing.T) {
+	_, stdout, _ := runCLI(t, "unpack", "--help")
+	for _, want := range []string{"\n  --keys-file FILE\n", "\n  -o VALUE\n", "\n  -j N\n", "\n  --force\n", exitStatusLine + "\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("unpack --help lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "\n  -keys-file") {
+		t.Errorf("unpack --help spells --keys-file with one dash:\n%s", stdout)
+	}
+	_, stdout, _ = runCLI(t, "fetch", "--help")
+	if !strings.Contains(stdout, "\n  --connections N (default 8)\n") {
+		t.Errorf("fetch --help does not show --connections' default:\n%s", stdout)
+	}
+	if _, stdout, _ = runCLI(t, "--help"); !strings.Contains(stdout, exitStatusLine) {
+		t.Errorf("imepipe --help does not say the exit statuses:\n%s", stdout)
+	}
+	for args, want := range map[string]string{
+		"unpack --bogus x.intunewin": "imepipe unpack: unknown flag --bogus (see imepipe unpack --help)\n",
+		"unpack x.intunewin -o":      "imepipe unpack: -o needs a value (see imepipe unpack --help)\n",
+	} {
+		if code, _, stderr := runCLI(t, strings.Fields(args)...); code != 2 || stderr != want {
+			t.Errorf("%s: exit %d, stderr %q, want %q", args, code, stderr, want)
+		}
+	}
+}
+
+// TestVersion: imepipe --version and imepipe version print the same one
+// line: imepipe, the Go toolchain and platform, and pack's ToolVersion.
+func TestVersion(t *testing.T) {
+	_, a, _ := runCLI(t, "--version")
+	code, b, stderr := runCLI(t, "version")
+	want := fmt.Sprintf("(%s %s/%s; packs as IntuneWinAppUtil %s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, decrypt.ToolVersion)
+	if code != 0 || stderr != "" || a != b || !strings.HasPrefix(b, "imepipe ") || !strings.HasSuffix(b, want) || strings.Count(b, "\n") != 1 {
+		t.Errorf("--version %q, version: exit %d %q (stderr %q); want one line ending %q", a, code, b, stderr, want)
+	}
+	if code, _, _ := runCLI(t, "version", "extra"); code != 2 {
+		t.Errorf("version extra: exit %d, want 2", code)
 	}
 }

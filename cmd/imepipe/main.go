@@ -76,6 +76,10 @@ func run(ctx context.Context, e *env, args []string) int {
 		printUsage(e.stdout)
 		return 0
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		writeVersion(e.stdout)
+		return 0
+	}
 	cmd, ok := commands[args[0]]
 	if !ok {
 		sayf(e.stderr, "imepipe: unknown command %q (see imepipe --help)", args[0])
@@ -108,4 +112,5 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].synopsis)
 	}
 	fmt.Fprintln(w, "imepipe COMMAND --help (or imepipe help COMMAND) shows a command's arguments, flags and an example.")
+	fmt.Fprintln(w, exitStatusLine)
 }

@@ -2,10 +2,14 @@ package service
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,5 +148,29 @@ func TestLoad(t *testing.T) {
 	}
 	if p99 >= 50*time.Millisecond {
 		t.Fatalf("p99 %v, want < 50ms", p99)
+	}
+}
+
+// TestMissingAppsFolderWritesNothing: a mistyped apps folder is refused
+// before the data folder (secrets, store, blobs) is made.
+func TestMissingAppsFolderWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "app.json")
+	if err := os.WriteFile(file, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, apps := range []string{filepath.Join(dir, "nosuch"), file} {
+		data := filepath.Join(dir, "data")
+		srv, err := NewContext(context.Background(), Config{AppsDir: apps, DataDir: data})
+		if err == nil {
+			srv.Close()
+			t.Fatalf("apps %s: no error", apps)
+		}
+		if !strings.Contains(err.Error(), apps) {
+			t.Errorf("apps %s: error %q does not name the folder", apps, err)
+		}
+		if _, serr := os.Stat(data); !errors.Is(serr, fs.ErrNotExist) {
+			t.Errorf("apps %s: data folder made anyway (%v); error %v", apps, serr, err)
+		}
 	}
 }

@@ -122,6 +122,13 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	cfg.BlobBaseURL = strings.TrimRight(cfg.BlobBaseURL, "/")
+	// The apps folder is looked at before anything is written: a mistyped
+	// --apps must not leave a data folder with fresh secrets behind.
+	if fi, err := os.Stat(cfg.AppsDir); err != nil {
+		return nil, fmt.Errorf("service: apps folder: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("service: apps folder %s: not a folder", cfg.AppsDir)
+	}
 	blobDir := filepath.Join(cfg.DataDir, "blobs")
 	if err := os.MkdirAll(blobDir, 0o700); err != nil {
 		return nil, fmt.Errorf("service: data folder: %w", err)

@@ -19,6 +19,8 @@ import (
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
+	"github.com/imepipe/imepipe/orchestrate/cmtrace"
+	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/peer"
 	"github.com/imepipe/imepipe/service"
 )
@@ -166,7 +168,7 @@ func (d *demo) serve(ctx context.Context) error {
 	d.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second,
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}}
 	go d.http.Serve(tls.NewListener(ln, conf))
-	fmt.Fprintf(d.e.stdout, "TLS: certificate for 127.0.0.1 signed by a CA generated into %s; the agents trust it (agent --ca-file); LAN peers speak plain HTTP, verified by piece hashes and the HMAC\n", files.CA)
+	fmt.Fprintf(d.e.stdout, "TLS: certificate for 127.0.0.1 signed by a CA generated into %s; the agents trust it (agent --ca-file); LAN peers speak plain HTTP, every piece checked against the service's piece hashes\n", files.CA)
 	secret, err := os.ReadFile(srv.EnrollmentSecretPath())
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -245,6 +247,10 @@ func (d *demo) agents(ctx context.Context) error {
 		for _, l := range lines[max(0, len(lines)-6):] {
 			fmt.Fprintf(d.e.stdout, "  %s\n", l)
 		}
+	}
+	if line := treeDone(first.LogPath()); line != "" {
+		fmt.Fprintf(d.e.stdout, "the installer's chained step outlived install.sh and copied settings.ini out of IMECache; the IME's\n"+
+			"cleaner would have deleted IMECache under it. The agent cleaned up only after it:\n  %s\n", line)
 	}
 
 	for r := 1; r < len(demoRounds); r++ {
@@ -382,3 +388,21 @@ const demoAppJSON = `{
   }]
 }
 `
+
+// treeDone is the message of the log's ProcessTreeDone line for an
+// installer whose tree outlived it (some process reaped), or "".
+func treeDone(logPath string) string {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	entries, _ := cmtrace.Parse(f)
+	tree := strings.SplitN(imelog.ProcessTreeDone.Format, "%", 2)[0] // "[Win32App] process "
+	for _, e := range entries {
+		if strings.HasPrefix(e.Message, tree) && strings.Contains(e.Message, "whole process tree") && !strings.Contains(e.Message, "(0 more") {
+			return e.Message
+		}
+	}
+	return ""
+}

@@ -132,7 +132,7 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 				ae = &AppError{Dir: dir, File: dir, Err: err}
 			}
 			c.skipped = append(c.skipped, ae)
-			check.Error = ae.Error()
+			check.Error = ae.Reason()
 			c.checks = append(c.checks, check)
 			logf("app skipped: %v", ae)
 			continue

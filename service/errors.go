@@ -3,6 +3,8 @@ package service
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 )
 
 // Sentinel errors of the server side; the wire sentinels (ErrNotFound,
@@ -33,6 +35,23 @@ func (e *AppError) Error() string {
 		return fmt.Sprintf("service: %s: %s: %v", e.File, e.Field, e.Err)
 	}
 	return fmt.Sprintf("service: %s: %v", e.File, e.Err)
+}
+
+// Reason is the error as an app folder's verdict says it, beside the
+// folder's name: the file relative to the folder (app.json, the
+// .intunewin), the field, and the cause; no package prefix.
+func (e *AppError) Reason() string {
+	file := e.File
+	if rel, err := filepath.Rel(e.Dir, e.File); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+		file = rel
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %v", file, e.Field, e.Err)
+	}
+	if file == e.Dir {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%s: %v", file, e.Err)
 }
 
 func (e *AppError) Unwrap() []error { return []error{ErrApp, e.Err} }

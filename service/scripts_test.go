@@ -119,3 +119,20 @@ func mustOK(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestCheckVerdictNamesFileOnce: a refused app's verdict names the file
+// relative to its folder (the folder is beside it), without the package
+// prefix or the folder again.
+func TestCheckVerdictNamesFileOnce(t *testing.T) {
+	apps := t.TempDir()
+	dir := filepath.Join(apps, "broken")
+	mustOK(t, os.MkdirAll(dir, 0o755))
+	mustOK(t, os.WriteFile(filepath.Join(dir, AppFile), []byte("{bad"), 0o644))
+	checks, err := CheckApps(context.Background(), apps, false)
+	if err != nil || len(checks) != 1 || checks[0].Loaded {
+		t.Fatalf("%+v %v", checks, err)
+	}
+	if e := checks[0].Error; !strings.HasPrefix(e, AppFile+": ") || strings.Contains(e, "service:") || strings.Contains(e, dir) {
+		t.Errorf("verdict %q: want it to start with %q, with neither the package nor the folder", e, AppFile+": ")
+	}
+}

@@ -7,8 +7,10 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -48,14 +50,27 @@ type PackResult struct {
 // in one pass over the source, in constant memory. The package is
 // written to a temporary file beside outPath and renamed into place only
 // when complete; on error nothing is left.
-func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackOptions) (PackResult, error) {
-	var res PackResult
+//
+// Pack's errors are worded for the person packing: one line that names
+// their paths (the output, never its temporary file; the setup folder's
+// files) without a chain of package names, such as "out/a.intunewin
+// exists (use -q to replace it)", "cannot write out/a.intunewin:
+// permission denied" or "interrupted; nothing written". errors.Is and
+// errors.As still see what lies beneath: ErrExists, stage.ErrUnsafePath,
+// msi.ErrFormat, fs.ErrPermission, context.Canceled, *fs.PathError.
+func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackOptions) (res PackResult, err error) {
+	tmpName := ""
+	defer func() { // errors are worded here, once, on the way out
+		if err != nil {
+			err = packFailure(ctx, err, setupFolder, outPath, tmpName)
+		}
+	}()
 	setupRel, err := SetupFileIn(setupFolder, setupFile)
 	if err != nil {
 		return res, err
 	}
 	if _, err := os.Lstat(outPath); err == nil && !opt.Replace {
-		return res, fmt.Errorf("decrypt: %w: %s (use -q to replace it)", ErrExists, outPath)
+		return res, existsError(outPath, ErrExists)
 	}
 	name, msiInfo, err := setupInfo(setupFolder, setupRel)
 	if err != nil {
@@ -81,8 +96,9 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 	}
 	tmp, err := createPackageFile(filepath.Dir(outPath), "."+filepath.Base(outPath)+".partial-")
 	if err != nil {
-		return res, fmt.Errorf("decrypt: %w", err)
+		return res, writeError(outPath, err)
 	}
+	tmpName = tmp.Name()
 	committed := false
 	defer func() {
 		if !committed {
@@ -100,7 +116,7 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 	// where the system allows (package direct).
 	dw, err := direct.NewWriter(tmp, start)
 	if err != nil {
-		return res, fmt.Errorf("decrypt: %w", err)
+		return res, err
 	}
 	defer dw.Close() // on the error paths; a second Close does nothing
 	cw := &crcWriter{w: dw, skip: MacSize, crc: crc32.NewIEEE()}
@@ -112,13 +128,14 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 		Workers:  opt.Workers,
 		TempDir:  filepath.Dir(outPath),
 		Progress: opt.Progress,
+		Skip:     ownFiles(setupFolder, outPath, tmpName),
 	})
 	if err != nil {
-		return res, fmt.Errorf("decrypt: pack %s: %w", setupFolder, err)
+		return res, err
 	}
 	k, cipherSize, err := sealer.Close()
 	if cerr := dw.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("decrypt: write package: %w", cerr)
+		err = cerr
 	}
 	if err != nil {
 		return res, err
@@ -127,7 +144,7 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 		return res, cw.err
 	}
 	if _, err := tmp.WriteAt(k.Mac, start); err != nil {
-		return res, fmt.Errorf("decrypt: write MAC: %w", err)
+		return res, err
 	}
 	crc := crc32Combine(crc32.ChecksumIEEE(k.Mac), cw.crc.Sum32(), cipherSize-MacSize)
 	if err := o.finish(crc, cipherSize); err != nil {
@@ -148,22 +165,172 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 		return res, err
 	}
 	if err := tmp.Sync(); err != nil {
-		return res, fmt.Errorf("decrypt: %w", err)
+		return res, err
 	}
 	if err := tmp.Close(); err != nil {
-		return res, fmt.Errorf("decrypt: %w", err)
+		return res, err
 	}
 	if !opt.Replace {
 		// Link fails if outPath appeared meanwhile; rename would clobber it.
 		if err := os.Link(tmp.Name(), outPath); err != nil {
-			return res, fmt.Errorf("decrypt: %w: %w", ErrExists, err)
+			if errors.Is(err, fs.ErrExist) {
+				return res, existsError(outPath, ErrExists, err)
+			}
+			return res, err
 		}
 		os.Remove(tmp.Name())
 	} else if err := os.Rename(tmp.Name(), outPath); err != nil {
-		return res, fmt.Errorf("decrypt: %w", err)
+		return res, err
 	}
 	committed = true
 	return PackResult{Path: outPath, Info: info, Files: wres.Files, Dirs: wres.Dirs, Bytes: wres.Bytes, Size: o.off}, nil
+}
+
+// packError is an error of Pack's worded for people: msg is the whole
+// line; errs, the errors it stands for, stay for errors.Is and errors.As.
+type packError struct {
+	msg  string
+	errs []error
+}
+
+func (e *packError) Error() string   { return e.msg }
+func (e *packError) Unwrap() []error { return e.errs }
+
+func newPackError(msg string, errs ...error) error { return &packError{msg: msg, errs: errs} }
+
+// existsError is the error for an output that may not be replaced.
+func existsError(outPath string, errs ...error) error {
+	return newPackError(outPath+" exists (use -q to replace it)", errs...)
+}
+
+// packFailure words err, a failed Pack's, as Pack documents: an interrupted
+// pack says so whatever the step; the setup folder's paths are named as
+// the user gave them, and any failure to write the temporary file or to
+// rename it into place names outPath. Errors worded already, and those
+// with nothing to add, pass unchanged.
+func packFailure(ctx context.Context, err error, setupFolder, outPath, tmpName string) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, ErrExists) {
+		msg := "interrupted; nothing written"
+		if errors.Is(cerr, context.DeadlineExceeded) {
+			msg = "timed out; nothing written"
+		}
+		return newPackError(msg, cerr, err)
+	}
+	var worded *packError
+	if errors.As(err, &worded) {
+		return err
+	}
+	if errors.Is(err, stage.ErrUnsafePath) {
+		if p, what := unsafeEntry(setupFolder); p != "" {
+			return newPackError(fmt.Sprintf("%s: %s (not packed: unsafe path)", p, what), err)
+		}
+		return err
+	}
+	var le *os.LinkError // the temporary file linked or renamed into place
+	if errors.As(err, &le) {
+		return writeError(outPath, err)
+	}
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	if pe.Path != tmpName && !writeOp[pe.Op] && inFolder(setupFolder, pe.Path) {
+		return newPackError(fmt.Sprintf("cannot read %s: %v", pe.Path, pe.Err), err)
+	}
+	// The temporary file, or one of stage's spill files beside it.
+	return writeError(outPath, err)
+}
+
+// writeError is the error for a failure to write the package at outPath:
+// it names outPath and the system's reason, not the file the failure
+// happened to (the temporary file).
+func writeError(outPath string, err error) error {
+	return newPackError(fmt.Sprintf("cannot write %s: %v", outPath, reason(err)), err)
+}
+
+// writeOp holds the *fs.PathError operations that only writing does: the
+// setup folder is only read.
+var writeOp = map[string]bool{"write": true, "sync": true, "truncate": true, "close": true}
+
+// inFolder reports whether path, as stage walks it (folder joined with
+// names), lies in folder.
+func inFolder(folder, path string) bool {
+	rel, err := filepath.Rel(folder, path)
+	return err == nil && filepath.IsLocal(rel)
+}
+
+// specialKind names the kind of a file neither regular, a folder nor a
+// symbolic link.
+func specialKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device file"
+	}
+	return fmt.Sprintf("a special file (%v)", m.Type())
+}
+
+// unsafeEntry finds an entry of root that stage.Write refuses (see its
+// walk), to name it: its path and what it is; "" if there is none (any
+// more). Only a failed pack calls it.
+func unsafeEntry(root string) (path, what string) {
+	// "root/." so that a root that is a symbolic link is followed, as
+	// stage does; WalkDir cleans the paths below it back to "root/name".
+	start := root + string(filepath.Separator) + "."
+	filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil || p == start:
+			return nil
+		case strings.ContainsRune(d.Name(), '\\'):
+			path, what = p, "a backslash in a file name"
+		case d.Type()&fs.ModeSymlink != 0:
+			path, what = p, "a symbolic link in the setup folder"
+		case !d.IsDir() && !d.Type().IsRegular():
+			path, what = p, specialKind(d.Type())+" in the setup folder"
+		default:
+			return nil
+		}
+		return fs.SkipAll
+	})
+	return path, what
+}
+
+// ownFiles is stage.WriteOptions.Skip for a pack whose output lies in
+// its own setup folder (-o the same as -c): true for exactly paths (the
+// package, an earlier one being replaced, and its temporary file) as the
+// walk of setupFolder names them, compared as cleaned absolute paths,
+// without regard to case on Windows. Other packages in the folder are
+// packed like any file. nil when no path lies in the folder.
+func ownFiles(setupFolder string, paths ...string) func(string) bool {
+	root, err := filepath.Abs(setupFolder)
+	if err != nil {
+		return nil
+	}
+	var own []string
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		// Rel compares without regard to case on Windows.
+		if rel, err := filepath.Rel(root, abs); err == nil && filepath.IsLocal(rel) {
+			own = append(own, filepath.Join(setupFolder, rel))
+		}
+	}
+	if len(own) == 0 {
+		return nil
+	}
+	return func(p string) bool {
+		for _, o := range own {
+			if p == o || (runtime.GOOS == "windows" && strings.EqualFold(p, o)) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // setupInfo returns Detection.xml's Name and MsiInfo for the setup file:
@@ -177,7 +344,7 @@ func setupInfo(setupFolder, setupRel string) (string, *MsiInfo, error) {
 	}
 	m, err := msi.ReadInfoFile(filepath.Join(setupFolder, setupRel))
 	if err != nil {
-		return "", nil, fmt.Errorf("decrypt: setup file %s: %w", setupRel, err)
+		return "", nil, fmt.Errorf("setup file %s: %w", setupRel, err)
 	}
 	if m.ProductName != "" {
 		name = m.ProductName
@@ -196,37 +363,56 @@ func setupInfo(setupFolder, setupRel string) (string, *MsiInfo, error) {
 
 // SetupFileIn checks that setupFile names a regular file inside
 // setupFolder (given relative to it, or as a path inside it) and returns
-// its path relative to the folder.
+// its path relative to the folder. Its errors are worded as Pack's are
+// and wrap the file system's (fs.ErrNotExist for a missing folder or file).
 func SetupFileIn(setupFolder, setupFile string) (string, error) {
 	st, err := os.Stat(setupFolder)
-	if err != nil {
-		return "", fmt.Errorf("decrypt: setup folder: %w", err)
-	}
-	if !st.IsDir() {
-		return "", fmt.Errorf("decrypt: setup folder %s is not a directory", setupFolder)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", newPackError(fmt.Sprintf("setup folder %s does not exist", setupFolder), err)
+	case err != nil:
+		return "", newPackError(fmt.Sprintf("cannot read setup folder %s: %v", setupFolder, reason(err)), err)
+	case !st.IsDir():
+		return "", fmt.Errorf("setup folder %s is not a folder", setupFolder)
 	}
 	rel := setupFile
 	if filepath.IsAbs(setupFile) || strings.HasPrefix(filepath.Clean(setupFile), filepath.Clean(setupFolder)+string(filepath.Separator)) {
 		absFolder, err1 := filepath.Abs(setupFolder)
 		absFile, err2 := filepath.Abs(setupFile)
 		if err1 != nil || err2 != nil {
-			return "", fmt.Errorf("decrypt: setup file %s: cannot resolve path", setupFile)
+			return "", fmt.Errorf("setup file %s: cannot resolve its path", setupFile)
 		}
 		if rel, err = filepath.Rel(absFolder, absFile); err != nil {
-			return "", fmt.Errorf("decrypt: setup file %s: %w", setupFile, err)
+			return "", fmt.Errorf("setup file %s is not inside %s", setupFile, setupFolder)
 		}
 	}
 	if !filepath.IsLocal(rel) {
-		return "", fmt.Errorf("decrypt: setup file %s is not inside %s", setupFile, setupFolder)
+		return "", fmt.Errorf("setup file %s is not inside %s", setupFile, setupFolder)
 	}
 	fst, err := os.Lstat(filepath.Join(setupFolder, rel))
-	if err != nil {
-		return "", fmt.Errorf("decrypt: setup file: %w", err)
-	}
-	if !fst.Mode().IsRegular() {
-		return "", fmt.Errorf("decrypt: setup file %s is not a regular file", setupFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", newPackError(fmt.Sprintf("setup file %s does not exist in %s", setupFile, setupFolder), err)
+	case err != nil:
+		return "", newPackError(fmt.Sprintf("cannot read setup file %s: %v", setupFile, reason(err)), err)
+	case !fst.Mode().IsRegular():
+		return "", fmt.Errorf("setup file %s is not a regular file", setupFile)
 	}
 	return rel, nil
+}
+
+// reason is the system's reason in err, without the operation and paths
+// that an *os.LinkError or *fs.PathError adds.
+func reason(err error) error {
+	var le *os.LinkError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &le):
+		return le.Err
+	case errors.As(err, &pe):
+		return pe.Err
+	}
+	return err
 }
 
 // crcWriter writes sequentially through WriterAt from off, keeping the

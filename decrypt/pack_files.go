@@ -38,7 +38,7 @@ func createPackageFile(dir, prefix string) (*os.File, error) {
 			return f, err
 		}
 	}
-	return nil, fmt.Errorf("no free temporary name in %s", dir) // Pack adds "decrypt: "
+	return nil, fmt.Errorf("no free temporary name in %s", dir)
 }
 
 // catalogFile is one file of the catalog folder.
@@ -55,35 +55,35 @@ type catalogFile struct {
 func readCatalogs(dir string) ([]catalogFile, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("decrypt: catalog folder: %w", err)
+		return nil, fmt.Errorf("catalog folder: %w", err)
 	}
 	var out []catalogFile
 	for _, e := range ents {
 		name := e.Name()
 		switch {
 		case e.IsDir():
-			return nil, fmt.Errorf("decrypt: catalog folder %s: %s is a folder; catalog files only", dir, name)
+			return nil, fmt.Errorf("catalog folder %s: %s is a folder; catalog files only", dir, name)
 		case !e.Type().IsRegular():
-			return nil, fmt.Errorf("decrypt: catalog folder %s: %s is not a regular file", dir, name)
+			return nil, fmt.Errorf("catalog folder %s: %s is not a regular file", dir, name)
 		case strings.ContainsAny(name, `\:`) || !filepath.IsLocal(name):
-			return nil, fmt.Errorf("decrypt: catalog folder %s: %q cannot be a package entry name", dir, name)
+			return nil, fmt.Errorf("catalog folder %s: %q cannot be a package entry name", dir, name)
 		}
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
-			return nil, fmt.Errorf("decrypt: catalog: %w", err)
+			return nil, fmt.Errorf("catalog: %w", err)
 		}
 		data, err := io.ReadAll(io.LimitReader(f, maxCatalog+1))
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("decrypt: catalog %s: %w", name, err)
+			return nil, fmt.Errorf("catalog %s: %w", name, err)
 		}
 		if len(data) > maxCatalog {
-			return nil, fmt.Errorf("decrypt: catalog %s is over %d MiB: not a catalog file", name, maxCatalog>>20)
+			return nil, fmt.Errorf("catalog %s is over %d MiB: not a catalog file", name, maxCatalog>>20)
 		}
 		out = append(out, catalogFile{name: name, data: data})
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("decrypt: catalog folder %s holds no files", dir)
+		return nil, fmt.Errorf("catalog folder %s holds no files", dir)
 	}
 	return out, nil
 }

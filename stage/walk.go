@@ -30,7 +30,8 @@ type source struct {
 // the contents of its subfolders. Files are listed; a directory is listed
 // only when it is empty. Symlinks and special files are refused with
 // ErrUnsafePath: following them could pack files from outside root.
-func walk(root string) ([]source, error) {
+// Entries skip returns true for are not looked at (see WriteOptions.Skip).
+func walk(root string, skip func(path string) bool) ([]source, error) {
 	fi, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("stage: %w", err)
@@ -48,6 +49,9 @@ func walk(root string) ([]source, error) {
 		var subdirs []source
 		for _, de := range ents {
 			p := filepath.Join(dir, de.Name())
+			if skip != nil && skip(p) {
+				continue
+			}
 			name := prefix + de.Name()
 			if strings.ContainsRune(de.Name(), '\\') {
 				return fmt.Errorf("stage: %s: backslash in a file name: %w", p, ErrUnsafePath)

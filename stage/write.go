@@ -28,6 +28,12 @@ type WriteOptions struct {
 	// Progress, if set, is called with each number of source bytes read.
 	// It is called from several goroutines at once.
 	Progress func(n int64)
+	// Skip, if set, is called with the path of each file and folder in
+	// root (root joined with the names below it, as walk reaches them)
+	// before it is looked at; an entry it returns true for is left out as
+	// if absent, and a folder that then holds nothing is left out too.
+	// Pack leaves out its own output this way when that lies in root.
+	Skip func(path string) bool
 }
 
 // WriteResult counts what Write packed: regular files, empty directories,
@@ -56,7 +62,7 @@ func Write(ctx context.Context, w io.Writer, root string, opt WriteOptions) (Wri
 	if opt.Level < 0 || opt.Level > 9 {
 		return WriteResult{}, fmt.Errorf("stage: deflate level %d not in 1..9", opt.Level)
 	}
-	srcs, err := walk(root)
+	srcs, err := walk(root, opt.Skip)
 	if err != nil {
 		return WriteResult{}, err
 	}

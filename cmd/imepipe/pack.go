@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -41,17 +42,29 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	if *workers < 0 {
 		return badValue("j", fmt.Sprint(*workers), "want 0 or more")
 	}
+	// Check what can be checked before the output folder is made, so a
+	// mistyped argument leaves nothing behind.
+	rel, err := decrypt.SetupFileIn(*folder, *setup)
+	if err != nil {
+		return err
+	}
+	if *catalogs != "" {
+		if err := catalogFolderOK(*catalogs); err != nil {
+			return err
+		}
+	}
 	var total int64 // the folder's size: for the warning and the progress bar
 	if !*quiet || (e.tty && !*jsonOut) {
 		total = folderSize(*folder)
 	}
-	if rel, err := decrypt.SetupFileIn(*folder, *setup); err == nil && !*quiet {
+	if !*quiet {
 		if w := packWarning(*folder, rel, total); w != "" {
 			sayf(e.stderr, "imepipe pack: %s", w)
 		}
 	}
-	if err := os.MkdirAll(*outDir, 0o755); err != nil {
-		return fmt.Errorf("output folder: %w", err)
+	created, err := makeOutDir(*outDir)
+	if err != nil {
+		return err
 	}
 	name := filepath.Base(strings.ReplaceAll(*setup, `\`, "/"))
 	out := filepath.Join(*outDir, strings.TrimSuffix(name, filepath.Ext(name))+".intunewin")
@@ -63,6 +76,7 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	})
 	bar.Done()
 	if err != nil {
+		removeDirs(created)
 		return err
 	}
 	secs := time.Since(start).Seconds()
@@ -92,4 +106,78 @@ func folderSize(root string) int64 {
 		return nil
 	})
 	return n
+}
+
+// catalogFolderOK checks that -a names a folder (pack reads its files).
+func catalogFolderOK(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("catalog folder %s does not exist", dir)
+	case err != nil:
+		return fmt.Errorf("cannot read catalog folder %s: %w", dir, packReason(err))
+	case !st.IsDir():
+		return fmt.Errorf("catalog folder %s is not a folder", dir)
+	}
+	return nil
+}
+
+// makeOutDir makes the output folder dir and any missing parents, as
+// os.MkdirAll does, and returns the folders it made, innermost first, for
+// removeDirs to take away again if the pack fails.
+func makeOutDir(dir string) ([]string, error) {
+	var missing []string // innermost first
+	for d := filepath.Clean(dir); ; {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break // there, or not knowable: Mkdir or Stat below reports it
+		}
+		missing = append(missing, d)
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	var created []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		switch err := os.Mkdir(missing[i], 0o755); {
+		case err == nil:
+			created = append([]string{missing[i]}, created...)
+		case errors.Is(err, fs.ErrExist):
+			// Made meanwhile, by someone else: not ours to remove.
+		default:
+			removeDirs(created)
+			return nil, fmt.Errorf("cannot create output folder %s: %w", dir, packReason(err))
+		}
+	}
+	st, err := os.Stat(dir)
+	if err == nil && !st.IsDir() {
+		err = errors.New("not a folder")
+	}
+	if err != nil {
+		removeDirs(created)
+		return nil, fmt.Errorf("cannot create output folder %s: %w", dir, packReason(err))
+	}
+	return created, nil
+}
+
+// removeDirs removes the folders makeOutDir made, innermost first, each
+// only if it is empty; the first that is not stops it, as its parents
+// hold it.
+func removeDirs(dirs []string) {
+	for _, d := range dirs {
+		if os.Remove(d) != nil {
+			return
+		}
+	}
+}
+
+// packReason is the system's reason in err, without the operation and
+// path that an *fs.PathError adds: the line names the path itself.
+func packReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

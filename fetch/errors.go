@@ -5,6 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
 	"time"
 )
 
@@ -86,4 +90,64 @@ func IsPermanent(err error) bool {
 		return true
 	}
 	return false
+}
+
+// RequestError is a request to a source that got no HTTP response: the
+// connection was refused or reset, the host did not resolve, TLS failed,
+// the request timed out or was cancelled. Its message is the URL and the
+// reason, without net/http's `Get "URL":` (the URL once); Err is what
+// net/http returned (a *url.Error), so errors.Is and errors.As see the
+// *url.Error, the *net.OpError and the syscall error below it.
+type RequestError struct {
+	URL string // signature redacted (RedactURL)
+	Err error
+}
+
+func (e *RequestError) Error() string { return "fetch: " + e.URL + ": " + e.Reason() }
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// Reason is why the request failed, in a few words ("connection
+// refused", "no such host", "timed out", "connection closed before a
+// response"), without the URL, the dialled address or the system call
+// that net/http's message repeats.
+func (e *RequestError) Reason() string {
+	err := e.Err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var (
+		de *net.DNSError
+		oe *net.OpError
+		se *os.SyscallError
+	)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, io.EOF):
+		return "connection closed before a response"
+	case errors.As(err, &de):
+		if de.IsNotFound {
+			return "no such host"
+		}
+		return de.Err
+	case errors.As(err, &oe):
+		err = oe.Err
+		if errors.As(err, &se) {
+			err = se.Err
+		}
+	}
+	return err.Error()
+}
+
+// BadURLError is a URL (or cache host) NewHTTP or NewCache cannot use;
+// nothing was sent anywhere.
+type BadURLError struct {
+	What  string // "URL" or "cache host"
+	Value string // as given
+	Why   string // what is wanted instead
+}
+
+func (e *BadURLError) Error() string {
+	return fmt.Sprintf("fetch: bad %s %q: %s", e.What, RedactURL(e.Value), e.Why)
 }

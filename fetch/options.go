@@ -58,7 +58,9 @@ type Options struct {
 	// BanDuration is how long a failing cache host or peer is avoided
 	// (default 15 min, as DO does for a Connected Cache host).
 	BanDuration time.Duration
-	// Retry is the retry policy for every source.
+	// Retry is the retry policy for every source; its Now defaults to
+	// Clock's, and its Notify hears of every retry with its attempt
+	// number and pause (nil: none, the Job is silent).
 	Retry Retry
 	// FileID is DO's FileId for the record (default: a hash of size and validators).
 	FileID string
@@ -115,6 +117,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
+	}
+	if o.Retry.Now == nil {
+		o.Retry.Now = o.Clock.Now
 	}
 	o.Retry = o.Retry.withDefaults()
 	return o

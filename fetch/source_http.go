@@ -30,9 +30,9 @@ type HTTPSource struct {
 // NewHTTP returns a source for rawURL (http or https). A nil client means
 // a shared client tuned for many parallel ranged connections.
 func NewHTTP(rawURL string, client *http.Client) (*HTTPSource, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("fetch: bad URL %q: want http(s)://host/path", rawURL)
+	u, err := parseHTTPURL(rawURL)
+	if err != nil {
+		return nil, err
 	}
 	return &HTTPSource{url: u.String(), shown: RedactURL(u.String()), kind: HTTP, client: orDefault(client)}, nil
 }
@@ -43,26 +43,37 @@ func NewHTTP(rawURL string, client *http.Client) (*HTTPSource, error) {
 // before the origin source; when it fails the Job bans it for
 // Options.BanDuration and falls back to the origin.
 func NewCache(originURL, cacheHost string, client *http.Client) (*HTTPSource, error) {
-	u, err := url.Parse(originURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("fetch: bad URL %q: want http(s)://host/path", originURL)
+	u, err := parseHTTPURL(originURL)
+	if err != nil {
+		return nil, err
 	}
+	badHost := &BadURLError{What: "cache host", Value: cacheHost, Why: "want HOST[:PORT] or http(s)://HOST[:PORT]"}
 	host := cacheHost
 	if strings.Contains(cacheHost, "://") {
 		c, err := url.Parse(cacheHost)
 		if err != nil || c.Host == "" {
-			return nil, fmt.Errorf("fetch: bad cache host %q", cacheHost)
+			return nil, badHost
 		}
 		u.Scheme, host = c.Scheme, c.Host
 	}
 	if host == "" || strings.ContainsAny(host, "/?#@ ") {
-		return nil, fmt.Errorf("fetch: bad cache host %q", cacheHost)
+		return nil, badHost
 	}
 	q := u.Query()
 	q.Set("cacheHostOrigin", u.Host)
 	u.Host = host
 	u.RawQuery = q.Encode()
 	return &HTTPSource{url: u.String(), shown: RedactURL(u.String()), kind: CacheServer, client: orDefault(client)}, nil
+}
+
+// parseHTTPURL parses an http or https URL with a host, or returns a
+// *BadURLError.
+func parseHTTPURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &BadURLError{What: "URL", Value: raw, Why: "want http(s)://host/path"}
+	}
+	return u, nil
 }
 
 // Kind is HTTP for an origin and CacheServer for a cache host.
@@ -89,7 +100,7 @@ func (s *HTTPSource) Stat(ctx context.Context) (Meta, error) {
 	req.Header.Set("Range", "bytes=0-0")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return Meta{}, fmt.Errorf("fetch: %s: %w", s.shown, redactErr(err))
+		return Meta{}, &RequestError{URL: s.shown, Err: redactErr(err)}
 	}
 	defer closeBody(resp)
 	m := Meta{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
@@ -134,7 +145,7 @@ func (s *HTTPSource) Fetch(ctx context.Context, off, n int64, w io.Writer) (int6
 	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, off+n-1))
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("fetch: %s: %w", s.shown, redactErr(err))
+		return 0, &RequestError{URL: s.shown, Err: redactErr(err)}
 	}
 	defer closeBody(resp)
 	if err := s.sameVersion(m, resp); err != nil {

@@ -46,7 +46,9 @@ type Status struct {
 	// file (Options.Caller).
 	PredefinedCallerApplication string
 	// ExpireOn is when the DO cache may drop the file: its last use plus
-	// the cache's maximum age (zero while nothing caches it).
+	// the cache's maximum age. Zero while nothing caches it (a Job on its
+	// own, imepipe fetch): then JSON has null and the record prints "",
+	// never year 1.
 	ExpireOn DateTime
 	// IsPinned: the DO cache keeps the file whatever its age and the
 	// cache's size limit.
@@ -55,7 +57,8 @@ type Status struct {
 
 // DateTime is a time printed as Windows PowerShell prints a .NET
 // DateTime in the en-US culture ("9/6/2019 8:36:19 AM"), in the time's
-// own location; JSON keeps RFC 3339. The zero time prints as "".
+// own location; JSON keeps RFC 3339. The zero time, no time at all,
+// prints as "" and is null in JSON.
 type DateTime time.Time
 
 // dotNetLayout is .NET's en-US general date/time pattern ("G").
@@ -68,10 +71,15 @@ func (t DateTime) String() string {
 	return time.Time(t).Format(dotNetLayout)
 }
 
-// MarshalJSON writes RFC 3339.
-func (t DateTime) MarshalJSON() ([]byte, error) { return time.Time(t).MarshalJSON() }
+// MarshalJSON writes RFC 3339, or null for the zero time.
+func (t DateTime) MarshalJSON() ([]byte, error) {
+	if time.Time(t).IsZero() {
+		return []byte("null"), nil
+	}
+	return time.Time(t).MarshalJSON()
+}
 
-// UnmarshalJSON reads RFC 3339.
+// UnmarshalJSON reads RFC 3339; null is the zero time.
 func (t *DateTime) UnmarshalJSON(b []byte) error {
 	var v time.Time
 	if err := v.UnmarshalJSON(b); err != nil {
@@ -167,8 +175,24 @@ func (c *counters) fill(s *Status) {
 	s.BytesToLanPeers = c.to[LanPeer].Load()
 	s.BytesToGroupPeers = c.to[GroupPeer].Load()
 	s.BytesToInternetPeers = c.to[InternetPeer].Load()
-	s.HttpConnectionCount = int(c.conns[HTTP].Load() + c.conns[CacheServer].Load())
-	s.LanConnectionCount = int(c.conns[LanPeer].Load())
-	s.GroupConnectionCount = int(c.conns[GroupPeer].Load())
-	s.InternetConnectionCount = int(c.conns[InternetPeer].Load())
+	s.HttpConnectionCount = c.connections(HTTP) + c.connections(CacheServer)
+	s.LanConnectionCount = c.connections(LanPeer)
+	s.GroupConnectionCount = c.connections(GroupPeer)
+	s.InternetConnectionCount = c.connections(InternetPeer)
+}
+
+// connections is the connection count of kind k for the record: this
+// run's peak, and at least 1 when bytes from k came in earlier runs. The
+// byte counts are the file's, carried over by the journal, which keeps
+// no connection counts; bytes with no connection beside them ("already
+// complete": BytesFromHttp 960, HttpConnectionCount 0) contradict each
+// other, and one is both the least those bytes took and, for a file found
+// complete, the one request this run made (Stat's one byte, which is not
+// counted as downloaded).
+func (c *counters) connections(k SourceKind) int {
+	n := int(c.conns[k].Load())
+	if n == 0 && c.previous[k] > 0 {
+		return 1
+	}
+	return n
 }

@@ -34,7 +34,7 @@ func (j *Job) fill(ctx context.Context, sp span, sz *sizer) error {
 		if s == nil {
 			off, _ := j.pc.bounds(sp.first)
 			if lastErr != nil {
-				return fmt.Errorf("fetch: bytes from %d: %w", off, lastErr)
+				return fmt.Errorf("%w; stopped at byte %d", lastErr, off)
 			}
 			if why := j.banCause(skip); why != nil {
 				// another worker banned the sources: its cause, whichever

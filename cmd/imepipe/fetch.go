@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -67,21 +70,38 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if *verbose {
 		opt.Logf = func(format string, a ...any) { sayf(e.stderr, format, a...) }
 	}
+	// The CLI keeps the library's retry policy, refused connections
+	// included (8 attempts, about 32 s): a server being restarted (imepipe
+	// serve, an nginx reload, a CDN edge failing over) refuses connections
+	// for seconds, and a resumable downloader that waits it out is what a
+	// user wants; Delivery Optimization itself retries far longer. What
+	// the user must not get is silence: every retry is one line on stderr
+	// (never on --json's stdout), so a mistyped host or port is plain at
+	// the first line and Ctrl-C ends it.
+	retries := &fetchRetryLog{w: e.stderr}
+	opt.Retry = fetchRetry
+	opt.Retry.Notify = retries.retrying
 	var hc *http.Client
 	if *caFile != "" {
 		if hc, err = trustingClient(*caFile); err != nil {
 			return err
 		}
 	}
+	// A URL the library refuses is refused before any request: a usage error.
+	var bad *fetch.BadURLError
 	origin, err := fetch.NewHTTP(rawURL, hc)
-	if err != nil {
-		return usagef("%v", err)
+	if errors.As(err, &bad) {
+		return usagef("invalid value %q for URL: %s", fetch.RedactURL(rawURL), bad.Why)
+	} else if err != nil {
+		return usagef("%v", fetchErrLine(err))
 	}
 	sources := []fetch.Source{origin}
 	if *cacheHost != "" {
 		cache, err := fetch.NewCache(rawURL, *cacheHost, hc)
-		if err != nil {
-			return usagef("%v", err)
+		if errors.As(err, &bad) {
+			return badValue("cache-host", *cacheHost, bad.Why)
+		} else if err != nil {
+			return usagef("%v", fetchErrLine(err))
 		}
 		sources = []fetch.Source{cache, origin}
 	}
@@ -95,15 +115,14 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	hadRecord := jerr == nil
 	job, err := fetch.New(dst, sources, opt)
 	if err != nil {
-		return err
+		return fetchErrLine(err)
 	}
-	st, err := runWithProgress(ctx, e, job, dst, *jsonOut)
+	st, err := runWithProgress(ctx, e, job, dst, *jsonOut, retries.progressed)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted after %s of %s; run again to resume: %w",
-				humanize.IBytes(uint64(st.FileSizeInCache)), humanize.IBytes(uint64(st.FileSize)), err)
+			return fetchInterrupted(st, hadRecord, err)
 		}
-		return err
+		return fetchErrLine(err)
 	}
 	if *jsonOut {
 		return writeJSON(e, st)
@@ -141,8 +160,106 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// runWithProgress runs job, feeding a progress bar from its status.
-func runWithProgress(ctx context.Context, e *env, job *fetch.Job, name string, quiet bool) (fetch.Status, error) {
+// fetchRetry is the retry policy fetch gives the library (zero: the
+// library's own); tests set its Sleep, Backoff and Now so that a run of
+// retries takes no real time.
+var fetchRetry fetch.Retry
+
+// fetchErr is an error as fetch prints it, msg, still wrapping the
+// library's (errors.Is and errors.As see it).
+type fetchErr struct {
+	msg string
+	err error
+}
+
+func (e *fetchErr) Error() string { return e.msg }
+func (e *fetchErr) Unwrap() error { return e.err }
+
+// fetchErrLine drops the package name the library's errors start with,
+// and the same name where a wrapper's part of the message starts with it
+// again ("fetch: bytes from 0: fetch: URL: …"): the command's own prefix,
+// "imepipe fetch:", already says it. This shapes the printed line only;
+// no decision rests on it.
+func fetchErrLine(err error) error {
+	msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "fetch: "), ": fetch: ", ": ")
+	return &fetchErr{msg: msg, err: err}
+}
+
+// fetchInterrupted is the line for a run stopped by a signal: how far it
+// got and that a rerun resumes, without the "context canceled" that says
+// nothing to whoever pressed Ctrl-C (err, still wrapped, does). Before
+// the size is known the file was not even opened; a journal of earlier
+// runs (hadRecord) is still there to resume from.
+func fetchInterrupted(st fetch.Status, hadRecord bool, err error) error {
+	switch {
+	case st.FileSize == 0 && hadRecord:
+		return &fetchErr{msg: "interrupted before the download started (nothing written); run again to resume", err: err}
+	case st.FileSize == 0:
+		return &fetchErr{msg: "interrupted before the download started (nothing written)", err: err}
+	}
+	return &fetchErr{msg: fmt.Sprintf("interrupted after %s of %s; run again to resume",
+		humanize.IBytes(uint64(st.FileSizeInCache)), humanize.IBytes(uint64(st.FileSize))), err: err}
+}
+
+// fetchRetryLog prints fetch's retry lines on stderr: one per source,
+// reason and attempt, though every connection retries (8 connections
+// failing together are one line per round), until the download moves
+// again.
+type fetchRetryLog struct {
+	w     io.Writer
+	mu    sync.Mutex
+	shown map[string]int // fetchRetryWhat → highest attempt announced since the last progress
+}
+
+// retrying is the library's Retry.Notify.
+func (l *fetchRetryLog) retrying(err error, attempt, attempts int, pause time.Duration) {
+	what := fetchRetryWhat(err)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if attempt <= l.shown[what] {
+		return // another connection's failure in the same round
+	}
+	if l.shown == nil {
+		l.shown = map[string]int{}
+	}
+	l.shown[what] = attempt
+	sayf(l.w, "imepipe fetch: %s; retrying in %v (attempt %d of %d)", what, fetch.RoundDuration(pause), attempt, attempts)
+}
+
+// progressed notes that bytes arrived: the next failure starts a new round.
+func (l *fetchRetryLog) progressed() {
+	l.mu.Lock()
+	clear(l.shown)
+	l.mu.Unlock()
+}
+
+// fetchRetryWhat is what failed, for a retry line: the host and the
+// reason of a request or status error (the final error gives the whole
+// URL once), otherwise the error without the library's prefix.
+func fetchRetryWhat(err error) string {
+	var (
+		re *fetch.RequestError
+		se *fetch.StatusError
+	)
+	switch {
+	case errors.As(err, &re):
+		return fetchHost(re.URL) + ": " + re.Reason()
+	case errors.As(err, &se):
+		return fmt.Sprintf("%s: HTTP %d", fetchHost(se.URL), se.Code)
+	}
+	return strings.TrimPrefix(err.Error(), "fetch: ")
+}
+
+func fetchHost(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return raw
+}
+
+// runWithProgress runs job, feeding a progress bar from its status;
+// progressed is called whenever more of the file is complete.
+func runWithProgress(ctx context.Context, e *env, job *fetch.Job, name string, quiet bool, progressed func()) (fetch.Status, error) {
 	type result struct {
 		st  fetch.Status
 		err error
@@ -161,9 +278,12 @@ func runWithProgress(ctx context.Context, e *env, job *fetch.Job, name string, q
 		if bar == nil && st.FileSize > 0 {
 			bar = newProgress(e, quiet, path.Base(name), st.FileSize)
 		}
-		if bar != nil && st.FileSizeInCache > shown {
-			bar.Add(st.FileSizeInCache - shown)
+		if st.FileSizeInCache > shown {
+			if bar != nil {
+				bar.Add(st.FileSizeInCache - shown)
+			}
 			shown = st.FileSizeInCache
+			progressed()
 		}
 	}
 	for {

@@ -60,7 +60,7 @@ func TestAppsCheck(t *testing.T) {
 	wantIn := []struct{ dir, verdict string }{
 		{"1-good", "\tloaded"},
 		{"2-unsupported", "refused (unsupported settings; serve --allow-unsupported serves it)"},
-		{"3-broken", "refused: service: "},
+		{"3-broken", "refused: app.json: invalid value: malformed JSON"},
 	}
 	for _, w := range wantIn {
 		found := false

@@ -13,7 +13,7 @@ import (
 
 // UnpackOptions tunes Unpack and UnpackRaw.
 type UnpackOptions struct {
-	Workers  int           // extraction workers; 0: one per CPU
+	Workers  int           // extraction workers; 0: stage's default, two per CPU
 	Replace  bool          // replace an existing output folder (an empty one always is)
 	Progress func(n int64) // encrypted bytes consumed; called from one goroutine
 	// PiecesChecked is OpenOptions.PiecesChecked for the streaming
@@ -42,7 +42,7 @@ func Unpack(ctx context.Context, path, dir string, opt UnpackOptions) (UnpackRes
 	defer f.Close()
 	keys, err := pkg.Info.Keys()
 	if err != nil {
-		return UnpackResult{}, fmt.Errorf("decrypt: %s: %w", path, err)
+		return UnpackResult{}, fmt.Errorf("%s: decrypt: %w", path, err) // as OpenFile names it
 	}
 	src, err := pkg.OpenContent()
 	if err != nil {
@@ -99,11 +99,12 @@ func unpackStream(ctx context.Context, src io.Reader, k Keys, dir string, opt Un
 	var res UnpackResult
 	if !opt.Replace {
 		// Checked again, under a lock, at the commit (stage.Occupied).
-		if busy, err := stage.Occupied(dir); err != nil || busy {
-			if err == nil {
-				err = fmt.Errorf("%w: %s", ErrExists, dir)
-			}
-			return res, fmt.Errorf("decrypt: %w", err)
+		busy, err := stage.Occupied(dir)
+		if err != nil {
+			return res, err // stage's, which names it
+		}
+		if busy {
+			return res, fmt.Errorf("decrypt: %w: %s", ErrExists, dir)
 		}
 	}
 	if opt.Progress != nil {
@@ -150,7 +151,7 @@ func unpackStream(ctx context.Context, src io.Reader, k Keys, dir string, opt Un
 	if openErr != nil && !errors.Is(openErr, context.Canceled) && !errors.Is(openErr, io.ErrClosedPipe) {
 		return res, openErr
 	}
-	return res, fmt.Errorf("decrypt: extract: %w", err)
+	return res, err // stage's, which says "stage: " and the entry
 }
 
 // unpackStaged is the slow path for inner ZIPs that cannot be read front
@@ -174,10 +175,7 @@ func unpackStaged(ctx context.Context, src io.Reader, k Keys, dir string, opt Un
 		return res, err
 	}
 	res.Extract, err = stage.Extract(ctx, tmp, res.Open.PlainSize, dir, stage.Options{Workers: opt.Workers, Replace: opt.Replace})
-	if err != nil {
-		return res, fmt.Errorf("decrypt: extract: %w", err)
-	}
-	return res, nil
+	return res, err // stage's, which names it
 }
 
 type progressReader struct {

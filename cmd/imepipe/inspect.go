@@ -25,9 +25,12 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	if len(rest) != 1 {
 		return usagef("want exactly one FILE.intunewin")
 	}
+	if _, err := inputFile(rest[0]); err != nil {
+		return err
+	}
 	pkg, f, err := decrypt.OpenFile(rest[0])
 	if err != nil {
-		return packageHint(rest[0], err)
+		return packageHint("inspect", rest[0], err)
 	}
 	defer f.Close()
 	info, enc := pkg.Info, pkg.Info.Encryption

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/imepipe/imepipe/decrypt"
@@ -47,6 +48,11 @@ func readKeysFile(name string, stdin io.Reader) (decrypt.Keys, error) {
 		name = "file " + name
 	}
 	defer clear(data)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// The name is already in the line: only why it failed.
+		return decrypt.Keys{}, &reasonErr{msg: fmt.Sprintf("keys %s: %s", name, pathReason(pe.Err)), err: err}
+	}
 	if err != nil {
 		return decrypt.Keys{}, fmt.Errorf("keys %s: %w", name, err)
 	}

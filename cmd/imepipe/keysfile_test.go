@@ -107,7 +107,7 @@ func TestUnpackKeysFileBad(t *testing.T) {
 		{"keys hidden", noKeys, nil, 1, "no keys in it (write it with inspect --json --show-keys)"},
 		{"short key", strings.Replace(keys, `"initializationVector": "`, `"initializationVector": "AAAA`, 1), nil, 1, "initializationVector is 19 bytes"},
 		{"with --key", keys, []string{"--key", "AAAA"}, 2, "--keys-file replaces --key"},
-		{"missing file", "", nil, 1, notFoundText(t)},
+		{"missing file", "", nil, 1, ": no such file\n"},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -148,17 +148,4 @@ func FuzzParseKeys(f *testing.F) {
 			t.Fatalf("keys of wrong sizes: %d %d %d %d", len(k.EncryptionKey), len(k.IV), len(k.MacKey), len(k.Mac))
 		}
 	})
-}
-
-// notFoundText is how this system words a missing file ("no such file or
-// directory" on Linux, "The system cannot find the file specified." on
-// Windows): the CLI passes the system's words through.
-func notFoundText(t *testing.T) string {
-	t.Helper()
-	_, err := os.Open(filepath.Join(t.TempDir(), "absent"))
-	var pe *os.PathError
-	if !errors.As(err, &pe) {
-		t.Fatalf("open of a missing file: %v", err)
-	}
-	return pe.Err.Error()
 }

@@ -28,7 +28,7 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	catalogs := fs.String("a", "", "catalog `FOLDER`: every file in it is a catalog file for Windows 10 S mode (IntuneWinAppUtil's -a)")
 	quiet := fs.Bool("q", false, "quiet: replace an existing output without asking, and no warning about the setup folder")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
-	workers := fs.Int("j", 0, "compression `N` workers (0: one per CPU)")
+	workers := fs.Int("j", 0, "compression `N` workers (0: one per CPU; at most 256)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -39,8 +39,9 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	if *folder == "" || *setup == "" || *outDir == "" {
 		return usagef("-c SETUP_FOLDER, -s SETUP_FILE and -o OUTPUT_FOLDER are required (see imepipe pack --help)")
 	}
-	if *workers < 0 {
-		return badValue("j", fmt.Sprint(*workers), "want 0 or more")
+	nWorkers, err := checkWorkers(*workers)
+	if err != nil {
+		return err
 	}
 	// Check what can be checked before the output folder is made, so a
 	// mistyped argument leaves nothing behind.
@@ -72,7 +73,7 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	bar := newProgress(e, *jsonOut, "pack", total)
 	start := time.Now()
 	res, err := decrypt.Pack(ctx, *folder, *setup, out, decrypt.PackOptions{
-		Replace: *quiet, Workers: *workers, Progress: bar.Add, CatalogFolder: *catalogs,
+		Replace: *quiet, Workers: nWorkers, Progress: bar.Add, CatalogFolder: *catalogs,
 	})
 	bar.Done()
 	if err != nil {

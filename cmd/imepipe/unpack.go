@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -24,7 +25,7 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "unpack")
 	outDir := fs.String("o", "", "output folder (default: the file's name without extension)")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
-	workers := fs.Int("j", 0, "extraction workers (0: one per CPU)")
+	workers := fs.Int("j", 0, fmt.Sprintf("extraction workers (0: two per CPU; at most %d)", maxWorkers))
 	force := fs.Bool("force", false, "replace an existing, non-empty output folder")
 	keysFile := fs.String("keys-file", "", "raw mode: the keys from `FILE`, the JSON of inspect --json --show-keys (- for standard input); safer than --key, which every user sees in ps")
 	key := fs.String("key", "", "raw mode: EncryptionKey, base64 (visible in ps: prefer --keys-file)")
@@ -39,6 +40,10 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	if len(rest) != 1 {
 		return usagef("want exactly one FILE.intunewin (or FILE.intunewin.bin with --key/--iv)")
 	}
+	nWorkers, err := checkWorkers(*workers)
+	if err != nil {
+		return err
+	}
 	path := rest[0]
 	flagKeys := *key != "" || *iv != "" || *macKey != "" || *mac != "" || *digest != ""
 	raw := *key != "" || *iv != "" || *keysFile != ""
@@ -51,7 +56,9 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 		return usagef("--mac-key, --mac and --digest go with --key and --iv (raw mode)")
 	}
 	var k decrypt.Keys
+	keysFlag := "--key and --iv"
 	if *keysFile != "" {
+		keysFlag = "--keys-file"
 		if k, err = readKeysFile(*keysFile, e.stdin); err != nil {
 			return err
 		}
@@ -59,6 +66,12 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 		if k, err = rawKeys(*key, *iv, *macKey, *mac, *digest); err != nil {
 			return err
 		}
+	}
+	// The file first: whether it is a package, or needs keys, matters
+	// more than where it would go.
+	total, err := checkUnpackInput(path, raw, keysFlag)
+	if err != nil {
+		return err
 	}
 	dir := *outDir
 	if dir == "" {
@@ -72,12 +85,8 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var total int64
-	if st, err := os.Stat(path); err == nil {
-		total = st.Size()
-	}
 	bar := newProgress(e, *jsonOut, "unpack", total)
-	opt := decrypt.UnpackOptions{Workers: *workers, Replace: replace, Progress: bar.Add}
+	opt := decrypt.UnpackOptions{Workers: nWorkers, Replace: replace, Progress: bar.Add}
 	start := time.Now()
 	var res decrypt.UnpackResult
 	if raw {
@@ -87,15 +96,14 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	}
 	bar.Done()
 	if err != nil {
-		if lerr := lfsPointer(path); lerr != nil {
-			return lerr
-		}
-		return existsHint(packageHint(path, err), dir)
+		return unpackError(ctx, path, dir, raw, keysFlag, err)
 	}
 	secs := time.Since(start).Seconds()
 	verified := res.Open.Verified()
-	if raw && !res.Open.MacChecked {
-		fmt.Fprintln(e.stderr, "imepipe unpack: warning: HMAC not checked (give --mac-key and --mac to verify)")
+	if raw {
+		if w := unverifiedWarning(res.Open); w != "" {
+			fmt.Fprintln(e.stderr, "imepipe unpack: warning: "+w)
+		}
 	}
 	if *jsonOut {
 		doc := map[string]any{
@@ -109,13 +117,86 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 		}
 		return writeJSON(e, doc)
 	}
-	check := "HMAC and FileDigest verified"
-	if !verified {
-		check = fmt.Sprintf("HMAC checked: %v, FileDigest checked: %v", res.Open.MacChecked, res.Open.DigestChecked)
+	what := fmt.Sprintf("unpacked %s (%s): %s, %s into %s", filepath.Base(path),
+		humanize.IBytes(uint64(total)), plural(res.Extract.Files, "file"), humanize.IBytes(uint64(res.Extract.Bytes)), dir)
+	if verified {
+		sayf(e.stdout, "%s (HMAC and FileDigest verified) in %.2fs", what, secs)
+	} else {
+		sayf(e.stdout, "%s in %.2fs, %s", what, secs, checkedWords(res.Open))
 	}
-	sayf(e.stdout, "unpacked %s (%s): %s, %s into %s (%s) in %.2fs", filepath.Base(path),
-		humanize.IBytes(uint64(total)), plural(res.Extract.Files, "file"), humanize.IBytes(uint64(res.Extract.Bytes)), dir, check, secs)
 	return nil
+}
+
+// checkUnpackInput checks, before the output folder and any work, that
+// path is a file unpack can take, returning its size: a package opens
+// (else packageHint says what it is instead), and in raw mode, where
+// keysFlag gave the keys, it is no package (rawZip says to drop them).
+func checkUnpackInput(path string, raw bool, keysFlag string) (int64, error) {
+	size, err := inputFile(path)
+	if err != nil {
+		return 0, err
+	}
+	if lerr := lfsPointer(path); lerr != nil {
+		return 0, lerr
+	}
+	if raw {
+		if size == 0 {
+			return 0, &fileErr{path: path, reason: "empty file", err: decrypt.ErrTruncated}
+		}
+		return size, rawZip(path, keysFlag, false)
+	}
+	_, f, err := decrypt.OpenFile(path)
+	if err != nil {
+		return 0, packageHint("unpack", path, err)
+	}
+	f.Close()
+	return size, nil
+}
+
+// unpackError is the one line for a failed unpack of path into dir.
+func unpackError(ctx context.Context, path, dir string, raw bool, keysFlag string, err error) error {
+	if ierr := interrupted(ctx, err); ierr != nil {
+		return ierr
+	}
+	if errors.Is(err, stage.ErrExists) || errors.Is(err, decrypt.ErrExists) {
+		return existsHint(err, dir)
+	}
+	if raw {
+		if zerr := rawZip(path, keysFlag, true); zerr != nil {
+			return zerr
+		}
+	}
+	if errors.Is(err, decrypt.ErrNotPackage) {
+		return packageHint("unpack", path, err) // changed since checkUnpackInput
+	}
+	return notExtracted(path, err)
+}
+
+// checkedWords is the summary's account of an unverified unpack: what
+// was checked, and what was not for want of which key.
+func checkedWords(r decrypt.Result) string {
+	switch {
+	case r.MacChecked:
+		return "HMAC verified, FileDigest NOT (no FileDigest)"
+	case r.DigestChecked:
+		return "FileDigest verified, HMAC NOT (no MAC key)"
+	}
+	return "NOT verified (no MAC key, no FileDigest)"
+}
+
+// unverifiedWarning is the stderr warning of a raw unpack that did not
+// check everything, naming what was not and how to give it; "" when all
+// was checked.
+func unverifiedWarning(r decrypt.Result) string {
+	switch {
+	case r.Verified():
+		return ""
+	case r.MacChecked:
+		return "FileDigest not checked (give --digest, or use --keys-file, to verify it)"
+	case r.DigestChecked:
+		return "HMAC not checked (give --mac-key and --mac, or use --keys-file, to verify it)"
+	}
+	return "NOT verified: neither the HMAC nor the FileDigest was checked (give --mac-key and --mac, and --digest; or --keys-file)"
 }
 
 // replaceable reports whether dir may be replaced (force is set) and
@@ -157,30 +238,53 @@ func existsHint(err error, dir string) error {
 	return err
 }
 
+// rawKeys decodes raw mode's key flags; a value that is not base64 of
+// the right length is a usage error naming the flag (exit 2).
 func rawKeys(key, iv, macKey, mac, digest string) (decrypt.Keys, error) {
 	k := decrypt.Keys{Size: -1}
 	var err error
-	if k.EncryptionKey, err = decrypt.DecodeKey("--key", key, decrypt.KeySize); err != nil {
+	if k.EncryptionKey, err = keyFlag("key", key, decrypt.KeySize); err != nil {
 		return k, err
 	}
-	if k.IV, err = decrypt.DecodeKey("--iv", iv, decrypt.IVSize); err != nil {
+	if k.IV, err = keyFlag("iv", iv, decrypt.IVSize); err != nil {
 		return k, err
 	}
 	if (macKey == "") != (mac == "") {
 		return k, usagef("--mac-key and --mac go together")
 	}
 	if macKey != "" {
-		if k.MacKey, err = decrypt.DecodeKey("--mac-key", macKey, decrypt.KeySize); err != nil {
+		if k.MacKey, err = keyFlag("mac-key", macKey, decrypt.KeySize); err != nil {
 			return k, err
 		}
-		if k.Mac, err = decrypt.DecodeKey("--mac", mac, decrypt.MacSize); err != nil {
+		if k.Mac, err = keyFlag("mac", mac, decrypt.MacSize); err != nil {
 			return k, err
 		}
 	}
 	if digest != "" {
-		if k.FileDigest, err = decrypt.DecodeKey("--digest", digest, decrypt.DigestSize); err != nil {
+		if k.FileDigest, err = keyFlag("digest", digest, decrypt.DigestSize); err != nil {
 			return k, err
 		}
 	}
 	return k, nil
+}
+
+// keyFlag decodes the base64 value of the flag name, which must hold
+// size bytes; else badValue says which it is not. The values of --key
+// and --mac-key are key material and are never echoed (a mistyped key
+// is still most of a key); the others are.
+func keyFlag(name, value string, size int) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
+	what := ""
+	switch {
+	case err != nil:
+		what = "not base64"
+	case len(b) != size:
+		what = fmt.Sprintf("%d bytes, want %d", len(b), size)
+	default:
+		return b, nil
+	}
+	if name == "key" || name == "mac-key" {
+		return nil, usagef("invalid value for %s (not shown: key material): %s", flagName(name), what)
+	}
+	return nil, badValue(name, value, what)
 }

@@ -4,48 +4,84 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // The commit core, shared by Extract and ExtractStream.
 //
-// An extraction into DIR writes into a folder of its own, made by
-// os.MkdirTemp beside DIR: .DIR.partial-N (hidden, recognisably ours), the
-// tree in .DIR.partial-N/new. The commit renames it to DIR; an existing
-// DIR (Options.Replace, or an empty folder) is swapped with the new tree
-// in one step where the system can (Linux renameat2 RENAME_EXCHANGE), else
-// first moved into .DIR.partial-N/old; the temp folder is then removed
-// with the old tree. So a user's own
-// DIR.old or DIR.partial is never touched, and two extractions into one
-// DIR never share a folder.
+// DIR is first made absolute (filepath.Abs), so that "." or "sub/.." name
+// the folder itself and its parent is a real parent; messages quote DIR as
+// the caller gave it. An extraction writes into a temp folder of its own,
+// made by os.MkdirTemp and named .DIR.partial-N (hidden, recognisably
+// ours); the tree goes into its subfolder new. Where that folder lives
+// depends on what DIR is when the extraction begins:
+//
+//   - Beside DIR, when DIR does not exist, is not a folder, or is a
+//     non-empty folder to be replaced (Options.Replace). The commit renames
+//     the tree to DIR; an existing DIR is swapped with it in one step where
+//     the system can (Linux renameat2 RENAME_EXCHANGE), else first moved
+//     into .DIR.partial-N/old; the temp folder is then removed with the old
+//     tree. A replaced folder's mode bits (setgid and sticky included) and,
+//     when run as root, its owner and group are given to the new one first
+//     (keepDirAttrs). This needs write permission in DIR's parent.
+//   - Inside DIR, when DIR is an existing empty folder, or the process's
+//     current folder (which is never renamed away: a shell in it would be
+//     left in a removed folder). The commit moves the tree's top-level
+//     entries into DIR, so DIR keeps its inode and with it everything the
+//     user set on it: mode, owner, group, ACL. It needs no write permission
+//     in the parent. See inplace.go for the steps and what a crash leaves.
+//
+// So a user's own DIR.old or DIR.partial is never touched, and two
+// extractions into one DIR never share a folder.
 //
 // The steps that look at DIR and the temp folders of others — the start
 // (sweeping stale temp folders, making our own) and the commit (checking
-// DIR, renaming) — run under an exclusive lock on .DIR.lock beside DIR,
-// removed again when released. The lock is held for milliseconds, not for
-// the extraction, so concurrent extractions into one DIR run in parallel
-// and commit one after the other: with Replace each replaces the one
-// before (every commit puts a complete tree in place); without, the first
-// commits and the others fail with ErrExists. Every tree ever visible at
-// DIR is one extraction's complete, verified tree.
+// DIR, renaming) — run under an exclusive lock on DIR. Beside DIR that is
+// a lock on .DIR.lock beside it, removed again when released; inside DIR,
+// on Unix, an flock on the folder DIR itself, which leaves no file behind
+// (Windows cannot lock a folder and takes the lock file beside DIR there
+// too). A commit beside an existing folder takes both, the file first. The
+// locks are held for milliseconds, not for the extraction, so concurrent
+// extractions into one DIR run in parallel and commit one after the other:
+// with Replace each replaces the one before (every commit puts a complete
+// tree in place); without, the first commits and the others fail with
+// ErrExists. Every tree ever visible at DIR without a temp folder of ours
+// inside it is one extraction's complete, verified tree.
 //
 // Stale temp folders: a crashed run leaves its .DIR.partial-N. On Unix each
 // live run holds an flock on its folder, and the next extraction into DIR
-// removes folders that match the pattern exactly, hold nothing but new and
-// old, and are not locked. On Windows, where a folder cannot be locked,
-// they are left in place.
+// removes folders that match the pattern exactly, hold nothing but the
+// subfolders the steps make, and are not locked (inside DIR, a crashed
+// commit is completed instead: see inplace.go). On Windows, where a folder
+// cannot be locked, they are left in place.
 
 // target is one extraction's destination and its private temp folder.
 type target struct {
-	dir  string   // the destination, clean
-	tmp  string   // .DIR.partial-N beside it, ours alone
-	root string   // tmp/new, the tree being written
-	hold *os.File // keeps tmp marked as live (nil where unsupported)
+	name    string   // the destination as the caller gave it, clean: for messages
+	dir     string   // the destination, absolute and clean
+	tmp     string   // .DIR.partial-N, beside dir or inside it (inPlace); ours alone
+	root    string   // tmp/new, the tree being written
+	hold    *os.File // keeps tmp marked as live (nil where unsupported)
+	inPlace bool     // tmp is inside dir: the commit moves the tree's entries into dir
+	keep    bool     // abort must leave tmp: it holds what a later run completes
 }
 
-// partialPrefix and lockName name the files beside dir.
+// errNotDir: lockDir found something other than a folder at the path.
+var errNotDir = errors.New("not a folder")
+
+// newTarget resolves dir; nothing is created.
+func newTarget(dir string) (*target, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("stage: output folder %s: %w", dir, err)
+	}
+	return &target{name: filepath.Clean(dir), dir: abs}, nil
+}
+
+// partialPrefix and lockName name the temp folders and the lock file of
+// the destination dir, an absolute path.
 func partialPrefix(dir string) string { return "." + filepath.Base(dir) + ".partial-" }
 func lockName(dir string) string {
 	return filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".lock")
@@ -53,49 +89,81 @@ func lockName(dir string) string {
 
 // Occupied reports whether dir exists as anything but an empty folder:
 // what an extraction without Options.Replace refuses (ErrExists). An empty
-// folder counts as free and is replaced.
+// folder counts as free and is filled in place; so does one that holds
+// nothing but the temp folders of extractions into it that are writing
+// or crashed while writing (.DIR.partial-N, see inplace.go). One whose
+// commit is under way or was cut short counts as occupied.
 func Occupied(dir string) (bool, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false, fmt.Errorf("stage: %w", err)
+	}
+	busy, err := occupied(abs)
+	if err != nil {
+		return false, fmt.Errorf("stage: %w", err)
+	}
+	return busy, nil
+}
+
+// occupied is Occupied for an absolute dir; errors are the file system's.
+func occupied(dir string) (bool, error) {
 	fi, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("stage: %w", err)
+		return false, err
 	case !fi.IsDir():
 		return true, nil
 	}
 	f, err := os.Open(dir)
 	if err != nil {
-		return false, fmt.Errorf("stage: %w", err)
+		return false, err
 	}
 	defer f.Close()
-	names, err := f.Readdirnames(1)
-	if len(names) > 0 {
-		return true, nil
+	prefix := partialPrefix(dir)
+	for {
+		names, err := f.Readdirnames(16)
+		for _, n := range names {
+			if !writingTemp(dir, prefix, n) {
+				return true, nil
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
 	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return false, fmt.Errorf("stage: %w", err)
-	}
-	return false, nil
 }
 
-// vacant fails with ErrExists when dir is occupied and replace is false.
-func vacant(dir string, replace bool) error {
+// vacant fails with ErrExists when t.dir is occupied and replace is false.
+func (t *target) vacant(replace bool) error {
 	if replace {
 		return nil
 	}
-	busy, err := Occupied(dir)
+	busy, err := occupied(t.dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("stage: output folder %s: %w", t.name, err)
 	}
 	if busy {
-		return fmt.Errorf("stage: %s: %w", dir, ErrExists)
+		return fmt.Errorf("stage: %s: %w", t.name, ErrExists)
 	}
 	return nil
 }
 
+// vacant is the check Extract makes before it reads anything.
+func vacant(dir string, replace bool) error {
+	t, err := newTarget(dir)
+	if err != nil {
+		return err
+	}
+	return t.vacant(replace)
+}
+
 // into is the one commit core behind both extractors: it begins a fresh
-// temp folder beside dir (begin), has fill write the tree under its root,
+// temp folder for dir (begin), has fill write the tree under its root,
 // runs opt.Verify (when set) once fill succeeded, and commits; any error
 // removes the temp folder and leaves dir as it was.
 func into(dir string, opt Options, fill func(root string) (Result, error)) (Result, error) {
@@ -120,94 +188,70 @@ func into(dir string, opt Options, fill func(root string) (Result, error)) (Resu
 }
 
 // begin checks dir (unless opt.Replace, it must be free) and makes the
-// temp folder an extraction of it writes into.
+// temp folder an extraction of it writes into: inside dir when dir is a
+// folder to fill in place, else beside it (see the comment at the top).
 func begin(dir string, opt Options) (*target, error) {
-	t := &target{dir: filepath.Clean(dir)}
-	if err := vacant(t.dir, opt.Replace); err != nil {
-		return nil, err
-	}
-	parent := filepath.Dir(t.dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return nil, fmt.Errorf("stage: %w", err)
-	}
-	lk, err := lockTarget(lockName(t.dir))
+	t, err := newTarget(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer lk.unlock()
-	sweep(parent, partialPrefix(t.dir))
-	if t.tmp, err = os.MkdirTemp(parent, partialPrefix(t.dir)); err != nil {
-		return nil, fmt.Errorf("stage: %w", err)
+	if fi, err := os.Lstat(t.dir); err == nil && fi.IsDir() {
+		ok, err := t.beginInPlace(opt)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return t, nil
+		}
 	}
-	if t.hold, err = holdDir(t.tmp); err != nil {
-		_ = os.RemoveAll(t.tmp)
+	if err := t.beginBeside(opt); err != nil {
 		return nil, err
-	}
-	t.root = filepath.Join(t.tmp, "new")
-	if err := os.Mkdir(t.root, defaultDirMode); err != nil {
-		t.abort()
-		return nil, fmt.Errorf("stage: %w", err)
 	}
 	return t, nil
 }
 
-// sweep removes the stale temp folders of crashed extractions beside the
-// destination: names prefix+digits (as os.MkdirTemp makes them), real
-// folders holding at most new and old, not held by a live run. Called with
-// the target's lock held.
-func sweep(parent, prefix string) {
-	ents, err := os.ReadDir(parent)
+// beginBeside makes the temp folder beside t.dir.
+func (t *target) beginBeside(opt Options) error {
+	if err := t.vacant(opt.Replace); err != nil {
+		return err
+	}
+	parent := filepath.Dir(t.dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return t.besideErr(err)
+	}
+	lk, err := lockTarget(lockName(t.dir))
 	if err != nil {
-		return
+		return t.besideErr(err)
 	}
-	for _, de := range ents {
-		suffix, ok := strings.CutPrefix(de.Name(), prefix)
-		if !ok || !de.IsDir() || !allDigits(suffix) {
-			continue
-		}
-		p := filepath.Join(parent, de.Name())
-		if !onlyOurs(p) {
-			continue
-		}
-		f, ok := unused(p)
-		if !ok {
-			continue
-		}
-		_ = os.RemoveAll(p)
-		f.Close()
+	defer lk.unlock()
+	sweep(parent, partialPrefix(t.dir), besideSteps)
+	if t.tmp, err = os.MkdirTemp(parent, partialPrefix(t.dir)); err != nil {
+		return t.besideErr(err)
 	}
+	return t.makeRoot()
 }
 
-func allDigits(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
+// makeRoot marks the new temp folder t.tmp as live and makes its new.
+func (t *target) makeRoot() error {
+	var err error
+	if t.hold, err = holdDir(t.tmp); err != nil {
+		_ = os.RemoveAll(t.tmp)
+		return err
 	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
+	t.root = filepath.Join(t.tmp, "new")
+	if err := os.Mkdir(t.root, defaultDirMode); err != nil {
+		t.abort()
+		return fmt.Errorf("stage: %w", err)
 	}
-	return true
+	return nil
 }
 
-// onlyOurs reports whether the folder p holds nothing but what begin and
-// commit put there.
-func onlyOurs(p string) bool {
-	ents, err := os.ReadDir(p)
-	if err != nil {
-		return false
-	}
-	for _, e := range ents {
-		if (e.Name() != "new" && e.Name() != "old") || !e.IsDir() {
-			return false
-		}
-	}
-	return true
-}
-
-// abort removes everything the extraction wrote.
+// abort removes everything the extraction wrote (but a temp folder that
+// a failed in-place commit could not undo: see keep).
 func (t *target) abort() {
-	_ = os.RemoveAll(t.tmp)
+	if !t.keep {
+		_ = os.RemoveAll(t.tmp)
+	}
 	if t.hold != nil {
 		t.hold.Close()
 	}
@@ -217,39 +261,67 @@ func (t *target) abort() {
 // removes the temp folder, with whatever it replaced. On an error the
 // destination is as it was and the temp folder is removed.
 func (t *target) commit(opt Options) error {
-	err := t.swap(opt)
-	if err == nil && opt.Sync {
-		err = syncDir(filepath.Dir(t.dir))
+	var err error
+	if t.inPlace {
+		err = t.commitInPlace(opt)
+	} else {
+		err = t.swap(opt)
+		if err == nil && opt.Sync {
+			err = syncDir(filepath.Dir(t.dir))
+		}
 	}
 	t.abort() // removes what was replaced, or the tree that failed
 	return err
 }
 
+// swap commits a tree written beside t.dir.
 func (t *target) swap(opt Options) error {
 	lk, err := lockTarget(lockName(t.dir))
 	if err != nil {
-		return err
+		return t.besideErr(err)
 	}
 	defer lk.unlock()
-	if err := vacant(t.dir, opt.Replace); err != nil {
+	if dirLocks {
+		// Serializes with in-place commits, which take only this lock.
+		dl, err := lockDir(t.dir)
+		switch {
+		case err == nil:
+			defer dl.unlock()
+		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errNotDir):
+			return t.dirLockErr(err)
+		}
+	}
+	if err := t.vacant(opt.Replace); err != nil {
 		return err
 	}
-	if fi, err := os.Lstat(t.dir); err == nil {
-		if fi.IsDir() && exchange(t.root, t.dir) == nil {
-			return nil // the old tree is now at t.root, removed with t.tmp
-		}
-		old := filepath.Join(t.tmp, "old")
-		if err := os.Rename(t.dir, old); err != nil {
-			return fmt.Errorf("stage: move old %s aside: %w", t.dir, err)
-		}
+	fi, err := os.Lstat(t.dir)
+	if err != nil {
 		if err := os.Rename(t.root, t.dir); err != nil {
-			_ = os.Rename(old, t.dir)
-			return fmt.Errorf("stage: commit %s: %w", t.dir, err)
+			return fmt.Errorf("stage: commit %s: %w", t.name, err)
 		}
 		return nil
 	}
+	if fi.IsDir() {
+		if err := keepDirAttrs(fi, t.root); err != nil {
+			return fmt.Errorf("stage: commit %s: keep the replaced folder's mode and owner: %w", t.name, err)
+		}
+		if exchange(t.root, t.dir) == nil {
+			adoptLive(t.root, t.dir)
+			return nil // the old tree is now at t.root, removed with t.tmp
+		}
+	}
+	old := filepath.Join(t.tmp, "old")
+	if err := os.Rename(t.dir, old); err != nil {
+		_ = os.Chmod(t.root, defaultDirMode) // a read-only mode kept would stop abort
+		return t.replaceErr(err)
+	}
 	if err := os.Rename(t.root, t.dir); err != nil {
-		return fmt.Errorf("stage: commit %s: %w", t.dir, err)
+		_ = os.Rename(old, t.dir)
+		_ = os.Chmod(t.root, defaultDirMode)
+		return fmt.Errorf("stage: commit %s: %w", t.name, err)
+	}
+	if fi.IsDir() {
+		adoptLive(old, t.dir)
 	}
 	return nil
 }

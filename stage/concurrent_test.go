@@ -30,16 +30,22 @@ func manyFiles(t *testing.T, n int) ([]byte, map[string]string) {
 }
 
 // TestConcurrentExtractsNeverMix: eight extractions (both extractors) into
-// one folder at once. With Replace all succeed; without, exactly one does
-// and the others fail with ErrExists. Either way the folder ends as one
-// complete tree and nothing else is left beside it (no temp folder, no
-// lock file).
+// one folder at once, new or an existing empty one (filled in place). With
+// Replace all succeed; without, exactly one does and the others fail with
+// ErrExists. Either way the folder ends as one complete tree and nothing
+// else is left beside it or in it (no temp folder, no lock file).
 func TestConcurrentExtractsNeverMix(t *testing.T) {
 	z, want := manyFiles(t, 400)
-	for _, replace := range []bool{true, false} {
-		t.Run(fmt.Sprintf("replace=%v", replace), func(t *testing.T) {
+	for _, c := range []struct{ replace, exists bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+		replace := c.replace
+		t.Run(fmt.Sprintf("replace=%v/exists=%v", replace, c.exists), func(t *testing.T) {
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "out")
+			if c.exists {
+				if err := os.Mkdir(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
 			errs := make([]error, 8)
 			// On Linux a replace is one renameat2 exchange: once the
 			// folder exists it never goes missing.

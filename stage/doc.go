@@ -31,15 +31,20 @@
 // tail buffered). Memory is a few fixed buffers per worker whatever the
 // entry sizes.
 //
-// The commit is atomic: everything is written into a temp folder of the
-// extraction's own (os.MkdirTemp beside DIR: .DIR.partial-N), the caller's
-// Verify hook runs, and only then the tree is renamed to DIR under a lock
-// on DIR (.DIR.lock beside it, removed again), Options.Replace swapping
-// out an existing DIR. Any failure removes the temp folder and leaves DIR
-// untouched; siblings it did not create (a user's DIR.old or DIR.partial)
-// are never touched. Concurrent extractions into one DIR never mix (see
-// commit.go). With Options.Sync, files and directories are fsynced before
-// the rename and the parent after it.
+// The commit is all or nothing: everything is written into a temp folder
+// of the extraction's own (os.MkdirTemp beside DIR: .DIR.partial-N), the
+// caller's Verify hook runs, and only then the tree is renamed to DIR
+// under a lock on DIR (.DIR.lock beside it, removed again), Options.Replace
+// swapping out an existing DIR. An existing empty DIR, or the current
+// folder, is instead filled in place, so that it keeps its mode, owner
+// and ACL and needs no write permission in its parent: the temp folder is
+// made inside it and its entries are moved in at the commit, in steps a
+// later extraction completes after a crash (inplace.go). Any failure
+// removes the temp folder and leaves DIR untouched; siblings it did not
+// create (a user's DIR.old or DIR.partial) are never touched. Concurrent
+// extractions into one DIR never mix (see commit.go). With Options.Sync,
+// files and directories are fsynced before the rename and the parent
+// after it.
 //
 // Before anything is written, every name is checked (name.go): no "..",
 // ".", empty parts, absolute or UNC paths, drive letters or ":" at all,

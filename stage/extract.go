@@ -21,18 +21,22 @@ type Options struct {
 	// Workers is the number of entries extracted at once; 0 means two
 	// per CPU (see defaultWorkers).
 	Workers int
-	// Replace allows an existing destination: the old directory is renamed
-	// into the extraction's own temp folder, the new one renamed in, then
-	// the temp folder removed with the old tree. Without Replace an
-	// existing destination fails with ErrExists, unless it is an empty
-	// folder.
+	// Replace allows an existing destination: the old directory is swapped
+	// with the new tree (which gets the old one's mode bits, and owner and
+	// group when run as root, on Unix), then the temp folder removed with
+	// the old tree; the current folder is not swapped but emptied and
+	// filled in place (see commit.go). Without Replace an existing
+	// destination fails with ErrExists, unless it is an empty folder. An
+	// empty folder is filled in place either way, and so keeps its mode,
+	// owner and ACL.
 	Replace bool
 	// Sync makes the result durable before it becomes visible: every file
 	// is fsynced before it is closed, every directory of the tree after all
-	// files are written, and the parent directory after the rename. Without
-	// Sync the commit is atomic but not durable across a power loss (a
-	// crash may leave a .DIR.partial-N folder, which the next extraction
-	// into DIR removes on Unix).
+	// files are written, and the parent directory after the rename (the
+	// folder and the temp folder between the steps of a fill in place).
+	// Without Sync the commit is not durable across a power loss (a crash
+	// may leave a .DIR.partial-N folder, which the next extraction into DIR
+	// removes, or completes, on Unix).
 	Sync bool
 	// Progress, if set, is called with each number of bytes written. It is
 	// called from several goroutines at once.
@@ -52,10 +56,12 @@ type Result struct {
 }
 
 // Extract extracts the ZIP read through r (size bytes) into the directory
-// dir, atomically: entries are written into a temp folder of this call's
-// own beside dir (.DIR.partial-N, see commit.go) and renamed to dir only
-// when all of them were written and verified and opt.Verify passed. On any
-// error nothing is left of the temp folder and dir is untouched.
+// dir, all or nothing: entries are written into a temp folder of this
+// call's own beside dir (.DIR.partial-N, see commit.go) and renamed to dir
+// only when all of them were written and verified and opt.Verify passed;
+// an existing empty dir (or the current folder) is filled in place
+// instead, the temp folder inside it, its entries moved in at the end. On
+// any error nothing is left of the temp folder and dir is untouched.
 //
 // Workers read r concurrently, each through its own io.SectionReader, so r
 // must allow concurrent ReadAt (an *os.File or a *bytes.Reader does).
@@ -64,14 +70,14 @@ type Result struct {
 //
 // Extractions into the same dir may run at once, in one process or
 // several: they never share a folder and commit one at a time under a
-// lock beside dir; with Replace the last to commit wins, without it the
+// lock on dir; with Replace the last to commit wins, without it the
 // first does and the others fail with ErrExists. An existing empty folder
 // at dir counts as free.
 //
 // Errors wrap ErrExists, ErrUnsafePath, ErrCorrupt, ErrUnsupported, a
 // context error, or a file-system error.
 func Extract(ctx context.Context, r io.ReaderAt, size int64, dir string, opt Options) (Result, error) {
-	if err := vacant(filepath.Clean(dir), opt.Replace); err != nil {
+	if err := vacant(dir, opt.Replace); err != nil {
 		return Result{}, err
 	}
 	zr, err := zip.NewReader(r, size)

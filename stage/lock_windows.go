@@ -29,7 +29,7 @@ const lockTries = 1000
 func lockTarget(path string) (*targetLock, error) {
 	p, err := windows.UTF16PtrFromString(path)
 	if err != nil {
-		return nil, fmt.Errorf("stage: lock: %w", err)
+		return nil, fmt.Errorf("lock: %w", err)
 	}
 	var h windows.Handle
 	// A file being deleted cannot be opened for a moment: access denied
@@ -49,15 +49,23 @@ func lockTarget(path string) (*targetLock, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("stage: lock %s: %w", path, err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	l := &targetLock{f: os.NewFile(uintptr(h), path)}
 	if err := windows.LockFileEx(h, windows.LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, &l.ol); err != nil {
 		l.f.Close()
-		return nil, fmt.Errorf("stage: lock %s: %w", path, err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return l, nil
 }
+
+// dirLocks is false: lockDir is the lock file beside the folder.
+const dirLocks = false
+
+// lockDir locks the destination folder path. Windows cannot lock a
+// folder: the lock file beside it (lockTarget) stands in, so filling a
+// folder in place needs write permission in its parent here.
+func lockDir(path string) (*targetLock, error) { return lockTarget(lockName(path)) }
 
 // unlock releases the lock and removes the file unless another process
 // has it open (it then removes it when its turn ends).
@@ -75,3 +83,7 @@ func holdDir(string) (*os.File, error) { return nil, nil }
 // unused reports false: on Windows a crashed extraction's temp folder is
 // left in place (hidden, named .DIR.partial-N) rather than guessed at.
 func unused(string) (*os.File, bool) { return nil, false }
+
+// tellsLive is false: unused cannot tell a live temp folder from a stale
+// one, since no folder can be locked here.
+const tellsLive = false

@@ -54,7 +54,7 @@ func walk(root string, skip func(path string) bool) ([]source, error) {
 			}
 			name := prefix + de.Name()
 			if strings.ContainsRune(de.Name(), '\\') {
-				return fmt.Errorf("stage: %s: backslash in a file name: %w", p, ErrUnsafePath)
+				return &UnsafeSourceError{Path: p, What: "a backslash in its name"}
 			}
 			switch t := de.Type(); {
 			case t.IsDir():
@@ -79,9 +79,9 @@ func walk(root string, skip func(path string) bool) ([]source, error) {
 				}
 				out = append(out, source{path: p, name: name, size: info.Size(), mtime: info.ModTime()})
 			case t&fs.ModeSymlink != 0:
-				return fmt.Errorf("stage: %s: symlink in source folder: %w", p, ErrUnsafePath)
+				return &UnsafeSourceError{Path: p, What: "a symbolic link"}
 			default:
-				return fmt.Errorf("stage: %s: special file (%v) in source folder: %w", p, t, ErrUnsafePath)
+				return &UnsafeSourceError{Path: p, What: specialKind(t)}
 			}
 		}
 		for _, s := range subdirs {
@@ -149,4 +149,32 @@ func winCompare(a, b string) int {
 	default:
 		return strings.Compare(a, b)
 	}
+}
+
+// UnsafeSourceError is an entry of the folder Write packs that it
+// refuses (errors.Is ErrUnsafePath): Path as the walk named it (root
+// joined with the names below it) and What it is, with its article ("a
+// symbolic link", "a named pipe", "a backslash in its name").
+type UnsafeSourceError struct {
+	Path, What string
+}
+
+func (e *UnsafeSourceError) Error() string {
+	return fmt.Sprintf("stage: %s: %s in the source folder: %v", e.Path, e.What, ErrUnsafePath)
+}
+
+func (e *UnsafeSourceError) Unwrap() error { return ErrUnsafePath }
+
+// specialKind names a file type that is neither regular, a folder nor a
+// symbolic link.
+func specialKind(t fs.FileMode) string {
+	switch {
+	case t&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case t&fs.ModeSocket != 0:
+		return "a socket"
+	case t&fs.ModeDevice != 0:
+		return "a device file"
+	}
+	return fmt.Sprintf("a special file (%v)", t.Type())
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
@@ -162,5 +163,41 @@ func TestUnpackNotStreamable(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 1 {
 		t.Fatalf("staging file left behind: %v", ents)
+	}
+}
+
+// TestUnpackNotStreamableIntoCurrentFolder: the staged path into "." (an
+// empty current folder, filled in place) puts its staging ZIP beside the
+// folder, not in it, and leaves nothing but the tree.
+func TestUnpackNotStreamableIntoCurrentFolder(t *testing.T) {
+	inner := zipOf(t, func(zw *zip.Writer) {
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: "stored.bin", Method: zip.Store})
+		w.Write(bytes.Repeat([]byte("stored "), 1000))
+		entry(zw, "setup.cmd", "echo hi")
+	})
+	pkg := sealInner(t, inner)
+	parent := t.TempDir()
+	here := filepath.Join(parent, "here")
+	if err := os.Mkdir(here, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(here)
+	res, err := Unpack(context.Background(), pkg, ".", UnpackOptions{})
+	if err != nil {
+		t.Fatalf("Unpack into .: %v", err)
+	}
+	if res.Extract.Files != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	var names []string
+	for _, d := range []string{here, parent} {
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			names = append(names, filepath.Join(filepath.Base(d), e.Name()))
+		}
+	}
+	want := []string{filepath.Join("here", "setup.cmd"), filepath.Join("here", "stored.bin"), filepath.Join(filepath.Base(parent), "here")}
+	if fmt.Sprint(names) != fmt.Sprint(want) {
+		t.Errorf("left %v, want %v", names, want)
 	}
 }

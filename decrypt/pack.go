@@ -220,11 +220,9 @@ func packFailure(ctx context.Context, err error, setupFolder, outPath, tmpName s
 	if errors.As(err, &worded) {
 		return err
 	}
-	if errors.Is(err, stage.ErrUnsafePath) {
-		if p, what := unsafeEntry(setupFolder); p != "" {
-			return newPackError(fmt.Sprintf("%s: %s (not packed: unsafe path)", p, what), err)
-		}
-		return err
+	var ue *stage.UnsafeSourceError
+	if errors.As(err, &ue) {
+		return newPackError(fmt.Sprintf("%s: %s in the setup folder (not packed: unsafe path)", ue.Path, ue.What), err)
 	}
 	var le *os.LinkError // the temporary file linked or renamed into place
 	if errors.As(err, &le) {
@@ -257,45 +255,6 @@ var writeOp = map[string]bool{"write": true, "sync": true, "truncate": true, "cl
 func inFolder(folder, path string) bool {
 	rel, err := filepath.Rel(folder, path)
 	return err == nil && filepath.IsLocal(rel)
-}
-
-// specialKind names the kind of a file neither regular, a folder nor a
-// symbolic link.
-func specialKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device file"
-	}
-	return fmt.Sprintf("a special file (%v)", m.Type())
-}
-
-// unsafeEntry finds an entry of root that stage.Write refuses (see its
-// walk), to name it: its path and what it is; "" if there is none (any
-// more). Only a failed pack calls it.
-func unsafeEntry(root string) (path, what string) {
-	// "root/." so that a root that is a symbolic link is followed, as
-	// stage does; WalkDir cleans the paths below it back to "root/name".
-	start := root + string(filepath.Separator) + "."
-	filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
-		switch {
-		case err != nil || p == start:
-			return nil
-		case strings.ContainsRune(d.Name(), '\\'):
-			path, what = p, "a backslash in a file name"
-		case d.Type()&fs.ModeSymlink != 0:
-			path, what = p, "a symbolic link in the setup folder"
-		case !d.IsDir() && !d.Type().IsRegular():
-			path, what = p, specialKind(d.Type())+" in the setup folder"
-		default:
-			return nil
-		}
-		return fs.SkipAll
-	})
-	return path, what
 }
 
 // ownFiles is stage.WriteOptions.Skip for a pack whose output lies in

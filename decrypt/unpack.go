@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -159,11 +160,22 @@ func unpackStream(ctx context.Context, src io.Reader, k Keys, dir string, opt Un
 // random access. The staging file is removed either way.
 func unpackStaged(ctx context.Context, src io.Reader, k Keys, dir string, opt UnpackOptions) (UnpackResult, error) {
 	var res UnpackResult
-	parent := filepath.Dir(filepath.Clean(dir))
+	abs, err := filepath.Abs(dir) // "." has no parent of its own
+	if err != nil {
+		return res, fmt.Errorf("decrypt: output folder: %w", err)
+	}
+	parent := filepath.Dir(abs)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return res, fmt.Errorf("decrypt: output folder: %w", err)
 	}
 	tmp, err := os.CreateTemp(parent, ".imepipe-staging-*.zip")
+	if errors.Is(err, fs.ErrPermission) {
+		// An existing empty folder is filled in place (stage) and needs
+		// no write permission beside it; the staging ZIP goes to the
+		// temp folder then, on another file system perhaps: it is only
+		// read back, never renamed.
+		tmp, err = os.CreateTemp("", "imepipe-staging-*.zip")
+	}
 	if err != nil {
 		return res, fmt.Errorf("decrypt: staging: %w", err)
 	}

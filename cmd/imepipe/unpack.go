@@ -219,11 +219,14 @@ func replaceable(dir string, force bool) (bool, error) {
 	if force {
 		return true, nil
 	}
-	ents, err := os.ReadDir(dir)
+	// Occupied, not a bare ReadDir: a folder holding only what a crashed
+	// run left (its hidden staging folder) counts as empty, as stage
+	// counts it.
+	busy, err := stage.Occupied(dir)
 	if err != nil {
-		return false, fmt.Errorf("output folder: %w", err)
+		return false, fmt.Errorf("output folder %s: %w", dir, err)
 	}
-	if len(ents) > 0 {
+	if busy {
 		return false, fmt.Errorf("output folder %s exists and is not empty (use --force to replace it)", dir)
 	}
 	return false, nil

@@ -22,13 +22,7 @@ func manualRetry(attempts int, backoff func(int) time.Duration) (Retry, *clockte
 		Attempts: attempts,
 		Backoff:  backoff,
 		Now:      clk.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			clk.Advance(d)
-			return nil
-		},
+		Sleep:    clk.Sleep,
 	}, clk
 }
 

@@ -49,7 +49,7 @@ func TestCrashChild(t *testing.T) {
 			os.Exit(crashCode)
 		}
 	}
-	if err := bothExtractors["Extract"](smallZipBytes(t), dir, opt); err != nil {
+	if err := extractors["Extract"](smallZipBytes(t), dir, opt); err != nil {
 		t.Fatal(err)
 	}
 	os.Exit(0)
@@ -107,7 +107,7 @@ func TestInPlaceCrashRecovers(t *testing.T) {
 				case k > 0 && !busy:
 					t.Errorf("step %d: a half-filled folder counts as free", k)
 				}
-				err = bothExtractors["ExtractStream"](z, dir, Options{})
+				err = extractors["ExtractStream"](z, dir, Options{})
 				switch {
 				case k == 0 && c.old == nil:
 					if err != nil {

@@ -54,18 +54,6 @@ func lstat(t *testing.T, p string) fs.FileInfo {
 	return fi
 }
 
-// bothExtractors runs Extract and ExtractStream of z into dir.
-var bothExtractors = map[string]func(z []byte, dir string, opt Options) error{
-	"Extract": func(z []byte, dir string, opt Options) error {
-		_, err := Extract(context.Background(), bytes.NewReader(z), int64(len(z)), dir, opt)
-		return err
-	},
-	"ExtractStream": func(z []byte, dir string, opt Options) error {
-		_, err := ExtractStream(context.Background(), bytes.NewReader(z), dir, opt)
-		return err
-	},
-}
-
 // TestExtractIntoCurrentFolder: "." (imepipe unpack -o .) in an empty
 // current folder is filled in place: the temp folder and lock once landed
 // inside "." itself, so the commit found it not empty, and with Replace
@@ -73,7 +61,7 @@ var bothExtractors = map[string]func(z []byte, dir string, opt Options) error{
 // Replace and, with it, emptied and filled in place, never renamed.
 func TestExtractIntoCurrentFolder(t *testing.T) {
 	z, want := smallZip(t)
-	for name, extract := range bothExtractors {
+	for name, extract := range extractors {
 		t.Run(name, func(t *testing.T) {
 			parent := t.TempDir()
 			cwd := filepath.Join(parent, "here")
@@ -115,7 +103,7 @@ func TestExtractRelativeTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(filepath.Join(parent, "sub"))
-	if err := bothExtractors["Extract"](z, filepath.Join("..", "sub", "..", "out"), Options{}); err != nil {
+	if err := extractors["Extract"](z, filepath.Join("..", "sub", "..", "out"), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	sameTree(t, want, treeSums(t, filepath.Join(parent, "out")))
@@ -132,7 +120,7 @@ func TestExtractRelativeTarget(t *testing.T) {
 // the test runs as root, the owner and group it was given.
 func TestExtractKeepsEmptyFolder(t *testing.T) {
 	z, want := smallZip(t)
-	for name, extract := range bothExtractors {
+	for name, extract := range extractors {
 		for _, replace := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/replace=%v", name, replace), func(t *testing.T) {
 				parent := t.TempDir()
@@ -172,7 +160,7 @@ func TestReplaceKeepsFolderAttrs(t *testing.T) {
 		t.Skip("Windows: a replaced folder's ACL is not copied (keepDirAttrs), and it has no mode bits to copy")
 	}
 	z, want := smallZip(t)
-	for name, extract := range bothExtractors {
+	for name, extract := range extractors {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "share")
 			mkdirMode(t, dir, fs.ModeDir|fs.ModeSetgid|fs.ModeSticky|0o750)
@@ -218,7 +206,7 @@ func TestInPlaceTempFolders(t *testing.T) {
 	if busy, err := Occupied(dir); busy || err != nil {
 		t.Fatalf("Occupied = %v, %v; want free", busy, err)
 	}
-	if err := bothExtractors["Extract"](z, dir, Options{}); err != nil {
+	if err := extractors["Extract"](z, dir, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, ".out.partial-1")); !errors.Is(err, fs.ErrNotExist) {
@@ -227,7 +215,7 @@ func TestInPlaceTempFolders(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "old.txt"), []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := bothExtractors["ExtractStream"](z, dir, Options{Replace: true}); err != nil {
+	if err := extractors["ExtractStream"](z, dir, Options{Replace: true}); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Lstat(live)
@@ -248,7 +236,7 @@ func TestInPlaceRefusesTempName(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := bothExtractors["Extract"](z, dir, Options{})
+	err := extractors["Extract"](z, dir, Options{})
 	if !errors.Is(err, ErrUnsafePath) || !strings.Contains(err.Error(), ".out.partial-7") {
 		t.Fatalf("err = %v, want ErrUnsafePath naming the entry", err)
 	}

@@ -70,16 +70,16 @@ func TestUnwritableParent(t *testing.T) {
 	}
 	readOnly(t, filepath.Join(base, "rootowned"))
 	t.Chdir(base)
-	if err := bothExtractors["Extract"](z, filepath.Join("rootowned", "mine"), Options{}); err != nil {
+	if err := extractors["Extract"](z, filepath.Join("rootowned", "mine"), Options{}); err != nil {
 		t.Fatalf("Extract into an empty folder: %v", err)
 	}
-	if err := bothExtractors["ExtractStream"](z, filepath.Join("rootowned", "mine2"), Options{Replace: true}); err != nil {
+	if err := extractors["ExtractStream"](z, filepath.Join("rootowned", "mine2"), Options{Replace: true}); err != nil {
 		t.Fatalf("ExtractStream into an empty folder: %v", err)
 	}
 	for _, d := range []string{"mine", "mine2"} {
 		sameTree(t, want, treeSums(t, filepath.Join(base, "rootowned", d)))
 	}
-	for name, extract := range bothExtractors {
+	for name, extract := range extractors {
 		for _, c := range []struct {
 			dir string
 			opt Options
@@ -111,7 +111,7 @@ func TestUnwritableFolder(t *testing.T) {
 	}
 	readOnly(t, dir)
 	t.Chdir(base)
-	for _, extract := range bothExtractors {
+	for _, extract := range extractors {
 		checkOneLine(t, extract(z, "locked", Options{Replace: true}), "locked", "cannot write in")
 	}
 	assertNothingLeft(t, dir)
@@ -134,7 +134,7 @@ func TestReplaceUnwritableFolder(t *testing.T) {
 	readOnly(t, dir)
 	before := treeSums(t, dir)
 	t.Chdir(base)
-	for _, extract := range bothExtractors {
+	for _, extract := range extractors {
 		checkOneLine(t, extract(z, "locked", Options{Replace: true}), "locked", "cannot replace")
 	}
 	sameTree(t, before, treeSums(t, dir))
@@ -165,7 +165,7 @@ func TestInPlaceReplaceUndo(t *testing.T) {
 	steps := 0
 	afterStep = func() { steps++ }
 	t.Cleanup(func() { afterStep = nil })
-	err := bothExtractors["Extract"](z, ".", Options{Replace: true})
+	err := extractors["Extract"](z, ".", Options{Replace: true})
 	checkOneLine(t, err, ".", `moving "ro" aside`)
 	if steps != 3 {
 		t.Errorf("%d steps before the error, want 3: the commit point, a.txt and b.txt (in name order)", steps)

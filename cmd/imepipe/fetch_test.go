@@ -109,13 +109,7 @@ func instantRetries(t *testing.T) {
 	fetchRetry = fetch.Retry{
 		Backoff: func(a int) time.Duration { return 250 * time.Millisecond << (a - 1) },
 		Now:     clk.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			clk.Advance(d)
-			return nil
-		},
+		Sleep:   clk.Sleep,
 	}
 	t.Cleanup(func() { fetchRetry = fetch.Retry{} })
 }

@@ -5,6 +5,7 @@
 package clocktest
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -68,6 +69,17 @@ func (c *Clock) Advance(d time.Duration) {
 	}
 	c.waiters = kept
 	c.mu.Unlock()
+}
+
+// Sleep is a pause on the clock: it moves the clock forward by d and
+// returns at once, unless ctx is done (a stand-in for a retry policy's
+// sleep, so that its elapsed time is the sum of its pauses).
+func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
 }
 
 // Func is a clock that reads now (a test's own sequence of times); its

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -121,6 +122,9 @@ func TestPackWriteErrorNamesOutput(t *testing.T) {
 func TestPackPermissionNamesOutput(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("root writes to read-only folders")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("a folder's mode bits do not stop creating files in it on Windows")
 	}
 	src := packFolder(t)
 	locked := t.TempDir()

@@ -124,6 +124,10 @@ func (e *RequestError) Reason() string {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out"
+	case errors.Is(err, errRefused):
+		return "connection refused" // the system's words differ: "Connection refused.", "actively refused it"
+	case errors.Is(err, errReset):
+		return "connection reset"
 	case errors.Is(err, io.EOF):
 		return "connection closed before a response"
 	case errors.As(err, &de):

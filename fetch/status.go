@@ -189,7 +189,14 @@ func (c *counters) fill(s *Status) {
 // other, and one is both the least those bytes took and, for a file found
 // complete, the one request this run made (Stat's one byte, which is not
 // counted as downloaded).
+//
+// A peer kind that delivered nothing counts no connection: its requests
+// went to a swarm that named no holder (answered at once, without a
+// peer), and DO counts the peers it reached.
 func (c *counters) connections(k SourceKind) int {
+	if k.IsPeer() && c.from[k].Load() == 0 && c.previous[k] == 0 {
+		return 0
+	}
 	n := int(c.conns[k].Load())
 	if n == 0 && c.previous[k] > 0 {
 		return 1

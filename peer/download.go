@@ -297,7 +297,7 @@ func (r *running) wait(ctx context.Context) (Result, error) {
 	}
 	if err != nil {
 		if ct != nil && cfg.Cache != nil {
-			ct.setStatus(st)
+			ct.setStatus(res.Status)
 		}
 		return res, err
 	}
@@ -308,17 +308,23 @@ func (r *running) wait(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	if cfg.Cache != nil {
-		if err := cfg.Cache.Finish(ct, st); err != nil {
+		// The DO cache's record and the result are one record: the same
+		// NumPeers, and the cache's ExpireOn and IsPinned in both.
+		if err := cfg.Cache.Finish(ct, res.Status); err != nil {
 			return res, err
 		}
+		cs := ct.Status()
+		res.Status.ExpireOn, res.Status.IsPinned = cs.ExpireOn, cs.IsPinned
 	}
 	if sw != nil {
+		// Announcing the complete content; the peers it learns of now
+		// served nothing of this download, so NumPeers stays as it was.
 		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		if err := sw.Refresh(actx); err != nil {
 			cfg.Logf("peer: announcing %s: %v", info.DoFileID, err)
 		}
 		cancel()
-		res.ArrayCalls, res.Status.NumPeers = sw.ArrayCalls(), sw.NumPeers()
+		res.ArrayCalls = sw.ArrayCalls()
 	}
 	return res, nil
 }

@@ -213,4 +213,20 @@ func TestLoneDeviceIsNotHeldBack(t *testing.T) {
 	if got := n.result.Status.BytesFromHttp; got != int64(len(f.data)) {
 		t.Errorf("BytesFromHttp %d, want %d", got, len(f.data))
 	}
+	// One DO record: what Download returns (the agent's report) is what
+	// the DO cache keeps (do status), and a swarm that named no peer
+	// counts neither a peer nor a LAN connection.
+	st := n.result.Status
+	if st.NumPeers != 0 || st.LanConnectionCount != 0 {
+		t.Errorf("alone: NumPeers %d, LanConnectionCount %d; want 0 and 0", st.NumPeers, st.LanConnectionCount)
+	}
+	ct, ok := n.cache.Get(f.id)
+	if !ok {
+		t.Fatalf("content %s not in the DO cache", f.id)
+	}
+	cs := ct.Status()
+	if cs.NumPeers != st.NumPeers || time.Time(cs.ExpireOn).IsZero() || cs.ExpireOn != st.ExpireOn || cs.LanConnectionCount != st.LanConnectionCount {
+		t.Errorf("DO cache record NumPeers %d ExpireOn %v LanConnectionCount %d; the download's %d %v %d",
+			cs.NumPeers, cs.ExpireOn, cs.LanConnectionCount, st.NumPeers, st.ExpireOn, st.LanConnectionCount)
+	}
 }

@@ -68,15 +68,21 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		row("EncryptionKey", "(hidden; --show-keys)")
 	}
 	if m := info.Msi; m != nil {
+		// Every MsiInfo element, in Detection.xml's order, as --json has them.
 		row("MsiProductCode", m.MsiProductCode)
 		row("MsiProductVersion", m.MsiProductVersion)
 		row("MsiPackageCode", m.MsiPackageCode)
 		row("MsiUpgradeCode", m.MsiUpgradeCode)
 		row("MsiExecutionContext", m.MsiExecutionContext)
-		row("MsiPublisher", m.MsiPublisher)
+		row("MsiRequiresLogon", fmt.Sprint(m.MsiRequiresLogon))
 		row("MsiRequiresReboot", fmt.Sprint(m.MsiRequiresReboot))
 		row("MsiIsMachineInstall", fmt.Sprint(m.MsiIsMachineInstall))
 		row("MsiIsUserInstall", fmt.Sprint(m.MsiIsUserInstall))
+		row("MsiIncludesServices", fmt.Sprint(m.MsiIncludesServices))
+		row("MsiIncludesODBCDataSource", fmt.Sprint(m.MsiIncludesODBCDataSource))
+		row("MsiContainsSystemRegistryKeys", fmt.Sprint(m.MsiContainsSystemRegistryKeys))
+		row("MsiContainsSystemFolders", fmt.Sprint(m.MsiContainsSystemFolders))
+		row("MsiPublisher", m.MsiPublisher)
 	}
 	return tw.Flush()
 }

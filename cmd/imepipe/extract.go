@@ -31,7 +31,7 @@ type extractReport struct {
 func runExtract(ctx context.Context, e *env, args []string) error {
 	limitMemory()
 	fs := newFlags(e, "extract")
-	out := fs.String("o", "", "output folder (default: the file name without .zip, in the current folder)")
+	out := fs.String("o", "", "output `DIR` (default: the file's name without .zip, in the current folder)")
 	force := fs.Bool("force", false, "replace an existing, non-empty output folder")
 	workers := fs.Int("j", 0, fmt.Sprintf("entries extracted at once (0: two per CPU; at most %d)", maxWorkers))
 	asJSON := fs.Bool("json", false, "print the result as JSON")

@@ -174,7 +174,7 @@ func TestBadSizeLine(t *testing.T) {
 // ends with the exit statuses; an unknown flag is reported the same way.
 func TestHelpSpellsFlags(t *testing.T) {
 	_, stdout, _ := runCLI(t, "unpack", "--help")
-	for _, want := range []string{"\n  --keys-file FILE\n", "\n  -o VALUE\n", "\n  -j N\n", "\n  --force\n", exitStatusLine + "\n"} {
+	for _, want := range []string{"\n  --keys-file FILE\n", "\n  -o DIR\n", "\n  -j N\n", "\n  --force\n", exitStatusLine + "\n"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("unpack --help lacks %q:\n%s", want, stdout)
 		}

@@ -23,7 +23,7 @@ func init() {
 func runUnpack(ctx context.Context, e *env, args []string) error {
 	limitMemory()
 	fs := newFlags(e, "unpack")
-	outDir := fs.String("o", "", "output folder (default: the file's name without extension)")
+	outDir := fs.String("o", "", "output `DIR` (default: the file's name without .intunewin or .intunewin.bin, in the current folder)")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	workers := fs.Int("j", 0, fmt.Sprintf("extraction workers (0: two per CPU; at most %d)", maxWorkers))
 	force := fs.Bool("force", false, "replace an existing, non-empty output folder")

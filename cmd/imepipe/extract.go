@@ -24,6 +24,7 @@ func init() {
 // extractReport is the --json document of imepipe extract.
 type extractReport struct {
 	stage.Result
+	File    string  `json:"file"`
 	Dir     string  `json:"dir"`
 	Seconds float64 `json:"seconds"`
 }
@@ -82,9 +83,9 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	}
 	secs := time.Since(start).Seconds()
 	if *asJSON {
-		return writeJSON(e, extractReport{Result: res, Dir: dir, Seconds: secs})
+		return writeJSON(e, extractReport{Result: res, File: src, Dir: dir, Seconds: secs})
 	}
-	sayf(e.stdout, "extracted %s, %s, %s into %s in %.2fs", plural(res.Files, "file"), plural(res.Dirs, "folder"),
+	sayf(e.stdout, "extracted %s: %s, %s, %s into %s in %.2fs", src, plural(res.Files, "file"), plural(res.Dirs, "folder"),
 		humanize.IBytes(uint64(res.Bytes)), dir, secs)
 	return nil
 }

@@ -62,7 +62,7 @@ func TestExtractSays(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	zip := filepath.Join("..", "..", "stage", "testdata", "7zip.zip")
 	code, stdout, stderr := runCLI(t, "extract", "-o", dir, zip)
-	if code != 0 || !strings.HasPrefix(stdout, "extracted ") || strings.Count(stdout, "\n") != 1 || stderr != "" {
+	if code != 0 || !strings.HasPrefix(stdout, "extracted "+zip+": ") || strings.Count(stdout, "\n") != 1 || stderr != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	code, stdout, stderr = runCLI(t, "extract", "-o", dir, zip)
@@ -71,7 +71,7 @@ func TestExtractSays(t *testing.T) {
 	}
 	code, stdout, _ = runCLI(t, "extract", "--json", "-o", dir+"2", zip)
 	var doc map[string]any
-	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || doc["files"] == nil {
+	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || doc["files"] == nil || doc["file"] != zip {
 		t.Fatalf("--json: exit %d, stdout %q", code, stdout)
 	}
 }

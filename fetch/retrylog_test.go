@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -106,7 +105,7 @@ func TestRefusedMessage(t *testing.T) {
 	}
 	var ue *url.Error
 	var re *RequestError
-	if !errors.As(err, &ue) || !errors.As(err, &re) || !errors.Is(err, syscall.ECONNREFUSED) {
+	if !errors.As(err, &ue) || !errors.As(err, &re) || !errors.Is(err, errRefused) {
 		t.Errorf("Stat: %#v, want a *RequestError over a *url.Error over ECONNREFUSED", err)
 	}
 	if IsPermanent(err) {
@@ -131,7 +130,7 @@ func TestJobRefusedGivesUp(t *testing.T) {
 		t.Fatalf("Run: %v, want %q", err, want)
 	}
 	var ex *ExhaustedError
-	if !errors.As(err, &ex) || ex.Attempts != 8 || ex.Elapsed != 31750*time.Millisecond || !errors.Is(err, syscall.ECONNREFUSED) {
+	if !errors.As(err, &ex) || ex.Attempts != 8 || ex.Elapsed != 31750*time.Millisecond || !errors.Is(err, errRefused) {
 		t.Errorf("Run: %#v, want 8 attempts over 31.75s of ECONNREFUSED", err)
 	}
 	if got, want := fmt.Sprint(attempts), "[2 3 4 5 6 7 8]"; got != want {

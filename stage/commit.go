@@ -26,9 +26,10 @@ import (
 //     tree. A replaced folder's mode bits (setgid and sticky included) and,
 //     when run as root, its owner and group are given to the new one first
 //     (keepDirAttrs). This needs write permission in DIR's parent.
-//   - Inside DIR, when DIR is an existing empty folder, or the process's
-//     current folder (which is never renamed away: a shell in it would be
-//     left in a removed folder). The commit moves the tree's top-level
+//   - Inside DIR, when DIR is an existing empty folder (not on Windows,
+//     where a folder cannot be locked: there an empty DIR is swapped like
+//     a missing one), or the process's current folder (which is never
+//     renamed away: a shell in it would be left in a removed folder). The commit moves the tree's top-level
 //     entries into DIR, so DIR keeps its inode and with it everything the
 //     user set on it: mode, owner, group, ACL. It needs no write permission
 //     in the parent. See inplace.go for the steps and what a crash leaves.
@@ -195,7 +196,12 @@ func begin(dir string, opt Options) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Lstat(t.dir); err == nil && fi.IsDir() {
+	// In place only where a folder can be locked, but for the current
+	// folder, which cannot be moved away anywhere: without the folder
+	// lock (Windows) concurrent extractions into DIR could not tell a
+	// live temp folder inside it from a dead one, and one would be left
+	// in the output.
+	if fi, err := os.Lstat(t.dir); err == nil && fi.IsDir() && (dirLocks || isCwd(t.dir)) {
 		ok, err := t.beginInPlace(opt)
 		if err != nil {
 			return nil, err

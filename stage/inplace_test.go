@@ -119,6 +119,9 @@ func TestExtractRelativeTarget(t *testing.T) {
 // so it keeps its inode and with it its mode (setgid included) and, when
 // the test runs as root, the owner and group it was given.
 func TestExtractKeepsEmptyFolder(t *testing.T) {
+	if !dirLocks {
+		t.Skip("Windows cannot lock a folder: an existing empty folder is swapped there, as a missing one is (commit.go)")
+	}
 	z, want := smallZip(t)
 	for name, extract := range extractors {
 		for _, replace := range []bool{false, true} {

@@ -65,15 +65,19 @@ type staged struct {
 	final   *result // the flow ends with this result: nothing to run
 	dir     string  // the content, when final is nil
 	do      fetch.Status
-	// overlapped: prepared while another app installed (a prefetch), so
-	// detection is evaluated again before the install.
+	// overlapped: prepared ahead, on a thread of its own, while another
+	// app installed (a prefetch, prepareAhead). In its turn the flow
+	// continues on the poller's thread (resume), where its subgraph
+	// opens, and detection is evaluated again before the install.
 	overlapped bool
+	reporting  reporting // overlapped: the reporting state loaded as its preparation began
 	// serial: not prepared ahead; the consumer runs the whole flow
 	// (processApp) in its turn (apps with relationships, or no room).
 	serial bool
 	slot   bool // holds one of processApps' content slots
 	// endSubgraph logs the end of a top-level flow's subgraph (the
-	// V3Processor's "Done processing subgraph."), once the flow ends.
+	// V3Processor's "Done processing subgraph."), once the flow ends; nil
+	// while no subgraph is open for it (an overlapped flow before resume).
 	endSubgraph func()
 }
 
@@ -90,8 +94,10 @@ func (s *staged) end(r result) *staged {
 func (a *Agent) prepare(ctx context.Context, p imeapi.Policy, m mode, onDemand bool, chain []string) *staged {
 	t := a.flowTracer()
 	if chain == nil {
-		// A subgraph of its own, on the poller's thread: its reporting
-		// state apart from the app that may be installing meanwhile.
+		// A subgraph of its own, on the poller's thread, with reporting
+		// state of its own. Nothing else is logged on that thread
+		// meanwhile: an app prepared while another installs is prepared
+		// on a thread of its own (prepareAhead).
 		t = t.fork()
 	}
 	if err := checkPolicy(p); err != nil {
@@ -223,10 +229,14 @@ func (a *Agent) stage(ctx context.Context, s *staged) *staged {
 	return s
 }
 
-// complete ends a prepared flow: for a prefetched app, detection again
-// (an install before it may have changed it), then the install command,
-// detection and cleanup (install), then the record and report.
+// complete ends a prepared flow: for a prefetched app, its hand-over to
+// the poller's thread (resume) and detection again (an install before it
+// may have changed it), then the install command, detection and cleanup
+// (install), then the record and report.
 func (a *Agent) complete(ctx context.Context, s *staged) {
+	if s.overlapped {
+		a.resume(s)
+	}
 	if s.endSubgraph != nil {
 		defer s.endSubgraph() // after the guard's release, as the flow's last line
 	}

@@ -40,14 +40,24 @@ type tracer struct {
 
 // tracer is a new flow with a thread number of its own: an application
 // poller (whose apps are processed on its thread, as the IME's are), a
-// CLI request, a DO progress report.
+// CLI request, a DO progress report, an app prepared ahead while another
+// app of the poller installs (prepareAhead).
 func (a *Agent) tracer() *tracer {
 	return &tracer{a: a, thread: int(a.threads.Add(1)) + agentThread}
 }
 
 // fork is a tracer on t's thread with reporting state of its own: a
-// subgraph prepared while another app of the poller installs.
+// top-level flow's subgraph on its poller's thread.
 func (t *tracer) fork() *tracer { return &tracer{a: t.a, thread: t.thread} }
+
+// on is t's flow continued on thread, its reporting state kept: an app
+// prepared ahead on a thread of its own, handed over to its poller's
+// thread in its turn (resume). t itself logs nothing more.
+func (t *tracer) on(thread int) *tracer {
+	c := *t
+	c.thread = thread
+	return &c
+}
 
 // agentTracer logs on the agent's own thread.
 func (a *Agent) agentTracer() *tracer { return &tracer{a: a, thread: agentThread} }

@@ -15,19 +15,38 @@ import (
 // subgraph logs the start of p's subgraph and its reporting state, and
 // returns what logs its end.
 func (t *tracer) subgraph(p imeapi.Policy) (end func()) {
+	return t.openSubgraph(p, t.loadReporting(p))
+}
+
+// reporting is the ReportingManager's line of an app's reporting state as
+// its subgraph begins: loaded from the store, or initialized.
+type reporting struct {
+	phrase imelog.Phrase // ReportingStateLoaded or ReportingStateNew
+	state  string        // reportingState's JSON
+}
+
+// loadReporting starts t's reporting state for p's subgraph afresh and
+// reads p's stored state, before the flow changes it.
+func (t *tracer) loadReporting(p imeapi.Policy) reporting {
+	t.detected, t.applicable, t.notApplicable = map[string]string{}, map[string]string{}, false
+	if st, err := t.a.store.App(state.DeviceUser, appKey(p)); err == nil && st.Enforcement != nil {
+		return reporting{imelog.ReportingStateLoaded, reportingState(p.AppID, st)}
+	}
+	return reporting{imelog.ReportingStateNew, reportingState(p.AppID, state.App{})}
+}
+
+// openSubgraph logs the start of p's subgraph (with the apps it depends
+// on) and r, and returns what logs its end: done, or not applicable when
+// the flow ended on failed requirements.
+func (t *tracer) openSubgraph(p imeapi.Policy, r reporting) (end func()) {
 	ids := []string{p.AppID}
 	if app, err := p.Win32LobApp(); err == nil {
 		for _, rel := range children(app, imeapi.TypeDependency) {
 			ids = append(ids, rel.TargetID)
 		}
 	}
-	t.detected, t.applicable, t.notApplicable = map[string]string{}, map[string]string{}, false
 	t.log(imelog.SubgraphStart, strings.Join(ids, ", "))
-	if st, err := t.a.store.App(state.DeviceUser, appKey(p)); err == nil && st.Enforcement != nil {
-		t.log(imelog.ReportingStateLoaded, p.AppID, reportingState(p.AppID, st))
-	} else {
-		t.log(imelog.ReportingStateNew, p.AppID, reportingState(p.AppID, state.App{}))
-	}
+	t.log(r.phrase, p.AppID, r.state)
 	return func() {
 		if t.notApplicable {
 			t.log(imelog.SubgraphNotApplicable)

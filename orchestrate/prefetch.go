@@ -32,7 +32,9 @@ func (a *Agent) prefetch() int {
 // and is detected again just before its install. Apps in a relationship
 // (dependencies, supersedence), apps not to install, and apps there is
 // no room on disk for are not prepared ahead: every earlier flow ends
-// first, then theirs runs whole in its turn. modeOf says how an app is
+// first, then theirs runs whole in its turn. A flow prepared ahead logs
+// its preparation on a thread of its own, and the rest of its flow on the
+// poller's thread in its turn (prepareAhead). modeOf says how an app is
 // processed, false to leave it out. It returns when every flow has ended,
 // or, once ctx ends, when the running one has; content prepared ahead
 // stays where it is for the next sync (the download resumes, or the
@@ -121,8 +123,12 @@ func (a *Agent) produce(ctx context.Context, pols []imeapi.Policy, modeOf func(i
 			return
 		}
 		settle(false)
-		busy := outstanding > 0
-		s := a.prepare(ctx, p, m, false, nil)
+		var s *staged
+		if outstanding > 0 {
+			s = a.prepareAhead(ctx, p, m) // beside an earlier app's flow
+		} else {
+			s = a.prepare(ctx, p, m, false, nil) // alone: on the poller's thread
+		}
 		if s == nil || s.final != nil {
 			<-slots // no content staged
 		}
@@ -130,10 +136,62 @@ func (a *Agent) produce(ctx context.Context, pols []imeapi.Policy, modeOf func(i
 			continue
 		}
 		s.slot = s.final == nil
-		s.overlapped = busy
 		stages <- s
 		outstanding++
 	}
+}
+
+// prepareAhead is prepare for a flow that overlaps an earlier app's flow
+// of the poller (its install, mostly): a prefetch. The IME processes one
+// subgraph at a time on its poller's thread, and the analyzers rebuild an
+// app's processing from that thread (an exit code is the app's whose
+// "Processing app" precedes it there); work that runs meanwhile reports on
+// threads of its own, as DO's callbacks do. So the prefetched app's
+// preparation (its gates, detection, requirements, content info, download
+// and unpack) is logged on a thread of its own, as it happens, and the
+// poller's thread keeps the earlier app's story unbroken. In its turn the
+// flow moves to the poller's thread (resume): its subgraph opens there
+// once the earlier one has ended, and its detection again, install,
+// record, report and the subgraph's end follow in order.
+//
+// Holding the prefetched app's lines back to write them on the poller's
+// thread in its turn would give the IME's shape on one thread, but not
+// the order things happened in: times would go backwards where the held
+// lines are written (CMTrace and the analyzers read a log by line order),
+// an agent stopped or killed meanwhile would lose them, and nobody
+// reading the log during a long install would see the download beside
+// it. On a thread of its own every record stays where and when it
+// happened.
+//
+// The reporting state is loaded as the preparation begins (before the
+// flow marks the app in progress) and logged as the subgraph opens. A
+// flow that ends with nothing to record (a refused policy, a GRS or
+// retry wait, the app already in progress) ends on its own thread: no
+// subgraph opens for it on the poller's.
+func (a *Agent) prepareAhead(ctx context.Context, p imeapi.Policy, m mode) *staged {
+	t := a.tracer()
+	if err := checkPolicy(p); err != nil {
+		a.refuse(ctx, t, p, err)
+		return nil
+	}
+	rep := t.loadReporting(p)
+	s := a.prepareGated(ctx, t, p, m, false, nil)
+	if s == nil {
+		return nil
+	}
+	s.overlapped, s.reporting = true, rep
+	return s
+}
+
+// resume hands a flow prepared ahead over to the poller's thread in its
+// turn: its subgraph opens there with the reporting state it was prepared
+// with, and the app is named again, so that what follows on that thread
+// (detection again, the install, the record and report, the subgraph's
+// end) reads as this app's.
+func (a *Agent) resume(s *staged) {
+	s.t = s.t.on(a.flowTracer().thread)
+	s.endSubgraph = s.t.openSubgraph(s.p, s.reporting)
+	s.t.log(imelog.ProcessingApp, s.p.AppID, s.app.DisplayName, s.m)
 }
 
 // aheadable: p's flow may be prepared while another app installs. Only

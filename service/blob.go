@@ -52,6 +52,8 @@ func BlobName(appID, version string) string { return appID + "_" + version + ".i
 // cacheBlob returns the cached blob of g's package if it was cut from the
 // same source, or verifies the package (HMAC and FileDigest) while
 // copying its encrypted inner file and hashing its pieces, all in one pass.
+// Its errors go into an AppError naming the package, so carry no
+// package prefix.
 func cacheBlob(ctx context.Context, blobDir string, g imeapi.Win32LobApp, pkg *decrypt.Package, keys decrypt.Keys, src source) (blob, error) {
 	b := blob{
 		name:      BlobName(g.ID, g.Version),
@@ -69,43 +71,30 @@ func cacheBlob(ctx context.Context, blobDir string, g imeapi.Win32LobApp, pkg *d
 	}
 	tmp, err := os.CreateTemp(blobDir, ".blob-*")
 	if err != nil {
-		return b, fmt.Errorf("service: cache blob: %w", err)
+		return b, fmt.Errorf("cache blob: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
 	defer tmp.Close()
-	rc, err := pkg.OpenContent()
-	if err != nil {
-		return b, err
-	}
-	defer rc.Close()
 	whole := sha256.New()
 	ph := newPieceHasher(PieceSize)
-	tee := io.TeeReader(rc, io.MultiWriter(tmp, whole, ph))
-	if _, err := decrypt.Open(ctx, io.Discard, tee, keys); err != nil {
+	if err := verifyContent(ctx, pkg, keys, io.MultiWriter(tmp, whole, ph)); err != nil {
 		return b, err
 	}
-	// Open stops at the end of the ciphertext; anything after it is copied too.
-	if _, err := io.Copy(io.Discard, tee); err != nil {
-		return b, fmt.Errorf("service: read package: %w", err)
-	}
 	b.size = ph.total
-	if b.size != pkg.ContentSize {
-		return b, fmt.Errorf("service: %w: encrypted content is %d bytes, the ZIP says %d", decrypt.ErrTruncated, b.size, pkg.ContentSize)
-	}
 	b.sha256 = hex.EncodeToString(whole.Sum(nil))
 	b.pieces = ph.finish()
 	if err := tmp.Sync(); err != nil {
-		return b, fmt.Errorf("service: cache blob: %w", err)
+		return b, fmt.Errorf("cache blob: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return b, fmt.Errorf("service: cache blob: %w", err)
+		return b, fmt.Errorf("cache blob: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), b.path); err != nil {
-		return b, fmt.Errorf("service: cache blob: %w", err)
+		return b, fmt.Errorf("cache blob: %w", err)
 	}
 	st, err := os.Stat(b.path)
 	if err != nil {
-		return b, fmt.Errorf("service: cache blob: %w", err)
+		return b, fmt.Errorf("cache blob: %w", err)
 	}
 	b.modTime = st.ModTime()
 	m := blobMeta{Source: src.path, SourceSize: src.size, SourceModTime: src.modTime.UnixNano(),
@@ -115,9 +104,42 @@ func cacheBlob(ctx context.Context, blobDir string, g imeapi.Win32LobApp, pkg *d
 		err = atomicfile.Write(metaPath, meta, 0o600)
 	}
 	if err != nil {
-		return b, fmt.Errorf("service: %w", err)
+		return b, fmt.Errorf("cache blob: %w", err)
 	}
 	return b, nil
+}
+
+// verifyContent reads pkg's encrypted inner file once, copying every
+// byte of it to w, and checks it with keys: HMAC, FileDigest, and the
+// length the ZIP gives. cacheBlob cuts blobs with it; apps check runs it
+// with w io.Discard, so that it refuses what serve refuses.
+func verifyContent(ctx context.Context, pkg *decrypt.Package, keys decrypt.Keys, w io.Writer) error {
+	rc, err := pkg.OpenContent()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	n := &countWriter{}
+	tee := io.TeeReader(rc, io.MultiWriter(w, n))
+	if _, err := decrypt.Open(ctx, io.Discard, tee, keys); err != nil {
+		return err
+	}
+	// Open stops at the end of the ciphertext; anything after it is copied too.
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return fmt.Errorf("read package: %w", err)
+	}
+	if n.n != pkg.ContentSize {
+		return fmt.Errorf("%w: encrypted content is %d bytes, the ZIP says %d", decrypt.ErrTruncated, n.n, pkg.ContentSize)
+	}
+	return nil
+}
+
+// countWriter counts what is written to it.
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
 }
 
 // readMeta reads a cache record and checks that its blob is there with its size.

@@ -1,11 +1,13 @@
 package service
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -101,45 +103,14 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("service: load apps: %w", err)
 		}
-		dir := filepath.Join(appsDir, e.Name())
-		var a *app
-		g, err := readApp(filepath.Join(dir, AppFile))
-		check := AppCheck{Dir: dir, ID: g.ID, DisplayName: g.DisplayName, Version: g.Version, Ignored: []string{}, Unsupported: []string{}, Warnings: []string{}}
-		var review imeapi.Review
-		var scripts []imeapi.AppScript
-		if err == nil {
-			scripts, err = readScripts(dir)
-		}
-		if err == nil {
-			review = g.ReviewScripts(scripts)
-			check.Ignored, check.Unsupported, check.Warnings = review.Ignored, review.Unsupported, review.Warnings
-			err = admit(dir, &g, review, filters, opt.allowUnsupported)
-		}
-		if err == nil {
-			// Checked before the blob is cut: both would write the same
-			// cache file. GUIDs match case-insensitively (fold.go).
-			if prev, dup := c.byID[foldID(g.ID)]; dup {
-				err = &AppError{Dir: dir, File: filepath.Join(dir, AppFile), Field: "id",
-					Err: fmt.Errorf("%w: %s is the id %s already served from %s (GUIDs are case-insensitive)", imeapi.ErrInvalid, g.ID, prev.graph.ID, prev.dir)}
-			}
-		}
-		if err == nil {
-			a, err = loadApp(ctx, dir, opt.blobDir, g, scripts)
-		}
-		if err != nil {
-			var ae *AppError
-			if !errors.As(err, &ae) {
-				ae = &AppError{Dir: dir, File: dir, Err: err}
-			}
+		a, check, ae := c.loadFolder(ctx, filepath.Join(appsDir, e.Name()), opt)
+		c.checks = append(c.checks, check)
+		if ae != nil {
 			c.skipped = append(c.skipped, ae)
-			check.Error = ae.Reason()
-			c.checks = append(c.checks, check)
-			logf("app skipped: %v", ae)
+			logf("app skipped: %s: %s", ae.Dir, ae.Reason())
 			continue
 		}
-		check.Loaded = true
-		c.checks = append(c.checks, check)
-		a.review = review
+		g, review := a.graph, a.review
 		if len(review.Warnings) > 0 {
 			logf("app %s: warnings: %s", g.ID, strings.Join(review.Warnings, "; "))
 		}
@@ -149,14 +120,15 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 		if len(review.Unsupported) > 0 {
 			logf("app %s: served with unsupported settings (--allow-unsupported): %s", g.ID, strings.Join(review.Unsupported, ", "))
 		}
+		// Checking too: a later folder with the same id is refused as serve refuses it.
+		c.byID[foldID(g.ID)] = a
 		if opt.blobDir == "" {
 			continue // checked, not served
 		}
 		c.apps = append(c.apps, a)
-		c.byID[foldID(a.graph.ID)] = a
 		c.byBlob[foldBlob(a.blob.name)] = a
 		c.byDoFile[foldDoFile(a.blob.doFileID)] = a
-		logf("app loaded: %s %q version %s (%d bytes, %d pieces)", a.graph.ID, a.graph.DisplayName, a.graph.Version, a.blob.size, len(a.blob.pieces))
+		logf("app loaded: %s %q version %s (%s, %s)", g.ID, g.DisplayName, g.Version, plural(a.blob.size, "byte"), plural(int64(len(a.blob.pieces)), "piece"))
 	}
 	sort.Slice(c.apps, func(i, j int) bool {
 		a, b := c.apps[i].graph, c.apps[j].graph
@@ -168,37 +140,152 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 	return c, nil
 }
 
-// loadApp verifies the package of one app folder whose app.json is g
-// (and ScriptsFile scripts), and cuts (or finds cached) its blob.
-func loadApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp, scripts []imeapi.AppScript) (*app, error) {
-	jsonPath := filepath.Join(dir, AppFile)
-	pkgPath, err := findPackage(dir)
-	if err != nil {
-		return nil, &AppError{Dir: dir, File: dir, Err: err}
+// loadFolder loads the app folder dir: its verdict, and its app when it
+// is served (or, checking only, would be), else every reason to refuse
+// it that one pass finds: app.json's or scripts.json's (the settings are
+// then not judged), its filters, an id already served, the package's
+// (its SetupFile against setupFilePath), and unsupported settings last.
+func (c *catalog) loadFolder(ctx context.Context, dir string, opt loadOptions) (*app, AppCheck, *AppError) {
+	g, err := readApp(filepath.Join(dir, AppFile))
+	check := AppCheck{Dir: dir, ID: g.ID, DisplayName: g.DisplayName, Version: g.Version, Ignored: []string{}, Unsupported: []string{}, Warnings: []string{}}
+	var (
+		refused     []*AppError
+		unsupported *AppError
+		review      imeapi.Review
+		scripts     []imeapi.AppScript
+		known       *imeapi.Win32LobApp // app.json's object, to check the package against
+	)
+	add := func(err error) {
+		var ae *AppError
+		if !errors.As(err, &ae) {
+			ae = &AppError{Dir: dir, File: dir, Err: fmt.Errorf("%s: %w", dir, err)}
+		}
+		refused = append(refused, ae)
 	}
-	pkg, f, err := decrypt.OpenFile(pkgPath)
 	if err != nil {
-		return nil, &AppError{Dir: dir, File: pkgPath, Err: err}
+		add(err)
+	} else {
+		known = &g
+		if scripts, err = readScripts(dir); err != nil {
+			add(err)
+		} else {
+			review = g.ReviewScripts(scripts)
+			check.Ignored, check.Unsupported, check.Warnings = review.Ignored, review.Unsupported, review.Warnings
+			var bad []*AppError
+			bad, unsupported = admit(dir, &g, review, c.filters, opt.allowUnsupported)
+			refused = append(refused, bad...)
+		}
+		// Checked before the blob is cut: both would write the same
+		// cache file. GUIDs match case-insensitively (fold.go).
+		if prev := c.app(g.ID); prev != nil {
+			refused = append(refused, &AppError{Dir: dir, File: filepath.Join(dir, AppFile), Field: "id",
+				Err: fmt.Errorf("%w: %s is the id %s already served from %s (GUIDs are case-insensitive)", imeapi.ErrInvalid, g.ID, prev.graph.ID, prev.dir)})
+		}
 	}
-	defer f.Close()
-	if g.SetupFilePath != "" && !strings.EqualFold(g.SetupFilePath, pkg.Info.SetupFile) {
-		return nil, &AppError{Dir: dir, File: jsonPath, Field: "setupFilePath",
-			Err: fmt.Errorf("%w: %q, but the package's SetupFile is %q", imeapi.ErrInvalid, g.SetupFilePath, pkg.Info.SetupFile)}
+	p, bad := openPackage(dir, known)
+	if p != nil {
+		defer p.f.Close()
+	}
+	refused = append(refused, bad...)
+	if unsupported != nil {
+		refused = append(refused, unsupported)
+	}
+	var a *app
+	if len(refused) == 0 {
+		if a, err = newApp(ctx, dir, opt.blobDir, g, scripts, p); err != nil {
+			add(err)
+		}
+	}
+	if len(refused) > 0 {
+		ae := refusal(refused).(*AppError)
+		check.Error = ae.Reason()
+		for _, r := range refused {
+			if r != unsupported {
+				check.reasons = append(check.reasons, r.Reason())
+			}
+		}
+		check.unsupported = unsupported != nil
+		return nil, check, ae
+	}
+	check.Loaded = true
+	a.review = review
+	return a, check, nil
+}
+
+// pkgFile is an app folder's open .intunewin; close f when done.
+type pkgFile struct {
+	path string
+	pkg  *decrypt.Package
+	f    *os.File
+	keys decrypt.Keys
+	src  source
+}
+
+// openPackage opens the one .intunewin in dir and checks its keys and,
+// against g (nil when app.json is unusable), its SetupFile. It returns
+// the package (nil when it cannot be used) and the reasons to refuse it.
+func openPackage(dir string, g *imeapi.Win32LobApp) (*pkgFile, []*AppError) {
+	path, err := findPackage(dir)
+	if err != nil {
+		return nil, []*AppError{{Dir: dir, File: dir, Err: err}}
+	}
+	pkg, f, err := decrypt.OpenFile(path)
+	if err != nil {
+		return nil, []*AppError{{Dir: dir, File: path, Err: packageError(path, err)}}
+	}
+	var refused []*AppError
+	if g != nil && g.SetupFilePath != "" && !strings.EqualFold(g.SetupFilePath, pkg.Info.SetupFile) {
+		refused = append(refused, &AppError{Dir: dir, File: filepath.Join(dir, AppFile), Field: "setupFilePath",
+			Err: fmt.Errorf("%w: %q, but the package's SetupFile is %q", imeapi.ErrInvalid, g.SetupFilePath, pkg.Info.SetupFile)})
 	}
 	keys, err := pkg.Info.Keys()
-	if err != nil {
-		return nil, &AppError{Dir: dir, File: pkgPath, Err: err}
+	if err == nil {
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil {
+			return &pkgFile{path: path, pkg: pkg, f: f, keys: keys, src: source{path: path, size: st.Size(), modTime: st.ModTime()}}, refused
+		}
 	}
-	st, err := f.Stat()
-	if err != nil {
-		return nil, &AppError{Dir: dir, File: pkgPath, Err: err}
+	f.Close()
+	return nil, append(refused, &AppError{Dir: dir, File: path, Err: packageError(path, err)})
+}
+
+// packageError words err, met opening or reading the package at path,
+// for a line that names the package already: an archive/zip refusal as
+// a truncated or corrupt package with its size, anything else without
+// the path and the decrypt layer's name that lead it. It wraps err.
+func packageError(path string, err error) error {
+	if st, serr := os.Stat(path); errors.Is(err, zip.ErrFormat) && serr == nil {
+		if st.Size() == 0 {
+			return &wordedError{msg: "empty file (0 bytes)", err: err}
+		}
+		return &wordedError{msg: fmt.Sprintf("truncated or corrupt .intunewin (%s, no readable ZIP directory)", plural(st.Size(), "byte")), err: err}
 	}
+	msg := err.Error()
+	for {
+		rest := strings.TrimPrefix(strings.TrimPrefix(msg, path+": "), "decrypt: ")
+		if rest == msg || rest == "" {
+			break
+		}
+		msg = rest
+	}
+	return &wordedError{msg: msg, err: err}
+}
+
+// newApp is the app of folder dir: app.json's g, its scripts and its
+// package p, whose blob it cuts (or finds cached) under blobDir,
+// verifying it. Checking only (blobDir empty), the package is verified
+// as cutting would, and nothing is written.
+func newApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp, scripts []imeapi.AppScript, p *pkgFile) (*app, error) {
 	if blobDir == "" {
-		return &app{graph: g, dir: dir}, nil // apps check: verified, nothing written
+		if err := verifyContent(ctx, p.pkg, p.keys, io.Discard); err != nil {
+			return nil, &AppError{Dir: dir, File: p.path, Err: packageError(p.path, err)}
+		}
+		return &app{graph: g, dir: dir}, nil
 	}
-	b, err := cacheBlob(ctx, blobDir, g, pkg, keys, source{path: pkgPath, size: st.Size(), modTime: st.ModTime()})
+	jsonPath := filepath.Join(dir, AppFile)
+	b, err := cacheBlob(ctx, blobDir, g, p.pkg, p.keys, p.src)
 	if err != nil {
-		return nil, &AppError{Dir: dir, File: pkgPath, Err: err}
+		return nil, &AppError{Dir: dir, File: p.path, Err: packageError(p.path, err)}
 	}
 	policy := g
 	policy.Assignments = nil
@@ -206,21 +293,29 @@ func loadApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp, scr
 	if err != nil {
 		return nil, &AppError{Dir: dir, File: jsonPath, Err: err}
 	}
-	a := &app{graph: g, dir: dir, blob: b, keys: decryptInfoOf(pkg.Info.Encryption), policies: map[policyKey][]byte{}, raw: raw}
+	a := &app{graph: g, dir: dir, blob: b, keys: decryptInfoOf(p.pkg.Info.Encryption), policies: map[policyKey][]byte{}, raw: raw}
 	a.install, a.uninstall = g.ResolveScripts(scripts)
 	// Every policy this app can appear as, encoded once.
 	for _, intent := range []imeapi.Intent{imeapi.IntentAvailable, imeapi.IntentRequired, imeapi.IntentUninstall} {
 		for _, prio := range []string{imeapi.PriorityNotConfigured, imeapi.PriorityForeground} {
 			for _, pr := range []string{"", prio} {
-				p := imeapi.Policy{AppID: g.ID, Version: g.Version, Intent: intent, DeliveryOptimizationPriority: pr, ContentSize: b.size, App: raw,
+				pol := imeapi.Policy{AppID: g.ID, Version: g.Version, Intent: intent, DeliveryOptimizationPriority: pr, ContentSize: b.size, App: raw,
 					InstallScript: a.install, UninstallScript: a.uninstall}
-				if a.policies[policyKey{intent, pr}], err = json.Marshal(p); err != nil {
+				if a.policies[policyKey{intent, pr}], err = json.Marshal(pol); err != nil {
 					return nil, &AppError{Dir: dir, File: jsonPath, Err: err}
 				}
 			}
 		}
 	}
 	return a, nil
+}
+
+// plural is n and noun, with an s unless n is 1.
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // readApp decodes and validates an app.json; errors name the file and field.
@@ -231,6 +326,13 @@ func readApp(path string) (imeapi.Win32LobApp, error) {
 		return g, &AppError{Dir: dir, File: path, Field: field, Err: err}
 	}
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fail("", &wordedError{msg: "missing", err: err})
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fail("", &wordedError{msg: pe.Err.Error(), err: err}) // the line names the file
+	}
 	if err != nil {
 		return fail("", err)
 	}
@@ -269,7 +371,7 @@ func readApp(path string) (imeapi.Win32LobApp, error) {
 	return g, nil
 }
 
-// findPackage returns the one .intunewin in dir.
+// findPackage returns the one .intunewin in dir; its errors name dir.
 func findPackage(dir string) (string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -287,11 +389,11 @@ func findPackage(dir string) (string, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("%w: no .intunewin file", imeapi.ErrInvalid)
+		return "", &wordedError{msg: fmt.Sprintf("no .intunewin in %s: put exactly one package beside %s", dir, AppFile), err: imeapi.ErrInvalid}
 	case 1:
 		return filepath.Join(dir, found[0]), nil
 	default:
-		return "", fmt.Errorf("%w: %d .intunewin files (%s), want one", imeapi.ErrInvalid, len(found), strings.Join(found, ", "))
+		return "", &wordedError{msg: fmt.Sprintf("%d .intunewin in %s (%s): keep exactly one beside %s", len(found), dir, strings.Join(found, ", "), AppFile), err: imeapi.ErrInvalid}
 	}
 }
 

@@ -104,7 +104,13 @@ func TestAppValidation(t *testing.T) {
 			dir := writeAppDir(t, apps, "app", imeapi.Win32LobApp{}, tc.raw(t), pkg)
 			g, err := readApp(filepath.Join(dir, AppFile))
 			if err == nil {
-				_, err = loadApp(context.Background(), dir, t.TempDir(), g, nil)
+				var p *pkgFile
+				var refused []*AppError
+				p, refused = openPackage(dir, &g)
+				if p != nil {
+					p.f.Close()
+				}
+				err = refusal(refused)
 			}
 			var ae *AppError
 			if !errors.As(err, &ae) || !errors.Is(err, ErrApp) {

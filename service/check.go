@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/imepipe/imepipe/imeapi"
@@ -23,11 +24,32 @@ type AppCheck struct {
 	Ignored     []string `json:"ignored"`
 	Unsupported []string `json:"unsupported"`
 	Warnings    []string `json:"warnings"`
+
+	reasons     []string // Error's reasons but unsupported settings
+	unsupported bool     // refused for unsupported settings (Unsupported)
+}
+
+// Verdict is the check's verdict in a few words: "loaded", or "refused"
+// with every reason; unsupported settings, listed in Unsupported, are
+// named last and without the list.
+func (c AppCheck) Verdict() string {
+	switch {
+	case c.Loaded:
+		return "loaded"
+	case c.unsupported && len(c.reasons) == 0:
+		return "refused (unsupported settings; serve --allow-unsupported serves it)"
+	case c.unsupported:
+		return "refused: " + strings.Join(c.reasons, "; ") + "; and unsupported settings (serve --allow-unsupported accepts those)"
+	case len(c.reasons) > 0:
+		return "refused: " + strings.Join(c.reasons, "; ")
+	}
+	return "refused: " + c.Error // a check decoded from JSON
 }
 
 // CheckApps loads appsDir exactly as NewContext would (app.json, filters,
-// the package's keys and setup file) without cutting blobs or writing
-// anything, and returns one AppCheck per app folder, in folder order.
+// the package's keys, setup file, HMAC and FileDigest: each package is
+// read once) without cutting blobs or writing anything, and returns one
+// AppCheck per app folder, in folder order.
 // The error is for an appsDir or filters file that cannot be used.
 func CheckApps(ctx context.Context, appsDir string, allowUnsupported bool) ([]AppCheck, error) {
 	c, err := loadCatalog(ctx, appsDir, loadOptions{allowUnsupported: allowUnsupported, logf: func(string, ...any) {}})
@@ -37,27 +59,26 @@ func CheckApps(ctx context.Context, appsDir string, allowUnsupported bool) ([]Ap
 	return c.checks, nil
 }
 
-// admit refuses an app whose settings the service cannot honour: an
-// assignment filter that is not in filters.json or is unusable, or
-// unsupported settings unless allowUnsupported.
-func admit(dir string, g *imeapi.Win32LobApp, r imeapi.Review, filters map[string]*filter.Filter, allowUnsupported bool) error {
-	file := dir + "/" + AppFile
+// admit refuses an app whose settings the service cannot honour: each
+// assignment filter that is not in filters.json or is unusable
+// (refused), and unsupported settings unless allowUnsupported.
+func admit(dir string, g *imeapi.Win32LobApp, r imeapi.Review, filters map[string]*filter.Filter, allowUnsupported bool) (refused []*AppError, unsupported *AppError) {
+	file := filepath.Join(dir, AppFile)
 	for i, as := range g.Assignments {
 		t := as.Target
 		if !strings.EqualFold(t.FilterType, "include") && !strings.EqualFold(t.FilterType, "exclude") {
 			continue
 		}
 		field := fmt.Sprintf("assignments[%d].target.deviceAndAppManagementAssignmentFilterId", i)
-		f := filters[strings.ToLower(t.FilterID)]
-		if f == nil {
-			return &AppError{Dir: dir, File: file, Field: field, Err: fmt.Errorf("%w: no filter %s in %s", imeapi.ErrInvalid, t.FilterID, FiltersFile)}
-		}
-		if f.Err != nil {
-			return &AppError{Dir: dir, File: file, Field: field, Err: fmt.Errorf("%w: %w", imeapi.ErrInvalid, f.Err)}
+		switch f := filters[strings.ToLower(t.FilterID)]; {
+		case f == nil:
+			refused = append(refused, &AppError{Dir: dir, File: file, Field: field, Err: fmt.Errorf("%w: no filter %s in %s", imeapi.ErrInvalid, t.FilterID, FiltersFile)})
+		case f.Err != nil:
+			refused = append(refused, &AppError{Dir: dir, File: file, Field: field, Err: fmt.Errorf("%w: %w", imeapi.ErrInvalid, f.Err)})
 		}
 	}
 	if len(r.Unsupported) > 0 && !allowUnsupported {
-		return &AppError{Dir: dir, File: file, Err: fmt.Errorf("%w: %s (serve --allow-unsupported serves it anyway)", ErrUnsupported, strings.Join(r.Unsupported, ", "))}
+		unsupported = &AppError{Dir: dir, File: file, Err: fmt.Errorf("%w: %s (serve --allow-unsupported serves it anyway)", ErrUnsupported, strings.Join(r.Unsupported, ", "))}
 	}
-	return nil
+	return refused, unsupported
 }

@@ -115,12 +115,12 @@ func TestGraphBodies(t *testing.T) {
 		if !slices.Equal(r.Warnings, c.warnings) {
 			t.Errorf("%s: warnings\n%q\nwant\n%q", c.file, r.Warnings, c.warnings)
 		}
-		err = admit(filepath.Dir(c.file), &g, r, testFilters(t), false)
-		if len(c.unsupported) > 0 != errors.Is(err, ErrUnsupported) {
-			t.Errorf("%s: admit without --allow-unsupported: %v", c.file, err)
+		refused, unsupported := admit(filepath.Dir(c.file), &g, r, testFilters(t), false)
+		if len(refused) > 0 || len(c.unsupported) > 0 != (unsupported != nil && errors.Is(unsupported, ErrUnsupported)) {
+			t.Errorf("%s: admit without --allow-unsupported: %v, %v", c.file, refused, unsupported)
 		}
-		if err := admit(filepath.Dir(c.file), &g, r, testFilters(t), true); err != nil {
-			t.Errorf("%s: admit with --allow-unsupported: %v", c.file, err)
+		if refused, unsupported := admit(filepath.Dir(c.file), &g, r, testFilters(t), true); len(refused) > 0 || unsupported != nil {
+			t.Errorf("%s: admit with --allow-unsupported: %v, %v", c.file, refused, unsupported)
 		}
 	}
 }

@@ -122,12 +122,11 @@ func mustOK(t *testing.T, err error) {
 
 // TestCheckVerdictNamesFileOnce: a refused app's verdict names the file
 // relative to its folder (the folder is beside it), without the package
-// prefix or the folder again.
+// prefix or the folder again. The folder holds a package, so that
+// app.json is its only reason.
 func TestCheckVerdictNamesFileOnce(t *testing.T) {
 	apps := t.TempDir()
-	dir := filepath.Join(apps, "broken")
-	mustOK(t, os.MkdirAll(dir, 0o755))
-	mustOK(t, os.WriteFile(filepath.Join(dir, AppFile), []byte("{bad"), 0o644))
+	dir := writeAppDir(t, apps, "broken", imeapi.Win32LobApp{}, []byte("{bad"), fixtures.Path(t, "7zip.intunewin"))
 	checks, err := CheckApps(context.Background(), apps, false)
 	if err != nil || len(checks) != 1 || checks[0].Loaded {
 		t.Fatalf("%+v %v", checks, err)

@@ -284,7 +284,13 @@ func (s *Server) authedAs(h func(http.ResponseWriter, *http.Request, *device), w
 			writeError(w, http.StatusInternalServerError, "", "internal error")
 			return
 		}
-		if d == nil {
+		switch {
+		case d == nil && ok && s.isAdminHash(sum):
+			// A valid token, but the admin's: it reads status, it holds
+			// no device key and is assigned nothing.
+			writeError(w, http.StatusForbidden, "", "the admin token cannot act as a device")
+			return
+		case d == nil:
 			unauthorized(w, "missing or unknown bearer token")
 			return
 		}
@@ -346,7 +352,12 @@ func (s *Server) deviceByHash(sum [32]byte, withSync bool) (*device, error) {
 // isAdmin reports whether the request carries the admin token.
 func (s *Server) isAdmin(r *http.Request) bool {
 	sum, ok := bearer(r)
-	return ok && subtle.ConstantTimeCompare(sum[:], s.adminHash[:]) == 1
+	return ok && s.isAdminHash(sum)
+}
+
+// isAdminHash reports, in constant time, whether sum is the admin token's SHA-256.
+func (s *Server) isAdminHash(sum [32]byte) bool {
+	return subtle.ConstantTimeCompare(sum[:], s.adminHash[:]) == 1
 }
 
 // baseURL is the URL prefix clients reach this server at.

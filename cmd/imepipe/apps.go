@@ -69,15 +69,8 @@ func runApps(ctx context.Context, e *env, args []string) error {
 // its warnings, unsupported and ignored fields.
 func printChecks(e *env, checks []service.AppCheck) {
 	for _, c := range checks {
-		verdict := "loaded"
-		switch {
-		case !c.Loaded && len(c.Unsupported) > 0 && strings.Contains(c.Error, service.ErrUnsupported.Error()):
-			verdict = "refused (unsupported settings; serve --allow-unsupported serves it)"
-		case !c.Loaded:
-			verdict = "refused: " + c.Error
-		}
 		id, name, version := orDash(c.ID), orDash(c.DisplayName), orDash(c.Version)
-		fmt.Fprintf(e.stdout, "%s\t%s\t%q\tversion %s\t%s\n", c.Dir, id, name, version, verdict)
+		fmt.Fprintf(e.stdout, "%s\t%s\t%q\tversion %s\t%s\n", c.Dir, id, name, version, c.Verdict())
 		if len(c.Warnings) > 0 {
 			fmt.Fprintf(e.stdout, "  warnings: %s\n", strings.Join(c.Warnings, "; "))
 		}

@@ -136,6 +136,53 @@ func TestAppsCheck(t *testing.T) {
 	}
 }
 
+// TestAppsCheckEveryReason: Graph's v1 GET example beside a package of
+// another setup file gets one verdict with both reasons (the setup file,
+// then its unsupported setting, listed below it); a cut-off package and
+// a missing app.json are one short reason each.
+func TestAppsCheckEveryReason(t *testing.T) {
+	apps := t.TempDir()
+	pkg := fixtures.Path(t, "desktopinfo.intunewin")
+	graph, err := os.ReadFile("../../service/testdata/graph/v1-get.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("../../service/testdata/app-example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, files := range map[string]map[string][]byte{
+		"7zip":  {"app.json": graph, "desktopinfo.intunewin": data},
+		"trunc": {"app.json": example, "install.intunewin": data[:416]},
+		"empty": {"desktopinfo.intunewin": data},
+	} {
+		dir := filepath.Join(apps, name)
+		os.MkdirAll(dir, 0o755)
+		for f, b := range files {
+			if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	code, stdout, stderr := runCLI(t, "apps", "check", apps)
+	if code != 1 || stderr != "imepipe apps: 3 of 3 apps refused\n" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{
+		filepath.Join(apps, "7zip") + "\t0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f\t\"7-Zip 23.01\"\tversion 2\t" + `refused: app.json: setupFilePath: invalid value: "7z2301-x64.msi", but the package's SetupFile is "install.ps1"; and unsupported settings (serve --allow-unsupported accepts those)` + "\n  unsupported: rules[1].operationType=appVersion\n",
+		filepath.Join(apps, "trunc") + "\t5f0c6b0e-3b8a-4d0e-9a51-2d6f1c3e7a10\t\"DesktopInfo\"\tversion 1\trefused: install.intunewin: truncated or corrupt .intunewin (416 bytes, no readable ZIP directory)\n",
+		filepath.Join(apps, "empty") + "\t-\t\"-\"\tversion -\trefused: app.json: missing\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no lines\n%s\nin\n%s", want, stdout)
+		}
+	}
+}
+
 func listTree(t *testing.T, root string) []string {
 	t.Helper()
 	var out []string

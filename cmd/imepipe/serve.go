@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/imepipe/imepipe/service"
@@ -68,6 +69,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			sayf(e.stderr, "imepipe serve: "+format, a...)
 		}
 	}
+	// Bind first: a port in use fails at once, before the data folder is
+	// made and every blob copied and hashed.
+	ln, err := listen(*addr, *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	var metricsLn net.Listener
+	if *metricsAddr != "" {
+		if metricsLn, err = listen(*metricsAddr, "--metrics-listen "+*metricsAddr); err != nil {
+			return err
+		}
+		defer metricsLn.Close()
+	}
 	srv, err := service.NewContext(ctx, service.Config{
 		AppsDir: *apps, DataDir: *data, Store: *storeURL,
 		EnrollmentSecretFile: *secretFile, AdminTokenFile: *adminFile,
@@ -75,14 +90,28 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		AllowUnsupported: *allow,
 		Logf:             logf,
 	})
+	if errors.Is(err, service.ErrLocked) {
+		return &reasonErr{msg: fmt.Sprintf("data folder %s is in use by another imepipe serve", *data), err: err}
+	}
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	if *quiet {
 		for _, s := range srv.Skipped() {
-			sayf(e.stderr, "imepipe serve: app skipped: %v", s)
+			sayf(e.stderr, "imepipe serve: app skipped: %s: %s", s.Dir, s.Reason())
 		}
+	}
+	if len(srv.Apps()) == 0 {
+		// It keeps running: agents can enroll and sync (to no policy).
+		what := fmt.Sprintf("%s holds no app folder", *apps)
+		if n := len(srv.Skipped()); n > 0 {
+			what = fmt.Sprintf("%s in %s refused (see why: imepipe apps check %s)", plural(n, "app"), *apps, shellWord(*apps))
+			if n > 1 {
+				what = "all " + what
+			}
+		}
+		sayf(e.stderr, "imepipe serve: warning: serving no app: %s; apps are read only at start, so restart serve once they are fixed", what)
 	}
 	scheme, tlsConf := "http", (*tls.Config)(nil)
 	if *useTLS {
@@ -91,16 +120,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if *metricsAddr != "" {
-		stop, err := serveMetrics(e, *metricsAddr, srv.MetricsHandler(), logf)
-		if err != nil {
-			return err
-		}
+	if metricsLn != nil {
+		stop := serveMetrics(e, metricsLn, srv.MetricsHandler(), logf)
 		defer stop()
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
 	}
 	hs := &http.Server{
 		Handler:           srv,
@@ -122,29 +144,40 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	go func() { done <- hs.Serve(ln) }()
 	select {
 	case err := <-done:
-		return fmt.Errorf("serve: %w", err)
+		return err
 	case <-ctx.Done():
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutCtx); err != nil {
 		hs.Close()
-		return fmt.Errorf("serve: shutdown: %w", err)
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+		return err
 	}
 	return nil
 }
 
-// serveMetrics serves h at /metrics (and nothing else) on addr, plain
+// wsaeaddrinuse is Winsock's "address already in use", which Go's
+// syscall.EADDRINUSE on Windows is not.
+const wsaeaddrinuse = syscall.Errno(10048)
+
+// listen binds addr, which the line of an address in use calls name;
+// another error is the system's, which names the address.
+func listen(addr, name string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	var errno syscall.Errno
+	if errors.As(err, &errno) && (errno == syscall.EADDRINUSE || errno == wsaeaddrinuse) {
+		return nil, &reasonErr{msg: name + " is in use (another serve?)", err: err}
+	}
+	return ln, err
+}
+
+// serveMetrics serves h at /metrics (and nothing else) on ln, plain
 // HTTP and no token, as Prometheus scrapers expect: the address decides
 // who can read it. stop closes it.
-func serveMetrics(e *env, addr string, h http.Handler, logf func(string, ...any)) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("serve: metrics listener: %w", err)
-	}
+func serveMetrics(e *env, ln net.Listener, h http.Handler, logf func(string, ...any)) (stop func()) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
 	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
@@ -154,7 +187,7 @@ func serveMetrics(e *env, addr string, h http.Handler, logf func(string, ...any)
 		sayf(e.stderr, "imepipe serve: warning: metrics on %s are readable by anyone who reaches that address (no token)", ln.Addr())
 	}
 	fmt.Fprintf(e.stderr, "imepipe serve: metrics on http://%s/metrics\n", ln.Addr())
-	return func() { ms.Close() }, nil
+	return func() { ms.Close() }
 }
 
 // isHostPort reports whether s is HOST:PORT with a numeric port.

@@ -136,7 +136,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
 		ln = tls.NewListener(ln, tlsConf)
 	}
-	fmt.Fprintf(e.stderr, "imepipe serve: listening on %s://%s (%d apps)\n", scheme, ln.Addr(), len(srv.Apps()))
+	fmt.Fprintf(e.stderr, "imepipe serve: listening on %s://%s (%s)\n", scheme, ln.Addr(), plural(len(srv.Apps()), "app"))
 	fmt.Fprintf(e.stderr, "imepipe serve: enrollment secret in %s\n", srv.EnrollmentSecretPath())
 	logf("admin token (status of every device) in %s", srv.AdminTokenPath())
 	fmt.Fprintf(e.stderr, "imepipe serve: console at %s://%s/console/ (sign in with the admin token)\n", scheme, ln.Addr())

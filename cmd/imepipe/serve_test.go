@@ -67,7 +67,7 @@ func TestServe(t *testing.T) {
 			[]string{"serve", "--apps", filepath.Join(root, "apps"), "--addr", "127.0.0.1:0", "--data", filepath.Join(root, "data"),
 				"--metrics-listen", "127.0.0.1:0"})
 	}()
-	urlRE := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+) \(1 apps\)`)
+	urlRE := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+) \(1 app\)`)
 	metricsRE := regexp.MustCompile(`metrics on (http://127\.0\.0\.1:\d+/metrics)\n`)
 	timeout := time.After(30 * time.Second)
 	var url, metricsURL string

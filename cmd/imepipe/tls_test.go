@@ -52,7 +52,7 @@ func startTLSServe(t *testing.T) (string, string) {
 			t.Error("serve did not shut down")
 		}
 	})
-	urlRE := regexp.MustCompile(`listening on (https://127\.0\.0\.1:\d+) \(1 apps\)`)
+	urlRE := regexp.MustCompile(`listening on (https://127\.0\.0\.1:\d+) \(1 app\)`)
 	timeout := time.After(30 * time.Second)
 	for {
 		select {

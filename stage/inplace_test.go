@@ -239,7 +239,12 @@ func TestInPlaceRefusesTempName(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := extractors["Extract"](z, dir, Options{})
+	target := dir
+	if !dirLocks { // Windows fills only the current folder in place
+		t.Chdir(dir)
+		target = "."
+	}
+	err := extractors["Extract"](z, target, Options{})
 	if !errors.Is(err, ErrUnsafePath) || !strings.Contains(err.Error(), ".out.partial-7") {
 		t.Fatalf("err = %v, want ErrUnsafePath naming the entry", err)
 	}

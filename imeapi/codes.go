@@ -42,8 +42,14 @@ func (s EnforcementState) Valid() bool { _, ok := enforcementNames[s]; return ok
 // ComplianceState is the IME's ComplianceState of an app.
 type ComplianceState int
 
-// IME compliance states.
+// IME compliance states, and the unset one.
 const (
+	// ComplianceUnset is the zero value: no ComplianceStateMessage has
+	// been recorded (the app's flow has not reached detection's verdict,
+	// or was stopped before it). Its name, "Unset", is ours: the IME's
+	// Unknown is 5 (ComplianceUnknown), and the name the IME's
+	// enumeration gives 0 is not documented.
+	ComplianceUnset        ComplianceState = 0
 	ComplianceInstalled    ComplianceState = 1
 	ComplianceNotInstalled ComplianceState = 2
 	ComplianceError        ComplianceState = 4
@@ -51,17 +57,19 @@ const (
 )
 
 var complianceNames = map[ComplianceState]string{
+	ComplianceUnset:     "Unset",
 	ComplianceInstalled: "Installed", ComplianceNotInstalled: "NotInstalled",
 	ComplianceError: "Error", ComplianceUnknown: "Unknown",
 }
 
-// String is the IME's name ("Installed"), or ComplianceState(n).
+// String is the IME's name ("Installed"), "Unset" for 0, or
+// ComplianceState(n).
 func (c ComplianceState) String() string { return name(complianceNames, c, "ComplianceState") }
 
 // Valid reports whether c is in the IME's range, 0 to ComplianceUnknown.
-// The agent sends only the four named states; the service also accepts
-// 0 and 3, which the IME's enumeration holds and this package does not
-// name.
+// The agent reports only the four IME states it names; the service also
+// accepts 0 and 3, which the IME's enumeration holds (3's name is not
+// documented either, and this package does not name it).
 func (c ComplianceState) Valid() bool { return c >= 0 && c <= ComplianceUnknown }
 
 // Intent is the IME's intent of a policy (Graph's assignment intent as a

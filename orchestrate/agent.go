@@ -235,13 +235,13 @@ func (a *Agent) loadIdentity() error {
 // enroll enrolls the device when it has no token yet.
 func (a *Agent) enroll(ctx context.Context, t *tracer) error {
 	if a.client == nil {
-		return fmt.Errorf("orchestrate: %w (give the service URL and enrollment secret)", ErrNotEnrolled)
+		return fmt.Errorf("%w (no service URL and enrollment secret given)", ErrNotEnrolled)
 	}
 	if a.client.Token != "" {
 		return nil
 	}
 	if a.cfg.EnrollmentSecret == "" {
-		return fmt.Errorf("orchestrate: %w: no enrollment secret", ErrNotEnrolled)
+		return fmt.Errorf("%w: no enrollment secret given", ErrNotEnrolled)
 	}
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
@@ -249,7 +249,7 @@ func (a *Agent) enroll(ctx context.Context, t *tracer) error {
 	}
 	resp, err := a.client.Enroll(ctx, a.cfg.DeviceName, a.cfg.EnrollmentSecret, priv.PublicKey(), a.cfg.Groups...)
 	if err != nil {
-		return fmt.Errorf("orchestrate: enroll: %w", err)
+		return a.serviceError(ctx, "enroll", err)
 	}
 	a.priv = priv
 	t.log(imelog.Enrolled, a.client.BaseURL, resp.DeviceID)
@@ -263,7 +263,10 @@ func (a *Agent) LogPath() string     { return a.log.Path() }
 func (a *Agent) Store() *state.Store { return a.store }
 
 // Run syncs now and then every SyncInterval, waking earlier when an app's
-// retry or GRS window is due, until ctx ends (then it returns nil).
+// retry or GRS window is due, until ctx ends (then it returns nil). A
+// failed sync (the service down, the enrollment refused) is logged by
+// SyncKind and tried again at the next wake-up; Run does not retry
+// sooner.
 func (a *Agent) Run(ctx context.Context) error {
 	for {
 		if err := a.Sync(ctx); err != nil {
@@ -273,7 +276,6 @@ func (a *Agent) Run(ctx context.Context) error {
 			if errors.Is(err, ErrClosed) {
 				return err
 			}
-			a.agentTracer().log(imelog.SyncFailed, err)
 		}
 		wait := a.nextWake()
 		select {

@@ -218,6 +218,17 @@ func (a *Agent) stage(ctx context.Context, s *staged) *staged {
 		return s
 	}
 	dir, do, err := a.content(ctx, t, s.p, s.key)
+	if err != nil && ctx.Err() != nil {
+		// An operator's stop (Ctrl-C, the service stopping), not a failed
+		// attempt: nothing is recorded or reported, the journal keeps what
+		// arrived, and the next sync resumes the download.
+		t.log(imelog.DownloadPaused, s.p.AppID, do.FileSizeInCache, do.FileSize, context.Cause(ctx))
+		s.release()
+		if s.endSubgraph != nil {
+			s.endSubgraph()
+		}
+		return nil
+	}
 	if err != nil {
 		r := failure(t, err)
 		if do.FileId != "" {

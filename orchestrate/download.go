@@ -13,7 +13,7 @@ import (
 // Downloader starts an app's content download (delivery.Downloader): a
 // peer-backed implementation plugs in here. Its errors name only what
 // the caller does not know: the agent wraps them once in a StepError
-// naming the package, the step and the DoFileId.
+// naming the step and the DoFileId.
 type Downloader = delivery.Downloader
 
 // FetchDownloader downloads from the origin (UploadLocation), with a

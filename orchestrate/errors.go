@@ -3,6 +3,7 @@ package orchestrate
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/rules"
@@ -48,10 +49,12 @@ const (
 )
 
 // StepError is a failed step of one app's flow, with the code recorded.
-// It is the one layer that names the package: its text is "orchestrate:
-// <step> [<object>]: <cause> (0x<code>)", and what it wraps names only
-// what it adds (a Downloader's error starts with fetch's or peer's own
-// prefix, not with "orchestrate: download").
+// Its text is "<step> [<object>]: <cause>": it becomes the state
+// message's and the report's ErrorMessage and the IME log's error line,
+// which people who know the IME read, so it names no Go package and not
+// the code, which travels on its own (ErrorCode, shown as Intune shows
+// it, imeapi.CodeHex). What it wraps names only what it adds (a
+// Downloader's error starts with fetch's or peer's own prefix).
 type StepError struct {
 	Step   string // "download", "unpack", "install", "detect", …
 	Object string // what the step worked on, e.g. the DoFileId; may be empty
@@ -64,7 +67,84 @@ func (e *StepError) Error() string {
 	if e.Object != "" {
 		step += " " + e.Object
 	}
-	return fmt.Sprintf("orchestrate: %s: %v (0x%08X)", step, e.Err, uint32(e.Code))
+	return step + ": " + e.Err.Error()
 }
 
 func (e *StepError) Unwrap() error { return e.Err }
+
+// ServiceProblem is what went wrong between the agent and the service
+// when it enrolled or asked for its policies (ServiceError.Problem).
+type ServiceProblem int
+
+// Service problems.
+const (
+	// ServiceUnreachable: no HTTP answer (connection refused or reset, no
+	// such host, timed out).
+	ServiceUnreachable ServiceProblem = iota + 1
+	// ServiceSecretRejected: the service refused the enrollment secret (401).
+	ServiceSecretRejected
+	// ServiceWantsHTTPS: an http:// URL to a port that speaks TLS (Go's
+	// TLS server answers plain HTTP with 400 Bad Request).
+	ServiceWantsHTTPS
+	// ServiceWantsHTTP: an https:// URL to a port that speaks plain HTTP.
+	ServiceWantsHTTP
+	// ServiceUntrusted: the service's certificate did not verify (the
+	// error wraps an *imeapi.TrustError).
+	ServiceUntrusted
+	// ServiceRefused: any other error answer (the error wraps an
+	// *imeapi.APIError).
+	ServiceRefused
+	// ServiceBadAnswer: an answer the agent could not use.
+	ServiceBadAnswer
+)
+
+// ServiceError is a sync that did not get the device's policies because
+// of the service: its enrollment or its policy request failed. Its text is
+// one line naming the service and the reason, without net/http's chain
+// (`Post "URL": dial tcp ADDR: connect: …`); Err is what imeapi returned,
+// so errors.Is and errors.As see everything below it
+// (imeapi.ErrUnauthorized, *imeapi.TrustError, *url.Error, the system's
+// errno).
+type ServiceError struct {
+	Op      string // "enroll" or "policies"
+	URL     string // the service's base URL
+	Problem ServiceProblem
+	Reason  string // ServiceUnreachable: "connection refused", "no such host", …
+	Err     error
+}
+
+func (e *ServiceError) Error() string {
+	switch e.Problem {
+	case ServiceUnreachable:
+		return fmt.Sprintf("service %s not reachable (%s)", e.URL, e.Reason)
+	case ServiceSecretRejected:
+		return "enrollment secret rejected by " + e.URL
+	case ServiceWantsHTTPS:
+		return fmt.Sprintf("%s speaks HTTPS: use %s", e.URL, swapScheme(e.URL, "https"))
+	case ServiceWantsHTTP:
+		return fmt.Sprintf("%s speaks plain HTTP: use %s", e.URL, swapScheme(e.URL, "http"))
+	case ServiceUntrusted:
+		return e.Err.Error() // "service URL: certificate signed by unknown authority"
+	case ServiceRefused:
+		return fmt.Sprintf("service %s refused the %s: %s", e.URL, e.what(), e.Reason)
+	}
+	return fmt.Sprintf("service %s, %s: %v", e.URL, e.what(), e.Err)
+}
+
+func (e *ServiceError) Unwrap() error { return e.Err }
+
+// what names the request in a message.
+func (e *ServiceError) what() string {
+	if e.Op == "enroll" {
+		return "enrollment"
+	}
+	return "policy request"
+}
+
+// swapScheme is url with its scheme replaced.
+func swapScheme(url, scheme string) string {
+	if _, rest, ok := strings.Cut(url, "://"); ok {
+		return scheme + "://" + rest
+	}
+	return scheme + "://" + url
+}

@@ -34,6 +34,8 @@ const (
 type Health struct {
 	Healthy      bool      `json:"healthy"`
 	AgentRunning bool      `json:"agentRunning"`
+	Root         string    `json:"root"`
+	Enrolled     bool      `json:"enrolled"`
 	Checks       []Check   `json:"checks"`
 	CheckedAt    time.Time `json:"checkedAt"`
 }
@@ -41,7 +43,7 @@ type Health struct {
 // Health checks the root's folders, enrollment, the last sync and the
 // reaper binary.
 func (a *Agent) Health(ctx context.Context) (Health, error) {
-	h := Health{Healthy: true, AgentRunning: a.ln != nil}
+	h := Health{Healthy: true, AgentRunning: a.ln != nil, Root: a.layout.Root}
 	add := func(name string, ok bool, fix string, format string, args ...any) {
 		res := CheckPassed
 		if !ok {
@@ -63,16 +65,14 @@ func (a *Agent) Health(ctx context.Context) (Health, error) {
 	if err != nil {
 		return h, err
 	}
-	add("enrollment", st.Enrolled, "run imepipe agent --service URL --enrollment-secret-file FILE on this root", "device %q at %q", st.DeviceID, st.ServiceURL)
-	last, ok := st.Times["LastAppSyncTime"]
-	switch {
-	case !ok:
-		add("last sync", false, syncFix, "never synced")
-	default:
-		age := a.cfg.Clock.Now().Sub(last)
-		fresh := age <= 2*a.cfg.SyncInterval+time.Minute
-		add("last sync", fresh && st.LastResult == "ok", syncFix, "%s ago (%s), result %q", age.Round(time.Second), last.Format(time.RFC3339), st.LastResult)
+	h.Enrolled = st.Enrolled
+	if st.Enrolled {
+		add("enrollment", true, enrollFix, "device %s at %s", st.DeviceID, st.ServiceURL)
+	} else {
+		add("enrollment", false, enrollFix, "not enrolled")
 	}
+	ok, detail := a.lastSync(st)
+	add("last sync", ok, syncFix, "%s", detail)
 	exe := a.cfg.Reaper
 	if exe == "" {
 		exe, err = os.Executable()
@@ -89,6 +89,41 @@ func (a *Agent) Health(ctx context.Context) (Health, error) {
 	}
 	return h, nil
 }
+
+// lastSync judges the last sync by its last attempt: it passed if it
+// succeeded within two sync intervals (and a minute). The detail says
+// when it was, its result and, after a failure, the last success. A root
+// synced before attempts were recorded is judged by its last success.
+func (a *Agent) lastSync(st Status) (bool, string) {
+	now := a.cfg.Clock.Now()
+	ago := func(t time.Time) string {
+		return fmt.Sprintf("%s ago (%s)", now.Sub(t).Round(time.Second), t.Format(time.RFC3339))
+	}
+	fresh := func(t time.Time) bool { return now.Sub(t) <= 2*a.cfg.SyncInterval+time.Minute }
+	attempt, tried := st.Times[TimeLastSyncAttempt]
+	success, synced := st.Times[TimeLastAppSync]
+	switch {
+	case tried && st.LastResult == ResultOK:
+		return fresh(attempt), "last attempt " + ago(attempt) + " succeeded"
+	case tried:
+		detail := "last attempt " + ago(attempt)
+		if st.LastResult == ResultInterrupted {
+			detail += " was interrupted"
+		} else {
+			detail += " failed: " + st.LastResult
+		}
+		if synced {
+			return false, detail + "; last success " + ago(success)
+		}
+		return false, detail + "; never succeeded"
+	case synced:
+		return fresh(success) && st.LastResult == ResultOK, fmt.Sprintf("%s, result %q", ago(success), st.LastResult)
+	}
+	return false, "never synced"
+}
+
+// enrollFix is the remediation of a root that is not enrolled.
+const enrollFix = "run imepipe agent --service URL --enrollment-secret-file FILE on this root"
 
 // syncFix is the remediation of a missing, stale or failed sync.
 const syncFix = "start the agent (imepipe agent) or run imepipe sync; on a failed sync read Logs/IntuneManagementExtension.log and check that the service is reachable"

@@ -70,7 +70,7 @@ func failure(t *tracer, err error) result {
 	if errors.As(err, &se) {
 		code = se.Code
 	}
-	t.log(imelog.StepFailed, err)
+	t.log(imelog.StepFailed, fmt.Sprintf("%v (%s)", err, imeapi.CodeHex(code))) // the code once, as the console shows it
 	return result{enforcement: imeapi.EnforcementError, compliance: imeapi.ComplianceError, code: code, message: err.Error(), failed: true}
 }
 

@@ -3,14 +3,16 @@ package orchestrate
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
 )
 
 // ErrNotRoot: a folder given to a command that reads an agent's state is
-// not an agent root (it has no state.db).
-var ErrNotRoot = errors.New("orchestrate: not an agent root")
+// not an agent root (it has no state.db). Its text stands in CheckRoot's
+// one-line message, which the CLI prints as it is.
+var ErrNotRoot = errors.New("not an agent root")
 
 // DefaultRoot is the agent root every command uses when --root is not
 // given: $IMEPIPE_ROOT when set (installers see it), else one folder per
@@ -55,13 +57,39 @@ func defaultRoot(goos string, getenv func(string) string, euid int, home string)
 // CheckRoot reports whether root is an agent root (it holds state.db):
 // commands that read or act on an agent's state refuse any other folder
 // rather than creating the agent layout there. The error is one line
-// saying what to give.
+// naming root once and saying what to give; it wraps ErrNotRoot, or the
+// reason root cannot be read (fs.ErrNotExist, fs.ErrPermission, …).
 func CheckRoot(root string) error {
+	const give = "give --root DIR of an agent, or set IMEPIPE_ROOT"
 	if _, err := os.Stat(LayoutOf(root).State); err != nil {
-		if _, derr := os.Stat(root); derr != nil {
-			return fmt.Errorf("agent root %s: %w (start the agent there first, or give --root or set IMEPIPE_ROOT)", root, derr)
+		_, derr := os.Stat(root)
+		switch {
+		case errors.Is(derr, fs.ErrNotExist):
+			return &rootError{fmt.Sprintf("agent root %s does not exist (start the agent there first, or %s)", root, give), derr}
+		case derr != nil:
+			return &rootError{fmt.Sprintf("agent root %s: %v (%s)", root, pathReason(derr), give), derr}
 		}
-		return fmt.Errorf("%w: %s has no state.db (give --root DIR of an agent, or set IMEPIPE_ROOT)", ErrNotRoot, root)
+		return fmt.Errorf("%s is %w: it has no state.db (%s)", root, ErrNotRoot, give)
 	}
 	return nil
+}
+
+// rootError is CheckRoot's error for a root it cannot read: its own
+// message, the file system's error below it.
+type rootError struct {
+	msg string
+	err error
+}
+
+func (e *rootError) Error() string { return e.msg }
+func (e *rootError) Unwrap() error { return e.err }
+
+// pathReason is a file system error without the operation and path that
+// *fs.PathError repeats ("permission denied").
+func pathReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -25,9 +25,13 @@ type AppStatus struct {
 	ErrorCode        int64                   `json:"errorCode"`
 	ErrorCodeHex     string                  `json:"errorCodeHex,omitempty"`
 	ErrorMessage     string                  `json:"errorMessage,omitempty"`
-	Attempts         int                     `json:"attempts"`
-	MaxAttempts      int                     `json:"maxAttempts"`
-	LastError        string                  `json:"lastError,omitempty"`
+	// InstallerLog is the installer's own log (Logs/Win32AppInstaller-
+	// APPID_REV.log) when the error is the installer's (an exit code, a
+	// timeout) and the log is there.
+	InstallerLog string `json:"installerLog,omitempty"`
+	Attempts     int    `json:"attempts"`
+	MaxAttempts  int    `json:"maxAttempts"`
+	LastError    string `json:"lastError,omitempty"`
 	// LastAttempt and NextAttempt: when a failed app was last tried and
 	// when it may be tried again (retry gap or GRS window).
 	LastAttempt   *time.Time `json:"lastAttempt,omitempty"`
@@ -45,14 +49,26 @@ type AppStatus struct {
 	DOStatus json.RawMessage `json:"doStatus,omitempty"`
 }
 
+// Times of Status.Times: the last successful sync of each kind, and the
+// last attempt of either kind whatever its result (Status.LastResult).
+const (
+	TimeLastAppSync        = "LastAppSyncTime"
+	TimeLastComplianceSync = "LastComplianceSyncTime"
+	TimeLastSyncAttempt    = "LastSyncAttemptTime"
+)
+
 // Status is the agent's state as `imepipe status` shows it.
 type Status struct {
-	Root         string                   `json:"root"`
-	ServiceURL   string                   `json:"serviceUrl,omitempty"`
-	DeviceID     string                   `json:"deviceId,omitempty"`
-	Enrolled     bool                     `json:"enrolled"`
-	Times        map[string]time.Time     `json:"times"`
+	Root       string               `json:"root"`
+	ServiceURL string               `json:"serviceUrl,omitempty"`
+	DeviceID   string               `json:"deviceId,omitempty"`
+	Enrolled   bool                 `json:"enrolled"`
+	Times      map[string]time.Time `json:"times"`
+	// LastResult is the result of the last sync attempt (at
+	// Times[TimeLastSyncAttempt], of kind LastKind): ResultOK,
+	// ResultInterrupted or what failed.
 	LastResult   string                   `json:"lastSyncResult,omitempty"`
+	LastKind     string                   `json:"lastSyncKind,omitempty"` // SyncApp or SyncCompliance
 	Settings     map[string]string        `json:"settings"`
 	Apps         []AppStatus              `json:"apps"`
 	Persisted    []state.Persisted        `json:"persisted"`
@@ -74,6 +90,7 @@ func (a *Agent) Status(context.Context) (Status, error) {
 		return st, fmt.Errorf("orchestrate: %w", err)
 	}
 	st.LastResult, _ = a.store.Value("LastSyncResult")
+	st.LastKind, _ = a.store.Value("LastSyncKind")
 	for _, n := range []string{"SyncInterval", "RetryInterval", "GRSWindow", "MaxAttempts", "DownloadMode", "CacheHost", "PeerAddr"} {
 		if v, _ := a.store.Value(n); v != "" {
 			st.Settings[n] = v
@@ -128,8 +145,11 @@ func (a *Agent) statusOf(ap state.App, kept []state.Persisted, reqs map[string]i
 	}
 	if e := ap.Enforcement; e != nil {
 		s.EnforcementState, s.ErrorCode, s.ErrorMessage = e.EnforcementState, e.ErrorCode, e.ErrorMessage
-		if e.ErrorCode != 0 {
-			s.ErrorCodeHex = fmt.Sprintf("0x%08X", uint32(e.ErrorCode))
+		s.ErrorCodeHex = imeapi.CodeHex(e.ErrorCode) // as the report and the console show it
+		if e.EnforcementState == imeapi.EnforcementError && installerCode(e.ErrorCode) {
+			if p, err := under(a.layout.Logs, "Win32AppInstaller-"+ap.Key+".log"); err == nil && exists(p) {
+				s.InstallerLog = p
+			}
 		}
 	}
 	if ap.Attempts.Count > 0 {
@@ -158,6 +178,13 @@ func (a *Agent) statusOf(ap state.App, kept []state.Persisted, reqs map[string]i
 		}
 	}
 	return s
+}
+
+// installerCode: code is the installer's result (its exit code, a Win32
+// error code as imeapi.HResult takes one, or its timeout), so its log
+// says why.
+func installerCode(code int64) bool {
+	return code > 0 && code <= 0xFFFF || code == CodeTimeout
 }
 
 // Failed reports whether the app did not come to rest as wanted: its

@@ -2,9 +2,15 @@ package orchestrate
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
 
+	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/imelog"
 	"github.com/imepipe/imepipe/orchestrate/state"
@@ -52,7 +58,12 @@ func modeFor(intent, request imeapi.Intent) mode {
 func (a *Agent) Sync(ctx context.Context) error { return a.SyncKind(ctx, SyncApp) }
 
 // SyncKind runs an app sync, or a compliance sync (detection and reports
-// only, nothing installed).
+// only, nothing installed). Each sync records its attempt (the time
+// TimeLastSyncAttempt, the result LastSyncResult: ResultOK,
+// ResultInterrupted or the error) apart from the time of the last
+// successful one (TimeLastAppSync, TimeLastComplianceSync), and a failed
+// one is logged on its poller's thread. It does not retry: the daemon
+// (Run) syncs again at its next wake-up.
 func (a *Agent) SyncKind(ctx context.Context, kind string) (err error) {
 	if kind != SyncApp && kind != SyncCompliance {
 		return fmt.Errorf("orchestrate: sync kind %q: want %s or %s", kind, SyncApp, SyncCompliance)
@@ -68,9 +79,11 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) (err error) {
 	}
 	t, stop := a.poller(request)
 	defer stop()
+	logged := false // policies logs its own failures
+	defer func() { a.endSync(ctx, t, kind, err, logged) }()
 	pols, err := a.policies(ctx, t)
 	if err != nil {
-		_ = a.store.SetValue("LastSyncResult", err.Error())
+		logged = true
 		return err
 	}
 	reqs, err := a.store.Requests()
@@ -106,13 +119,40 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) (err error) {
 	t.log(imelog.DoneSubgraphs, targeted)
 	a.adoptLeft(ctx, t)
 	a.flushReports(ctx, t)
-	name := "LastAppSyncTime"
-	if kind == SyncCompliance {
-		name = "LastComplianceSyncTime"
-	}
-	_ = a.store.SetTime(name, a.cfg.Clock.Now())
-	_ = a.store.SetValue("LastSyncResult", "ok")
 	return nil
+}
+
+// Sync results, as Status.LastResult holds them (else the error's text).
+const (
+	ResultOK          = "ok"
+	ResultInterrupted = "interrupted"
+)
+
+// endSync records a sync's attempt: its time and result, and the time of
+// success; a stopped sync is logged as a warning, a failed one as an
+// error (unless logged says it is already).
+func (a *Agent) endSync(ctx context.Context, t *tracer, kind string, err error, logged bool) {
+	now := a.cfg.Clock.Now()
+	result := ResultOK
+	switch {
+	case err == nil:
+		name := TimeLastAppSync
+		if kind == SyncCompliance {
+			name = TimeLastComplianceSync
+		}
+		_ = a.store.SetTime(name, now)
+	case ctx.Err() != nil:
+		result = ResultInterrupted
+		t.log(imelog.SyncInterrupted, context.Cause(ctx))
+	default:
+		result = err.Error()
+		if !logged {
+			t.log(imelog.SyncFailed, err)
+		}
+	}
+	_ = a.store.SetTime(TimeLastSyncAttempt, now)
+	_ = a.store.SetValue("LastSyncResult", result)
+	_ = a.store.SetValue("LastSyncKind", kind)
 }
 
 func (a *Agent) lock() error {
@@ -124,19 +164,104 @@ func (a *Agent) lock() error {
 	return nil
 }
 
-// policies enrolls if needed and fetches the device's policies.
+// policies enrolls if needed and fetches the device's policies. A
+// failure is logged (the IME's "Failed to get policies") unless ctx
+// ended; the service's are *ServiceError.
 func (a *Agent) policies(ctx context.Context, t *tracer) ([]imeapi.Policy, error) {
+	pols, err := a.fetchPolicies(ctx, t)
+	if err != nil && ctx.Err() == nil {
+		t.log(imelog.PoliciesFailed, err)
+	}
+	return pols, err
+}
+
+func (a *Agent) fetchPolicies(ctx context.Context, t *tracer) ([]imeapi.Policy, error) {
 	if err := a.enroll(ctx, t); err != nil {
 		return nil, err
 	}
 	pol, err := a.client.Policies(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("orchestrate: policies: %w", err)
+		return nil, a.serviceError(ctx, "policies", err)
 	}
 	t.log(imelog.GetPolicies, policiesJSON(pol.Policies))
 	t.log(imelog.GotApps, len(pol.Policies), state.DeviceUser, 0)
 	return pol.Policies, nil
 }
+
+// serviceError words a failed enrollment or policy request (op "enroll"
+// or "policies") as a *ServiceError, by the errors' types: no HTTP answer
+// (*url.Error), the scheme the port does not speak, a refused
+// certificate, or the service's error answer (*imeapi.APIError). A
+// request that ctx stopped is no fault of the service's: it is only
+// wrapped.
+func (a *Agent) serviceError(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("orchestrate: %s: %w", op, err)
+	}
+	se := &ServiceError{Op: op, URL: a.client.BaseURL, Problem: ServiceBadAnswer, Err: err}
+	var (
+		te *imeapi.TrustError
+		ae *imeapi.APIError
+		ue *url.Error
+	)
+	switch {
+	case errors.As(err, &te):
+		se.Problem = ServiceUntrusted
+	case errors.Is(err, http.ErrSchemeMismatch):
+		se.Problem = ServiceWantsHTTP
+	case errors.As(err, &ae):
+		switch {
+		case op == "enroll" && ae.StatusCode == http.StatusUnauthorized:
+			se.Problem = ServiceSecretRejected
+		case ae.StatusCode == http.StatusBadRequest && speaksTLS(ctx, a.client.BaseURL):
+			se.Problem = ServiceWantsHTTPS
+		default:
+			se.Problem, se.Reason = ServiceRefused, apiReason(ae)
+		}
+	case errors.As(err, &ue):
+		se.Problem, se.Reason = ServiceUnreachable, (&fetch.RequestError{Err: ue}).Reason()
+	}
+	return se
+}
+
+// apiReason is an error answer without APIError's "service: " (the
+// ServiceError names the service).
+func apiReason(e *imeapi.APIError) string {
+	if e.Field != "" && e.Message == "" {
+		return fmt.Sprintf("HTTP %d: field %s", e.StatusCode, e.Field)
+	}
+	return fmt.Sprintf("HTTP %d: %s", e.StatusCode, e.Message)
+}
+
+// speaksTLS reports whether the port of an http:// service URL speaks
+// TLS: whether a TLS handshake with it gets a certificate, one this agent
+// trusts or not. Only the handshake is made, no request is sent; it is
+// asked only after a 400 to a plain-HTTP request, the answer Go's TLS
+// server gives one (whose text "Client sent an HTTP request to an HTTPS
+// server" the client does not read).
+func speaksTLS(ctx context.Context, service string) bool {
+	u, err := url.Parse(service)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return false
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
+	}
+	ctx, cancel := context.WithTimeout(ctx, tlsProbeTimeout)
+	defer cancel()
+	d := tls.Dialer{Config: &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err == nil {
+		c.Close()
+		return true
+	}
+	var cve *tls.CertificateVerificationError
+	return errors.As(err, &cve)
+}
+
+// tlsProbeTimeout bounds speaksTLS's handshake.
+const tlsProbeTimeout = 5 * time.Second
 
 // policy finds one app among the policies, and keeps them all for its
 // relationships (Agent.related).

@@ -11,12 +11,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
 	"github.com/imepipe/imepipe/orchestrate/reap"
+	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
 func init() {
@@ -164,7 +168,9 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	if *secretFile != "" {
 		b, err := os.ReadFile(*secretFile)
 		if err != nil {
-			return fmt.Errorf("agent: enrollment secret: %w", err)
+			fe := fileError(*secretFile, err) // "FILE: no such file"
+			fe.path = "enrollment secret file " + fe.path
+			return fe
 		}
 		secret = strings.TrimSpace(string(b))
 	}
@@ -213,7 +219,8 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		cfg.Groups = strings.Split(*groups, ",")
 	}
 	bars := newAgentBars(e, *once && !*jsonOut)
-	cfg.Progress = bars.Hook()
+	dls := &downloads{next: bars.Hook()}
+	cfg.Progress = dls.hook
 	if !*quiet && !*jsonOut {
 		cfg.Logf = bars.Logf
 	}
@@ -221,6 +228,9 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		return notEnrolled(*root) // before New creates the root
 	}
 	a, err := orchestrate.New(cfg)
+	if errors.Is(err, state.ErrLocked) {
+		return rootInUse(ctx, *root)
+	}
 	if err != nil {
 		return err
 	}
@@ -248,8 +258,12 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	}
 	err = a.Sync(ctx)
 	bars.Wait()
+	if err != nil && ctx.Err() != nil {
+		st, _ := a.Status(context.WithoutCancel(ctx))
+		return agentInterrupted(err, st, dls.paused())
+	}
 	if err != nil {
-		return trustHint(err, trust)
+		return serviceHint(trustHint(err, trust))
 	}
 	st, err := a.Status(ctx)
 	if err != nil {
@@ -288,20 +302,142 @@ func onceResult(e *env, st orchestrate.Status) error {
 			line += " (" + a.DisplayName + ")"
 		}
 		line += fmt.Sprintf(": enforcement %d %s", a.EnforcementState, codeName(a.EnforcementState))
-		if a.ErrorCode != 0 {
-			line += ", error " + a.ErrorCodeHex
+		if a.ErrorCodeHex != "" {
+			line += ", error " + a.ErrorCodeHex // the code once, as Intune shows it
 		}
 		if msg := a.ErrorMessage; msg != "" {
 			line += ": " + msg
 		} else if a.LastError != "" {
 			line += ": " + a.LastError
 		}
+		line += seeLog(st.Root, a)
 		sayf(e.stderr, "imepipe agent: %s", line)
 	}
 	if n > 0 {
 		return fmt.Errorf("%d of %d apps failed", n, len(st.Apps))
 	}
 	return nil
+}
+
+// seeLog points at an app's installer log, when its failure is the
+// installer's: "; see Logs/Win32AppInstaller-APPID_REV.log" (relative to
+// root), else "".
+func seeLog(root string, a orchestrate.AppStatus) string {
+	if a.InstallerLog == "" {
+		return ""
+	}
+	p := a.InstallerLog
+	if abs, err := filepath.Abs(root); err == nil {
+		if rel, err := filepath.Rel(abs, p); err == nil && filepath.IsLocal(rel) {
+			p = rel
+		}
+	}
+	return "; see " + p
+}
+
+// serviceHint adds what to check to a sync that failed at the service:
+// that it runs, for one that cannot be reached; the secret file, for a
+// refused enrollment. Other errors pass unchanged.
+func serviceHint(err error) error {
+	var se *orchestrate.ServiceError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Problem {
+	case orchestrate.ServiceUnreachable:
+		return fmt.Errorf("%w; is imepipe serve running?", se)
+	case orchestrate.ServiceSecretRejected:
+		return fmt.Errorf("%w: check --enrollment-secret-file", se)
+	}
+	return se
+}
+
+// rootInUse is the error of an agent started on a root whose state.db
+// another process holds: a running agent (its control socket answers),
+// else another imepipe command acting on the root.
+func rootInUse(ctx context.Context, root string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	r := &orchestrate.Remote{Socket: orchestrate.LayoutOf(root).Socket}
+	if _, err := r.Status(ctx); err == nil {
+		return fmt.Errorf("an agent is already running on %s (use imepipe sync to ask it to sync)", root)
+	}
+	return fmt.Errorf("%s is in use by another imepipe command (its state.db is locked); try again when it ends", root)
+}
+
+// downloads follows agent --once's content downloads (as
+// Config.Progress, before the bars' hook next), so that a run stopped
+// midway can say how far each got.
+type downloads struct {
+	next func(string, *fetch.Job) func() // nil: no bars
+	mu   sync.Mutex
+	keys []string
+	jobs map[string]*fetch.Job // by APPID_REV
+}
+
+func (d *downloads) hook(key string, job *fetch.Job) func() {
+	d.mu.Lock()
+	if d.jobs == nil {
+		d.jobs = map[string]*fetch.Job{}
+	}
+	if _, seen := d.jobs[key]; !seen {
+		d.keys = append(d.keys, key)
+	}
+	d.jobs[key] = job
+	d.mu.Unlock()
+	if d.next != nil {
+		return d.next(key, job)
+	}
+	return func() {}
+}
+
+// pausedDownload is a download that stopped before its end.
+type pausedDownload struct {
+	key        string
+	have, size int64
+}
+
+// paused lists the downloads that did not complete, in start order.
+func (d *downloads) paused() []pausedDownload {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []pausedDownload
+	for _, k := range d.keys {
+		st := d.jobs[k].Status()
+		if st.FileSize > 0 && st.FileSizeInCache < st.FileSize {
+			out = append(out, pausedDownload{key: k, have: st.FileSizeInCache, size: st.FileSize})
+		}
+	}
+	return out
+}
+
+// agentInterrupted is agent --once's one line when it was stopped
+// (Ctrl-C, SIGTERM) with err: not a failure of the agent's, so no error
+// chain (it wraps err), but what the next sync takes up: each download
+// paused, with how far it got.
+func agentInterrupted(err error, st orchestrate.Status, paused []pausedDownload) error {
+	if len(paused) == 0 {
+		return &reasonErr{msg: "interrupted; the apps not finished are processed at the next sync", err: err}
+	}
+	names := map[string]string{}
+	for _, a := range st.Apps {
+		if a.DisplayName != "" {
+			names[a.AppID+"_"+a.Version] = a.DisplayName
+		}
+	}
+	parts := make([]string, len(paused))
+	for i, p := range paused {
+		name := names[p.key]
+		if name == "" {
+			name = p.key
+		}
+		parts[i] = fmt.Sprintf("%s download paused at %s of %s", name, humanize.IBytes(uint64(p.have)), humanize.IBytes(uint64(p.size)))
+	}
+	resumes := "resumes"
+	if len(parts) > 1 {
+		resumes = "they resume"
+	}
+	return &reasonErr{msg: fmt.Sprintf("interrupted; %s, %s at the next sync", strings.Join(parts, ", "), resumes), err: err}
 }
 
 // trustingClient is the agent's HTTP client when --ca-file is given: the

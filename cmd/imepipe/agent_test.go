@@ -328,8 +328,8 @@ func TestGRSReset(t *testing.T) {
 	if code, _, _ := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 1 {
 		t.Fatalf("agent: exit %d, want 1 (the broken app)", code)
 	}
-	for _, id := range []string{"nope", failAppID + "_7"} {
-		if code, stdout, stderr := runCLI(t, "grs", "reset", id, "--root", root); code != 1 || stdout != "" || strings.Count(stderr, "\n") != 1 {
+	for id, want := range map[string]int{"nope": 2, failAppID + "_7": 1} { // not an app id: usage
+		if code, stdout, stderr := runCLI(t, "grs", "reset", id, "--root", root); code != want || stdout != "" || strings.Count(stderr, "\n") != 1 {
 			t.Fatalf("grs reset %s: exit %d, stdout %q, stderr %q", id, code, stdout, stderr)
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
@@ -55,12 +56,44 @@ func runAppCmd(ctx context.Context, e *env, name string, args []string) error {
 	}
 	line := fmt.Sprintf("%s %s_%s: enforcement %d %s, compliance %d %s", name, st.AppID, st.Version,
 		st.EnforcementState, codeName(st.EnforcementState), st.ComplianceState, codeName(st.ComplianceState))
-	if st.ErrorCode != 0 {
+	if st.ErrorCodeHex != "" {
 		line += fmt.Sprintf(", error %s: %s", st.ErrorCodeHex, st.ErrorMessage)
 	}
 	sayf(e.stdout, "%s", line)
 	if st.EnforcementState != imeapi.EnforcementSuccess {
-		return fmt.Errorf("%s %s: enforcement state %d", name, st.AppID, st.EnforcementState)
+		return notDone(name, *root, st)
 	}
 	return nil
+}
+
+// notDone is the error of an install or uninstall (name) on root that
+// did not end in EnforcementSuccess: the app by name, what its state
+// means, the error code as Intune shows it and, for an installer's
+// failure, its log.
+func notDone(name, root string, st orchestrate.AppStatus) error {
+	app := st.AppID + "_" + st.Version
+	if st.DisplayName != "" {
+		app = st.DisplayName + " (" + app + ")"
+	}
+	var why string
+	switch st.EnforcementState {
+	case imeapi.EnforcementError:
+		why = "it failed"
+	case imeapi.EnforcementInProgress:
+		why = "it is still in progress (the installer asked for a retry)"
+	case imeapi.EnforcementRequirementsNotMet:
+		why = "the device does not meet its requirements"
+	case imeapi.EnforcementNotAttempted:
+		why = "it was not attempted"
+	default:
+		why = "its state is unknown"
+	}
+	if st.ErrorCodeHex != "" {
+		why += " with " + st.ErrorCodeHex
+	}
+	state := strconv.Itoa(int(st.EnforcementState))
+	if n := codeName(st.EnforcementState); n != "" {
+		state += " " + n
+	}
+	return fmt.Errorf("%s was not %sed: %s (enforcement %s)%s", app, name, why, state, seeLog(root, st))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/imepipe/imepipe/orchestrate"
 )
@@ -29,5 +30,9 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closer.Close()
-	return c.SyncKind(ctx, kind)
+	err = c.SyncKind(ctx, kind)
+	if errors.Is(err, orchestrate.ErrNotEnrolled) {
+		return rootNotEnrolled(*root, false, "")
+	}
+	return serviceHint(err)
 }

@@ -53,6 +53,16 @@ var (
 	SupersededDetectOnly = def("SupersededDetectOnly", info, "[Win32App] App %s is superseded by app %s, which is assigned; not installing it again (detection only)")
 )
 
+// A poller that ends early: the policies could not be had (enrollment or
+// the policy request failed: the IME's "Failed to get policies"; the
+// reason is ours), or the agent was asked to stop (an operator's stop is
+// a warning, not an error).
+var (
+	PoliciesFailed  = def("PoliciesFailed", fail, "[Win32App] Failed to get policies: %v")
+	SyncInterrupted = def("SyncInterrupted", warn, "[Win32App] Stopping the app processing (%v): apps not finished are processed again at the next sync, and their downloads resume where they stopped")
+	DownloadPaused  = def("DownloadPaused", warn, "[Win32App] Download of app %s stopped at %d of %d bytes (%v); it resumes at the next sync")
+)
+
 // One subgraph (an app with its dependencies), GRS and the action.
 var (
 	SubgraphStart         = def("SubgraphStart", info, "[Win32App][V3Processor] Processing subgraph with app ids: %s")

@@ -68,7 +68,7 @@ var cliTable = []struct {
 	{[]string{"version"}, []string{"version"}, []usageCase{
 		{[]string{"--bogus"}, "--bogus"}, {[]string{"extra"}, "no arguments"}, {[]string{"-x"}, "-x"}}},
 	{[]string{"sync"}, []string{"app|compliance"}, []usageCase{
-		{[]string{"--bogus"}, "-bogus"}, {[]string{"--root"}, "-root"}, {[]string{"-x"}, "-x"}}},
+		{[]string{"--bogus"}, "-bogus"}, {[]string{"--root"}, "-root"}, {[]string{"bogus"}, `"bogus"`}}},
 	{[]string{"unpack"}, []string{"FILE.intunewin", "--keys-file"}, []usageCase{
 		{[]string{"--key", "AAAA", "x.bin"}, "--iv"}, {[]string{"-j", "x", "x.intunewin"}, "-j"}, {[]string{"--mac-key", "k", "x.intunewin"}, "--mac-key"}}},
 }

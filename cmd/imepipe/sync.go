@@ -22,8 +22,10 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	switch {
 	case len(pos) == 1 && (pos[0] == orchestrate.SyncApp || pos[0] == orchestrate.SyncCompliance):
 		kind = pos[0]
-	case len(pos) > 0:
-		return usagef("usage: imepipe sync [app|compliance] [--root DIR]")
+	case len(pos) == 1:
+		return usagef("unknown sync kind %q: want app or compliance (see imepipe sync --help)", pos[0])
+	case len(pos) > 1:
+		return usagef("unexpected arguments %q: want at most app or compliance (see imepipe sync --help)", pos[1:])
 	}
 	c, closer, err := connect(ctx, *root)
 	if err != nil {

@@ -513,3 +513,18 @@ func skipAgentsOnWindows(t *testing.T) {
 		t.Skip("runs CLI agents on the demo app, whose installer is install.sh (/bin/sh); the Windows agent is tested by orchestrate's .cmd scenarios and e2e-msi.sh")
 	}
 }
+
+// TestSyncSaysWhere: imepipe sync with no agent running on the root syncs
+// in this process and says so, in one line on stdout.
+func TestSyncSaysWhere(t *testing.T) {
+	skipAgentsOnWindows(t)
+	url, secret, _ := testService(t, false)
+	root := filepath.Join(t.TempDir(), "r")
+	if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 0 {
+		t.Fatalf("agent: exit %d, %s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, "sync", "--root", root)
+	if want := "app sync done in this process: no agent is running on " + root; code != 0 || !strings.HasPrefix(stdout, want) || strings.Count(stdout, "\n") != 1 || stderr != "" {
+		t.Fatalf("sync: exit %d, stdout %q, stderr %q; want one line starting %q", code, stdout, stderr, want)
+	}
+}

@@ -32,9 +32,18 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closer.Close()
+	_, remote := c.(*orchestrate.Remote)
 	err = c.SyncKind(ctx, kind)
 	if errors.Is(err, orchestrate.ErrNotEnrolled) {
 		return rootNotEnrolled(*root, false, "")
 	}
-	return serviceHint(err)
+	if err != nil {
+		return serviceHint(err)
+	}
+	if remote {
+		sayf(e.stdout, "%s sync done by the agent running on %s", kind, *root)
+	} else {
+		sayf(e.stdout, "%s sync done in this process: no agent is running on %s (imepipe status shows the result)", kind, *root)
+	}
+	return nil
 }

@@ -89,3 +89,45 @@ func TestStatusCheckRootMessages(t *testing.T) {
 		t.Errorf("folder without state.db: %v", err)
 	}
 }
+
+// TestStatusMarksAppsNotInPolicies: status tells the apps the last policy
+// answer named from those it did not (the service stopped serving them;
+// their records stay), and says nothing before the first answer.
+func TestStatusMarksAppsNotInPolicies(t *testing.T) {
+	h := newHarness(t, []testApp{fileApp("Kept", "required"), fileApp("Dropped", "required")}, nil)
+	st, err := h.agent.Status(context.Background())
+	must(t, err)
+	for _, a := range st.Apps {
+		if a.NotInPolicies {
+			t.Errorf("before any sync: %s marked not in the policies", a.AppID)
+		}
+	}
+	must(t, h.agent.Sync(context.Background()))
+	st, err = h.agent.Status(context.Background())
+	must(t, err)
+	if len(st.Apps) != 2 {
+		t.Fatalf("status has %d apps, want 2", len(st.Apps))
+	}
+	for _, a := range st.Apps {
+		if a.NotInPolicies {
+			t.Errorf("after a sync that served it: %s marked not in the policies", a.AppID)
+		}
+	}
+	v, err := h.agent.store.Value(policyAppsKey)
+	must(t, err)
+	for _, a := range st.Apps {
+		if !strings.Contains(v, strings.ToLower(a.AppID)) {
+			t.Errorf("the sync recorded policy apps %q, without %s", v, a.AppID)
+		}
+	}
+	// The next answer names one app only (what notePolicyApps records).
+	kept := st.Apps[0]
+	h.agent.notePolicyApps([]imeapi.Policy{{AppID: strings.ToUpper(kept.AppID)}})
+	st, err = h.agent.Status(context.Background())
+	must(t, err)
+	for _, a := range st.Apps {
+		if want := a.AppID != kept.AppID; a.NotInPolicies != want {
+			t.Errorf("%s: NotInPolicies %v, want %v", a.AppID, a.NotInPolicies, want)
+		}
+	}
+}

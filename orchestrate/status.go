@@ -45,6 +45,9 @@ type AppStatus struct {
 	// WaitingForSync: nothing has been done with this revision yet (new,
 	// or reset by grs reset); the next sync processes it.
 	WaitingForSync bool `json:"waitingForSync,omitempty"`
+	// NotInPolicies: the last policy answer did not name this app (the
+	// service no longer serves or assigns it); its record is kept.
+	NotInPolicies bool `json:"notInLastPolicies,omitempty"`
 	// DOStatus is the DO record of the last download (as reported).
 	DOStatus json.RawMessage `json:"doStatus,omitempty"`
 }
@@ -110,8 +113,16 @@ func (a *Agent) Status(context.Context) (Status, error) {
 	if err != nil {
 		return st, fmt.Errorf("orchestrate: %w", err)
 	}
+	v, _ := a.store.Value(policyAppsKey)
+	served, known := strings.CutPrefix(v, "ids:") // not known before the first answer
+	inPolicies := map[string]bool{}
+	for _, id := range strings.Split(served, ",") {
+		inPolicies[id] = true
+	}
 	for _, ap := range apps {
-		st.Apps = append(st.Apps, a.statusOf(ap, st.Persisted, st.Requests))
+		s := a.statusOf(ap, st.Persisted, st.Requests)
+		s.NotInPolicies = known && !inPolicies[strings.ToLower(s.AppID)]
+		st.Apps = append(st.Apps, s)
 	}
 	return st, nil
 }

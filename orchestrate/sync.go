@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/imepipe/imepipe/fetch"
@@ -86,6 +87,7 @@ func (a *Agent) SyncKind(ctx context.Context, kind string) (err error) {
 		logged = true
 		return err
 	}
+	a.notePolicyApps(pols)
 	reqs, err := a.store.Requests()
 	if err != nil {
 		return fmt.Errorf("orchestrate: %w", err)
@@ -153,6 +155,22 @@ func (a *Agent) endSync(ctx context.Context, t *tracer, kind string, err error, 
 	_ = a.store.SetTime(TimeLastSyncAttempt, now)
 	_ = a.store.SetValue("LastSyncResult", result)
 	_ = a.store.SetValue("LastSyncKind", kind)
+}
+
+// policyAppsKey holds the ids of the apps the last policy answer named,
+// so that status can tell an app the service no longer serves from one
+// it does; the store keeps every app's record, as the IME keeps its
+// registry keys.
+const policyAppsKey = "LastPolicyApps"
+
+// notePolicyApps records pols' app ids under policyAppsKey.
+func (a *Agent) notePolicyApps(pols []imeapi.Policy) {
+	ids := make([]string, 0, len(pols))
+	for _, p := range pols {
+		ids = append(ids, strings.ToLower(p.AppID))
+	}
+	// "ids:" tells an answer naming no app from a root never synced.
+	_ = a.store.SetValue(policyAppsKey, "ids:"+strings.Join(ids, ","))
 }
 
 func (a *Agent) lock() error {

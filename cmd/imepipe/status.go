@@ -178,7 +178,11 @@ func printStatus(w io.Writer, st orchestrate.Status, once bool) {
 		if a.WaitingForSync {
 			enf, comp = "waiting for next sync", "-"
 		}
-		fmt.Fprintf(tw, "%s_%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", a.AppID, a.Version, safeLine(a.DisplayName), a.IntentName,
+		intent := a.IntentName
+		if a.NotInPolicies {
+			intent = "not in the last policies" // the service no longer serves or assigns it
+		}
+		fmt.Fprintf(tw, "%s_%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", a.AppID, a.Version, safeLine(a.DisplayName), intent,
 			enf, comp, errCode, a.Attempts, a.MaxAttempts, next)
 	}
 	tw.Flush()

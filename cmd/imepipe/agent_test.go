@@ -372,12 +372,7 @@ func TestReadCommandsRefuseNonRoot(t *testing.T) {
 // TestHealthReport: health on an agent root prints its checks and writes
 // them to Logs/HealthReport.json, as the IME does.
 func TestHealthReport(t *testing.T) {
-	skipAgentsOnWindows(t)
-	url, secret, _ := testService(t, false)
-	root := filepath.Join(t.TempDir(), "r")
-	if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 0 {
-		t.Fatalf("agent: %d %s", code, stderr)
-	}
+	root := installedRoot(t)
 	code, stdout, stderr := runCLI(t, "health", "--root", root)
 	if code != 0 || !strings.Contains(stdout, "enrollment") {
 		t.Fatalf("health: exit %d, %q %q", code, stdout, stderr)
@@ -517,14 +512,22 @@ func skipAgentsOnWindows(t *testing.T) {
 // TestSyncSaysWhere: imepipe sync with no agent running on the root syncs
 // in this process and says so, in one line on stdout.
 func TestSyncSaysWhere(t *testing.T) {
+	root := installedRoot(t)
+	code, stdout, stderr := runCLI(t, "sync", "--root", root)
+	if want := "app sync done in this process: no agent is running on " + root; code != 0 || !strings.HasPrefix(stdout, want) || strings.Count(stdout, "\n") != 1 || stderr != "" {
+		t.Fatalf("sync: exit %d, stdout %q, stderr %q; want one line starting %q", code, stdout, stderr, want)
+	}
+}
+
+// installedRoot is an agent root that enrolled with a test service and
+// installed its apps in one agent --once (no agent runs on it after).
+func installedRoot(t *testing.T) string {
+	t.Helper()
 	skipAgentsOnWindows(t)
 	url, secret, _ := testService(t, false)
 	root := filepath.Join(t.TempDir(), "r")
 	if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 0 {
 		t.Fatalf("agent: exit %d, %s", code, stderr)
 	}
-	code, stdout, stderr := runCLI(t, "sync", "--root", root)
-	if want := "app sync done in this process: no agent is running on " + root; code != 0 || !strings.HasPrefix(stdout, want) || strings.Count(stdout, "\n") != 1 || stderr != "" {
-		t.Fatalf("sync: exit %d, stdout %q, stderr %q; want one line starting %q", code, stdout, stderr, want)
-	}
+	return root
 }

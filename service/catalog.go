@@ -251,8 +251,8 @@ func openPackage(dir string, g *imeapi.Win32LobApp) (*pkgFile, []*AppError) {
 
 // packageError words err, met opening or reading the package at path,
 // for a line that names the package already: an archive/zip refusal as
-// a truncated or corrupt package with its size, anything else without
-// the path and the decrypt layer's name that lead it. It wraps err.
+// a truncated or corrupt package with its size, anything else as
+// decrypt.Reason. It wraps err.
 func packageError(path string, err error) error {
 	if st, serr := os.Stat(path); errors.Is(err, zip.ErrFormat) && serr == nil {
 		if st.Size() == 0 {
@@ -260,15 +260,7 @@ func packageError(path string, err error) error {
 		}
 		return &wordedError{msg: fmt.Sprintf("truncated or corrupt .intunewin (%s, no readable ZIP directory)", plural(st.Size(), "byte")), err: err}
 	}
-	msg := err.Error()
-	for {
-		rest := strings.TrimPrefix(strings.TrimPrefix(msg, path+": "), "decrypt: ")
-		if rest == msg || rest == "" {
-			break
-		}
-		msg = rest
-	}
-	return &wordedError{msg: msg, err: err}
+	return &wordedError{msg: decrypt.Reason(err, path), err: err}
 }
 
 // newApp is the app of folder dir: app.json's g, its scripts and its

@@ -42,7 +42,7 @@ func fileError(path string, err error) *fileErr {
 	if errors.As(err, &pe) && pe.Path == path {
 		return &fileErr{path: path, reason: pathReason(pe.Err), err: err}
 	}
-	return &fileErr{path: path, reason: trimLayers(err.Error(), path), err: err}
+	return &fileErr{path: path, reason: decrypt.Reason(err, path), err: err}
 }
 
 // notExtracted is fileError for a run that failed once it had started
@@ -52,22 +52,6 @@ func notExtracted(path string, err error) error {
 	fe := fileError(path, err)
 	fe.reason += "; nothing extracted"
 	return fe
-}
-
-// trimLayers strips what leads msg and the file's line already says: the
-// package names decrypt and stage put first, and the file's own path.
-// This shapes the printed line only; no decision rests on it.
-func trimLayers(msg, path string) string {
-	for {
-		rest := msg
-		for _, p := range []string{"decrypt: ", "stage: ", path + ": "} {
-			rest = strings.TrimPrefix(rest, p)
-		}
-		if rest == msg || rest == "" {
-			return msg
-		}
-		msg = rest
-	}
 }
 
 // pathReason says why the system refused a file, in a few words.

@@ -35,8 +35,9 @@
 // of the extraction's own (os.MkdirTemp beside DIR: .DIR.partial-N), the
 // caller's Verify hook runs, and only then the tree is renamed to DIR
 // under a lock on DIR (.DIR.lock beside it, removed again), Options.Replace
-// swapping out an existing DIR. An existing empty DIR, or the current
-// folder, is instead filled in place, so that it keeps its mode, owner
+// swapping out an existing DIR. An existing empty DIR (not on Windows,
+// which cannot lock a folder), or the current folder, is instead filled
+// in place, so that it keeps its mode, owner
 // and ACL and needs no write permission in its parent: the temp folder is
 // made inside it and its entries are moved in at the commit, in steps a
 // later extraction completes after a crash (inplace.go). Any failure

@@ -59,7 +59,7 @@ type Result struct {
 // dir, all or nothing: entries are written into a temp folder of this
 // call's own beside dir (.DIR.partial-N, see commit.go) and renamed to dir
 // only when all of them were written and verified and opt.Verify passed;
-// an existing empty dir (or the current folder) is filled in place
+// an existing empty dir (not on Windows) or the current folder is filled in place
 // instead, the temp folder inside it, its entries moved in at the end. On
 // any error nothing is left of the temp folder and dir is untouched.
 //

@@ -34,7 +34,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	maxRate := fs.String("max-rate", "", "hard cap, e.g. 25MB or 10MiB (per second)")
 	background := fs.Bool("background", false, "background priority: fewer connections")
 	jsonOut := fs.Bool("json", false, "print the DO-style status record as JSON")
-	verbose := fs.Bool("v", false, "log retries, bans and restarts to stderr")
+	verbose := fs.Bool("v", false, "also log each failed request, bans and restarts to stderr (retry rounds are always shown)")
 	force := fs.Bool("force", false, "start over: fetch everything again, even into a complete or half-done FILE")
 	caFile := fs.String("ca-file", "", "also trust the CA certificates in `FILE` (PEM; serve --tls writes DATA/ca.pem) for https")
 	pos, err := parseFlags(fs, args)

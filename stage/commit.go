@@ -25,7 +25,10 @@ import (
 //     into .DIR.partial-N/old; the temp folder is then removed with the old
 //     tree. A replaced folder's mode bits (setgid and sticky included) and,
 //     when run as root, its owner and group are given to the new one first
-//     (keepDirAttrs). This needs write permission in DIR's parent.
+//     (keepDirAttrs). This needs write permission in DIR's parent. But
+//     when live extractions are filling DIR in place (it was empty when
+//     they began), the tree is moved into DIR like theirs instead
+//     (fillLive): a swap would take their temp folders away mid-write.
 //   - Inside DIR, when DIR is an existing empty folder (not on Windows,
 //     where a folder cannot be locked: there an empty DIR is swapped like
 //     a missing one), or the process's current folder (which is never
@@ -306,6 +309,11 @@ func (t *target) swap(opt Options) error {
 			return fmt.Errorf("stage: commit %s: %w", t.name, err)
 		}
 		return nil
+	}
+	if fi.IsDir() && dirLocks {
+		if filled, err := t.fillLive(opt); filled {
+			return err
+		}
 	}
 	if fi.IsDir() {
 		if err := keepDirAttrs(fi, t.root); err != nil {

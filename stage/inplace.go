@@ -124,22 +124,90 @@ func (t *target) commitInPlace(opt Options) error {
 	if err := t.checkTopNames(); err != nil {
 		return err
 	}
+	keep, err := t.moveIn(t.tmp, opt.Sync)
+	t.keep = keep
+	return err
+}
+
+// moveIn runs steps 1–3 of the commit through the temp folder s inside
+// t.dir (t.tmp, or a folder made for a swap that turned into a fill: see
+// fillLive), moving t.root in as s/ready. An error undoes the moves;
+// keep reports that undoing failed too, so s must stay for the next
+// extraction into t.dir to complete.
+func (t *target) moveIn(s string, sync bool) (keep bool, err error) {
 	m := &mover{}
-	err = m.move(t.root, filepath.Join(t.tmp, "ready"))
-	if err == nil && opt.Sync {
-		err = syncSteps(t.tmp)
+	err = m.move(t.root, filepath.Join(s, "ready"))
+	if err == nil && sync {
+		err = syncSteps(s)
+		if from := filepath.Dir(t.root); err == nil && from != s {
+			err = syncSteps(from)
+		}
 	}
 	if err == nil {
-		err = finishInPlace(t.dir, t.tmp, m, opt.Sync)
+		err = finishInPlace(t.dir, s, m, sync)
 	}
 	if err == nil {
-		return nil
+		return false, nil
 	}
 	if uerr := m.undo(); uerr != nil {
-		t.keep = true
-		return fmt.Errorf("stage: commit into output folder %s: %w; undoing the moves failed too (%v): the next extraction into it completes them", t.name, err, cause(uerr))
+		return true, fmt.Errorf("stage: commit into output folder %s: %w; undoing the moves failed too (%v): the next extraction into it completes them", t.name, err, cause(uerr))
 	}
-	return fmt.Errorf("stage: commit into output folder %s: %w", t.name, err)
+	return false, fmt.Errorf("stage: commit into output folder %s: %w", t.name, err)
+}
+
+// fillLive commits a tree written beside t.dir by moving it into t.dir,
+// like an in-place commit, when live in-place extractions are writing
+// inside t.dir: a swap would take their temp folders away with the old
+// tree, and a file they open by path in the moment before they are
+// moved back would fail. It reports false, having changed nothing, when
+// there are none or the fill cannot be set up (no room for a temp folder
+// inside t.dir, a top-level name like one): then the swap goes ahead.
+// Called with the locks on t.dir held.
+func (t *target) fillLive(opt Options) (bool, error) {
+	if !liveInside(t.dir) || t.checkTopNames() != nil {
+		return false, nil
+	}
+	s, err := os.MkdirTemp(t.dir, partialPrefix(t.dir))
+	if err != nil {
+		return false, nil
+	}
+	hold, err := holdDir(s)
+	if err != nil {
+		_ = os.Remove(s)
+		return false, nil
+	}
+	defer hold.Close()
+	keep, err := t.moveIn(s, opt.Sync)
+	if !keep {
+		_ = os.RemoveAll(s) // with what was replaced, in s/gone
+	}
+	return true, err
+}
+
+// liveInside reports whether a live extraction is filling dir in place:
+// a temp folder of ours inside it is held (see unused). Never where that
+// cannot be told (Windows, where only the current folder, which is
+// never swapped, is filled in place).
+func liveInside(dir string) bool {
+	if !tellsLive {
+		return false
+	}
+	prefix := partialPrefix(dir)
+	names, err := dirNames(dir)
+	if err != nil {
+		return false
+	}
+	for _, n := range names {
+		if !isTemp(dir, prefix, n, insideSteps) {
+			continue
+		}
+		f, stale := unused(filepath.Join(dir, n))
+		if !stale {
+			return true
+		}
+		f.Close()
+	}
+	return false
 }
 
 // stillInside reports whether t.tmp is still the folder it made inside
@@ -191,7 +259,14 @@ func finishInPlace(dir, s string, m *mover, sync bool) error {
 			if isTemp(dir, prefix, n, insideSteps) {
 				continue
 			}
-			if err := m.move(filepath.Join(dir, n), filepath.Join(old, n)); err != nil {
+			err := m.move(filepath.Join(dir, n), filepath.Join(old, n))
+			if errors.Is(err, fs.ErrNotExist) && vanished(filepath.Join(dir, n)) {
+				// Removed since it was listed: another extraction's
+				// temp folder, removed after its commit (outside the
+				// lock), looks like none while it goes.
+				continue
+			}
+			if err != nil {
 				return fmt.Errorf("moving %s aside: %w", quoteName(n), cause(err))
 			}
 		}
@@ -310,8 +385,9 @@ func writingTemp(dir, prefix, name string) bool {
 // adoptLive moves the temp folders of live in-place extractions out of a
 // folder just swapped out, oldTree, into the one that replaced it at dir,
 // so that they go on and commit in their turn instead of losing their
-// tree with the old one. Only where a live folder can be told (Unix);
-// called with the locks on dir held.
+// tree with the old one: the swap's fallback when fillLive could not be
+// set up (a path they open in between still fails). Only where a live
+// folder can be told (Unix); called with the locks on dir held.
 func adoptLive(oldTree, dir string) {
 	if !tellsLive {
 		return
@@ -332,6 +408,12 @@ func adoptLive(oldTree, dir string) {
 		}
 		_ = os.Rename(p, filepath.Join(dir, n))
 	}
+}
+
+// vanished reports whether nothing is at p.
+func vanished(p string) bool {
+	_, err := os.Lstat(p)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // isCwd reports whether dir is the process's current folder.

@@ -188,7 +188,9 @@ func TestReplaceKeepsFolderAttrs(t *testing.T) {
 // TestInPlaceTempFolders: inside a folder filled in place, a crashed
 // extraction's temp folder (not held) is removed and leaves the folder
 // free; a live one (held) counts as free too and is left alone, also by a
-// Replace that swaps the folder out: it is moved into the new one.
+// Replace of the filled folder: that fills it in place too instead of
+// swapping it out, so the live run's folder never leaves its path (a
+// swap once took it away, and a file the run made in that moment failed).
 func TestInPlaceTempFolders(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("Windows cannot lock a folder: temp folders are left in place there by design (stage/inplace.go)")
@@ -218,12 +220,19 @@ func TestInPlaceTempFolders(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "old.txt"), []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	before := lstat(t, dir)
 	if err := extractors["ExtractStream"](z, dir, Options{Replace: true}); err != nil {
 		t.Fatal(err)
 	}
+	if !os.SameFile(before, lstat(t, dir)) {
+		t.Error("the Replace swapped the folder out while a live run was filling it")
+	}
 	fi, err := os.Lstat(live)
 	if held, _ := hold.Stat(); err != nil || !os.SameFile(held, fi) {
-		t.Fatalf("a live run's temp folder did not follow the swap: %v", err)
+		t.Fatalf("a live run's temp folder is not where it was: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "old.txt")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the replaced entry is still there: %v", err)
 	}
 	if err := os.RemoveAll(live); err != nil {
 		t.Fatal(err)

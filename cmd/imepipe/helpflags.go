@@ -8,7 +8,7 @@ import (
 )
 
 // exitStatusLine closes every help text: what a script can expect of $?.
-const exitStatusLine = "exit status: 0 success, 1 failure (one line on stderr), 2 usage (a bad flag or argument)."
+const exitStatusLine = "exit status: 0 success, 1 failure (one line on stderr), 2 usage (a bad flag or argument), 130 stopped by Ctrl-C (143 by SIGTERM; 0xC000013A on Windows)."
 
 // writeFlags lists fs's flags as the README and the error lines spell
 // them (-o, --keys-file), each with its value's name and default, its

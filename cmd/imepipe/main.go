@@ -3,7 +3,8 @@
 // Delivery Optimization do on an endpoint.
 //
 // Every subcommand lives in its own file and registers itself in init.
-// Exit codes: 0 success, 1 failure (one clear line on stderr), 2 usage.
+// Exit codes: 0 success, 1 failure (one clear line on stderr), 2 usage,
+// 128+N for a run that signal N stopped (see stopSignal).
 // Every error line, and every summary line that embeds a name, goes
 // through safeLine: control characters escaped, at most maxLine runes.
 package main
@@ -15,9 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
-	"syscall"
 )
 
 // command is one subcommand: its one-line synopsis and the function that runs it.
@@ -53,7 +52,7 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifySignals(context.Background())
 	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, tty: isTerminal(os.Stdout), errTTY: isTerminal(os.Stderr)}, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -97,6 +96,9 @@ func run(ctx context.Context, e *env, args []string) int {
 		return 2
 	default:
 		sayf(e.stderr, "imepipe %s: %v", args[0], err)
+		if code, ok := signalStatus(ctx); ok {
+			return code
+		}
 		return 1
 	}
 }

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -73,5 +78,33 @@ func TestExtractSays(t *testing.T) {
 	var doc map[string]any
 	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || doc["files"] == nil || doc["file"] != zip {
 		t.Fatalf("--json: exit %d, stdout %q", code, stdout)
+	}
+}
+
+// TestSignalExitStatus: a run that Ctrl-C or SIGTERM stopped exits with
+// the status a shell reports for that signal (130, 143; Windows
+// STATUS_CONTROL_C_EXIT), a run cancelled otherwise with 1; the line on
+// stderr is the same.
+func TestSignalExitStatus(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	for _, c := range []struct {
+		cause error
+		want  int
+	}{
+		{&stopSignal{sig: os.Interrupt}, 130},
+		{&stopSignal{sig: syscall.SIGTERM}, 143},
+		{errors.New("the caller went away"), 1},
+	} {
+		if runtime.GOOS == "windows" && c.want != 1 {
+			c.want = 0xC000013A
+		}
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(c.cause)
+		var out, errb bytes.Buffer
+		code := run(ctx, &env{stdout: &out, stderr: &errb}, []string{"fetch", "-o", filepath.Join(t.TempDir(), "f.bin"), srv.URL + "/f.bin"})
+		if want := "imepipe fetch: interrupted before the download started (nothing written)\n"; code != c.want || errb.String() != want {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d, %q", c.cause, code, errb.String(), c.want, want)
+		}
 	}
 }

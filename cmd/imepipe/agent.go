@@ -246,12 +246,13 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !*once {
-		// A service whose certificate is refused would only be logged,
-		// sync after sync: before the first enrollment, say it and exit.
+		// A service whose certificate is refused, a secret it rejects or
+		// the wrong scheme would only be logged, sync after sync, and
+		// never mend: before the first enrollment, say it and exit. A
+		// service not reachable yet is waited for.
 		if st, err := a.Status(ctx); err == nil && !st.Enrolled {
-			var te *imeapi.TrustError
-			if err := a.SyncKind(ctx, orchestrate.SyncCompliance); errors.As(err, &te) {
-				return trustHint(err, trust)
+			if err := a.SyncKind(ctx, orchestrate.SyncCompliance); settled(err) {
+				return serviceHint(trustHint(err, trust))
 			}
 		}
 		return a.Run(ctx)
@@ -350,6 +351,25 @@ func serviceHint(err error) error {
 		return fmt.Errorf("%w: check --enrollment-secret-file", se)
 	}
 	return se
+}
+
+// settled reports whether err, the daemon's first enrollment's, is one
+// that retrying cannot mend: the service's certificate is not trusted,
+// it rejects the enrollment secret, or it speaks the other scheme.
+func settled(err error) bool {
+	var te *imeapi.TrustError
+	if errors.As(err, &te) {
+		return true
+	}
+	var se *orchestrate.ServiceError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Problem {
+	case orchestrate.ServiceSecretRejected, orchestrate.ServiceWantsHTTPS, orchestrate.ServiceWantsHTTP, orchestrate.ServiceUntrusted:
+		return true
+	}
+	return false
 }
 
 // rootInUse is the error of an agent started on a root whose state.db

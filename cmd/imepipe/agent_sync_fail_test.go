@@ -91,6 +91,13 @@ func TestAgentSyncFailureLines(t *testing.T) {
 		t.Errorf("wrong secret: exit %d", code)
 	}
 	oneLine(t, "wrong secret", stderr, "imepipe agent: enrollment secret rejected by "+url+": check --enrollment-secret-file")
+	// The daemon does not retry a rejected secret sync after sync: it
+	// says so before its first enrollment and exits.
+	code, _, stderr = runCLI(t, "agent", "-q", "--peer-addr", "off", "--root", filepath.Join(dir, "bad-daemon"), "--service", url, "--enrollment-secret-file", writeSecret(t))
+	if code != 1 {
+		t.Errorf("wrong secret, daemon: exit %d", code)
+	}
+	oneLine(t, "wrong secret, daemon", stderr, "imepipe agent: enrollment secret rejected by "+url+": check --enrollment-secret-file")
 
 	tls := httptest.NewTLSServer(srv)
 	defer tls.Close()
@@ -100,6 +107,11 @@ func TestAgentSyncFailureLines(t *testing.T) {
 		t.Errorf("http to https: exit %d", code)
 	}
 	oneLine(t, "http to https", stderr, "imepipe agent: "+plain+" speaks HTTPS: use "+tls.URL)
+	code, _, stderr = runCLI(t, "agent", "-q", "--peer-addr", "off", "--root", filepath.Join(dir, "plain-daemon"), "--service", plain, "--enrollment-secret-file", secret)
+	if code != 1 {
+		t.Errorf("http to https, daemon: exit %d", code)
+	}
+	oneLine(t, "http to https, daemon", stderr, "imepipe agent: "+plain+" speaks HTTPS: use "+tls.URL)
 
 	missing := filepath.Join(dir, "nonexist")
 	code, _, stderr = agentOnce(t, filepath.Join(dir, "nosecret"), url, missing)

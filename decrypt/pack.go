@@ -128,7 +128,7 @@ func Pack(ctx context.Context, setupFolder, setupFile, outPath string, opt PackO
 		Workers:  opt.Workers,
 		TempDir:  filepath.Dir(outPath),
 		Progress: opt.Progress,
-		Skip:     ownFiles(setupFolder, outPath, tmpName),
+		Skip:     ownFiles(outPath, tmpName),
 	})
 	if err != nil {
 		return res, err
@@ -257,39 +257,52 @@ func inFolder(folder, path string) bool {
 	return err == nil && filepath.IsLocal(rel)
 }
 
-// ownFiles is stage.WriteOptions.Skip for a pack whose output lies in
-// its own setup folder (-o the same as -c): true for exactly paths (the
-// package, an earlier one being replaced, and its temporary file) as the
-// walk of setupFolder names them, compared as cleaned absolute paths,
-// without regard to case on Windows. Other packages in the folder are
-// packed like any file. nil when no path lies in the folder.
-func ownFiles(setupFolder string, paths ...string) func(string) bool {
-	root, err := filepath.Abs(setupFolder)
-	if err != nil {
-		return nil
-	}
-	var own []string
+// ownFiles is the Skip of a pack whose output lies in its own setup
+// folder (-o the same as -c, or a folder inside it): true for exactly the
+// files at paths that exist now (the package's temporary file, an earlier
+// package being replaced), told by their identity (os.SameFile), so a path
+// to the folder through a symbolic link, a different case on Windows or
+// "..", matches too. The base name is compared first (without regard to
+// case on Windows), so other files cost no stat. Other packages in the
+// folder are packed like any file. nil when none of paths exists.
+func ownFiles(paths ...string) func(string) bool {
+	var own []fs.FileInfo
+	names := map[string]bool{}
 	for _, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		// Rel compares without regard to case on Windows.
-		if rel, err := filepath.Rel(root, abs); err == nil && filepath.IsLocal(rel) {
-			own = append(own, filepath.Join(setupFolder, rel))
-		}
+		own = append(own, fi)
+		names[foldName(filepath.Base(p))] = true
 	}
 	if len(own) == 0 {
 		return nil
 	}
 	return func(p string) bool {
+		if !names[foldName(filepath.Base(p))] {
+			return false
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return false
+		}
 		for _, o := range own {
-			if p == o || (runtime.GOOS == "windows" && strings.EqualFold(p, o)) {
+			if os.SameFile(o, fi) {
 				return true
 			}
 		}
 		return false
 	}
+}
+
+// foldName is a file name as the system compares it: case folded on
+// Windows.
+func foldName(n string) string {
+	if runtime.GOOS == "windows" {
+		return strings.ToLower(n)
+	}
+	return n
 }
 
 // setupInfo returns Detection.xml's Name and MsiInfo for the setup file:

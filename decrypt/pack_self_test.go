@@ -12,18 +12,34 @@ import (
 // (-o the same as -c), the package holds the folder's files and not
 // itself: not its temporary file, and with Replace (-q) not the earlier
 // package it replaces. Another .intunewin the user put there is packed
-// like any file.
+// like any file. The same when -o names the folder through a symbolic
+// link (the paths then differ in text).
 func TestPackIntoSetupFolder(t *testing.T) {
+	t.Run("same path", func(t *testing.T) { packIntoSetupFolder(t, false) })
+	t.Run("through a link", func(t *testing.T) { packIntoSetupFolder(t, true) })
+}
+
+func packIntoSetupFolder(t *testing.T, viaLink bool) {
 	di := filepath.Join(t.TempDir(), "di")
 	if err := os.Mkdir(di, 0o755); err != nil {
 		t.Fatal(err)
+	}
+	outDir := di
+	if viaLink {
+		outDir = filepath.Join(t.TempDir(), "link")
+		if err := os.Symlink(di, outDir); err != nil {
+			t.Skipf("no symbolic links here: %v", err)
+		}
+		if fi, err := os.Stat(filepath.Join(outDir, ".")); err != nil || !fi.IsDir() {
+			t.Skip("a symbolic link to a folder does not resolve here (Wine)")
+		}
 	}
 	for n, d := range map[string]string{"install.ps1": "Write-Host hi", "old.intunewin": "the user's"} {
 		if err := os.WriteFile(filepath.Join(di, n), []byte(d), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	out := filepath.Join(di, "install.intunewin")
+	out := filepath.Join(outDir, "install.intunewin")
 	want := []string{"install.ps1", "old.intunewin"}
 	for i, opt := range []PackOptions{{}, {Replace: true}} {
 		res, err := Pack(context.Background(), di, "install.ps1", out, opt)

@@ -30,8 +30,13 @@ type journal struct {
 	SHA256       string `json:"sha256,omitempty"`
 	// Bytes is the cumulative byte count per SourceKind, so a resumed
 	// download reports what every run fetched.
-	Bytes   [numKinds]int64 `json:"bytes_by_kind"`
-	Elapsed int64           `json:"elapsed_ns"`
+	Bytes [numKinds]int64 `json:"bytes_by_kind"`
+	// Conns is the connection count per SourceKind of the record over
+	// every run so far (counters.connections), so that bytes carried over
+	// keep the connections that brought them. A journal written before
+	// it existed has none: zeros, which connections reads as "unknown".
+	Conns   [numKinds]int `json:"conns_by_kind"`
+	Elapsed int64         `json:"elapsed_ns"`
 	pieces  *pieces
 }
 

@@ -10,6 +10,8 @@ import (
 func sampleJournal() *journal {
 	j := &journal{Size: 5<<20 + 3, PieceSize: 1 << 20, ETag: `"abc"`, LastModified: "Mon, 02 Jan 2006 15:04:05 GMT"}
 	j.Bytes[HTTP] = 12345
+	j.Bytes[LanPeer] = 678
+	j.Conns[HTTP], j.Conns[LanPeer] = 4, 2
 	j.pieces = newPieces(j.Size, j.PieceSize)
 	j.pieces.set(0, 0x1111)
 	j.pieces.set(1, 0x2222)
@@ -32,7 +34,7 @@ func TestJournalRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.sameContent(j) || got.Bytes != j.Bytes {
+	if !got.sameContent(j) || got.Bytes != j.Bytes || got.Conns != j.Conns {
 		t.Fatalf("header %+v, want %+v", got, j)
 	}
 	p := got.pieces
@@ -56,6 +58,38 @@ func TestJournalDamage(t *testing.T) {
 	for name, b := range cases {
 		if _, err := decodeJournal(b); !errors.Is(err, errJournal) {
 			t.Errorf("%s: err %v, want errJournal", name, err)
+		}
+	}
+}
+
+// TestJournalConnCounts: the journals of earlier versions, which have
+// no conns_by_kind (every seed in testdata/journal but conns.bin), still
+// load, with their bytes and no connection counts; one with them keeps
+// them.
+func TestJournalConnCounts(t *testing.T) {
+	cases := []struct {
+		file  string
+		bytes [numKinds]int64
+		conns [numKinds]int
+	}{
+		{"sample.bin", [numKinds]int64{HTTP: 12345}, [numKinds]int{}},
+		{"sample-v2.bin", [numKinds]int64{HTTP: 12345}, [numKinds]int{}},
+		{"empty-file.bin", [numKinds]int64{}, [numKinds]int{}},
+		{"lan-bytes-no-conns.bin", [numKinds]int64{HTTP: 64 << 10, LanPeer: 128 << 10}, [numKinds]int{}},
+		{"conns.bin", [numKinds]int64{HTTP: 12345, LanPeer: 678}, [numKinds]int{HTTP: 4, LanPeer: 2}},
+	}
+	for _, c := range cases {
+		b, err := os.ReadFile(filepath.Join("testdata/journal", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := decodeJournal(b)
+		if err != nil {
+			t.Errorf("%s: %v", c.file, err)
+			continue
+		}
+		if j.Bytes != c.bytes || j.Conns != c.conns {
+			t.Errorf("%s: bytes %v, connections %v; want %v, %v", c.file, j.Bytes, j.Conns, c.bytes, c.conns)
 		}
 	}
 }
@@ -86,7 +120,7 @@ func FuzzJournal(f *testing.F) {
 			t.Fatal(err)
 		}
 		j2, err := decodeJournal(again)
-		if err != nil || !j2.sameContent(j) || j2.pieces.ndone != j.pieces.ndone {
+		if err != nil || !j2.sameContent(j) || j2.pieces.ndone != j.pieces.ndone || j2.Bytes != j.Bytes || j2.Conns != j.Conns {
 			t.Fatalf("re-encoded journal differs: %v", err)
 		}
 	})

@@ -78,7 +78,7 @@ func (j *Job) open(want *journal, fresh bool) error {
 		j.run.AlreadyComplete = pc.completeBytes() == want.Size
 	}
 	if resumed {
-		j.cnt.previous = old.Bytes
+		j.cnt.previous, j.cnt.prevConns = old.Bytes, old.Conns
 		j.elapsed += time.Duration(old.Elapsed)
 	}
 	close(j.prefixCh) // the prefix may have jumped (resume) or dropped (fresh)
@@ -152,6 +152,7 @@ func (j *Job) flush(durable bool) error {
 	jr.pieces = j.pc
 	for k := range numKinds {
 		jr.Bytes[k] = j.cnt.bytesFrom(k)
+		jr.Conns[k] = j.cnt.connections(k)
 	}
 	el := j.elapsed
 	if j.running {

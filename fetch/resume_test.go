@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -258,4 +259,189 @@ func mustLoad(t *testing.T, path string) *journal {
 		t.Fatal(err)
 	}
 	return j
+}
+
+// A download that took bytes from two sources of another kind (two LAN
+// peers, or two cache hosts) at once and was stopped, then resumed from
+// the origin alone over one connection, reports the whole download: that
+// kind's bytes and its two connections, and the HTTP connections of the
+// first run, not only what the resumed run used.
+func TestResumeKeepsConnectionCounts(t *testing.T) {
+	for _, kind := range []SourceKind{LanPeer, CacheServer} {
+		t.Run(kind.String(), func(t *testing.T) {
+			content := randomBytes(40, 96<<16)
+			o := newOrigin(t, content)
+			var sl sleeps
+			opt := testOptions(&sl)
+			opt.PieceHashes = pieceHashes(content, opt.PieceSize)
+			dst := filepath.Join(t.TempDir(), "out.bin")
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			// The first request of every connection waits for the others:
+			// one on each of the kind's two sources (one connection each),
+			// the rest on the origin, all open at once. The run stops once
+			// the kind has delivered.
+			meet := newMeeting(opt.Connections)
+			var sources []Source
+			for range 2 {
+				p := &fakePeer{kind: kind, content: content, pieceSize: opt.PieceSize, has: func(int) bool { return true }}
+				sources = append(sources, &metSource{Source: p, meet: meet, served: cancel})
+			}
+			job, err := New(dst, append(sources, &metSource{Source: mustHTTP(t, o.url()), meet: meet}), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st1, err := job.Run(ctx)
+			if err == nil {
+				t.Fatal("first run finished; want a stop")
+			}
+			o.settle()
+			wantHTTP, wantLAN := 2, 2 // the origin's two; a cache host's count as HTTP too
+			if kind == CacheServer {
+				wantHTTP, wantLAN = 4, 0
+			}
+			if kindBytes(st1, kind) == 0 || st1.HttpConnectionCount != wantHTTP || st1.LanConnectionCount != wantLAN {
+				t.Fatalf("first run: %d bytes from %s, %d HTTP and %d LAN connections; want bytes, %d, %d",
+					kindBytes(st1, kind), kind, st1.HttpConnectionCount, st1.LanConnectionCount, wantHTTP, wantLAN)
+			}
+
+			opt.Connections = 1
+			st2 := runJob(t, dst, o.url(), opt)
+			checkFile(t, dst, content)
+			checkCounters(t, st2)
+			if kindBytes(st2, kind) != kindBytes(st1, kind) {
+				t.Errorf("resumed: %d bytes from %s, want the first run's %d", kindBytes(st2, kind), kind, kindBytes(st1, kind))
+			}
+			if kindConns(st2, kind) != kindConns(st1, kind) {
+				t.Errorf("resumed: %d connections of %s, want the first run's %d", kindConns(st2, kind), kind, kindConns(st1, kind))
+			}
+			if st2.HttpConnectionCount != st1.HttpConnectionCount || st2.LanConnectionCount != st1.LanConnectionCount {
+				t.Errorf("resumed: HTTP %d, LAN %d connections; want the first run's %d, %d (the resumed run used 1 HTTP connection)",
+					st2.HttpConnectionCount, st2.LanConnectionCount, st1.HttpConnectionCount, st1.LanConnectionCount)
+			}
+		})
+	}
+}
+
+// kindBytes and kindConns are the Status figures of kind k alone.
+func kindBytes(s Status, k SourceKind) int64 {
+	switch k {
+	case CacheServer:
+		return s.BytesFromCacheServer
+	case LanPeer:
+		return s.BytesFromLanPeers
+	case GroupPeer:
+		return s.BytesFromGroupPeers
+	case InternetPeer:
+		return s.BytesFromInternetPeers
+	}
+	return s.BytesFromHttp - s.BytesFromCacheServer
+}
+
+// kindConns of HTTP or CacheServer is HttpConnectionCount, which counts
+// both.
+func kindConns(s Status, k SourceKind) int {
+	switch k {
+	case LanPeer:
+		return s.LanConnectionCount
+	case GroupPeer:
+		return s.GroupConnectionCount
+	case InternetPeer:
+		return s.InternetConnectionCount
+	}
+	return s.HttpConnectionCount
+}
+
+// meeting holds each Fetch that arrives until n have, so that the Job has
+// n requests open at once on the sources sharing it; later ones pass.
+type meeting struct {
+	n    int
+	mu   sync.Mutex
+	here int
+	all  chan struct{}
+}
+
+func newMeeting(n int) *meeting { return &meeting{n: n, all: make(chan struct{})} }
+
+func (m *meeting) wait(ctx context.Context) error {
+	m.mu.Lock()
+	if m.here++; m.here == m.n {
+		close(m.all)
+	}
+	m.mu.Unlock()
+	select {
+	case <-m.all:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// metSource is a Source whose Fetches first wait at a meeting, and
+// which calls served (when set) once a Fetch of it has delivered bytes.
+type metSource struct {
+	Source
+	meet   *meeting
+	served func()
+}
+
+// MaxConnections is the Source's Limiter's, 0 (none) without one.
+func (s *metSource) MaxConnections() int {
+	if l, ok := s.Source.(Limiter); ok {
+		return l.MaxConnections()
+	}
+	return 0
+}
+
+func (s *metSource) Fetch(ctx context.Context, off, n int64, w io.Writer) (int64, error) {
+	if err := s.meet.wait(ctx); err != nil {
+		return 0, err
+	}
+	got, err := s.Source.Fetch(ctx, off, n, w)
+	if got > 0 && s.served != nil {
+		s.served()
+	}
+	return got, err
+}
+
+// A journal written before connection counts were journaled
+// (testdata/journal/lan-bytes-no-conns.bin: three of six pieces, 128 KiB
+// of them from LAN peers) resumes: only the missing pieces are fetched,
+// the LAN bytes stay in the record with one connection beside them (the
+// least they took), and the journal written from then on has the
+// counts.
+func TestResumeJournalWithoutConns(t *testing.T) {
+	old, err := os.ReadFile("testdata/journal/lan-bytes-no-conns.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := randomBytes(41, 5*64<<10+100) // what the journal was made for
+	o := newOrigin(t, content)
+	dst := filepath.Join(t.TempDir(), "out.bin")
+	if err := os.WriteFile(dst, content[:3*64<<10], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(journalPath(dst), old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var sl sleeps
+	opt := testOptions(&sl)
+	opt.KeepJournal = true
+	st := runJob(t, dst, o.url(), opt)
+	checkFile(t, dst, content)
+	checkCounters(t, st)
+	if missing := int64(len(content) - 3*64<<10); o.sent.Load() > missing+1024 {
+		t.Errorf("origin sent %d bytes, want about the %d missing: the journal was not used", o.sent.Load(), missing)
+	}
+	if st.BytesFromLanPeers != 128<<10 || st.LanConnectionCount != 1 || st.HttpConnectionCount < 1 {
+		t.Errorf("LAN %d bytes over %d connections, %d HTTP connections; want %d over 1, 1 or more",
+			st.BytesFromLanPeers, st.LanConnectionCount, st.HttpConnectionCount, 128<<10)
+	}
+	if time.Duration(st.DownloadDuration) < 3*time.Second {
+		t.Errorf("DownloadDuration %v, want the journal's 3s and more", st.DownloadDuration)
+	}
+	if jr := mustLoad(t, dst); jr.Conns[LanPeer] != 1 || jr.Conns[HTTP] != st.HttpConnectionCount {
+		t.Errorf("journal written after the resume has connections %v, want LAN 1 and HTTP %d", jr.Conns, st.HttpConnectionCount)
+	}
 }

@@ -15,7 +15,9 @@ import (
 // BytesFromHttp includes BytesFromCacheServer, and BytesFromHttp +
 // BytesFromPeers = TotalBytesDownloaded. A Job fills the download's
 // figures; the DO cache (package peer) adds Caching, ExpireOn and
-// IsPinned, the caller PredefinedCallerApplication.
+// IsPinned, the caller PredefinedCallerApplication. The byte and
+// connection counts and DownloadDuration are the whole download's: the
+// journal carries them over a resume (BytesTo…Peers are this Job's).
 type Status struct {
 	FileId                  string
 	FileSize                int64
@@ -138,11 +140,12 @@ func (t *TimeSpan) UnmarshalJSON(b []byte) error {
 
 // counters are the live byte and connection counts of a Job.
 type counters struct {
-	from     [numKinds]atomic.Int64 // bytes received, by source kind
-	to       [numKinds]atomic.Int64 // bytes uploaded to peers, by kind
-	conns    [numKinds]atomic.Int64 // connections (HTTP) or sources (peers) used
-	active   [numKinds]atomic.Int64 // connections open now
-	previous [numKinds]int64        // from earlier runs (journal); set before Run's workers
+	from      [numKinds]atomic.Int64 // bytes received, by source kind
+	to        [numKinds]atomic.Int64 // bytes uploaded to peers, by kind
+	conns     [numKinds]atomic.Int64 // connections (HTTP) or sources (peers) used at once, at most
+	active    [numKinds]atomic.Int64 // connections open now
+	previous  [numKinds]int64        // bytes from earlier runs (journal); set before Run's workers
+	prevConns [numKinds]int          // the record's connection counts of earlier runs (journal); likewise
 }
 
 // open notes a request starting on kind; peak concurrency is the count.
@@ -181,23 +184,33 @@ func (c *counters) fill(s *Status) {
 	s.InternetConnectionCount = c.connections(InternetPeer)
 }
 
-// connections is the connection count of kind k for the record: this
-// run's peak, and at least 1 when bytes from k came in earlier runs. The
-// byte counts are the file's, carried over by the journal, which keeps
-// no connection counts; bytes with no connection beside them ("already
-// complete": BytesFromHttp 960, HttpConnectionCount 0) contradict each
-// other, and one is both the least those bytes took and, for a file found
-// complete, the one request this run made (Stat's one byte, which is not
-// counted as downloaded).
+// connections is the connection count of kind k for the record, over
+// the whole download as the byte counts are: the larger of this Job's
+// count and the earlier runs' (journal, which records what this returns).
 //
-// A peer kind that delivered nothing counts no connection: its requests
-// went to a swarm that named no holder (answered at once, without a
-// peer), and DO counts the peers it reached.
+// This Job's count is its peak of requests open at once on k: how many
+// connections (HTTP) or sources (peers) it used side by side, not how
+// often it connected (a connection cut and made again is not counted
+// twice). Runs therefore do not add up: a resumed run connects to the
+// same origin and peers again, not to more of them. Taking the larger
+// also gives the same figure whether a download resumes in a second Run
+// of the Job or from the journal in a new process.
+//
+// A peer kind that delivered nothing to this Job counts no connection of
+// it: its requests went to a swarm that named no holder (answered at
+// once, without a peer), and DO counts the peers that served. Bytes from
+// earlier runs with no connection beside them (a journal older than its
+// connection counts; "already complete": BytesFromHttp 960,
+// HttpConnectionCount 0) would contradict each other: they count one,
+// the least those bytes took and, for a file found complete, the one
+// request this run made (Stat's one byte, which is not counted as
+// downloaded).
 func (c *counters) connections(k SourceKind) int {
-	if k.IsPeer() && c.from[k].Load() == 0 && c.previous[k] == 0 {
-		return 0
-	}
 	n := int(c.conns[k].Load())
+	if k.IsPeer() && c.from[k].Load() == 0 {
+		n = 0
+	}
+	n = max(n, c.prevConns[k], 0)
 	if n == 0 && c.previous[k] > 0 {
 		return 1
 	}

@@ -338,7 +338,7 @@ func (a *Agent) detect(ctx context.Context, t *tracer, app imeapi.Win32LobApp) (
 	}
 	detected := true
 	for i, r := range detect {
-		ok, detail, err := a.rules.Eval(ctx, r, true)
+		ok, detail, err := a.scriptRules(t).Eval(ctx, r, true)
 		if err != nil {
 			return false, fmt.Errorf("orchestrate: detection rule %d: %w", i, err)
 		}

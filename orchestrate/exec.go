@@ -51,6 +51,8 @@ func runAs(app imeapi.Win32LobApp) string {
 // the policy), and the reaper's process id and start time are added as
 // soon as it runs, so that an agent started after this one was killed
 // re-adopts the run (adopt) instead of starting a second installer. The
+// log's "process id =" names the installer, once the reaper reports it
+// started (reap.Spec.InstallerStarted), as ProcessTreeDone does. The
 // record is deleted when the attempt is finished (finish). The installer's
 // output goes to Logs/Win32AppInstaller-<key>.log, a file the reaper and
 // the installer hold themselves (no pipe through the agent), so neither
@@ -69,9 +71,7 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 		ResultPath: rec.ResultPath,
 		JobName:    rec.ReaperJob,
 		Detach:     stopping,
-		Started: func(pid int) {
-			t.log(imelog.CreateInstallerOK)
-			t.log(imelog.InstallerPID, pid)
+		Started: func(pid int) { // the reaper's pid: what adopt finds again
 			if h, err := reap.Identify(pid); err == nil {
 				rec.ReaperPID, rec.ReaperStart = h.PID, h.Start
 			} else {
@@ -80,6 +80,13 @@ func (a *Agent) execute(ctx context.Context, t *tracer, p imeapi.Policy, app ime
 			if err := a.store.PutInstall(rec); err != nil {
 				t.log(imelog.ReaperNotRecorded, pid, p.AppID, err)
 			}
+		},
+		// The installer's own pid, as the IME logs it and as
+		// ProcessTreeDone names it; not called when it did not start
+		// (Run's error is the failure then).
+		InstallerStarted: func(pid int) {
+			t.log(imelog.CreateInstallerOK)
+			t.log(imelog.InstallerPID, pid)
 		},
 	}
 	script, err := a.setInstaller(t, &spec, p, app, m, dir, cmdline)

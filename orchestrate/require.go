@@ -48,7 +48,7 @@ func (a *Agent) applicability(ctx context.Context, app imeapi.Win32LobApp, t *tr
 	}
 	t.log(imelog.RequirementStep)
 	for i, r := range rules.Requirements(app) {
-		ok, detail, err := a.rules.Eval(ctx, r, false)
+		ok, detail, err := a.scriptRules(t).Eval(ctx, r, false)
 		if err != nil {
 			return "", fmt.Errorf("orchestrate: requirement rule %d: %w", i, err)
 		}

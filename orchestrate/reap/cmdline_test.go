@@ -258,7 +258,7 @@ func TestSpecCheck(t *testing.T) {
 }
 
 func TestWithoutReaperEnv(t *testing.T) {
-	in := []string{"PATH=/bin", "IMEPIPE_REAPER=1", "imepipe_reaper_result=/x", "Imepipe_Reaper_Cmdline=evil.exe", "IMEPIPE_REAPERX=kept", "A=IMEPIPE_REAPER=1"}
+	in := []string{"PATH=/bin", "IMEPIPE_REAPER=1", "imepipe_reaper_result=/x", "Imepipe_Reaper_Cmdline=evil.exe", "IMEPIPE_REAPER_LAUNCH=3", "imepipe_reaper_credential=0:0:", "IMEPIPE_REAPER_JOB=j", "IMEPIPE_REAPERX=kept", "A=IMEPIPE_REAPER=1"}
 	got := withoutReaperEnv(in)
 	want := []string{"PATH=/bin", "IMEPIPE_REAPERX=kept", "A=IMEPIPE_REAPER=1"}
 	if !slices.Equal(got, want) {

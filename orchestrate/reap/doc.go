@@ -51,7 +51,12 @@
 // is the IME's bug class). Its output is the file Spec.Stdout (passed as
 // a descriptor, no pipe), its input the null device (Windows: a control
 // pipe whose end is not a stop), and it writes its Result itself once the
-// tree is gone. A new agent re-adopts it (orphan.go): Identify records
+// tree is gone. The one pipe to the agent, when Spec.InstallerStarted asks
+// for it, is the launch report (launch.go): the reaper writes the
+// installer's pid on it once, right after the start, and closes it; the
+// installer never holds it (close-on-exec; not inheritable on Windows),
+// and a write that fails because the agent is gone is ignored. A new
+// agent re-adopts it (orphan.go): Identify records
 // the reaper as a Handle (pid and start time: /proc/PID/stat starttime on
 // Linux, the creation time on Windows), Alive and Running poll it, Stop
 // asks it to kill its tree (SIGTERM; Windows: TerminateJobObject on the

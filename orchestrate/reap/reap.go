@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -101,6 +102,15 @@ type Spec struct {
 	// Run waits: the caller records it (Identify) to find the reaper again
 	// should it die meanwhile (see Handle).
 	Started func(pid int)
+	// InstallerStarted, when set, is called with the installer's process
+	// id (the one Result.PID names, not the reaper's) once the reaper has
+	// started it, while it runs: the reaper reports it on a pipe (see
+	// launch.go). It is called at most once, from Run's goroutine, and
+	// never when no installer started (Run then returns an error, mostly
+	// ErrNoResult). Should the report be lost, it is called with
+	// Result.PID before Run returns; it is not called when Run returns
+	// ErrDetached before the report came. nil: no report is made.
+	InstallerStarted func(pid int)
 }
 
 // Run starts the reaper with spec and waits until the whole tree has
@@ -143,34 +153,76 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("reap: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	var launchR, launchW *os.File
+	if s.InstallerStarted != nil {
+		if launchR, launchW, err = os.Pipe(); err != nil {
+			return res, fmt.Errorf("reap: launch report: %w", err)
+		}
+		v, err := passLaunch(cmd, launchW)
+		if err != nil {
+			launchR.Close()
+			launchW.Close()
+			return res, fmt.Errorf("reap: %w", err)
+		}
+		cmd.Env = append(cmd.Env, EnvLaunch+"="+v)
+	}
+	err = cmd.Start()
+	if launchW != nil {
+		launchW.Close() // the reaper holds the only write end now
+	}
+	if err != nil {
+		if launchR != nil {
+			launchR.Close()
+		}
 		return res, fmt.Errorf("reap: start: %w", err)
 	}
 	if s.Started != nil {
 		s.Started(cmd.Process.Pid)
 	}
+	var launched <-chan int
+	if launchR != nil {
+		launched = watchLaunch(launchR)
+	}
+	installer := installerNotice(s.InstallerStarted)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var ctxErr error
-	select {
-	case <-done:
-	case <-s.Detach:
-		return res, fmt.Errorf("reap: reaper %d: %w", cmd.Process.Pid, ErrDetached)
-	case <-ctx.Done():
-		ctxErr = ctx.Err()
-		_ = stop() // the reaper kills the tree, writes its Result and exits
-		grace := s.Grace
-		if grace <= 0 {
-			grace = 5 * time.Second
-		}
-		t := time.NewTimer(grace)
+wait:
+	for {
 		select {
+		case pid, ok := <-launched:
+			if ok {
+				installer(pid)
+			}
+			launched = nil
 		case <-done:
-		case <-t.C:
-			_ = cmd.Process.Kill()
-			<-done
+			break wait
+		case <-s.Detach:
+			return res, fmt.Errorf("reap: reaper %d: %w", cmd.Process.Pid, ErrDetached)
+		case <-ctx.Done():
+			ctxErr = ctx.Err()
+			_ = stop() // the reaper kills the tree, writes its Result and exits
+			grace := s.Grace
+			if grace <= 0 {
+				grace = 5 * time.Second
+			}
+			t := time.NewTimer(grace)
+			select {
+			case <-done:
+			case <-t.C:
+				_ = cmd.Process.Kill()
+				<-done
+			}
+			t.Stop()
+			break wait
 		}
-		t.Stop()
+	}
+	// The reaper has exited, and with it the report's only write end: a
+	// report still in the pipe is read at once, else the pipe is at EOF.
+	if launched != nil {
+		if pid, ok := <-launched; ok {
+			installer(pid)
+		}
 	}
 	data, err := os.ReadFile(resultPath)
 	_ = os.Remove(resultPath)
@@ -183,10 +235,25 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	if err := json.Unmarshal(data, &res); err != nil {
 		return res, fmt.Errorf("reap: result: %w", err)
 	}
+	if res.PID > 0 {
+		installer(res.PID) // the report was lost: the Result names it
+	}
 	if ctxErr != nil {
 		return res, fmt.Errorf("reap: %w", ctxErr)
 	}
 	return res, nil
+}
+
+// installerNotice wraps Spec.InstallerStarted so that it is called at
+// most once (nil: never).
+func installerNotice(f func(pid int)) func(pid int) {
+	told := false
+	return func(pid int) {
+		if f != nil && !told {
+			told = true
+			f(pid)
+		}
+	}
 }
 
 // validate reports what makes s impossible to run here.
@@ -215,17 +282,21 @@ func (s Spec) check(goos string) error {
 	return nil
 }
 
+// reaperEnv names every variable Run sets for the reaper.
+var reaperEnv = []string{EnvReaper, EnvResult, EnvCommandLine, EnvJobName, EnvCredential, EnvLaunch}
+
 // withoutReaperEnv is env without the variables Run sets for the reaper,
-// so that a stale one (the agent itself ran under a reaper) cannot reach
-// it. Names compare without case, as Windows compares them.
+// so that a stale one (the agent itself ran under a reaper, or was given
+// one) cannot reach it: a stale EnvCredential would run a system-context
+// installer as that user. Names compare without case, as Windows compares
+// them.
 func withoutReaperEnv(env []string) []string {
-	out := make([]string, 0, len(env)+3)
+	out := make([]string, 0, len(env)+len(reaperEnv))
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.EqualFold(name, EnvReaper) || strings.EqualFold(name, EnvResult) || strings.EqualFold(name, EnvCommandLine) || strings.EqualFold(name, EnvJobName) {
-			continue
+		if !slices.ContainsFunc(reaperEnv, func(r string) bool { return strings.EqualFold(name, r) }) {
+			out = append(out, kv)
 		}
-		out = append(out, kv)
 	}
 	return out
 }
@@ -240,10 +311,11 @@ func credKind(c *Credential) string {
 
 // command is what a reaper runs: argv, or on Windows a raw command line.
 type command struct {
-	argv []string
-	line string
-	job  string // Windows: the Job Object's name ("" unnamed)
-	cred *Credential
+	argv   []string
+	line   string
+	job    string // Windows: the Job Object's name ("" unnamed)
+	cred   *Credential
+	launch launchReport // told the installer's pid once it runs
 }
 
 // Main runs the reaper when this process was started as one (EnvReaper=1)
@@ -254,7 +326,10 @@ func Main() {
 		return
 	}
 	resultPath := os.Getenv(EnvResult)
-	c := command{argv: os.Args[1:], line: os.Getenv(EnvCommandLine), job: os.Getenv(EnvJobName)}
+	// First, before anything is started: no installer may inherit the
+	// launch report.
+	launch := openLaunchReport()
+	c := command{argv: os.Args[1:], line: os.Getenv(EnvCommandLine), job: os.Getenv(EnvJobName), launch: launch}
 	if v := os.Getenv(EnvCredential); v != "" {
 		cred, err := parseCredential(v)
 		if err != nil {
@@ -268,6 +343,7 @@ func Main() {
 	os.Unsetenv(EnvResult)
 	os.Unsetenv(EnvCommandLine)
 	os.Unsetenv(EnvJobName)
+	os.Unsetenv(EnvLaunch)
 	res, err := run(c)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "imepipe reaper: %v\n", err)

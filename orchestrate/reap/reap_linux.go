@@ -43,6 +43,7 @@ func serve(c command) (Result, error) {
 		return res, fmt.Errorf("start %s: %w", argv[0], err)
 	}
 	res.PID = p.Pid
+	c.launch.started(res.PID)
 	go func() {
 		<-sig
 		killed.Store(true)

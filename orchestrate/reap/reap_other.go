@@ -27,6 +27,7 @@ func serve(c command) (Result, error) {
 		return res, fmt.Errorf("start %s: %w", argv[0], err)
 	}
 	res.PID = cmd.Process.Pid
+	c.launch.started(res.PID)
 	err := cmd.Wait()
 	var ee *exec.ExitError
 	switch {

@@ -76,6 +76,7 @@ func serve(c command) (Result, error) {
 		return res, fmt.Errorf("start %s: %w", name, err)
 	}
 	res.PID = cmd.Process.Pid
+	c.launch.started(res.PID)
 	var killed atomic.Bool
 	self := windows.GetCurrentProcessId()
 	go watchStop(os.Stdin, func() {

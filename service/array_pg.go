@@ -58,7 +58,7 @@ func (p *pgPeers) ask(r registration, holds bool, limit int) (imeapi.ArrayRespon
 		return saveFile(ctx, tx, r.fileID, r.deviceID, f)
 	})
 	if err != nil {
-		return imeapi.ArrayResponse{}, fmt.Errorf("service: array %s: %w", r.fileID, err)
+		return imeapi.ArrayResponse{}, fmt.Errorf("array %s: %w", r.fileID, err)
 	}
 	p.sweep(now)
 	return resp, nil
@@ -163,7 +163,7 @@ func (p *pgPeers) leaveAll(deviceID string) (int, error) {
 	err := p.pool.QueryRow(ctx, `WITH gone AS (DELETE FROM peer_registrations WHERE device_id = $1 RETURNING expires_at)
 		SELECT count(*) FROM gone WHERE expires_at > $2`, deviceID, p.now()).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("service: array leave: %w", err)
+		return 0, fmt.Errorf("array leave: %w", err)
 	}
 	return n, nil
 }

@@ -89,11 +89,11 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 	logf := opt.logf
 	entries, err := os.ReadDir(appsDir)
 	if err != nil {
-		return nil, fmt.Errorf("service: apps folder: %w", err)
+		return nil, pathError("apps folder", appsDir, kindFolder, err)
 	}
-	filters, err := filter.ReadFile(filepath.Join(appsDir, FiltersFile))
+	filters, err := readFilters(filepath.Join(appsDir, FiltersFile))
 	if err != nil {
-		return nil, fmt.Errorf("service: %w", err)
+		return nil, err
 	}
 	c := &catalog{byID: map[string]*app{}, byBlob: map[string]*app{}, byDoFile: map[string]*app{}, filters: filters}
 	for _, e := range entries {
@@ -101,7 +101,7 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("service: load apps: %w", err)
+			return nil, &wordedError{msg: "interrupted while loading apps", err: err}
 		}
 		a, check, ae := c.loadFolder(ctx, filepath.Join(appsDir, e.Name()), opt)
 		c.checks = append(c.checks, check)
@@ -300,6 +300,21 @@ func newApp(ctx context.Context, dir, blobDir string, g imeapi.Win32LobApp, scri
 		}
 	}
 	return a, nil
+}
+
+// readFilters reads the assignment filters at path (FiltersFile); its
+// error names the file once, with filter's reason.
+func readFilters(path string) (map[string]*filter.Filter, error) {
+	filters, err := filter.ReadFile(path)
+	if err == nil {
+		return filters, nil
+	}
+	var pe *fs.PathError
+	why := strings.TrimPrefix(strings.TrimPrefix(err.Error(), filter.ErrFile.Error()+": "), path+": ")
+	if errors.As(err, &pe) {
+		why = sysReason(err, kindFile)
+	}
+	return nil, &wordedError{msg: "filters file " + path + ": " + why, err: err}
 }
 
 // plural is n and noun, with an s unless n is 1.

@@ -273,3 +273,44 @@ func TestConsolePages(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleTwins: a PC enrolled again under its name, in another case,
+// is two rows on the devices page, each with the start of its own device
+// id and when it enrolled (the service's clock); a name of its own is
+// shown alone.
+func TestConsoleTwins(t *testing.T) {
+	e := newEnv(t)
+	first, _ := e.enroll(t, "PC-7")
+	firstAt := e.clock.Now().UTC()
+	e.clock.Advance(26 * time.Hour)
+	again, _ := e.enroll(t, "pc-7")
+	againAt := e.clock.Now().UTC()
+	solo, _ := e.enroll(t, "pc-8")
+	code, page := e.get(t, "/console/devices", adminToken(t, e))
+	if code != http.StatusOK {
+		t.Fatalf("devices page: %d %s", code, page)
+	}
+	cell := func(id string) string {
+		t.Helper()
+		body := string(page)
+		i := strings.Index(body, `<tr data-device="`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no row of %s:\n%s", id, body)
+		}
+		row := body[i:]
+		return row[:strings.Index(row, "</td>")]
+	}
+	for _, d := range []struct {
+		id string
+		at time.Time
+	}{{first.DeviceID, firstAt}, {again.DeviceID, againAt}} {
+		// The id's first group, unless (1 in 2³²) the other's starts the same.
+		short, at := "id <code>"+d.id[:8], ", enrolled "+d.at.Format("2006-01-02 15:04:05Z")
+		if c := cell(d.id); !strings.Contains(c, short) || !strings.Contains(c, at) {
+			t.Errorf("row of %s: %s\nwant %s…%s", d.id, c, short, at)
+		}
+	}
+	if c := cell(solo.DeviceID); strings.Contains(c, "device-tell") || strings.Contains(c, "enrolled") {
+		t.Errorf("the one pc-8 is told apart from nothing: %s", c)
+	}
+}

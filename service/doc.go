@@ -27,6 +27,13 @@
 // (imeapi.Review's Unsupported) is refused unless Config.AllowUnsupported;
 // CheckApps gives each app folder's verdict without serving or writing.
 //
+// Errors name the file, folder or store they are about and the reason in
+// a few words ("apps folder X: no such folder", "store URL: cannot
+// connect to H:P: connection refused"), without the package's name: they
+// end up after a caller's own ("imepipe serve: ") or in the Server's log,
+// whose lines are its own. AppError.Error, for Go callers, and ErrApp are
+// the exceptions; a line uses AppError.Reason.
+//
 // The package does not download, decrypt or install anything for a device
 // (that is fetch, decrypt, stage and orchestrate) and speaks no real Intune
 // or Graph protocol on the wire. The Server is a plain http.Handler; for

@@ -3,8 +3,11 @@ package service
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Sentinel errors of the server side; the wire sentinels (ErrNotFound,
@@ -99,3 +102,103 @@ type wordedError struct {
 
 func (e *wordedError) Error() string { return e.msg }
 func (e *wordedError) Unwrap() error { return e.err }
+
+// pathKind is what a path given to the service should be, for the words
+// of an error about it.
+type pathKind int
+
+const (
+	kindFile   pathKind = iota // a file (a secret, a certificate)
+	kindFolder                 // a folder (the apps and data folders)
+)
+
+func (k pathKind) String() string {
+	if k == kindFolder {
+		return "folder"
+	}
+	return "file"
+}
+
+// pathError is the error about the file or folder path, which a line
+// calls what ("apps folder", "enrollment secret"): "what path: reason",
+// the reason in a few words (osReason). It wraps err.
+func pathError(what, path string, kind pathKind, err error) error {
+	return &wordedError{msg: what + " " + path + ": " + osReason(path, kind, err), err: err}
+}
+
+// osReason says why the system refused path, a kind, in the words of
+// the CLI's file errors: "no such folder", "permission denied", "a
+// file, not a folder" (or, for a file in the way above it, "P is a file,
+// not a folder"). An error about a path inside path (a folder's blobs)
+// names that one, relative to path; any other path in err (a temporary
+// file beside it) is not repeated. An error that is not the system's
+// keeps its text.
+func osReason(path string, kind pathKind, err error) string {
+	at := path
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		at = pe.Path
+	case errors.As(err, &le):
+		at = le.New
+	}
+	if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrNotExist) {
+		if f := fileInTheWay(at); f == filepath.Clean(path) && kind == kindFolder {
+			return "a file, not a folder"
+		} else if f != "" && f != filepath.Clean(path) {
+			return f + " is a file, not a folder"
+		}
+	}
+	why := sysReason(err, kind)
+	if fi, serr := os.Stat(path); kind == kindFile && serr == nil && fi.IsDir() {
+		why = "a folder, not a file"
+	}
+	if rel, rerr := filepath.Rel(path, at); rerr == nil && rel != "." && filepath.IsLocal(rel) {
+		if pe != nil && pe.Op == "mkdir" {
+			return "cannot create " + filepath.ToSlash(rel) + ": " + why
+		}
+		return filepath.ToSlash(rel) + ": " + why
+	}
+	return why
+}
+
+// sysReason is the system's reason for err alone, in a few words, without
+// the path and operation it names: "no such file", "permission denied";
+// anything else as the system says it ("no space left on device"). An
+// error that is not the system's keeps its text.
+func sysReason(err error, kind pathKind) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such " + kind.String()
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	case errors.Is(err, syscall.EISDIR):
+		return "a folder, not a file"
+	}
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err.Error()
+	case errors.As(err, &le):
+		return le.Err.Error()
+	}
+	return err.Error()
+}
+
+// fileInTheWay is the deepest existing path of p and its parents when it
+// is not a folder (a file where a folder was wanted); "" when it is one.
+func fileInTheWay(p string) string {
+	for q := filepath.Clean(p); ; q = filepath.Dir(q) {
+		if fi, err := os.Stat(q); err == nil {
+			if fi.IsDir() {
+				return ""
+			}
+			return q
+		}
+		if filepath.Dir(q) == q {
+			return ""
+		}
+	}
+}

@@ -289,7 +289,7 @@ func (s *Server) envelope(d *device, a *app) (imeapi.Envelope, error) {
 	}
 	pub, err := ecdh.X25519().NewPublicKey(d.PublicKey)
 	if err != nil {
-		return env, fmt.Errorf("service: device key: %w", err)
+		return env, fmt.Errorf("device key: %w", err)
 	}
 	if env, err = imeapi.SealDecryptInfo(pub, d.ID, a.keys); err != nil {
 		return env, err

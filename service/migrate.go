@@ -44,10 +44,10 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 		num, _, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("service: migration %s: name is not NNNN_name.sql", base)
+			return nil, fmt.Errorf("migration %s: name is not NNNN_name.sql", base)
 		}
 		if prev, dup := seen[v]; dup {
-			return nil, fmt.Errorf("service: migrations %s and %s share version %d", prev, base, v)
+			return nil, fmt.Errorf("migrations %s and %s share version %d", prev, base, v)
 		}
 		seen[v] = base
 		data, err := fs.ReadFile(fsys, n)
@@ -66,23 +66,23 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 func migrate(ctx context.Context, pool *pgxpool.Pool, steps []migration) (int, error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("service: migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback(ctx)
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrateLock)); err != nil {
-		return 0, fmt.Errorf("service: migrate: lock: %w", err)
+		return 0, fmt.Errorf("migrate: lock: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return 0, fmt.Errorf("service: migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {
-		return 0, fmt.Errorf("service: migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	have, err := pgx.CollectRows(rows, pgx.RowTo[int32])
 	if err != nil {
-		return 0, fmt.Errorf("service: migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	done := map[int]bool{}
 	for _, v := range have {
@@ -94,15 +94,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, steps []migration) (int, e
 			continue
 		}
 		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return 0, fmt.Errorf("service: migration %s: %w", m.name, err)
+			return 0, fmt.Errorf("migration %s: %w", m.name, err)
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
-			return 0, fmt.Errorf("service: migration %s: %w", m.name, err)
+			return 0, fmt.Errorf("migration %s: %w", m.name, err)
 		}
 		n++
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("service: migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	return n, nil
 }

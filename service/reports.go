@@ -186,7 +186,7 @@ func doBytes(raw json.RawMessage) map[string]int64 {
 func openBlob(path string) (*os.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("service: blob: %w", err)
+		return nil, fmt.Errorf("blob: %w", err)
 	}
 	return f, nil
 }

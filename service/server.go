@@ -100,7 +100,7 @@ type Server struct {
 // ctx cancels the loading of apps.
 func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.AppsDir == "" || cfg.DataDir == "" {
-		return nil, errors.New("service: AppsDir and DataDir are required")
+		return nil, errors.New("AppsDir and DataDir are required")
 	}
 	if cfg.BlobTTL <= 0 {
 		cfg.BlobTTL = DefaultBlobTTL
@@ -124,14 +124,15 @@ func NewContext(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.BlobBaseURL = strings.TrimRight(cfg.BlobBaseURL, "/")
 	// The apps folder is looked at before anything is written: a mistyped
 	// --apps must not leave a data folder with fresh secrets behind.
-	if fi, err := os.Stat(cfg.AppsDir); err != nil {
-		return nil, fmt.Errorf("service: apps folder: %w", err)
-	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("service: apps folder %s: not a folder", cfg.AppsDir)
+	if err := isFolder("apps folder", cfg.AppsDir); err != nil {
+		return nil, err
+	}
+	if err := isFolder("data folder", cfg.DataDir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	blobDir := filepath.Join(cfg.DataDir, "blobs")
 	if err := os.MkdirAll(blobDir, 0o700); err != nil {
-		return nil, fmt.Errorf("service: data folder: %w", err)
+		return nil, pathError("data folder", cfg.DataDir, kindFolder, err)
 	}
 	s := &Server{cfg: cfg, sealed: map[string]imeapi.Envelope{}}
 	var err error
@@ -161,10 +162,11 @@ func (s *Server) load(ctx context.Context, blobDir string) error {
 		hash       *[32]byte
 	}{{"enrollment-secret", cfg.EnrollmentSecretFile, &s.secretPath, &s.secretHash}, {"admin-token", cfg.AdminTokenFile, &s.adminPath, &s.adminHash}} {
 		def := filepath.Join(cfg.DataDir, x.name)
+		what := strings.ReplaceAll(x.name, "-", " ")
 		if shared && x.file == "" {
-			*x.path, *x.hash, err = sharedSecret(s.st, x.name, def)
+			*x.path, *x.hash, err = sharedSecret(s.st, x.name, what, def)
 		} else {
-			*x.path, *x.hash, err = loadSecret(x.file, def)
+			*x.path, *x.hash, err = loadSecret(what, x.file, def)
 		}
 		if err != nil {
 			return err
@@ -181,6 +183,19 @@ func (s *Server) load(ctx context.Context, blobDir string) error {
 	s.arr = newArray(cfg.PeerTTL, cfg.Now)
 	if pg, ok := s.st.(*pgStore); ok {
 		s.arr = newPGPeers(pg.pool, cfg.PeerTTL, cfg.Now, cfg.Logf)
+	}
+	return nil
+}
+
+// isFolder checks that path, which a line calls what, is a folder; the
+// error says why not, and wraps the system's (fs.ErrNotExist).
+func isFolder(what, path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return pathError(what, path, kindFolder, err)
+	case !fi.IsDir():
+		return &wordedError{msg: what + " " + path + ": a file, not a folder", err: fs.ErrInvalid}
 	}
 	return nil
 }
@@ -375,8 +390,8 @@ func (s *Server) baseURL(r *http.Request) string {
 // loadSecret reads the secret in file, or in def, creating def with a
 // random secret (mode 0600) when file is empty and def does not exist. It
 // returns the path used and the secret's SHA-256; the secret itself is
-// not kept.
-func loadSecret(file, def string) (string, [32]byte, error) {
+// not kept. Its errors name the file, which they call what ("admin token").
+func loadSecret(what, file, def string) (string, [32]byte, error) {
 	p := file
 	if p == "" {
 		p = def
@@ -388,21 +403,21 @@ func loadSecret(file, def string) (string, [32]byte, error) {
 			_, err = f.WriteString(base64.RawURLEncoding.EncodeToString(tok) + "\n")
 			if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
 				os.Remove(p)
-				return p, [32]byte{}, fmt.Errorf("service: write %s: %w", p, err)
+				return p, [32]byte{}, pathError(what, p, kindFile, err)
 			}
 		case errors.Is(err, fs.ErrExist):
 		default:
-			return p, [32]byte{}, fmt.Errorf("service: create %s: %w", p, err)
+			return p, [32]byte{}, pathError(what, p, kindFile, err)
 		}
 	}
 	data, err := os.ReadFile(p)
 	if err != nil {
-		return p, [32]byte{}, fmt.Errorf("service: read secret: %w", err)
+		return p, [32]byte{}, pathError(what, p, kindFile, err)
 	}
 	secret := strings.TrimSpace(string(data))
 	clear(data)
 	if len(secret) < 16 {
-		return p, [32]byte{}, fmt.Errorf("service: secret in %s is %d characters, want at least 16", p, len(secret))
+		return p, [32]byte{}, fmt.Errorf("%s %s: %d characters, want at least 16", what, p, len(secret))
 	}
 	return p, sha256.Sum256([]byte(secret)), nil
 }

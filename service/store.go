@@ -1,11 +1,16 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/imepipe/imepipe/imeapi"
 )
@@ -95,9 +100,13 @@ func openStore(spec, dataDir string) (store, error) {
 	case spec == "" || spec == "bbolt":
 		return openBolt(filepath.Join(dataDir, "service.db"))
 	case strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://"):
-		return openPG(spec)
+		st, err := openPG(spec)
+		if err != nil {
+			return nil, &wordedError{msg: "store " + redactStore(spec) + ": " + pgReason(err), err: err}
+		}
+		return st, nil
 	}
-	return nil, fmt.Errorf("service: store %q: %w (want bbolt or a postgres:// URL)", redactStore(spec), ErrStore)
+	return nil, fmt.Errorf("%w %q (want bbolt or a postgres:// URL)", ErrStore, redactStore(spec))
 }
 
 // redactStore hides a password in a store URL, for messages.
@@ -112,4 +121,51 @@ func redactStore(spec string) string {
 	}
 	user, _, _ := strings.Cut(rest[:at], ":")
 	return scheme + "://" + user + ":xxxxx" + rest[at:]
+}
+
+// wsaeconnrefused is Winsock's "connection refused", which Go's
+// syscall.ECONNREFUSED on Windows is not.
+const wsaeconnrefused = syscall.Errno(10061)
+
+// pgReason words why PostgreSQL could not be opened, for a line that
+// names the store: a failed connection as "cannot connect to HOST:PORT:"
+// and its cause in a few words (the server's own message, "connection
+// refused", "no such host", "timed out"); other errors (a bad URL, a
+// migration) keep their text on one line.
+func pgReason(err error) string {
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) {
+		return oneLine(err.Error())
+	}
+	to := "cannot connect"
+	if ce.Config != nil {
+		to += " to " + net.JoinHostPort(ce.Config.Host, fmt.Sprint(ce.Config.Port))
+	}
+	var pgErr *pgconn.PgError
+	var dnsErr *net.DNSError
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &pgErr):
+		return to + ": " + pgErr.Message
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return to + ": no such host"
+	case errors.As(err, &errno) && (errno == syscall.ECONNREFUSED || errno == wsaeconnrefused):
+		return to + ": connection refused (is PostgreSQL listening there?)"
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ETIMEDOUT):
+		return to + ": timed out"
+	}
+	if inner := errors.Unwrap(ce); inner != nil {
+		return to + ": " + oneLine(inner.Error())
+	}
+	return to
+}
+
+// oneLine joins the lines of a multi-line message (pgx's per-host
+// errors) with "; ".
+func oneLine(s string) string {
+	lines := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' })
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return strings.Join(lines, "; ")
 }

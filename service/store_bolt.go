@@ -32,9 +32,9 @@ func openBolt(path string) (*boltStore, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("service: %s: %w", path, ErrLocked)
+			return nil, fmt.Errorf("database %s: %w", path, ErrLocked)
 		}
-		return nil, fmt.Errorf("service: open %s: %w", path, err)
+		return nil, pathError("database", path, kindFile, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketDevices, bucketTokens, bucketReports, bucketMeta, bucketSyncs, bucketSessions} {
@@ -46,7 +46,7 @@ func openBolt(path string) (*boltStore, error) {
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("service: init %s: %w", path, err)
+		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	return &boltStore{db: db}, nil
 }
@@ -57,7 +57,7 @@ func (s *boltStore) close() error { return s.db.Close() }
 func (s *boltStore) addDevice(d device, tokenHash []byte) error {
 	data, err := json.Marshal(d)
 	if err != nil {
-		return fmt.Errorf("service: %w", err)
+		return fmt.Errorf("encode device: %w", err)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketDevices).Put([]byte(d.ID), data); err != nil {
@@ -66,7 +66,7 @@ func (s *boltStore) addDevice(d device, tokenHash []byte) error {
 		return tx.Bucket(bucketTokens).Put(tokenHash, []byte(d.ID))
 	})
 	if err != nil {
-		return fmt.Errorf("service: store device: %w", err)
+		return fmt.Errorf("store device: %w", err)
 	}
 	return nil
 }
@@ -90,7 +90,7 @@ func (s *boltStore) deviceByToken(tokenHash []byte) (*device, error) {
 		return boltSyncOf(tx, d)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("service: read device: %w", err)
+		return nil, fmt.Errorf("read device: %w", err)
 	}
 	return d, nil
 }
@@ -112,7 +112,7 @@ func (s *boltStore) devices() ([]device, error) {
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("service: list devices: %w", err)
+		return nil, fmt.Errorf("list devices: %w", err)
 	}
 	return out, nil
 }
@@ -135,7 +135,7 @@ func (s *boltStore) putReports(deviceID string, reps []storedReport) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("service: store reports: %w", err)
+		return fmt.Errorf("store reports: %w", err)
 	}
 	return nil
 }
@@ -156,7 +156,7 @@ func (s *boltStore) reports(deviceID string) (map[string]storedReport, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("service: read reports: %w", err)
+		return nil, fmt.Errorf("read reports: %w", err)
 	}
 	return out, nil
 }
@@ -175,7 +175,7 @@ func (s *boltStore) secret(name string, n int) ([]byte, error) {
 		return b.Put([]byte(name), out)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("service: secret %s: %w", name, err)
+		return nil, fmt.Errorf("secret %s: %w", name, err)
 	}
 	return out, nil
 }

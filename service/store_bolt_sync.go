@@ -45,7 +45,7 @@ func (s *boltStore) putSync(deviceID string, at time.Time, props map[string]stri
 		return tx.Bucket(bucketSyncs).Put([]byte(deviceID), data)
 	})
 	if err != nil {
-		return syncState{}, fmt.Errorf("service: store sync of %s: %w", deviceID, err)
+		return syncState{}, fmt.Errorf("store sync of %s: %w", deviceID, err)
 	}
 	return out, nil
 }
@@ -54,7 +54,7 @@ func (s *boltStore) putSync(deviceID string, at time.Time, props map[string]stri
 func (s *boltStore) syncOf(deviceID string) (syncState, error) {
 	d := device{ID: deviceID}
 	if err := s.db.View(func(tx *bolt.Tx) error { return boltSyncOf(tx, &d) }); err != nil {
-		return syncState{}, fmt.Errorf("service: read sync of %s: %w", deviceID, err)
+		return syncState{}, fmt.Errorf("read sync of %s: %w", deviceID, err)
 	}
 	return d.Sync, nil
 }
@@ -107,7 +107,7 @@ func (s *boltStore) putSession(hash []byte, expires, now time.Time, keep int) er
 		return b.Put(hash, sessionValue(expires))
 	})
 	if err != nil {
-		return fmt.Errorf("service: store session: %w", err)
+		return fmt.Errorf("store session: %w", err)
 	}
 	return nil
 }
@@ -123,7 +123,7 @@ func (s *boltStore) sessionExpiry(hash []byte) (time.Time, bool, error) {
 		return nil
 	})
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("service: read session: %w", err)
+		return time.Time{}, false, fmt.Errorf("read session: %w", err)
 	}
 	return exp, ok, nil
 }
@@ -131,7 +131,7 @@ func (s *boltStore) sessionExpiry(hash []byte) (time.Time, bool, error) {
 // deleteSession removes a session; an unknown one is no error.
 func (s *boltStore) deleteSession(hash []byte) error {
 	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete(hash) }); err != nil {
-		return fmt.Errorf("service: delete session: %w", err)
+		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
 }

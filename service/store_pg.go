@@ -27,7 +27,7 @@ func openPG(url string) (*pgStore, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx's message may quote the URL; say only which part is wrong.
-		return nil, fmt.Errorf("service: store %s: not a valid PostgreSQL URL", redactStore(url))
+		return nil, errors.New("not a valid PostgreSQL URL")
 	}
 	if cfg.MaxConns < 16 {
 		cfg.MaxConns = 16
@@ -36,11 +36,11 @@ func openPG(url string) (*pgStore, error) {
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("service: store %s: %w", redactStore(url), err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("service: store %s: %w", redactStore(url), err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	steps, err := loadMigrations(migrations)
 	if err == nil {
@@ -62,7 +62,7 @@ func pgCtx() (context.Context, context.CancelFunc) {
 func (s *pgStore) addDevice(d device, tokenHash []byte) error {
 	doc, err := json.Marshal(d)
 	if err != nil {
-		return fmt.Errorf("service: %w", err)
+		return fmt.Errorf("encode device: %w", err)
 	}
 	ctx, cancel := pgCtx()
 	defer cancel()
@@ -77,7 +77,7 @@ func (s *pgStore) addDevice(d device, tokenHash []byte) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("service: store device: %w", err)
+		return fmt.Errorf("store device: %w", err)
 	}
 	return nil
 }
@@ -87,7 +87,7 @@ func (s *pgStore) deviceByToken(tokenHash []byte) (*device, error) {
 	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT d.doc, d.last_sync_at, d.sync_props FROM tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = $1`, tokenHash)
 	if err != nil {
-		return nil, fmt.Errorf("service: read device: %w", err)
+		return nil, fmt.Errorf("read device: %w", err)
 	}
 	devs, err := collectDevices(rows)
 	if err != nil || len(devs) == 0 {
@@ -114,7 +114,7 @@ func collectDevices(rows pgx.Rows) ([]device, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("service: read devices: %w", err)
+		return nil, fmt.Errorf("read devices: %w", err)
 	}
 	return out, nil
 }
@@ -124,7 +124,7 @@ func (s *pgStore) devices() ([]device, error) {
 	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT doc, last_sync_at, sync_props FROM devices ORDER BY id`)
 	if err != nil {
-		return nil, fmt.Errorf("service: list devices: %w", err)
+		return nil, fmt.Errorf("list devices: %w", err)
 	}
 	return collectDevices(rows)
 }
@@ -147,7 +147,7 @@ func (s *pgStore) putReports(deviceID string, reps []storedReport) error {
 		}
 		doc, err := json.Marshal(r)
 		if err != nil {
-			return fmt.Errorf("service: store reports: %w", err)
+			return fmt.Errorf("store reports: %w", err)
 		}
 		apps, times, docs = append(apps, r.Report.AppID), append(times, r.ReceivedAt), append(docs, string(doc))
 	}
@@ -158,7 +158,7 @@ func (s *pgStore) putReports(deviceID string, reps []storedReport) error {
 		ON CONFLICT (device_id, app_id) DO UPDATE SET received_at = EXCLUDED.received_at, doc = EXCLUDED.doc`,
 		deviceID, apps, times, docs)
 	if err != nil {
-		return fmt.Errorf("service: store reports: %w", err)
+		return fmt.Errorf("store reports: %w", err)
 	}
 	return nil
 }
@@ -168,17 +168,17 @@ func (s *pgStore) reports(deviceID string) (map[string]storedReport, error) {
 	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT doc FROM reports WHERE device_id = $1`, deviceID)
 	if err != nil {
-		return nil, fmt.Errorf("service: read reports: %w", err)
+		return nil, fmt.Errorf("read reports: %w", err)
 	}
 	docs, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
 	if err != nil {
-		return nil, fmt.Errorf("service: read reports: %w", err)
+		return nil, fmt.Errorf("read reports: %w", err)
 	}
 	out := map[string]storedReport{}
 	for _, doc := range docs {
 		var r storedReport
 		if err := json.Unmarshal(doc, &r); err != nil {
-			return nil, fmt.Errorf("service: read reports: %w", err)
+			return nil, fmt.Errorf("read reports: %w", err)
 		}
 		out[r.Report.AppID] = r
 	}
@@ -201,10 +201,10 @@ func (s *pgStore) secret(name string, n int) ([]byte, error) {
 		err = s.pool.QueryRow(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&out)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("service: secret %s: %w", name, err)
+		return nil, fmt.Errorf("secret %s: %w", name, err)
 	}
 	if len(out) != n {
-		return nil, fmt.Errorf("service: secret %s is %d bytes in the database, want %d", name, len(out), n)
+		return nil, fmt.Errorf("secret %s is %d bytes in the database, want %d", name, len(out), n)
 	}
 	return out, nil
 }

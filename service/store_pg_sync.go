@@ -30,7 +30,7 @@ func (s *pgStore) putSync(deviceID string, at time.Time, props map[string]string
 	if props != nil {
 		b, err := json.Marshal(props)
 		if err != nil {
-			return syncState{}, fmt.Errorf("service: store sync of %s: %w", deviceID, err)
+			return syncState{}, fmt.Errorf("store sync of %s: %w", deviceID, err)
 		}
 		str := string(b)
 		doc = &str
@@ -49,7 +49,7 @@ func (s *pgStore) putSync(deviceID string, at time.Time, props map[string]string
 		out, err = scanSync(last, got)
 	}
 	if err != nil {
-		return syncState{}, fmt.Errorf("service: store sync of %s: %w", deviceID, err)
+		return syncState{}, fmt.Errorf("store sync of %s: %w", deviceID, err)
 	}
 	return out, nil
 }
@@ -68,7 +68,7 @@ func (s *pgStore) syncOf(deviceID string) (syncState, error) {
 		out, err = scanSync(last, got)
 	}
 	if err != nil {
-		return syncState{}, fmt.Errorf("service: read sync of %s: %w", deviceID, err)
+		return syncState{}, fmt.Errorf("read sync of %s: %w", deviceID, err)
 	}
 	return out, nil
 }
@@ -94,7 +94,7 @@ func (s *pgStore) putSession(hash []byte, expires, now time.Time, keep int) erro
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("service: store session: %w", err)
+		return fmt.Errorf("store session: %w", err)
 	}
 	return nil
 }
@@ -108,7 +108,7 @@ func (s *pgStore) sessionExpiry(hash []byte) (time.Time, bool, error) {
 		return time.Time{}, false, nil
 	}
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("service: read session: %w", err)
+		return time.Time{}, false, fmt.Errorf("read session: %w", err)
 	}
 	return exp.UTC(), true, nil
 }
@@ -117,7 +117,7 @@ func (s *pgStore) deleteSession(hash []byte) error {
 	ctx, cancel := pgCtx()
 	defer cancel()
 	if _, err := s.pool.Exec(ctx, `DELETE FROM console_sessions WHERE hash = $1`, hash); err != nil {
-		return fmt.Errorf("service: delete session: %w", err)
+		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
 }

@@ -146,15 +146,18 @@ func TestServerTLSReissue(t *testing.T) {
 	}
 }
 
-// TestServerTLSHalfCA: a ca.pem without its key is an error, and the
+// TestServerTLSHalfCA: a ca.pem without its key is an error that names
+// both and says what to do, without the sentinel's text, and the
 // certificate is left as the user put it.
 func TestServerTLSHalfCA(t *testing.T) {
 	dir := t.TempDir()
 	ca := filepath.Join(dir, CAFile)
 	os.WriteFile(ca, []byte("not mine to replace\n"), 0o644)
 	_, _, err := ServerTLS(dir, "127.0.0.1:0", time.Now())
-	if !errors.Is(err, imeapi.ErrTLS) {
-		t.Fatalf("err %v, want ErrTLS", err)
+	want := "TLS CA key " + filepath.Join(dir, CAKeyFile) + ": no such file, but its CA " + ca +
+		" is there: restore it, or remove both to generate a new CA (which agents must then trust)"
+	if !errors.Is(err, imeapi.ErrTLS) || err.Error() != want {
+		t.Fatalf("err %v, want ErrTLS and\n%s", err, want)
 	}
 	if b, _ := os.ReadFile(ca); string(b) != "not mine to replace\n" {
 		t.Fatalf("ca.pem rewritten: %q", b)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -83,6 +84,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		defer metricsLn.Close()
 	}
+	// A certificate given is read before the apps are loaded too.
+	var tlsConf *tls.Config
+	if *tlsCert != "" {
+		if tlsConf, err = service.LoadServerTLS(*tlsCert, *tlsKey); err != nil {
+			return err
+		}
+	}
 	srv, err := service.NewContext(ctx, service.Config{
 		AppsDir: *apps, DataDir: *data, Store: *storeURL,
 		EnrollmentSecretFile: *secretFile, AdminTokenFile: *adminFile,
@@ -102,6 +110,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			sayf(e.stderr, "imepipe serve: app skipped: %s: %s", s.Dir, s.Reason())
 		}
 	}
+	scheme := "http"
+	if *useTLS {
+		scheme = "https"
+		if tlsConf == nil {
+			if tlsConf, err = generatedTLS(*data, *addr, logf); err != nil {
+				return err
+			}
+		}
+	}
 	if len(srv.Apps()) == 0 {
 		// It keeps running: agents can enroll and sync (to no policy).
 		what := fmt.Sprintf("%s holds no app folder", *apps)
@@ -112,13 +129,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		sayf(e.stderr, "imepipe serve: warning: serving no app: %s; apps are read only at start, so restart serve once they are fixed", what)
-	}
-	scheme, tlsConf := "http", (*tls.Config)(nil)
-	if *useTLS {
-		scheme = "https"
-		if tlsConf, err = serverTLS(*data, *addr, *tlsCert, *tlsKey, logf); err != nil {
-			return err
-		}
 	}
 	if metricsLn != nil {
 		stop := serveMetrics(e, metricsLn, srv.MetricsHandler(), logf)
@@ -151,7 +161,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer cancel()
 	if err := hs.Shutdown(shutCtx); err != nil {
 		hs.Close()
-		return fmt.Errorf("shutdown: %w", err)
+		return &reasonErr{msg: "stopped with requests still running after 10s; their connections were closed", err: err}
 	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -159,19 +169,47 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// wsaeaddrinuse is Winsock's "address already in use", which Go's
-// syscall.EADDRINUSE on Windows is not.
-const wsaeaddrinuse = syscall.Errno(10048)
+// Winsock's codes for what Go's syscall.EADDRINUSE, EADDRNOTAVAIL and
+// EACCES are elsewhere (on Windows those constants are not them).
+const (
+	wsaeacces        = syscall.Errno(10013)
+	wsaeaddrinuse    = syscall.Errno(10048)
+	wsaeaddrnotavail = syscall.Errno(10049)
+)
 
-// listen binds addr, which the line of an address in use calls name;
-// another error is the system's, which names the address.
+// listen binds addr, which its error line calls name ("127.0.0.1:8080",
+// "--metrics-listen 127.0.0.1:9180"): "NAME is in use (another serve?)",
+// or "NAME: reason" in a few words.
 func listen(addr, name string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
-	var errno syscall.Errno
-	if errors.As(err, &errno) && (errno == syscall.EADDRINUSE || errno == wsaeaddrinuse) {
-		return nil, &reasonErr{msg: name + " is in use (another serve?)", err: err}
+	if err != nil {
+		return nil, &reasonErr{msg: listenError(name, err), err: err}
 	}
-	return ln, err
+	return ln, nil
+}
+
+// listenError is the line of a failed bind of the address called name.
+func listenError(name string, err error) string {
+	var errno syscall.Errno
+	var addrErr *net.AddrError
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	isErrno := errors.As(err, &errno)
+	switch {
+	case isErrno && (errno == syscall.EADDRINUSE || errno == wsaeaddrinuse):
+		return name + " is in use (another serve?)"
+	case isErrno && (errno == syscall.EADDRNOTAVAIL || errno == wsaeaddrnotavail):
+		return name + ": not an address of this machine"
+	case errors.Is(err, fs.ErrPermission) || (isErrno && errno == wsaeacces):
+		return name + ": permission denied (ports below 1024 need privileges)"
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return name + ": no such host"
+	case errors.As(err, &addrErr):
+		return name + ": " + addrErr.Err
+	case errors.As(err, &opErr) && opErr.Err != nil:
+		return name + ": " + opErr.Err.Error() // its text less "listen tcp ADDR: "
+	}
+	return name + ": " + err.Error()
 }
 
 // serveMetrics serves h at /metrics (and nothing else) on ln, plain
@@ -200,12 +238,9 @@ func isHostPort(s string) bool {
 	return err == nil
 }
 
-// serverTLS is the TLS configuration of serve --tls: the given
-// certificate and key, or the one generated into dataDir for addr.
-func serverTLS(dataDir, addr, certFile, keyFile string, logf func(string, ...any)) (*tls.Config, error) {
-	if certFile != "" {
-		return service.LoadServerTLS(certFile, keyFile)
-	}
+// generatedTLS is the TLS configuration of serve --tls without
+// --tls-cert: the certificate generated into dataDir for addr.
+func generatedTLS(dataDir, addr string, logf func(string, ...any)) (*tls.Config, error) {
 	conf, files, err := service.ServerTLS(dataDir, addr, time.Now())
 	if err != nil {
 		return nil, err

@@ -139,6 +139,77 @@ func TestDelivery(t *testing.T) {
 	}
 }
 
+// twinFleet has devices named PC-1 and pc-1 (a re-imaged PC enrolled
+// again, a day later; their ids share the first group), a third of that
+// name, Pc-1, the one whose app A failed, and one pc-2; every one has app A.
+func twinFleet() imeapi.Status {
+	dev := func(id, name string, enrolled time.Time, r *imeapi.Report) imeapi.DeviceStatus {
+		return imeapi.DeviceStatus{DeviceID: id, DeviceName: name, EnrolledAt: enrolled,
+			Apps: []imeapi.AppStatus{{AppID: "A", Intent: imeapi.IntentRequired, Report: r}}}
+	}
+	ok := report(imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
+	return imeapi.Status{Devices: []imeapi.DeviceStatus{
+		dev("0a1b2c3d-2222-4000-8000-000000000002", "pc-1", t0.Add(-24*time.Hour), ok),
+		dev("9f8e7d6c-0000-4000-8000-000000000009", "pc-2", t0.Add(-72*time.Hour), ok),
+		dev("0a1b2c3d-1111-4000-8000-000000000001", "PC-1", t0.Add(-48*time.Hour), ok),
+		dev("5e5e5e5e-0000-4000-8000-000000000005", "Pc-1", t0.Add(-time.Hour), report(imeapi.EnforcementError, imeapi.ComplianceError, 1603)),
+	}}
+}
+
+// TestConsoleTwinRows: devices whose names differ only in case are
+// listed together, oldest enrollment first, each with the shortest start
+// of its id (at least 8 characters) that tells it from the others of its
+// name, also when a filter lists only one of them; a name of its own gets
+// no ShortID.
+func TestConsoleTwinRows(t *testing.T) {
+	apps := []App{{ID: "A", DisplayName: "App A"}}
+	rows := deviceRows(apps, twinFleet(), filter{}, t0)
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.DeviceName+" "+r.ShortID)
+	}
+	want := []string{"PC-1 0a1b2c3d-1", "pc-1 0a1b2c3d-2", "Pc-1 5e5e5e5e", "pc-2 "}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("rows %q, want %q", got, want)
+	}
+	failed := deviceRows(apps, twinFleet(), filter{State: "failed"}, t0)
+	if len(failed) != 1 || failed[0].ShortID != "5e5e5e5e" || !failed[0].EnrolledAt.Equal(t0.Add(-time.Hour)) {
+		t.Fatalf("failed rows %+v, want Pc-1 with its short id and enrollment", failed)
+	}
+}
+
+// TestConsoleTwinPage: on the devices page a row of a shared name shows
+// its short id and enrollment time beside the name; a row of a name of
+// its own is the name's link alone.
+func TestConsoleTwinPage(t *testing.T) {
+	clk := clocktest.New(t0)
+	h := newTestHandler(&fakeData{apps: []App{{ID: "A", DisplayName: "App A"}}, fleet: twinFleet()}, clk)
+	w := serve(h, "GET", "/console/devices", "", login(t, h))
+	body := w.Body.String()
+	cell := func(id string) string {
+		t.Helper()
+		i := strings.Index(body, `<tr data-device="`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no row of %s:\n%s", id, body)
+		}
+		row := body[i:]
+		row = row[strings.Index(row, `<td class="device-name">`):]
+		return row[:strings.Index(row, "</td>")+len("</td>")]
+	}
+	for id, want := range map[string]string{
+		"0a1b2c3d-1111-4000-8000-000000000001": `id <code>0a1b2c3d-1</code>, enrolled 2025-02-27 12:00:00Z</small></td>`,
+		"0a1b2c3d-2222-4000-8000-000000000002": `id <code>0a1b2c3d-2</code>, enrolled 2025-02-28 12:00:00Z</small></td>`,
+		"5e5e5e5e-0000-4000-8000-000000000005": `id <code>5e5e5e5e</code>, enrolled 2025-03-01 11:00:00Z</small></td>`,
+	} {
+		if c := cell(id); !strings.HasSuffix(c, want) || !strings.Contains(c, `<small class="device-tell"`) {
+			t.Errorf("row of %s: %s\nwant it to end %s", id, c, want)
+		}
+	}
+	if c, want := cell("9f8e7d6c-0000-4000-8000-000000000009"), `<td class="device-name"><a href="/console/devices/9f8e7d6c-0000-4000-8000-000000000009">pc-2</a></td>`; c != want {
+		t.Errorf("row of the one pc-2: %s, want %s", c, want)
+	}
+}
+
 func newTestHandler(d Data, clk *clocktest.Clock) *Handler {
 	return New(Config{Data: d, Now: clk.Now, Refresh: 2 * time.Second})
 }

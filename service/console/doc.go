@@ -4,6 +4,9 @@
 // meaning), not applicable, pending and in GRS; per device each app's
 // state, last sync, last report, attempts and GRS window; and delivery,
 // the bytes by Delivery Optimization source as server-side SVG charts.
+// Devices that share a name, compared without regard to case as Windows
+// does (a re-imaged PC enrolls again under its old name), are told apart
+// on their rows by the start of their device id and when they enrolled.
 //
 // The admin token is entered once on /console/login (a form POSTing the
 // field token) and exchanged for a random session id kept server-side

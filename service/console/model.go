@@ -68,6 +68,12 @@ type appRow struct {
 // deviceRow is one app on one device.
 type deviceRow struct {
 	DeviceID, DeviceName string
+	// ShortID tells the device from others of the same name (a
+	// re-imaged PC enrolled again): the shortest start of its id, at
+	// least shortIDLen characters, that no other of that name shares;
+	// shown with EnrolledAt. "" for a name no other device has.
+	ShortID              string
+	EnrolledAt           time.Time
 	AppID, AppName       string
 	State                string
 	StateParam           string
@@ -137,12 +143,15 @@ type filter struct {
 }
 
 // deviceRows lists every app on every device that the filter selects, by
-// device name then app name.
+// device name (case-insensitively, as Windows compares them), then
+// enrollment, then app name. A device whose name another device of the
+// fleet has too, listed or not, gets a ShortID.
 func deviceRows(apps []App, fleet imeapi.Status, f filter, now time.Time) []deviceRow {
 	names := map[string]string{}
 	for _, a := range apps {
 		names[strings.ToLower(a.ID)] = a.DisplayName
 	}
+	short := shortIDs(fleet.Devices)
 	var out []deviceRow
 	for _, d := range fleet.Devices {
 		if f.DeviceID != "" && d.DeviceID != f.DeviceID {
@@ -159,7 +168,8 @@ func deviceRows(apps []App, fleet imeapi.Status, f filter, now time.Time) []devi
 			if f.State != "" && f.State != st.param() && !(f.State == "grs" && inGRS(as.Report, now)) {
 				continue
 			}
-			row := deviceRow{DeviceID: d.DeviceID, DeviceName: d.DeviceName, AppID: as.AppID, AppName: cmp.Or(names[strings.ToLower(as.AppID)], as.DisplayName, as.AppID),
+			row := deviceRow{DeviceID: d.DeviceID, DeviceName: d.DeviceName, ShortID: short[d.DeviceID], EnrolledAt: d.EnrolledAt,
+				AppID: as.AppID, AppName: cmp.Or(names[strings.ToLower(as.AppID)], as.DisplayName, as.AppID),
 				State: st.String(), StateParam: st.param(), LastSync: d.LastSyncAt, LastReport: as.ReportedAt}
 			if r := as.Report; r != nil {
 				row.Enforcement = r.EnforcementState.String()
@@ -176,7 +186,41 @@ func deviceRows(apps []App, fleet imeapi.Status, f filter, now time.Time) []devi
 		}
 	}
 	slices.SortStableFunc(out, func(a, b deviceRow) int {
-		return cmp.Or(cmp.Compare(a.DeviceName, b.DeviceName), cmp.Compare(a.DeviceID, b.DeviceID), cmp.Compare(a.AppName, b.AppName))
+		return cmp.Or(cmp.Compare(foldName(a.DeviceName), foldName(b.DeviceName)), a.EnrolledAt.Compare(b.EnrolledAt),
+			cmp.Compare(a.DeviceID, b.DeviceID), cmp.Compare(a.AppName, b.AppName))
 	})
+	return out
+}
+
+// shortIDLen is the length of a ShortID at least: a GUID's first group.
+const shortIDLen = 8
+
+// foldName is the key under which device names are the same: Windows
+// compares computer names without regard to case.
+func foldName(name string) string { return strings.ToLower(name) }
+
+// shortIDs gives each device whose name (foldName) another device has too
+// the shortest start of its id, at least shortIDLen characters, that no
+// other device of that name starts with; devices of a name of their own
+// get none.
+func shortIDs(devs []imeapi.DeviceStatus) map[string]string {
+	byName := map[string][]string{}
+	for _, d := range devs {
+		k := foldName(d.DeviceName)
+		byName[k] = append(byName[k], d.DeviceID)
+	}
+	out := map[string]string{}
+	for _, ids := range byName {
+		if len(ids) < 2 {
+			continue
+		}
+		for _, id := range ids {
+			n := min(shortIDLen, len(id))
+			for n < len(id) && (id[n-1] == '-' || slices.ContainsFunc(ids, func(o string) bool { return o != id && strings.HasPrefix(o, id[:n]) })) {
+				n++
+			}
+			out[id] = id[:n]
+		}
+	}
 	return out
 }

@@ -3,7 +3,6 @@
 package orchestrate
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate/cmtrace"
 	"github.com/imepipe/imepipe/orchestrate/imelog"
@@ -41,15 +39,7 @@ func TestPrefetchedScriptsOnTheAppsThread(t *testing.T) {
 			"operationType": "integer", "operator": "equal", "comparisonValue": "1", "runAsAccount": "system",
 		},
 	})
-	ready := make(chan string, 8)
-	h := newHarness(t, []testApp{big, desk}, func(c *Config) {
-		c.Progress = func(key string, _ *fetch.Job) func() { return func() { ready <- key } }
-	})
-	wait := syncing(t, h, context.Background())
-	started(t, gates, "Big")
-	waitReady(t, h, ready, desk.id()+"_1") // prepared while Big installs
-	release(t, gates, "Big")
-	must(t, wait())
+	h := prepareWhileBigInstalls(t, gates, []testApp{big, desk}, desk, nil)
 	h.wantState(big.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	h.wantState(desk.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 

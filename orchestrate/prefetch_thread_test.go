@@ -28,15 +28,7 @@ func TestPrefetchKeepsEachAppOnItsThread(t *testing.T) {
 	// Each installer returns a code of its own, so an lpExitCode line
 	// names its app.
 	big = big.script("install.sh", big.files["install.sh"]+` && echo 1707 > "$`+EnvExitCodeFile+`"`)
-	ready := make(chan string, 8)
-	h := newHarness(t, []testApp{big, desk}, func(c *Config) {
-		c.Progress = func(key string, _ *fetch.Job) func() { return func() { ready <- key } }
-	})
-	wait := syncing(t, h, context.Background())
-	started(t, gates, "Big")
-	waitReady(t, h, ready, desk.id()+"_1") // prepared while Big installs
-	release(t, gates, "Big")
-	must(t, wait())
+	h := prepareWhileBigInstalls(t, gates, []testApp{big, desk}, desk, nil)
 	h.wantState(big.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	h.wantState(desk.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	threadStories(t, h, []storyApp{{big, 1707, true}, {desk, 0, true}}, desk)
@@ -50,27 +42,42 @@ func TestPrefetchedFailureKeepsItsThread(t *testing.T) {
 	gates := t.TempDir()
 	big, broken, desk := gatedApp(t, "Big", gates), fileApp("Broken", "required"), fileApp("DesktopInfo", "required")
 	big = big.script("install.sh", big.files["install.sh"]+` && echo 1707 > "$`+EnvExitCodeFile+`"`)
-	ready := make(chan string, 8)
-	h := newHarness(t, []testApp{big, broken, desk}, func(c *Config) {
-		c.Progress = func(key string, _ *fetch.Job) func() { return func() { ready <- key } }
+	h := prepareWhileBigInstalls(t, gates, []testApp{big, broken, desk}, desk, func(h *harness) {
+		next := h.http.Config.Handler
+		h.http.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/blobs/"+broken.id()) {
+				http.Error(w, "no such blob", http.StatusNotFound)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
 	})
-	next := h.http.Config.Handler
-	h.http.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/blobs/"+broken.id()) {
-			http.Error(w, "no such blob", http.StatusNotFound)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-	wait := syncing(t, h, context.Background())
-	started(t, gates, "Big")
-	waitReady(t, h, ready, desk.id()+"_1")
-	release(t, gates, "Big")
-	must(t, wait())
 	h.wantState(big.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	h.wantState(broken.id(), imeapi.EnforcementError, imeapi.ComplianceError, CodeFailure)
 	h.wantState(desk.id(), imeapi.EnforcementSuccess, imeapi.ComplianceInstalled, 0)
 	threadStories(t, h, []storyApp{{big, 1707, true}, {broken, 0, false}, {desk, 0, true}}, desk)
+}
+
+// prepareWhileBigInstalls syncs apps (the first of them Big, a gatedApp
+// with its gates in gates) with the default look-ahead, Big's installer
+// held at its gate until desk's content is ready, so that desk is
+// prepared while Big installs; then lets Big go and waits for the sync.
+// setup, if set, changes the harness before the sync.
+func prepareWhileBigInstalls(t *testing.T, gates string, apps []testApp, desk testApp, setup func(*harness)) *harness {
+	t.Helper()
+	ready := make(chan string, 8)
+	h := newHarness(t, apps, func(c *Config) {
+		c.Progress = func(key string, _ *fetch.Job) func() { return func() { ready <- key } }
+	})
+	if setup != nil {
+		setup(h)
+	}
+	wait := syncing(t, h, context.Background())
+	started(t, gates, "Big")
+	waitReady(t, h, ready, desk.id()+"_1") // prepared while Big installs
+	release(t, gates, "Big")
+	must(t, wait())
+	return h
 }
 
 // storyApp is an app of a threadStories check: the exit code its

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
@@ -33,37 +35,82 @@ func runAppCmd(ctx context.Context, e *env, name string, args []string) error {
 	if len(pos) != 1 {
 		return usagef("usage: imepipe %s APPID [--root DIR] [--json]", name)
 	}
+	appID := pos[0]
+	if err := checkAppID(name, appID); err != nil {
+		return err
+	}
 	// With no agent running on the root, the install runs here: a bar
 	// per download when stdout is a terminal.
 	bars := newAgentBars(e, !*jsonOut)
 	c, closer, err := connectWith(ctx, *root, orchestrate.Config{Progress: bars.Hook()})
 	if err != nil {
-		return err
+		return connectErr(ctx, *root, err)
 	}
 	defer closer.Close()
 	var st orchestrate.AppStatus
 	if name == "install" {
-		st, err = c.Install(ctx, pos[0])
+		st, err = c.Install(ctx, appID)
 	} else {
-		st, err = c.Uninstall(ctx, pos[0])
+		st, err = c.Uninstall(ctx, appID)
 	}
 	bars.Wait()
 	if err != nil {
-		return err
+		return appCmdError(ctx, name, *root, appID, err)
 	}
 	if *jsonOut {
-		return writeJSON(e, st)
+		if err := writeJSON(e, st); err != nil {
+			return err
+		}
+	} else {
+		line := fmt.Sprintf("%s %s_%s: enforcement %d %s, compliance %d %s", name, st.AppID, st.Version,
+			st.EnforcementState, codeName(st.EnforcementState), st.ComplianceState, codeName(st.ComplianceState))
+		if st.ErrorCodeHex != "" {
+			line += fmt.Sprintf(", error %s: %s", st.ErrorCodeHex, st.ErrorMessage)
+		}
+		sayf(e.stdout, "%s", line)
 	}
-	line := fmt.Sprintf("%s %s_%s: enforcement %d %s, compliance %d %s", name, st.AppID, st.Version,
-		st.EnforcementState, codeName(st.EnforcementState), st.ComplianceState, codeName(st.ComplianceState))
-	if st.ErrorCodeHex != "" {
-		line += fmt.Sprintf(", error %s: %s", st.ErrorCodeHex, st.ErrorMessage)
-	}
-	sayf(e.stdout, "%s", line)
+	// With --json too: the exit status says whether it was done.
 	if st.EnforcementState != imeapi.EnforcementSuccess {
 		return notDone(name, *root, st)
 	}
 	return nil
+}
+
+// checkAppID is nil for an APPID (a GUID) as install and uninstall
+// (name) take it, else a usage error: APPID_REV, the form status
+// prints, says to leave out the revision (the service decides which
+// revision is installed); anything else is not an app id. Nothing is
+// asked of the service before.
+func checkAppID(name, ref string) error {
+	if imeapi.CheckAppID(ref) == nil {
+		return nil
+	}
+	if id, rev, ok := strings.Cut(ref, "_"); ok && imeapi.CheckAppID(id) == nil {
+		return usagef("%s takes the APPID alone: imepipe %s %s (without _%s; the service decides the revision)", name, name, id, rev)
+	}
+	return usagef("%s is not an app id: want APPID, a GUID (imepipe status lists them)", ref)
+}
+
+// appCmdError is the one line of an install or uninstall (name) of
+// appID on root that failed: what the user can act on for an app the
+// service does not assign to the device or whose assignment forbids the
+// request, or a root never enrolled (what to run, as sync says); that it
+// was interrupted (Ctrl-C); serviceHint's for a service that cannot be
+// reached. Other errors pass unchanged.
+func appCmdError(ctx context.Context, name, root, appID string, err error) error {
+	switch {
+	case errors.Is(err, orchestrate.ErrNotEnrolled):
+		return rootNotEnrolled(root, false, "")
+	case ctx.Err() != nil:
+		return &reasonErr{msg: fmt.Sprintf("interrupted; %s of %s not finished (imepipe status shows where it stopped)", name, appID), err: err}
+	case errors.Is(err, orchestrate.ErrUnknownApp):
+		return &reasonErr{msg: fmt.Sprintf("%s: the service assigns no such app to this device (imepipe status lists those it has)", appID), err: err}
+	case errors.Is(err, orchestrate.ErrRequiredApp) && name == "install":
+		return &reasonErr{msg: fmt.Sprintf("%s: it is assigned for uninstall on this device, so it cannot be installed on request", appID), err: err}
+	case errors.Is(err, orchestrate.ErrRequiredApp):
+		return &reasonErr{msg: fmt.Sprintf("%s: its assignment does not allow uninstalling it on request (required, or available without allowAvailableUninstall)", appID), err: err}
+	}
+	return untrustedHint(root, serviceHint(err))
 }
 
 // notDone is the error of an install or uninstall (name) on root that

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/imepipe/imepipe/bench"
@@ -51,6 +52,23 @@ func parseBenchFlags(fs *flag.FlagSet, args []string, size, profile *string) (in
 	return parseDataset(*size, *profile)
 }
 
+// checkOut is nil when dir can be a benchmark's --out: a folder, or a
+// path whose nearest existing part is a folder (it is created), else
+// --out's usage error, before anything is generated.
+func checkOut(dir string) error {
+	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
+		if st, err := os.Stat(p); err == nil {
+			if !st.IsDir() {
+				return badValue("out", dir, shellWord(p)+" is a file, not a folder")
+			}
+			return nil
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
+	}
+}
+
 // parseDataset reads the --size and --profile of a generated dataset.
 func parseDataset(size, profile string) (int64, bench.Profile, error) {
 	n, err := sizeFlag("size", size, bench.MinSize)
@@ -75,12 +93,12 @@ func parseRate(name, v string, zeroOK bool) (int64, error) {
 
 func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "bench local")
-	size := fs.String("size", "1GiB", "setup folder size (1GiB, 300MiB, …)")
-	profile := fs.String("profile", string(bench.Installer), "dataset: installer, many-small or single-large")
+	size := fs.String("size", "1GiB", "setup folder `SIZE` (1GiB, 300MiB, …)")
+	profile := fs.String("profile", string(bench.Installer), "dataset `PROFILE`: installer, many-small or single-large")
 	runs := fs.Int("runs", 3, "timed runs per contender, interleaved")
 	seed := fs.Uint64("seed", 1, "dataset seed")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
-	out := fs.String("out", bench.DefaultOut(), "folder for the cached package, the run outputs and the report (json, txt, svg chart)")
+	out := fs.String("out", bench.DefaultOut(), "`DIR` for the cached package, the run outputs and the report (json, txt, svg chart)")
 	keep := fs.Bool("keep", false, "keep the setup folder and the last round's output folders")
 	noTools := fs.Bool("no-tools", false, "leave out the unzip + openssl baseline")
 	phases := fs.Bool("phases", false, "also time each phase of imepipe and of the stdlib baseline, in process")
@@ -93,6 +111,9 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	}
 	if *seed == 0 {
 		return badValue("seed", "0", "want a seed other than 0")
+	}
+	if err := checkOut(*out); err != nil {
+		return err
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -107,7 +128,7 @@ func runBenchLocal(ctx context.Context, e *env, args []string) error {
 	rep, err := bench.Local(ctx, cfg)
 	bp.Done()
 	if err != nil {
-		return err
+		return benchFailed(ctx, err)
 	}
 	return reportBench(e, *out, *jsonOut, rep)
 }
@@ -123,6 +144,18 @@ func reportBench(e *env, dir string, asJSON bool, rep bench.Reporter) error {
 	if asJSON {
 		return writeJSON(e, rep)
 	}
-	fmt.Fprintf(e.stderr, "bench: report written to %v\n", paths)
+	fmt.Fprintf(e.stderr, "bench: report written to %s\n", strings.Join(paths, ", "))
 	return rep.WriteText(e.stdout)
+}
+
+// benchFailed is the error of a benchmark run that failed: when Ctrl-C
+// or SIGTERM stopped it (ctx done), one line saying so, in place of
+// whatever the killed child or the cancelled request reported; the exit
+// status still comes from the signal (run's signalStatus). Other errors
+// pass unchanged.
+func benchFailed(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	return &reasonErr{msg: "interrupted; no report written", err: err}
 }

@@ -16,9 +16,9 @@ func runBenchService(ctx context.Context, e *env, args []string) error {
 	agents := fs.Int("agents", load.DefaultAgents, "simulated agents")
 	rounds := fs.Int("rounds", load.DefaultRounds, "requests of each kind per agent")
 	conc := fs.Int("concurrency", load.DefaultConcurrency, "requests in flight at once, all agents together")
-	storeKind := fs.String("store", "both", "both, bbolt or postgres")
+	storeKind := fs.String("store", "both", "`STORE` to measure: both, bbolt or postgres")
 	pgURL := fs.String("postgres", "", "PostgreSQL `URL` of a database to use, empty at the start; the one-server and two-server runs share it (default: a private cluster in a temp folder)")
-	out := fs.String("out", "", "work folder (apps, each server's data); default: a temp folder, removed at the end")
+	out := fs.String("out", "", "work folder `DIR` (apps, each server's data); default: a temp folder, removed at the end")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -35,6 +35,9 @@ func runBenchService(ctx context.Context, e *env, args []string) error {
 		return badValue("concurrency", fmt.Sprint(*conc), "want at least 1")
 	case *storeKind != "both" && *storeKind != "bbolt" && *storeKind != "postgres":
 		return badValue("store", *storeKind, "want both, bbolt or postgres")
+	}
+	if err := checkOut(*out); *out != "" && err != nil {
+		return err
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -55,7 +58,7 @@ func runBenchService(ctx context.Context, e *env, args []string) error {
 		cfg.Store = "bbolt"
 		r, err := load.Run(ctx, cfg)
 		if err != nil {
-			return err
+			return benchFailed(ctx, err)
 		}
 		results = append(results, r)
 	}
@@ -83,7 +86,7 @@ func runBenchService(ctx context.Context, e *env, args []string) error {
 			cfg.Store, cfg.Servers = url, servers
 			r, err := load.Run(ctx, cfg)
 			if err != nil {
-				return err
+				return benchFailed(ctx, err)
 			}
 			results = append(results, r)
 		}

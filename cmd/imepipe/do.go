@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/imepipe/imepipe/fetch"
 	"github.com/imepipe/imepipe/orchestrate"
@@ -49,7 +53,7 @@ func runDOStatus(e *env, args []string) error {
 		return err
 	}
 	dir := orchestrate.LayoutOf(*root).DOCache
-	recs, err := peer.ReadStatus(dir)
+	recs, err := readDOStatus(dir)
 	if err != nil {
 		return err
 	}
@@ -86,8 +90,29 @@ func runDOPin(e *env, verb string, args []string) error {
 	if len(rest) != 1 {
 		return usagef("want: do %s [--root DIR] FILEID", verb)
 	}
+	id := rest[0]
+	if peer.CheckID(id) != nil {
+		return usagef("%q is not a DoFileId (imepipe do status --root DIR lists the FileIds)", id)
+	}
 	if err := orchestrate.CheckRoot(*root); err != nil {
 		return err
 	}
-	return peer.SetPinned(orchestrate.LayoutOf(*root).DOCache, rest[0], verb == "pin")
+	dir := orchestrate.LayoutOf(*root).DOCache
+	err = peer.SetPinned(dir, id, verb == "pin")
+	if errors.Is(err, peer.ErrUnknown) {
+		return &reasonErr{msg: fmt.Sprintf("%s: no DO record of that FileId in %s (imepipe do status --root %s lists them)", id, dir, shellWord(*root)), err: err}
+	}
+	return err
+}
+
+// readDOStatus is peer.ReadStatus of an agent's DOCache folder dir, with
+// a folder not there read as no records: an agent makes DOCache at its
+// start, but a root whose DO cache was deleted (Delete Delivery
+// Optimization Files does that on Windows) has none, and
+// Get-DeliveryOptimizationStatus then lists nothing rather than failing.
+func readDOStatus(dir string) ([]fetch.Status, error) {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return peer.ReadStatus(dir)
 }

@@ -13,7 +13,8 @@ import (
 // flags, in DO's units (seconds, KB/s) and with DO's defaults, and
 // returns a function that reads them once the flags are parsed: the
 // policy (without its priority) and DOMaxUploadBandwidth in bytes per
-// second (0: no cap).
+// second (0: no cap). Each value must fit a DWORD, as DO's do, so none
+// overflows once turned into bytes or a time.Duration.
 func doPolicyFlags(fs *flag.FlagSet) func() (peer.Policy, int64, error) {
 	bg := fs.Int("do-delay-background-download-from-http", 0,
 		"DODelayBackgroundDownloadFromHttp: `SECONDS` a background download waits for peers before it takes a piece no peer has over HTTP (0: not set)")
@@ -28,8 +29,8 @@ func doPolicyFlags(fs *flag.FlagSet) func() (peer.Policy, int64, error) {
 			v    int
 		}{{"do-delay-background-download-from-http", *bg}, {"do-delay-foreground-download-from-http", *fg},
 			{"do-min-background-qos", *qos}, {"do-max-upload-bandwidth", *up}} {
-			if f.v < 0 {
-				return peer.Policy{}, 0, badValue(f.name, fmt.Sprint(f.v), "must not be negative")
+			if f.v < 0 || int64(f.v) > math.MaxUint32 {
+				return peer.Policy{}, 0, badValue(f.name, fmt.Sprint(f.v), "want 0 to 4294967295 (DO's policies are DWORDs)")
 			}
 		}
 		p := peer.Policy{

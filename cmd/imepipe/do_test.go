@@ -125,8 +125,8 @@ func TestDOStatusTable(t *testing.T) {
 }
 
 // TestDOPin: do pin and do unpin set IsPinned as do status (and another
-// process's agent) sees it; an unknown or unsafe FileId is one error
-// line and creates nothing.
+// process's agent) sees it; an unknown FileId (exit 1) or one that is no
+// DoFileId (exit 2) is one error line and creates nothing.
 func TestDOPin(t *testing.T) {
 	root := doRoot(t)
 	if code, _, stderr := runCLI(t, "do", "pin", "--root", root, "aaaa"); code != 0 {
@@ -150,9 +150,9 @@ func TestDOPin(t *testing.T) {
 		t.Fatalf("still pinned:\n%s", out)
 	}
 	before, _ := os.ReadDir(filepath.Join(root, "DOCache"))
-	for _, id := range []string{"zzzz", "../x", ".hidden"} {
+	for id, want := range map[string]int{"zzzz": 1, "../x": 2, ".hidden": 2} { // not a DoFileId: usage
 		code, out, stderr := runCLI(t, "do", "pin", "--root", root, id)
-		if code != 1 || out != "" || strings.Count(stderr, "\n") != 1 {
+		if code != want || out != "" || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("pin %q: exit %d, stdout %q, stderr %q", id, code, out, stderr)
 		}
 	}

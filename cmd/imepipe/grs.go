@@ -29,7 +29,7 @@ func runGRS(ctx context.Context, e *env, args []string) error {
 	}
 	c, closer, err := connect(ctx, *root)
 	if err != nil {
-		return err
+		return connectErr(ctx, *root, err)
 	}
 	defer closer.Close()
 	n, err := c.ResetGRS(ctx, pos[1])

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/imepipe/imepipe/orchestrate"
+	"github.com/imepipe/imepipe/orchestrate/state"
 )
 
 func init() {
@@ -28,7 +31,7 @@ func runReg(ctx context.Context, e *env, args []string) error {
 			return flag.ErrHelp
 		case a == "--root" || a == "-root":
 			if i+1 >= len(args) {
-				return usagef("flag needs an argument: --root DIR (see imepipe reg --help)")
+				return usagef("--root needs a value (see imepipe reg --help)")
 			}
 			*root, i = args[i+1], i+1
 		case strings.HasPrefix(a, "--root=") || strings.HasPrefix(a, "-root="):
@@ -36,12 +39,12 @@ func runReg(ctx context.Context, e *env, args []string) error {
 		case a == "--json" || a == "-json":
 			*jsonOut = true
 		case strings.HasPrefix(a, "-"): // reg.exe's options start with /, keys never with -
-			return usagef("flag provided but not defined: %s (see imepipe reg --help)", a)
+			return usagef("unknown flag %s (see imepipe reg --help)", a)
 		default:
 			rest = append(rest, a)
 		}
 	}
-	const usage = "usage: imepipe reg add|query|delete KEY [/v NAME | /ve | /va] [/t TYPE] [/d DATA] [/f] [--root DIR]"
+	const usage = "usage: imepipe reg add|query|delete KEY [/v NAME | /ve | /va] [/t TYPE] [/d DATA] [/f] [--root DIR] [--json]"
 	if len(rest) < 2 {
 		return usagef(usage)
 	}
@@ -89,12 +92,12 @@ func runReg(ctx context.Context, e *env, args []string) error {
 	}
 	c, closer, err := connect(ctx, *root)
 	if err != nil {
-		return err
+		return connectErr(ctx, *root, err)
 	}
 	defer closer.Close()
 	res, err := c.Reg(ctx, req)
 	if err != nil {
-		return err
+		return regError(err)
 	}
 	if *jsonOut {
 		return writeJSON(e, res)
@@ -107,7 +110,7 @@ func runReg(ctx context.Context, e *env, args []string) error {
 			if name == "" {
 				name = "(Default)"
 			}
-			fmt.Fprintf(e.stdout, "    %s    %s    %s\n", name, v.Type, strings.ReplaceAll(v.Data, "\x00", `\0`))
+			fmt.Fprintf(e.stdout, "    %s    %s    %s\n", name, v.Type, regData(v))
 		}
 		for _, s := range res.Subkeys {
 			fmt.Fprintf(e.stdout, "\n%s\\%s\n", res.Key.Path, s)
@@ -116,4 +119,49 @@ func runReg(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "The operation completed successfully.")
 	}
 	return nil
+}
+
+// regData is a value's data as reg.exe query prints it: REG_DWORD and
+// REG_QWORD in hex (0x10), REG_BINARY as upper-case hex digits,
+// REG_MULTI_SZ's entries joined by \0, the rest as stored.
+func regData(v state.RegValue) string {
+	switch v.Type {
+	case state.RegDWORD, state.RegQWORD:
+		if n, err := v.Uint(); err == nil {
+			return "0x" + strconv.FormatUint(n, 16)
+		}
+	case state.RegBinary:
+		return strings.ToUpper(v.Data)
+	case state.RegMultiSZ:
+		return strings.ReplaceAll(v.Data, "\x00", `\0`)
+	}
+	return v.Data
+}
+
+// regError is the line of a registry request the agent refused: a key
+// or value that is not there (exit 1) or one reg.exe would refuse, a bad
+// root, type or data (a usage error, exit 2), in the store's words less
+// its package's name; other errors pass unchanged.
+func regError(err error) error {
+	switch {
+	case errors.Is(err, state.ErrBadKey):
+		return usagef("%s (see imepipe reg --help)", withoutLayers(err))
+	case errors.Is(err, state.ErrNotFound):
+		return &reasonErr{msg: withoutLayers(err), err: err}
+	}
+	return err
+}
+
+// withoutLayers is err's text less the package names that lead it
+// ("orchestrate: ", "state: "), which mean nothing to a user; it only
+// rewords, nothing decides on the text.
+func withoutLayers(err error) string {
+	msg := err.Error()
+	for {
+		rest := strings.TrimPrefix(strings.TrimPrefix(msg, "orchestrate: "), "state: ")
+		if rest == msg {
+			return msg
+		}
+		msg = rest
+	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
+	"github.com/imepipe/imepipe/imeapi"
 	"github.com/imepipe/imepipe/orchestrate"
 )
 
@@ -29,7 +31,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	}
 	c, closer, err := connect(ctx, *root)
 	if err != nil {
-		return err
+		return connectErr(ctx, *root, err)
 	}
 	defer closer.Close()
 	_, remote := c.(*orchestrate.Remote)
@@ -37,8 +39,15 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if errors.Is(err, orchestrate.ErrNotEnrolled) {
 		return rootNotEnrolled(*root, false, "")
 	}
+	if err != nil && ctx.Err() != nil {
+		msg := fmt.Sprintf("interrupted; the %s sync did not finish (the next sync takes it up)", kind)
+		if remote {
+			msg = fmt.Sprintf("interrupted while waiting; the agent running on %s goes on with the %s sync", *root, kind)
+		}
+		return &reasonErr{msg: msg, err: err}
+	}
 	if err != nil {
-		return serviceHint(err)
+		return untrustedHint(*root, serviceHint(err))
 	}
 	if remote {
 		sayf(e.stdout, "%s sync done by the agent running on %s", kind, *root)
@@ -46,4 +55,32 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		sayf(e.stdout, "%s sync done in this process: no agent is running on %s (imepipe status shows the result)", kind, *root)
 	}
 	return nil
+}
+
+// untrustedHint adds what to do to a sync, install or uninstall on root
+// that failed because the service's certificate is signed by a CA the
+// root does not trust: give the agent that CA once (agent --ca-file keeps
+// a copy in the root, which every later command trusts), or, when the
+// root keeps one, that it is not that CA. Other errors pass unchanged.
+func untrustedHint(root string, err error) error {
+	var te *imeapi.TrustError
+	if !errors.As(err, &te) || !te.UnknownAuthority() {
+		return err
+	}
+	if ca := storedCA(root); ca != "" {
+		return fmt.Errorf("%w (not by the CA in %s)", err, ca)
+	}
+	return fmt.Errorf("%w (trust its CA once: imepipe agent --root %s --ca-file DIR/ca.pem --once, DIR the service's --data)", err, shellWord(root))
+}
+
+// connectErr is the error of reaching root's agent (connect): when
+// Ctrl-C or SIGTERM stopped the command meanwhile (ctx done), one line
+// saying so, in place of what the cancelled dial left behind (the
+// fallback of opening state.db here meets a running agent's lock:
+// "state.db is in use by another process"). Other errors pass unchanged.
+func connectErr(ctx context.Context, root string, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	return &reasonErr{msg: "interrupted before reaching the agent of " + root, err: err}
 }

@@ -212,3 +212,14 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version extra: exit %d, want 2", code)
 	}
 }
+
+// TestHelpSubcommand: "imepipe help bench fleet" is "imepipe bench fleet
+// --help", not the help of bench alone.
+func TestHelpSubcommand(t *testing.T) {
+	code, got, _ := runCLI(t, "help", "bench", "fleet")
+	_, want, _ := runCLI(t, "bench", "fleet", "--help")
+	_, bench, _ := runCLI(t, "bench", "--help")
+	if code != 0 || got != want || got == bench {
+		t.Errorf("help bench fleet: exit %d, printed %q; want bench fleet --help's %q", code, got, want)
+	}
+}

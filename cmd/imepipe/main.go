@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 )
 
@@ -67,7 +68,8 @@ func run(ctx context.Context, e *env, args []string) int {
 	if isHelp(args[0]) || args[0] == "help" {
 		if len(args) > 1 && args[0] == "help" {
 			if _, ok := commands[args[1]]; ok {
-				return run(ctx, e, append(args[1:2:2], "--help"))
+				// "help bench fleet" is "bench fleet --help".
+				return run(ctx, e, append(slices.Clone(args[1:]), "--help"))
 			}
 			sayf(e.stderr, "imepipe help: unknown command %q (see imepipe --help)", args[1])
 			return 2

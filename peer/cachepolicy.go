@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -320,8 +321,17 @@ func (c *Cache) Record(s fetch.Status) error {
 // ReadStatus reads the DO records of the cache folder dir without
 // opening it for serving (for `imepipe do status`), by DoFileId: those
 // of content the cache holds and those of downloads it keeps no content
-// of. IsPinned is read from the pin files as they are now.
-func ReadStatus(dir string) ([]fetch.Status, error) {
+// of. IsPinned is read from the pin files as they are now. A record that
+// cannot be read (damaged, or not a record) is left out, as
+// Get-DeliveryOptimizationStatus lists what it can; ReadStatusFunc names
+// them.
+func ReadStatus(dir string) ([]fetch.Status, error) { return ReadStatusFunc(dir, nil) }
+
+// ReadStatusFunc is ReadStatus, calling skipped (when set) with the path
+// of each record it left out and why (the file system's or the JSON
+// decoder's error). A record removed while it ran (evicted) is left out
+// without a call.
+func ReadStatusFunc(dir string, skipped func(path string, err error)) ([]fetch.Status, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("peer: DO cache: %w", err)
@@ -335,7 +345,8 @@ func ReadStatus(dir string) ([]fetch.Status, error) {
 		}
 		r, err := readRecord(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return nil, err
+			skip(skipped, filepath.Join(dir, e.Name()), err)
+			continue
 		}
 		s := r.Status
 		if s.FileId == "" {
@@ -352,7 +363,8 @@ func ReadStatus(dir string) ([]fetch.Status, error) {
 		}
 		r, err := readStatusRecord(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return nil, err
+			skip(skipped, filepath.Join(dir, e.Name()), err)
+			continue
 		}
 		s := r.Status
 		s.FileId = id
@@ -362,4 +374,19 @@ func ReadStatus(dir string) ([]fetch.Status, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].FileId < out[j].FileId })
 	return out, nil
+}
+
+// skip reports a record ReadStatusFunc left out, by its cause alone (the
+// readers wrap JSON errors with the path): but not one that is gone.
+func skip(skipped func(string, error), path string, err error) {
+	if skipped == nil || errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	} else if inner := errors.Unwrap(err); inner != nil {
+		err = inner
+	}
+	skipped(path, err)
 }

@@ -49,3 +49,25 @@ func TestAuditDOStatusNoCache(t *testing.T) {
 		t.Error("do status created DOCache")
 	}
 }
+
+// TestDOStatusDamagedRecord: a DO record that cannot be read is left out
+// of do status with one warning line naming it, as
+// Get-DeliveryOptimizationStatus lists what it can; the others are
+// listed (it failed with "peer: PATH: invalid character …").
+func TestDOStatusDamagedRecord(t *testing.T) {
+	root := doRoot(t)
+	bad, err := filepath.Glob(filepath.Join(root, "DOCache", "bbbb.*"))
+	if err != nil || len(bad) != 1 {
+		t.Fatalf("the record of bbbb: %v %v", bad, err)
+	}
+	if err := os.WriteFile(bad[0], []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "do", "status", "--root", root, "--json")
+	if code != 0 || !strings.Contains(stdout, `"FileId": "aaaa"`) || strings.Contains(stdout, "bbbb") {
+		t.Errorf("exit %d, stdout %s; want aaaa alone", code, stdout)
+	}
+	if !strings.HasPrefix(stderr, "imepipe do status: warning: "+bad[0]+" left out: not a readable DO record (") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("stderr %q; want one warning naming %s", stderr, bad[0])
+	}
+}

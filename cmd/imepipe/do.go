@@ -53,7 +53,9 @@ func runDOStatus(e *env, args []string) error {
 		return err
 	}
 	dir := orchestrate.LayoutOf(*root).DOCache
-	recs, err := readDOStatus(dir)
+	recs, err := readDOStatus(dir, func(path string, err error) {
+		sayf(e.stderr, "imepipe do status: warning: %s left out: not a readable DO record (%v)", path, err)
+	})
 	if err != nil {
 		return err
 	}
@@ -110,9 +112,10 @@ func runDOPin(e *env, verb string, args []string) error {
 // start, but a root whose DO cache was deleted (Delete Delivery
 // Optimization Files does that on Windows) has none, and
 // Get-DeliveryOptimizationStatus then lists nothing rather than failing.
-func readDOStatus(dir string) ([]fetch.Status, error) {
+// A damaged record is left out, with a call of skipped.
+func readDOStatus(dir string, skipped func(path string, err error)) ([]fetch.Status, error) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	return peer.ReadStatus(dir)
+	return peer.ReadStatusFunc(dir, skipped)
 }

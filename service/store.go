@@ -109,18 +109,27 @@ func openStore(spec, dataDir string) (store, error) {
 	return nil, fmt.Errorf("%w %q (want bbolt or a postgres:// URL)", ErrStore, redactStore(spec))
 }
 
-// redactStore hides a password in a store URL, for messages.
+// redactStore hides a password in a store URL, for messages: the one in
+// its user info and a password= query parameter (libpq's form).
 func redactStore(spec string) string {
-	scheme, rest, ok := strings.Cut(spec, "://")
-	if !ok {
-		return spec
+	base, query, hasQuery := strings.Cut(spec, "?")
+	if scheme, rest, ok := strings.Cut(base, "://"); ok {
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if user, _, hasPassword := strings.Cut(rest[:at], ":"); hasPassword {
+				base = scheme + "://" + user + ":xxxxx" + rest[at:]
+			}
+		}
 	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return spec
+	if !hasQuery {
+		return base
 	}
-	user, _, _ := strings.Cut(rest[:at], ":")
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
+	params := strings.Split(query, "&")
+	for i, p := range params {
+		if k, _, ok := strings.Cut(p, "="); ok && strings.EqualFold(k, "password") {
+			params[i] = k + "=xxxxx"
+		}
+	}
+	return base + "?" + strings.Join(params, "&")
 }
 
 // wsaeconnrefused is Winsock's "connection refused", which Go's

@@ -304,7 +304,14 @@ func TestOpenStoreRefuses(t *testing.T) {
 	if want := "store postgres://u:xxxxx@" + addr + "/db?connect_timeout=5: cannot connect to " + addr + ": connection refused (is PostgreSQL listening there?)"; err == nil || err.Error() != want {
 		t.Fatalf("unreachable database: %v\nwant %s", err, want)
 	}
-	if got := redactStore("postgres://u:pw@h:5432/db"); got != "postgres://u:xxxxx@h:5432/db" {
-		t.Fatalf("redactStore = %s", got)
+	for spec, want := range map[string]string{
+		"postgres://u:pw@h:5432/db":                       "postgres://u:xxxxx@h:5432/db",
+		"postgres://u@h/db":                               "postgres://u@h/db", // no password to hide
+		"postgresql://h/db?sslmode=disable&password=s3cr": "postgresql://h/db?sslmode=disable&password=xxxxx",
+		"postgres://u:p@w@h/db?Password=x":                "postgres://u:xxxxx@h/db?Password=xxxxx",
+	} {
+		if got := redactStore(spec); got != want {
+			t.Errorf("redactStore(%s) = %s, want %s", spec, got, want)
+		}
 	}
 }

@@ -240,13 +240,20 @@ type site struct {
 	secret  string
 	ca      string // the service's CA file ("": plain HTTP)
 	runDir  string
+	// siteDirs are the service's apps and data folders, removed by stop.
+	siteDirs []string
 }
 
 func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
+	// The service's folders are the run's alone: an earlier run's
+	// devices must not be served again, and the copies of the package go
+	// with the run (stop).
 	apps := filepath.Join(cfg.Dir, "fleet-apps")
 	data := filepath.Join(cfg.Dir, "fleet-data")
-	if err := os.RemoveAll(apps); err != nil {
-		return nil, fmt.Errorf("fleet: %w", err)
+	for _, d := range []string{apps, data} {
+		if err := os.RemoveAll(d); err != nil {
+			return nil, fmt.Errorf("fleet: %w", err)
+		}
 	}
 	g := imeapi.Win32LobApp{
 		ODataType: imeapi.TypeWin32LobApp, ID: "00000000-0000-4000-8000-00000000f1ee", Version: "1",
@@ -259,7 +266,7 @@ func startSite(ctx context.Context, cfg Config, pkg string) (*site, error) {
 	if err := bench.WriteApp(apps, "fleet-app", g, pkg); err != nil {
 		return nil, err
 	}
-	s := &site{origin: bench.NewOrigin(filepath.Join(data, "blobs"), cfg.OriginRate), runDir: filepath.Join(cfg.Dir, "fleet-run")}
+	s := &site{origin: bench.NewOrigin(filepath.Join(data, "blobs"), cfg.OriginRate), runDir: filepath.Join(cfg.Dir, "fleet-run"), siteDirs: []string{apps, data}}
 	var orgAddr string
 	var err error
 	if s.orgHTTP, orgAddr, err = bench.ServeLoopback(s.origin); err != nil {
@@ -293,6 +300,9 @@ func (s *site) stop() {
 		_ = s.svc.Close()
 	}
 	_ = os.RemoveAll(s.runDir)
+	for _, d := range s.siteDirs {
+		_ = os.RemoveAll(d)
+	}
 }
 
 // run starts the agents, lets them all fetch at once, and reports.

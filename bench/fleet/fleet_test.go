@@ -2,8 +2,11 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -89,6 +92,13 @@ func TestFleetMode1(t *testing.T) {
 	// Uploads include pieces cut short (an endgame race lost), so they may exceed.
 	if from == 0 || from > to {
 		t.Errorf("bytes from LAN peers %d, to LAN peers %d", from, to)
+	}
+	// The run's service, its copies of the package and the agents' roots
+	// go with it; the generated dataset stays for the next run.
+	for _, d := range []string{"fleet-apps", "fleet-data", "fleet-run"} {
+		if _, err := os.Stat(filepath.Join(cfg.Dir, d)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s left in the output folder: %v", d, err)
+		}
 	}
 }
 

@@ -23,7 +23,9 @@ import (
 // the scope holds the piece, or its device leaves.
 //
 // A device that a member reports for bad pieces (ArrayRequest.Avoid) is
-// given no more pieces and loses the ones it has.
+// given no more pieces and loses the ones it has. A device that does not
+// serve (no Addr: no member) is given, without a lease, the pieces it
+// wants that nobody holds or is assigned, and told who fetches the rest.
 //
 // What it does not do: it does not watch transfers; a device that never
 // delivers an assigned piece only delays the others until the lease
@@ -148,6 +150,13 @@ func assign(f *fileState, r *registration, now time.Time, leaseFor time.Duration
 	}
 	sort.Ints(pieces)
 	resp.Coordinated = true
+	if regs[r.deviceID] != r {
+		// A device without a piece server (its port was taken) is no
+		// member: nobody fetches for it what nobody holds, so it takes
+		// those pieces from the origin now instead of waiting out its DO
+		// delay for them. No lease: it serves nobody.
+		resp.Origin = unassigned(r.want, n, held, ls)
+	}
 	for _, i := range pieces {
 		l := ls[i]
 		if l.device == r.deviceID {
@@ -163,6 +172,24 @@ func assign(f *fileState, r *registration, now time.Time, leaseFor time.Duration
 	if len(ls) == 0 {
 		delete(f.leases, scope)
 	}
+}
+
+// unassigned lists, lowest first and once each, the pieces of want (of n)
+// that nobody holds and nobody is assigned in ls.
+func unassigned(want []int, n int, held []bool, ls map[int]lease) []int {
+	var out []int
+	seen := map[int]bool{}
+	for _, i := range want {
+		if i < 0 || i >= n || held[i] || seen[i] {
+			continue
+		}
+		if _, taken := ls[i]; !taken {
+			out = append(out, i)
+			seen[i] = true
+		}
+	}
+	sort.Ints(out)
+	return out
 }
 
 // LocalArray is the Array's matching and back-to-source assignment

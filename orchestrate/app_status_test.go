@@ -122,7 +122,7 @@ func TestStatusMarksAppsNotInPolicies(t *testing.T) {
 	}
 	// The next answer names one app only (what notePolicyApps records).
 	kept := st.Apps[0]
-	h.agent.notePolicyApps([]imeapi.Policy{{AppID: strings.ToUpper(kept.AppID)}})
+	h.agent.notePolicyApps([]imeapi.Policy{{AppID: strings.ToUpper(kept.AppID), Version: kept.Version}})
 	st, err = h.agent.Status(context.Background())
 	must(t, err)
 	for _, a := range st.Apps {

@@ -106,7 +106,7 @@ const (
 // (imeapi.ErrUnauthorized, *imeapi.TrustError, *url.Error, the system's
 // errno).
 type ServiceError struct {
-	Op      string // "enroll" or "policies"
+	Op      string // "enroll", "policies" or "leave" (the Array leave at exit)
 	URL     string // the service's base URL
 	Problem ServiceProblem
 	Reason  string // ServiceUnreachable: "connection refused", "no such host", …
@@ -135,8 +135,11 @@ func (e *ServiceError) Unwrap() error { return e.Err }
 
 // what names the request in a message.
 func (e *ServiceError) what() string {
-	if e.Op == "enroll" {
+	switch e.Op {
+	case "enroll":
 		return "enrollment"
+	case "leave":
+		return "Array leave"
 	}
 	return "policy request"
 }

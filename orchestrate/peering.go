@@ -236,7 +236,9 @@ func (a *Agent) leaveArray() {
 	defer cancel()
 	n, err := a.client.LeaveArray(ctx)
 	if err != nil {
-		a.agentTracer().log(imelog.PeerUnregisterFail, err)
+		// One line naming the service and why, not net/http's chain
+		// ("imeapi: DELETE …: Delete "URL": dial tcp …").
+		a.agentTracer().log(imelog.PeerUnregisterFail, a.serviceError(ctx, "leave", err))
 		return
 	}
 	a.agentTracer().log(imelog.PeerUnregistered, n)

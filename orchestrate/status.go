@@ -45,8 +45,9 @@ type AppStatus struct {
 	// WaitingForSync: nothing has been done with this revision yet (new,
 	// or reset by grs reset); the next sync processes it.
 	WaitingForSync bool `json:"waitingForSync,omitempty"`
-	// NotInPolicies: the last policy answer did not name this app (the
-	// service no longer serves or assigns it); its record is kept.
+	// NotInPolicies: the last policy answer did not name this revision
+	// (the service no longer serves or assigns the app, or serves another
+	// content version of it); its record is kept.
 	NotInPolicies bool `json:"notInLastPolicies,omitempty"`
 	// DOStatus is the DO record of the last download (as reported).
 	DOStatus json.RawMessage `json:"doStatus,omitempty"`
@@ -114,14 +115,22 @@ func (a *Agent) Status(context.Context) (Status, error) {
 		return st, fmt.Errorf("orchestrate: %w", err)
 	}
 	v, _ := a.store.Value(policyAppsKey)
-	served, known := strings.CutPrefix(v, "ids:") // not known before the first answer
+	served, byKey := strings.CutPrefix(v, "keys:")
+	known := byKey
+	if !byKey {
+		served, known = strings.CutPrefix(v, "ids:") // an older agent's record
+	}
 	inPolicies := map[string]bool{}
 	for _, id := range strings.Split(served, ",") {
 		inPolicies[id] = true
 	}
 	for _, ap := range apps {
 		s := a.statusOf(ap, st.Persisted, st.Requests)
-		s.NotInPolicies = known && !inPolicies[strings.ToLower(s.AppID)]
+		name := s.AppID
+		if byKey {
+			name = ap.Key
+		}
+		s.NotInPolicies = known && !inPolicies[strings.ToLower(name)] // not known before the first answer
 		st.Apps = append(st.Apps, s)
 	}
 	return st, nil

@@ -157,20 +157,23 @@ func (a *Agent) endSync(ctx context.Context, t *tracer, kind string, err error, 
 	_ = a.store.SetValue("LastSyncKind", kind)
 }
 
-// policyAppsKey holds the ids of the apps the last policy answer named,
-// so that status can tell an app the service no longer serves from one
-// it does; the store keeps every app's record, as the IME keeps its
-// registry keys.
+// policyAppsKey holds the revisions (APPID_VERSION) the last policy
+// answer named, so that status can tell a revision the service no longer
+// serves (the app dropped, or a newer content version served instead)
+// from one it does; the store keeps every revision's record, as the IME
+// keeps its registry keys.
 const policyAppsKey = "LastPolicyApps"
 
-// notePolicyApps records pols' app ids under policyAppsKey.
+// notePolicyApps records pols' revisions under policyAppsKey, as
+// "keys:" and their lower-case keys ("keys:" alone: an answer naming no
+// app, not a root never synced). An older agent wrote "ids:" and the app
+// ids; Status reads both.
 func (a *Agent) notePolicyApps(pols []imeapi.Policy) {
-	ids := make([]string, 0, len(pols))
+	keys := make([]string, 0, len(pols))
 	for _, p := range pols {
-		ids = append(ids, strings.ToLower(p.AppID))
+		keys = append(keys, strings.ToLower(appKey(p)))
 	}
-	// "ids:" tells an answer naming no app from a root never synced.
-	_ = a.store.SetValue(policyAppsKey, "ids:"+strings.Join(ids, ","))
+	_ = a.store.SetValue(policyAppsKey, "keys:"+strings.Join(keys, ","))
 }
 
 func (a *Agent) lock() error {
@@ -206,12 +209,12 @@ func (a *Agent) fetchPolicies(ctx context.Context, t *tracer) ([]imeapi.Policy, 
 	return pol.Policies, nil
 }
 
-// serviceError words a failed enrollment or policy request (op "enroll"
-// or "policies") as a *ServiceError, by the errors' types: no HTTP answer
-// (*url.Error), the scheme the port does not speak, a refused
-// certificate, or the service's error answer (*imeapi.APIError). A
-// request that ctx stopped is no fault of the service's: it is only
-// wrapped.
+// serviceError words a failed enrollment, policy request or Array leave
+// (op "enroll", "policies" or "leave") as a *ServiceError, by the
+// errors' types: no HTTP answer (*url.Error), the scheme the port does
+// not speak, a refused certificate, or the service's error answer
+// (*imeapi.APIError). A request that ctx stopped is no fault of the
+// service's: it is only wrapped.
 func (a *Agent) serviceError(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("orchestrate: %s: %w", op, err)

@@ -288,12 +288,19 @@ func notEnrolled(root string) error {
 	return usagef("%s is not enrolled: pass --service URL and --enrollment-secret-file FILE (or --root DIR of an enrolled agent)", root)
 }
 
-// onceResult is agent --once's verdict: nil when every app came to rest
-// as wanted (orchestrate.AppStatus.Failed), else one line per failing app
-// on stderr and an error counting them (exit 1).
+// onceResult is agent --once's verdict: nil when every app of the last
+// policies came to rest as wanted (orchestrate.AppStatus.Failed), else
+// one line per failing app on stderr and an error counting them (exit
+// 1). A revision the last policies did not name (the app dropped, or a
+// newer version served) is no longer the agent's to bring to rest: its
+// old failure neither fails the run nor counts.
 func onceResult(e *env, st orchestrate.Status) error {
-	n := 0
+	n, total := 0, 0
 	for _, a := range st.Apps {
+		if a.NotInPolicies {
+			continue
+		}
+		total++
 		if !a.Failed() {
 			continue
 		}
@@ -315,7 +322,7 @@ func onceResult(e *env, st orchestrate.Status) error {
 		sayf(e.stderr, "imepipe agent: %s", line)
 	}
 	if n > 0 {
-		return fmt.Errorf("%d of %d apps failed", n, len(st.Apps))
+		return fmt.Errorf("%d of %d apps failed", n, total)
 	}
 	return nil
 }

@@ -138,7 +138,7 @@ func (d *demo) inspect(ctx context.Context) error {
 	if _, serr := os.Stat(out); !os.IsNotExist(serr) {
 		return fmt.Errorf("demo: the failed unpack left %s behind", out)
 	}
-	sayf(d.e.stdout, "tampered copy refused (no %s made): %v", filepath.Base(out), err)
+	sayf(d.e.stdout, "tampered copy refused, nothing written to %s/: %v", filepath.Base(out), err)
 	return nil
 }
 

@@ -36,7 +36,7 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s\n%s", code, stderr, stdout)
 	}
-	for _, want := range []string{"tampered copy refused", "at https://127.0.0.1:", "TLS: certificate", "[4/4]", "BytesFromLanPeers", "done;",
+	for _, want := range []string{"tampered copy refused, nothing written to tampered/: ", "at https://127.0.0.1:", "TLS: certificate", "[4/4]", "BytesFromLanPeers", "done;",
 		"waited for its whole process tree (1 more processes reaped)"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)

@@ -24,18 +24,27 @@ type keysDoc struct {
 	Mac                  string `json:"mac"`
 	FileDigest           string `json:"fileDigest"`
 	KeysShown            *bool  `json:"keysShown"`
+	EncryptedSize        *int64 `json:"encryptedSize"`
+}
+
+// fileKeys are the keys of a keys file and the size of the encrypted
+// content they are for (its encryptedSize), so that a cut-off .bin is
+// called truncated before any work rather than failing its HMAC.
+type fileKeys struct {
+	decrypt.Keys
+	CipherSize int64 // -1: the document gives none
 }
 
 // readKeysFile reads the keys of --keys-file name ("-": stdin), so that
 // they never appear on a command line.
-func readKeysFile(name string, stdin io.Reader) (decrypt.Keys, error) {
+func readKeysFile(name string, stdin io.Reader) (fileKeys, error) {
 	var (
 		data []byte
 		err  error
 	)
 	if name == "-" {
 		if stdin == nil {
-			return decrypt.Keys{}, errors.New("keys file -: no standard input")
+			return fileKeys{}, errors.New("keys file -: no standard input")
 		}
 		data, err = io.ReadAll(io.LimitReader(stdin, maxKeysFile+1))
 		name = "on standard input"
@@ -51,13 +60,13 @@ func readKeysFile(name string, stdin io.Reader) (decrypt.Keys, error) {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		// The name is already in the line: only why it failed.
-		return decrypt.Keys{}, &reasonErr{msg: fmt.Sprintf("keys %s: %s", name, pathReason(pe.Err)), err: err}
+		return fileKeys{}, &reasonErr{msg: fmt.Sprintf("keys %s: %s", name, pathReason(pe.Err)), err: err}
 	}
 	if err != nil {
-		return decrypt.Keys{}, fmt.Errorf("keys %s: %w", name, err)
+		return fileKeys{}, fmt.Errorf("keys %s: %w", name, err)
 	}
 	if len(data) > maxKeysFile {
-		return decrypt.Keys{}, fmt.Errorf("keys %s: over %d bytes; want the JSON of inspect --json --show-keys", name, maxKeysFile)
+		return fileKeys{}, fmt.Errorf("keys %s: over %d bytes; want the JSON of inspect --json --show-keys", name, maxKeysFile)
 	}
 	k, err := parseKeys(data)
 	if err != nil {
@@ -68,9 +77,10 @@ func readKeysFile(name string, stdin io.Reader) (decrypt.Keys, error) {
 
 // parseKeys decodes the JSON of inspect --json --show-keys: one object
 // with encryptionKey, initializationVector, macKey and mac (all needed:
-// a keys file always verifies the HMAC) and, optionally, fileDigest.
-func parseKeys(data []byte) (decrypt.Keys, error) {
-	k := decrypt.Keys{Size: -1}
+// a keys file always verifies the HMAC) and, optionally, fileDigest and
+// encryptedSize.
+func parseKeys(data []byte) (fileKeys, error) {
+	k := fileKeys{Keys: decrypt.Keys{Size: -1}, CipherSize: -1}
 	var doc keysDoc
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -102,6 +112,12 @@ func parseKeys(data []byte) (decrypt.Keys, error) {
 			return k, err
 		}
 		*f.dst = b
+	}
+	if n := doc.EncryptedSize; n != nil {
+		if *n <= 0 {
+			return k, fmt.Errorf("encryptedSize %d is not a size", *n)
+		}
+		k.CipherSize = *n
 	}
 	if doc.FileDigest != "" {
 		b, err := decrypt.DecodeKey("fileDigest", doc.FileDigest, decrypt.DigestSize)

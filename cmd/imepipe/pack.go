@@ -26,7 +26,7 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	setup := fs.String("s", "", "setup file, inside the setup folder")
 	outDir := fs.String("o", "", "output folder; the package is named after the setup file")
 	catalogs := fs.String("a", "", "catalog `FOLDER`: every file in it is a catalog file for Windows 10 S mode (IntuneWinAppUtil's -a)")
-	quiet := fs.Bool("q", false, "quiet: replace an existing output without asking, and no warning about the setup folder")
+	quiet := fs.Bool("q", false, "quiet: replace an existing package (without -q pack refuses to; it never asks), and no warning about the setup folder")
 	jsonOut := fs.Bool("json", false, "print one JSON document")
 	workers := fs.Int("j", 0, "compression `N` workers (0: one per CPU; at most 256)")
 	rest, err := parseFlags(fs, args)

@@ -57,11 +57,14 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	}
 	var k decrypt.Keys
 	keysFlag := "--key and --iv"
+	cipherSize := int64(-1) // the keys file's encryptedSize
 	if *keysFile != "" {
 		keysFlag = "--keys-file"
-		if k, err = readKeysFile(*keysFile, e.stdin); err != nil {
+		fk, err := readKeysFile(*keysFile, e.stdin)
+		if err != nil {
 			return err
 		}
+		k, cipherSize = fk.Keys, fk.CipherSize
 	} else if raw {
 		if k, err = rawKeys(*key, *iv, *macKey, *mac, *digest); err != nil {
 			return err
@@ -71,6 +74,9 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	// more than where it would go.
 	total, err := checkUnpackInput(path, raw, keysFlag)
 	if err != nil {
+		return err
+	}
+	if err := sizeAsKeysSay(path, total, cipherSize); err != nil {
 		return err
 	}
 	dir := *outDir
@@ -151,6 +157,22 @@ func checkUnpackInput(path string, raw bool, keysFlag string) (int64, error) {
 	}
 	f.Close()
 	return size, nil
+}
+
+// sizeAsKeysSay refuses, before any work, a raw file of size bytes whose
+// keys file gave another encryptedSize (want; -1: none given): a shorter
+// one is a cut-off download, called truncated as a cut .intunewin is,
+// not an HMAC mismatch found after a full pass.
+func sizeAsKeysSay(path string, size, want int64) error {
+	switch {
+	case want < 0 || size == want:
+		return nil
+	case size < want:
+		return &fileErr{path: path, err: decrypt.ErrTruncated,
+			reason: fmt.Sprintf("truncated or corrupt encrypted content (%d bytes, the keys file's encryptedSize is %d); nothing extracted", size, want)}
+	}
+	return &fileErr{path: path,
+		reason: fmt.Sprintf("%d bytes, but the keys file's encryptedSize is %d: not the content of these keys; nothing extracted", size, want)}
 }
 
 // unpackError is the one line for a failed unpack of path into dir.

@@ -322,12 +322,7 @@ func TestAgentPeerPortBusy(t *testing.T) {
 // prints), fails for an app the agent never saw, and the reset app stays
 // in status as waiting for the next sync.
 func TestGRSReset(t *testing.T) {
-	skipAgentsOnWindows(t)
-	url, secret, _ := testService(t, true)
-	root := filepath.Join(t.TempDir(), "r")
-	if code, _, _ := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 1 {
-		t.Fatalf("agent: exit %d, want 1 (the broken app)", code)
-	}
+	root := failedRoot(t)
 	for id, want := range map[string]int{"nope": 2, failAppID + "_7": 1} { // not an app id: usage
 		if code, stdout, stderr := runCLI(t, "grs", "reset", id, "--root", root); code != want || stdout != "" || strings.Count(stderr, "\n") != 1 {
 			t.Fatalf("grs reset %s: exit %d, stdout %q, stderr %q", id, code, stdout, stderr)
@@ -521,13 +516,24 @@ func TestSyncSaysWhere(t *testing.T) {
 
 // installedRoot is an agent root that enrolled with a test service and
 // installed its apps in one agent --once (no agent runs on it after).
-func installedRoot(t *testing.T) string {
+func installedRoot(t *testing.T) string { return syncedRoot(t, false) }
+
+// failedRoot is a root that agent --once synced with testService's
+// broken app among its apps (exit 1: that app failed).
+func failedRoot(t *testing.T) string { return syncedRoot(t, true) }
+
+// syncedRoot is installedRoot, or failedRoot with broken.
+func syncedRoot(t *testing.T, broken bool) string {
 	t.Helper()
 	skipAgentsOnWindows(t)
-	url, secret, _ := testService(t, false)
+	url, secret, _ := testService(t, broken)
 	root := filepath.Join(t.TempDir(), "r")
-	if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 0 {
-		t.Fatalf("agent: exit %d, %s", code, stderr)
+	want := 0
+	if broken {
+		want = 1
+	}
+	if code, _, stderr := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != want {
+		t.Fatalf("agent: exit %d, want %d: %s", code, want, stderr)
 	}
 	return root
 }

@@ -154,12 +154,7 @@ func TestAuditAppCmdNotEnrolled(t *testing.T) {
 // --json as without it (the document on stdout, the line on stderr); it
 // used to print the document and exit 0.
 func TestAuditInstallJSONExitStatus(t *testing.T) {
-	skipAgentsOnWindows(t)
-	url, secret, _ := testService(t, true)
-	root := filepath.Join(t.TempDir(), "r")
-	if code, _, _ := runCLI(t, "agent", "--once", "-q", "--root", root, "--service", url, "--enrollment-secret-file", secret); code != 1 {
-		t.Fatalf("agent: exit %d, want 1 (the broken app)", code)
-	}
+	root := failedRoot(t)
 	for _, jsonOut := range []bool{false, true} {
 		args := []string{"install", failAppID, "--root", root}
 		if jsonOut {

@@ -82,6 +82,18 @@ func (c *catalog) appByDoFile(id string) *app { return c.byDoFile[foldDoFile(id)
 // appByBlob returns the app of a blob file name, its GUID in any case.
 func (c *catalog) appByBlob(name string) *app { return c.byBlob[foldBlob(name)] }
 
+// appFolders counts the app folders among entries: the folders whose
+// name does not begin with a dot.
+func appFolders(entries []os.DirEntry) int {
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			n++
+		}
+	}
+	return n
+}
+
 // loadCatalog loads every app folder under appsDir, caching blobs under
 // blobDir. Apps that fail are reported in skipped; only an unreadable
 // appsDir is an error.
@@ -96,9 +108,14 @@ func loadCatalog(ctx context.Context, appsDir string, opt loadOptions) (*catalog
 		return nil, err
 	}
 	c := &catalog{byID: map[string]*app{}, byBlob: map[string]*app{}, byDoFile: map[string]*app{}, filters: filters}
+	if n := appFolders(entries); n > 0 && opt.blobDir != "" {
+		// Verifying a package reads all of it: a line first, so that a
+		// start that takes a while (seconds per GiB) says why.
+		logf("loading %s from %s (every package is read and verified)", plural(int64(n), "app folder"), appsDir)
+	}
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
+			continue // not an app folder (appFolders)
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, &wordedError{msg: "interrupted while loading apps", err: err}

@@ -25,6 +25,9 @@ type keysDoc struct {
 	FileDigest           string `json:"fileDigest"`
 	KeysShown            *bool  `json:"keysShown"`
 	EncryptedSize        *int64 `json:"encryptedSize"`
+	Name                 string `json:"name"`
+	SetupFile            string `json:"setupFile"`
+	ToolVersion          string `json:"toolVersion"`
 }
 
 // fileKeys are the keys of a keys file and the size of the encrypted
@@ -33,6 +36,10 @@ type keysDoc struct {
 type fileKeys struct {
 	decrypt.Keys
 	CipherSize int64 // -1: the document gives none
+	// Name, SetupFile and ToolVersion are the package's Detection.xml
+	// fields as inspect printed them beside the keys ("" when absent):
+	// unpack --json of the raw .bin reports them, as of the package.
+	Name, SetupFile, ToolVersion string
 }
 
 // readKeysFile reads the keys of --keys-file name ("-": stdin), so that
@@ -126,5 +133,6 @@ func parseKeys(data []byte) (fileKeys, error) {
 		}
 		k.FileDigest = b
 	}
+	k.Name, k.SetupFile, k.ToolVersion = doc.Name, doc.SetupFile, doc.ToolVersion
 	return k, nil
 }

@@ -73,6 +73,21 @@ func TestUnpackKeysFile(t *testing.T) {
 			}
 		})
 	}
+	// --json names the package as inspect did beside the keys (it left
+	// name, setupFile and toolVersion empty for a raw .bin).
+	var want, got map[string]any
+	code, stdout, stderr := runCLI(t, "unpack", "--json", "--keys-file", kf, "-o", filepath.Join(t.TempDir(), "j"), bin)
+	if err := json.Unmarshal([]byte(keys), &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); code != 0 || err != nil {
+		t.Fatalf("--json: exit %d, %v, stderr %q", code, err, stderr)
+	}
+	for _, f := range []string{"name", "setupFile", "toolVersion"} {
+		if got[f] != want[f] || got[f] == "" {
+			t.Errorf("%s = %q, want inspect's %q", f, got[f], want[f])
+		}
+	}
 }
 
 // TestUnpackKeysFileBad: a malformed file, a file with some keys only, a

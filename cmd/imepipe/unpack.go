@@ -58,13 +58,14 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 	var k decrypt.Keys
 	keysFlag := "--key and --iv"
 	cipherSize := int64(-1) // the keys file's encryptedSize
+	var labels fileKeys     // the keys file's name, setupFile and toolVersion
 	if *keysFile != "" {
 		keysFlag = "--keys-file"
 		fk, err := readKeysFile(*keysFile, e.stdin)
 		if err != nil {
 			return err
 		}
-		k, cipherSize = fk.Keys, fk.CipherSize
+		k, cipherSize, labels = fk.Keys, fk.CipherSize, fk
 	} else if raw {
 		if k, err = rawKeys(*key, *iv, *macKey, *mac, *digest); err != nil {
 			return err
@@ -116,7 +117,7 @@ func runUnpack(ctx context.Context, e *env, args []string) error {
 			"dir": dir, "files": res.Extract.Files, "dirs": res.Extract.Dirs, "bytes": res.Extract.Bytes,
 			"verified": verified, "macChecked": res.Open.MacChecked, "digestChecked": res.Open.DigestChecked,
 			"encryptedSize": res.Open.CipherSize, "zipSize": res.Open.PlainSize, "seconds": secs,
-			"setupFile": "", "toolVersion": "", "name": "",
+			"setupFile": labels.SetupFile, "toolVersion": labels.ToolVersion, "name": labels.Name,
 		}
 		if res.Info != nil {
 			doc["setupFile"], doc["toolVersion"], doc["name"] = res.Info.SetupFile, res.Info.ToolVersion, res.Info.Name

@@ -120,7 +120,7 @@ func TestAuditAgentCommandLines(t *testing.T) {
 			cancel(&stopSignal{sig: os.Interrupt})
 			var out, errb bytes.Buffer
 			code := run(ctx, &env{stdout: &out, stderr: &errb}, append(c.args, "--root", root))
-			if code != 130 || out.Len() != 0 || errb.String() != c.want {
+			if code != (&stopSignal{sig: os.Interrupt}).exitStatus() || out.Len() != 0 || errb.String() != c.want {
 				t.Errorf("%v: exit %d, stdout %q, stderr %q; want 130 and %q", c.args, code, out.String(), errb.String(), c.want)
 			}
 		}
@@ -259,7 +259,7 @@ func TestAuditInterruptedWithAgentRunning(t *testing.T) {
 		var out, errb bytes.Buffer
 		code := run(ctx, &env{stdout: &out, stderr: &errb}, append(args, "--root", root))
 		want := "imepipe " + args[0] + ": interrupted before reaching the agent of " + root + "\n"
-		if code != 130 || out.Len() != 0 || errb.String() != want {
+		if code != (&stopSignal{sig: os.Interrupt}).exitStatus() || out.Len() != 0 || errb.String() != want {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 130 and %q", args, code, out.String(), errb.String(), want)
 		}
 	}

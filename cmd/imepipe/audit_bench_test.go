@@ -60,14 +60,15 @@ func TestAuditBenchValuesCheckedFirst(t *testing.T) {
 // killed").
 func TestAuditBenchInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(&stopSignal{sig: os.Interrupt})
+	stop := &stopSignal{sig: os.Interrupt}
+	cancel(stop)
 	var out, errb bytes.Buffer
 	dir := filepath.Join(t.TempDir(), "out")
 	code := run(ctx, &env{stdout: &out, stderr: &errb}, []string{"bench", "local", "--size", "64KiB", "--runs", "1", "--no-tools", "--out", dir})
 	// The log lines of what ran before the stop come first, on stderr.
-	if want := "\nimepipe bench: interrupted; no report written\n"; code != 130 || !strings.HasSuffix(errb.String(), want) ||
+	if want := "\nimepipe bench: interrupted; no report written\n"; code != stop.exitStatus() || !strings.HasSuffix(errb.String(), want) ||
 		strings.Count(errb.String(), "imepipe bench:") != 1 || out.Len() != 0 {
-		t.Fatalf("interrupted bench local: exit %d, stdout %q, stderr %q; want 130 and %q", code, out.String(), errb.String(), want)
+		t.Fatalf("interrupted bench local: exit %d, stdout %q, stderr %q; want %d and %q", code, out.String(), errb.String(), stop.exitStatus(), want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "report.json")); err == nil {
 		t.Error("an interrupted bench wrote its report")

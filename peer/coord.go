@@ -190,7 +190,7 @@ func (s *Swarm) planned(ctx context.Context, k fetch.SourceKind, i int, buf []by
 		// The piece is on the LAN and its holders are busy: wait for the
 		// first to be free; only a long overload sends it to the origin.
 		if waited >= 2*delay {
-			s.cfg.Logf("peer: piece %d: its holders stayed busy for %v: from the origin", i, waited)
+			s.logOrigin(i, "its holders stayed busy for %v", waited)
 			return nil, false, errNotHave
 		}
 		s.wait(ctx, max(busyAt.Sub(now), time.Millisecond), ch)
@@ -198,10 +198,10 @@ func (s *Swarm) planned(ctx context.Context, k fetch.SourceKind, i int, buf []by
 	case other, mine:
 		return nil, false, errNotHave
 	case waited >= delay:
-		s.cfg.Logf("peer: piece %d: no peer had it within %v: from the origin", i, delay)
+		s.logOrigin(i, "no peer had it within %v", delay)
 		return nil, false, errNotHave
 	case waited > 0 && s.slow(now):
-		s.cfg.Logf("peer: piece %d: below DOMinBackgroundQos after %v: from the origin", i, waited)
+		s.logOrigin(i, "below DOMinBackgroundQos after %v", waited)
 		return nil, false, errNotHave
 	case assignee != nil && assignee.kind == k && !tried[assignee] && s.usable(assignee, now) && !now.Before(assignee.busyUntil):
 		s.cfg.Content.setAsking(i, true)
@@ -226,4 +226,20 @@ func (s *Swarm) planned(ctx context.Context, k fetch.SourceKind, i int, buf []by
 	s.setWant(i, false)
 	s.mu.Unlock()
 	return nil, false, nil
+}
+
+// logOrigin logs why piece i goes to the origin, once per piece: each
+// peer kind's source (LAN, Group, Internet) comes to the same verdict
+// for it, and one line says it.
+func (s *Swarm) logOrigin(i int, why string, d time.Duration) {
+	s.mu.Lock()
+	told := s.toldOrigin[i]
+	if s.toldOrigin == nil {
+		s.toldOrigin = map[int]bool{}
+	}
+	s.toldOrigin[i] = true
+	s.mu.Unlock()
+	if !told {
+		s.cfg.Logf("peer: piece %d: "+why+": from the origin", i, d)
+	}
 }

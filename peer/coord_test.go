@@ -3,7 +3,9 @@ package peer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -195,5 +197,21 @@ func TestWantedLooksAhead(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("wanted %v, want %v", got, want)
 		}
+	}
+}
+
+// TestLogOriginOncePerPiece: the sources of the peer kinds (LAN, Group,
+// Internet) each send a piece nobody had to the origin; one line says so
+// per piece, not one per kind.
+func TestLogOriginOncePerPiece(t *testing.T) {
+	var lines []string
+	s := &Swarm{cfg: SwarmConfig{Logf: func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }}}
+	for range 3 { // one verdict per kind
+		s.logOrigin(7, "no peer had it within %v", 5*time.Second)
+	}
+	s.logOrigin(8, "below DOMinBackgroundQos after %v", time.Second)
+	want := []string{"peer: piece 7: no peer had it within 5s: from the origin", "peer: piece 8: below DOMinBackgroundQos after 1s: from the origin"}
+	if !slices.Equal(lines, want) {
+		t.Errorf("lines %q, want %q", lines, want)
 	}
 }

@@ -155,6 +155,7 @@ type Swarm struct {
 	qosStart    time.Time // start of the QoS window, and pieces held then
 	qosHave     int
 	known       map[string]bool // every peer the Array named (NumPeers)
+	toldOrigin  map[int]bool    // pieces whose way to the origin was logged (logOrigin)
 
 	arrayCalls atomic.Int64
 	requests   atomic.Int64

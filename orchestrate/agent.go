@@ -181,16 +181,19 @@ func loadSettings(st *state.Store, cfg *Config) error {
 		}
 	}
 	mode := imeapi.ModeHTTPOnly
-	if cfg.DownloadMode != nil {
-		mode = *cfg.DownloadMode
+	stored, _ := st.Value("DownloadMode")
+	given := cfg.DownloadMode
+	if given == nil && stored == "" {
+		given = cfg.DefaultDownloadMode
+	}
+	if given != nil {
+		mode = *given
 		if err := mode.Check(); err != nil {
 			return fmt.Errorf("orchestrate: %w", err)
 		}
 		_ = st.SetValue("DownloadMode", strconv.Itoa(int(mode)))
-	} else if s, _ := st.Value("DownloadMode"); s != "" {
-		if m, err := imeapi.ParseDownloadMode(s); err == nil {
-			mode = m
-		}
+	} else if m, err := imeapi.ParseDownloadMode(stored); err == nil {
+		mode = m
 	}
 	cfg.DownloadMode = &mode
 	switch {

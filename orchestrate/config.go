@@ -46,10 +46,15 @@ type Config struct {
 	// PeerAddr set a PeerDownloader over the DO cache and LAN peers.
 	Downloader Downloader
 	// DownloadMode is DO's download mode, stored in state.db; nil keeps
-	// the stored one (HTTP only when none is), so that CLI commands on
-	// the root do not change it and an explicit ModeHTTPOnly (0) is kept.
+	// the stored one (DefaultDownloadMode when none is), so that CLI
+	// commands on the root do not change it and an explicit ModeHTTPOnly
+	// (0) is kept, as Windows keeps its DODownloadMode policy.
 	DownloadMode *imeapi.DownloadMode
-	CacheHost    string // MCC host[:port]
+	// DefaultDownloadMode, when set, is the mode of a root that has none
+	// stored and is given none, stored as if given (the agent command's
+	// default); nil: HTTP only, not stored.
+	DefaultDownloadMode *imeapi.DownloadMode
+	CacheHost           string // MCC host[:port]
 	// PeerAddr, when set (host:port; "127.0.0.1:0" picks a port), makes
 	// the agent share its DOCache with peers: a peer.Server listens there
 	// while the agent runs (not for CLI commands on the root), and

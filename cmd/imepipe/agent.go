@@ -116,7 +116,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	once := fs.Bool("once", false, "run one sync and exit")
 	peerAddr := fs.String("peer-addr", "", "`HOST:PORT` to share the DO cache with peers on (default "+defaultPeerAddr+" in download modes 1 and 2; off: none; stored)")
 	lanID := fs.String("lan-id", "", "DO LAN `ID` given to the Array instead of this host's /24, so agents on one host can stand for several LANs (stored)")
-	mode := fs.Int("download-mode", int(imeapi.ModeLAN), "DO download `MODE`: 0 HTTP, 1 LAN, 2 Group, 3 Internet, 99 Simple, 100 Bypass")
+	mode := fs.Int("download-mode", int(imeapi.ModeLAN), "DO download `MODE`: 0 HTTP, 1 LAN, 2 Group, 3 Internet, 99 Simple, 100 Bypass; kept for later runs (1 on a new root)")
 	groups := fs.String("group-id", "", "group `IDs` (comma-separated) for assignments and DO Group mode")
 	cacheHost := fs.String("cache-host", "", "Connected Cache `HOST[:PORT]` tried before the origin")
 	syncEvery := fs.Duration("sync-interval", 0, "time between syncs (default 60m)")
@@ -189,7 +189,7 @@ func runAgent(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := orchestrate.Config{
 		Root: *root, ServiceURL: *svc, EnrollmentSecret: secret, DeviceName: *name,
-		DownloadMode: &dm, CacheHost: *cacheHost, PeerAddr: *peerAddr, DefaultPeerAddr: defaultPeerAddr, LanID: *lanID,
+		DownloadMode: modeGiven(fs, dm), DefaultDownloadMode: &defaultMode, CacheHost: *cacheHost, PeerAddr: *peerAddr, DefaultPeerAddr: defaultPeerAddr, LanID: *lanID,
 		SyncInterval: *syncEvery, RetryInterval: *retry, GRSWindow: *grs, MaxAttempts: *attempts,
 		InstallTimeout: *timeout, PersistContent: *persist,
 		DeviceProperties: props(*name), OSVersion: *osVersion, InstallUser: *installUser,
@@ -358,6 +358,21 @@ func serviceHint(err error) error {
 		return fmt.Errorf("%w: check --enrollment-secret-file", se)
 	}
 	return se
+}
+
+// defaultMode is the agent's download mode on a root with none stored.
+var defaultMode = imeapi.ModeLAN
+
+// modeGiven is &dm when --download-mode was given, else nil: the root
+// keeps the mode an earlier run stored (DODownloadMode is a policy that
+// stays set), and a root with none gets mode 1, the flag's default.
+func modeGiven(fs *flag.FlagSet, dm imeapi.DownloadMode) *imeapi.DownloadMode {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "download-mode" })
+	if !given {
+		return nil
+	}
+	return &dm
 }
 
 // settled reports whether err, the daemon's first enrollment's, is one

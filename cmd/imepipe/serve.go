@@ -131,7 +131,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		sayf(e.stderr, "imepipe serve: warning: serving no app: %s; apps are read only at start, so restart serve once they are fixed", what)
 	}
 	if metricsLn != nil {
-		stop := serveMetrics(e, metricsLn, srv.MetricsHandler(), logf)
+		stop := serveMetrics(e, metricsLn, *metricsAddr, srv.MetricsHandler(), logf)
 		defer stop()
 	}
 	hs := &http.Server{
@@ -146,10 +146,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
 		ln = tls.NewListener(ln, tlsConf)
 	}
-	fmt.Fprintf(e.stderr, "imepipe serve: listening on %s://%s (%s)\n", scheme, ln.Addr(), plural(len(srv.Apps()), "app"))
+	fmt.Fprintf(e.stderr, "imepipe serve: listening on %s://%s (%s)\n", scheme, shownAddr(*addr, ln.Addr()), plural(len(srv.Apps()), "app"))
 	fmt.Fprintf(e.stderr, "imepipe serve: enrollment secret in %s\n", srv.EnrollmentSecretPath())
 	logf("admin token (status of every device) in %s", srv.AdminTokenPath())
-	fmt.Fprintf(e.stderr, "imepipe serve: console at %s://%s/console/ (sign in with the admin token)\n", scheme, ln.Addr())
+	fmt.Fprintf(e.stderr, "imepipe serve: console at %s://%s/console/ (sign in with the admin token)\n", scheme, shownAddr(*addr, ln.Addr()))
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {
@@ -180,6 +180,19 @@ const (
 // listen binds addr, which its error line calls name ("127.0.0.1:8080",
 // "--metrics-listen 127.0.0.1:9180"): "NAME is in use (another serve?)",
 // or "NAME: reason" in a few words.
+// shownAddr is the address a listener bound for the HOST:PORT given, as
+// the user wrote its host: Go reports a listener on 0.0.0.0 as [::] (one
+// dual-stack socket), which nobody typed. The port is the bound one (":0"
+// picks one). A host not given stays as the listener reports it.
+func shownAddr(given string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(given)
+	tcp, ok := bound.(*net.TCPAddr)
+	if err != nil || host == "" || !ok {
+		return bound.String()
+	}
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+}
+
 func listen(addr, name string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -215,16 +228,16 @@ func listenError(name string, err error) string {
 // serveMetrics serves h at /metrics (and nothing else) on ln, plain
 // HTTP and no token, as Prometheus scrapers expect: the address decides
 // who can read it. stop closes it.
-func serveMetrics(e *env, ln net.Listener, h http.Handler, logf func(string, ...any)) (stop func()) {
+func serveMetrics(e *env, ln net.Listener, given string, h http.Handler, logf func(string, ...any)) (stop func()) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
 	ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog: log.New(logWriter(logf), "", 0)}
 	go func() { _ = ms.Serve(ln) }()
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
-		sayf(e.stderr, "imepipe serve: warning: metrics on %s are readable by anyone who reaches that address (no token)", ln.Addr())
+		sayf(e.stderr, "imepipe serve: warning: metrics on %s are readable by anyone who reaches that address (no token)", shownAddr(given, ln.Addr()))
 	}
-	fmt.Fprintf(e.stderr, "imepipe serve: metrics on http://%s/metrics\n", ln.Addr())
+	fmt.Fprintf(e.stderr, "imepipe serve: metrics on http://%s/metrics\n", shownAddr(given, ln.Addr()))
 	return func() { ms.Close() }
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -146,6 +147,22 @@ func TestServeUsage(t *testing.T) {
 		code, _, stderr := runCLI(t, c.args...)
 		if code != c.code || strings.TrimSpace(stderr) == "" {
 			t.Errorf("%v: exit %d (stderr %q), want %d", c.args, code, stderr, c.code)
+		}
+	}
+}
+
+// TestShownAddr: serve names its listeners with the host as given (Go
+// reports 0.0.0.0 as [::]) and the port bound.
+func TestShownAddr(t *testing.T) {
+	bound := &net.TCPAddr{IP: net.IPv6unspecified, Port: 9180}
+	for given, want := range map[string]string{
+		"0.0.0.0:9180": "0.0.0.0:9180",
+		"0.0.0.0:0":    "0.0.0.0:9180",
+		"[::1]:0":      "[::1]:9180",
+		":9180":        "[::]:9180", // no host given: as bound
+	} {
+		if got := shownAddr(given, bound); got != want {
+			t.Errorf("shownAddr(%q) = %q, want %q", given, got, want)
 		}
 	}
 }

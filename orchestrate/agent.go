@@ -135,7 +135,7 @@ func Open(cfg Config) (*Agent, error) {
 		a.dl = a.fetchDownloader(nil)
 	}
 	scriptEnv := append(installerEnv(), rules.FolderEnv(a.folders)...)
-	a.rules = &rules.Env{Registry: st, Folders: a.folders, Scripts: rules.Scripts{Dir: layout.Staging, Timeout: cfg.ScriptTimeout, Env: scriptEnv, Observe: a.observeScript}}
+	a.rules = &rules.Env{Registry: st, Folders: a.folders, Scripts: rules.Scripts{Dir: layout.Staging, Timeout: cfg.ScriptTimeout, Env: scriptEnv}} // Observe: scriptRules
 	if !cfg.EmulatedRegistry {
 		a.rules.UseSystem()
 	}

@@ -12,19 +12,15 @@ import (
 // evaluating the rules logs on in IntuneManagementExtension.log at that
 // moment. For an app prepared ahead that is its own thread during its
 // preparation and the poller's in its turn (prepareAhead, resume), where
-// the poller's flow (a.flow, observeScript) would put a prefetched app's
-// scripts on the thread of the app that installs meanwhile. Only
-// Scripts.Observe differs; a copy per evaluation, as flows run side by
-// side.
+// the poller's flow (a.flow) would put a prefetched app's scripts on the
+// thread of the app that installs meanwhile. Only Scripts.Observe
+// differs (a.rules has none); a copy per evaluation, as flows run side
+// by side. Every rule evaluation goes through it.
 func (a *Agent) scriptRules(t *tracer) *rules.Env {
 	env := *a.rules
 	env.Scripts.Observe = t.script
 	return &env
 }
-
-// observeScript is a.rules' Scripts.Observe: a script run evaluated
-// without scriptRules, logged on the thread of the flow in progress.
-func (a *Agent) observeScript(r rules.Run) { a.flowTracer().script(r) }
 
 // script writes AgentExecutor.log for one detection or requirement script
 // run, as the IME's AgentExecutor.exe logs its runs, on t's thread.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/imepipe/imepipe/internal/errtext"
 	"github.com/imepipe/imepipe/orchestrate"
 	"github.com/imepipe/imepipe/orchestrate/state"
 )
@@ -153,15 +154,5 @@ func regError(err error) error {
 }
 
 // withoutLayers is err's text less the package names that lead it
-// ("orchestrate: ", "state: "), which mean nothing to a user; it only
-// rewords, nothing decides on the text.
-func withoutLayers(err error) string {
-	msg := err.Error()
-	for {
-		rest := strings.TrimPrefix(strings.TrimPrefix(msg, "orchestrate: "), "state: ")
-		if rest == msg {
-			return msg
-		}
-		msg = rest
-	}
-}
+// ("orchestrate: ", "state: "), which mean nothing to a user.
+func withoutLayers(err error) string { return errtext.Trim(err.Error(), "orchestrate: ", "state: ") }

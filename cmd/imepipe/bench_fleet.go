@@ -77,8 +77,10 @@ func runBenchFleet(ctx context.Context, e *env, args []string) error {
 	if err := imeapi.DownloadMode(*mode).Check(); err != nil {
 		return badValue("mode", fmt.Sprint(*mode), "want 0, 1, 2, 3, 99 or 100")
 	}
-	if err := checkOut(*out); *out != "" && err != nil {
-		return err
+	if *out != "" { // "": the bench's own folder
+		if err := checkOut(*out); err != nil {
+			return err
+		}
 	}
 	cfg := fleet.Config{Agents: *agents, Size: n, BadPeers: *bad, Mode: imeapi.DownloadMode(*mode), OriginRate: r,
 		GroupID: *group, CacheHost: *cacheHost, Baseline: *baseline, Dir: *out, Connections: *conns, TLS: *useTLS,

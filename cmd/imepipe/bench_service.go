@@ -36,8 +36,10 @@ func runBenchService(ctx context.Context, e *env, args []string) error {
 	case *storeKind != "both" && *storeKind != "bbolt" && *storeKind != "postgres":
 		return badValue("store", *storeKind, "want both, bbolt or postgres")
 	}
-	if err := checkOut(*out); *out != "" && err != nil {
-		return err
+	if *out != "" { // "": the bench's own folder
+		if err := checkOut(*out); err != nil {
+			return err
+		}
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -46,7 +46,7 @@ func runBenchSync(ctx context.Context, e *env, args []string) error {
 	case *apps < 1:
 		return badValue("apps", fmt.Sprint(*apps), "want at least 1")
 	case !(*install >= 0 && *install <= maxInstallSeconds): // NaN and ±Inf too
-		return badValue("install-seconds", fmt.Sprint(*install), "want a number of seconds from 0 to 86400")
+		return badValue("install-seconds", fmt.Sprint(*install), fmt.Sprintf("want a number of seconds from 0 to %d", maxInstallSeconds))
 	case *runs < 1:
 		return badValue("runs", fmt.Sprint(*runs), "want at least 1")
 	}
